@@ -1,0 +1,16 @@
+import { ReconcileCalls } from '../lib/calls/reconcile';
+import { container } from '../lib/container';
+import { logger } from '../lib/http/logger';
+
+const c = container();
+const reconcile = new ReconcileCalls({
+  calls: c.calls,
+  tenants: c.tenants,
+  logger,
+  maxTries: c.config.RECONCILE_MAX_TRIES,
+  minAgeSec: c.config.RECONCILE_MIN_AGE_SEC,
+  cdrTimeoutMs: 10_000,
+});
+
+/** Scheduled: settles calls left `unknown` or stuck in `dispatching` from the PBX's CDRs. Never dials. */
+export const handler = async () => reconcile.run();

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { crmUserIdSchema } from '../store/agents';
+import { CALL_STATES } from './model';
+
+const isoInstant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
+
+/** Query string of GET /v1/calls. */
+export const listCallsQuerySchema = z
+  .strictObject({
+    leadId: z.string().min(1).max(128).optional(),
+    agent: crmUserIdSchema.optional(),
+    state: z.enum(CALL_STATES).optional(),
+    from: isoInstant.optional(),
+    to: isoInstant.optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(2048).optional(),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });

@@ -1,0 +1,297 @@
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
+import type { CallCaps } from '../policy/caps';
+import { checkCallingHours, checkDestination } from '../policy/destination';
+import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
+import type { Agent, AgentRepository } from '../store/agents';
+import { toCallResource, type CallRepository, type StoredCall } from '../store/calls';
+import type { Tenant } from '../store/tenants';
+import { emptyOutcome, type Call, type RejectionReason } from './model';
+import { callIdFor, derivedIdempotencyKey, requestHash, type CallRequest, type NormalizedCallRequest } from './request';
+
+/** What became of a call request; `lib/calls/respond.ts` turns it into an HTTP answer. */
+export type PlaceCallOutcome =
+  | { kind: 'call'; status: 200 | 201 | 202; call: Call }
+  | { kind: 'refused'; status: 409 | 422 | 429 | 503; code: string; detail: string; retryAfterSec?: number; call?: Call };
+
+export interface PlaceCallInput {
+  tenant: Tenant;
+  request: CallRequest;
+  /** From the caller (`Idempotency-Key`, a webhook's delivery id); derived when absent. */
+  idempotencyKey?: string;
+  /** Who asked: `api`, or a webhook source. */
+  source: string;
+}
+
+type Logger = Pick<PowertoolsLogger, 'info' | 'warn'>;
+
+/** Points where a test may kill the invocation, to prove that a crash never leads to a second dial. */
+export type FaultPoint = 'after_reserve' | 'after_dial';
+
+export interface PlaceCallDeps {
+  calls: CallRepository;
+  agents: AgentRepository;
+  caps: CallCaps;
+  pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
+  pbxTimeoutMs: number;
+  logger: Logger;
+  now?: () => Date;
+  faultHook?: (point: FaultPoint) => void;
+}
+
+/** Seconds a caller should wait before retrying a call that never left us. */
+const NOT_SENT_RETRY_AFTER_SEC = 5;
+
+/**
+ * The call request use case: the at-most-once ledger of DESIGN.md around one Click2Call GET.
+ *
+ * Sequential round trips before the GET: the agent read (tenant and key come cached from auth),
+ * then one parallel group of conditional writes: the reservation and the caps. The reservation is
+ * written straight in `dispatching`: the checks that could refuse the call ran before it, so the
+ * winner of that one conditional put is the only one who may send.
+ */
+export class PlaceCall {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: PlaceCallDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async execute(input: PlaceCallInput): Promise<PlaceCallOutcome> {
+    const { tenant, request } = input;
+    const now = this.now();
+    const number = normalizeNumber(request.to, request.defaultCountry ?? tenant.defaultCountry);
+    const normalized: NormalizedCallRequest = {
+      agent: request.agent,
+      to: number?.e164 ?? request.to.trim(),
+      prefix: request.prefix,
+      leadId: request.lead?.id,
+      customData: request.customData ?? {},
+    };
+    const hash = requestHash(normalized);
+    const idempotencyKey = input.idempotencyKey ?? derivedIdempotencyKey(normalized, now.getTime(), tenant.policy.dedupeWindowSec);
+    const callId = callIdFor(tenant.tenantId, idempotencyKey);
+
+    const agent = await this.deps.agents.find(tenant.tenantId, request.agent);
+    const refusal = this.refusalOf(tenant, agent, number, now);
+    const at = now.toISOString();
+    const call: StoredCall = {
+      callId,
+      tenantId: tenant.tenantId,
+      state: refusal ? 'rejected' : 'dispatching',
+      reason: refusal?.reason ?? null,
+      agent: { ...request.agent, ...(agent ? { crmUserId: agent.crmUserId, extension: agent.extension } : {}) },
+      crmUserId: agent?.crmUserId,
+      to: normalized.to,
+      legB: number?.digits ?? null,
+      prefix: request.prefix ?? null,
+      lead: request.lead ? { id: request.lead.id } : null,
+      customData: normalized.customData,
+      pbx: null,
+      outcome: emptyOutcome(),
+      events: [{ at, state: 'accepted' }, refusal ? { at, state: 'rejected', detail: refusal.reason } : { at, state: 'dispatching' }],
+      source: input.source,
+      idempotencyKey,
+      duplicate: false,
+      createdAt: at,
+      updatedAt: at,
+      requestHash: hash,
+      attempt: refusal ? 0 : 1,
+    };
+
+    if (refusal || !agent || !number) {
+      const reservation = await this.deps.calls.reserve(call);
+      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
+      this.deps.logger.info('Call refused', { callId, reason: call.reason, to: maskNumber(call.to) });
+      return { kind: 'refused', status: 422, code: call.reason!, detail: refusal!.detail, call: toCallResource(call) };
+    }
+
+    const [reservation, caps] = await Promise.all([
+      this.deps.calls.reserve(call),
+      this.deps.caps.admit(tenant.policy, this.capRequest(tenant, callId, agent, number)),
+    ]);
+    if (!reservation.reserved) {
+      // Our cap entries carry the same call id as the winner's, so they cost nothing; but a lock
+      // taken after the winner let go would block the agent until its lease ends.
+      if (reservation.existing.state !== 'dispatching') await caps.release();
+      return this.replay(reservation.existing, hash, tenant, agent, number);
+    }
+    this.deps.faultHook?.('after_reserve');
+    if (caps.refusal) {
+      const [notSent] = await Promise.all([
+        this.deps.calls.transition(tenant.tenantId, callId, {
+          from: ['dispatching'],
+          to: 'not_sent',
+          attempt: call.attempt,
+          changes: { reason: caps.refusal.code },
+          detail: caps.refusal.code,
+        }),
+        caps.release(),
+      ]);
+      return {
+        kind: 'refused',
+        status: 429,
+        code: caps.refusal.code,
+        detail: caps.refusal.detail,
+        retryAfterSec: caps.refusal.retryAfterSec,
+        call: notSent ? toCallResource(notSent) : undefined,
+      };
+    }
+    return this.dispatch(tenant, call, agent, caps.release);
+  }
+
+  private refusalOf(tenant: Tenant, agent: Agent | undefined, number: NormalizedNumber | undefined, now: Date) {
+    if (!agent) return { reason: 'agent_not_found' as RejectionReason, detail: 'No agent of this tenant matches the request.' };
+    if (!number) return { reason: 'invalid_number' as RejectionReason, detail: 'The destination is not a valid phone number for its country.' };
+    const policy = checkDestination(number, tenant.policy, tenant.defaultCountry) ?? checkCallingHours(number, tenant.policy, now);
+    return policy ? { reason: policy.code as RejectionReason, detail: policy.detail } : undefined;
+  }
+
+  private capRequest(tenant: Tenant, callId: string, agent: Agent, number: NormalizedNumber) {
+    const timeoutMs = tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs;
+    return { tenantId: tenant.tenantId, callId, crmUserId: agent.crmUserId, destination: number.digits, leaseSec: Math.ceil(timeoutMs / 1000) + 5 };
+  }
+
+  /** A second delivery of a key: answer from the ledger; dial again only after `not_sent`. */
+  private async replay(
+    existing: StoredCall,
+    hash: string,
+    tenant: Tenant,
+    agent: Agent | undefined,
+    number: NormalizedNumber | undefined,
+  ): Promise<PlaceCallOutcome> {
+    if (existing.requestHash !== hash) {
+      return {
+        kind: 'refused',
+        status: 409,
+        code: 'idempotency_key_reused',
+        detail: 'This idempotency key was used for a different request.',
+      };
+    }
+    if (existing.state === 'not_sent' && agent && number) return this.retryNotSent(existing, tenant, agent, number);
+    const call = toCallResource(existing, true);
+    switch (existing.state) {
+      case 'rejected':
+        return { kind: 'refused', status: 422, code: existing.reason ?? 'rejected', detail: 'This request was refused before.', call };
+      case 'not_sent':
+        return {
+          kind: 'refused',
+          status: existing.reason?.endsWith('rate_limited') || existing.reason === 'agent_busy' ? 429 : 503,
+          code: existing.reason ?? 'pbx_unreachable',
+          detail: 'The call has not been sent yet.',
+          retryAfterSec: NOT_SENT_RETRY_AFTER_SEC,
+          call,
+        };
+      case 'accepted':
+      case 'dispatching':
+      case 'unknown':
+        return { kind: 'call', status: 202, call };
+      default:
+        return { kind: 'call', status: 200, call };
+    }
+  }
+
+  private async retryNotSent(existing: StoredCall, tenant: Tenant, agent: Agent, number: NormalizedNumber): Promise<PlaceCallOutcome> {
+    const caps = await this.deps.caps.admit(tenant.policy, this.capRequest(tenant, existing.callId, agent, number));
+    if (caps.refusal) {
+      await caps.release();
+      return { kind: 'refused', status: 429, code: caps.refusal.code, detail: caps.refusal.detail, retryAfterSec: caps.refusal.retryAfterSec, call: toCallResource(existing, true) };
+    }
+    const claimed = await this.deps.calls.redispatch(tenant.tenantId, existing.callId, existing.requestHash, existing.attempt);
+    if (!claimed) {
+      // Another retry claimed it first: it is that one's to send.
+      const current = await this.deps.calls.get(tenant.tenantId, existing.callId);
+      if (current?.state !== 'dispatching') await caps.release();
+      return { kind: 'call', status: 202, call: toCallResource(current ?? existing, true) };
+    }
+    return this.dispatch(tenant, claimed, agent, caps.release);
+  }
+
+  /** The one GET, then its answer into the ledger. Called only by the holder of `dispatching`. */
+  private async dispatch(tenant: Tenant, call: StoredCall, agent: Agent, releaseLock: () => Promise<void>): Promise<PlaceCallOutcome> {
+    const settings: PbxSettings = {
+      urlShape: tenant.pbx.urlShape,
+      baseUrl: tenant.pbx.baseUrl,
+      crmId: tenant.crmId,
+      clientId: tenant.clientId,
+      basicAuth: tenant.pbx.basicAuth,
+      timeoutMs: tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs,
+    };
+    const query: Record<string, string> = { ...call.customData, c2c_call_id: call.callId };
+    if (call.lead) query.leadid = call.lead.id;
+    const outcome = await this.deps.pbx.dial(settings, {
+      legA: agent.extension,
+      legB: call.legB!,
+      prefix: call.prefix ?? undefined,
+      query,
+    });
+    this.deps.faultHook?.('after_dial');
+    const recorded = this.recordOf(outcome);
+    const [updated] = await Promise.all([
+      this.deps.calls.transition(tenant.tenantId, call.callId, {
+        from: ['dispatching'],
+        to: recorded.state,
+        attempt: call.attempt,
+        changes: { reason: recorded.reason, pbx: recorded.pbx },
+        detail: recorded.detail,
+      }),
+      releaseLock(),
+      outcome.kind === 'accepted' ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId) : undefined,
+    ]);
+    this.deps.logger.info('Call dispatched', {
+      callId: call.callId,
+      outcome: outcome.kind,
+      state: recorded.state,
+      to: maskNumber(call.to),
+      pbxLatencyMs: Math.round(outcome.latencyMs),
+      attempt: call.attempt,
+    });
+    let final = updated;
+    if (!final) {
+      // A PBX webhook moved the call on before we wrote the answer: keep its state, add the PBX's ids.
+      if (recorded.pbx) await this.deps.calls.patch(tenant.tenantId, call.callId, { pbx: recorded.pbx });
+      final = (await this.deps.calls.get(tenant.tenantId, call.callId)) ?? call;
+    }
+    const resource = toCallResource(final);
+    switch (outcome.kind) {
+      case 'accepted':
+        return { kind: 'call', status: 201, call: resource };
+      case 'unknown':
+        return { kind: 'call', status: 202, call: resource };
+      case 'refused':
+        return { kind: 'refused', status: 422, code: 'pbx_rejected', detail: `The PBX refused the call: ${outcome.message}`, call: resource };
+      case 'not_allowlisted':
+        return {
+          kind: 'refused',
+          status: 422,
+          code: 'pbx_not_allowlisted',
+          detail: "The PBX answered 404, its answer to an address outside its allowlist: add this service's egress IP to the PBX's IP ACL.",
+          call: resource,
+        };
+      case 'not_sent':
+        return {
+          kind: 'refused',
+          status: 503,
+          code: 'pbx_unreachable',
+          detail: `The PBX could not be reached (${outcome.code}); nothing was sent. A retry with the same key may dial.`,
+          retryAfterSec: NOT_SENT_RETRY_AFTER_SEC,
+          call: resource,
+        };
+    }
+  }
+
+  private recordOf(outcome: DialOutcome): { state: StoredCall['state']; reason: string | null; pbx: StoredCall['pbx']; detail?: string } {
+    switch (outcome.kind) {
+      case 'accepted':
+        return { state: 'dialing', reason: null, pbx: { uniqueId: outcome.uniqueId, message: outcome.message, host: outcome.pbxHost || null } };
+      case 'refused':
+        return { state: 'rejected', reason: 'pbx_rejected', pbx: { uniqueId: outcome.uniqueId ?? null, message: outcome.message, host: outcome.pbxHost ?? null }, detail: outcome.message };
+      case 'not_allowlisted':
+        return { state: 'rejected', reason: 'pbx_not_allowlisted', pbx: null, detail: 'HTTP 404' };
+      case 'not_sent':
+        return { state: 'not_sent', reason: 'pbx_unreachable', pbx: null, detail: outcome.code };
+      case 'unknown':
+        return { state: 'unknown', reason: `pbx_${outcome.code}`, pbx: null, detail: outcome.httpStatus ? `${outcome.code} (HTTP ${outcome.httpStatus})` : outcome.code };
+    }
+  }
+}

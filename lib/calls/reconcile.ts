@@ -1,0 +1,106 @@
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { searchCdrs, type CdrRecord, type CdrSearchSettings } from '../pbx/cdr-search';
+import { classifyHangup, finalStateOf } from '../pbx/hangup';
+import type { CallRepository, StoredCall } from '../store/calls';
+import type { Tenant, TenantRepository } from '../store/tenants';
+
+export interface ReconcileDeps {
+  calls: CallRepository;
+  tenants: TenantRepository;
+  logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
+  /** Searches made before a call is given up on and flagged. */
+  maxTries: number;
+  /** A `dispatching` call younger than this may still be waiting for its GET: leave it alone. */
+  minAgeSec: number;
+  cdrTimeoutMs: number;
+  search?: (settings: CdrSearchSettings, filters: Record<string, string>) => Promise<CdrRecord[]>;
+  now?: () => Date;
+}
+
+export interface ReconcileReport {
+  examined: number;
+  settled: number;
+  flagged: number;
+  retryLater: number;
+  skipped: number;
+}
+
+/**
+ * Settles calls whose GET may have reached the PBX (`unknown`, or stuck in `dispatching`) by
+ * asking the PBX's own CDRs, by unique_id when known, else by the call id we sent as custom data.
+ * It never sends a Click2Call GET: a call that cannot be settled stays `unknown`, flagged.
+ */
+export class ReconcileCalls {
+  constructor(private readonly deps: ReconcileDeps) {}
+
+  async run(batchSize = 100): Promise<ReconcileReport> {
+    const now = (this.deps.now ?? (() => new Date()))();
+    const report: ReconcileReport = { examined: 0, settled: 0, flagged: 0, retryLater: 0, skipped: 0 };
+    const tenants = new Map<string, Promise<Tenant | undefined>>();
+    const before = new Date(now.getTime() - this.deps.minAgeSec * 1000).toISOString();
+    const pending = await this.deps.calls.listPending({ limit: batchSize, before });
+    for (const call of pending) {
+      report.examined++;
+      if (!tenants.has(call.tenantId)) tenants.set(call.tenantId, this.deps.tenants.get(call.tenantId));
+      const tenant = await tenants.get(call.tenantId);
+      const result = await this.settle(call, tenant, now);
+      report[result]++;
+    }
+    if (report.examined > 0) this.deps.logger.info('Reconciliation run', { ...report });
+    return report;
+  }
+
+  private async settle(call: StoredCall, tenant: Tenant | undefined, now: Date): Promise<'settled' | 'flagged' | 'retryLater' | 'skipped'> {
+    const tries = (call.reconcile?.tries ?? 0) + 1;
+    let cdr: CdrRecord | undefined;
+    if (tenant?.pbx.cdrApiUrl) {
+      const filters: Record<string, string> = call.pbx?.uniqueId ? { uniqueid: call.pbx.uniqueId } : { c2c_call_id: call.callId };
+      try {
+        const found = await (this.deps.search ?? searchCdrs)(
+          { url: tenant.pbx.cdrApiUrl, apiKey: tenant.pbx.cdrApiKey, apiKeyHeader: tenant.pbx.cdrApiKeyHeader, timeoutMs: this.deps.cdrTimeoutMs },
+          filters,
+        );
+        // Our call id is unique; a CDR naming another call id is not ours, whatever the filter matched.
+        cdr = found.find((r) => !r.custom_fields?.c2c_call_id || r.custom_fields.c2c_call_id === call.callId);
+      } catch (error) {
+        this.deps.logger.warn('CDR search failed', { callId: call.callId, tenantId: call.tenantId, error: error as Error });
+        return 'skipped';
+      }
+    }
+    if (cdr) {
+      const hangup = classifyHangup(cdr.hangup_cause, cdr.bill_duration);
+      const state = finalStateOf(hangup);
+      const settled = await this.deps.calls.transition(call.tenantId, call.callId, {
+        from: ['dispatching', 'unknown'],
+        to: state,
+        changes: {
+          reason: call.reason && state !== 'completed' ? call.reason : null,
+          pbx: { uniqueId: cdr.uniqueid, message: call.pbx?.message ?? null, host: call.pbx?.host ?? null },
+          outcome: {
+            answeredAt: hangup === 'answered' && cdr.call_start ? new Date(cdr.call_start).toISOString() : null,
+            endedAt: cdr.call_end ? new Date(cdr.call_end).toISOString() : null,
+            durationSec: cdr.duration ?? null,
+            billSec: cdr.bill_duration ?? null,
+            hangupCause: cdr.hangup_cause ?? null,
+            recordingUrl: cdr.recording_link || null,
+          },
+          reconcile: { tries, lastTriedAt: now.toISOString(), flagged: false },
+        },
+        detail: `reconciled from CDR (${cdr.hangup_cause ?? 'no cause'})`,
+      });
+      if (settled) {
+        await this.deps.calls.linkPbxUniqueId(call.tenantId, cdr.uniqueid, call.callId);
+        this.deps.logger.info('Call reconciled', { callId: call.callId, tenantId: call.tenantId, state });
+      }
+      return 'settled';
+    }
+    const reconcile = { tries, lastTriedAt: now.toISOString(), flagged: tries >= this.deps.maxTries };
+    if (reconcile.flagged) {
+      await this.deps.calls.flagUnreconciled(call.tenantId, call.callId, reconcile);
+      this.deps.logger.warn('Call left unknown and flagged for a human', { callId: call.callId, tenantId: call.tenantId, tries });
+      return 'flagged';
+    }
+    await this.deps.calls.patch(call.tenantId, call.callId, { reconcile });
+    return 'retryLater';
+  }
+}

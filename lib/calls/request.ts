@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { crmUserIdSchema, extensionSchema, type AgentRef } from '../store/agents';
+
+/** Query names we send to the PBX ourselves; custom data may not reuse them. */
+export const RESERVED_QUERY_NAMES = ['leadid', 'c2c_call_id'] as const;
+
+const printable = /^[\x21-\x7e]{1,255}$/;
+
+export const idempotencyKeySchema = z.string().regex(printable, '1-255 printable ASCII characters, no spaces');
+
+const agentRefSchema = z.union([
+  z.strictObject({ crmUserId: crmUserIdSchema }),
+  z.strictObject({ email: z.email().max(254).transform((e) => e.toLowerCase()) }),
+  z.strictObject({ extension: extensionSchema }),
+], { error: 'exactly one of crmUserId, email or extension' });
+
+export const callRequestSchema = z.strictObject({
+  agent: agentRefSchema,
+  to: z.string().min(1).max(64),
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'ISO 3166-1 alpha-2 country code')
+    .transform((c) => c.toUpperCase())
+    .optional(),
+  prefix: z.string().regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'").optional(),
+  lead: z.strictObject({ id: z.string().regex(/^[^\x00-\x1f\x7f]{1,128}$/, '1-128 characters, no control characters') }).optional(),
+  customData: z
+    .record(
+      z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'names start with a letter: letters, digits, _ . -, at most 64')
+        .refine((k) => !(RESERVED_QUERY_NAMES as readonly string[]).includes(k.toLowerCase()), 'this name is reserved'),
+      z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'),
+    )
+    .refine((r) => Object.keys(r).length <= 20, 'at most 20 entries')
+    .optional(),
+});
+export type CallRequest = z.infer<typeof callRequestSchema>;
+
+/** The request as the ledger sees it: what decides "same request" for a replay. */
+export interface NormalizedCallRequest {
+  agent: AgentRef;
+  /** E.164 when the number is valid; the raw text otherwise (the call is then refused). */
+  to: string;
+  prefix?: string;
+  leadId?: string;
+  customData: Record<string, string>;
+}
+
+/** Stable JSON: keys sorted, so the same request always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+
+export function requestHash(request: NormalizedCallRequest): string {
+  return sha256(canonical(request)).toString('base64url');
+}
+
+/**
+ * The key for a caller that sent none: the same agent, number and lead within one window of
+ * `windowSec` is one call. It stops a double click; a second call a minute later is a new call.
+ */
+export function derivedIdempotencyKey(request: NormalizedCallRequest, nowMs: number, windowSec: number): string {
+  const window = Math.floor(nowMs / 1000 / windowSec);
+  const subject = canonical({ agent: request.agent, to: request.to, leadId: request.leadId });
+  return `auto:${window}:${sha256(subject).toString('base64url').slice(0, 32)}`;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The call id is derived from the tenant and the idempotency key, so the one conditional put that
+ * creates the call is also the reservation of the key: no second item, no transaction.
+ */
+export function callIdFor(tenantId: string, idempotencyKey: string): string {
+  const digest = sha256(`${tenantId}\n${idempotencyKey}`);
+  let bits = 0;
+  let value = 0;
+  let out = '';
+  for (const byte of digest) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < 26) {
+      out += CROCKFORD[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    value &= (1 << bits) - 1;
+  }
+  return `c_${out}`;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const configSchema = z.object({
+  STAGE: z.string().min(1).default('dev'),
+  AWS_REGION: z.string().min(1).default('eu-west-1'),
+  TABLE_NAME: z.string().min(1),
+  /** Set only off AWS (the local stack, tests): the DynamoDB-compatible server to talk to. */
+  DYNAMODB_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
+  /** The NAT gateway's Elastic IP: what each PBX customer allowlists. */
+  EGRESS_IP: z.preprocess(emptyAsUndefined, z.string().optional()),
+  PBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(8_000),
+  /** How long a container trusts a cached API key or tenant; a revoked key stops working within this time. */
+  AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
+  /** CDR searches before an unsettled call is left `unknown` and flagged for a human. */
+  RECONCILE_MAX_TRIES: z.coerce.number().int().min(1).max(100).default(5),
+  /** A call is looked up only once it is this old: its GET or its CDR may still be on the way. */
+  RECONCILE_MIN_AGE_SEC: z.coerce.number().int().min(0).max(86_400).default(60),
+  LOG_LEVEL: z.string().default('INFO'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/**
+ * Parses the environment once. Handlers call this at module scope so that a misconfigured
+ * stage fails at cold start, in the deploy's smoke test, not at the first customer call.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${fields}`);
+  }
+  return parsed.data;
+}

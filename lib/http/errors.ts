@@ -1,0 +1,94 @@
+/** One entry per offending field: `path` as dotted names ("agent.crmUserId", "headers.idempotency-key"). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export const PROBLEM_TYPE_BASE = 'https://c2c.dev/errors/';
+
+/**
+ * Base of every error that becomes an HTTP answer. The error handler maps it to problem+json by
+ * `instanceof`; anything that is not an HttpProblem is a bug and answers 500.
+ */
+export class HttpProblem extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly errors?: FieldError[];
+  readonly headers: Record<string, string>;
+  /** Extra members of the problem document (e.g. the rejected call). */
+  readonly extensions: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    detail: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string>; extensions?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HttpProblem';
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.errors = options.errors;
+    this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+export class InvalidRequestError extends HttpProblem {
+  constructor(detail: string, errors?: FieldError[]) {
+    super(400, 'invalid_request', 'The request is not valid', detail, { errors });
+    this.name = 'InvalidRequestError';
+  }
+}
+
+export class UnauthorizedError extends HttpProblem {
+  constructor(detail: string) {
+    super(401, 'unauthorized', 'Authentication required', detail, { headers: { 'www-authenticate': 'Bearer' } });
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class ForbiddenError extends HttpProblem {
+  constructor(code: string, detail: string) {
+    super(403, code, 'Not allowed', detail);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class NotFoundError extends HttpProblem {
+  constructor(detail: string) {
+    super(404, 'not_found', 'Not found', detail);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ConflictError extends HttpProblem {
+  constructor(code: string, detail: string, extensions?: Record<string, unknown>) {
+    super(409, code, 'Conflict', detail, { extensions });
+    this.name = 'ConflictError';
+  }
+}
+
+export class UnprocessableError extends HttpProblem {
+  constructor(code: string, detail: string, options: { errors?: FieldError[]; extensions?: Record<string, unknown> } = {}) {
+    super(422, code, 'The call was refused', detail, options);
+    this.name = 'UnprocessableError';
+  }
+}
+
+export class RateLimitedError extends HttpProblem {
+  constructor(code: string, detail: string, retryAfterSec: number, extensions?: Record<string, unknown>) {
+    super(429, code, 'Too many calls', detail, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSec))) }, extensions });
+    this.name = 'RateLimitedError';
+  }
+}
+
+export class ServiceUnavailableError extends HttpProblem {
+  constructor(code: string, detail: string, retryAfterSec: number, extensions?: Record<string, unknown>) {
+    super(503, code, 'Service unavailable', detail, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSec))) }, extensions });
+    this.name = 'ServiceUnavailableError';
+  }
+}

@@ -1,0 +1,163 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { ZodError, type ZodType } from 'zod';
+import type { Scope } from '../store/api-keys';
+import { InvalidCursorError } from '../store/pagination';
+import type { AuthContext, Authenticator } from './auth';
+import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, type FieldError } from './errors';
+import { logger } from './logger';
+
+export interface HttpRequest {
+  event: APIGatewayProxyEventV2;
+  requestId: string;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  path: Record<string, string>;
+  /** The parsed JSON body, when the request has one. */
+  body: unknown;
+  /** The body exactly as received: webhook signatures are computed over it. */
+  rawBody: string;
+  auth?: AuthContext;
+}
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface HttpHandlerOptions {
+  /** Required scope; when set, a valid API key with that scope is required. */
+  scope?: Scope;
+  authenticator?: Authenticator;
+  /** Whether to parse the body as JSON (and refuse other content types). */
+  jsonBody?: boolean;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The shared middy stack of every HTTP function: request id and logging context, API-key auth,
+ * JSON body parsing, and one place where errors become problem+json.
+ */
+export function httpHandler(options: HttpHandlerOptions, fn: (request: HttpRequest) => Promise<HttpResult>) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>()
+    .use({
+      onError: async (request) => {
+        request.response = problemResponse(request.error, request.context?.awsRequestId ?? 'local');
+      },
+    })
+    .handler(async (event, context) => {
+      // Lambda's own id: unique per invocation, and the one CloudWatch shows beside each log line.
+      const requestId = context.awsRequestId;
+      logger.resetKeys();
+      logger.appendKeys({ requestId, route: event.routeKey });
+      const headers = lowerCaseHeaders(event.headers);
+      const rawBody = decodeBody(event);
+      const request: HttpRequest = {
+        event,
+        requestId,
+        headers,
+        query: definedValues(event.queryStringParameters),
+        path: definedValues(event.pathParameters),
+        body: undefined,
+        rawBody,
+      };
+      if (options.scope) {
+        if (!options.authenticator) throw new Error('An authenticator is required for a scoped route');
+        request.auth = await options.authenticator.authenticate(headers.authorization, options.scope);
+        logger.appendKeys({ tenantId: request.auth.tenant.tenantId, keyId: request.auth.keyId });
+      }
+      if (options.jsonBody) request.body = parseJsonBody(headers, rawBody);
+      const result = await fn(request);
+      return {
+        statusCode: result.status,
+        headers: {
+          ...(result.body === undefined ? {} : { 'content-type': 'application/json' }),
+          'x-request-id': requestId,
+          ...result.headers,
+        },
+        body: result.body === undefined ? '' : JSON.stringify(result.body),
+      };
+    });
+}
+
+/** Parses with a zod schema; failures become a 400 naming each field (prefixed by `where`). */
+export function parseInput<T>(schema: ZodType<T>, value: unknown, where = ''): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRequestError(`The ${where || 'body'} is not valid.`, zodFieldErrors(parsed.error, where));
+}
+
+export function zodFieldErrors(error: ZodError, prefix = ''): FieldError[] {
+  const pathOf = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    // Name each unknown field itself: a typo ("too" for "to") is found at a glance.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: 'unknown field' }))
+      : [{ path: pathOf(issue.path), message: issue.message }],
+  );
+}
+
+function problemResponse(error: unknown, requestId: string): APIGatewayProxyResultV2 {
+  let problem: HttpProblem;
+  if (error instanceof HttpProblem) problem = error;
+  else if (error instanceof ZodError) problem = new InvalidRequestError('The request is not valid.', zodFieldErrors(error));
+  else if (error instanceof InvalidCursorError) problem = new InvalidRequestError(error.message, [{ path: 'query.cursor', message: error.message }]);
+  else {
+    logger.error('Unhandled error', { error: error instanceof Error ? error : String(error) });
+    problem = new HttpProblem(500, 'internal_error', 'Internal error', `Something went wrong on our side. Request id: ${requestId}.`);
+  }
+  if (problem.status >= 500) logger.warn('Answered with a server error', { code: problem.code, status: problem.status });
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': 'application/problem+json', 'x-request-id': requestId, ...problem.headers },
+    body: JSON.stringify({
+      type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+      title: problem.title,
+      status: problem.status,
+      code: problem.code,
+      detail: problem.message,
+      ...(problem.errors ? { errors: problem.errors } : {}),
+      ...problem.extensions,
+      requestId,
+    }),
+  };
+}
+
+function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) out[name.toLowerCase()] = value;
+  return out;
+}
+
+function definedValues(record: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(record ?? {})) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+function decodeBody(event: APIGatewayProxyEventV2): string {
+  if (!event.body) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+function parseJsonBody(headers: Record<string, string>, rawBody: string): unknown {
+  if (Buffer.byteLength(rawBody, 'utf8') > MAX_BODY_BYTES) {
+    throw new InvalidRequestError(`The body is larger than ${MAX_BODY_BYTES} bytes.`, [{ path: 'body', message: 'too large' }]);
+  }
+  const contentType = headers['content-type'] ?? '';
+  if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) {
+    throw new InvalidRequestError('Send the body as JSON.', [
+      { path: 'headers.content-type', message: 'must be application/json' },
+    ]);
+  }
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new InvalidRequestError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
+  }
+}
+
+export const json = (status: number, body: unknown, headers?: Record<string, string>): HttpResult => ({ status, body, headers });

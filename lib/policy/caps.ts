@@ -1,0 +1,93 @@
+import type { RateLimitRepository } from '../store/rate-limits';
+import type { CallPolicy } from '../store/tenants';
+
+export type CapCode = 'agent_busy' | 'agent_rate_limited' | 'destination_rate_limited' | 'tenant_rate_limited';
+
+export interface CapRefusal {
+  code: CapCode;
+  detail: string;
+  retryAfterSec: number;
+}
+
+export interface CapRequest {
+  tenantId: string;
+  callId: string;
+  crmUserId: string;
+  /** E.164 digits of the destination. */
+  destination: string;
+  /** How long the agent lock may be held before it expires by itself (the PBX timeout and a margin). */
+  leaseSec: number;
+}
+
+interface Window {
+  scope: string;
+  windowSec: number;
+  max: number;
+  code: CapCode;
+  detail: string;
+}
+
+/**
+ * The per-tenant caps of the call policy, checked all at once: every counter is one conditional
+ * write, and they run in parallel with the ledger's reservation, so caps add no round trip.
+ */
+export class CallCaps {
+  constructor(private readonly repo: RateLimitRepository, private readonly now: () => number = Date.now) {}
+
+  async admit(policy: CallPolicy, request: CapRequest): Promise<{ refusal?: CapRefusal; release: () => Promise<void> }> {
+    const nowSec = Math.floor(this.now() / 1000);
+    const caps = policy.caps;
+    const windows: Window[] = [
+      {
+        scope: `dest#${request.destination}`,
+        windowSec: caps.perDestination.windowSec,
+        max: caps.perDestination.max,
+        code: 'destination_rate_limited',
+        detail: `At most ${caps.perDestination.max} calls to one number in ${caps.perDestination.windowSec} s.`,
+      },
+      {
+        scope: `agent#${request.crmUserId}`,
+        windowSec: 60,
+        max: caps.perAgentPerMinute,
+        code: 'agent_rate_limited',
+        detail: `At most ${caps.perAgentPerMinute} calls a minute per agent.`,
+      },
+      {
+        scope: 'tenant',
+        windowSec: 1,
+        max: caps.perTenantPerSecond,
+        code: 'tenant_rate_limited',
+        detail: `At most ${caps.perTenantPerSecond} calls a second for this tenant.`,
+      },
+    ];
+    const starts = windows.map((w) => nowSec - (nowSec % w.windowSec));
+    const [lock, ...admitted] = await Promise.all([
+      this.repo.lockAgent(request.tenantId, request.crmUserId, request.callId, nowSec + request.leaseSec, nowSec),
+      ...windows.map((w, i) => this.repo.admit(request.tenantId, w.scope, starts[i]!, w.windowSec, w.max, request.callId)),
+    ]);
+
+    const releaseAll = async () => {
+      await Promise.all([
+        lock ? this.repo.unlockAgent(request.tenantId, request.crmUserId, request.callId) : undefined,
+        ...windows.map((w, i) => (admitted[i] ? this.repo.release(request.tenantId, w.scope, starts[i]!, request.callId) : undefined)),
+      ]);
+    };
+    const releaseLock = async () => {
+      if (lock) await this.repo.unlockAgent(request.tenantId, request.crmUserId, request.callId);
+    };
+
+    if (!lock) {
+      return {
+        refusal: { code: 'agent_busy', detail: "The agent's previous call is still being placed.", retryAfterSec: 2 },
+        release: releaseAll,
+      };
+    }
+    const refusedAt = admitted.findIndex((ok) => !ok);
+    if (refusedAt >= 0) {
+      const w = windows[refusedAt]!;
+      return { refusal: { code: w.code, detail: w.detail, retryAfterSec: starts[refusedAt]! + w.windowSec - nowSec }, release: releaseAll };
+    }
+    // Admitted: the counters keep this call; only the agent lock is given back once the GET is done.
+    return { release: releaseLock };
+  }
+}

@@ -1,0 +1,67 @@
+import { getCountry } from 'countries-and-timezones';
+import type { CallPolicy } from '../store/tenants';
+import type { NormalizedNumber } from './phone';
+
+export interface PolicyRefusal {
+  code: 'destination_not_allowed' | 'outside_calling_hours';
+  detail: string;
+}
+
+/**
+ * Where a tenant may call: the country list, the number types that cost the caller money or
+ * serve toll fraud, and deny-listed prefixes. Pure: it reads nothing and writes nothing.
+ */
+export function checkDestination(number: NormalizedNumber, policy: CallPolicy, defaultCountry: string): PolicyRefusal | undefined {
+  const allowed = policy.allowedCountries.length > 0 ? policy.allowedCountries : [defaultCountry];
+  if (!number.country || !allowed.includes(number.country)) {
+    return {
+      code: 'destination_not_allowed',
+      detail: `Calls to ${number.country ?? 'non-geographic numbers'} are not allowed for this tenant (allowed: ${allowed.join(', ')}).`,
+    };
+  }
+  const denied = policy.denyPrefixes.find((prefix) => number.digits.startsWith(prefix));
+  if (denied) return { code: 'destination_not_allowed', detail: `Numbers starting +${denied} are deny-listed for this tenant.` };
+  if (number.type === 'PREMIUM_RATE' && !policy.allowPremiumRate) {
+    return { code: 'destination_not_allowed', detail: 'Premium-rate numbers are not allowed for this tenant.' };
+  }
+  if (number.type === 'SHARED_COST' && !policy.allowSharedCost) {
+    return { code: 'destination_not_allowed', detail: 'Shared-cost numbers are not allowed for this tenant.' };
+  }
+  if (number.type === undefined && !policy.allowUnknownType) {
+    return { code: 'destination_not_allowed', detail: 'Numbers of unknown type are not allowed for this tenant.' };
+  }
+  return undefined;
+}
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+function localDayAndMinute(timeZone: string, at: Date): { day: number; minute: number } {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  const day = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(get('weekday'));
+  return { day, minute: Number(get('hour')) * 60 + Number(get('minute')) };
+}
+
+/**
+ * Calling hours in the destination's time zone. A number tells its country, not its zone, so for
+ * a country that spans several zones the call must fall inside the hours in every one of them:
+ * the lead is never rung at night, at the price of a shorter day in the widest countries.
+ */
+export function checkCallingHours(number: NormalizedNumber, policy: CallPolicy, at: Date): PolicyRefusal | undefined {
+  const hours = policy.callingHours;
+  if (!hours || !number.country) return undefined;
+  const zones = getCountry(number.country)?.timezones ?? [];
+  const start = minutesOf(hours.start);
+  const end = minutesOf(hours.end);
+  for (const zone of zones.length > 0 ? zones : ['UTC']) {
+    const { day, minute } = localDayAndMinute(zone, at);
+    const inside = start <= end ? minute >= start && minute < end : minute >= start || minute < end;
+    if (!hours.days.includes(day) || !inside) {
+      return {
+        code: 'outside_calling_hours',
+        detail: `Calls to ${number.country} are allowed ${hours.start}-${hours.end} local time on days ${hours.days.join(',')} (0 = Sunday); it is outside those hours in ${zone}.`,
+      };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,43 @@
+import { parsePhoneNumberFromString, type CountryCode, type NumberType } from 'libphonenumber-js/max';
+
+export interface NormalizedNumber {
+  /** E.164 with the '+': what the API shows. */
+  e164: string;
+  /** E.164 digits without the '+': what the PBX takes as leg_b. */
+  digits: string;
+  country: CountryCode | undefined;
+  type: NumberType;
+}
+
+/** What a human may type into a CRM's phone field: digits, '+', spaces and the usual punctuation. */
+const HUMAN_FORMAT = /^\+?[0-9 ()\-.]{4,40}$/;
+
+/**
+ * Parses a number as a person wrote it. Letters are refused outright: libphonenumber would turn
+ * "1-800-FLOWERS" into digits, but a CRM field holding letters is a data error, not a vanity number.
+ * Returns undefined for anything that is not a valid number for its country (full metadata).
+ */
+export function normalizeNumber(raw: string, defaultCountry: string | undefined): NormalizedNumber | undefined {
+  const trimmed = raw.trim();
+  if (!HUMAN_FORMAT.test(trimmed)) return undefined;
+  const parsed = parsePhoneNumberFromString(trimmed, {
+    defaultCountry: defaultCountry as CountryCode | undefined,
+    extract: false,
+  });
+  if (!parsed || !parsed.isValid()) return undefined;
+  const e164 = parsed.number;
+  return { e164, digits: e164.slice(1), country: parsed.country, type: parsed.getType() };
+}
+
+/**
+ * Masks a phone number for logs: the country code and the last three digits stay, enough to tell
+ * calls apart on a night shift, not enough to call anyone.
+ */
+export function maskNumber(raw: string | null | undefined): string {
+  if (!raw) return String(raw);
+  const digits = raw.replace(/\D/g, '');
+  if (digits.length <= 4) return '*'.repeat(digits.length);
+  const head = raw.startsWith('+') ? `+${digits.slice(0, 2)}` : '';
+  const tail = digits.slice(-3);
+  return `${head}${'*'.repeat(Math.max(digits.length - tail.length - (head ? 2 : 0), 3))}${tail}`;
+}

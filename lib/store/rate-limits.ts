@@ -1,0 +1,87 @@
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Table } from './client';
+import { isConditionalCheckFailed } from './errors';
+import { agentLockSk, rateCounterPk, rateCounterSk, tenantPk } from './keys';
+
+/**
+ * Counters shared by every Lambda: one item per cap and fixed window, holding the set of call ids
+ * admitted in it. A set, not a number, because adding the same call twice is a no-op: duplicate
+ * deliveries of one call never use up the cap that the call itself needs.
+ */
+export class RateLimitRepository {
+  constructor(private readonly table: Table) {}
+
+  /** Admits `member` if it is already in the window or the window holds fewer than `max`. */
+  async admit(tenantId: string, scope: string, windowStart: number, windowSec: number, max: number, member: string): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: { pk: rateCounterPk(tenantId), sk: rateCounterSk(scope, windowStart) },
+          UpdateExpression: 'ADD members :member SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          ConditionExpression: 'attribute_not_exists(members) OR contains(members, :id) OR size(members) < :max',
+          ExpressionAttributeValues: {
+            ':member': new Set([member]),
+            ':id': member,
+            ':max': max,
+            // DynamoDB's TTL removes old windows; a day of slack keeps them readable for support.
+            ':expiresAt': windowStart + windowSec + 86_400,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Gives a slot back (a call that was refused after all). */
+  async release(tenantId: string, scope: string, windowStart: number, member: string): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: { pk: rateCounterPk(tenantId), sk: rateCounterSk(scope, windowStart) },
+        UpdateExpression: 'DELETE members :member',
+        ExpressionAttributeValues: { ':member': new Set([member]) },
+      }),
+    );
+  }
+
+  /**
+   * Takes the agent's lock for `holder` until `leaseUntil` (epoch seconds). The lease makes a lock
+   * left by a crashed invocation expire by itself instead of blocking the agent for good.
+   */
+  async lockAgent(tenantId: string, crmUserId: string, holder: string, leaseUntil: number, now: number): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { pk: tenantPk(tenantId), sk: agentLockSk(crmUserId), type: 'agentLock', holder, leaseUntil, expiresAt: leaseUntil + 3600 },
+          ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder OR leaseUntil < :now',
+          ExpressionAttributeValues: { ':holder': holder, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  async unlockAgent(tenantId: string, crmUserId: string, holder: string): Promise<void> {
+    try {
+      await this.table.doc.send(
+        new DeleteCommand({
+          TableName: this.table.name,
+          Key: { pk: tenantPk(tenantId), sk: agentLockSk(crmUserId) },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      // Someone else holds it now (our lease ran out): theirs to release.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+}

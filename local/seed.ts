@@ -1,0 +1,45 @@
+import { AgentRepository } from '../lib/store/agents';
+import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
+import type { Table } from '../lib/store/client';
+import { TenantRepository, type Tenant } from '../lib/store/tenants';
+
+export interface DemoFacts {
+  tenantId: string;
+  apiKey: string;
+  agents: Array<{ crmUserId: string; extension: string; email: string; name: string }>;
+}
+
+export const DEMO_TENANT_ID = 'demo';
+export const DEMO_AGENTS: DemoFacts['agents'] = [
+  { crmUserId: 'u-17', extension: '1000', email: 'alice@example.com', name: 'Alice Agent' },
+  { crmUserId: 'u-18', extension: '1001', email: 'bob@example.com', name: 'Bob Agent' },
+];
+
+/**
+ * The demo tenant of the local stack: its PBX is the simulator, its agents are the simulator's
+ * registered extensions. A fresh API key is issued on every start (only its hash is stored, so an
+ * older one cannot be shown again).
+ */
+export async function seedDemo(table: Table, pbxSimulatorUrl: string): Promise<DemoFacts> {
+  const tenants = new TenantRepository(table);
+  const settings = {
+    tenantId: DEMO_TENANT_ID,
+    name: 'Demo Sales Ltd',
+    crmId: '100',
+    clientId: '200',
+    defaultCountry: 'GB',
+    pbx: { urlShape: 'click2call' as const, baseUrl: pbxSimulatorUrl, cdrApiUrl: `${pbxSimulatorUrl}/api/cdrs` },
+    policy: { allowedCountries: ['GB', 'IE', 'US', 'DE', 'FR', 'IL'] },
+  };
+  const existing = await tenants.get(DEMO_TENANT_ID);
+  if (existing) {
+    // A kept data folder from an earlier run: the simulator may listen on another port now.
+    await tenants.put({ ...existing, pbx: { ...existing.pbx, ...settings.pbx } } as Tenant);
+  } else {
+    await tenants.create(settings);
+  }
+  const { key } = await new ApiKeyRepository(table).issue(DEMO_TENANT_ID, 'local demo', [...SCOPES]);
+  const agents = new AgentRepository(table);
+  for (const { crmUserId, ...agent } of DEMO_AGENTS) await agents.put(DEMO_TENANT_ID, crmUserId, agent);
+  return { tenantId: DEMO_TENANT_ID, apiKey: key, agents: DEMO_AGENTS };
+}
