@@ -1,5 +1,6 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
+import { PbxError } from '../pbx/errors';
 import type { CallCaps } from '../policy/caps';
 import { checkCallingHours, checkDestination } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
@@ -219,12 +220,14 @@ export class PlaceCall {
     };
     const query: Record<string, string> = { ...call.customData, c2c_call_id: call.callId };
     if (call.lead) query.leadid = call.lead.id;
-    const outcome = await this.deps.pbx.dial(settings, {
-      legA: agent.extension,
-      legB: call.legB!,
-      prefix: call.prefix ?? undefined,
-      query,
-    });
+    let outcome: DialOutcome;
+    try {
+      outcome = await this.deps.pbx.dial(settings, { legA: agent.extension, legB: call.legB!, prefix: call.prefix ?? undefined, query });
+    } catch (error) {
+      // The client refuses bad settings before any I/O: nothing left, so the ledger must say so.
+      if (!(error instanceof PbxError)) throw error;
+      outcome = { kind: 'not_sent', code: 'invalid_pbx_request', detail: error.message, latencyMs: 0 };
+    }
     this.deps.faultHook?.('after_dial');
     const recorded = this.recordOf(outcome);
     const [updated] = await Promise.all([

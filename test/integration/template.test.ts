@@ -1,0 +1,390 @@
+/**
+ * The deployable stack, checked on the CloudFormation template that `serverless package` renders (not on the YAML):
+ * egress through one NAT gateway with one Elastic IP, the DynamoDB gateway endpoint, the table as
+ * lib/store/table-schema.json defines it, one least-privilege role per function, the runtime, and the artifacts.
+ *
+ * Packaging runs in throw-away copies of the repository: `serverless package` deletes the service's `.esbuild/` and
+ * `.serverless/` folders, which would pull the bundles from under a serverless-offline started by another test.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const serverlessBin = join(repoRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
+const tableSchema = JSON.parse(readFileSync(join(repoRoot, 'lib', 'store', 'table-schema.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
+
+/** Top-level entries not copied into the packaging sandbox (node_modules is linked instead). */
+const NOT_COPIED = new Set([
+  'node_modules',
+  '.git',
+  '.esbuild',
+  '.serverless',
+  '.serverless-offline',
+  '.local',
+  'coverage',
+  'test',
+  'bench',
+]);
+
+/** Function key -> exactly the DynamoDB actions its role may use (none: no table statement at all). */
+const TABLE_ACTIONS: Record<string, string[]> = {
+  callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
+  callsGet: ['GetItem', 'BatchGetItem'],
+  callsList: ['GetItem', 'BatchGetItem', 'Query'],
+  agents: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'],
+  health: [],
+  reconcile: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem'],
+};
+const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
+/** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
+const PBX_CALLERS = ['callsCreate', 'reconcile'];
+const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
+
+interface Resource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs?: Record<string, { Value: unknown; Description?: string }>;
+}
+interface Packaged {
+  dir: string;
+  template: Template;
+  ms: number;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+interface InlinePolicy {
+  PolicyName: string;
+  PolicyDocument: { Statement: Statement[] };
+}
+
+let sandbox: string;
+let dev: Packaged;
+let prod: Packaged;
+
+/** Logical id of a function, as the framework names it: callsCreate -> CallsCreateLambdaFunction. */
+const functionId = (key: string): string => `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`;
+const logGroupId = (key: string): string => `${key[0]!.toUpperCase()}${key.slice(1)}LogGroup`;
+
+/** Environment without AWS credentials or local-stack overrides, so the template is what a deploy would render. */
+function packagingEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (name.startsWith('AWS_')) continue;
+    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS'].includes(name)) continue;
+    env[name] = value;
+  }
+  env.AWS_SDK_LOAD_CONFIG = '0';
+  env.AWS_CONFIG_FILE = join(sandbox, 'no-aws-config');
+  env.AWS_SHARED_CREDENTIALS_FILE = join(sandbox, 'no-aws-credentials');
+  return env;
+}
+
+async function packageStage(stage: string): Promise<Packaged> {
+  const service = join(sandbox, `service-${stage}`);
+  const dir = join(sandbox, `package-${stage}`);
+  mkdirSync(service);
+  cpSync(repoRoot, service, {
+    recursive: true,
+    filter: (src) => {
+      const top = relative(repoRoot, src).split(sep)[0]!;
+      return !NOT_COPIED.has(top);
+    },
+  });
+  symlinkSync(join(repoRoot, 'node_modules'), join(service, 'node_modules'), 'dir');
+
+  const started = Date.now();
+  await run(process.execPath, [serverlessBin, 'package', '--stage', stage, '--package', dir], {
+    cwd: service,
+    env: packagingEnv(),
+    timeout: 170_000,
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(`serverless package --stage ${stage} failed: ${error.message}\n${error.stdout}\n${error.stderr}`);
+  });
+  const ms = Date.now() - started;
+  const template = JSON.parse(
+    readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  return { dir, template, ms };
+}
+
+function resourcesOfType(template: Template, type: string): [string, Resource][] {
+  return Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+}
+
+function props(template: Template, logicalId: string): Record<string, unknown> {
+  const resource = template.Resources[logicalId];
+  if (!resource) throw new Error(`no resource ${logicalId} in the template`);
+  return resource.Properties ?? {};
+}
+
+/** The logical id that a `{Ref: id}` or `{"Fn::GetAtt": [id, attribute]}` points to. */
+function target(value: unknown, attribute?: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const ref = (value as { Ref?: unknown }).Ref;
+  if (typeof ref === 'string' && attribute === undefined) return ref;
+  const getAtt = (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
+  if (Array.isArray(getAtt) && typeof getAtt[0] === 'string' && (attribute === undefined || getAtt[1] === attribute)) {
+    return getAtt[0];
+  }
+  return undefined;
+}
+
+/** Whether any Ref or GetAtt inside the value points to the logical id. */
+function mentions(value: unknown, logicalId: string): boolean {
+  if (target(value) === logicalId) return true;
+  if (Array.isArray(value)) return value.some((item) => mentions(item, logicalId));
+  if (typeof value === 'object' && value !== null) return Object.values(value).some((v) => mentions(v, logicalId));
+  return false;
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** The private route tables: those whose default route goes to a NAT gateway. */
+function privateRouteTables(template: Template): string[] {
+  const nats = new Set(resourcesOfType(template, 'AWS::EC2::NatGateway').map(([id]) => id));
+  return resourcesOfType(template, 'AWS::EC2::Route')
+    .filter(([, route]) => nats.has(target(route.Properties?.NatGatewayId) ?? ''))
+    .map(([, route]) => target(route.Properties?.RouteTableId))
+    .filter((id): id is string => id !== undefined);
+}
+
+/** The subnets associated with the private route tables. */
+function privateSubnets(template: Template): string[] {
+  const tables = new Set(privateRouteTables(template));
+  return resourcesOfType(template, 'AWS::EC2::SubnetRouteTableAssociation')
+    .filter(([, association]) => tables.has(target(association.Properties?.RouteTableId) ?? ''))
+    .map(([, association]) => target(association.Properties?.SubnetId))
+    .filter((id): id is string => id !== undefined);
+}
+
+function roleOf(template: Template, key: string): string {
+  const role = target(props(template, functionId(key)).Role, 'Arn');
+  if (!role) throw new Error(`${key}: Role is not a GetAtt of a role declared in the stack`);
+  return role;
+}
+
+function inlineStatements(template: Template, roleId: string): Statement[] {
+  const policies = (props(template, roleId).Policies ?? []) as InlinePolicy[];
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+beforeAll(async () => {
+  sandbox = mkdtempSync(join(tmpdir(), 'c2c-template-'));
+  const started = Date.now();
+  // Two copies, two processes: the stages package side by side.
+  [dev, prod] = await Promise.all([packageStage('dev'), packageStage('prod')]);
+  console.log(
+    `serverless package: dev ${dev.ms} ms, prod ${prod.ms} ms, both ${Date.now() - started} ms (in parallel)`,
+  );
+}, 180_000);
+
+afterAll(() => {
+  if (sandbox) rmSync(sandbox, { recursive: true, force: true });
+});
+
+describe('the packaged stack', () => {
+  it('sends PBX traffic through one NAT gateway that owns the one Elastic IP', () => {
+    const eips = resourcesOfType(dev.template, 'AWS::EC2::EIP');
+    expect(eips).toHaveLength(1);
+    const [eipId, eip] = eips[0]!;
+    expect(eip.Properties?.Domain).toBe('vpc');
+
+    const nats = resourcesOfType(dev.template, 'AWS::EC2::NatGateway');
+    expect(nats).toHaveLength(1);
+    const [, nat] = nats[0]!;
+    expect(target(nat.Properties?.AllocationId, 'AllocationId')).toBe(eipId);
+    // The NAT gateway sits in a subnet whose default route is the internet gateway.
+    const natSubnet = target(nat.Properties?.SubnetId);
+    expect(natSubnet).toBeDefined();
+    expect(privateSubnets(dev.template)).not.toContain(natSubnet);
+  });
+
+  it('outputs the egress IP, the address each PBX customer allowlists', () => {
+    const [eipId] = resourcesOfType(dev.template, 'AWS::EC2::EIP')[0]!;
+    const output = dev.template.Outputs?.EgressIp;
+    expect(output).toBeDefined();
+    expect(mentions(output!.Value, eipId)).toBe(true);
+    expect(output!.Description).toMatch(/allowlist/i);
+  });
+
+  it('keeps the Elastic IP when the prod stack is deleted', () => {
+    const [, eip] = resourcesOfType(prod.template, 'AWS::EC2::EIP')[0]!;
+    expect(eip.DeletionPolicy).toBe('Retain');
+  });
+
+  it('routes DynamoDB traffic from the private subnets through a gateway endpoint, not the NAT', () => {
+    const privateTables = privateRouteTables(dev.template);
+    expect(privateTables.length).toBeGreaterThan(0);
+
+    const endpoints = resourcesOfType(dev.template, 'AWS::EC2::VPCEndpoint').filter(
+      ([, endpoint]) => endpoint.Properties?.VpcEndpointType === 'Gateway',
+    );
+    const dynamodb = endpoints.filter(([, endpoint]) =>
+      /\.dynamodb"/.test(JSON.stringify(endpoint.Properties?.ServiceName)),
+    );
+    expect(dynamodb).toHaveLength(1);
+    const attached = asArray(dynamodb[0]![1].Properties?.RouteTableIds as unknown[]).map((id) => target(id));
+    expect(attached).toEqual(expect.arrayContaining(privateTables));
+  });
+
+  it('spreads the private subnets over two availability zones', () => {
+    const subnets = [...new Set(privateSubnets(dev.template))];
+    expect(subnets.length).toBeGreaterThanOrEqual(2);
+    const zones = new Set(subnets.map((id) => JSON.stringify(props(dev.template, id).AvailabilityZone)));
+    expect(zones.size).toBe(subnets.length);
+  });
+
+  it('lets nothing connect in to the Lambda security group', () => {
+    for (const [, group] of resourcesOfType(dev.template, 'AWS::EC2::SecurityGroup')) {
+      expect(group.Properties?.SecurityGroupIngress ?? []).toEqual([]);
+    }
+  });
+
+  it('declares the table on demand, with point-in-time recovery, TTL and the keys of table-schema.json', () => {
+    const tables = resourcesOfType(dev.template, 'AWS::DynamoDB::Table');
+    expect(tables).toHaveLength(1);
+    const table = tables[0]![1].Properties!;
+    expect(table.TableName).toBe('c2c-dev');
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.SSESpecification).toMatchObject({ SSEEnabled: true });
+    expect(table.KeySchema).toEqual(tableSchema.KeySchema);
+    expect(table.AttributeDefinitions).toEqual(tableSchema.AttributeDefinitions);
+    expect(table.GlobalSecondaryIndexes).toEqual(tableSchema.GlobalSecondaryIndexes);
+  });
+
+  it('protects the table from deletion in prod but not in dev', () => {
+    const [, devTable] = resourcesOfType(dev.template, 'AWS::DynamoDB::Table')[0]!;
+    const [, prodTable] = resourcesOfType(prod.template, 'AWS::DynamoDB::Table')[0]!;
+    expect(prodTable.Properties?.DeletionProtectionEnabled).toBe(true);
+    expect(prodTable.DeletionPolicy).toBe('Retain');
+    expect(devTable.Properties?.DeletionProtectionEnabled).not.toBe(true);
+  });
+
+  it('runs every function on nodejs22.x, arm64', () => {
+    const functions = resourcesOfType(dev.template, 'AWS::Lambda::Function');
+    expect(functions.map(([id]) => id).sort()).toEqual(FUNCTION_KEYS.map(functionId).sort());
+    for (const [id, fn] of functions) {
+      expect(fn.Properties?.Runtime, id).toBe('nodejs22.x');
+      expect(fn.Properties?.Architectures, id).toEqual(['arm64']);
+    }
+  });
+
+  it('gives API functions a timeout within the HTTP API integration limit (30 s)', () => {
+    for (const [, integration] of resourcesOfType(dev.template, 'AWS::ApiGatewayV2::Integration')) {
+      const fnId = [...JSON.stringify(integration.Properties?.IntegrationUri).matchAll(/"(\w+LambdaFunction)"/g)][0]?.[1];
+      expect(fnId).toBeDefined();
+      expect(props(dev.template, fnId!).Timeout as number).toBeLessThanOrEqual(30);
+    }
+  });
+
+  it('renders the production environment: the egress IP from the stack, no local endpoint', () => {
+    const [eipId] = resourcesOfType(dev.template, 'AWS::EC2::EIP')[0]!;
+    for (const key of FUNCTION_KEYS) {
+      const variables = (props(dev.template, functionId(key)).Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(mentions(variables.EGRESS_IP, eipId), key).toBe(true);
+      expect(variables.DYNAMODB_ENDPOINT, key).toBe('');
+      expect(variables.TABLE_NAME, key).toBe('c2c-dev');
+    }
+  });
+
+  it('puts the functions that call the PBX in the private subnets', () => {
+    const subnets = new Set(privateSubnets(dev.template));
+    for (const key of PBX_CALLERS) {
+      const vpcConfig = props(dev.template, functionId(key)).VpcConfig as { SubnetIds?: unknown[] } | undefined;
+      expect(vpcConfig, key).toBeDefined();
+      const used = (vpcConfig!.SubnetIds ?? []).map((id) => target(id));
+      expect(new Set(used), key).toEqual(subnets);
+    }
+    // Any other function in the VPC must also use only the private subnets (never the NAT's public one).
+    for (const [id, fn] of resourcesOfType(dev.template, 'AWS::Lambda::Function')) {
+      const vpcConfig = fn.Properties?.VpcConfig as { SubnetIds?: unknown[] } | undefined;
+      if (!vpcConfig) continue;
+      for (const subnet of vpcConfig.SubnetIds ?? []) expect(subnets.has(target(subnet) ?? ''), id).toBe(true);
+    }
+  });
+
+  it('gives each function a role of its own', () => {
+    const roles = FUNCTION_KEYS.map((key) => roleOf(dev.template, key));
+    expect(new Set(roles).size).toBe(FUNCTION_KEYS.length);
+    for (const role of roles) expect(dev.template.Resources[role]?.Type).toBe('AWS::IAM::Role');
+  });
+
+  it('allows each role only the table actions its function uses, on the table and its indexes', () => {
+    const [tableId] = resourcesOfType(dev.template, 'AWS::DynamoDB::Table')[0]!;
+    for (const key of FUNCTION_KEYS) {
+      const statements = inlineStatements(dev.template, roleOf(dev.template, key));
+      const dynamodb = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('dynamodb:')));
+      const actions = dynamodb.flatMap((s) => asArray(s.Action)).map((a) => a.replace(/^dynamodb:/, ''));
+      expect(actions.sort(), key).toEqual([...TABLE_ACTIONS[key]!].sort());
+      for (const statement of dynamodb) {
+        expect(statement.Effect).toBe('Allow');
+        const resources = asArray(statement.Resource);
+        expect(resources.length, key).toBeGreaterThan(0);
+        // Every resource is the table itself or built from its ARN (the indexes): never '*', never another table.
+        for (const resource of resources) expect(mentions(resource, tableId), key).toBe(true);
+      }
+      for (const statement of statements) expect(asArray(statement.Action), key).not.toContain('*');
+    }
+  });
+
+  it('lets each role write only to its own function log group', () => {
+    for (const key of FUNCTION_KEYS) {
+      const statements = inlineStatements(dev.template, roleOf(dev.template, key));
+      const logs = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
+      expect(logs.length, key).toBeGreaterThan(0);
+      for (const statement of logs) {
+        expect(asArray(statement.Resource).map((r) => target(r, 'Arn')), key).toEqual([logGroupId(key)]);
+      }
+    }
+  });
+
+  it('grants VPC network-interface permissions to the VPC functions only', () => {
+    for (const key of FUNCTION_KEYS) {
+      const inVpc = props(dev.template, functionId(key)).VpcConfig !== undefined;
+      const managed = JSON.stringify(props(dev.template, roleOf(dev.template, key)).ManagedPolicyArns ?? []);
+      expect(managed.includes(VPC_ACCESS_POLICY), key).toBe(inVpc);
+    }
+  });
+
+  it('runs the reconciler every 2 minutes', () => {
+    const rules = resourcesOfType(dev.template, 'AWS::Events::Rule').filter(([, rule]) =>
+      mentions(rule.Properties?.Targets, functionId('reconcile')),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties?.ScheduleExpression).toBe('rate(2 minutes)');
+  });
+
+  it('writes one zip artifact per function', () => {
+    const sizes: string[] = [];
+    for (const key of FUNCTION_KEYS) {
+      const zip = join(dev.dir, `${key}.zip`);
+      expect(existsSync(zip), zip).toBe(true);
+      const bytes = statSync(zip).size;
+      expect(bytes, zip).toBeGreaterThan(0);
+      sizes.push(`${key} ${(bytes / 1024).toFixed(1)} KiB`);
+    }
+    console.log(`artifacts: ${sizes.join(', ')}`);
+  });
+});
