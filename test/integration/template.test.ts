@@ -38,12 +38,12 @@ const NOT_COPIED = new Set([
 
 /** Function key -> exactly the DynamoDB actions its role may use (none: no table statement at all). */
 const TABLE_ACTIONS: Record<string, string[]> = {
-  callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
+  callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
   callsGet: ['GetItem', 'BatchGetItem'],
   callsList: ['GetItem', 'BatchGetItem', 'Query'],
   agents: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'],
   health: [],
-  reconcile: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem'],
+  reconcile: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
 };
 const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
