@@ -12,6 +12,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** JSON of a response; its shape is what the assertions check. */
+const jsonOf = (res: Response): Promise<any> => res.json();
+
 const api = (path: string, init: RequestInit & { key?: string } = {}) =>
   fetch(`${stack.apiUrl}${path}`, {
     ...init,
@@ -22,7 +25,7 @@ describe('the whole service through serverless-offline', () => {
   it('answers health with the egress IP', async () => {
     const res = await fetch(`${stack.apiUrl}/v1/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'ok', egressIp: '127.0.0.1' });
+    expect(await jsonOf(res)).toMatchObject({ status: 'ok', egressIp: '127.0.0.1' });
   });
 
   it('places the README call: 201 dialing, one GET at the simulator, readable afterwards', async () => {
@@ -33,10 +36,10 @@ describe('the whole service through serverless-offline', () => {
       body: JSON.stringify({ agent: { crmUserId: 'u-17' }, to: '+44 7766 889900', lead: { id: '1234' } }),
     });
     expect(res.status).toBe(201);
-    const call = await res.json();
+    const call = await jsonOf(res);
     expect(call).toMatchObject({ state: 'dialing', to: '+447766889900', agent: { crmUserId: 'u-17', extension: '1000' } });
 
-    const sim = await (await fetch(`${stack.pbxSimulatorUrl}/_sim/requests`)).json();
+    const sim = await jsonOf(await fetch(`${stack.pbxSimulatorUrl}/_sim/requests`));
     expect(sim.requests).toHaveLength(1);
     expect(sim.requests[0]).toMatchObject({
       path: '/call/100/200/1000/447766889900',
@@ -45,8 +48,8 @@ describe('the whole service through serverless-offline', () => {
 
     const read = await api(`/v1/calls/${call.callId}`);
     expect(read.status).toBe(200);
-    expect((await read.json()).pbx.uniqueId).toBe(call.pbx.uniqueId);
-    const byLead = await (await api('/v1/calls?leadId=1234')).json();
+    expect((await jsonOf(read)).pbx.uniqueId).toBe(call.pbx.uniqueId);
+    const byLead = await jsonOf(await api('/v1/calls?leadId=1234'));
     expect(byLead.calls.map((c: { callId: string }) => c.callId)).toContain(call.callId);
   });
 
@@ -61,8 +64,8 @@ describe('the whole service through serverless-offline', () => {
   it('manages agents over HTTP', async () => {
     const put = await api('/v1/agents/u-99', { method: 'PUT', body: JSON.stringify({ extension: '1001', email: 'Carol@Example.com' }) });
     expect(put.status).toBe(201);
-    expect(await put.json()).toMatchObject({ crmUserId: 'u-99', extension: '1001', email: 'carol@example.com' });
-    const list = await (await api('/v1/agents')).json();
+    expect(await jsonOf(put)).toMatchObject({ crmUserId: 'u-99', extension: '1001', email: 'carol@example.com' });
+    const list = await jsonOf(await api('/v1/agents'));
     expect(list.agents.map((a: { crmUserId: string }) => a.crmUserId)).toEqual(expect.arrayContaining(['u-17', 'u-18', 'u-99']));
     expect((await api('/v1/agents/u-99', { method: 'DELETE' })).status).toBe(204);
     expect((await api('/v1/agents/u-99')).status).toBe(404);

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyOutcome } from '../../lib/calls/model';
+import { callIdFor } from '../../lib/calls/request';
+import { CallRepository, type StoredCall } from '../../lib/store/calls';
+import { startTestEnv, type TestEnv } from '../support/env';
+
+let env: TestEnv;
+let calls: CallRepository;
+
+beforeAll(async () => {
+  env = await startTestEnv();
+  calls = new CallRepository(env.table);
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+function callFor(key: string, requestHash = 'h1'): StoredCall {
+  const at = new Date().toISOString();
+  return {
+    callId: callIdFor('ledger', key),
+    tenantId: 'ledger',
+    state: 'dispatching',
+    reason: null,
+    agent: { crmUserId: 'u-17', extension: '1000' },
+    crmUserId: 'u-17',
+    to: '+447766889900',
+    legB: '447766889900',
+    prefix: null,
+    lead: null,
+    customData: {},
+    pbx: null,
+    outcome: emptyOutcome(),
+    events: [{ at, state: 'accepted' }, { at, state: 'dispatching' }],
+    source: 'api',
+    idempotencyKey: key,
+    duplicate: false,
+    createdAt: at,
+    updatedAt: at,
+    requestHash,
+    attempt: 1,
+  };
+}
+
+describe('the reservation against dynalite', () => {
+  it('two concurrent reservations of one key: exactly one wins, the other sees the winner', async () => {
+    const [a, b] = await Promise.all([calls.reserve(callFor('k-two')), calls.reserve(callFor('k-two', 'h2'))]);
+    const outcomes = [a, b];
+    expect(outcomes.filter((o) => o.reserved)).toHaveLength(1);
+    const loser = outcomes.find((o) => !o.reserved);
+    expect(loser && !loser.reserved && loser.existing.callId).toBe(callIdFor('ledger', 'k-two'));
+  });
+
+  it('fifty concurrent reservations of one key: exactly one wins', async () => {
+    const results = await Promise.all(Array.from({ length: 50 }, () => calls.reserve(callFor('k-fifty'))));
+    expect(results.filter((o) => o.reserved)).toHaveLength(1);
+  });
+
+  it('only the holder of dispatching records the answer, and a state never moves back', async () => {
+    const call = callFor('k-moves');
+    await calls.reserve(call);
+    const dialing = await calls.transition('ledger', call.callId, { from: ['dispatching'], to: 'dialing', attempt: 1 });
+    expect(dialing?.state).toBe('dialing');
+    expect(await calls.transition('ledger', call.callId, { from: ['dispatching'], to: 'unknown', attempt: 1 })).toBeUndefined();
+    const completed = await calls.transition('ledger', call.callId, { from: ['dialing', 'answered'], to: 'completed' });
+    expect(completed?.events.map((e) => e.state)).toEqual(['accepted', 'dispatching', 'dialing', 'completed']);
+    expect(await calls.transition('ledger', call.callId, { from: ['dialing'], to: 'answered' })).toBeUndefined();
+    expect((await calls.get('ledger', call.callId))?.state).toBe('completed');
+  });
+
+  it('a not_sent call is claimed again by exactly one of many concurrent retries', async () => {
+    const call = callFor('k-retry');
+    await calls.reserve(call);
+    await calls.transition('ledger', call.callId, { from: ['dispatching'], to: 'not_sent', attempt: 1 });
+    const claims = await Promise.all(Array.from({ length: 10 }, () => calls.redispatch('ledger', call.callId, call.requestHash, 1)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(claims.find(Boolean)?.attempt).toBe(2);
+    expect(await calls.redispatch('ledger', call.callId, 'another-hash', 2)).toBeUndefined();
+  });
+});
