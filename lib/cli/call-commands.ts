@@ -1,0 +1,109 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CALL_STATES, type CallState } from '../calls/model';
+import { toCallResource, type StoredCall } from '../store/calls';
+import { requireTenant, withStores, type CliDeps, type RunState } from './context';
+import { maskPhoneNumber, renderTable, writeJson } from './io';
+
+interface ListOptions {
+  lead?: string;
+  agent?: string;
+  state?: CallState;
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+  showNumbers?: boolean;
+  json?: boolean;
+}
+
+export function callsCommand(deps: CliDeps, state: RunState): Command {
+  const calls = new Command('calls').description('list calls');
+
+  calls
+    .command('list')
+    .description('list a tenant\'s calls, newest first')
+    .argument('<tenantId>')
+    .option('--lead <id>', 'only calls for this CRM lead id')
+    .option('--agent <crmUserId>', 'only calls of this agent')
+    .addOption(new Option('--state <state>', 'only calls in this state').choices(CALL_STATES))
+    .option('--from <iso>', 'created at or after this ISO time', parseIsoTime)
+    .option('--to <iso>', 'created at or before this ISO time', parseIsoTime)
+    .option('--limit <n>', 'at most this many calls (1-500)', parseLimit, 20)
+    .option('--cursor <cursor>', 'continue a listing where it stopped')
+    .option('--show-numbers', 'show phone numbers in full (masked by default)')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: ListOptions, command: Command) => {
+      const page = await withStores(command, deps, state, async (stores) => {
+        await requireTenant(stores, tenantId);
+        return stores.calls.list(
+          tenantId,
+          {
+            ...(options.lead !== undefined ? { leadId: options.lead } : {}),
+            ...(options.agent !== undefined ? { crmUserId: options.agent } : {}),
+            ...(options.state !== undefined ? { state: options.state } : {}),
+            ...(options.from !== undefined ? { from: options.from } : {}),
+            ...(options.to !== undefined ? { to: options.to } : {}),
+          },
+          { limit: options.limit, ...(options.cursor !== undefined ? { cursor: options.cursor } : {}) },
+        );
+      });
+      const items = page.items.map((call) => shownCall(call, options.showNumbers === true));
+      if (options.json) return writeJson(deps.stdout, { items, nextCursor: page.nextCursor ?? null });
+      if (items.length === 0) deps.stdout.write(`No calls for tenant ${tenantId}${options.cursor ? ' after this cursor' : ''}.\n`);
+      else deps.stdout.write(callTable(page.items, options.showNumbers === true, false));
+      if (page.nextCursor) deps.stdout.write(`More: --cursor ${page.nextCursor}\n`);
+    });
+
+  calls
+    .command('flagged')
+    .description('calls the reconciler gave up on (state unknown, no CDR found): for a human to check, across tenants')
+    .option('--limit <n>', 'at most this many calls (1-500)', parseLimit, 50)
+    .option('--show-numbers', 'show phone numbers in full (masked by default)')
+    .option('--json', 'print JSON')
+    .action(async (options: { limit: number; showNumbers?: boolean; json?: boolean }, command: Command) => {
+      const flagged = await withStores(command, deps, state, (stores) => stores.calls.listFlagged(options.limit));
+      if (options.json) {
+        return writeJson(
+          deps.stdout,
+          flagged.map((call) => ({ ...shownCall(call, options.showNumbers === true), reconcile: call.reconcile ?? null })),
+        );
+      }
+      if (flagged.length === 0) return void deps.stdout.write('No flagged calls.\n');
+      deps.stdout.write(callTable(flagged, options.showNumbers === true, true));
+    });
+
+  return calls;
+}
+
+function shownCall(call: StoredCall, showNumbers: boolean) {
+  const resource = toCallResource(call);
+  if (showNumbers) return resource;
+  return { ...resource, to: maskPhoneNumber(resource.to) ?? '', legB: maskPhoneNumber(resource.legB) };
+}
+
+function callTable(calls: StoredCall[], showNumbers: boolean, withTenant: boolean): string {
+  const number = (call: StoredCall) => (showNumbers ? call.to : maskPhoneNumber(call.to));
+  return renderTable(calls, [
+    { header: 'CREATED', value: (c) => c.createdAt },
+    ...(withTenant ? [{ header: 'TENANT', value: (c: StoredCall) => c.tenantId }] : []),
+    { header: 'CALL ID', value: (c) => c.callId },
+    { header: 'STATE', value: (c) => c.state },
+    { header: 'REASON', value: (c) => c.reason },
+    { header: 'AGENT', value: (c) => c.crmUserId ?? c.agent.crmUserId ?? c.agent.email ?? c.agent.extension },
+    { header: 'TO', value: number },
+    { header: 'LEAD', value: (c) => c.lead?.id },
+    ...(withTenant ? [{ header: 'TRIES', value: (c: StoredCall) => c.reconcile?.tries.toString() }] : []),
+  ]);
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 500) throw new InvalidArgumentError('expected a whole number from 1 to 500');
+  return n;
+}
+
+function parseIsoTime(value: string): string {
+  const time = Date.parse(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-01-31T09:00:00Z');
+  return new Date(time).toISOString();
+}

@@ -1,0 +1,125 @@
+import { Command, CommanderError, Option } from 'commander';
+import { ZodError } from 'zod';
+import { version } from '../../package.json';
+import { StoreError } from '../store/errors';
+import { agentCommand } from './agent-commands';
+import { callsCommand } from './call-commands';
+import type { CliDeps, RunState } from './context';
+import { CliError, ReportedError } from './errors';
+import { keyCommand } from './key-commands';
+import type { Target } from './target';
+import { tenantCommand } from './tenant-commands';
+
+export type { CliDeps } from './context';
+
+const TARGET_HELP = `
+Table selection (global options, before or after the command):
+  default             the local stack (npm start) when .local/stack.json exists
+  --local             the local stack, explicitly
+  --endpoint URL --table NAME
+                      any DynamoDB-compatible server
+  --stage S [--region R]
+                      the deployed table c2c-S, with the default AWS credential chain
+  Environment: C2C_DYNAMODB_ENDPOINT and C2C_TABLE override the endpoint and table name;
+  C2C_DEBUG=1 prints stack traces.
+
+Examples:
+  c2c tenant create acme --name "Acme Ltd" --crm-id 100 --client-id 200 --default-country GB \\
+      --pbx-url https://acme.pbx.commpeak.com --url-shape click2call
+  c2c key issue acme --name "HubSpot" --scopes calls:write,calls:read
+  c2c agent import acme events/agents-sample.csv --dry-run
+  c2c calls list acme --state unknown --stage prod`;
+
+/**
+ * The operator CLI as a commander program writing to `deps`' streams. Commander never exits the
+ * process: its errors are thrown, and `run` turns every outcome into an exit code.
+ */
+export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
+  const program = new Command('c2c')
+    .description('Operator CLI of the click-to-call service: tenants, API keys, agents and calls')
+    .version(version, '-V, --version')
+    .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
+    .addOption(new Option('--endpoint <url>', 'a DynamoDB-compatible endpoint'))
+    .addOption(new Option('--table <name>', 'the table name (with --endpoint; overrides the default elsewhere)'))
+    .addOption(new Option('--stage <stage>', 'a deployed stage: table c2c-<stage>, AWS credentials from the default chain'))
+    .addOption(new Option('--region <region>', 'AWS region of --stage (default AWS_REGION, else eu-west-1)'))
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => void deps.stdout.write(text),
+      writeErr: (text) => void deps.stderr.write(text),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', TARGET_HELP);
+
+  program.addCommand(tenantCommand(deps, state));
+  program.addCommand(keyCommand(deps, state));
+  program.addCommand(agentCommand(deps, state));
+  program.addCommand(callsCommand(deps, state));
+  // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.
+  forEachCommand(program, (command) => {
+    command.exitOverride();
+    command.configureOutput(program.configureOutput());
+    command.showHelpAfterError('(add --help for usage)');
+  });
+  return program;
+}
+
+function forEachCommand(command: Command, fn: (command: Command) => void): void {
+  for (const sub of command.commands) {
+    fn(sub);
+    forEachCommand(sub, fn);
+  }
+}
+
+/**
+ * Runs the CLI on `argv` (as process.argv: node, script, args...) and returns the exit code:
+ * 0 done, 1 the command failed, 2 the command line was wrong.
+ */
+export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
+  const state: RunState = {};
+  const program = buildProgram(deps, state);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed its message already; help and --version end with 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof ReportedError) return error.exitCode;
+    deps.stderr.write(`c2c: ${describeError(error, state.target)}\n`);
+    if (deps.env.C2C_DEBUG && error instanceof Error && error.stack) deps.stderr.write(`${error.stack}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}
+
+/** One line an operator can act on, for any failure. */
+export function describeError(error: unknown, target: Target | undefined): string {
+  if (error instanceof CliError || error instanceof StoreError) return error.message;
+  if (error instanceof ZodError) {
+    return `Invalid input: ${error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`;
+  }
+  if (!(error instanceof Error)) return String(error);
+  const where = target?.description ?? 'the table';
+  if (error.name === 'ResourceNotFoundException') return `Table not found: ${where}`;
+  if (error.name === 'CredentialsProviderError') {
+    return 'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or log in with aws sso login)';
+  }
+  if (['UnrecognizedClientException', 'ExpiredTokenException', 'InvalidSignatureException'].includes(error.name)) {
+    return `AWS refused the credentials (${error.name}): ${error.message}`;
+  }
+  if (error.name === 'AccessDeniedException') return `Access denied to ${where}: ${error.message}`;
+  if (isConnectionRefused(error)) {
+    const hint = target?.kind === 'local' ? ': is the local stack running (npm start)?' : '';
+    return `Cannot reach DynamoDB at ${target?.endpoint ?? 'its endpoint'}${hint}`;
+  }
+  return `${error.name}: ${error.message}`;
+}
+
+function isConnectionRefused(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return true;
+  if (error instanceof AggregateError && error.errors.some(isConnectionRefused)) return true;
+  return error.cause !== undefined && isConnectionRefused(error.cause);
+}

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { CliError, UsageError } from './errors';
+
+/** The global options that choose the table a command works on. */
+export interface TargetOptions {
+  local?: boolean;
+  endpoint?: string;
+  table?: string;
+  stage?: string;
+  region?: string;
+}
+
+/** The table a command works on, and how it was chosen (for error messages). */
+export interface Target {
+  kind: 'local' | 'endpoint' | 'stage';
+  tableName: string;
+  region: string;
+  /** Set for the local stack and any DynamoDB-compatible server; unset for a deployed table. */
+  endpoint?: string;
+  /** Human description: "table c2c-prod in eu-west-1". */
+  description: string;
+}
+
+export const DEFAULT_STACK_FILE = path.resolve(__dirname, '../../.local/stack.json');
+const DEFAULT_REGION = 'eu-west-1';
+const LOCAL_REGION = 'local';
+
+const stackFileSchema = z.object({ dynamoEndpoint: z.url(), tableName: z.string().min(1) });
+const stageSchema = z.string().regex(/^[a-zA-Z0-9-]{1,32}$/, 'letters, digits and dashes');
+
+/**
+ * Chooses the table, by precedence:
+ * 1. `--stage S`: the deployed table `c2c-S` (or `--table`/`C2C_TABLE`), AWS's default credential chain;
+ * 2. `--endpoint URL` or `C2C_DYNAMODB_ENDPOINT`: any DynamoDB-compatible server, with `--table` or `C2C_TABLE`
+ *    (else the local stack's table name);
+ * 3. `--local`, or by default when `.local/stack.json` exists: the running local stack (`npm start`).
+ * The environment variables override the stack file's values.
+ */
+export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, stackFile: string): Target {
+  const envEndpoint = nonEmpty(env.C2C_DYNAMODB_ENDPOINT);
+  const tableOverride = nonEmpty(options.table) ?? nonEmpty(env.C2C_TABLE);
+
+  if (options.stage !== undefined) {
+    if (options.local) throw new UsageError('--stage and --local cannot be used together');
+    if (options.endpoint) throw new UsageError('--stage and --endpoint cannot be used together');
+    const stage = stageSchema.safeParse(options.stage);
+    if (!stage.success) throw new UsageError(`--stage ${JSON.stringify(options.stage)}: ${stage.error.issues[0]?.message}`);
+    const region = nonEmpty(options.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION;
+    const tableName = tableOverride ?? `c2c-${stage.data}`;
+    return { kind: 'stage', tableName, region, description: `table ${tableName} in ${region} (stage ${stage.data})` };
+  }
+  if (options.region) throw new UsageError('--region applies to --stage only');
+
+  if (options.local && options.endpoint) throw new UsageError('--local and --endpoint cannot be used together');
+
+  if (options.endpoint || (envEndpoint && !options.local)) {
+    const endpoint = checkUrl(options.endpoint ?? envEndpoint ?? '', options.endpoint ? '--endpoint' : 'C2C_DYNAMODB_ENDPOINT');
+    const tableName = tableOverride ?? readStackFile(stackFile)?.tableName;
+    if (!tableName) throw new UsageError('--table (or C2C_TABLE) is required with --endpoint');
+    return { kind: 'endpoint', tableName, region: LOCAL_REGION, endpoint, description: `table ${tableName} at ${endpoint}` };
+  }
+
+  const stack = readStackFile(stackFile);
+  if (!stack) {
+    if (options.local) {
+      throw new CliError(`The local stack is not running: ${stackFile} not found (start it with npm start)`);
+    }
+    throw new UsageError(
+      'No table chosen: start the local stack (npm start), or give --endpoint URL --table NAME, or --stage STAGE',
+    );
+  }
+  const endpoint = envEndpoint ? checkUrl(envEndpoint, 'C2C_DYNAMODB_ENDPOINT') : stack.dynamoEndpoint;
+  const tableName = tableOverride ?? stack.tableName;
+  return { kind: 'local', tableName, region: LOCAL_REGION, endpoint, description: `local table ${tableName} at ${endpoint}` };
+}
+
+function readStackFile(file: string): z.infer<typeof stackFileSchema> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  let parsed: ReturnType<typeof stackFileSchema.safeParse>;
+  try {
+    parsed = stackFileSchema.safeParse(JSON.parse(text));
+  } catch (error) {
+    throw new CliError(`${file} is not valid JSON: restart the local stack`, { cause: error });
+  }
+  if (!parsed.success) throw new CliError(`${file} has no dynamoEndpoint/tableName: restart the local stack`);
+  return parsed.data;
+}
+
+function checkUrl(value: string, source: string): string {
+  if (!z.url().safeParse(value).success) throw new UsageError(`${source}: not a URL: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
