@@ -9,8 +9,12 @@ export interface NormalizedNumber {
   type: NumberType;
 }
 
-/** What a human may type into a CRM's phone field: digits, '+', spaces and the usual punctuation. */
-const HUMAN_FORMAT = /^\+?[0-9 ()\-.]{4,40}$/;
+/**
+ * What a human may type into a CRM's phone field: an optional leading '+', digits, and single separators
+ * (space, '-', '.', parentheses). Doubled punctuation such as '..' or '+.' is not a way anyone writes a number.
+ */
+const HUMAN_FORMAT = /^\+?\(?\d[0-9 ()\-.]{2,38}\d$/;
+const DOUBLED_PUNCTUATION = /[.\-]{2}|[.\-] ?[.\-]|\(\s*\)/;
 
 /**
  * Parses a number as a person wrote it. Letters are refused outright: libphonenumber would turn
@@ -19,7 +23,7 @@ const HUMAN_FORMAT = /^\+?[0-9 ()\-.]{4,40}$/;
  */
 export function normalizeNumber(raw: string, defaultCountry: string | undefined): NormalizedNumber | undefined {
   const trimmed = raw.trim();
-  if (!HUMAN_FORMAT.test(trimmed)) return undefined;
+  if (!HUMAN_FORMAT.test(trimmed) || DOUBLED_PUNCTUATION.test(trimmed)) return undefined;
   const parsed = parsePhoneNumberFromString(trimmed, {
     defaultCountry: defaultCountry as CountryCode | undefined,
     extract: false,

@@ -1,0 +1,47 @@
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+
+export interface ReliabilityRow {
+  check: string;
+  expected: string;
+  observed: string;
+  holds: boolean;
+}
+
+/** The table of the reliability suite, as Markdown: printed by every run, written to RELIABILITY.md on request. */
+export function renderTable(rows: ReliabilityRow[]): string {
+  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  return [
+    '| check | expected | observed | holds |',
+    '|---|---|---|---|',
+    ...rows.map((r) => `| ${escape(r.check)} | ${escape(r.expected)} | ${escape(r.observed)} | ${r.holds ? 'yes' : '**NO**'} |`),
+  ].join('\n');
+}
+
+export function writeReport(file: string, rows: ReliabilityRow[], elapsedMs: number) {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const text = `# Reliability
+
+Made by \`npm run test:reliability\` (the same suite runs inside \`npm test\`, without rewriting this file).
+Every line is asserted by the suite: a line that does not hold fails the run.
+
+- When: ${new Date().toISOString()}
+- Machine: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, Node.js ${process.version}
+- Parts: the real handler \`functions/calls-create\` and the real use case, AWS SDK v3 against dynalite over HTTP,
+  real HTTP to the PBX simulator (which counts every request it receives).
+- Suite wall time: ${(elapsedMs / 1000).toFixed(1)} s
+
+${renderTable(rows)}
+
+## How to read it
+
+- "GETs" are requests the PBX simulator received: real dials.
+- A retry is the same delivery again: same \`Idempotency-Key\`, same body.
+- \`unknown\` and \`dispatching\` are never sent again: the GET may have reached the PBX. The reconciler settles them
+  from the PBX's CDR search, or leaves them \`unknown\` and flagged for a human. \`not_sent\` (nothing left this host)
+  is the only state a retry may dial from.
+- A crash between the reservation and the GET therefore costs a call (flagged, never dialled) rather than risking
+  a second ring: at most once, by design.
+`;
+  writeFileSync(file, text);
+}
