@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { container } from '../lib/container';
 import { NotFoundError } from '../lib/http/errors';
 import { httpHandler, json, parseInput } from '../lib/http/handler';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { crmUserIdSchema } from '../store/agents';
 import { CALL_STATES } from './model';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { crmUserIdSchema, extensionSchema, type AgentRef } from '../store/agents';
 
 /** Query names we send to the PBX ourselves; custom data may not reuse them. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CliError, UsageError } from './errors';
 
 /** The global options that choose the table a command works on. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PbxError } from './errors';
 
 /** One CDR as PBX Stats' search returns it; unknown fields are kept. */

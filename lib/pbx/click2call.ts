@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidDialRequestError, InvalidPbxSettingsError, InvalidPbxUrlError } from './errors';
 
 /**

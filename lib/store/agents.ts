@@ -1,5 +1,5 @@
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
 import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, tenantPk } from './keys';

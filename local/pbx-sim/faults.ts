@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Failure modes the simulator can inject into dial requests. */
 export const faultModes = ['none', 'latency', 'http_500', 'http_503', 'hang', 'reset', 'malformed', 'refuse', 'not_found'] as const;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CdrFilterError, CdrStore, createCdr, parseCdrFilters, type Cdr } from './cdr';
 import { judgeDial, parseDialPath, type DialPath, type DialShape } from './dial';
 import { FaultSwitch, faultSettingSchema, type FaultMode, type FaultSetting, type FaultState } from './faults';
