@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: measures the service against its floor and writes BENCHMARKS.md.
+ * Sections: cold start (bundles), warm path (handler vs floor), DynamoDB round trips, the full local stack.
+ * `--quick` runs fewer requests (a smoke run; BENCHMARKS.md is then not written unless --write).
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureColdStarts, type ColdStartRow } from './cold-start';
+import { measureFullStack, type FullStackRun } from './full-stack';
+import { measureWarmPath, startServers, type WarmResult } from './warm';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false } } });
+const quick = values.quick;
+
+const TARGETS = {
+  warmRatio: 1.3,
+  stagesBeforeGet: 2,
+  gzipKb: 250,
+  loadMs: 60,
+  stackPerSecond: 300,
+};
+
+const kb = (n: number) => `${(n / 1024).toFixed(0)} KB`;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const verdict = (ok: boolean) => (ok ? 'holds' : '**missed**');
+
+async function main() {
+  const started = Date.now();
+  console.log('cold start: packaging and loading bundles...');
+  const cold = await measureColdStarts(quick ? 5 : 20);
+  console.log('warm path: handler and floor...');
+  const servers = await startServers();
+  let warm: WarmResult;
+  try {
+    warm = await measureWarmPath(servers, quick ? 300 : 2000);
+  } finally {
+    await servers.stop();
+  }
+  console.log('full stack: serverless-offline under autocannon...');
+  const stack = await measureFullStack({ connections: [16, 32], durationSec: quick ? 5 : 20 });
+  const report = render(cold.rows, cold.packageMs, warm, stack, Date.now() - started);
+  console.log(report);
+  if (!quick || values.write) writeFileSync(path.resolve(__dirname, '../BENCHMARKS.md'), report);
+}
+
+function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack: FullStackRun[], elapsedMs: number): string {
+  const create = cold.find((r) => r.fn === 'callsCreate');
+  const lines: string[] = [];
+  lines.push('# Benchmarks', '');
+  lines.push('Made by `npm run bench` on a clean checkout. Every figure is measured by that command; none is typed in.', '');
+  lines.push(`- When: ${new Date().toISOString()}`);
+  lines.push(`- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);
+  lines.push(`- Wall time of the run: ${(elapsedMs / 1000).toFixed(0)} s`, '');
+
+  lines.push('## Targets', '');
+  lines.push('| target | measured | verdict |', '|---|---|---|');
+  for (const [i, c] of [1, 16].entries()) {
+    const ratio = warm.handler[i]!.p50 / warm.floor[i]!.p50;
+    lines.push(`| warm p50 at concurrency ${c} at most ${TARGETS.warmRatio} x floor | ${ratio.toFixed(2)} x (${ms(warm.handler[i]!.p50)} vs ${ms(warm.floor[i]!.p50)}) | ${verdict(ratio <= TARGETS.warmRatio)} |`);
+  }
+  lines.push(`| at most ${TARGETS.stagesBeforeGet} sequential DynamoDB round trips before the GET | ${warm.trips.stagesBeforeGet} | ${verdict(warm.trips.stagesBeforeGet <= TARGETS.stagesBeforeGet)} |`);
+  if (create) {
+    lines.push(`| callsCreate at most ${TARGETS.gzipKb} KB gzip | ${kb(create.gzipBytes)} | ${verdict(create.gzipBytes <= TARGETS.gzipKb * 1024)} |`);
+    lines.push(`| callsCreate module load at most ${TARGETS.loadMs} ms | ${ms(create.loadMs)} | ${verdict(create.loadMs <= TARGETS.loadMs)} |`);
+  }
+  const best = stack.filter((r) => r.errors === 0 && r.non2xx === 0 && r.duplicateDials === 0 && r.recorded === r.created).sort((a, b) => b.perSecond - a.perSecond)[0];
+  lines.push(
+    `| full stack at least ${TARGETS.stackPerSecond} requests/s, zero errors | ${best ? `${best.perSecond.toFixed(0)}/s at ${best.connections} connections` : 'no clean run'} | ${verdict(!!best && best.perSecond >= TARGETS.stackPerSecond)} |`,
+    '',
+  );
+
+  lines.push('## Cold start, per function', '');
+  lines.push(`From the zips of \`serverless package\` (${(packageMs / 1000).toFixed(1)} s to package). Module load: median of ${quick ? 5 : 20} fresh Node processes timing \`require\` of the bundle (evaluation and client construction), with the deployed \`NODE_OPTIONS=--enable-source-maps\`, and without it.`, '');
+  lines.push('| function | zip | bundle raw | bundle gzip | load (source maps on) | load (off) |', '|---|---|---|---|---|---|');
+  for (const r of cold) lines.push(`| ${r.fn} | ${kb(r.zipBytes)} | ${kb(r.rawBytes)} | ${kb(r.gzipBytes)} | ${ms(r.loadMs)} | ${ms(r.loadMsNoMaps)} |`);
+  lines.push('');
+
+  lines.push('## Warm path: the call-request handler against the floor', '');
+  lines.push('The handler `functions/calls-create` invoked in-process (API Gateway v2 events), dynalite and the PBX simulator in another process. The floor: the same SDK and PBX clients doing only what a call request cannot avoid: read the agent, reserve the key (conditional put), the GET, record the answer (`bench/floor.ts`).', '');
+  lines.push('| concurrency | handler p50 | handler p99 | handler calls/s | floor p50 | floor p99 | floor calls/s | p50 ratio |', '|---|---|---|---|---|---|---|---|');
+  for (const [i, h] of warm.handler.entries()) {
+    const f = warm.floor[i]!;
+    lines.push(`| ${h.concurrency} | ${ms(h.p50)} | ${ms(h.p99)} | ${h.perSecond.toFixed(0)} | ${ms(f.p50)} | ${ms(f.p99)} | ${f.perSecond.toFixed(0)} | ${(h.p50 / f.p50).toFixed(2)} |`);
+  }
+  lines.push('');
+
+  lines.push('## DynamoDB round trips per call', '');
+  lines.push('Counted by a middleware on the SDK client (`finalizeRequest` step), not by reading the code. Requests in flight together are one stage. Bytes: JSON sent in write requests.', '');
+  lines.push('| path | stages before the GET | requests before the GET | stages in all | requests in all | bytes written | sequence |', '|---|---|---|---|---|---|---|');
+  for (const [name, t] of [['handler', warm.trips], ['floor', warm.floorTrips]] as const) {
+    lines.push(`| ${name} | ${t.stagesBeforeGet} | ${t.requestsBeforeGet} | ${t.stagesTotal} | ${t.requestsTotal} | ${t.bytesWritten} | ${t.commands} |`);
+  }
+  lines.push('');
+
+  lines.push('## Full local stack under load', '');
+  lines.push('`npm start`\'s stack (serverless-offline, dynalite, the simulator) and autocannon, all on this machine; each request a new call. "Recorded": calls in the table in state `dialing` or later; "duplicate dials": GETs at the simulator for a call id already dialled.', '');
+  lines.push('| connections | seconds | requests | requests/s | p50 | p99 | errors | non-2xx | 201s | GETs | recorded | duplicate dials |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of stack) lines.push(`| ${r.connections} | ${r.durationSec} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} | ${r.non2xx} | ${r.created} | ${r.dials} | ${r.recorded} | ${r.duplicateDials} |`);
+  lines.push('');
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
