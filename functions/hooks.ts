@@ -1,0 +1,25 @@
+import { container } from '../lib/container';
+import { ReceiveWebhook, requestUrl } from '../lib/crm/receive';
+import { httpHandler } from '../lib/http/handler';
+import { logger } from '../lib/http/logger';
+
+const c = container();
+const receive = new ReceiveWebhook({ tenants: c.tenants, sources: c.webhookSources, placeCall: c.placeCall, logger });
+
+/**
+ * POST /v1/hooks/{source}/{tenantId}: a CRM's or an automation tool's own webhook places a call.
+ * The body is not parsed here: it is verified raw first (lib/crm/receive.ts).
+ */
+export const handler = httpHandler({}, async (req) => {
+  const source = req.path.source ?? '';
+  const tenantId = req.path.tenantId ?? '';
+  logger.appendKeys({ hookSource: source.slice(0, 20), tenantId: tenantId.slice(0, 40) });
+  return receive.execute({
+    source,
+    tenantId,
+    method: req.event.requestContext.http.method,
+    url: requestUrl(req.event, req.headers),
+    headers: req.headers,
+    rawBody: req.rawBody,
+  });
+});

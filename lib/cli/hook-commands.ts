@@ -1,0 +1,328 @@
+import { readFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import * as z from 'zod';
+import { effectiveMapping } from '../crm/mapping';
+import { SecretFormatError, SOURCE_ADAPTERS } from '../crm/sources';
+import {
+  AGENT_REF_KINDS,
+  isWebhookSource,
+  payloadPathSchema,
+  WEBHOOK_SOURCES,
+  WebhookSourceRepository,
+  webhookMappingSchema,
+  type WebhookMapping,
+  type WebhookSource,
+  type WebhookSourceConfig,
+} from '../store/webhook-sources';
+import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
+import { CliError, UsageError } from './errors';
+import { renderFields, renderTable, writeJson } from './io';
+
+const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.`;
+
+/** A source's settings as they may be shown: secrets by id and hint only. */
+function publicView(config: WebhookSourceConfig | undefined, source: WebhookSource, tenantId: string) {
+  const adapter = SOURCE_ADAPTERS[source];
+  return {
+    tenantId,
+    source,
+    path: hookPath(source, tenantId),
+    secrets: (config?.secrets ?? []).map(({ secretId, hint, createdAt }) => ({ secretId, hint, createdAt })),
+    mapping: effectiveMapping(adapter.defaultMapping, config?.mapping),
+    overrides: config?.mapping ?? {},
+    publicUrl: config?.publicUrl ?? null,
+    refusalStatus: config?.refusalStatus ?? adapter.defaultRefusalStatus,
+    refusalStatusIsDefault: config?.refusalStatus === undefined,
+  };
+}
+
+const hookPath = (source: WebhookSource, tenantId: string) => `/v1/hooks/${source}/${tenantId}`;
+
+function parseSource(value: string): WebhookSource {
+  if (!isWebhookSource(value)) throw new InvalidArgumentError(`expected one of ${WEBHOOK_SOURCES.join(', ')}`);
+  return value;
+}
+
+/** `a.b|c.d`: alternatives tried in order. */
+function parsePaths(value: string): string[] {
+  const paths = value.split('|').map((p) => p.trim());
+  for (const path of paths) {
+    const parsed = payloadPathSchema.safeParse(path);
+    if (!parsed.success) throw new InvalidArgumentError(`${JSON.stringify(path)}: ${parsed.error.issues[0]?.message}`);
+  }
+  if (paths.length > 5) throw new InvalidArgumentError('at most 5 alternatives');
+  return paths;
+}
+
+function collectCustom(value: string, previous: Record<string, string[]> | undefined): Record<string, string[]> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new InvalidArgumentError('expected name=path (e.g. campaign=properties.campaign)');
+  return { ...previous, [value.slice(0, eq).trim()]: parsePaths(value.slice(eq + 1)) };
+}
+
+interface SetSecretOptions {
+  secretEnv?: string;
+  generate?: boolean;
+  json?: boolean;
+}
+
+interface SetMappingOptions {
+  agent?: string[];
+  agentBy?: (typeof AGENT_REF_KINDS)[number];
+  to?: string[];
+  lead?: string[] | false;
+  custom?: Record<string, string[]> | false;
+  deliveryId?: string[] | false;
+  defaultCountry?: string;
+  prefix?: string;
+  reset?: boolean;
+  json?: boolean;
+}
+
+/**
+ * `c2c hook ...`: a tenant's inbound webhook sources. Secrets are added beside the live ones and
+ * removed by id, so a rotation never has a moment where the sender's deliveries are refused.
+ */
+export function hookCommand(deps: CliDeps, state: RunState): Command {
+  const hook = new Command('hook').description('secrets, field mappings and URLs of inbound CRM webhooks').addHelpText('after', `\n${SOURCES_HELP}`);
+
+  const withSources = <T>(command: Command, tenantId: string, fn: (repo: WebhookSourceRepository, stores: Stores) => Promise<T>) =>
+    withStores(command, deps, state, async (stores) => {
+      await requireTenant(stores, tenantId);
+      return fn(new WebhookSourceRepository(stores.table), stores);
+    });
+
+  hook
+    .command('set-secret')
+    .description('add a live secret to a source, keeping the others (rotation); a generated one is printed once')
+    .argument('<tenantId>')
+    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .option('--secret-env <VAR>', 'name of the environment variable holding the secret (never on the command line)')
+    .option('--generate', 'generate the secret here (standard, pipedrive, token): it is printed once')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `\nWhat a secret is, per source:\n${WEBHOOK_SOURCES.map((s) => `  ${s.padEnd(10)} ${SOURCE_ADAPTERS[s].secrets.describe}`).join('\n')}`,
+    )
+    .action(async (tenantId: string, source: WebhookSource, options: SetSecretOptions, command: Command) => {
+      if (Boolean(options.secretEnv) === Boolean(options.generate)) throw new UsageError('give exactly one of --secret-env VAR or --generate');
+      const format = SOURCE_ADAPTERS[source].secrets;
+      let raw: string;
+      if (options.generate) {
+        if (!format.generate) throw new UsageError(`${source} secrets are issued by the vendor (${format.describe}): use --secret-env`);
+        raw = format.generate();
+      } else {
+        raw = deps.env[options.secretEnv!] ?? '';
+        if (raw.trim() === '') throw new UsageError(`environment variable ${options.secretEnv} is not set or empty`);
+      }
+      let stored: { value: string; hint: string };
+      try {
+        stored = format.toStored(raw);
+      } catch (error) {
+        if (error instanceof SecretFormatError) throw new UsageError(error.message);
+        throw error;
+      }
+      const { secret, live } = await withSources(command, tenantId, async (repo) => {
+        const added = await repo.addSecret(tenantId, source, stored);
+        return { secret: added, live: (await repo.get(tenantId, source))?.secrets.length ?? 1 };
+      });
+      const shown = { secretId: secret.secretId, hint: secret.hint, createdAt: secret.createdAt, liveSecrets: live };
+      if (options.json) {
+        writeJson(deps.stdout, options.generate ? { ...shown, secret: raw } : shown);
+      } else {
+        deps.stdout.write(`Added secret ${secret.secretId} (${secret.hint}) to ${source} of tenant ${tenantId}; ${live} live.\n`);
+        if (options.generate) deps.stdout.write(`\n  ${raw}\n\n`);
+      }
+      if (options.generate) deps.stderr.write('Store this secret now: it is shown only once and cannot be recovered.\n');
+      if (live > 1) deps.stderr.write(`Once the sender uses the new secret, remove the old one: c2c hook remove-secret ${tenantId} ${source} <secretId>\n`);
+    });
+
+  hook
+    .command('remove-secret')
+    .description('remove a secret by its id (as hook show lists it): deliveries signed with it are refused at once')
+    .argument('<tenantId>')
+    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<secretId>')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, source: WebhookSource, secretId: string, options: { json?: boolean }, command: Command) => {
+      const config = await withSources(command, tenantId, (repo) => repo.removeSecret(tenantId, source, secretId));
+      if (options.json) return writeJson(deps.stdout, publicView(config, source, tenantId));
+      deps.stdout.write(`Removed secret ${secretId} from ${source} of tenant ${tenantId}; ${config.secrets.length} live.\n`);
+      if (config.secrets.length === 0) deps.stderr.write(`Warning: ${source} of tenant ${tenantId} has no live secret: every delivery is refused.\n`);
+    });
+
+  hook
+    .command('set-mapping')
+    .description("set where a source's payload holds the agent, the number, the lead, custom data and the delivery id")
+    .argument('<tenantId>')
+    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .option('--agent <path>', 'path of the agent (alternatives separated by |)', parsePaths)
+    .addOption(new Option('--agent-by <kind>', 'what the agent value is').choices(AGENT_REF_KINDS))
+    .option('--to <path>', 'path of the number to call', parsePaths)
+    .option('--lead <path>', 'path of the lead id', parsePaths)
+    .option('--no-lead', 'send no lead id')
+    .option('--custom <name=path>', 'custom data for the PBX CDR (repeatable; replaces the custom data set)', collectCustom)
+    .option('--no-custom', 'no custom data')
+    .option('--delivery-id <path>', "path (or header:<name>) of the sender's delivery id", parsePaths)
+    .option('--no-delivery-id', 'ignore delivery ids: use the short-window derived key')
+    .option('--default-country <cc>', 'country of national numbers for this source (else the tenant default)')
+    .option('--prefix <prefix>', 'PBX dial prefix for calls from this source')
+    .option('--reset', 'drop the stored overrides first (back to the source defaults)')
+    .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Paths are dotted names into the JSON body, digits index lists, header:<name> reads a header;
+a value {"value": ...} is read as its value. Alternatives: "properties.phone|phone".
+Examples:
+  c2c hook set-mapping acme hubspot --to "properties.mobilephone|properties.phone"
+  c2c hook set-mapping acme pipedrive --agent data.owner_id --agent-by crmUserId --custom deal=data.id
+  c2c hook set-mapping acme token --agent agent_extension --agent-by extension --delivery-id header:x-zap-run-id`,
+    )
+    .action(async (tenantId: string, source: WebhookSource, options: SetMappingOptions, command: Command) => {
+      const config = await withSources(command, tenantId, (repo) =>
+        repo.update(tenantId, source, (current) => ({ ...current, mapping: nextMapping(options.reset ? {} : current.mapping, source, options) })),
+      );
+      const view = publicView(config, source, tenantId);
+      if (options.json) return writeJson(deps.stdout, view);
+      deps.stdout.write(`Mapping of ${source} for tenant ${tenantId}:\n${renderMapping(view.mapping)}`);
+    });
+
+  hook
+    .command('set-options')
+    .description("set a source's public URL (HubSpot signs it) and the status of permanent refusals")
+    .argument('<tenantId>')
+    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .option('--public-url <url>', 'the exact URL configured at the sender, when it is not the one the function sees')
+    .option('--no-public-url', 'derive the URL from the request again')
+    .addOption(new Option('--refusal-status <status>', 'answer to a permanent refusal: 200 with the rejected call, or 422; default: the source default').choices(['200', '422', 'default']))
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, source: WebhookSource, options: { publicUrl?: string | false; refusalStatus?: string; json?: boolean }, command: Command) => {
+      if (typeof options.publicUrl === 'string' && !z.url().safeParse(options.publicUrl).success) throw new UsageError('--public-url: not a URL');
+      const config = await withSources(command, tenantId, (repo) =>
+        repo.update(tenantId, source, (current) => {
+          const next = { ...current };
+          if (options.publicUrl === false) delete next.publicUrl;
+          else if (options.publicUrl !== undefined) next.publicUrl = options.publicUrl;
+          if (options.refusalStatus === 'default') delete next.refusalStatus;
+          else if (options.refusalStatus !== undefined) next.refusalStatus = Number(options.refusalStatus) as 200 | 422;
+          return next;
+        }),
+      );
+      const view = publicView(config, source, tenantId);
+      if (options.json) return writeJson(deps.stdout, view);
+      deps.stdout.write(
+        renderFields([
+          ['source', `${source} of tenant ${tenantId}`],
+          ['public URL', view.publicUrl ?? '(derived from the request)'],
+          ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
+        ]),
+      );
+    });
+
+  hook
+    .command('show')
+    .description("show a tenant's webhook sources: secrets (ids and hints only), mapping in force, options")
+    .argument('<tenantId>')
+    .argument('[source]', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, source: WebhookSource | undefined, options: { json?: boolean }, command: Command) => {
+      const views = await withSources(command, tenantId, async (repo) => {
+        const stored = source ? [await repo.get(tenantId, source)].filter((c) => c !== undefined) : await repo.list(tenantId);
+        const wanted = source ? [source] : stored.map((c) => c.source);
+        return wanted.map((s) => publicView(stored.find((c) => c.source === s), s, tenantId));
+      });
+      if (options.json) return writeJson(deps.stdout, views);
+      if (views.length === 0) return void deps.stdout.write(`No webhook source configured for tenant ${tenantId}.\n`);
+      for (const view of views) {
+        deps.stdout.write(`${view.source}  ${view.path}\n`);
+        deps.stdout.write(
+          view.secrets.length === 0
+            ? '  no live secret: every delivery is refused\n'
+            : indent(renderTable(view.secrets, [
+                { header: 'SECRET', value: (s) => s.secretId },
+                { header: 'HINT', value: (s) => s.hint },
+                { header: 'CREATED', value: (s) => s.createdAt },
+              ])),
+        );
+        deps.stdout.write(indent(renderMapping(view.mapping)));
+        deps.stdout.write(
+          indent(
+            renderFields([
+              ['public URL', view.publicUrl ?? '(derived from the request)'],
+              ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
+            ]),
+          ),
+        );
+      }
+    });
+
+  hook
+    .command('url')
+    .description('print the URL to paste into the CRM or automation tool')
+    .argument('<tenantId>')
+    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .option('--api-url <url>', "the API's base URL (the stage's HttpApiUrl output or your custom domain); default C2C_API_URL, else the local stack")
+    .action((tenantId: string, source: WebhookSource, options: { apiUrl?: string }) => {
+      const apiUrl = options.apiUrl ?? nonEmpty(deps.env.C2C_API_URL) ?? localApiUrl(deps.stackFile);
+      if (!apiUrl) throw new UsageError('give --api-url (the stage\'s HttpApiUrl output, or the custom domain), or set C2C_API_URL');
+      if (!z.url().safeParse(apiUrl).success) throw new UsageError(`--api-url: not a URL: ${JSON.stringify(apiUrl)}`);
+      deps.stdout.write(`${apiUrl.replace(/\/+$/, '')}${hookPath(source, tenantId)}\n`);
+      if (source === 'hubspot') {
+        deps.stderr.write(
+          `HubSpot signs the URL it calls. If it reaches the function by another URL (a proxy, a base path),\nrecord this one: c2c hook set-options ${tenantId} hubspot --public-url <this URL>\n`,
+        );
+      }
+    });
+
+  return hook;
+}
+
+function nextMapping(current: WebhookMapping, source: WebhookSource, options: SetMappingOptions): WebhookMapping {
+  const next: WebhookMapping = { ...current };
+  if (options.agent || options.agentBy) {
+    const inForce = effectiveMapping(SOURCE_ADAPTERS[source].defaultMapping, current).agent;
+    next.agent = { by: options.agentBy ?? inForce.by, path: options.agent ?? inForce.path };
+  }
+  if (options.to) next.to = options.to;
+  if (options.lead !== undefined) next.lead = options.lead === false ? null : options.lead;
+  if (options.custom !== undefined) next.customData = options.custom === false ? {} : options.custom;
+  if (options.deliveryId !== undefined) {
+    if (source === 'standard') throw new UsageError('standard: the delivery id is always webhook-id, which the signature covers');
+    next.deliveryId = options.deliveryId === false ? null : options.deliveryId;
+  }
+  if (options.defaultCountry !== undefined) next.defaultCountry = options.defaultCountry.toUpperCase();
+  if (options.prefix !== undefined) next.prefix = options.prefix;
+  const parsed = webhookMappingSchema.safeParse(next);
+  if (!parsed.success) throw new UsageError(`Invalid mapping: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+function renderMapping(mapping: ReturnType<typeof effectiveMapping>): string {
+  const paths = (list: string[] | null) => (list ? list.join(' | ') : '(none)');
+  return renderFields([
+    [`agent (${mapping.agent.by})`, paths(mapping.agent.path)],
+    ['to', paths(mapping.to)],
+    ['lead', paths(mapping.lead)],
+    ...Object.entries(mapping.customData).map(([name, list]): [string, string] => [`custom ${name}`, paths(list)]),
+    ['delivery id', mapping.deliveryId ? paths(mapping.deliveryId) : '(none: derived short-window key)'],
+    ...(mapping.defaultCountry ? [['default country', mapping.defaultCountry] as [string, string]] : []),
+    ...(mapping.prefix ? [['prefix', mapping.prefix] as [string, string]] : []),
+  ]);
+}
+
+const indent = (text: string) => text.replace(/^(?=.)/gm, '  ');
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function localApiUrl(stackFile: string): string | undefined {
+  try {
+    const facts = JSON.parse(readFileSync(stackFile, 'utf8')) as { apiUrl?: unknown };
+    return typeof facts.apiUrl === 'string' ? facts.apiUrl : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`Cannot read ${stackFile}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,71 @@
+import { HttpProblem, type FieldError } from '../http/errors';
+
+/**
+ * Errors of the inbound webhook path. Each is an HttpProblem, so the shared error handler turns it
+ * into problem+json by `instanceof`, like every other answer of the service.
+ */
+export class WebhookError extends HttpProblem {
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    detail: string,
+    options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(status, code, title, detail, options);
+    this.name = 'WebhookError';
+  }
+}
+
+/** `{source}` is not one of the schemes we speak: nothing about the tenant is looked up. */
+export class UnknownSourceError extends WebhookError {
+  constructor(source: string) {
+    super(404, 'unknown_source', 'Unknown webhook source', `There is no webhook source "${source.slice(0, 40)}".`);
+    this.name = 'UnknownSourceError';
+  }
+}
+
+/**
+ * Any authenticity failure: unknown tenant, no secret configured, a bad or missing signature, a
+ * timestamp out of its window, wrong credentials. The answer is the same for all of them, so a
+ * prober learns nothing about which part failed; the precise reason goes to the log only.
+ */
+export class WebhookUnauthorizedError extends WebhookError {
+  constructor() {
+    super(401, 'unauthorized', 'Authentication required', 'The webhook could not be authenticated.');
+    this.name = 'WebhookUnauthorizedError';
+  }
+}
+
+/** The delivery is authentic but its body is not something we can read (not JSON, too large). */
+export class WebhookBodyError extends WebhookError {
+  constructor(detail: string, errors: FieldError[]) {
+    super(400, 'invalid_request', 'The request is not valid', detail, { errors });
+    this.name = 'WebhookBodyError';
+  }
+}
+
+/**
+ * The payload lacks a field the tenant's mapping needs, or a mapped value is not acceptable in a
+ * call request. `errors[].path` names the path in the sender's payload, which is what the person
+ * configuring the CRM can fix.
+ */
+export class MappingError extends WebhookError {
+  constructor(errors: FieldError[]) {
+    super(422, 'mapping_failed', 'The payload does not fit the mapping', describe(errors), { errors });
+    this.name = 'MappingError';
+  }
+}
+
+/** The payload is of a shape this source refuses on purpose (e.g. Pipedrive webhooks v1). */
+export class UnsupportedPayloadError extends WebhookError {
+  constructor(detail: string, errors: FieldError[]) {
+    super(422, 'unsupported_payload', 'Unsupported payload', detail, { errors });
+    this.name = 'UnsupportedPayloadError';
+  }
+}
+
+function describe(errors: FieldError[]): string {
+  const paths = errors.map((e) => e.path).slice(0, 5);
+  return `The payload does not provide what the mapping needs: ${paths.join(', ')}.`;
+}

@@ -1,0 +1,141 @@
+import { callRequestSchema, type CallRequest } from '../calls/request';
+import type { FieldError } from '../http/errors';
+import { AGENT_REF_KINDS, type PathList, type WebhookMapping } from '../store/webhook-sources';
+import { MappingError } from './errors';
+
+/** A source's mapping with every field decided: its defaults overlaid with the tenant's overrides. */
+export interface EffectiveMapping {
+  agent: { by: (typeof AGENT_REF_KINDS)[number]; path: PathList };
+  to: PathList;
+  /** Optional in the payload: a delivery without it places a call with no lead. */
+  lead: PathList | null;
+  /** Optional in the payload, entry by entry. */
+  customData: Record<string, PathList>;
+  /** Where the sender's delivery id is; none found means the service derives a short-window key. */
+  deliveryId: PathList | null;
+  defaultCountry?: string;
+  prefix?: string;
+}
+
+export function effectiveMapping(defaults: EffectiveMapping, overrides: WebhookMapping = {}): EffectiveMapping {
+  return {
+    agent: overrides.agent ?? defaults.agent,
+    to: overrides.to ?? defaults.to,
+    lead: overrides.lead === undefined ? defaults.lead : overrides.lead,
+    customData: overrides.customData ?? defaults.customData,
+    deliveryId: overrides.deliveryId === undefined ? defaults.deliveryId : overrides.deliveryId,
+    defaultCountry: overrides.defaultCountry ?? defaults.defaultCountry,
+    prefix: overrides.prefix ?? defaults.prefix,
+  };
+}
+
+type Lookup = { kind: 'found'; value: string; path: string } | { kind: 'missing' } | { kind: 'invalid'; path: string; message: string };
+
+/**
+ * Reads one value by its alternatives, first present wins. An object with a `value` member stands
+ * for its value: HubSpot wraps each property that way (`properties.phone.value`), and so do
+ * Pipedrive's phone and email lists (`data.phones.0`).
+ */
+export function lookup(payload: unknown, headers: Readonly<Record<string, string>>, paths: PathList): Lookup {
+  for (const path of paths) {
+    let value: unknown;
+    if (path.startsWith('header:')) {
+      value = headers[path.slice('header:'.length)];
+    } else {
+      value = payload;
+      for (const segment of path.split('.')) value = child(value, segment);
+    }
+    if (isRecord(value) && Object.hasOwn(value, 'value')) value = value.value;
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'string') {
+      if (value.trim() === '') continue;
+      return { kind: 'found', value: value.trim(), path };
+    }
+    if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 1e21) return { kind: 'found', value: String(value), path };
+    if (typeof value === 'boolean') return { kind: 'found', value: String(value), path };
+    return { kind: 'invalid', path, message: `is ${Array.isArray(value) ? 'a list' : 'an object'}, not a value: map a path deeper into it` };
+  }
+  return { kind: 'missing' };
+}
+
+function child(value: unknown, segment: string): unknown {
+  if (Array.isArray(value)) return /^\d{1,4}$/.test(segment) ? value[Number(segment)] : undefined;
+  // Own members only: a path such as `__proto__.x` must not walk into Object.prototype.
+  if (isRecord(value)) return Object.hasOwn(value, segment) ? value[segment] : undefined;
+  return undefined;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export interface MappedDelivery {
+  request: CallRequest;
+  /** The sender's delivery id, when the mapping found one. */
+  deliveryId?: string;
+}
+
+/**
+ * Turns a payload into a call request. Every problem is reported at once, each under the payload
+ * path that caused it, so whoever configures the CRM can fix them in one go.
+ */
+export function mapPayload(payload: unknown, headers: Readonly<Record<string, string>>, mapping: EffectiveMapping): MappedDelivery {
+  const errors: FieldError[] = [];
+  /** Which payload path fed each field of the call request, to name it when the schema refuses a value. */
+  const origin = new Map<string, string>();
+
+  const required = (field: string, paths: PathList): string | undefined => {
+    const found = lookup(payload, headers, paths);
+    if (found.kind === 'found') {
+      origin.set(field, found.path);
+      return found.value;
+    }
+    if (found.kind === 'invalid') errors.push({ path: found.path, message: found.message });
+    else errors.push({ path: paths[0]!, message: missingMessage(field, paths) });
+    return undefined;
+  };
+  const optional = (field: string, paths: PathList | null): string | undefined => {
+    if (!paths) return undefined;
+    const found = lookup(payload, headers, paths);
+    if (found.kind === 'found') {
+      origin.set(field, found.path);
+      return found.value;
+    }
+    if (found.kind === 'invalid') errors.push({ path: found.path, message: found.message });
+    return undefined;
+  };
+
+  const agent = required('agent', mapping.agent.path);
+  const to = required('to', mapping.to);
+  const lead = optional('lead', mapping.lead);
+  const customData: Record<string, string> = {};
+  for (const [name, paths] of Object.entries(mapping.customData)) {
+    const value = optional(`customData.${name}`, paths);
+    if (value !== undefined) customData[name] = value;
+  }
+  const deliveryId = mapping.deliveryId ? lookup(payload, headers, mapping.deliveryId) : undefined;
+  if (errors.length > 0) throw new MappingError(errors);
+
+  const candidate = {
+    agent: { [mapping.agent.by]: agent },
+    to,
+    ...(lead === undefined ? {} : { lead: { id: lead } }),
+    ...(Object.keys(customData).length > 0 ? { customData } : {}),
+    ...(mapping.defaultCountry ? { defaultCountry: mapping.defaultCountry } : {}),
+    ...(mapping.prefix ? { prefix: mapping.prefix } : {}),
+  };
+  const parsed = callRequestSchema.safeParse(candidate);
+  if (!parsed.success) {
+    throw new MappingError(
+      parsed.error.issues.map((issue) => {
+        const [head, second] = issue.path.map(String);
+        const field = head === 'customData' && second ? `customData.${second}` : head === 'lead' ? 'lead' : (head ?? '');
+        return { path: origin.get(field) ?? `(mapping: ${issue.path.join('.') || 'request'})`, message: issue.message };
+      }),
+    );
+  }
+  return { request: parsed.data, ...(deliveryId?.kind === 'found' ? { deliveryId: deliveryId.value } : {}) };
+}
+
+function missingMessage(field: string, paths: PathList): string {
+  const others = paths.slice(1);
+  return `required (mapped to ${field}) but missing${others.length ? `; also tried ${others.join(', ')}` : ''}`;
+}

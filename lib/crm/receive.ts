@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { PlaceCall, PlaceCallOutcome } from '../calls/place-call';
+import { idempotencyKeySchema } from '../calls/request';
+import { callOutcomeToHttp, callProblem } from '../calls/respond';
+import type { HttpResult } from '../http/handler';
+import { tenantIdSchema, type TenantRepository } from '../store/tenants';
+import { isWebhookSource, type WebhookSourceRepository } from '../store/webhook-sources';
+import { UnknownSourceError, WebhookBodyError, WebhookUnauthorizedError } from './errors';
+import { effectiveMapping, mapPayload } from './mapping';
+import { SOURCE_ADAPTERS } from './sources';
+import type { WebhookDelivery } from './types';
+
+type Logger = Pick<PowertoolsLogger, 'info' | 'warn'>;
+
+export interface ReceiveWebhookDeps {
+  tenants: Pick<TenantRepository, 'get'>;
+  sources: Pick<WebhookSourceRepository, 'get'>;
+  placeCall: Pick<PlaceCall, 'execute'>;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface InboundWebhook extends WebhookDelivery {
+  source: string;
+  tenantId: string;
+}
+
+/** The largest body we read: a CRM record with its properties fits many times over. */
+export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
+
+/**
+ * `POST /v1/hooks/{source}/{tenantId}`: authenticate the delivery with the source's scheme on the
+ * raw body, map the payload to a call request, and place the call through the same at-most-once
+ * ledger as `POST /v1/calls`, with the sender's delivery id as the idempotency key.
+ */
+export class ReceiveWebhook {
+  private readonly now: () => number;
+
+  constructor(private readonly deps: ReceiveWebhookDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async execute(inbound: InboundWebhook): Promise<HttpResult> {
+    if (!isWebhookSource(inbound.source)) throw new UnknownSourceError(inbound.source);
+    const adapter = SOURCE_ADAPTERS[inbound.source];
+    const { logger } = this.deps;
+    const refuse = (reason: string): never => {
+      logger.warn('Webhook refused', { source: inbound.source, reason });
+      throw new WebhookUnauthorizedError();
+    };
+
+    if (!tenantIdSchema.safeParse(inbound.tenantId).success) return refuse('malformed_tenant_id');
+    if (Buffer.byteLength(inbound.rawBody, 'utf8') > MAX_WEBHOOK_BODY_BYTES) {
+      throw new WebhookBodyError(`The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes.`, [{ path: 'body', message: 'too large' }]);
+    }
+    const [tenant, config] = await Promise.all([
+      this.deps.tenants.get(inbound.tenantId),
+      this.deps.sources.get(inbound.tenantId, inbound.source),
+    ]);
+    if (!tenant) return refuse('unknown_tenant');
+    if (tenant.status !== 'active') return refuse('tenant_suspended');
+    if (!config || config.secrets.length === 0) return refuse('no_secret_configured');
+
+    const delivery: WebhookDelivery = { ...inbound, url: config.publicUrl ?? inbound.url };
+    const verification = adapter.verify(delivery, config.secrets, this.now());
+    if (!verification.ok) return refuse(verification.reason);
+    logger.info('Webhook authenticated', { source: inbound.source, secretId: verification.secretId });
+
+    const payload = parseBody(inbound.headers, inbound.rawBody);
+    const mapping = effectiveMapping(adapter.defaultMapping, config.mapping);
+    adapter.checkPayload?.(payload, mapping);
+    const mapped = mapPayload(payload, inbound.headers, mapping);
+    const deliveryId = verification.deliveryId ?? mapped.deliveryId;
+    const idempotencyKey = deliveryId === undefined ? undefined : webhookIdempotencyKey(inbound.source, deliveryId);
+    if (!idempotencyKey) logger.info('Webhook carries no delivery id: the short-window derived key applies', { source: inbound.source });
+
+    const outcome = await this.deps.placeCall.execute({ tenant, request: mapped.request, idempotencyKey, source: inbound.source });
+    return answer(outcome, config.refusalStatus ?? adapter.defaultRefusalStatus);
+  }
+}
+
+/**
+ * The sender's delivery id as a ledger key. The source prefix keeps ids of different senders from
+ * ever colliding; an id that is not a valid key by itself (too long, spaces) is hashed, never cut,
+ * so two different ids cannot end up the same key.
+ */
+export function webhookIdempotencyKey(source: string, deliveryId: string): string {
+  const plain = `${source}:${deliveryId}`;
+  if (idempotencyKeySchema.safeParse(plain).success) return plain;
+  return `${source}:sha256:${createHash('sha256').update(deliveryId, 'utf8').digest('base64url')}`;
+}
+
+/**
+ * The answer for the sender: as `POST /v1/calls`, except that a permanent refusal is answered
+ * `refusalStatus` 200 with the rejected call where the sender would otherwise retry it for days.
+ * Transient refusals (429, 503) keep their status and Retry-After, so the sender does retry.
+ */
+export function answer(outcome: PlaceCallOutcome, refusalStatus: 200 | 422): HttpResult {
+  if (outcome.kind === 'call') return callOutcomeToHttp(outcome);
+  if (outcome.status === 422 && refusalStatus === 200 && outcome.call) {
+    return {
+      status: 200,
+      body: outcome.call,
+      headers: { location: `/v1/calls/${outcome.call.callId}`, 'x-c2c-refusal': outcome.code },
+    };
+  }
+  throw callProblem(outcome);
+}
+
+/** JSON, or a form body (Zoho and some automation tools post parameters as a form). Parsed only once authenticated. */
+function parseBody(headers: Readonly<Record<string, string>>, rawBody: string): unknown {
+  const contentType = headers['content-type'] ?? '';
+  if (/^application\/x-www-form-urlencoded\b/i.test(contentType)) return Object.fromEntries(new URLSearchParams(rawBody));
+  if (rawBody.trim() === '') throw new WebhookBodyError('The body is empty.', [{ path: 'body', message: 'empty' }]);
+  try {
+    return JSON.parse(rawBody);
+  } catch {
+    throw new WebhookBodyError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
+  }
+}
+
+/**
+ * The URL the sender called, rebuilt from the request: what HubSpot signs. Behind a custom domain
+ * with a base path, or any proxy that rewrites the path, set the source's `publicUrl` instead.
+ */
+export function requestUrl(event: APIGatewayProxyEventV2, headers: Readonly<Record<string, string>>): string {
+  const host = headers.host ?? event.requestContext?.domainName ?? 'localhost';
+  // API Gateway serves HTTPS only; the local stack says otherwise through X-Forwarded-Proto.
+  const scheme = headers['x-forwarded-proto']?.split(',')[0]?.trim() || 'https';
+  const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
+  return `${scheme}://${host}${event.rawPath}${query}`;
+}

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { Table } from './client';
+import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
+import { hookSourceSk, tenantPk } from './keys';
+
+/** The inbound webhook schemes of API.md; `{source}` in `/v1/hooks/{source}/{tenantId}`. */
+export const WEBHOOK_SOURCES = ['standard', 'hubspot', 'pipedrive', 'token'] as const;
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+
+export const isWebhookSource = (value: string): value is WebhookSource => (WEBHOOK_SOURCES as readonly string[]).includes(value);
+
+/** Live secrets per source at once: enough for a rotation, few enough that each verification stays cheap. */
+export const MAX_LIVE_SECRETS = 5;
+
+/**
+ * One path into a sender's payload: dotted names, digits index arrays (`data.phones.0.value`), or
+ * `header:<name>` for a request header. Segments cannot contain dots or spaces.
+ */
+export const payloadPathSchema = z
+  .string()
+  .max(200)
+  .regex(/^(header:[a-z0-9-]{1,64}|[^.\s]{1,100}(\.[^.\s]{1,100}){0,15})$/, 'dotted path (e.g. properties.phone), or header:<name>');
+
+/** Alternatives, tried in order: the first one present in the payload is used. */
+export const pathListSchema = z.array(payloadPathSchema).min(1).max(5);
+export type PathList = z.infer<typeof pathListSchema>;
+
+export const AGENT_REF_KINDS = ['crmUserId', 'email', 'extension'] as const;
+
+/**
+ * A tenant's overrides of a source's default mapping, field by field: a field left out keeps the
+ * default; `null` turns an optional one (lead, delivery id) off.
+ */
+export const webhookMappingSchema = z.strictObject({
+  agent: z.strictObject({ by: z.enum(AGENT_REF_KINDS), path: pathListSchema }).optional(),
+  to: pathListSchema.optional(),
+  lead: pathListSchema.nullable().optional(),
+  customData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), pathListSchema).optional(),
+  deliveryId: pathListSchema.nullable().optional(),
+  defaultCountry: z.string().regex(/^[A-Z]{2}$/).optional(),
+  prefix: z.string().regex(/^[0-9*#]{1,10}$/).optional(),
+});
+export type WebhookMapping = z.infer<typeof webhookMappingSchema>;
+
+export const webhookSecretSchema = z.object({
+  secretId: z.string(),
+  /** The HMAC key for signing schemes; a `sha256:` hash for tokens and passwords (lib/crm/sources.ts). */
+  value: z.string().min(1),
+  /** What may be shown of it: a few characters, never enough to use. */
+  hint: z.string(),
+  createdAt: z.string(),
+});
+export type WebhookSecret = z.infer<typeof webhookSecretSchema>;
+
+export const webhookSourceSchema = z.object({
+  tenantId: z.string(),
+  source: z.enum(WEBHOOK_SOURCES),
+  secrets: z.array(webhookSecretSchema).default([]),
+  mapping: webhookMappingSchema.default({}),
+  /**
+   * The exact URL configured at the sender. HubSpot signs the URL it called; behind a custom domain
+   * or a proxy the URL the function can derive from the request may differ, and this one wins.
+   */
+  publicUrl: z.url().optional(),
+  /** The status of a permanent refusal (agent unknown, number refused...): unset means the source's default. */
+  refusalStatus: z.union([z.literal(200), z.literal(422)]).optional(),
+  version: z.number().int().min(1),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type WebhookSourceConfig = z.infer<typeof webhookSourceSchema>;
+
+export class TooManySecretsError extends StoreError {
+  constructor(source: string) {
+    super(`Source ${source} has ${MAX_LIVE_SECRETS} live secrets already: remove one first`);
+    this.name = 'TooManySecretsError';
+  }
+}
+
+export class WebhookSecretNotFoundError extends StoreError {
+  constructor(secretId: string) {
+    super(`No secret ${secretId} on this source`);
+    this.name = 'WebhookSecretNotFoundError';
+  }
+}
+
+/** Changes that a read-modify-write applies to a source's settings. */
+export type WebhookSourceChange = (current: WebhookSourceConfig) => WebhookSourceConfig;
+
+/**
+ * One item per (tenant, source): its live secrets and its field mapping. Changes are
+ * read-modify-write guarded by a version number, so two operators rotating at once never lose a secret.
+ */
+export class WebhookSourceRepository {
+  constructor(private readonly table: Table) {}
+
+  async get(tenantId: string, source: WebhookSource): Promise<WebhookSourceConfig | undefined> {
+    const out = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: hookSourceSk(source) } }),
+    );
+    return out.Item ? parseWebhookSourceItem(out.Item) : undefined;
+  }
+
+  /** Every configured source of a tenant. */
+  async list(tenantId: string): Promise<WebhookSourceConfig[]> {
+    const out = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
+      }),
+    );
+    return (out.Items ?? []).map(parseWebhookSourceItem);
+  }
+
+  /** Adds a live secret and keeps the others, so the sender can move to the new one at its own pace. */
+  async addSecret(tenantId: string, source: WebhookSource, secret: { value: string; hint: string }): Promise<WebhookSecret> {
+    const added: WebhookSecret = { secretId: newSecretId(), ...secret, createdAt: new Date().toISOString() };
+    await this.update(tenantId, source, (current) => {
+      if (current.secrets.length >= MAX_LIVE_SECRETS) throw new TooManySecretsError(source);
+      return { ...current, secrets: [...current.secrets, added] };
+    });
+    return added;
+  }
+
+  async removeSecret(tenantId: string, source: WebhookSource, secretId: string): Promise<WebhookSourceConfig> {
+    return this.update(tenantId, source, (current) => {
+      if (!current.secrets.some((s) => s.secretId === secretId)) throw new WebhookSecretNotFoundError(secretId);
+      return { ...current, secrets: current.secrets.filter((s) => s.secretId !== secretId) };
+    });
+  }
+
+  /**
+   * Applies `change` to the stored settings (or to empty ones) and writes them only if nobody
+   * wrote in between; on a race it reads again and reapplies, a few times.
+   */
+  async update(tenantId: string, source: WebhookSource, change: WebhookSourceChange): Promise<WebhookSourceConfig> {
+    for (let attempt = 0; ; attempt++) {
+      const now = new Date().toISOString();
+      const stored = await this.getConsistent(tenantId, source);
+      const current = stored ?? webhookSourceSchema.parse({ tenantId, source, version: 1, createdAt: now, updatedAt: now });
+      const next = webhookSourceSchema.parse({
+        ...change(current),
+        tenantId,
+        source,
+        version: stored ? stored.version + 1 : 1,
+        updatedAt: now,
+      });
+      try {
+        await this.table.doc.send(
+          new PutCommand({
+            TableName: this.table.name,
+            Item: { pk: tenantPk(tenantId), sk: hookSourceSk(source), type: 'hookSource', ...next },
+            ...(stored
+              ? { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': stored.version } }
+              : { ConditionExpression: 'attribute_not_exists(pk)' }),
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error) || attempt >= 4) throw error;
+      }
+    }
+  }
+
+  private async getConsistent(tenantId: string, source: WebhookSource): Promise<WebhookSourceConfig | undefined> {
+    const out = await this.table.doc.send(
+      new GetCommand({
+        TableName: this.table.name,
+        Key: { pk: tenantPk(tenantId), sk: hookSourceSk(source) },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? parseWebhookSourceItem(out.Item) : undefined;
+  }
+}
+
+/** Public id of a secret: what an operator names to remove it, and what the log shows on a match. */
+function newSecretId(): string {
+  return `whs_${randomBytes(6).toString('base64url')}`;
+}
+
+export function parseWebhookSourceItem(item: Record<string, unknown>): WebhookSourceConfig {
+  const parsed = webhookSourceSchema.safeParse(item);
+  if (!parsed.success) throw new CorruptItemError('webhook source', { cause: parsed.error });
+  return parsed.data;
+}
