@@ -32,6 +32,8 @@ export interface FullStackRun {
  */
 export async function measureFullStack(options: { connections: number[]; durationSec: number }): Promise<FullStackRun[]> {
   const stack = await startLocalStack();
+  // The load measures call placement: no PBX Stats webhooks playing each call out seconds later.
+  stack.simulator.setWebhooks([]);
   const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
   try {
     const runs: FullStackRun[] = [];

@@ -17,6 +17,14 @@ const configSchema = z.object({
   RECONCILE_MAX_TRIES: z.coerce.number().int().min(1).max(100).default(5),
   /** A call is looked up only once it is this old: its GET or its CDR may still be on the way. */
   RECONCILE_MIN_AGE_SEC: z.coerce.number().int().min(0).max(86_400).default(60),
+  /** Outcome notifications to the tenants' callback URLs (lib/notify/deliver.ts). */
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(5_000),
+  NOTIFY_BASE_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  NOTIFY_MAX_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
+  /** A run of failed deliveries older than this is dead-lettered. */
+  NOTIFY_MAX_AGE_SEC: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+  /** 0: unlimited attempts within NOTIFY_MAX_AGE_SEC. */
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(100_000).default(0),
   LOG_LEVEL: z.string().default('INFO'),
 });
 

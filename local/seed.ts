@@ -1,13 +1,19 @@
 import { AgentRepository } from '../lib/store/agents';
 import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
 import type { Table } from '../lib/store/client';
-import { TenantRepository, type Tenant } from '../lib/store/tenants';
+import { issuePbxEventsToken } from '../lib/calls/pbx-event-tokens';
+import { TenantRepository, type CallbackSettings, type Tenant } from '../lib/store/tenants';
 
 export interface DemoFacts {
   tenantId: string;
   apiKey: string;
   agents: Array<{ crmUserId: string; extension: string; email: string; name: string }>;
+  /** The token of the demo tenant's PBX Stats webhook URL, issued afresh on every start (only its hash is stored). */
+  pbxEventsToken?: string;
 }
+
+/** Id of the demo's PBX events token: replaced on every start, so a kept data folder does not pile them up. */
+const DEMO_TOKEN_ID = 'pt_localdemo';
 
 export const DEMO_TENANT_ID = 'demo';
 export const DEMO_AGENTS: DemoFacts['agents'] = [
@@ -20,7 +26,7 @@ export const DEMO_AGENTS: DemoFacts['agents'] = [
  * registered extensions. A fresh API key is issued on every start (only its hash is stored, so an
  * older one cannot be shown again).
  */
-export async function seedDemo(table: Table, pbxSimulatorUrl: string): Promise<DemoFacts> {
+export async function seedDemo(table: Table, pbxSimulatorUrl: string, options: { callback?: CallbackSettings } = {}): Promise<DemoFacts> {
   const tenants = new TenantRepository(table);
   const settings = {
     tenantId: DEMO_TENANT_ID,
@@ -31,15 +37,23 @@ export async function seedDemo(table: Table, pbxSimulatorUrl: string): Promise<D
     pbx: { urlShape: 'click2call' as const, baseUrl: pbxSimulatorUrl, cdrApiUrl: `${pbxSimulatorUrl}/api/cdrs` },
     policy: { allowedCountries: ['GB', 'IE', 'US', 'DE', 'FR', 'IL'] },
   };
+  const { token, record } = issuePbxEventsToken();
+  record.id = DEMO_TOKEN_ID;
   const existing = await tenants.get(DEMO_TENANT_ID);
   if (existing) {
     // A kept data folder from an earlier run: the simulator may listen on another port now.
-    await tenants.put({ ...existing, pbx: { ...existing.pbx, ...settings.pbx } } as Tenant);
+    const tokens = [...(existing.pbxEvents?.tokens ?? []).filter((t) => t.id !== DEMO_TOKEN_ID), record];
+    await tenants.put({
+      ...existing,
+      pbx: { ...existing.pbx, ...settings.pbx },
+      pbxEvents: { ...existing.pbxEvents, tokens },
+      ...(options.callback ? { callback: options.callback } : {}),
+    } as Tenant);
   } else {
-    await tenants.create(settings);
+    await tenants.create({ ...settings, pbxEvents: { tokens: [record] }, ...(options.callback ? { callback: options.callback } : {}) });
   }
   const { key } = await new ApiKeyRepository(table).issue(DEMO_TENANT_ID, 'local demo', [...SCOPES]);
   const agents = new AgentRepository(table);
   for (const { crmUserId, ...agent } of DEMO_AGENTS) await agents.put(DEMO_TENANT_ID, crmUserId, agent);
-  return { tenantId: DEMO_TENANT_ID, apiKey: key, agents: DEMO_AGENTS };
+  return { tenantId: DEMO_TENANT_ID, apiKey: key, agents: DEMO_AGENTS, pbxEventsToken: token };
 }

@@ -1,8 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
+import { loadConfig } from '../lib/config';
+import { notifySettingsOf } from '../lib/container';
+import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
+import { CallRepository } from '../lib/store/calls';
 import { createDocumentClient } from '../lib/store/client';
+import { DeadLetterRepository } from '../lib/store/dead-letters';
+import { TenantRepository, type CallbackSettings } from '../lib/store/tenants';
+import type { PlayoutSetting } from './pbx-sim/playout';
 import { startPbxSimulator, type PbxSimulator } from './pbx-sim/simulator';
+import type { WebhookConfig } from './pbx-sim/webhooks';
 import { createTable, startDynalite, type LocalDynamo } from './dynamo';
 import { freePort } from './ports';
 import { DEMO_AGENTS, seedDemo, type DemoFacts } from './seed';
@@ -22,7 +31,20 @@ export interface LocalStackOptions {
   env?: Record<string, string>;
   /** Where serverless-offline's output goes; silent by default. */
   onOutput?: (line: string) => void;
+  /** How the simulator plays calls out; default {@link DEMO_PLAYOUT}. */
+  playout?: PlayoutSetting;
+  /** How the simulator sends its PBX Stats webhooks to the demo tenant's URL (default GET, as PBX Stats' first option). */
+  pbxWebhookMethod?: WebhookConfig['method'];
+  /** The demo tenant's outcome callback (URL and secrets); left as it is when absent. */
+  callback?: CallbackSettings;
+  /** How often the in-process notification poller runs (default 500 ms); 0 turns it off. */
+  notifyPollMs?: number;
+  /** Where the poller's warnings go; silent by default. */
+  onNotifyLog?: (line: string) => void;
 }
+
+/** Calls in the demo ring 2 s and talk 8 s: a whole call life in ten seconds. */
+export const DEMO_PLAYOUT: PlayoutSetting = { default: { outcome: 'answered', ringSec: 2, talkSec: 8 } };
 
 export interface LocalStack {
   apiUrl: string;
@@ -31,6 +53,10 @@ export interface LocalStack {
   tableName: string;
   demo: DemoFacts;
   simulator: PbxSimulator;
+  /** The demo tenant's PBX Stats webhook URL (what an operator pastes into PBX Stats). */
+  pbxEventsUrl: string;
+  /** One notification pass now, besides the poller's (tests that cannot wait). */
+  deliverNotifications(): Promise<DeliveryReport>;
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -48,16 +74,20 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => dynamo.close());
     await createTable(dynamo.endpoint, LOCAL_TABLE_NAME);
 
-    const simulator = await startPbxSimulator({ port: options.pbxPort ?? 0, extensions: DEMO_AGENTS.map((a) => a.extension) });
+    const simulator = await startPbxSimulator({
+      port: options.pbxPort ?? 0,
+      extensions: DEMO_AGENTS.map((a) => a.extension),
+      playout: options.playout ?? DEMO_PLAYOUT,
+    });
     cleanups.push(() => simulator.close());
 
     const table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: LOCAL_TABLE_NAME };
-    const demo = await seedDemo(table, simulator.url);
-    table.doc.destroy();
+    cleanups.push(async () => table.doc.destroy());
+    const demo = await seedDemo(table, simulator.url, { callback: options.callback });
 
     const apiPort = options.apiPort || (await freePort());
     const lambdaPort = await freePort();
-    const offline = spawn(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE], {
+    const offline = spawn(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--useInProcess'], {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -79,6 +109,24 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForHealth(apiUrl, offline, 90_000);
+
+    // The simulator's PBX Stats webhooks go to the demo tenant's pbx-events URL, as an operator would set them up.
+    const eventsUrl = pbxEventsUrl(apiUrl, demo.tenantId, demo.pbxEventsToken ?? '');
+    simulator.setWebhooks([{ url: eventsUrl, method: options.pbxWebhookMethod ?? 'GET' }]);
+
+    // No DynamoDB streams in dynalite: the same deliverer the stream and schedule run in AWS, on a poller.
+    const config = loadConfig({ ...process.env, ...options.env, TABLE_NAME: LOCAL_TABLE_NAME });
+    const log = (level: string) => (message: string, ...extra: unknown[]) => options.onNotifyLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
+    const deliverer = new NotificationDeliverer({
+      calls: new CallRepository(table),
+      getTenant: (tenantId) => new TenantRepository(table).get(tenantId),
+      sink: new DeadLetterRepository(table),
+      settings: notifySettingsOf(config),
+      logger: { info: log('INFO'), warn: log('WARN'), error: log('ERROR') },
+    });
+    const poller = startPoller(() => deliverer.deliverDue(), options.notifyPollMs ?? 500, (error) => log('ERROR')('Notification pass failed', { error: String(error) }));
+    cleanups.push(() => poller.stop());
+
     const stack: LocalStack = {
       apiUrl,
       pbxSimulatorUrl: simulator.url,
@@ -86,6 +134,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tableName: LOCAL_TABLE_NAME,
       demo,
       simulator,
+      pbxEventsUrl: eventsUrl,
+      deliverNotifications: () => deliverer.deliverDue(),
       startupMs: Math.round(performance.now() - started),
       stop: () => runCleanups(cleanups),
     };
@@ -108,6 +158,29 @@ export function writeStackFile(stack: LocalStack, file = path.join(ROOT, '.local
   };
   writeFileSync(file, `${JSON.stringify(facts, null, 2)}\n`, { mode: 0o600 });
   return file;
+}
+
+/** Runs `pass` every `intervalMs`, never two at once; `stop` waits for the pass in progress. */
+function startPoller(pass: () => Promise<unknown>, intervalMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
+  if (intervalMs <= 0) return { stop: async () => undefined };
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = pass()
+      .then(() => undefined, onError)
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, intervalMs);
+      });
+  };
+  timer = setTimeout(tick, intervalMs);
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }
 
 async function runCleanups(cleanups: Array<() => Promise<void>>) {

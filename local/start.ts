@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
+import { newCallbackSecret } from '../lib/notify/secrets';
 import { startLocalStack, writeStackFile } from './stack';
+import { startWebhookReceiver } from './webhook-receiver';
 
 const { values } = parseArgs({
   options: {
@@ -23,7 +25,15 @@ if (values.help) {
 }
 
 async function main() {
+  // A stand-in CRM: prints each outcome notification the demo tenant's calls send, verified and deduped.
+  const secret = newCallbackSecret();
+  const receiver = await startWebhookReceiver({
+    secrets: [secret.secret],
+    onNotification: (n, id) => console.log(`[crm] ${n.type.padEnd(16)} ${n.data.call.callId}  webhook-id ${id}${n.type === 'call.completed' ? `  (${n.data.call.outcome.billSec ?? 0} s talk)` : ''}`),
+  });
   const stack = await startLocalStack({
+    callback: { url: receiver.url, secrets: [secret] },
+    onNotifyLog: values.verbose ? (line) => console.log(`[notify] ${line}`) : undefined,
     apiPort: Number(values.port),
     pbxPort: Number(values['pbx-port']),
     dynamoPort: Number(values['dynamo-port']),
@@ -49,6 +59,10 @@ Place a call:
     -H "Idempotency-Key: demo-$(date +%s)" \\
     -d '{"agent":{"crmUserId":"${agent!.crmUserId}"},"to":"+44 7766 889900","lead":{"id":"1234"}}'
 
+The simulator plays each call out (rings 2 s, talks 8 s) and sends PBX Stats webhooks to
+  ${stack.pbxEventsUrl.replace(/[^/]+$/, '<token>')}
+and every state change is delivered, signed, to a stand-in CRM at ${receiver.url}: watch the [crm] lines.
+
 Ctrl-C stops everything.`);
 
   let stopping = false;
@@ -57,6 +71,7 @@ Ctrl-C stops everything.`);
     stopping = true;
     console.log('\nStopping...');
     await stack.stop();
+    await receiver.close();
     process.exit(0);
   };
   process.on('SIGINT', stop);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CALL_STATES = [
   'accepted',
@@ -65,14 +65,20 @@ export const callEventSchema = z.object({
 });
 export type CallEvent = z.infer<typeof callEventSchema>;
 
+/** The normalized class of a call's end (lib/pbx/hangup.ts), beside the cause exactly as the PBX sent it. */
+export const HANGUP_CLASSES = ['answered', 'busy', 'no_answer', 'failed'] as const;
+
 export const outcomeSchema = z.object({
   answeredAt: z.string().nullable(),
   endedAt: z.string().nullable(),
   durationSec: z.number().nullable(),
   billSec: z.number().nullable(),
   hangupCause: z.string().nullable(),
+  /** Absent on calls recorded before it existed. */
+  hangupClass: z.enum(HANGUP_CLASSES).nullable().optional(),
   recordingUrl: z.string().nullable(),
 });
+export type CallOutcome = z.infer<typeof outcomeSchema>;
 
 export const emptyOutcome = (): z.infer<typeof outcomeSchema> => ({
   answeredAt: null,
@@ -80,6 +86,7 @@ export const emptyOutcome = (): z.infer<typeof outcomeSchema> => ({
   durationSec: null,
   billSec: null,
   hangupCause: null,
+  hangupClass: null,
   recordingUrl: null,
 });
 

@@ -82,6 +82,7 @@ export class ReconcileCalls {
             durationSec: cdr.duration ?? null,
             billSec: cdr.bill_duration ?? null,
             hangupCause: cdr.hangup_cause ?? null,
+            hangupClass: hangup,
             recordingUrl: cdr.recording_link || null,
           },
           reconcile: { tries, lastTriedAt: now.toISOString(), flagged: false },

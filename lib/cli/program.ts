@@ -6,7 +6,9 @@ import { agentCommand } from './agent-commands';
 import { callsCommand } from './call-commands';
 import type { CliDeps, RunState } from './context';
 import { CliError, ReportedError } from './errors';
+import { hookCommand } from './hook-commands';
 import { keyCommand } from './key-commands';
+import { outcomesCommand } from './outcomes';
 import type { Target } from './target';
 import { tenantCommand } from './tenant-commands';
 
@@ -55,6 +57,8 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(keyCommand(deps, state));
   program.addCommand(agentCommand(deps, state));
   program.addCommand(callsCommand(deps, state));
+  program.addCommand(outcomesCommand(deps, state));
+  program.addCommand(hookCommand(deps, state));
   // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.
   forEachCommand(program, (command) => {
     command.exitOverride();

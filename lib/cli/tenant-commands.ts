@@ -146,6 +146,7 @@ export function maskTenant(tenant: Tenant): Tenant {
       ...(basicAuth ? { basicAuth: { username: basicAuth.username, password: maskSecret(basicAuth.password) ?? '' } } : {}),
       ...(cdrApiKey !== undefined ? { cdrApiKey: maskSecret(cdrApiKey) } : {}),
     },
+    ...(tenant.callback ? { callback: { ...tenant.callback, secrets: tenant.callback.secrets.map((s) => ({ ...s, secret: maskSecret(s.secret) ?? '' })) } } : {}),
   };
 }
 

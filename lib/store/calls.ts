@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { callSchema, PENDING_STATES, type Call, type CallEvent, type CallState } from '../calls/model';
+import * as z from 'zod';
+import { callSchema, PENDING_STATES, type Call, type CallEvent, type CallOutcome, type CallState } from '../calls/model';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed } from './errors';
 import {
@@ -10,6 +10,9 @@ import {
   callSk,
   callTimeSk,
   INDEX,
+  notifyDeadPk,
+  notifyPendingPk,
+  notifySk,
   pbxUniqueIdSk,
   flaggedCallsPk,
   pendingCallsPk,
@@ -26,7 +29,25 @@ export const storedCallSchema = callSchema.extend({
   reconcile: z
     .object({ tries: z.number().int(), lastTriedAt: z.string().optional(), flagged: z.boolean() })
     .optional(),
+  /**
+   * The outbox: `events[0..notified)` were delivered to the tenant's callback URL. Absent on calls
+   * written before notifications existed, which counts as 0.
+   */
+  notified: z.number().int().min(0).optional(),
+  /** Retry state of the delivery of `events[notified]`; absent while nothing fails. */
+  notify: z
+    .object({
+      attempts: z.number().int().min(0),
+      /** First failure of the current run of failures: the max age counts from here. */
+      since: z.string(),
+      lastAttemptAt: z.string(),
+      nextAttemptAt: z.string(),
+      lastError: z.string(),
+      deadLetteredAt: z.string().optional(),
+    })
+    .optional(),
 });
+export type NotifyState = NonNullable<StoredCall['notify']>;
 export type StoredCall = z.infer<typeof storedCallSchema>;
 
 export type CallChanges = Partial<Pick<StoredCall, 'reason' | 'pbx' | 'outcome' | 'legB' | 'reconcile'>>;
@@ -40,7 +61,22 @@ export interface ListCallsFilter {
   to?: string;
 }
 
-const STRIP = new Set(['pk', 'sk', 'type', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk']);
+const STRIP = new Set(['pk', 'sk', 'type', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk']);
+
+/**
+ * Every write that appends an event also puts the call in the outbox index (gsi5), unless it is
+ * there already: a call in backoff keeps its due time, a dead-lettered call stays dead until redriven.
+ */
+const OUTBOX_SET = 'gsi5pk = if_not_exists(gsi5pk, :outboxPk), gsi5sk = if_not_exists(gsi5sk, :outboxSk)';
+const outboxValues = (now: string, tenantId: string, callId: string) => ({
+  ':outboxPk': notifyPendingPk(),
+  ':outboxSk': notifySk(now, tenantId, callId),
+});
+
+/** The condition that `notified` is still `n` (absent counts as 0, for calls older than the outbox). */
+function notifiedIs(n: number): string {
+  return n === 0 ? '(attribute_not_exists(notified) OR notified = :notified)' : 'notified = :notified';
+}
 
 /**
  * The call ledger's storage: one item per call, keyed by a call id derived from the idempotency
@@ -88,7 +124,16 @@ export class CallRepository {
   async transition(
     tenantId: string,
     callId: string,
-    transition: { from: readonly CallState[]; to: CallState; attempt?: number; changes?: CallChanges; detail?: string; at?: string },
+    transition: {
+      from: readonly CallState[];
+      to: CallState;
+      attempt?: number;
+      changes?: CallChanges;
+      /** Fields of `outcome` to set one by one, leaving the others as they are (e.g. an answer time set earlier). */
+      outcome?: Partial<CallOutcome>;
+      detail?: string;
+      at?: string;
+    },
   ): Promise<StoredCall | undefined> {
     const now = transition.at ?? new Date().toISOString();
     const names: Record<string, string> = { '#state': 'state' };
@@ -96,13 +141,23 @@ export class CallRepository {
       ':to': transition.to,
       ':now': now,
       ':event': [eventOf(transition.to, now, transition.detail)],
+      ...outboxValues(now, tenantId, callId),
     };
-    const sets = ['#state = :to', 'updatedAt = :now', 'events = list_append(events, :event)'];
+    const sets = ['#state = :to', 'updatedAt = :now', 'events = list_append(events, :event)', OUTBOX_SET];
     const removes: string[] = [];
     for (const [field, value] of Object.entries(transition.changes ?? {})) {
       names[`#${field}`] = field;
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
+    }
+    if (transition.outcome && !transition.changes?.outcome) {
+      names['#outcome'] = 'outcome';
+      for (const [field, value] of Object.entries(transition.outcome)) {
+        if (value === undefined) continue;
+        names[`#o_${field}`] = field;
+        values[`:o_${field}`] = value;
+        sets.push(`#outcome.#o_${field} = :o_${field}`);
+      }
     }
     if (PENDING_STATES.includes(transition.to)) {
       sets.push('gsi4pk = :pending', 'gsi4sk = :pendingSk');
@@ -151,7 +206,7 @@ export class CallRepository {
           TableName: this.table.name,
           Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
           UpdateExpression:
-            'SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk',
+            `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}`,
           ConditionExpression: '#state = :notSent AND requestHash = :hash AND attempt = :attempt',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -165,6 +220,7 @@ export class CallRepository {
             ':event': [eventOf('dispatching', now, `attempt ${attempt + 1}`)],
             ':pending': pendingCallsPk(),
             ':pendingSk': `${now}#${tenantId}#${callId}`,
+            ...outboxValues(now, tenantId, callId),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -190,6 +246,18 @@ export class CallRepository {
         ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])), ':now': new Date().toISOString() },
       }),
     );
+  }
+
+  /**
+   * Records the PBX's unique_id on a call that has none yet (its Click2Call answer was lost), without
+   * touching a `pbx` block that the dial wrote meanwhile.
+   */
+  async setPbxUniqueIdIfMissing(tenantId: string, callId: string, uniqueId: string): Promise<boolean> {
+    return this.conditionalUpdate(tenantId, callId, {
+      UpdateExpression: 'SET pbx = :pbx',
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(pbx) OR pbx = :null)',
+      ExpressionAttributeValues: { ':pbx': { uniqueId, message: null, host: null }, ':null': null },
+    });
   }
 
   /** Remembers which call a PBX unique_id belongs to, for the PBX's outcome webhooks. */
@@ -267,6 +335,40 @@ export class CallRepository {
   }
 
   /**
+   * Calls created in [fromIso, toIso) — of one agent, or of the whole tenant — page by page, with
+   * only the fields a report needs. Stops (and answers false) after `maxItems`.
+   */
+  async forEachCreatedBetween(
+    tenantId: string,
+    range: { fromIso: string; toIso: string; crmUserId?: string; maxItems: number },
+    onPage: (calls: Array<Pick<StoredCall, 'crmUserId' | 'state' | 'createdAt' | 'outcome'>>) => void,
+  ): Promise<boolean> {
+    const [indexName, pk] = range.crmUserId ? [INDEX.gsi2, callsByAgentPk(tenantId, range.crmUserId)] : [INDEX.gsi3, callsByTenantPk(tenantId)];
+    let seen = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          IndexName: indexName,
+          // Sort keys are `<createdAt>#<callId>`: BETWEEN the two instants takes [from, to).
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ProjectionExpression: 'crmUserId, #state, createdAt, outcome',
+          ExpressionAttributeNames: { '#pk': `${indexName}pk`, '#sk': `${indexName}sk`, '#state': 'state' },
+          ExpressionAttributeValues: { ':pk': pk, ':from': range.fromIso, ':to': range.toIso },
+          ExclusiveStartKey: start,
+        }),
+      );
+      const items = (out.Items ?? []) as Array<Pick<StoredCall, 'crmUserId' | 'state' | 'createdAt' | 'outcome'>>;
+      seen += items.length;
+      onPage(items);
+      start = out.LastEvaluatedKey;
+      if (seen > range.maxItems) return false;
+    } while (start);
+    return true;
+  }
+
+  /**
    * Gives up reconciling a call: it stays `unknown`, leaves the reconciler's work list and joins
    * the list of calls flagged for a human (`flaggedCallsPk`).
    */
@@ -278,7 +380,7 @@ export class CallRepository {
           TableName: this.table.name,
           Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
           UpdateExpression:
-            'SET #state = :unknown, reason = if_not_exists(reason, :reason), reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk',
+            `SET #state = :unknown, reason = if_not_exists(reason, :reason), reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk, ${OUTBOX_SET}`,
           ConditionExpression: '#state IN (:dispatching, :unknown)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
@@ -290,6 +392,7 @@ export class CallRepository {
             ':event': [eventOf('unknown', now, 'flagged: no CDR found')],
             ':flagged': flaggedCallsPk(),
             ':flaggedSk': `${now}#${tenantId}#${callId}`,
+            ...outboxValues(now, tenantId, callId),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -329,6 +432,123 @@ export class CallRepository {
     );
     return (out.Items ?? []).map(parseCallItem);
   }
+
+  /**
+   * Records that `events[from]` was delivered: `notified` goes from `from` to `from + 1`, and the
+   * retry state is cleared. When that was the last event, the call also leaves the outbox index, on
+   * condition that no event was appended meanwhile. Returns false when the condition did not hold
+   * (another deliverer advanced it, or a new event came): re-read and go on.
+   */
+  async advanceNotified(tenantId: string, callId: string, from: number, last: boolean): Promise<boolean> {
+    return this.conditionalUpdate(tenantId, callId, {
+      UpdateExpression: `SET notified = :next REMOVE #notify${last ? ', gsi5pk, gsi5sk' : ''}`,
+      ConditionExpression: `${notifiedIs(from)}${last ? ' AND size(events) = :next' : ''}`,
+      ExpressionAttributeNames: { '#notify': 'notify' },
+      ExpressionAttributeValues: { ':notified': from, ':next': from + 1 },
+    });
+  }
+
+  /** Marks every event delivered without sending anything (a tenant with no callback URL). */
+  async skipNotifications(tenantId: string, callId: string, from: number, eventCount: number): Promise<boolean> {
+    return this.conditionalUpdate(tenantId, callId, {
+      UpdateExpression: 'SET notified = :count REMOVE #notify, gsi5pk, gsi5sk',
+      ConditionExpression: `${notifiedIs(from)} AND size(events) = :count`,
+      ExpressionAttributeNames: { '#notify': 'notify' },
+      ExpressionAttributeValues: { ':notified': from, ':count': eventCount },
+    });
+  }
+
+  /** A failed delivery of `events[notified]`: the retry state, and the call's new due time in the outbox index. */
+  async recordNotifyFailure(tenantId: string, callId: string, notified: number, notify: NotifyState): Promise<boolean> {
+    return this.conditionalUpdate(tenantId, callId, {
+      UpdateExpression: 'SET #notify = :notify, gsi5pk = :pendingPk, gsi5sk = :dueSk',
+      ConditionExpression: `${notifiedIs(notified)} AND gsi5pk = :pendingPk`,
+      ExpressionAttributeNames: { '#notify': 'notify' },
+      ExpressionAttributeValues: {
+        ':notified': notified,
+        ':notify': notify,
+        ':pendingPk': notifyPendingPk(),
+        ':dueSk': notifySk(notify.nextAttemptAt, tenantId, callId),
+      },
+    });
+  }
+
+  /** Gives up delivering: the call moves to the dead index, where it waits for a redrive. */
+  async markNotifyDead(tenantId: string, callId: string, notified: number, notify: NotifyState & { deadLetteredAt: string }): Promise<boolean> {
+    return this.conditionalUpdate(tenantId, callId, {
+      UpdateExpression: 'SET #notify = :notify, gsi5pk = :deadPk, gsi5sk = :deadSk',
+      ConditionExpression: `${notifiedIs(notified)} AND gsi5pk = :pendingPk`,
+      ExpressionAttributeNames: { '#notify': 'notify' },
+      ExpressionAttributeValues: {
+        ':notified': notified,
+        ':notify': notify,
+        ':pendingPk': notifyPendingPk(),
+        ':deadPk': notifyDeadPk(),
+        ':deadSk': notifySk(notify.deadLetteredAt, tenantId, callId),
+      },
+    });
+  }
+
+  /** Puts a dead-lettered call back in the outbox, due now, with a fresh retry budget. */
+  async redriveNotifications(tenantId: string, callId: string, now = new Date().toISOString()): Promise<boolean> {
+    return this.conditionalUpdate(tenantId, callId, {
+      UpdateExpression: 'SET gsi5pk = :pendingPk, gsi5sk = :dueSk REMOVE #notify',
+      ConditionExpression: 'gsi5pk = :deadPk',
+      ExpressionAttributeNames: { '#notify': 'notify' },
+      ExpressionAttributeValues: { ':pendingPk': notifyPendingPk(), ':deadPk': notifyDeadPk(), ':dueSk': notifySk(now, tenantId, callId) },
+    });
+  }
+
+  /** Calls with notifications due at or before `now`, across tenants, most overdue first. */
+  async listNotifyDue(now: string, limit: number): Promise<Array<{ tenantId: string; callId: string }>> {
+    return this.queryOutbox(notifyPendingPk(), { before: `${now}~`, limit, oldestFirst: true });
+  }
+
+  /** Dead-lettered calls, newest first (the index holds keys only: read each call for details). */
+  async listNotifyDead(limit: number): Promise<Array<{ tenantId: string; callId: string }>> {
+    return this.queryOutbox(notifyDeadPk(), { limit, oldestFirst: false });
+  }
+
+  private async queryOutbox(pk: string, options: { before?: string; limit: number; oldestFirst: boolean }) {
+    const found: Array<{ tenantId: string; callId: string }> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          IndexName: INDEX.gsi5,
+          KeyConditionExpression: options.before ? 'gsi5pk = :pk AND gsi5sk <= :before' : 'gsi5pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk, ...(options.before ? { ':before': options.before } : {}) },
+          ScanIndexForward: options.oldestFirst,
+          Limit: options.limit - found.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const tenantId = typeof item.pk === 'string' ? item.pk.replace(/^TENANT#/, '') : undefined;
+        const callId = typeof item.sk === 'string' ? item.sk.replace(/^CALL#/, '') : undefined;
+        if (tenantId && callId) found.push({ tenantId, callId });
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && found.length < options.limit);
+    return found;
+  }
+
+  private async conditionalUpdate(
+    tenantId: string,
+    callId: string,
+    update: Pick<ConstructorParameters<typeof UpdateCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+  ): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: callSk(callId) }, ...update }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
 }
 
 function eventOf(state: CallState, at: string, detail?: string): CallEvent {
@@ -348,7 +568,10 @@ function toItem(call: StoredCall): Record<string, unknown> {
     ...(PENDING_STATES.includes(call.state)
       ? { gsi4pk: pendingCallsPk(), gsi4sk: `${call.updatedAt}#${call.tenantId}#${call.callId}` }
       : {}),
+    gsi5pk: notifyPendingPk(),
+    gsi5sk: notifySk(call.updatedAt, call.tenantId, call.callId),
     ...call,
+    notified: call.notified ?? 0,
   };
 }
 
@@ -361,6 +584,6 @@ export function parseCallItem(item: Record<string, unknown>): StoredCall {
 
 /** The public call resource: the stored call without the ledger's own fields. */
 export function toCallResource(call: StoredCall, duplicate = false): Call {
-  const { requestHash: _h, attempt: _a, crmUserId: _c, reconcile: _r, ...resource } = call;
+  const { requestHash: _h, attempt: _a, crmUserId: _c, reconcile: _r, notified: _n, notify: _o, ...resource } = call;
   return { ...resource, duplicate };
 }

@@ -28,7 +28,24 @@ export const pendingCallsPk = () => 'PENDING_CALLS';
 export const flaggedCallsPk = () => 'FLAGGED_CALLS';
 export const pbxUniqueIdSk = (uniqueId: string) => `PBXUID#${uniqueId}`;
 
+/** A tenant's settings for one inbound webhook source (secrets and field mapping). */
+export const hookSourceSk = (source: string) => `HOOKSOURCE#${source}`;
+
 export const rateCounterPk = (tenantId: string) => `TENANT#${tenantId}#RATE`;
 export const rateCounterSk = (scope: string, windowStart: number) => `${scope}#${windowStart}`;
 
-export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2', gsi3: 'gsi3', gsi4: 'gsi4' } as const;
+/** A raw PBX Stats event, kept under its call (one item each; `n` tells apart events of the same millisecond). */
+export const pbxEventSk = (callId: string, receivedAt: string, n: string) => `CALL#${callId}#PBXEVENT#${receivedAt}#${n}`;
+/** A PBX Stats event that matched no call: kept under the tenant for an operator to see. */
+export const pbxOrphanSk = (receivedAt: string, n: string) => `PBXORPHAN#${receivedAt}#${n}`;
+/** The outbox index (gsi5): calls with state changes not yet delivered to the tenant's callback URL. */
+export const notifyPendingPk = () => 'NOTIFY_PENDING';
+/** Calls whose notifications were dead-lettered: they wait for a redrive. */
+export const notifyDeadPk = () => 'NOTIFY_DEAD';
+/** gsi5 sort key: when the call is due, then who it is (so it sorts by due time across tenants). */
+export const notifySk = (dueAt: string, tenantId: string, callId: string) => `${dueAt}#${tenantId}#${callId}`;
+/** The dead-letter log of undeliverable notifications (the local and in-table dead-letter sink). */
+export const deadLetterPk = () => 'DLQ';
+export const deadLetterSk = (at: string, tenantId: string, callId: string) => `${at}#${tenantId}#${callId}`;
+
+export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2', gsi3: 'gsi3', gsi4: 'gsi4', gsi5: 'gsi5' } as const;

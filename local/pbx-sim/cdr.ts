@@ -1,5 +1,7 @@
 /** The simulated PBX Stats CDRs: one per call the simulator really placed, and their search. */
 
+import { DEFAULT_PLAYOUT, planCall, type CallPlan } from './playout';
+
 /** A call record as the PBX Stats CDR search API returns it. */
 export interface Cdr {
   uniqueid: string;
@@ -54,25 +56,28 @@ export class CdrFilterError extends Error {
 const RECORDING_HOST = 'https://sim.pbx.commpeak.local';
 
 /**
- * The one place a placed call becomes a CDR. Every call is answered and talks for 40 s for now;
- * per-call outcomes (busy, no answer, durations) are to be decided here.
+ * The one place a placed call becomes a CDR, from the same plan that its webhooks play out
+ * (by default: answered after 2 s, 40 s of talk).
  */
-export function createCdr(call: PlacedCall): Cdr {
-  const duration = 42;
-  const billDuration = 40;
-  const callEnd = new Date(call.placedAt.getTime() + duration * 1000);
+export function createCdr(call: PlacedCall, plan: CallPlan = planCall(DEFAULT_PLAYOUT)): Cdr {
+  const callEnd = new Date(call.placedAt.getTime() + plan.endAfterMs);
   return {
     uniqueid: call.uniqueId,
     call_start: call.placedAt.toISOString(),
     call_end: callEnd.toISOString(),
-    duration,
-    bill_duration: billDuration,
+    duration: plan.durationSec,
+    bill_duration: plan.billSec,
     destination: `${call.prefix ?? ''}${call.legB}`,
     extension: call.legA,
-    hangup_cause: 'ANSWERED',
-    recording_link: billDuration > 0 ? `${RECORDING_HOST}/recordings/${encodeURIComponent(call.uniqueId)}.mp3` : '',
+    hangup_cause: plan.hangupCause,
+    recording_link: recordingLinkOf(call.uniqueId, plan),
     custom_fields: { ...call.customFields },
   };
+}
+
+/** Answered calls are recorded; the others have no recording. */
+export function recordingLinkOf(uniqueId: string, plan: CallPlan): string {
+  return plan.billSec > 0 ? `${RECORDING_HOST}/recordings/${encodeURIComponent(uniqueId)}.mp3` : '';
 }
 
 /**

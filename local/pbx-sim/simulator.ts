@@ -4,6 +4,8 @@ import * as z from 'zod';
 import { CdrFilterError, CdrStore, createCdr, parseCdrFilters, type Cdr } from './cdr';
 import { judgeDial, parseDialPath, type DialPath, type DialShape } from './dial';
 import { FaultSwitch, faultSettingSchema, type FaultMode, type FaultSetting, type FaultState } from './faults';
+import { planCall, PlayoutTable, playoutSettingSchema, type Playout, type PlayoutRule, type PlayoutSetting } from './playout';
+import { WebhookDispatcher, webhooksBodySchema, type WebhookConfig, type WebhookConfigInput, type WebhookDeliveryRecord } from './webhooks';
 
 /** How to start a {@link PbxSimulator}. */
 export interface PbxSimulatorOptions {
@@ -19,6 +21,10 @@ export interface PbxSimulatorOptions {
   basicAuth?: { username: string; password: string };
   /** When set, the CDR search API needs this `X-Api-Key`. */
   cdrApiKey?: string;
+  /** How placed calls play out (per extension or number); default: answered after 2 s, 40 s of talk. */
+  playout?: PlayoutSetting;
+  /** PBX Stats webhooks sent as calls play out; none by default. */
+  webhooks?: WebhookConfigInput[];
 }
 
 /** How the simulator answered a request on the PBX surface. Fault answers carry the fault's name. */
@@ -76,6 +82,14 @@ export interface PbxSimulator {
   setAllow(addresses: readonly string[]): void;
   /** Every CDR, oldest first. */
   cdrs(): Cdr[];
+  playout(): { default: Playout; rules: PlayoutRule[] };
+  /** @throws {z.ZodError} on an invalid setting */
+  setPlayout(setting: PlayoutSetting): void;
+  webhooks(): WebhookConfig[];
+  /** Replaces the webhooks; calls already placed keep the ones they were scheduled with. @throws {z.ZodError} */
+  setWebhooks(webhooks: readonly WebhookConfigInput[]): void;
+  /** Webhook sends, oldest first; with `since`, only those with a greater `seq`. */
+  webhookDeliveries(since?: number): WebhookDeliveryRecord[];
   /** Stops listening and destroys every open connection, hanging ones included. */
   close(): Promise<void>;
 }
@@ -123,6 +137,10 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
   let allow = new Set(opts.allow ?? DEFAULT_ALLOW);
   const faults = new FaultSwitch();
   const cdrs = new CdrStore(RECORD_CAPACITY);
+  const playouts = new PlayoutTable();
+  if (opts.playout) playouts.set(opts.playout);
+  const dispatcher = new WebhookDispatcher();
+  if (opts.webhooks) dispatcher.set(opts.webhooks);
   let records: SimRequestRecord[] = [];
   let seq = 0;
   const sockets = new Set<Socket>();
@@ -172,16 +190,18 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     const answersNormally = fault.mode === 'none' || fault.mode === 'latency';
     const placed = verdict.placed && (answersNormally || fault.placed);
     if (placed) {
-      cdrs.add(
-        createCdr({
-          uniqueId,
-          legA: dial.legA,
-          legB: dial.legB,
-          ...(dial.prefix !== undefined && { prefix: dial.prefix }),
-          customFields: received.query,
-          placedAt: new Date(received.at),
-        }),
-      );
+      const call = {
+        uniqueId,
+        legA: dial.legA,
+        legB: dial.legB,
+        ...(dial.prefix !== undefined && { prefix: dial.prefix }),
+        customFields: received.query,
+        placedAt: new Date(received.at),
+      };
+      // One plan for both: the CDR and the webhooks tell the same story.
+      const plan = planCall(playouts.resolve(call));
+      cdrs.add(createCdr(call, plan));
+      dispatcher.playOut(call, plan);
     }
     record({
       ...received,
@@ -286,6 +306,35 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
         return { extensions: [...extensions] };
       },
     },
+    '/_sim/playout': {
+      GET: async () => playouts.state,
+      PUT: async (req) => {
+        playouts.set(playoutSettingSchema.parse(await readJson(req)));
+        return playouts.state;
+      },
+      DELETE: async () => {
+        playouts.reset();
+        return playouts.state;
+      },
+    },
+    '/_sim/webhooks': {
+      GET: async () => ({ webhooks: dispatcher.configs }),
+      PUT: async (req) => {
+        dispatcher.set(webhooksBodySchema.parse(await readJson(req)).webhooks);
+        return { webhooks: dispatcher.configs };
+      },
+      DELETE: async () => {
+        dispatcher.set([]);
+        return { webhooks: [] };
+      },
+    },
+    '/_sim/webhooks/deliveries': {
+      GET: async (_req, url) => ({ deliveries: dispatcher.deliveries(parseSince(url.searchParams.get('since'))) }),
+      DELETE: async () => {
+        dispatcher.clearDeliveries();
+        return { ok: true };
+      },
+    },
     '/_sim/allow': {
       GET: async () => ({ allow: [...allow] }),
       PUT: async (req) => {
@@ -323,6 +372,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     closing ??= new Promise<void>((resolve) => {
       for (const timer of pendingAnswers) clearTimeout(timer);
       pendingAnswers.clear();
+      dispatcher.close();
       server.close(() => resolve());
       for (const socket of sockets) socket.destroy();
     });
@@ -354,6 +404,11 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     allow: () => [...allow],
     setAllow,
     cdrs: () => cdrs.all(),
+    playout: () => playouts.state,
+    setPlayout: (setting) => playouts.set(setting),
+    webhooks: () => dispatcher.configs,
+    setWebhooks: (webhooks) => dispatcher.set(webhooks),
+    webhookDeliveries: (since) => dispatcher.deliveries(since),
     close: closeServer,
   };
 }

@@ -39,15 +39,20 @@ const NOT_COPIED = new Set([
 /** Function key -> exactly the DynamoDB actions its role may use (none: no table statement at all). */
 const TABLE_ACTIONS: Record<string, string[]> = {
   callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+  hooks: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
   callsGet: ['GetItem', 'BatchGetItem'],
   callsList: ['GetItem', 'BatchGetItem', 'Query'],
   agents: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'],
   health: [],
   reconcile: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
+  pbxEvents: ['GetItem', 'PutItem', 'UpdateItem'],
+  notify: ['GetItem', 'PutItem', 'UpdateItem', 'DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
+  notifyRetry: ['Query', 'GetItem', 'PutItem', 'UpdateItem'],
+  statsAgents: ['GetItem', 'Query'],
 };
 const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
-const PBX_CALLERS = ['callsCreate', 'reconcile'];
+const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile'];
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
 interface Resource {
@@ -374,6 +379,54 @@ describe('the packaged stack', () => {
     );
     expect(rules).toHaveLength(1);
     expect(rules[0]![1].Properties?.ScheduleExpression).toBe('rate(2 minutes)');
+  });
+
+  it('streams new images of the table, and wakes notify only for calls with undelivered events', () => {
+    const [tableId, table] = resourcesOfType(dev.template, 'AWS::DynamoDB::Table')[0]!;
+    expect(table.Properties?.StreamSpecification).toEqual({ StreamViewType: 'NEW_IMAGE' });
+    const mappings = resourcesOfType(dev.template, 'AWS::Lambda::EventSourceMapping').filter(([, m]) =>
+      mentions(m.Properties?.FunctionName, functionId('notify')),
+    );
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]![1].Properties!;
+    expect(target(mapping.EventSourceArn, 'StreamArn')).toBe(tableId);
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(mapping.MaximumRetryAttempts).toBeGreaterThan(0);
+    const filters = JSON.stringify(mapping.FilterCriteria);
+    expect(filters).toContain('NOTIFY_PENDING');
+    expect(filters).toContain('call');
+  });
+
+  it('sends what notify cannot process, and the dead letters of the deliverer, to one SQS dead-letter queue', () => {
+    const queues = resourcesOfType(dev.template, 'AWS::SQS::Queue');
+    expect(queues).toHaveLength(1);
+    const [queueId, queue] = queues[0]!;
+    expect(queue.Properties?.MessageRetentionPeriod).toBe(1209600);
+    const [, mapping] = resourcesOfType(dev.template, 'AWS::Lambda::EventSourceMapping').find(([, m]) =>
+      mentions(m.Properties?.FunctionName, functionId('notify')),
+    )!;
+    const onFailure = (mapping.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } }).OnFailure;
+    expect(target(onFailure?.Destination, 'Arn')).toBe(queueId);
+    // notify may send to the queue (the on-failure destination uses its role), and to nothing else.
+    const sqs = inlineStatements(dev.template, roleOf(dev.template, 'notify')).filter((s) => asArray(s.Action).some((a) => a.startsWith('sqs:')));
+    expect(sqs.flatMap((s) => asArray(s.Action))).toEqual(['sqs:SendMessage']);
+    expect(sqs.flatMap((s) => asArray(s.Resource)).map((r) => target(r, 'Arn'))).toEqual([queueId]);
+
+    const [tableId] = resourcesOfType(dev.template, 'AWS::DynamoDB::Table')[0]!;
+    const pipes = resourcesOfType(dev.template, 'AWS::Pipes::Pipe');
+    expect(pipes).toHaveLength(1);
+    const pipe = pipes[0]![1].Properties!;
+    expect(target(pipe.Source, 'StreamArn')).toBe(tableId);
+    expect(target(pipe.Target, 'Arn')).toBe(queueId);
+    expect(JSON.stringify(pipe.SourceParameters)).toContain('deadLetter');
+  });
+
+  it('retries due notifications every minute', () => {
+    const rules = resourcesOfType(dev.template, 'AWS::Events::Rule').filter(([, rule]) =>
+      mentions(rule.Properties?.Targets, functionId('notifyRetry')),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties?.ScheduleExpression).toBe('rate(1 minute)');
   });
 
   it('writes one zip artifact per function', () => {

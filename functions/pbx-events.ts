@@ -1,0 +1,44 @@
+import { RecordPbxEvent } from '../lib/calls/pbx-events';
+import { container } from '../lib/container';
+import { InvalidRequestError, UnauthorizedError } from '../lib/http/errors';
+import { httpHandler, json } from '../lib/http/handler';
+import { logger } from '../lib/http/logger';
+import { PbxEventFormatError, readPbxEventRequest } from '../lib/pbx/stats-event';
+
+const c = container();
+const record = new RecordPbxEvent({
+  calls: c.calls,
+  pbxEvents: c.pbxEvents,
+  getTenant: (tenantId) => c.tenants.get(tenantId),
+  logger,
+});
+
+/**
+ * `GET|POST /v1/pbx-events/{tenantId}/{token}`: PBX Stats webhooks (Call Start, Call Answer, Call End)
+ * as a query string, a form or JSON. Authenticated by the token in the path, nothing else.
+ */
+export const handler = httpHandler({}, async (req) => {
+  let raw;
+  try {
+    raw = readPbxEventRequest({ query: req.query, contentType: req.headers['content-type'], rawBody: req.rawBody });
+  } catch (error) {
+    if (error instanceof PbxEventFormatError) throw new InvalidRequestError(error.message, [{ path: error.field, message: error.message }]);
+    throw error;
+  }
+  const result = await record.execute({ tenantId: req.path.tenantId ?? '', token: req.path.token ?? '', raw });
+  switch (result.kind) {
+    case 'unauthorized':
+      // One answer for an unknown tenant and a wrong token: the URL is the credential.
+      throw new UnauthorizedError('Unknown tenant or token in the PBX events URL.');
+    case 'invalid':
+      throw new InvalidRequestError(result.message, [{ path: result.field, message: result.message }]);
+    case 'orphan':
+      return json(202, { status: 'orphan', detail: 'No call matches this event; it is kept for an operator.' });
+    case 'ignored':
+      return json(202, { status: 'ignored', callId: result.callId, state: result.state, detail: `Unknown event type "${result.eventType}": kept, not applied.` });
+    case 'applied':
+    case 'unchanged':
+      return json(200, { status: result.kind, callId: result.callId, state: result.state });
+  }
+});
+

@@ -1,0 +1,146 @@
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { classifyHangup, finalStateOf } from '../pbx/hangup';
+import { parsePbxStatsEvent, PbxEventFormatError, type PbxStatsEvent, type RawPbxEvent } from '../pbx/stats-event';
+import type { CallRepository, StoredCall } from '../store/calls';
+import type { PbxEventRepository } from '../store/pbx-events';
+import { tenantIdSchema, type Tenant } from '../store/tenants';
+import { statesBefore, type CallOutcome, type CallState } from './model';
+import { verifyPbxEventsToken } from './pbx-event-tokens';
+
+/** What became of one PBX Stats event; the handler maps it to HTTP. */
+export type PbxEventResult =
+  | { kind: 'unauthorized' }
+  | { kind: 'invalid'; field: string; message: string }
+  /** The event moved the call on. */
+  | { kind: 'applied'; callId: string; state: CallState }
+  /** Repeated or late: the call is already at or past what the event says. Kept, nothing changed. */
+  | { kind: 'unchanged'; callId: string; state: CallState }
+  /** An event type we do not know: kept under its call, not applied. */
+  | { kind: 'ignored'; callId: string; state: CallState; eventType: string }
+  /** No call of this tenant matches: kept as an orphan for an operator. */
+  | { kind: 'orphan' };
+
+export interface RecordPbxEventDeps {
+  calls: CallRepository;
+  pbxEvents: PbxEventRepository;
+  getTenant: (tenantId: string) => Promise<Tenant | undefined>;
+  logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
+  now?: () => Date;
+}
+
+const CALL_ID = /^c_[0-9A-Z]{26}$/;
+
+/**
+ * Applies a PBX Stats webhook (Call Start, Call Answer, Call End) to the call it belongs to.
+ *
+ * Every write is a conditional transition to a state of higher rank (model.ts), so the order in
+ * which events arrive does not matter: an End before its Answer ends the call right, and a
+ * repeated or late event finds the call past it and changes nothing. Each event is also kept raw,
+ * under its call or as an orphan, whatever its fate.
+ */
+export class RecordPbxEvent {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: RecordPbxEventDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async execute(input: { tenantId: string; token: string; raw: RawPbxEvent }): Promise<PbxEventResult> {
+    const tenant = tenantIdSchema.safeParse(input.tenantId).success ? await this.deps.getTenant(input.tenantId) : undefined;
+    if (!tenant || !verifyPbxEventsToken(tenant, input.token)) return { kind: 'unauthorized' };
+
+    let event: PbxStatsEvent;
+    try {
+      event = parsePbxStatsEvent(input.raw.fields, { timeZone: tenant.pbxEvents?.timeZone });
+    } catch (error) {
+      if (error instanceof PbxEventFormatError) return { kind: 'invalid', field: error.field, message: error.message };
+      throw error;
+    }
+
+    const receivedAt = this.now().toISOString();
+    const call = await this.correlate(tenant.tenantId, event);
+    const stored = {
+      tenantId: tenant.tenantId,
+      receivedAt,
+      transport: input.raw.transport,
+      eventType: event.typeAsSent,
+      fields: input.raw.fields,
+      truncated: input.raw.truncated,
+    };
+    if (!call) {
+      await this.deps.pbxEvents.put({ ...stored, note: 'no call matches its unique_id or c2c_call_id' });
+      this.deps.logger.warn('PBX event for no known call', { tenantId: tenant.tenantId, eventType: event.typeAsSent, uniqueId: event.uniqueId });
+      return { kind: 'orphan' };
+    }
+    await this.deps.pbxEvents.put({ ...stored, callId: call.callId, ...(event.kind ? {} : { note: 'unknown event type' }) });
+    await this.linkUniqueId(call, event);
+
+    if (!event.kind) {
+      this.deps.logger.warn('PBX event of an unknown type kept, not applied', { callId: call.callId, eventType: event.typeAsSent });
+      return { kind: 'ignored', callId: call.callId, state: call.state, eventType: event.typeAsSent };
+    }
+    const move = this.moveOf(event, call, receivedAt);
+    const updated = await this.deps.calls.transition(call.tenantId, call.callId, {
+      from: statesBefore(move.to),
+      to: move.to,
+      outcome: move.outcome,
+      detail: move.detail,
+      at: receivedAt,
+    });
+    if (!updated) {
+      const current = (await this.deps.calls.get(call.tenantId, call.callId)) ?? call;
+      this.deps.logger.info('PBX event changed nothing (repeated or late)', { callId: call.callId, event: event.kind, state: current.state });
+      return { kind: 'unchanged', callId: call.callId, state: current.state };
+    }
+    this.deps.logger.info('PBX event applied', { callId: call.callId, event: event.kind, state: updated.state });
+    return { kind: 'applied', callId: call.callId, state: updated.state };
+  }
+
+  /** Our own call id first (it cannot be another tenant's or another call's), then the PBX's unique_id. */
+  private async correlate(tenantId: string, event: PbxStatsEvent): Promise<StoredCall | undefined> {
+    if (event.callId && CALL_ID.test(event.callId)) {
+      const call = await this.deps.calls.get(tenantId, event.callId);
+      if (call) return call;
+    }
+    return event.uniqueId ? this.deps.calls.findByPbxUniqueId(tenantId, event.uniqueId) : undefined;
+  }
+
+  /** Makes later events that carry only the unique_id find the call, and fills in a unique_id the dial never learnt. */
+  private async linkUniqueId(call: StoredCall, event: PbxStatsEvent): Promise<void> {
+    if (!event.uniqueId || call.pbx?.uniqueId === event.uniqueId) return;
+    await Promise.all([
+      this.deps.calls.linkPbxUniqueId(call.tenantId, event.uniqueId, call.callId),
+      call.pbx?.uniqueId ? undefined : this.deps.calls.setPbxUniqueIdIfMissing(call.tenantId, call.callId, event.uniqueId),
+    ]);
+  }
+
+  private moveOf(event: PbxStatsEvent, call: StoredCall, receivedAt: string): { to: CallState; outcome?: Partial<CallOutcome>; detail: string } {
+    const detail = `PBX ${event.typeAsSent}`;
+    switch (event.kind) {
+      case 'start':
+        return { to: 'dialing', detail };
+      case 'answer':
+        return { to: 'answered', outcome: { answeredAt: event.answeredAt ?? event.at ?? receivedAt }, detail };
+      case 'end':
+      case undefined: {
+        const hangupClass = classifyHangup(event.hangupCause, event.billSec);
+        const endedAt = event.endedAt ?? event.at ?? receivedAt;
+        const outcome: Partial<CallOutcome> = {
+          endedAt,
+          durationSec: event.durationSec ?? null,
+          billSec: event.billSec ?? null,
+          hangupCause: event.hangupCause ?? null,
+          hangupClass,
+          recordingUrl: event.recordingUrl ?? null,
+        };
+        if (hangupClass === 'answered') {
+          // An End that overtook its Answer: the answer time is the End's own, or its end less the billed seconds.
+          const derived = event.billSec !== undefined ? new Date(Date.parse(endedAt) - event.billSec * 1000).toISOString() : undefined;
+          const answeredAt = event.answeredAt ?? (call.outcome.answeredAt ? undefined : derived);
+          if (answeredAt) outcome.answeredAt = answeredAt;
+        }
+        return { to: finalStateOf(hangupClass), outcome, detail: `${detail} (${event.hangupCause ?? 'no cause'}, ${hangupClass})` };
+      }
+    }
+  }
+}

@@ -1,0 +1,259 @@
+import { Command, InvalidArgumentError } from 'commander';
+import * as z from 'zod';
+import { issuePbxEventsToken, pbxEventsUrl } from '../calls/pbx-event-tokens';
+import { newCallbackSecret } from '../notify/secrets';
+import { DeadLetterRepository } from '../store/dead-letters';
+import { PbxEventRepository } from '../store/pbx-events';
+import { callbackSettingsSchema, type Tenant } from '../store/tenants';
+import { isTimeZone } from '../time/zone';
+import { requireTenant, withStores, type CliDeps, type RunState } from './context';
+import { CliError, UsageError } from './errors';
+import { maskSecret, renderFields, renderTable, writeJson } from './io';
+
+/**
+ * `c2c outcomes ...`: the outcome side of a tenant. The callback URL and signing secrets of its
+ * notifications, the tokens of its PBX Stats webhook URL, dead-lettered notifications and their
+ * redrive, and PBX events that matched no call.
+ */
+export function outcomesCommand(deps: CliDeps, state: RunState): Command {
+  const outcomes = new Command('outcomes').description('outcome notifications (callback URL, secrets, dead letters) and PBX Stats webhook tokens');
+
+  const callback = outcomes.command('callback').description("a tenant's callback URL for outcome notifications, and its signing secrets");
+
+  callback
+    .command('set')
+    .description('set the callback URL; the first time, a signing secret is made and printed once')
+    .argument('<tenantId>')
+    .requiredOption('--url <url>', 'https URL of the CRM endpoint that receives the notifications')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { url: string; json?: boolean }, command: Command) => {
+      const { tenant, created } = await withStores(command, deps, state, async (stores) => {
+        const current = await requireTenant(stores, tenantId);
+        const secrets = current.callback?.secrets ?? [newCallbackSecret()];
+        const parsed = callbackSettingsSchema.safeParse({ url: options.url, secrets });
+        if (!parsed.success) throw new UsageError(`--url: ${parsed.error.issues[0]?.message}`);
+        return { tenant: await stores.tenants.put({ ...current, callback: parsed.data }), created: !current.callback };
+      });
+      const secret = created ? tenant.callback!.secrets[0]! : undefined;
+      if (options.json) return writeJson(deps.stdout, { url: tenant.callback!.url, ...(secret ? { newSecret: secret } : {}) });
+      deps.stdout.write(`Callback URL of tenant ${tenantId}: ${tenant.callback!.url}\n`);
+      if (secret) printSecret(deps, secret);
+    });
+
+  callback
+    .command('show')
+    .description('show the callback URL and the ids of its secrets')
+    .argument('<tenantId>')
+    .option('--show-secrets', 'print the secrets themselves (the CRM needs them to verify signatures)')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { showSecrets?: boolean; json?: boolean }, command: Command) => {
+      const tenant = await withStores(command, deps, state, (stores) => requireTenant(stores, tenantId));
+      if (!tenant.callback) throw new CliError(`Tenant ${tenantId} has no callback URL: set one with c2c outcomes callback set`);
+      const secrets = tenant.callback.secrets.map((s) => ({ ...s, secret: options.showSecrets ? s.secret : (maskSecret(s.secret) ?? '') }));
+      if (options.json) return writeJson(deps.stdout, { url: tenant.callback.url, secrets });
+      deps.stdout.write(renderFields([['url', tenant.callback.url]]));
+      deps.stdout.write(renderTable(secrets, [
+        { header: 'SECRET ID', value: (s) => s.id },
+        { header: 'CREATED', value: (s) => s.createdAt },
+        { header: 'SECRET', value: (s) => s.secret },
+      ]));
+    });
+
+  callback
+    .command('rotate-secret')
+    .description('add a new signing secret; both sign until the old one is retired (deliveries carry both signatures)')
+    .argument('<tenantId>')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {
+      const secret = newCallbackSecret();
+      await withStores(command, deps, state, async (stores) => {
+        const current = await requireTenant(stores, tenantId);
+        if (!current.callback) throw new CliError(`Tenant ${tenantId} has no callback URL: set one with c2c outcomes callback set`);
+        await stores.tenants.put({ ...current, callback: { ...current.callback, secrets: [...current.callback.secrets, secret] } });
+      });
+      if (options.json) return writeJson(deps.stdout, { newSecret: secret });
+      printSecret(deps, secret);
+      deps.stdout.write('Give it to the CRM; once it verifies with it, retire the old one with c2c outcomes callback retire-secret.\n');
+    });
+
+  callback
+    .command('retire-secret')
+    .description('stop signing with a secret (the last one cannot be retired: remove the callback instead)')
+    .argument('<tenantId>')
+    .argument('<secretId>')
+    .action(async (tenantId: string, secretId: string, _options: unknown, command: Command) => {
+      await withStores(command, deps, state, async (stores) => {
+        const current = await requireTenant(stores, tenantId);
+        const secrets = current.callback?.secrets ?? [];
+        if (!secrets.some((s) => s.id === secretId)) throw new CliError(`Tenant ${tenantId} has no callback secret ${secretId}`);
+        if (secrets.length === 1) throw new CliError(`${secretId} is the only secret: rotate one in first, or remove the callback`);
+        await stores.tenants.put({ ...current, callback: { ...current.callback!, secrets: secrets.filter((s) => s.id !== secretId) } });
+      });
+      deps.stdout.write(`Retired secret ${secretId} of tenant ${tenantId}.\n`);
+    });
+
+  callback
+    .command('remove')
+    .description('stop notifying this tenant (state changes from now on are marked delivered without a request)')
+    .argument('<tenantId>')
+    .action(async (tenantId: string, _options: unknown, command: Command) => {
+      await withStores(command, deps, state, async (stores) => {
+        const { callback: _removed, ...rest } = await requireTenant(stores, tenantId);
+        await stores.tenants.put(rest as Tenant);
+      });
+      deps.stdout.write(`Removed the callback of tenant ${tenantId}.\n`);
+    });
+
+  const token = outcomes.command('pbx-token').description("tokens of a tenant's PBX Stats webhook URL");
+
+  token
+    .command('issue')
+    .description('issue a token and print the URL to paste into PBX Stats (Call Start, Call Answer, Call End); shown once')
+    .argument('<tenantId>')
+    .option('--api-url <url>', 'the public base URL of the API (default $C2C_API_URL)')
+    .option('--time-zone <zone>', 'IANA zone of PBX timestamps sent without an offset (default: UTC)', parseTimeZone)
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { apiUrl?: string; timeZone?: string; json?: boolean }, command: Command) => {
+      const apiUrl = options.apiUrl ?? deps.env.C2C_API_URL;
+      if (!apiUrl || !z.url().safeParse(apiUrl).success) throw new UsageError('--api-url (or C2C_API_URL) must be the API\'s base URL, e.g. https://api.example.com');
+      const { token: secret, record } = issuePbxEventsToken();
+      await withStores(command, deps, state, async (stores) => {
+        const current = await requireTenant(stores, tenantId);
+        const tokens = [...(current.pbxEvents?.tokens ?? []), record];
+        const timeZone = options.timeZone ?? current.pbxEvents?.timeZone;
+        await stores.tenants.put({ ...current, pbxEvents: { tokens, ...(timeZone ? { timeZone } : {}) } });
+      });
+      const url = pbxEventsUrl(apiUrl, tenantId, secret);
+      if (options.json) return writeJson(deps.stdout, { tokenId: record.id, url });
+      deps.stdout.write(`Issued PBX events token ${record.id} for tenant ${tenantId}. Paste this URL into PBX Stats' webhooks:\n\n  ${url}\n\n`);
+      deps.stderr.write('It is shown only once (only a hash of the token is kept).\n');
+    });
+
+  token
+    .command('list')
+    .description('list the tokens (ids only)')
+    .argument('<tenantId>')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {
+      const tenant = await withStores(command, deps, state, (stores) => requireTenant(stores, tenantId));
+      const tokens = (tenant.pbxEvents?.tokens ?? []).map(({ hash: _hash, ...t }) => ({ ...t, revoked: t.revokedAt !== undefined }));
+      if (options.json) return writeJson(deps.stdout, tokens);
+      if (tokens.length === 0) return void deps.stdout.write(`No PBX events tokens for tenant ${tenantId}.\n`);
+      deps.stdout.write(renderTable(tokens, [
+        { header: 'ID', value: (t) => t.id },
+        { header: 'CREATED', value: (t) => t.createdAt },
+        { header: 'REVOKED', value: (t) => t.revokedAt ?? 'no' },
+      ]));
+    });
+
+  token
+    .command('revoke')
+    .description('revoke a token: its URL is refused with 401 from now on')
+    .argument('<tenantId>')
+    .argument('<tokenId>')
+    .action(async (tenantId: string, tokenId: string, _options: unknown, command: Command) => {
+      await withStores(command, deps, state, async (stores) => {
+        const current = await requireTenant(stores, tenantId);
+        const tokens = current.pbxEvents?.tokens ?? [];
+        if (!tokens.some((t) => t.id === tokenId)) throw new CliError(`Tenant ${tenantId} has no PBX events token ${tokenId}`);
+        const now = new Date().toISOString();
+        await stores.tenants.put({ ...current, pbxEvents: { ...current.pbxEvents, tokens: tokens.map((t) => (t.id === tokenId ? { ...t, revokedAt: t.revokedAt ?? now } : t)) } });
+      });
+      deps.stdout.write(`Revoked PBX events token ${tokenId} of tenant ${tenantId}.\n`);
+    });
+
+  const dead = outcomes.command('dead-letters').description('notifications given up on after the retry budget');
+
+  dead
+    .command('list')
+    .description('calls whose notifications are dead-lettered, newest first, across tenants')
+    .option('--tenant <tenantId>', 'only this tenant')
+    .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 100)
+    .option('--log', 'show the dead-letter log (every dead-lettering, redriven ones included) instead')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant?: string; limit: number; log?: boolean; json?: boolean }, command: Command) => {
+      const rows = await withStores(command, deps, state, async (stores) => {
+        if (options.log) {
+          const letters = await new DeadLetterRepository(stores.table).list(options.limit);
+          return letters.filter((l) => !options.tenant || l.tenantId === options.tenant);
+        }
+        const found = (await stores.calls.listNotifyDead(options.limit)).filter((c) => !options.tenant || c.tenantId === options.tenant);
+        const calls = await Promise.all(found.map((c) => stores.calls.get(c.tenantId, c.callId)));
+        return calls.flatMap((call) =>
+          call?.notify?.deadLetteredAt
+            ? [{ tenantId: call.tenantId, callId: call.callId, fromEvent: call.notified ?? 0, eventCount: call.events.length, attempts: call.notify.attempts, since: call.notify.since, lastError: call.notify.lastError, deadLetteredAt: call.notify.deadLetteredAt }]
+            : [],
+        );
+      });
+      if (options.json) return writeJson(deps.stdout, rows);
+      if (rows.length === 0) return void deps.stdout.write('No dead letters.\n');
+      deps.stdout.write(renderTable(rows, [
+        { header: 'DEAD SINCE', value: (r) => r.deadLetteredAt },
+        { header: 'TENANT', value: (r) => r.tenantId },
+        { header: 'CALL ID', value: (r) => r.callId },
+        { header: 'EVENTS', value: (r) => `${r.fromEvent}..${r.eventCount - 1}` },
+        { header: 'ATTEMPTS', value: (r) => String(r.attempts) },
+        { header: 'LAST ERROR', value: (r) => r.lastError },
+      ]));
+    });
+
+  dead
+    .command('redrive')
+    .description('put dead-lettered calls back in the outbox, due now, with a fresh retry budget')
+    .option('--tenant <tenantId>', 'only this tenant')
+    .option('--call <callId>', 'only this call (with --tenant)')
+    .option('--all', 'every dead-lettered call')
+    .action(async (options: { tenant?: string; call?: string; all?: boolean }, command: Command) => {
+      if (!options.all && !options.tenant) throw new UsageError('say which: --tenant T [--call C], or --all');
+      if (options.call && !options.tenant) throw new UsageError('--call needs --tenant');
+      const redriven = await withStores(command, deps, state, async (stores) => {
+        const targets = options.call
+          ? [{ tenantId: options.tenant!, callId: options.call }]
+          : (await stores.calls.listNotifyDead(100_000)).filter((c) => options.all || c.tenantId === options.tenant);
+        let count = 0;
+        for (const { tenantId, callId } of targets) if (await stores.calls.redriveNotifications(tenantId, callId)) count++;
+        return count;
+      });
+      if (options.call && redriven === 0) throw new CliError(`Call ${options.call} of tenant ${options.tenant} is not dead-lettered`);
+      deps.stdout.write(`Redrove ${redriven} call${redriven === 1 ? '' : 's'}: their notifications go out on the next delivery run.\n`);
+    });
+
+  outcomes
+    .command('orphans')
+    .description('PBX events that matched no call of the tenant (kept 30 days), newest first')
+    .argument('<tenantId>')
+    .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 50)
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { limit: number; json?: boolean }, command: Command) => {
+      const orphans = await withStores(command, deps, state, async (stores) => {
+        await requireTenant(stores, tenantId);
+        return new PbxEventRepository(stores.table).listOrphans(tenantId, options.limit);
+      });
+      if (options.json) return writeJson(deps.stdout, orphans);
+      if (orphans.length === 0) return void deps.stdout.write(`No orphan PBX events for tenant ${tenantId}.\n`);
+      deps.stdout.write(renderTable(orphans, [
+        { header: 'RECEIVED', value: (o) => o.receivedAt },
+        { header: 'EVENT', value: (o) => o.eventType },
+        { header: 'UNIQUE ID', value: (o) => o.fields.unique_id ?? o.fields.uniqueid },
+        { header: 'C2C CALL ID', value: (o) => o.fields.c2c_call_id },
+        { header: 'TRANSPORT', value: (o) => o.transport },
+      ]));
+    });
+
+  return outcomes;
+}
+
+function printSecret(deps: CliDeps, secret: { id: string; secret: string }): void {
+  deps.stdout.write(`New signing secret ${secret.id} (Standard Webhooks, give it to the CRM to verify webhook-signature):\n\n  ${secret.secret}\n\n`);
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  return n;
+}
+
+function parseTimeZone(value: string): string {
+  if (!isTimeZone(value)) throw new InvalidArgumentError('expected an IANA time zone such as Europe/London');
+  return value;
+}

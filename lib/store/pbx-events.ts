@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import * as z from 'zod';
+import type { Table } from './client';
+import { CorruptItemError } from './errors';
+import { callSk, pbxEventSk, pbxOrphanSk, tenantPk } from './keys';
+
+/** How long an event that matched no call is kept (DynamoDB TTL on `expiresAt`). */
+const ORPHAN_TTL_SEC = 30 * 24 * 3600;
+
+export const storedPbxEventSchema = z.object({
+  tenantId: z.string(),
+  /** Absent for an orphan: an event that matched no call. */
+  callId: z.string().optional(),
+  receivedAt: z.string(),
+  transport: z.enum(['query', 'form', 'json']),
+  /** The event type as sent. */
+  eventType: z.string().optional(),
+  /** Every field as received, unknown ones included (bounded by the parser's limits). */
+  fields: z.record(z.string(), z.string()),
+  truncated: z.boolean(),
+  /** Why it was kept without effect, for an orphan or an event that could not be applied. */
+  note: z.string().optional(),
+});
+export type StoredPbxEvent = z.infer<typeof storedPbxEventSchema>;
+
+/**
+ * The raw PBX Stats events: one item each, under its call (`CALL#<id>#PBXEVENT#...`) or, when it
+ * matched no call, under the tenant as an orphan (`PBXORPHAN#...`, kept 30 days) for an operator.
+ */
+export class PbxEventRepository {
+  constructor(private readonly table: Table) {}
+
+  async put(event: StoredPbxEvent): Promise<void> {
+    const n = randomBytes(4).toString('hex');
+    const sk = event.callId ? pbxEventSk(event.callId, event.receivedAt, n) : pbxOrphanSk(event.receivedAt, n);
+    await this.table.doc.send(
+      new PutCommand({
+        TableName: this.table.name,
+        Item: {
+          pk: tenantPk(event.tenantId),
+          sk,
+          type: event.callId ? 'pbxEvent' : 'pbxOrphan',
+          ...event,
+          ...(event.callId ? {} : { expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + ORPHAN_TTL_SEC }),
+        },
+      }),
+    );
+  }
+
+  /** The raw events of a call, oldest first. */
+  async listForCall(tenantId: string, callId: string): Promise<StoredPbxEvent[]> {
+    return this.query(tenantId, `${callSk(callId)}#PBXEVENT#`, true);
+  }
+
+  /** Events that matched no call, newest first. */
+  async listOrphans(tenantId: string, limit = 100): Promise<StoredPbxEvent[]> {
+    return this.query(tenantId, 'PBXORPHAN#', false, limit);
+  }
+
+  private async query(tenantId: string, prefix: string, oldestFirst: boolean, limit = 1000): Promise<StoredPbxEvent[]> {
+    const out = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': prefix },
+        ScanIndexForward: oldestFirst,
+        Limit: limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => {
+      const parsed = storedPbxEventSchema.safeParse(item);
+      if (!parsed.success) throw new CorruptItemError('PBX event', { cause: parsed.error });
+      return parsed.data;
+    });
+  }
+}
