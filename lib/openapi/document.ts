@@ -1,0 +1,399 @@
+import * as z from 'zod';
+import { listCallsQuerySchema } from '../calls/list-query';
+import { callEventSchema, callSchema, CALL_STATES } from '../calls/model';
+import { callRequestSchema, idempotencyKeySchema } from '../calls/request';
+import { agentStatsQuerySchema } from '../calls/stats';
+import { agentInputSchema, agentSchema } from '../store/agents';
+import { SCOPES } from '../store/api-keys';
+
+/**
+ * The OpenAPI 3.1 document of the service. Request parts are the very zod schemas the handlers
+ * validate with (converted by zod's own JSON Schema output), so the document cannot drift from
+ * what the service accepts; responses are zod schemas too.
+ */
+
+const problemSchema = z
+  .object({
+    type: z.url(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().meta({ description: 'Stable machine-readable code, e.g. invalid_request, agent_not_found, pbx_not_allowlisted.' }),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    call: callSchema.optional().meta({ description: 'The call record kept for a refused call (422, 429, 503).' }),
+    requestId: z.string(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
+
+const agentResourceSchema = agentSchema.omit({ tenantId: true }).meta({ id: 'Agent' });
+const callResourceSchema = callSchema.meta({ id: 'Call' });
+
+const agentDaySchema = z.object({
+  crmUserId: z.string(),
+  date: z.iso.date(),
+  calls: z.number().int(),
+  answered: z.number().int(),
+  answerRate: z.number(),
+  talkTimeSec: z.number(),
+  notPlaced: z.number().int(),
+});
+const agentStatsReportSchema = z
+  .object({ from: z.iso.date(), to: z.iso.date(), tz: z.string(), days: z.array(agentDaySchema), agents: z.array(agentDaySchema.omit({ date: true })) })
+  .meta({ id: 'AgentStatsReport' });
+
+const healthSchema = z
+  .object({ status: z.literal('ok'), stage: z.string(), egressIp: z.string().nullable().meta({ description: 'The address each PBX customer must allowlist.' }), time: z.iso.datetime() })
+  .meta({ id: 'Health' });
+
+const notificationSchema = z
+  .object({
+    type: z.enum(CALL_STATES.map((s) => `call.${s}` as const) as [string, ...string[]]),
+    timestamp: z.iso.datetime(),
+    data: z.object({ event: callEventSchema.extend({ sequence: z.number().int() }), call: callSchema }),
+  })
+  .meta({ id: 'CallNotification' });
+
+const pbxEventAnswerSchema = z.object({ status: z.string(), callId: z.string().optional(), state: z.enum(CALL_STATES).optional(), detail: z.string().optional() }).loose();
+
+type Auth = 'apiKey' | 'webhook' | 'pathToken' | 'none';
+
+interface Route {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  auth: Auth;
+  scope?: (typeof SCOPES)[number];
+  tags: string[];
+  query?: z.ZodObject;
+  pathParams?: Record<string, { description: string; schema?: z.ZodType }>;
+  headers?: Record<string, { description: string; schema: z.ZodType; required?: boolean }>;
+  body?: { schema: z.ZodType; example?: unknown; contentTypes?: string[] };
+  responses: Record<string, { description: string; schema?: z.ZodType; contentType?: string; example?: unknown }>;
+}
+
+const problems = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [String(s), { description: PROBLEM_TEXT[s] ?? 'Problem', schema: problemSchema, contentType: 'application/problem+json' }]));
+
+const PROBLEM_TEXT: Record<number, string> = {
+  400: 'The body, a header or a parameter is invalid (each field named in `errors`); nothing was done.',
+  401: 'Missing, unknown or revoked credentials.',
+  403: 'The key lacks the scope, or the tenant is suspended.',
+  404: 'Not found (or another tenant\'s).',
+  409: 'The same Idempotency-Key with a different body (`idempotency_key_reused`).',
+  422: 'Refused for good: agent_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
+  429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited); see Retry-After.',
+  503: 'The PBX could not be reached and nothing was sent (pbx_unreachable); a retry with the same key may dial. See Retry-After.',
+};
+
+const callExample = {
+  callId: 'c_HEDR0N6K5378QF7K0WDNP161P2',
+  tenantId: 'acme',
+  state: 'dialing',
+  reason: null,
+  agent: { crmUserId: 'u-17', extension: '1000' },
+  to: '+447766889900',
+  legB: '447766889900',
+  prefix: '*',
+  lead: { id: '1234' },
+  customData: { domain: 'anothertest' },
+  pbx: { uniqueId: '10000000.1000', message: 'OK', host: 'subdomain.pbx.commpeak.com' },
+  outcome: { answeredAt: null, endedAt: null, durationSec: null, billSec: null, hangupCause: null, hangupClass: null, recordingUrl: null },
+  events: [
+    { at: '2026-11-26T10:00:00.000Z', state: 'accepted' },
+    { at: '2026-11-26T10:00:00.000Z', state: 'dispatching' },
+    { at: '2026-11-26T10:00:00.310Z', state: 'dialing' },
+  ],
+  source: 'api',
+  idempotencyKey: 'crm-click-8f14e45f',
+  duplicate: false,
+  createdAt: '2026-11-26T10:00:00.000Z',
+  updatedAt: '2026-11-26T10:00:00.310Z',
+};
+
+const crmUserIdParam = { crmUserId: { description: "The agent's user id in the CRM." } };
+
+export const ROUTES: Route[] = [
+  {
+    method: 'post',
+    path: '/v1/calls',
+    operationId: 'placeCall',
+    summary: 'Place a call: ring the agent, then dial the lead',
+    description:
+      'At most one Click2Call GET per idempotency key. Without an Idempotency-Key, a key is derived from agent, number and lead over a short window (60 s by default), so a double click dials once.',
+    auth: 'apiKey',
+    scope: 'calls:write',
+    tags: ['calls'],
+    headers: { 'Idempotency-Key': { description: 'Recommended: 1-255 printable ASCII characters, no spaces.', schema: idempotencyKeySchema } },
+    body: {
+      schema: callRequestSchema,
+      example: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900', defaultCountry: 'GB', prefix: '*', lead: { id: '1234' }, customData: { domain: 'anothertest' } },
+    },
+    responses: {
+      '201': { description: 'The PBX accepted the call: state `dialing`.', schema: callResourceSchema, example: callExample },
+      '200': { description: 'Replay of an earlier request with the same key and body: the stored call, `duplicate: true`.', schema: callResourceSchema },
+      '202': { description: 'Sent, but the PBX\'s answer never came (`unknown`, reconciled later, never re-sent), or the first delivery is still in flight.', schema: callResourceSchema },
+      ...problems(400, 401, 403, 409, 422, 429, 503),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/calls',
+    operationId: 'listCalls',
+    summary: 'List calls, newest first',
+    auth: 'apiKey',
+    scope: 'calls:read',
+    tags: ['calls'],
+    query: listCallsQuerySchema,
+    responses: {
+      '200': { description: 'A page of calls; pass `nextCursor` as `cursor` for the next one.', schema: z.object({ calls: z.array(callResourceSchema), nextCursor: z.string().nullable() }) },
+      ...problems(400, 401, 403),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/calls/{callId}',
+    operationId: 'getCall',
+    summary: 'Read one call, with its timeline and outcome',
+    auth: 'apiKey',
+    scope: 'calls:read',
+    tags: ['calls'],
+    pathParams: { callId: { description: 'The call id (c_ followed by 26 characters).' } },
+    responses: { '200': { description: 'The call.', schema: callResourceSchema, example: callExample }, ...problems(401, 403, 404) },
+  },
+  {
+    method: 'get',
+    path: '/v1/stats/agents',
+    operationId: 'agentStats',
+    summary: 'Per agent and day: calls, answered, answer rate, talk time',
+    auth: 'apiKey',
+    scope: 'calls:read',
+    tags: ['calls'],
+    query: agentStatsQuerySchema as unknown as z.ZodObject,
+    responses: { '200': { description: 'The report.', schema: agentStatsReportSchema }, ...problems(400, 401, 403, 422) },
+  },
+  {
+    method: 'get',
+    path: '/v1/agents',
+    operationId: 'listAgents',
+    summary: 'List agents',
+    auth: 'apiKey',
+    scope: 'agents:read',
+    tags: ['agents'],
+    query: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), cursor: z.string().optional() }),
+    responses: { '200': { description: 'A page of agents.', schema: z.object({ agents: z.array(agentResourceSchema), nextCursor: z.string().nullable() }) }, ...problems(400, 401, 403) },
+  },
+  {
+    method: 'get',
+    path: '/v1/agents/{crmUserId}',
+    operationId: 'getAgent',
+    summary: 'Read an agent',
+    auth: 'apiKey',
+    scope: 'agents:read',
+    tags: ['agents'],
+    pathParams: crmUserIdParam,
+    responses: { '200': { description: 'The agent.', schema: agentResourceSchema }, ...problems(400, 401, 403, 404) },
+  },
+  {
+    method: 'put',
+    path: '/v1/agents/{crmUserId}',
+    operationId: 'putAgent',
+    summary: 'Create or replace an agent',
+    auth: 'apiKey',
+    scope: 'agents:write',
+    tags: ['agents'],
+    pathParams: crmUserIdParam,
+    body: { schema: agentInputSchema, example: { extension: '1000', email: 'alice@acme.example', name: 'Alice' } },
+    responses: {
+      '201': { description: 'Created.', schema: agentResourceSchema },
+      '200': { description: 'Replaced.', schema: agentResourceSchema },
+      ...problems(400, 401, 403),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/agents/{crmUserId}',
+    operationId: 'deleteAgent',
+    summary: 'Delete an agent',
+    auth: 'apiKey',
+    scope: 'agents:write',
+    tags: ['agents'],
+    pathParams: crmUserIdParam,
+    responses: { '204': { description: 'Deleted.' }, ...problems(400, 401, 403, 404) },
+  },
+  {
+    method: 'post',
+    path: '/v1/hooks/{source}/{tenantId}',
+    operationId: 'receiveCrmWebhook',
+    summary: "A CRM's or automation tool's own webhook places a call",
+    description:
+      'Authenticated by the source\'s own scheme on the raw body (see docs/webhooks.md): `standard` (Standard Webhooks signature), `hubspot` (X-HubSpot-Signature-v3), `pipedrive` (HTTP Basic), `token` (a tenant token header). The payload is the vendor\'s own, mapped to a call request by the tenant\'s field mapping; the sender\'s delivery id is the idempotency key. Answers as POST /v1/calls, except that permanent refusals are answered 200 to senders that would otherwise retry for days.',
+    auth: 'webhook',
+    tags: ['webhooks'],
+    pathParams: {
+      source: { description: 'standard, hubspot, pipedrive or token.', schema: z.enum(['standard', 'hubspot', 'pipedrive', 'token']) },
+      tenantId: { description: 'The tenant the webhook belongs to.' },
+    },
+    body: { schema: z.record(z.string(), z.unknown()).meta({ description: "The sender's own payload." }), contentTypes: ['application/json', 'application/x-www-form-urlencoded'] },
+    responses: {
+      '201': { description: 'The call was placed.', schema: callResourceSchema },
+      '200': { description: 'A replay, or a permanent refusal answered so that the sender stops retrying (the rejected call, header X-C2C-Refusal).', schema: callResourceSchema },
+      '202': { description: 'Sent, outcome unknown, or still in flight.', schema: callResourceSchema },
+      ...problems(400, 401, 404, 409, 422, 429, 503),
+    },
+  },
+  ...(['get', 'post'] as const).map(
+    (method): Route => ({
+      method,
+      path: '/v1/pbx-events/{tenantId}/{token}',
+      operationId: method === 'get' ? 'pbxEventQuery' : 'pbxEventPost',
+      summary: 'PBX Stats webhook: Call Start, Call Answer, Call End',
+      description:
+        'As a query string (GET), a form or a JSON body (POST). Correlated to the call by `c2c_call_id` (sent to the PBX as custom data) or by `unique_id`. Unknown fields and hangup causes are kept. A repeated or late event changes nothing.',
+      auth: 'pathToken',
+      tags: ['pbx'],
+      pathParams: { tenantId: { description: 'The tenant.' }, token: { description: 'The tenant\'s PBX events token: the URL is the credential.' } },
+      ...(method === 'post'
+        ? { body: { schema: z.record(z.string(), z.unknown()), contentTypes: ['application/json', 'application/x-www-form-urlencoded'] } }
+        : {}),
+      responses: {
+        '200': { description: 'Applied, or already applied.', schema: pbxEventAnswerSchema },
+        '202': { description: 'Kept but not applied: no call matches (orphan), or an unknown event type.', schema: pbxEventAnswerSchema },
+        ...problems(400, 401),
+      },
+    }),
+  ),
+  {
+    method: 'get',
+    path: '/v1/health',
+    operationId: 'health',
+    summary: 'Liveness, and the egress IP each PBX customer must allowlist',
+    auth: 'none',
+    tags: ['operations'],
+    responses: { '200': { description: 'Up.', schema: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/v1/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document',
+    auth: 'none',
+    tags: ['operations'],
+    responses: { '200': { description: 'The OpenAPI 3.1 document.', schema: z.record(z.string(), z.unknown()) } },
+  },
+];
+
+const SECURITY: Record<Auth, Array<Record<string, string[]>>> = {
+  apiKey: [],
+  webhook: [],
+  pathToken: [],
+  none: [],
+};
+
+type JsonSchema = Record<string, unknown>;
+
+/** JSON Schema (2020-12, what OpenAPI 3.1 uses) of a zod schema; named schemas become $refs into components. */
+function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', components: Record<string, JsonSchema>): JsonSchema {
+  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonSchema;
+  // Schemas named with .meta({ id }) come out as $defs: they become shared components.
+  const text = JSON.stringify(out).replaceAll('"#/$defs/', '"#/components/schemas/');
+  const { $schema: _s, $defs, ...rest } = JSON.parse(text) as JsonSchema & { $defs?: Record<string, JsonSchema> };
+  for (const [id, def] of Object.entries($defs ?? {})) components[id] = def;
+  const { id: _id, ...schemaOnly } = rest;
+  // A schema that is itself named is referenced, not inlined.
+  if (typeof _id === 'string') {
+    components[_id] = schemaOnly;
+    return { $ref: `#/components/schemas/${_id}` };
+  }
+  return rest;
+}
+
+export interface OpenApiOptions {
+  serverUrl?: string;
+}
+
+/** Builds the document; cheap enough to do once per container. */
+export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<string, unknown> {
+  const components: Record<string, JsonSchema> = {};
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const parameters: unknown[] = [];
+    for (const [name, p] of Object.entries(route.pathParams ?? {})) {
+      parameters.push({ name, in: 'path', required: true, description: p.description, schema: jsonSchemaOf(p.schema ?? z.string(), 'input', components) });
+    }
+    for (const [name, field] of Object.entries(route.query?.shape ?? {})) {
+      const schema = field as z.ZodType;
+      parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: jsonSchemaOf(schema, 'input', components) });
+    }
+    for (const [name, h] of Object.entries(route.headers ?? {})) {
+      parameters.push({ name, in: 'header', required: h.required ?? false, description: h.description, schema: jsonSchemaOf(h.schema, 'input', components) });
+    }
+    const operation: Record<string, unknown> = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      tags: route.tags,
+      ...(parameters.length ? { parameters } : {}),
+      security: route.auth === 'apiKey' ? [{ apiKey: route.scope ? [route.scope] : [] }] : SECURITY[route.auth],
+      ...(route.scope ? { 'x-required-scope': route.scope } : {}),
+    };
+    if (route.body) {
+      const schema = jsonSchemaOf(route.body.schema, 'input', components);
+      operation.requestBody = {
+        required: true,
+        content: Object.fromEntries(
+          (route.body.contentTypes ?? ['application/json']).map((type) => [type, { schema, ...(route.body!.example ? { example: route.body!.example } : {}) }]),
+        ),
+      };
+    }
+    operation.responses = Object.fromEntries(
+      Object.entries(route.responses).map(([status, r]) => [
+        status,
+        {
+          description: r.description,
+          ...(r.schema
+            ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchemaOf(r.schema, 'output', components), ...(r.example ? { example: r.example } : {}) } } }
+            : {}),
+        },
+      ]),
+    );
+    (paths[route.path] ??= {})[route.method] = operation;
+  }
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'c2c: click-to-call for CRMs through CommPeak',
+      version: '1.0.0',
+      description:
+        'Places calls through the customer\'s CommPeak PBX at most once per request, and reports their outcomes. Errors are RFC 9457 problem details. See the README and docs/ for webhooks and outcome notifications.',
+    },
+    ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
+    tags: [
+      { name: 'calls', description: 'Place and read calls.' },
+      { name: 'agents', description: 'Agents and their PBX extensions.' },
+      { name: 'webhooks', description: 'CRM and automation webhooks that place calls.' },
+      { name: 'pbx', description: 'Webhooks from PBX Stats (outcomes).' },
+      { name: 'operations', description: 'Health and this document.' },
+    ],
+    paths,
+    webhooks: {
+      callState: {
+        post: {
+          summary: 'A state change of a call, sent to the tenant\'s callback URL',
+          description:
+            'Standard Webhooks-signed (webhook-id `<callId>.<sequence>`, webhook-timestamp, webhook-signature `v1,<base64 HMAC-SHA256>`), at least once, in order per call. Dedupe on webhook-id. Answer 2xx. See docs/outcomes.md.',
+          requestBody: { content: { 'application/json': { schema: jsonSchemaOf(notificationSchema, 'output', components) } } },
+          responses: { '200': { description: 'Received.' } },
+        },
+      },
+    },
+    components: {
+      schemas: components,
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: `A tenant API key: Authorization: Bearer c2c_<tenant>_<secret>. Scopes: ${SCOPES.join(', ')}.` },
+      },
+    },
+  };
+}
