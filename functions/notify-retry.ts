@@ -1,5 +1,6 @@
 import { container } from '../lib/container';
 import { logger } from '../lib/http/logger';
+import { notificationMetrics } from '../lib/observability/metrics';
 
 const c = container();
 
@@ -11,5 +12,7 @@ const c = container();
 export const handler = async () => {
   const report = await c.notifier.deliverDue();
   if (report.calls > 0) logger.info('Notification retry run', { ...report });
+  // Calls found due in the outbox on this run: the backlog an alarm can watch grow.
+  notificationMetrics(report.calls, report.results.dead_lettered ?? 0);
   return report;
 };

@@ -1,6 +1,7 @@
 import { ReconcileCalls } from '../lib/calls/reconcile';
 import { container } from '../lib/container';
 import { logger } from '../lib/http/logger';
+import { reconcileMetrics } from '../lib/observability/metrics';
 
 const c = container();
 const reconcile = new ReconcileCalls({
@@ -13,4 +14,8 @@ const reconcile = new ReconcileCalls({
 });
 
 /** Scheduled: settles calls left `unknown` or stuck in `dispatching` from the PBX's CDRs. Never dials. */
-export const handler = async () => reconcile.run();
+export const handler = async () => {
+  const report = await reconcile.run();
+  reconcileMetrics(report.settled, report.flagged);
+  return report;
+};

@@ -2,6 +2,7 @@ import { PlaceCall } from './calls/place-call';
 import { loadConfig, type Config } from './config';
 import { Authenticator } from './http/auth';
 import { logger } from './http/logger';
+import { callMetrics } from './observability/metrics';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } from './notify/deliver';
 import { Click2CallClient } from './pbx/click2call';
 import { CallCaps } from './policy/caps';
@@ -69,6 +70,7 @@ export function buildContainer(config: Config = loadConfig()): Container {
       pbx: new Click2CallClient(),
       pbxTimeoutMs: config.PBX_TIMEOUT_MS,
       logger,
+      metrics: callMetrics,
     }),
     pbxEvents: new PbxEventRepository(table),
     deadLetters,

@@ -1,5 +1,6 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
+import type { CallMetrics } from '../observability/metrics';
 import { PbxError } from '../pbx/errors';
 import type { CallCaps } from '../policy/caps';
 import { checkCallingHours, checkDestination } from '../policy/destination';
@@ -24,7 +25,7 @@ export interface PlaceCallInput {
   source: string;
 }
 
-type Logger = Pick<PowertoolsLogger, 'info' | 'warn'>;
+type Logger = Pick<PowertoolsLogger, 'info' | 'warn'> & Partial<Pick<PowertoolsLogger, 'appendKeys'>>;
 
 /** Points where a test may kill the invocation, to prove that a crash never leads to a second dial. */
 export type FaultPoint = 'after_reserve' | 'after_dial';
@@ -36,6 +37,7 @@ export interface PlaceCallDeps {
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
   pbxTimeoutMs: number;
   logger: Logger;
+  metrics?: CallMetrics;
   now?: () => Date;
   faultHook?: (point: FaultPoint) => void;
 }
@@ -59,6 +61,13 @@ export class PlaceCall {
   }
 
   async execute(input: PlaceCallInput): Promise<PlaceCallOutcome> {
+    const outcome = await this.decide(input);
+    const state = outcome.call?.duplicate ? 'duplicate' : (outcome.call?.state ?? 'refused');
+    this.deps.metrics?.callOutcome(state, outcome.kind === 'refused' ? outcome.code : null, input.source);
+    return outcome;
+  }
+
+  private async decide(input: PlaceCallInput): Promise<PlaceCallOutcome> {
     const { tenant, request } = input;
     const now = this.now();
     const number = normalizeNumber(request.to, request.defaultCountry ?? tenant.defaultCountry);
@@ -72,6 +81,8 @@ export class PlaceCall {
     const hash = requestHash(normalized);
     const idempotencyKey = input.idempotencyKey ?? derivedIdempotencyKey(normalized, now.getTime(), tenant.policy.dedupeWindowSec);
     const callId = callIdFor(tenant.tenantId, idempotencyKey);
+    // Every later line of this request carries the call id (the HTTP stack resets keys per request).
+    this.deps.logger.appendKeys?.({ callId });
 
     const agent = await this.deps.agents.find(tenant.tenantId, request.agent);
     const refusal = this.refusalOf(tenant, agent, number, now);
@@ -229,6 +240,7 @@ export class PlaceCall {
       outcome = { kind: 'not_sent', code: 'invalid_pbx_request', detail: error.message, latencyMs: 0 };
     }
     this.deps.faultHook?.('after_dial');
+    this.deps.metrics?.pbxAnswer(outcome.kind, outcome.latencyMs);
     const recorded = this.recordOf(outcome);
     const [updated] = await Promise.all([
       this.deps.calls.transition(tenant.tenantId, call.callId, {

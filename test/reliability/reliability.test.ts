@@ -55,7 +55,8 @@ beforeAll(async () => {
     (stream: 'out' | 'err') =>
     (chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
       logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return stream === 'err' ? realWrite.err(chunk, ...(rest as [])) : true;
+      // Passed on: the suite-wide capture (test/support/capture-logs.ts) files service lines for the final scan.
+      return realWrite[stream](chunk, ...(rest as []));
     };
   process.stdout.write = capture('out') as typeof process.stdout.write;
   process.stderr.write = capture('err') as typeof process.stderr.write;
