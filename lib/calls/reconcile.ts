@@ -97,7 +97,8 @@ export class ReconcileCalls {
     }
     const reconcile = { tries, lastTriedAt: now.toISOString(), flagged: tries >= this.deps.maxTries };
     if (reconcile.flagged) {
-      await this.deps.calls.flagUnreconciled(call.tenantId, call.callId, reconcile);
+      // Keep why the answer was lost (pbx_timeout...) when known; a call stuck in dispatching had none.
+      await this.deps.calls.flagUnreconciled(call.tenantId, call.callId, reconcile, call.reason ?? 'unreconciled');
       this.deps.logger.warn('Call left unknown and flagged for a human', { callId: call.callId, tenantId: call.tenantId, tries });
       return 'flagged';
     }

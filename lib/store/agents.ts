@@ -1,4 +1,4 @@
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
@@ -80,25 +80,50 @@ export class AgentRepository {
     return { agent, created: false };
   }
 
-  /** Writes many agents, 25 to a request; each agent is one item, so no agent is ever half written. */
+  /**
+   * Writes many agents, 25 to a request; each agent is one item, so no agent is ever half written.
+   * A crmUserId given twice is written once (the last one wins: DynamoDB refuses a batch holding one key
+   * twice), and agents that exist already keep their creation time.
+   */
   async putMany(tenantId: string, agents: Array<{ crmUserId: string } & AgentInput>, onBatch?: (written: number) => void): Promise<number> {
     const now = new Date().toISOString();
-    const items = agents.map(({ crmUserId, ...input }) =>
-      toItem({ tenantId, crmUserId: crmUserIdSchema.parse(crmUserId), ...agentInputSchema.parse(input), createdAt: now, updatedAt: now }),
-    );
+    const latest = new Map(agents.map((agent) => [crmUserIdSchema.parse(agent.crmUserId), agent]));
+    const rows = [...latest].map(([crmUserId, { crmUserId: _id, ...input }]) => ({ crmUserId, fields: agentInputSchema.parse(input) }));
     let written = 0;
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+    for (let i = 0; i < rows.length; i += 25) {
+      const batch = rows.slice(i, i + 25);
+      const created = await this.creationTimes(tenantId, batch.map((r) => r.crmUserId));
+      let requests = batch.map(({ crmUserId, fields }) => ({
+        PutRequest: { Item: toItem({ tenantId, crmUserId, ...fields, createdAt: created.get(crmUserId) ?? now, updatedAt: now }) },
+      }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed agent writes');
         if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
         const out = await this.table.doc.send(new BatchWriteCommand({ RequestItems: { [this.table.name]: requests } }));
         requests = (out.UnprocessedItems?.[this.table.name] ?? []) as typeof requests;
       }
-      written += Math.min(25, items.length - i);
+      written += batch.length;
       onBatch?.(written);
     }
     return written;
+  }
+
+  /** Creation times of the agents among `crmUserIds` that exist already (at most 25 at once). */
+  private async creationTimes(tenantId: string, crmUserIds: string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    let keys: Array<Record<string, unknown>> = crmUserIds.map((id) => ({ pk: tenantPk(tenantId), sk: agentSk(id) }));
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed agent reads');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const out = await this.table.doc.send(
+        new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys, ProjectionExpression: 'crmUserId, createdAt' } } }),
+      );
+      for (const item of out.Responses?.[this.table.name] ?? []) {
+        if (typeof item.crmUserId === 'string' && typeof item.createdAt === 'string') found.set(item.crmUserId, item.createdAt);
+      }
+      keys = out.UnprocessedKeys?.[this.table.name]?.Keys ?? [];
+    }
+    return found;
   }
 
   async delete(tenantId: string, crmUserId: string): Promise<boolean> {

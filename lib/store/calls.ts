@@ -372,7 +372,12 @@ export class CallRepository {
    * Gives up reconciling a call: it stays `unknown`, leaves the reconciler's work list and joins
    * the list of calls flagged for a human (`flaggedCallsPk`).
    */
-  async flagUnreconciled(tenantId: string, callId: string, reconcile: NonNullable<StoredCall['reconcile']>): Promise<StoredCall | undefined> {
+  async flagUnreconciled(
+    tenantId: string,
+    callId: string,
+    reconcile: NonNullable<StoredCall['reconcile']>,
+    reason: string,
+  ): Promise<StoredCall | undefined> {
     const now = new Date().toISOString();
     try {
       const out = await this.table.doc.send(
@@ -380,13 +385,13 @@ export class CallRepository {
           TableName: this.table.name,
           Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
           UpdateExpression:
-            `SET #state = :unknown, reason = if_not_exists(reason, :reason), reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk, ${OUTBOX_SET}`,
+            `SET #state = :unknown, reason = :reason, reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk, ${OUTBOX_SET}`,
           ConditionExpression: '#state IN (:dispatching, :unknown)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
             ':unknown': 'unknown',
             ':dispatching': 'dispatching',
-            ':reason': 'unreconciled',
+            ':reason': reason,
             ':reconcile': reconcile,
             ':now': now,
             ':event': [eventOf('unknown', now, 'flagged: no CDR found')],

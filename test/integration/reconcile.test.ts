@@ -54,7 +54,7 @@ describe('the reconciler', () => {
     const second = await reconciler.run();
     expect(second).toMatchObject({ settled: 0, flagged: 1 });
     const lost = await calls.get('recon', lostId);
-    expect(lost).toMatchObject({ state: 'unknown', reconcile: { tries: 2, flagged: true } });
+    expect(lost).toMatchObject({ state: 'unknown', reason: 'pbx_timeout', reconcile: { tries: 2, flagged: true } });
     expect((await calls.listFlagged(10)).map((c) => c.callId)).toContain(lostId);
     // Flagged calls leave the work list: a third run has nothing to do.
     expect((await reconciler.run()).examined).toBe(0);
