@@ -5,6 +5,7 @@ import { StoreError } from '../store/errors';
 import { agentCommand } from './agent-commands';
 import { callsCommand } from './call-commands';
 import type { CliDeps, RunState } from './context';
+import { doctorCommand } from './doctor';
 import { CliError, ReportedError } from './errors';
 import { hookCommand } from './hook-commands';
 import { keyCommand } from './key-commands';
@@ -59,6 +60,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(callsCommand(deps, state));
   program.addCommand(outcomesCommand(deps, state));
   program.addCommand(hookCommand(deps, state));
+  program.addCommand(doctorCommand(deps, state));
   // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.
   forEachCommand(program, (command) => {
     command.exitOverride();

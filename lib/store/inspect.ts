@@ -1,0 +1,138 @@
+import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Table } from './client';
+import {
+  agentSk,
+  callsByTenantPk,
+  flaggedCallsPk,
+  hookSourceSk,
+  INDEX,
+  notifyDeadPk,
+  notifyPendingPk,
+  pbxOrphanSk,
+  tenantPk,
+  tenantSk,
+} from './keys';
+
+/**
+ * Read-only views of a tenant's items for diagnosis (`c2c doctor`). Items come back as stored, before
+ * the schemas that the repositories apply: an agent imported without an extension, or a tenant item
+ * written by an older version, must be reported, not make the reader throw.
+ */
+export class TenantInspector {
+  constructor(private readonly table: Table) {}
+
+  /** The tenant item as stored, or undefined. */
+  async tenantItem(tenantId: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.table.doc.send(
+      new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() }, ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  /** Every agent item of the tenant, as stored. */
+  async agentItems(tenantId: string): Promise<Array<Record<string, unknown>>> {
+    return this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': agentSk('') },
+    });
+  }
+
+  /** Every webhook source item of the tenant, as stored. */
+  async webhookSourceItems(tenantId: string): Promise<Array<Record<string, unknown>>> {
+    return this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
+    });
+  }
+
+  /** Calls of the tenant the reconciler gave up on and that no PBX event has settled since. */
+  async countFlaggedCalls(tenantId: string): Promise<number> {
+    return this.count({
+      IndexName: INDEX.gsi4,
+      KeyConditionExpression: 'gsi4pk = :pk',
+      FilterExpression: 'tenantId = :tenantId',
+      ExpressionAttributeValues: { ':pk': flaggedCallsPk(), ':tenantId': tenantId },
+    });
+  }
+
+  /** Calls of the tenant whose notifications are dead-lettered, waiting for a redrive. */
+  async countDeadLetteredCalls(tenantId: string): Promise<number> {
+    // The outbox index holds keys only: the tenant is known by the item's own pk.
+    return this.count({
+      IndexName: INDEX.gsi5,
+      KeyConditionExpression: 'gsi5pk = :pk',
+      FilterExpression: 'pk = :tenantPk',
+      ExpressionAttributeValues: { ':pk': notifyDeadPk(), ':tenantPk': tenantPk(tenantId) },
+    });
+  }
+
+  /**
+   * Calls of the tenant whose notifications are failing now (in backoff), with the latest error seen.
+   * The outbox index holds keys only, so at most `maxRead` of the tenant's pending calls are read whole.
+   */
+  async notificationsRetrying(tenantId: string, maxRead = 100): Promise<{ count: number; lastError?: string }> {
+    const keys = await this.queryAll({
+      IndexName: INDEX.gsi5,
+      KeyConditionExpression: 'gsi5pk = :pk',
+      FilterExpression: 'pk = :tenantPk',
+      ExpressionAttributeValues: { ':pk': notifyPendingPk(), ':tenantPk': tenantPk(tenantId) },
+    });
+    const states = await Promise.all(
+      keys.slice(0, maxRead).map(async (key) => {
+        const out = await this.table.doc.send(
+          new GetCommand({ TableName: this.table.name, Key: { pk: key.pk, sk: key.sk }, ProjectionExpression: '#notify', ExpressionAttributeNames: { '#notify': 'notify' } }),
+        );
+        return out.Item?.notify as { lastError?: unknown; lastAttemptAt?: unknown } | undefined;
+      }),
+    );
+    const failing = states
+      .filter((n): n is { lastError: string; lastAttemptAt?: unknown } => typeof n?.lastError === 'string')
+      .sort((a, b) => String(b.lastAttemptAt ?? '').localeCompare(String(a.lastAttemptAt ?? '')));
+    return { count: failing.length, ...(failing[0] ? { lastError: failing[0].lastError } : {}) };
+  }
+
+  /** Calls of the tenant created in [fromIso, toIso] that are still in one of `states`. */
+  async countCallsInStates(tenantId: string, states: readonly string[], fromIso: string, toIso: string): Promise<number> {
+    const values: Record<string, unknown> = { ':pk': callsByTenantPk(tenantId), ':from': fromIso, ':to': `${toIso}~` };
+    states.forEach((state, i) => (values[`:s${i}`] = state));
+    return this.count({
+      IndexName: INDEX.gsi3,
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk BETWEEN :from AND :to',
+      FilterExpression: `#state IN (${states.map((_, i) => `:s${i}`).join(', ')})`,
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /** PBX Stats events of the tenant received since `sinceIso` that matched no call. */
+  async countOrphanEventsSince(tenantId: string, sinceIso: string): Promise<number> {
+    return this.count({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':from': pbxOrphanSk(sinceIso, ''), ':to': pbxOrphanSk('~', '') },
+    });
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(new QueryCommand({ ...input, TableName: this.table.name, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  private async count(input: Omit<QueryCommandInput, 'TableName'>): Promise<number> {
+    let total = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({ ...input, TableName: this.table.name, Select: 'COUNT', ExclusiveStartKey: start }),
+      );
+      total += out.Count ?? 0;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return total;
+  }
+}
