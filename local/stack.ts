@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
@@ -99,13 +99,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         EGRESS_IP: '127.0.0.1',
+        // The console (/console) shows the simulator's calls on the local stack only.
+        PBX_SIMULATOR_URL: simulator.url,
         SLS_TELEMETRY_DISABLED: '1',
         SLS_NOTIFICATIONS_MODE: 'off',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     cleanups.push(() => stopChild(offline));
-    pipeLines(offline, options.onOutput);
+    pipeLines(offline, teeToLogDir(options.onOutput));
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForHealth(apiUrl, offline, 90_000);
@@ -188,6 +190,21 @@ async function runCleanups(cleanups: Array<() => Promise<void>>) {
     await cleanup().catch(() => undefined);
   }
   cleanups.length = 0;
+}
+
+/**
+ * With C2C_LOG_DIR set (the test suite sets it), every line the handlers log under serverless-offline is also
+ * kept in that folder, so the suite's log scan covers the end-to-end tests too.
+ */
+function teeToLogDir(onOutput: ((line: string) => void) | undefined): ((line: string) => void) | undefined {
+  const dir = process.env.C2C_LOG_DIR;
+  if (!dir) return onOutput;
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `offline-${process.pid}-${Date.now()}.log`);
+  return (line) => {
+    appendFileSync(file, `${line}\n`);
+    onOutput?.(line);
+  };
 }
 
 function pipeLines(child: ChildProcess, onOutput: ((line: string) => void) | undefined) {

@@ -45,6 +45,7 @@ async function main() {
   console.log(`
 Local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s
   API             ${stack.apiUrl}   (health: ${stack.apiUrl}/v1/health)
+  Console         ${stack.apiUrl}/console   (paste the demo API key)
   PBX simulator   ${stack.pbxSimulatorUrl}   (dials received: ${stack.pbxSimulatorUrl}/_sim/requests)
   DynamoDB        ${stack.dynamoEndpoint}   (dynalite, table ${stack.tableName}${values['data-dir'] ? `, data in ${values['data-dir']}` : ', in memory'})
   Demo tenant     ${stack.demo.tenantId}

@@ -24,6 +24,8 @@ export interface HttpRequest {
 export interface HttpResult {
   status: number;
   body?: unknown;
+  /** A body sent as it is (an HTML page), instead of `body` as JSON; `headers` give its content-type. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -71,14 +73,15 @@ export function httpHandler(options: HttpHandlerOptions, fn: (request: HttpReque
       }
       if (options.jsonBody) request.body = parseJsonBody(headers, rawBody);
       const result = await fn(request);
+      const asJson = result.text === undefined && result.body !== undefined;
       return {
         statusCode: result.status,
         headers: {
-          ...(result.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(asJson ? { 'content-type': 'application/json' } : {}),
           'x-request-id': requestId,
           ...result.headers,
         },
-        body: result.body === undefined ? '' : JSON.stringify(result.body),
+        body: result.text ?? (asJson ? JSON.stringify(result.body) : ''),
       };
     });
 }

@@ -5,6 +5,7 @@ import { CdrFilterError, CdrStore, createCdr, parseCdrFilters, type Cdr } from '
 import { judgeDial, parseDialPath, type DialPath, type DialShape } from './dial';
 import { FaultSwitch, faultSettingSchema, type FaultMode, type FaultSetting, type FaultState } from './faults';
 import { planCall, PlayoutTable, playoutSettingSchema, type Playout, type PlayoutRule, type PlayoutSetting } from './playout';
+import { isLoopbackOrigin, PlacedCallLog } from './calls';
 import { WebhookDispatcher, webhooksBodySchema, type WebhookConfig, type WebhookConfigInput, type WebhookDeliveryRecord } from './webhooks';
 
 /** How to start a {@link PbxSimulator}. */
@@ -137,6 +138,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
   let allow = new Set(opts.allow ?? DEFAULT_ALLOW);
   const faults = new FaultSwitch();
   const cdrs = new CdrStore(RECORD_CAPACITY);
+  const placedCalls = new PlacedCallLog();
   const playouts = new PlayoutTable();
   if (opts.playout) playouts.set(opts.playout);
   const dispatcher = new WebhookDispatcher();
@@ -202,6 +204,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
       const plan = planCall(playouts.resolve(call));
       cdrs.add(createCdr(call, plan));
       dispatcher.playOut(call, plan);
+      placedCalls.add(call, plan);
     }
     record({
       ...received,
@@ -281,6 +284,8 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
   type ControlHandler = (req: http.IncomingMessage, url: URL) => Promise<unknown>;
   const controlRoutes: Record<string, Partial<Record<string, ControlHandler>>> = {
     '/_sim/health': { GET: async () => ({ ok: true }) },
+    // The local stack's console shows these: the placed calls, newest first, each with its playout phase now.
+    '/_sim/calls': { GET: async (_req, url) => ({ calls: placedCalls.recent(parseLimit(url.searchParams.get('limit'))) }) },
     '/_sim/requests': {
       GET: async (_req, url) => ({ requests: requestsSince(parseSince(url.searchParams.get('since'))) }),
       DELETE: async () => {
@@ -354,7 +359,14 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://pbx-sim.invalid');
-    if (url.pathname.startsWith('/_sim/')) return handleControl(req, res, url);
+    if (url.pathname.startsWith('/_sim/')) {
+      // Reads only, and only from pages served on this machine (the local stack's console, another port: CORS).
+      if (req.method === 'GET' && isLoopbackOrigin(req.headers.origin)) {
+        res.setHeader('access-control-allow-origin', req.headers.origin);
+        res.setHeader('vary', 'origin');
+      }
+      return handleControl(req, res, url);
+    }
     if (url.pathname === '/api/cdrs') return handleCdrSearch(req, res);
     return handleDial(req, res, url);
   }
@@ -417,6 +429,13 @@ function dialFields(dial: DialPath | undefined): Partial<Pick<SimRequestRecord, 
   if (dial === undefined) return {};
   const { shape: _shape, ...fields } = dial;
   return fields;
+}
+
+function parseLimit(value: string | null): number {
+  if (value === null) return 50;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new HttpProblem(400, 'limit must be an integer from 1 to 1000');
+  return limit;
 }
 
 function parseSince(value: string | null): number {
