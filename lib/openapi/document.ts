@@ -4,6 +4,7 @@ import { callEventSchema, callSchema, CALL_STATES } from '../calls/model';
 import { callRequestSchema, idempotencyKeySchema } from '../calls/request';
 import { agentStatsQuerySchema } from '../calls/stats';
 import { agentInputSchema, agentSchema } from '../store/agents';
+import { pbxProbeReportSchema } from '../pbx/probe';
 import { SCOPES } from '../store/api-keys';
 
 /**
@@ -265,6 +266,18 @@ export const ROUTES: Route[] = [
     }),
   ),
   {
+    method: 'post',
+    path: '/v1/diagnostics/pbx-probe',
+    operationId: 'probePbxAllowlist',
+    summary: 'Ask the PBX, from the egress IP, whether it answers this service: without ringing any phone',
+    description:
+      'Sends one Click2Call GET to an extension that cannot exist (longer than any extension or E.164 number) and reads the answer: success:false means the PBX answered us (allowlisted), 404 means the egress IP is not on its allowlist. Nothing is recorded as a call. Used by `c2c doctor`.',
+    auth: 'apiKey',
+    scope: 'calls:write',
+    tags: ['operations'],
+    responses: { '200': { description: 'What the PBX made of the probe.', schema: pbxProbeReportSchema }, ...problems(401, 403) },
+  },
+  {
     method: 'get',
     path: '/v1/health',
     operationId: 'health',
@@ -272,6 +285,16 @@ export const ROUTES: Route[] = [
     auth: 'none',
     tags: ['operations'],
     responses: { '200': { description: 'Up.', schema: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/console',
+    operationId: 'console',
+    summary: 'The operator console: recent calls and their timelines, agents, daily figures, the egress IP',
+    description: 'One HTML page holding no data: the operator pastes a tenant API key, kept in the browser session only, and the page reads the API with it (docs/console.md).',
+    auth: 'none',
+    tags: ['operations'],
+    responses: { '200': { description: 'The console page.', schema: z.string(), contentType: 'text/html' } },
   },
   {
     method: 'get',

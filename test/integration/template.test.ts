@@ -40,19 +40,22 @@ const NOT_COPIED = new Set([
 const TABLE_ACTIONS: Record<string, string[]> = {
   callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
   hooks: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+  pbxProbe: ['GetItem'],
   callsGet: ['GetItem', 'BatchGetItem'],
   callsList: ['GetItem', 'BatchGetItem', 'Query'],
   agents: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'],
   health: [],
+  openapi: [],
   reconcile: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
   pbxEvents: ['GetItem', 'PutItem', 'UpdateItem'],
   notify: ['GetItem', 'PutItem', 'UpdateItem', 'DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
   notifyRetry: ['Query', 'GetItem', 'PutItem', 'UpdateItem'],
   statsAgents: ['GetItem', 'Query'],
+  console: [],
 };
 const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
-const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile'];
+const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe'];
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
 interface Resource {
@@ -93,7 +96,7 @@ function packagingEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('AWS_')) continue;
-    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS'].includes(name)) continue;
+    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS', 'PBX_SIMULATOR_URL'].includes(name)) continue;
     env[name] = value;
   }
   env.AWS_SDK_LOAD_CONFIG = '0';
@@ -311,6 +314,8 @@ describe('the packaged stack', () => {
       expect(mentions(variables.EGRESS_IP, eipId), key).toBe(true);
       expect(variables.DYNAMODB_ENDPOINT, key).toBe('');
       expect(variables.TABLE_NAME, key).toBe('c2c-dev');
+      // The local stack's simulator panel of the console: never in a deployed stack.
+      expect(variables.PBX_SIMULATOR_URL ?? '', key).toBe('');
     }
   });
 
@@ -427,6 +432,19 @@ describe('the packaged stack', () => {
     );
     expect(rules).toHaveLength(1);
     expect(rules[0]![1].Properties?.ScheduleExpression).toBe('rate(1 minute)');
+  });
+
+  it('alarms on PBX 404s (the allowlist), unknown outcomes, flagged calls and the dead-letter queue, to one topic', () => {
+    const alarms = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties ?? {});
+    const byMetric = (name: string) => alarms.find((a) => a.MetricName === name);
+    for (const metric of ['PbxNotAllowlisted', 'UnknownOutcomes', 'CallsFlagged']) {
+      expect(byMetric(metric), metric).toMatchObject({ Namespace: 'C2C', Dimensions: [{ Name: 'service', Value: 'c2c' }], Statistic: 'Sum' });
+    }
+    const dlq = byMetric('ApproximateNumberOfMessagesVisible');
+    expect(dlq?.Namespace).toBe('AWS/SQS');
+    expect(mentions(dlq?.Dimensions, 'NotifyDeadLetterQueue')).toBe(true);
+    const [topicId] = resourcesOfType(dev.template, 'AWS::SNS::Topic')[0]!;
+    for (const alarm of alarms) expect(mentions(alarm.AlarmActions, topicId)).toBe(true);
   });
 
   it('writes one zip artifact per function', () => {

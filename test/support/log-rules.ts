@@ -9,7 +9,9 @@ const SECRET_PATTERNS: Array<[string, RegExp]> = [
 /** Runs of digits (with the separators people type) that are valid phone numbers once read as E.164. */
 export function phoneNumbersIn(line: string): string[] {
   const found: string[] = [];
-  for (const match of line.matchAll(/\+?\d[\d ().-]{7,22}\d/g)) {
+  // Request ids are UUIDs, whose last group is all digits now and then; hex ids glue digits to letters.
+  const text = line.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>');
+  for (const match of text.matchAll(/(?<![A-Za-z0-9])\+?\d[\d ().-]{7,22}\d(?![A-Za-z0-9])/g)) {
     const digits = match[0].replace(/\D/g, '');
     if (digits.length < 10 || digits.length > 15) continue;
     if (parsePhoneNumberFromString(`+${digits}`)?.isValid()) found.push(match[0]);

@@ -19,6 +19,9 @@ describe('the log scan rules', () => {
     ['a PBX unique id', '{"uniqueId":"1795729243.1001"}'],
     ['an ISO time', '{"timestamp":"2026-11-26T21:51:01.230Z"}'],
     ['a call id and key id', '{"callId":"c_HEDR0N6K5378QF7K0WDNP161P2","keyId":"k_d0p-H1HS"}'],
+    ['a request id whose last group is all digits', '{"requestId":"5f0c2a9e-1b2c-4d3e-8f4a-843048629312"}'],
+    ['a request id ending in digits and a letter', '{"requestId":"5f0c2a9e-1b2c-4d3e-8f4a-84304862931f"}'],
+    ['a hex probe id', '{"probeId":"probe_1f2e3d4c5b6a7788990011"}'],
   ])('passes %s', (_what, line) => {
     expect(leaksIn(line)).toEqual([]);
   });
