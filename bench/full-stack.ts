@@ -55,10 +55,13 @@ export async function measureFullStack(options: { connections: number[]; duratio
 
       // Warm the workers first (serverless-offline starts one per concurrent request), untimed.
       await fire(stack.apiUrl, key, connections, 3, agentCount, `warm-${n}`);
+      // autocannon stops at its deadline with requests still in flight: let them land before counting.
+      await settled(() => stack.simulator.requests().length);
       stack.simulator.clearRequests();
       const warmCalls = await countCalls(table, tenantId);
 
       const result = await fire(stack.apiUrl, key, connections, options.durationSec, agentCount, `run-${n}`);
+      await settled(() => stack.simulator.requests().length);
       const dials = stack.simulator.requests();
       const callIds = dials.map((d) => d.query.c2c_call_id);
       const created = result['2xx'];
@@ -91,6 +94,15 @@ async function fire(url: string, key: string, connections: number, durationSec: 
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as autocannon.Result;
+}
+
+/** Waits until `count` has not moved for a second (at most 30 s). */
+async function settled(count: () => number) {
+  let last = -1;
+  for (let i = 0; i < 30 && count() !== last; i++) {
+    last = count();
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 async function countCalls(table: { doc: ReturnType<typeof createDocumentClient>; name: string }, tenantId: string): Promise<number> {

@@ -58,6 +58,10 @@ export interface RoundTrips {
 export interface WarmResult {
   handler: LatencyRun[];
   floor: LatencyRun[];
+  /** The use case alone (no HTTP parsing, no auth), with the caps as configured: what the HTTP layer costs. */
+  useCase: LatencyRun[];
+  /** The use case with the caps switched off: what the caps' conditional writes cost on this server. */
+  useCaseNoCaps: LatencyRun[];
   trips: RoundTrips;
   floorTrips: RoundTrips;
 }
@@ -111,14 +115,38 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
     const floor = await import('./floor');
     const floorCall = floor.createFloor({ endpoint: servers.endpoint, tableName: servers.tableName, simUrl: servers.simUrl, traces: (t) => tracing && traces.push(t), onGet: () => tracing && gets.push(performance.now()) });
 
+    const { PlaceCall } = await import('../lib/calls/place-call');
+    const { callRequestSchema } = await import('../lib/calls/request');
+    const { CallCaps } = await import('../lib/policy/caps');
+    const { RateLimitRepository } = await import('../lib/store/rate-limits');
+    const tenant = (await c.tenants.get('bench'))!;
+    const quiet = { info: () => undefined, warn: () => undefined } as never;
+    const useCaseOf = (caps: ConstructorParameters<typeof PlaceCall>[0]['caps']) => {
+      const placeCall = new PlaceCall({ calls: c.calls, agents: c.agents, caps, pbx: new Click2CallClient(), pbxTimeoutMs: 5000, logger: quiet });
+      return async (i: number) => {
+        const event = callEvent(servers.key, i);
+        const outcome = await placeCall.execute({ tenant, request: callRequestSchema.parse(JSON.parse(event.body!)), idempotencyKey: `uc-${caps === noCaps}-${i}`, source: 'api' });
+        if (outcome.status !== 201) throw new Error(`use case answered ${outcome.status}`);
+      };
+    };
+    const noCaps = { admit: async () => ({ release: async () => undefined }) } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
+    const useCase = useCaseOf(new CallCaps(new RateLimitRepository(c.table)));
+    const useCaseNoCaps = useCaseOf(noCaps);
+
     const handlerRuns: LatencyRun[] = [];
     const floorRuns: LatencyRun[] = [];
+    const useCaseRuns: LatencyRun[] = [];
+    const useCaseNoCapsRuns: LatencyRun[] = [];
     let offset = 0;
     for (const concurrency of CONCURRENCY) {
       // Interleave handler and floor so that both see the same state of the servers.
       handlerRuns.push(await measure(invoke, { total: requests, concurrency, warmup: 100, offset }));
       offset += requests + 100;
       floorRuns.push(await measure(floorCall, { total: requests, concurrency, warmup: 100, offset }));
+      offset += requests + 100;
+      useCaseRuns.push(await measure(useCase, { total: requests, concurrency, warmup: 100, offset }));
+      offset += requests + 100;
+      useCaseNoCapsRuns.push(await measure(useCaseNoCaps, { total: requests, concurrency, warmup: 100, offset }));
       offset += requests + 100;
     }
 
@@ -134,7 +162,7 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
       }
       return perCall[perCall.length - 1]!;
     };
-    return { handler: handlerRuns, floor: floorRuns, trips: await tripsOf(invoke), floorTrips: await tripsOf(floorCall) };
+    return { handler: handlerRuns, floor: floorRuns, useCase: useCaseRuns, useCaseNoCaps: useCaseNoCapsRuns, trips: await tripsOf(invoke), floorTrips: await tripsOf(floorCall) };
   } finally {
     silenced.restore();
   }
