@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyOutcome, type CallState } from '../../lib/calls/model';
 import { CallRepository, type StoredCall } from '../../lib/store/calls';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
+import { storedCall } from '../support/calls';
 
 /** GET /v1/calls filters, and GET /v1/stats/agents, over calls written with chosen times and outcomes. */
 
@@ -17,29 +18,17 @@ let n = 0;
 function call(over: { createdAt: string; crmUserId: string; state: CallState; leadId?: string; billSec?: number; hangupClass?: 'answered' | 'busy' | 'no_answer' | 'failed' }): StoredCall {
   n++;
   const callId = `c_${String(n).padStart(26, '0')}`;
-  return {
+  return storedCall({
     callId,
     tenantId: TENANT,
     state: over.state,
-    reason: null,
     agent: { crmUserId: over.crmUserId },
     crmUserId: over.crmUserId,
-    to: '+447766889900',
-    legB: '447766889900',
-    prefix: null,
     lead: over.leadId ? { id: over.leadId } : null,
-    customData: {},
-    pbx: null,
     outcome: { ...emptyOutcome(), billSec: over.billSec ?? null, hangupClass: over.hangupClass ?? null },
-    events: [{ at: over.createdAt, state: 'accepted' }],
-    source: 'api',
     idempotencyKey: `k-${n}`,
-    duplicate: false,
     createdAt: over.createdAt,
-    updatedAt: over.createdAt,
-    requestHash: 'h',
-    attempt: 1,
-  };
+  });
 }
 
 // Two agents over three days; 2026-07-01 23:30Z is already 2 July in London (BST).

@@ -1,48 +1,31 @@
 /** `c2c outcomes ...`, run in-process against a real dynalite table; effects checked in the table. */
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyOutcome } from '../../lib/calls/model';
 import { verifyPbxEventsToken } from '../../lib/calls/pbx-event-tokens';
-import { run } from '../../lib/cli/program';
-import { CallRepository, type StoredCall } from '../../lib/store/calls';
-import { createDocumentClient, type Table } from '../../lib/store/client';
+import { CallRepository } from '../../lib/store/calls';
+import type { Table } from '../../lib/store/client';
 import { PbxEventRepository } from '../../lib/store/pbx-events';
 import { TenantRepository } from '../../lib/store/tenants';
-import { createTable, startDynalite, type LocalDynamo } from '../../local/dynamo';
+import { storedCall } from '../support/calls';
+import { startCliTable, type CliTable } from '../support/cli';
 
-let dynamo: LocalDynamo;
+let cli: CliTable;
 let table: Table;
 let tenants: TenantRepository;
 let calls: CallRepository;
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  const tableName = `c2c-cli-outcomes-${randomUUID().slice(0, 8)}`;
-  await createTable(dynamo.endpoint, tableName);
-  table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: tableName };
+  cli = await startCliTable('cli-outcomes');
+  table = cli.table;
   tenants = new TenantRepository(table);
   calls = new CallRepository(table);
   await tenants.create({ tenantId: 'cli-out', name: 'CLI Outcomes', crmId: '1', clientId: '2', defaultCountry: 'GB', pbx: { urlShape: 'click2call', baseUrl: 'https://pbx.example.com' } });
 });
 
 afterAll(async () => {
-  table?.doc.destroy();
-  await dynamo?.close();
+  await cli?.stop();
 });
 
-async function c2c(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['node', 'c2c', '--endpoint', dynamo.endpoint, '--table', table.name, ...args], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    stackFile: join(tmpdir(), `no-stack-${randomUUID()}.json`),
-  });
-  return { code, stdout, stderr };
-}
+const c2c = (args: string[], env: NodeJS.ProcessEnv = {}) => cli.c2c(args, { env });
 
 describe('c2c outcomes', () => {
   it('sets a callback URL with a new secret, rotates and retires secrets, and never shows one unasked', async () => {
@@ -95,29 +78,7 @@ describe('c2c outcomes', () => {
 
   it('lists dead-lettered calls and redrives them', async () => {
     const at = new Date().toISOString();
-    const call: StoredCall = {
-      callId: 'c_DEADDEADDEADDEADDEADDEADDE',
-      tenantId: 'cli-out',
-      state: 'completed',
-      reason: null,
-      agent: { crmUserId: 'u-1' },
-      crmUserId: 'u-1',
-      to: '+447766889900',
-      legB: '447766889900',
-      prefix: null,
-      lead: null,
-      customData: {},
-      pbx: null,
-      outcome: emptyOutcome(),
-      events: [{ at, state: 'accepted' }],
-      source: 'api',
-      idempotencyKey: 'k',
-      duplicate: false,
-      createdAt: at,
-      updatedAt: at,
-      requestHash: 'h',
-      attempt: 1,
-    };
+    const call = storedCall({ callId: 'c_DEADDEADDEADDEADDEADDEADDE', tenantId: 'cli-out', state: 'completed', agent: { crmUserId: 'u-1' }, crmUserId: 'u-1', createdAt: at });
     await calls.reserve(call);
     await calls.markNotifyDead('cli-out', call.callId, 0, { attempts: 9, since: at, lastAttemptAt: at, nextAttemptAt: at, lastError: 'HTTP 503', deadLetteredAt: at });
 

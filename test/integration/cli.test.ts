@@ -4,23 +4,23 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyOutcome } from '../../lib/calls/model';
-import { run } from '../../lib/cli/program';
-import { createTable, startDynalite, type LocalDynamo } from '../../local/dynamo';
 import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
 import { CallRepository, type StoredCall } from '../../lib/store/calls';
-import { createDocumentClient, type Table } from '../../lib/store/client';
+import type { Table } from '../../lib/store/client';
 import { TenantRepository } from '../../lib/store/tenants';
+import type { LocalDynamo } from '../../local/dynamo';
+import { storedCall } from '../support/calls';
+import { jsonOf, runCli, startCliTable, type CliResult, type CliTable } from '../support/cli';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const PBX_PASSWORD = 'pbx-s3cret-password';
 
+let cli: CliTable;
 let dynamo: LocalDynamo;
 let table: Table;
 let workDir: string;
@@ -30,49 +30,30 @@ let agents: AgentRepository;
 let calls: CallRepository;
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  const tableName = `c2c-cli-${randomUUID().slice(0, 8)}`;
-  await createTable(dynamo.endpoint, tableName);
-  table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: tableName };
+  cli = await startCliTable('cli');
+  ({ dynamo, table, workDir } = cli);
   tenants = new TenantRepository(table);
   keys = new ApiKeyRepository(table);
   agents = new AgentRepository(table);
   calls = new CallRepository(table);
-  workDir = mkdtempSync(join(tmpdir(), 'c2c-cli-'));
 });
 
 afterAll(async () => {
-  table?.doc.destroy();
-  await dynamo?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await cli?.stop();
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
 /** Runs `c2c <args>` in-process; the table is chosen with --endpoint/--table unless `target` says otherwise. */
 async function c2c(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; stackFile?: string; target?: string[]; isTTY?: boolean } = {},
 ): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['node', 'c2c', ...(options.target ?? ['--endpoint', dynamo.endpoint, '--table', table.name]), ...args], {
-    stdout: { write: (text: string) => (stdout += text), isTTY: options.isTTY ?? false },
-    stderr: { write: (text: string) => (stderr += text), isTTY: options.isTTY ?? false },
-    env: options.env ?? {},
-    stackFile: options.stackFile ?? join(workDir, 'no-stack.json'),
-  });
-  return { code, stdout, stderr };
+  if (!options.target) return cli.c2c(args, options);
+  return runCli([...options.target, ...args], { stackFile: options.stackFile ?? join(workDir, 'no-stack.json'), env: options.env, isTTY: options.isTTY });
 }
 
-function json<T = unknown>(result: Result): T {
-  expect(result.code, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const json = jsonOf;
 
 let tenantCounter = 0;
 /** A fresh tenant per test, so tests share the table without seeing each other's data. */
@@ -401,31 +382,9 @@ describe('agent import', () => {
 });
 
 describe('calls', () => {
-  function storedCall(tenantId: string, n: number): StoredCall {
+  function storedCallN(tenantId: string, n: number): StoredCall {
     const at = new Date(Date.UTC(2026, 0, 1, 9, n)).toISOString();
-    return {
-      callId: `c_test${n}`,
-      tenantId,
-      state: n === 2 ? 'completed' : 'dialing',
-      reason: null,
-      agent: { crmUserId: 'u-17', extension: '1000' },
-      to: '+447766889900',
-      legB: '447766889900',
-      prefix: null,
-      lead: { id: `lead-${n}` },
-      customData: {},
-      pbx: null,
-      outcome: emptyOutcome(),
-      events: [{ at, state: 'accepted' }],
-      source: 'api',
-      idempotencyKey: `key-${n}`,
-      duplicate: false,
-      createdAt: at,
-      updatedAt: at,
-      requestHash: 'hash',
-      attempt: 1,
-      crmUserId: 'u-17',
-    };
+    return storedCall({ callId: `c_test${n}`, tenantId, state: n === 2 ? 'completed' : 'dialing', lead: { id: `lead-${n}` }, idempotencyKey: `key-${n}`, createdAt: at });
   }
 
   it('lists no calls for a tenant that has none', async () => {
@@ -438,7 +397,7 @@ describe('calls', () => {
 
   it('lists calls newest first with numbers masked, unless --show-numbers', async () => {
     const tenantId = await newTenant();
-    for (const n of [1, 2, 3]) await calls.reserve(storedCall(tenantId, n));
+    for (const n of [1, 2, 3]) await calls.reserve(storedCallN(tenantId, n));
 
     const listed = json<{ items: Array<{ callId: string; to: string; legB: string }> }>(await c2c(['calls', 'list', tenantId, '--json']));
     expect(listed.items.map((c) => c.callId)).toEqual(['c_test3', 'c_test2', 'c_test1']);
@@ -464,7 +423,7 @@ describe('calls', () => {
 
   it('lists the calls the reconciler flagged', async () => {
     const tenantId = await newTenant();
-    await calls.reserve({ ...storedCall(tenantId, 5), state: 'unknown' });
+    await calls.reserve({ ...storedCallN(tenantId, 5), state: 'unknown' });
     await calls.flagUnreconciled(tenantId, 'c_test5', { tries: 5, flagged: true }, 'unreconciled');
     const flagged = json<Array<{ callId: string; tenantId: string; to: string }>>(await c2c(['calls', 'flagged', '--json']));
     expect(flagged).toContainEqual(expect.objectContaining({ callId: 'c_test5', tenantId, to: '+44*******900' }));

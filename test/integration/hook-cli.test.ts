@@ -3,63 +3,34 @@
  * shown only by hint), mappings, options and the URL to paste into the CRM.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../lib/cli/program';
 import { basicAuthorization } from '../../lib/crm/pipedrive';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
-import { createDocumentClient, type Table } from '../../lib/store/client';
 import { TenantRepository } from '../../lib/store/tenants';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
-import { createTable, startDynalite, type LocalDynamo } from '../../local/dynamo';
+import { jsonOf, startCliTable, type CliTable } from '../support/cli';
 
-let dynamo: LocalDynamo;
-let table: Table;
+let cli: CliTable;
 let workDir: string;
 let sources: WebhookSourceRepository;
 let tenants: TenantRepository;
 
 beforeAll(async () => {
-  dynamo = await startDynalite();
-  const tableName = `c2c-hookcli-${randomUUID().slice(0, 8)}`;
-  await createTable(dynamo.endpoint, tableName);
-  table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: tableName };
-  sources = new WebhookSourceRepository(table);
-  tenants = new TenantRepository(table);
-  workDir = mkdtempSync(join(tmpdir(), 'c2c-hookcli-'));
+  cli = await startCliTable('hookcli');
+  workDir = cli.workDir;
+  sources = new WebhookSourceRepository(cli.table);
+  tenants = new TenantRepository(cli.table);
 });
 
 afterAll(async () => {
-  table?.doc.destroy();
-  await dynamo?.close();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  await cli?.stop();
 });
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function c2c(args: string[], options: { env?: NodeJS.ProcessEnv; stackFile?: string } = {}): Promise<Result> {
-  let stdout = '';
-  let stderr = '';
-  const code = await run(['node', 'c2c', '--endpoint', dynamo.endpoint, '--table', table.name, ...args], {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: options.env ?? {},
-    stackFile: options.stackFile ?? join(workDir, 'no-stack.json'),
-  });
-  return { code, stdout, stderr };
-}
-
-function json<T = any>(result: Result): T {
-  expect(result.code, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const c2c = (args: string[], options: { env?: NodeJS.ProcessEnv; stackFile?: string } = {}) => cli.c2c(args, options);
+const json = jsonOf;
 
 let counter = 0;
 async function newTenant(): Promise<string> {
@@ -219,7 +190,7 @@ describe('hook set-options, show and url', () => {
     expect(fromEnv.stdout).toBe('https://calls.example.com/v1/hooks/hubspot/acme\n');
     expect(fromEnv.stderr).toMatch(/--public-url/);
     const stackFile = join(workDir, 'stack.json');
-    writeFileSync(stackFile, JSON.stringify({ apiUrl: 'http://127.0.0.1:3000', dynamoEndpoint: dynamo.endpoint, tableName: table.name }));
+    writeFileSync(stackFile, JSON.stringify({ apiUrl: 'http://127.0.0.1:3000', dynamoEndpoint: cli.dynamo.endpoint, tableName: cli.table.name }));
     expect((await c2c(['hook', 'url', 'acme', 'token'], { stackFile })).stdout).toBe('http://127.0.0.1:3000/v1/hooks/token/acme\n');
     expect((await c2c(['hook', 'url', 'acme', 'token'])).code).toBe(2);
   });

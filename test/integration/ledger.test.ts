@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emptyOutcome } from '../../lib/calls/model';
 import { callIdFor } from '../../lib/calls/request';
 import { CallRepository, type StoredCall } from '../../lib/store/calls';
+import { storedCall } from '../support/calls';
 import { startTestEnv, type TestEnv } from '../support/env';
 
 let env: TestEnv;
@@ -17,30 +17,8 @@ afterAll(async () => {
 });
 
 function callFor(key: string, requestHash = 'h1'): StoredCall {
-  const at = new Date().toISOString();
-  return {
-    callId: callIdFor('ledger', key),
-    tenantId: 'ledger',
-    state: 'dispatching',
-    reason: null,
-    agent: { crmUserId: 'u-17', extension: '1000' },
-    crmUserId: 'u-17',
-    to: '+447766889900',
-    legB: '447766889900',
-    prefix: null,
-    lead: null,
-    customData: {},
-    pbx: null,
-    outcome: emptyOutcome(),
-    events: [{ at, state: 'accepted' }, { at, state: 'dispatching' }],
-    source: 'api',
-    idempotencyKey: key,
-    duplicate: false,
-    createdAt: at,
-    updatedAt: at,
-    requestHash,
-    attempt: 1,
-  };
+  const call = storedCall({ callId: callIdFor('ledger', key), tenantId: 'ledger', state: 'dispatching', idempotencyKey: key, requestHash });
+  return { ...call, events: [...call.events, { at: call.createdAt, state: 'dispatching' }] };
 }
 
 describe('the reservation against dynalite', () => {

@@ -103,6 +103,11 @@ export async function invoke(
     body: request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body)),
     isBase64Encoded: false,
   } as unknown as APIGatewayProxyEventV2;
+  return invokeEvent(handler, event);
+}
+
+/** Invokes a handler with a complete API Gateway event, as `serverless invoke local -p <file>` does. */
+export async function invokeEvent(handler: Handler, event: APIGatewayProxyEventV2): Promise<InvokeResult> {
   const context = { awsRequestId: randomUUID(), functionName: 'test' } as Context;
   const result = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
   const text = typeof result.body === 'string' ? result.body : '';

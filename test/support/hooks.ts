@@ -1,22 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSample, resignSample, type SampleCase } from '../../local/hook-samples';
 import type { WebhookSource } from '../../lib/store/webhook-sources';
-import type { InvokeResult } from './env';
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
-
-/** Invokes a handler with a complete API Gateway event, as `serverless invoke local -p <file>` does. */
-export async function invokeEvent(handler: Handler, event: APIGatewayProxyEventV2): Promise<InvokeResult> {
-  const context = { awsRequestId: randomUUID(), functionName: 'hooks' } as Context;
-  const result = (await handler(event, context)) as APIGatewayProxyStructuredResultV2;
-  const text = typeof result.body === 'string' ? result.body : '';
-  return {
-    status: result.statusCode ?? 200,
-    headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
-    body: text ? JSON.parse(text) : undefined,
-  };
-}
+export { invokeEvent } from './env';
 
 /** The event with another body (content-length kept truthful). */
 export function withBody(event: APIGatewayProxyEventV2, body: string): APIGatewayProxyEventV2 {
