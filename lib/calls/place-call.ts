@@ -7,6 +7,7 @@ import { checkCallingHours, checkDestination } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { Agent, AgentRepository } from '../store/agents';
 import { toCallResource, type CallRepository, type StoredCall } from '../store/calls';
+import { CorruptItemError } from '../store/errors';
 import type { Tenant } from '../store/tenants';
 import { emptyOutcome, type Call, type RejectionReason } from './model';
 import { callIdFor, derivedIdempotencyKey, requestHash, type CallRequest, type NormalizedCallRequest } from './request';
@@ -41,6 +42,11 @@ export interface PlaceCallDeps {
   now?: () => Date;
   faultHook?: (point: FaultPoint) => void;
 }
+
+const INCOMPLETE_AGENT = {
+  reason: 'agent_not_found' as RejectionReason,
+  detail: "The agent's record is incomplete (no valid extension): put it again with PUT /v1/agents/{crmUserId}.",
+};
 
 /** Seconds a caller should wait before retrying a call that never left us. */
 const NOT_SENT_RETRY_AFTER_SEC = 5;
@@ -84,8 +90,9 @@ export class PlaceCall {
     // Every later line of this request carries the call id (the HTTP stack resets keys per request).
     this.deps.logger.appendKeys?.({ callId });
 
-    const agent = await this.deps.agents.find(tenant.tenantId, request.agent);
-    const refusal = this.refusalOf(tenant, agent, number, now);
+    const found = await this.findAgent(tenant.tenantId, request.agent);
+    const agent = found === 'incomplete' ? undefined : found;
+    const refusal = found === 'incomplete' ? INCOMPLETE_AGENT : this.refusalOf(tenant, agent, number, now);
     const at = now.toISOString();
     const call: StoredCall = {
       callId,
@@ -150,6 +157,22 @@ export class PlaceCall {
       };
     }
     return this.dispatch(tenant, call, agent, caps.release);
+  }
+
+  /**
+   * The agent, or 'incomplete' for a stored agent that does not pass its schema (written around the API, e.g.
+   * without an extension): a refusal the operator can act on, not a 500.
+   */
+  private async findAgent(tenantId: string, ref: CallRequest['agent']): Promise<Agent | undefined | 'incomplete'> {
+    try {
+      return await this.deps.agents.find(tenantId, ref);
+    } catch (error) {
+      if (error instanceof CorruptItemError) {
+        this.deps.logger.warn('Agent record does not match its schema', { tenantId });
+        return 'incomplete';
+      }
+      throw error;
+    }
   }
 
   private refusalOf(tenant: Tenant, agent: Agent | undefined, number: NormalizedNumber | undefined, now: Date) {

@@ -297,3 +297,18 @@ describe('reading calls', () => {
     expect(res.body.errors[0].path).toBe('query.state');
   });
 });
+
+describe('an agent stored around the API', () => {
+  it('without an extension: 422 agent_not_found saying how to fix it, not a 500, and nothing dialled', async () => {
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    await env.table.doc.send(
+      new PutCommand({ TableName: env.table.name, Item: { pk: 'TENANT#acme', sk: 'AGENT#u-broken', tenantId: 'acme', crmUserId: 'u-broken', createdAt: 'x', updatedAt: 'x' } }),
+    );
+    const before = env.sim.requests().length;
+    const res = await post(key, body({ agent: { crmUserId: 'u-broken' } }), idem());
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('agent_not_found');
+    expect(res.body.detail).toMatch(/incomplete/);
+    expect(env.sim.requests().length).toBe(before);
+  });
+});
