@@ -2,12 +2,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import type autocannon from 'autocannon';
-import { AgentRepository } from '../lib/store/agents';
-import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
 import { CallRepository } from '../lib/store/calls';
 import { createDocumentClient } from '../lib/store/client';
-import { TenantRepository } from '../lib/store/tenants';
 import { startLocalStack } from '../local/stack';
+import { seedBenchTenant } from './tenant';
 
 const execFileAsync = promisify(execFile);
 
@@ -39,21 +37,11 @@ export async function measureFullStack(options: { connections: number[]; duratio
     const runs: FullStackRun[] = [];
     for (const [n, connections] of options.connections.entries()) {
       const tenantId = `load-${n}`;
-      await new TenantRepository(table).create({
-        tenantId,
-        name: 'Load',
-        crmId: '100',
-        clientId: '200',
-        defaultCountry: 'GB',
-        pbx: { urlShape: 'click2call', baseUrl: stack.pbxSimulatorUrl },
-        policy: { caps: { perDestination: { max: 1_000_000, windowSec: 900 }, perAgentPerMinute: 1_000_000, perTenantPerSecond: 1_000_000 } },
-      });
       const agentCount = connections * 4;
-      await new AgentRepository(table).putMany(tenantId, Array.from({ length: agentCount }, (_, i) => ({ crmUserId: `u-${i}`, extension: '1000' })));
-      const { key } = await new ApiKeyRepository(table).issue(tenantId, 'load', [...SCOPES]);
+      const key = await seedBenchTenant(table, tenantId, stack.pbxSimulatorUrl, agentCount);
       stack.simulator.clearRequests();
 
-      // Warm the workers first (serverless-offline starts one per concurrent request), untimed.
+      // Warm up first, untimed: the first requests load the handlers and open the connections.
       await fire(stack.apiUrl, key, connections, 3, agentCount, `warm-${n}`);
       // autocannon stops at its deadline with requests still in flight: let them land before counting.
       await settled(() => stack.simulator.requests().length);

@@ -4,12 +4,10 @@
  * until killed.
  */
 import { randomUUID } from 'node:crypto';
-import { AgentRepository } from '../lib/store/agents';
-import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
 import { createDocumentClient } from '../lib/store/client';
-import { TenantRepository } from '../lib/store/tenants';
 import { createTable, startDynalite } from '../local/dynamo';
 import { startPbxSimulator } from '../local/pbx-sim/simulator';
+import { seedBenchTenant } from './tenant';
 
 export const BENCH_AGENTS = 64;
 
@@ -19,22 +17,7 @@ async function main() {
   await createTable(dynamo.endpoint, tableName);
   const sim = await startPbxSimulator({ extensions: ['1000'] });
   const table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: tableName };
-  await new TenantRepository(table).create({
-    tenantId: 'bench',
-    name: 'Bench',
-    crmId: '100',
-    clientId: '200',
-    defaultCountry: 'GB',
-    pbx: { urlShape: 'click2call', baseUrl: sim.url },
-    // The bench measures the path, not the caps: they are all still checked, with room for the load.
-    policy: { caps: { perDestination: { max: 1_000_000, windowSec: 900 }, perAgentPerMinute: 1_000_000, perTenantPerSecond: 1_000_000 } },
-  });
-  const agents = new AgentRepository(table);
-  await agents.putMany(
-    'bench',
-    Array.from({ length: BENCH_AGENTS }, (_, i) => ({ crmUserId: `u-${i}`, extension: '1000' })),
-  );
-  const { key } = await new ApiKeyRepository(table).issue('bench', 'bench', [...SCOPES]);
+  const key = await seedBenchTenant(table, 'bench', sim.url, BENCH_AGENTS);
   process.stdout.write(`${JSON.stringify({ endpoint: dynamo.endpoint, tableName, simUrl: sim.url, key })}\n`);
   const stop = async () => {
     await sim.close();

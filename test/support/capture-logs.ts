@@ -1,7 +1,7 @@
 /**
  * Runs in every test worker (vitest setupFiles): keeps every structured log line the service writes
  * (Powertools JSON logs, EMF metrics) in test/artifacts/logs/, for the log scan that closes `npm test`
- * (test/log-scan.ts). The lines are kept out of the terminal: the files hold them for whoever needs them.
+ * (scripts/log-scan.ts). The lines are kept out of the terminal: the files hold them for whoever needs them.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';

@@ -5,9 +5,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { leaksIn } from './support/log-rules';
+import { leaksIn } from '../test/support/log-rules';
 
-const LOG_DIR = path.resolve(__dirname, 'artifacts/logs');
+const LOG_DIR = path.resolve(__dirname, '../test/artifacts/logs');
 
 function main() {
   if (!existsSync(LOG_DIR)) {

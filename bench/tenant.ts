@@ -1,0 +1,23 @@
+import { AgentRepository } from '../lib/store/agents';
+import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
+import type { Table } from '../lib/store/client';
+import { TenantRepository } from '../lib/store/tenants';
+
+/**
+ * A tenant for load: its PBX is the simulator, its agents `u-0`...`u-<agents-1>` all on extension 1000, and its
+ * caps all still checked but with room for the load (the bench measures the path, not the caps). Returns a key.
+ */
+export async function seedBenchTenant(table: Table, tenantId: string, pbxUrl: string, agents: number): Promise<string> {
+  await new TenantRepository(table).create({
+    tenantId,
+    name: `Bench ${tenantId}`,
+    crmId: '100',
+    clientId: '200',
+    defaultCountry: 'GB',
+    pbx: { urlShape: 'click2call', baseUrl: pbxUrl },
+    policy: { caps: { perDestination: { max: 1_000_000, windowSec: 900 }, perAgentPerMinute: 1_000_000, perTenantPerSecond: 1_000_000 } },
+  });
+  await new AgentRepository(table).putMany(tenantId, Array.from({ length: agents }, (_, i) => ({ crmUserId: `u-${i}`, extension: '1000' })));
+  const { key } = await new ApiKeyRepository(table).issue(tenantId, 'bench', [...SCOPES]);
+  return key;
+}
