@@ -465,31 +465,29 @@ export class CallRepository {
 
   /** A failed delivery of `events[notified]`: the retry state, and the call's new due time in the outbox index. */
   async recordNotifyFailure(tenantId: string, callId: string, notified: number, notify: NotifyState): Promise<boolean> {
-    return this.conditionalUpdate(tenantId, callId, {
-      UpdateExpression: 'SET #notify = :notify, gsi5pk = :pendingPk, gsi5sk = :dueSk',
-      ConditionExpression: `${notifiedIs(notified)} AND gsi5pk = :pendingPk`,
-      ExpressionAttributeNames: { '#notify': 'notify' },
-      ExpressionAttributeValues: {
-        ':notified': notified,
-        ':notify': notify,
-        ':pendingPk': notifyPendingPk(),
-        ':dueSk': notifySk(notify.nextAttemptAt, tenantId, callId),
-      },
-    });
+    return this.parkOutbox(tenantId, callId, notified, notify, notifyPendingPk(), notify.nextAttemptAt);
   }
 
   /** Gives up delivering: the call moves to the dead index, where it waits for a redrive. */
   async markNotifyDead(tenantId: string, callId: string, notified: number, notify: NotifyState & { deadLetteredAt: string }): Promise<boolean> {
+    return this.parkOutbox(tenantId, callId, notified, notify, notifyDeadPk(), notify.deadLetteredAt);
+  }
+
+  /**
+   * Stores the retry state of a call still in the outbox (and still at `notified`) and files it under `indexPk`
+   * at `at`: the pending index by due time, or the dead index by the time it was given up.
+   */
+  private parkOutbox(tenantId: string, callId: string, notified: number, notify: NotifyState, indexPk: string, at: string): Promise<boolean> {
     return this.conditionalUpdate(tenantId, callId, {
-      UpdateExpression: 'SET #notify = :notify, gsi5pk = :deadPk, gsi5sk = :deadSk',
+      UpdateExpression: 'SET #notify = :notify, gsi5pk = :indexPk, gsi5sk = :indexSk',
       ConditionExpression: `${notifiedIs(notified)} AND gsi5pk = :pendingPk`,
       ExpressionAttributeNames: { '#notify': 'notify' },
       ExpressionAttributeValues: {
         ':notified': notified,
         ':notify': notify,
         ':pendingPk': notifyPendingPk(),
-        ':deadPk': notifyDeadPk(),
-        ':deadSk': notifySk(notify.deadLetteredAt, tenantId, callId),
+        ':indexPk': indexPk,
+        ':indexSk': notifySk(at, tenantId, callId),
       },
     });
   }
