@@ -15,8 +15,6 @@ export const CALL_STATES = [
 ] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
-/** States after which nothing more can happen to a call. */
-export const TERMINAL_STATES: readonly CallState[] = ['completed', 'no_answer', 'busy', 'failed', 'rejected'];
 /** States the reconciler must settle: the GET may or may not have reached the PBX. */
 export const PENDING_STATES: readonly CallState[] = ['dispatching', 'unknown'];
 
