@@ -10,11 +10,18 @@ import { startLocalStack, type LocalStack } from '../../local/stack';
  * places a call through its form, and watches its timeline reach `completed` while the simulator plays it out.
  * Screenshots go to test/artifacts/console-*.png.
  *
- * Needs Debian's Chromium (`apt-get install chromium`; .ci/run installs it). Without it this test fails: it is
- * the only check that the page works in a browser under its Content-Security-Policy.
+ * The browser is the headless Chromium that the npm package @sparticuz/chromium ships (unpacked on first use, no root,
+ * no apt); CHROMIUM_PATH points the test at another one. This test is the only check that the page works in a browser
+ * under its Content-Security-Policy, so a missing browser fails it rather than skipping it.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** CHROMIUM_PATH, or the binary @sparticuz/chromium unpacks into the temp folder. */
+async function chromiumPath(): Promise<string> {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  const { default: packaged } = await import('@sparticuz/chromium');
+  return packaged.executablePath();
+}
+
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const LIFE = ['accepted', 'dispatching', 'dialing', 'answered', 'completed'];
 const run = `${Date.now().toString(36)}`;
@@ -29,9 +36,8 @@ let placedCallId: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`No Chromium at ${CHROMIUM}: install it (apt-get install -y chromium; .ci/run does) or set CHROMIUM_PATH.`);
-  }
+  const executablePath = await chromiumPath();
+  if (!existsSync(executablePath)) throw new Error(`No Chromium at ${executablePath}: set CHROMIUM_PATH to a Chromium binary.`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const started = Date.now();
   // Side by side; whichever started is stopped in afterAll even when the other failed.
@@ -40,7 +46,7 @@ beforeAll(async () => {
     startLocalStack({ playout: { default: { outcome: 'answered', ringSec: 1, talkSec: 1.5 } } }),
     // playwright gives each launch a fresh, throw-away profile.
     chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     }),
   ]);
