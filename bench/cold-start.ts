@@ -78,6 +78,8 @@ async function loadTime(file: string, runs: number, nodeOptions: string): Promis
         PATH: process.env.PATH,
         NODE_OPTIONS: nodeOptions,
         TABLE_NAME: 'c2c-bench',
+        // As the stack sets it: a stage without a seal key refuses to start (lib/secrets/seal.ts).
+        SEAL_KMS_KEY_ID: 'alias/c2c-bench',
         AWS_REGION: 'eu-west-1',
         AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
         NODE_NO_WARNINGS: '1',

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { measureColdStarts, type ColdStartRow } from './cold-start';
 import { measureFullStack, type FullStackRun } from './full-stack';
+import { measureSealColdStart, renderSealSection, type SealColdStart } from './seal';
 import { measureWarmPath, startServers, type WarmResult } from './warm';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false } } });
@@ -30,6 +31,8 @@ async function main() {
   const started = Date.now();
   console.log('cold start: packaging and loading bundles...');
   const cold = await measureColdStarts(quick ? 5 : 20);
+  console.log('cold start: secrets at rest (sealer, KMS SDK, first open)...');
+  const seal = await measureSealColdStart(quick ? 5 : 20);
   console.log('warm path: handler and floor...');
   const servers = await startServers();
   let warm: WarmResult;
@@ -40,12 +43,12 @@ async function main() {
   }
   console.log('full stack: serverless-offline under autocannon...');
   const stack = await measureFullStack({ connections: [16, 32], durationSec: quick ? 5 : 20 });
-  const report = render(cold.rows, cold.packageMs, warm, stack, Date.now() - started);
+  const report = render(cold.rows, cold.packageMs, warm, stack, Date.now() - started, seal);
   console.log(report);
   if (!quick || values.write) writeFileSync(path.resolve(__dirname, '../BENCHMARKS.md'), report);
 }
 
-function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack: FullStackRun[], elapsedMs: number): string {
+function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack: FullStackRun[], elapsedMs: number, seal: SealColdStart): string {
   const create = cold.find((r) => r.fn === 'callsCreate');
   const lines: string[] = [];
   lines.push('# Benchmarks', '');
@@ -80,6 +83,8 @@ function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack
   lines.push('| function | zip | bundle raw | bundle gzip | load (source maps on) | load (off) |', '|---|---|---|---|---|---|');
   for (const r of cold) lines.push(`| ${r.fn} | ${kb(r.zipBytes)} | ${kb(r.rawBytes)} | ${kb(r.gzipBytes)} | ${ms(r.loadMs)} | ${ms(r.loadMsNoMaps)} |`);
   lines.push('');
+
+  lines.push(...renderSealSection(seal), '');
 
   lines.push('## Warm path: the call-request handler against the floor', '');
   lines.push('The handler `functions/calls-create` invoked in-process (API Gateway v2 events), dynalite and the PBX simulator in another process. The floor: the same SDK and PBX clients doing only what a call request cannot avoid: read the agent, reserve the key (conditional put), the GET, record the answer (`bench/floor.ts`).', '');

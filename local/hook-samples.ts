@@ -20,6 +20,7 @@ import { signHubSpotV3 } from '../lib/crm/hubspot';
 import { basicAuthorization } from '../lib/crm/pipedrive';
 import { SOURCE_ADAPTERS } from '../lib/crm/sources';
 import { signStandardWebhook } from '../lib/crm/standard-webhooks';
+import { EnvelopeSealer, LocalKeyProvider } from '../lib/secrets/seal';
 import { AgentRepository } from '../lib/store/agents';
 import { createDocumentClient } from '../lib/store/client';
 import { WEBHOOK_SOURCES, WebhookSourceRepository, type WebhookSource } from '../lib/store/webhook-sources';
@@ -264,10 +265,10 @@ function writeSamples(): string[] {
 
 /** Configures the running local stack's demo tenant to accept the samples: test secrets and the sample agents. */
 async function setupLocalStack(): Promise<void> {
-  const stack = JSON.parse(readFileSync(path.join(ROOT, '.local', 'stack.json'), 'utf8')) as { dynamoEndpoint: string; tableName: string };
+  const stack = JSON.parse(readFileSync(path.join(ROOT, '.local', 'stack.json'), 'utf8')) as { dynamoEndpoint: string; tableName: string; sealKey: string };
   const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
   try {
-    const sources = new WebhookSourceRepository(table);
+    const sources = new WebhookSourceRepository(table, new EnvelopeSealer(new LocalKeyProvider(process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey)));
     for (const source of WEBHOOK_SOURCES) {
       const stored = SOURCE_ADAPTERS[source].secrets.toStored(SAMPLE_SECRETS[source]);
       const current = await sources.get(SAMPLE_TENANT_ID, source);

@@ -2,6 +2,7 @@ import { AgentRepository } from '../lib/store/agents';
 import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
 import type { Table } from '../lib/store/client';
 import { issuePbxEventsToken } from '../lib/calls/pbx-event-tokens';
+import type { SecretSealer } from '../lib/secrets/seal';
 import { TenantRepository, type CallbackSettings, type Tenant } from '../lib/store/tenants';
 
 export interface DemoFacts {
@@ -26,8 +27,12 @@ export const DEMO_AGENTS: DemoFacts['agents'] = [
  * registered extensions. A fresh API key is issued on every start (only its hash is stored, so an
  * older one cannot be shown again).
  */
-export async function seedDemo(table: Table, pbxSimulatorUrl: string, options: { callback?: CallbackSettings } = {}): Promise<DemoFacts> {
-  const tenants = new TenantRepository(table);
+export async function seedDemo(
+  table: Table,
+  pbxSimulatorUrl: string,
+  options: { callback?: CallbackSettings; sealer: SecretSealer },
+): Promise<DemoFacts> {
+  const tenants = new TenantRepository(table, options.sealer);
   const settings = {
     tenantId: DEMO_TENANT_ID,
     name: 'Demo Sales Ltd',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createSealer, isSealed, SealConfigError, type SecretSealer } from '../secrets/seal';
 import { AgentRepository } from '../store/agents';
 import { ApiKeyRepository } from '../store/api-keys';
 import { CallRepository } from '../store/calls';
@@ -17,6 +18,8 @@ export interface CliDeps {
   stackFile: string;
   /** Opens the table a command works on; the default builds a DynamoDB document client. */
   openTable?: (target: Target) => Table;
+  /** The sealer of secrets the CLI writes; the default is the target's (KMS for a stage, the local key otherwise). */
+  sealer?: (target: Target) => SecretSealer;
 }
 
 /** The repositories of one command run, over one client. */
@@ -27,6 +30,8 @@ export interface Stores {
   keys: ApiKeyRepository;
   agents: AgentRepository;
   calls: CallRepository;
+  /** Seals secrets as the deployed functions do, so that they open what the CLI writes. */
+  sealer: SecretSealer;
 }
 
 /** Mutable per-run state: the target, once chosen, names the table in error messages. */
@@ -50,10 +55,19 @@ export async function withStores<T>(
         name: target.tableName,
       };
   try {
+    // Built on first use: commands that touch no secret (calls, keys) work without a seal key.
+    let built: SecretSealer | undefined;
+    const sealerNow = () => (built ??= deps.sealer ? deps.sealer(target) : sealerForTarget(target, deps.env));
+    const sealer: SecretSealer = {
+      seal: (plaintext, context) => sealerNow().seal(plaintext, context),
+      // A value written before sealing existed opens without a key.
+      open: async (value, context) => (isSealed(value) ? sealerNow().open(value, context) : value),
+    };
     return await fn({
       target,
       table,
-      tenants: new TenantRepository(table),
+      sealer,
+      tenants: new TenantRepository(table, sealer),
       keys: new ApiKeyRepository(table),
       agents: new AgentRepository(table),
       calls: new CallRepository(table),
@@ -68,4 +82,24 @@ export async function requireTenant(stores: Stores, tenantId: string): Promise<T
   const tenant = await stores.tenants.get(tenantId);
   if (!tenant) throw new CliError(`Tenant ${tenantId} not found in ${stores.target.description}`);
   return tenant;
+}
+
+/**
+ * The sealer of a target: a stage's KMS key (`alias/c2c-<stage>`, or C2C_KMS_KEY_ID), else the local key
+ * the local stack writes to its facts file (or C2C_LOCAL_SEAL_KEY). Without one the CLI stops before
+ * writing: a secret must never reach the table in clear.
+ */
+export function sealerForTarget(target: Target, env: NodeJS.ProcessEnv): SecretSealer {
+  try {
+    if (target.kind === 'stage') {
+      const keyId = env.C2C_KMS_KEY_ID?.trim() || `alias/c2c-${target.stage ?? target.tableName.replace(/^c2c-/, '')}`;
+      return createSealer({ kmsKeyId: keyId, offAws: false, region: target.region });
+    }
+    return createSealer({ localKey: target.localSealKey, offAws: true });
+  } catch (error) {
+    if (error instanceof SealConfigError) {
+      throw new CliError(`${error.message} (${target.description}: set C2C_LOCAL_SEAL_KEY to the key the handlers use, or run against the local stack)`, { cause: error });
+    }
+    throw error;
+  }
 }

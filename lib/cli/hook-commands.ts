@@ -89,7 +89,7 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
   const withSources = <T>(command: Command, tenantId: string, fn: (repo: WebhookSourceRepository, stores: Stores) => Promise<T>) =>
     withStores(command, deps, state, async (stores) => {
       await requireTenant(stores, tenantId);
-      return fn(new WebhookSourceRepository(stores.table), stores);
+      return fn(new WebhookSourceRepository(stores.table, stores.sealer), stores);
     });
 
   hook

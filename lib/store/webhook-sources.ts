@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import type { SecretSealer } from '../secrets/seal';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
 import { hookSourceSk, tenantPk } from './keys';
@@ -94,13 +95,17 @@ export type WebhookSourceChange = (current: WebhookSourceConfig) => WebhookSourc
  * read-modify-write guarded by a version number, so two operators rotating at once never lose a secret.
  */
 export class WebhookSourceRepository {
-  constructor(private readonly table: Table) {}
+  /** The sealer keeps the signing keys (Standard Webhooks, HubSpot) sealed in the table. */
+  constructor(
+    private readonly table: Table,
+    private readonly sealer: SecretSealer,
+  ) {}
 
   async get(tenantId: string, source: WebhookSource): Promise<WebhookSourceConfig | undefined> {
     const out = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: hookSourceSk(source) } }),
     );
-    return out.Item ? parseWebhookSourceItem(out.Item) : undefined;
+    return out.Item ? parseWebhookSourceItem(await openWebhookSourceItem(out.Item, this.sealer)) : undefined;
   }
 
   /** Every configured source of a tenant. */
@@ -112,7 +117,7 @@ export class WebhookSourceRepository {
         ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
       }),
     );
-    return (out.Items ?? []).map(parseWebhookSourceItem);
+    return Promise.all((out.Items ?? []).map(async (item) => parseWebhookSourceItem(await openWebhookSourceItem(item, this.sealer))));
   }
 
   /** Adds a live secret and keeps the others, so the sender can move to the new one at its own pace. */
@@ -152,7 +157,7 @@ export class WebhookSourceRepository {
         await this.table.doc.send(
           new PutCommand({
             TableName: this.table.name,
-            Item: { pk: tenantPk(tenantId), sk: hookSourceSk(source), type: 'hookSource', ...next },
+            Item: { pk: tenantPk(tenantId), sk: hookSourceSk(source), type: 'hookSource', ...(await this.sealSecrets(next)) },
             ...(stored
               ? { ConditionExpression: 'version = :version', ExpressionAttributeValues: { ':version': stored.version } }
               : { ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -173,8 +178,42 @@ export class WebhookSourceRepository {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? parseWebhookSourceItem(out.Item) : undefined;
+    return out.Item ? parseWebhookSourceItem(await openWebhookSourceItem(out.Item, this.sealer)) : undefined;
   }
+
+  private async sealSecrets(config: WebhookSourceConfig): Promise<WebhookSourceConfig> {
+    if (HASHED_SOURCES.has(config.source)) return config;
+    const secrets = await Promise.all(
+      config.secrets.map(async (s) => ({ ...s, value: await this.sealer.seal(s.value, webhookSecretContext(config.tenantId, config.source, s.secretId)) })),
+    );
+    return { ...config, secrets };
+  }
+}
+
+/**
+ * Sources whose stored value is a `sha256:` hash of the token or password (lib/crm/sources.ts): a hash
+ * cannot be used to sign or to authenticate, so it stays a hash. Every other source keeps an HMAC key,
+ * which must be usable, so it is sealed.
+ */
+const HASHED_SOURCES: ReadonlySet<WebhookSource> = new Set(['pipedrive', 'token']);
+
+const webhookSecretContext = (tenantId: string, source: string, secretId: string) =>
+  ({ tenantId, purpose: 'webhook-secrets', item: `${source}.${secretId}` }) as const;
+
+/**
+ * A stored webhook source item with its secrets opened. Values stored before sealing existed are
+ * plaintext and read as they are; the source's next change seals them.
+ */
+export async function openWebhookSourceItem(item: Record<string, unknown>, sealer: SecretSealer): Promise<Record<string, unknown>> {
+  if (!Array.isArray(item.secrets)) return item;
+  const secrets = await Promise.all(
+    item.secrets.map(async (s: unknown) => {
+      if (typeof s !== 'object' || s === null || typeof (s as WebhookSecret).value !== 'string') return s;
+      const secret = s as WebhookSecret;
+      return { ...secret, value: await sealer.open(secret.value, webhookSecretContext(String(item.tenantId), String(item.source), secret.secretId)) };
+    }),
+  );
+  return { ...item, secrets };
 }
 
 /** Public id of a secret: what an operator names to remove it, and what the log shows on a match. */

@@ -7,6 +7,7 @@ import { PbxEventRepository } from '../../lib/store/pbx-events';
 import { TenantRepository } from '../../lib/store/tenants';
 import { storedCall } from '../support/calls';
 import { startCliTable, type CliTable } from '../support/cli';
+import { testSealer } from '../support/env';
 
 let cli: CliTable;
 let table: Table;
@@ -16,7 +17,7 @@ let calls: CallRepository;
 beforeAll(async () => {
   cli = await startCliTable('cli-outcomes');
   table = cli.table;
-  tenants = new TenantRepository(table);
+  tenants = new TenantRepository(table, testSealer());
   calls = new CallRepository(table);
   await tenants.create({ tenantId: 'cli-out', name: 'CLI Outcomes', crmId: '1', clientId: '2', defaultCountry: 'GB', pbx: { urlShape: 'click2call', baseUrl: 'https://pbx.example.com' } });
 });

@@ -16,6 +16,7 @@ import { TenantRepository } from '../../lib/store/tenants';
 import type { LocalDynamo } from '../../local/dynamo';
 import { storedCall } from '../support/calls';
 import { jsonOf, runCli, startCliTable, type CliResult, type CliTable } from '../support/cli';
+import { testSealer } from '../support/env';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const PBX_PASSWORD = 'pbx-s3cret-password';
@@ -32,7 +33,7 @@ let calls: CallRepository;
 beforeAll(async () => {
   cli = await startCliTable('cli');
   ({ dynamo, table, workDir } = cli);
-  tenants = new TenantRepository(table);
+  tenants = new TenantRepository(table, testSealer());
   keys = new ApiKeyRepository(table);
   agents = new AgentRepository(table);
   calls = new CallRepository(table);

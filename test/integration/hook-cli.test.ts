@@ -12,6 +12,7 @@ import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
 import { TenantRepository } from '../../lib/store/tenants';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { jsonOf, startCliTable, type CliTable } from '../support/cli';
+import { testSealer } from '../support/env';
 
 let cli: CliTable;
 let workDir: string;
@@ -21,8 +22,8 @@ let tenants: TenantRepository;
 beforeAll(async () => {
   cli = await startCliTable('hookcli');
   workDir = cli.workDir;
-  sources = new WebhookSourceRepository(cli.table);
-  tenants = new TenantRepository(cli.table);
+  sources = new WebhookSourceRepository(cli.table, testSealer());
+  tenants = new TenantRepository(cli.table, testSealer());
 });
 
 afterAll(async () => {

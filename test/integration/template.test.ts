@@ -56,6 +56,26 @@ const TABLE_ACTIONS: Record<string, string[]> = {
 const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
 const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe'];
+/**
+ * Function key -> the seal purposes its role may Decrypt (lib/secrets/seal.ts): every function that reads a tenant
+ * (any authenticated request) opens its secrets; hooks opens webhook secrets too. None may GenerateDataKey.
+ */
+const SEAL_PURPOSES: Record<string, string[]> = {
+  callsCreate: ['tenant-secrets'],
+  hooks: ['tenant-secrets', 'webhook-secrets'],
+  pbxProbe: ['tenant-secrets'],
+  callsGet: ['tenant-secrets'],
+  callsList: ['tenant-secrets'],
+  agents: ['tenant-secrets'],
+  health: [],
+  openapi: [],
+  reconcile: ['tenant-secrets'],
+  pbxEvents: ['tenant-secrets'],
+  notify: ['tenant-secrets'],
+  notifyRetry: ['tenant-secrets'],
+  statsAgents: ['tenant-secrets'],
+  console: [],
+};
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
 interface Resource {
@@ -96,7 +116,7 @@ function packagingEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('AWS_')) continue;
-    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS', 'PBX_SIMULATOR_URL'].includes(name)) continue;
+    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS', 'PBX_SIMULATOR_URL', 'C2C_LOCAL_SEAL_KEY'].includes(name)) continue;
     env[name] = value;
   }
   env.AWS_SDK_LOAD_CONFIG = '0';
@@ -316,6 +336,46 @@ describe('the packaged stack', () => {
       expect(variables.TABLE_NAME, key).toBe('c2c-dev');
       // The local stack's simulator panel of the console: never in a deployed stack.
       expect(variables.PBX_SIMULATOR_URL ?? '', key).toBe('');
+    }
+  });
+
+  it('seals secrets under a KMS key of its own, rotated yearly, named by its alias in every function', () => {
+    const keys = resourcesOfType(dev.template, 'AWS::KMS::Key');
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0]!;
+    expect(key.Properties).toMatchObject({ EnableKeyRotation: true, KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' });
+    const aliases = resourcesOfType(dev.template, 'AWS::KMS::Alias');
+    expect(aliases).toHaveLength(1);
+    expect(aliases[0]![1].Properties).toMatchObject({ AliasName: 'alias/c2c-dev' });
+    expect(target(aliases[0]![1].Properties?.TargetKeyId)).toBe(keyId);
+    for (const key of FUNCTION_KEYS) {
+      const variables = (props(dev.template, functionId(key)).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.SEAL_KMS_KEY_ID, key).toBe('alias/c2c-dev');
+      // The local stack's key never reaches a deployed function.
+      expect(variables.C2C_LOCAL_SEAL_KEY ?? '', key).toBe('');
+    }
+    // Losing the key loses every sealed secret: kept when the prod stack is deleted.
+    expect(prod.template.Resources[resourcesOfType(prod.template, 'AWS::KMS::Key')[0]![0]]?.DeletionPolicy).toBe('Retain');
+    expect(key.DeletionPolicy).toBe('Delete');
+  });
+
+  it('lets each role only Decrypt with the seal key, for its own purposes, and no role generate data keys', () => {
+    const [keyId] = resourcesOfType(dev.template, 'AWS::KMS::Key')[0]!;
+    for (const key of FUNCTION_KEYS) {
+      const statements = inlineStatements(dev.template, roleOf(dev.template, key));
+      const kms = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('kms:')));
+      const purposes = SEAL_PURPOSES[key]!;
+      if (purposes.length === 0) {
+        expect(kms, key).toEqual([]);
+        continue;
+      }
+      expect(kms.flatMap((s) => asArray(s.Action)), key).toEqual(['kms:Decrypt']);
+      for (const statement of kms) {
+        expect(asArray(statement.Resource).map((r) => target(r, 'Arn')), key).toEqual([keyId]);
+        const condition = (statement as Statement & { Condition?: { StringEquals?: Record<string, unknown> } }).Condition?.StringEquals ?? {};
+        expect(condition['kms:EncryptionContext:service'], key).toBe('c2c');
+        expect(asArray(condition['kms:EncryptionContext:purpose'] as string[]).sort(), key).toEqual([...purposes].sort());
+      }
     }
   });
 

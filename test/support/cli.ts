@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { run } from '../../lib/cli/program';
 import { createDocumentClient, type Table } from '../../lib/store/client';
 import { createTable, startDynalite, type LocalDynamo } from '../../local/dynamo';
+import { TEST_SEAL_KEY } from './env';
 
 export interface CliResult {
   code: number;
@@ -23,7 +24,8 @@ export async function runCli(
   const code = await run(['node', 'c2c', ...argv], {
     stdout: { write: (text: string) => (stdout += text), isTTY: options.isTTY ?? false },
     stderr: { write: (text: string) => (stderr += text), isTTY: options.isTTY ?? false },
-    env: options.env ?? {},
+    // The handlers' test key (test/support/env.ts): what the CLI seals, the handlers and the tests open.
+    env: { C2C_LOCAL_SEAL_KEY: TEST_SEAL_KEY, ...options.env },
     stackFile: options.stackFile,
   });
   return { code, stdout, stderr };

@@ -1,11 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository, SCOPES, type Scope } from '../../lib/store/api-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
 import { TenantRepository, type NewTenant } from '../../lib/store/tenants';
 import { createTable, startDynalite, type LocalDynamo } from '../../local/dynamo';
 import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
+
+/** The local key of the tests' sealer (lib/secrets/seal.ts): fixed, so the handlers and the test code open each other's values. */
+export const TEST_SEAL_KEY = Buffer.alloc(32, 7).toString('base64');
+export const testSealer = () => new EnvelopeSealer(new LocalKeyProvider(TEST_SEAL_KEY));
 
 export interface TestEnv {
   dynamo: LocalDynamo;
@@ -28,7 +33,7 @@ export async function startTestEnv(): Promise<TestEnv> {
     dynamo,
     sim,
     table,
-    tenants: new TenantRepository(table),
+    tenants: new TenantRepository(table, testSealer()),
     apiKeys: new ApiKeyRepository(table),
     agents: new AgentRepository(table),
     stop: async () => {
@@ -48,6 +53,7 @@ export function useEnvForHandlers(env: TestEnv, extra: Record<string, string> = 
     AUTH_CACHE_TTL_MS: '0',
     PBX_TIMEOUT_MS: '2000',
     POWERTOOLS_LOG_LEVEL: 'WARN',
+    C2C_LOCAL_SEAL_KEY: TEST_SEAL_KEY,
     ...extra,
   });
 }

@@ -1,0 +1,191 @@
+/**
+ * Secrets at rest (lib/secrets/seal.ts): every kind of secret is written through the real code paths (the CLI,
+ * as operators do), used through the real handlers (a call placed with the PBX password, a webhook verified with
+ * its signing key), and then the whole table is scanned: no secret may appear in clear anywhere. Sealed values
+ * that are altered or moved to another tenant or field do not open; items written before sealing still read.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretOpenError } from '../../lib/secrets/seal';
+import { tenantPk, tenantSk } from '../../lib/store/keys';
+import { TenantRepository } from '../../lib/store/tenants';
+import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
+import { SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
+import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
+import { jsonOf, runCli } from '../support/cli';
+import { bearer, invoke, invokeEvent, startTestEnv, testSealer, useEnvForHandlers, type TestEnv } from '../support/env';
+import { signedVariant } from '../support/hooks';
+
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+const PBX_PASSWORD = 'pbx-Basic-Pa55word-at-rest';
+const CDR_KEY = 'cdr-api-key-value-at-rest-0042';
+const TENANT = SAMPLE_TENANT_ID;
+
+let env: TestEnv;
+let pbx: PbxSimulator;
+let tenants: TenantRepository;
+let sources: WebhookSourceRepository;
+let callsCreate: Handler;
+let hooks: Handler;
+/** Every secret in clear that went into the table, to look for in the scan. */
+const callbackSecrets: string[] = [];
+const written: string[] = [PBX_PASSWORD, CDR_KEY, SAMPLE_SECRETS.standard, SAMPLE_SECRETS.hubspot, SAMPLE_SECRETS.pipedrive, SAMPLE_SECRETS.token];
+
+const c2c = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  runCli(['--endpoint', env.dynamo.endpoint, '--table', env.table.name, ...args], {
+    stackFile: '/nonexistent/stack.json',
+    env: { ALLOW_PRIVATE_OUTBOUND: 'true', ...extraEnv },
+  });
+
+async function scanAll(): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await env.table.doc.send(new ScanCommand({ TableName: env.table.name, ExclusiveStartKey: start }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+const storedTenant = async (tenantId: string) =>
+  (await env.table.doc.send(new GetCommand({ TableName: env.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }))).Item!;
+
+beforeAll(async () => {
+  env = await startTestEnv();
+  // A PBX that insists on the tenant's Basic credentials and CDR key: a call only goes through if they opened.
+  pbx = await startPbxSimulator({ extensions: ['1000', '1001'], basicAuth: { username: 'acme', password: PBX_PASSWORD }, cdrApiKey: CDR_KEY });
+  useEnvForHandlers(env, { ALLOW_PRIVATE_OUTBOUND: 'true' });
+  ({ handler: callsCreate } = await import('../../functions/calls-create'));
+  ({ handler: hooks } = await import('../../functions/hooks'));
+  tenants = new TenantRepository(env.table, testSealer());
+  sources = new WebhookSourceRepository(env.table, testSealer());
+
+  const secretsEnv = { PBX_PW: PBX_PASSWORD, CDR_KEY, ...Object.fromEntries(Object.entries(SAMPLE_SECRETS).map(([k, v]) => [`HOOK_${k.toUpperCase()}`, v])) };
+  const created = await c2c(
+    ['tenant', 'create', TENANT, '--name', 'Sealed Ltd', '--crm-id', '100', '--client-id', '200', '--default-country', 'GB',
+      '--pbx-url', pbx.url, '--url-shape', 'click2call', '--pbx-user', 'acme', '--pbx-password-env', 'PBX_PW',
+      '--cdr-url', `${pbx.url}/api/cdrs`, '--cdr-key-env', 'CDR_KEY', '--json'],
+    secretsEnv,
+  );
+  expect(created.code, created.stderr).toBe(0);
+  for (const { crmUserId, ...agent } of SAMPLE_AGENTS) expect((await c2c(['agent', 'put', TENANT, crmUserId, '--extension', agent.extension])).code).toBe(0);
+  const callback = jsonOf(await c2c(['outcomes', 'callback', 'set', TENANT, '--url', 'https://crm.example.com/c2c-events', '--json']));
+  const rotated = jsonOf(await c2c(['outcomes', 'callback', 'rotate-secret', TENANT, '--json']));
+  callbackSecrets.push(callback.newSecret.secret, JSON.stringify(rotated).match(/whsec_[A-Za-z0-9+/=]+/)![0]);
+  written.push(...callbackSecrets);
+  for (const source of ['standard', 'hubspot', 'pipedrive', 'token'] as const) {
+    const set = await c2c(['hook', 'set-secret', TENANT, source, '--secret-env', `HOOK_${source.toUpperCase()}`, '--json'], secretsEnv);
+    expect(set.code, set.stderr).toBe(0);
+  }
+  const generated = jsonOf(await c2c(['hook', 'set-secret', TENANT, 'standard', '--generate', '--json']));
+  written.push(generated.secret);
+}, 60_000);
+
+afterAll(async () => {
+  await pbx?.close();
+  await env?.stop();
+});
+
+describe('secrets at rest', () => {
+  it('the handlers open what the CLI sealed: a call goes through the PBX Basic credentials', async () => {
+    const { key } = await env.apiKeys.issue(TENANT, 'at-rest', ['calls:write']);
+    const res = await invoke(callsCreate, {
+      method: 'POST',
+      route: '/v1/calls',
+      headers: { ...bearer(key), 'idempotency-key': randomUUID() },
+      body: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900' },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(pbx.requests().filter((r) => r.shape !== null)).toHaveLength(1);
+  });
+
+  it('the hooks handler verifies signatures with the sealed HubSpot and Standard Webhooks secrets', async () => {
+    for (const source of ['standard', 'hubspot'] as const) {
+      const res = await invokeEvent(hooks, signedVariant(source, 'valid', `at-rest-${source}`, SAMPLE_SECRETS[source]));
+      expect(res.status, `${source}: ${JSON.stringify(res.body)}`).toBe(201);
+    }
+  });
+
+  it('the CLI shows the callback secret it sealed, when asked', async () => {
+    const shown = jsonOf(await c2c(['outcomes', 'callback', 'show', TENANT, '--show-secrets', '--json']));
+    expect(shown.secrets.map((s: { secret: string }) => s.secret)).toEqual(callbackSecrets);
+  });
+
+  it('a scan of the whole table shows no secret in clear', async () => {
+    const dump = JSON.stringify(await scanAll());
+    expect(written.length).toBeGreaterThanOrEqual(9);
+    for (const secret of written) {
+      expect(dump.includes(secret), `${secret.slice(0, 4)}… in clear`).toBe(false);
+      // Nor the base64 body of a whsec_ secret (the HMAC key itself).
+      if (secret.startsWith('whsec_')) expect(dump.includes(secret.slice('whsec_'.length))).toBe(false);
+    }
+    // The stored forms: sealed values, and hashes for the token and Pipedrive password.
+    const item = await storedTenant(TENANT);
+    expect(item.pbx.basicAuth.password).toMatch(/^v1\./);
+    expect(item.pbx.cdrApiKey).toMatch(/^v1\./);
+    for (const s of item.callback.secrets) expect(s.secret).toMatch(/^v1\./);
+    for (const source of ['standard', 'hubspot'] as const) {
+      for (const s of (await scanAll()).find((i) => i.sk === `HOOKSOURCE#${source}`)!.secrets as Array<{ value: string }>) expect(s.value).toMatch(/^v1\./);
+    }
+    for (const source of ['pipedrive', 'token'] as const) {
+      for (const s of (await scanAll()).find((i) => i.sk === `HOOKSOURCE#${source}`)!.secrets as Array<{ value: string }>) expect(s.value).toMatch(/^sha256:/);
+    }
+  });
+
+  it('a tampered sealed value does not open', async () => {
+    const item = await storedTenant(TENANT);
+    const sealed: string = item.pbx.cdrApiKey;
+    const parts = sealed.split('.');
+    parts[3] = `${parts[3]!.slice(0, 5)}${parts[3]![5] === 'A' ? 'B' : 'A'}${parts[3]!.slice(6)}`;
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'tampered', pk: tenantPk('tampered'), pbx: { ...item.pbx, basicAuth: undefined, cdrApiKey: parts.join('.') }, callback: undefined } }));
+    await expect(tenants.get('tampered')).rejects.toBeInstanceOf(SecretOpenError);
+  });
+
+  it('a sealed value copied to another tenant, or to another field, does not open', async () => {
+    const item = await storedTenant(TENANT);
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'copycat', pk: tenantPk('copycat'), callback: undefined } }));
+    await expect(tenants.get('copycat')).rejects.toBeInstanceOf(SecretOpenError);
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'swapped', pk: tenantPk('swapped'), pbx: { ...item.pbx, cdrApiKey: item.pbx.basicAuth.password }, callback: undefined } }));
+    await expect(tenants.get('swapped')).rejects.toBeInstanceOf(SecretOpenError);
+    // The original still opens: nothing was changed for it.
+    expect((await tenants.get(TENANT))?.pbx.basicAuth?.password).toBe(PBX_PASSWORD);
+  });
+
+  it('reads a tenant and a webhook source written in clear before sealing, and seals them on their next write', async () => {
+    const item = await storedTenant(TENANT);
+    const legacy = { ...item, tenantId: 'legacy', pk: tenantPk('legacy'), pbx: { ...item.pbx, basicAuth: { username: 'acme', password: 'old-plain-password' }, cdrApiKey: 'old-plain-cdr-key' }, callback: undefined };
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: legacy }));
+    const now = new Date().toISOString();
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { pk: tenantPk('legacy'), sk: 'HOOKSOURCE#hubspot', type: 'hookSource', tenantId: 'legacy', source: 'hubspot', secrets: [{ secretId: 'whs_old', value: 'old-plain-hubspot-secret', hint: '…cret', createdAt: now }], mapping: {}, version: 1, createdAt: now, updatedAt: now } }));
+
+    const tenant = (await tenants.get('legacy'))!;
+    expect(tenant.pbx.basicAuth?.password).toBe('old-plain-password');
+    expect((await sources.get('legacy', 'hubspot'))?.secrets[0]?.value).toBe('old-plain-hubspot-secret');
+
+    await tenants.put(tenant);
+    await sources.update('legacy', 'hubspot', (current) => current);
+    const dump = JSON.stringify(await scanAll());
+    for (const old of ['old-plain-password', 'old-plain-cdr-key', 'old-plain-hubspot-secret']) expect(dump.includes(old), old).toBe(false);
+    expect((await tenants.get('legacy'))?.pbx.cdrApiKey).toBe('old-plain-cdr-key');
+    expect((await sources.get('legacy', 'hubspot'))?.secrets[0]?.value).toBe('old-plain-hubspot-secret');
+  });
+
+  it('the API answers a tenant whose secret does not open with a 500 that shows nothing of it, and dials nothing', async () => {
+    const { key } = await env.apiKeys.issue('copycat', 'at-rest', ['calls:write']);
+    const before = pbx.requests().length;
+    const res = await invoke(callsCreate, {
+      method: 'POST',
+      route: '/v1/calls',
+      headers: { ...bearer(key), 'idempotency-key': randomUUID() },
+      body: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900' },
+    });
+    expect(res.status).toBe(500);
+    const stored = (await storedTenant('copycat')).pbx.basicAuth.password as string;
+    expect(JSON.stringify(res.body)).not.toContain(stored.split('.')[3]);
+    expect(pbx.requests()).toHaveLength(before);
+  });
+});
