@@ -11,6 +11,7 @@ const reconcile = new ReconcileCalls({
   maxTries: c.config.RECONCILE_MAX_TRIES,
   minAgeSec: c.config.RECONCILE_MIN_AGE_SEC,
   cdrTimeoutMs: 10_000,
+  outbound: c.outbound,
 });
 
 /** Scheduled: settles calls left `unknown` or stuck in `dispatching` from the PBX's CDRs. Never dials. */

@@ -10,6 +10,12 @@ const configSchema = z.object({
   DYNAMODB_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()),
   /** The NAT gateway's Elastic IP: what each PBX customer allowlists. */
   EGRESS_IP: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * `true` only on the local stack and in tests (their PBX simulator and CRM stand-in listen on loopback):
+   * allows outbound requests to loopback, private, link-local and metadata addresses (lib/net/outbound.ts).
+   * Never declared in serverless.yml, so no deployed stage can carry it.
+   */
+  ALLOW_PRIVATE_OUTBOUND: z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
   PBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(8_000),
   /** How long a container trusts a cached API key or tenant; a revoked key stops working within this time. */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
@@ -25,6 +31,12 @@ const configSchema = z.object({
   NOTIFY_MAX_AGE_SEC: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
   /** 0: unlimited attempts within NOTIFY_MAX_AGE_SEC. */
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(100_000).default(0),
+  /** The KMS key (id, ARN or alias) that seals secrets at rest; required on AWS (lib/secrets/seal.ts). */
+  SEAL_KMS_KEY_ID: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** Off AWS only (a DYNAMODB_ENDPOINT is set): a 32-byte base64 key that seals secrets instead of KMS. */
+  C2C_LOCAL_SEAL_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /** How long a container keeps a plain data key: bounds KMS calls and the time a key lives in memory. */
+  SEAL_DATA_KEY_TTL_SEC: z.coerce.number().int().min(1).max(86_400).default(900),
   LOG_LEVEL: z.string().default('INFO'),
 });
 

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
 import { notifySettingsOf } from '../lib/container';
 import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
+import { EnvelopeSealer, LocalKeyProvider, newLocalKey } from '../lib/secrets/seal';
 import { CallRepository } from '../lib/store/calls';
 import { createDocumentClient } from '../lib/store/client';
 import { DeadLetterRepository } from '../lib/store/dead-letters';
@@ -55,6 +56,8 @@ export interface LocalStack {
   simulator: PbxSimulator;
   /** The demo tenant's PBX Stats webhook URL (what an operator pastes into PBX Stats). */
   pbxEventsUrl: string;
+  /** The local key that seals secrets at rest (C2C_LOCAL_SEAL_KEY of the handlers): the CLI needs it too. */
+  sealKey: string;
   /** One notification pass now, besides the poller's (tests that cannot wait). */
   deliverNotifications(): Promise<DeliveryReport>;
   startupMs: number;
@@ -83,7 +86,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: LOCAL_TABLE_NAME };
     cleanups.push(async () => table.doc.destroy());
-    const demo = await seedDemo(table, simulator.url, { callback: options.callback });
+    const sealKey = options.env?.C2C_LOCAL_SEAL_KEY ?? process.env.C2C_LOCAL_SEAL_KEY ?? localSealKey(options.dataDir);
+    const sealer = new EnvelopeSealer(new LocalKeyProvider(sealKey));
+    const demo = await seedDemo(table, simulator.url, { callback: options.callback, sealer });
 
     const apiPort = options.apiPort || (await freePort());
     const lambdaPort = await freePort();
@@ -99,6 +104,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         AWS_ACCESS_KEY_ID: 'local',
         AWS_SECRET_ACCESS_KEY: 'local',
         EGRESS_IP: '127.0.0.1',
+        // The local stage's PBX simulator and stand-in CRM listen on loopback, which deployed stages refuse (lib/net/outbound.ts).
+        ALLOW_PRIVATE_OUTBOUND: 'true',
+        // Off AWS the handlers seal secrets under this key instead of KMS (lib/secrets/seal.ts).
+        C2C_LOCAL_SEAL_KEY: sealKey,
         // The console (/console) shows the simulator's calls on the local stack only.
         PBX_SIMULATOR_URL: simulator.url,
         SLS_TELEMETRY_DISABLED: '1',
@@ -121,10 +130,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const log = (level: string) => (message: string, ...extra: unknown[]) => options.onNotifyLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
     const deliverer = new NotificationDeliverer({
       calls: new CallRepository(table),
-      getTenant: (tenantId) => new TenantRepository(table).get(tenantId),
+      getTenant: (tenantId) => new TenantRepository(table, sealer).get(tenantId),
       sink: new DeadLetterRepository(table),
       settings: notifySettingsOf(config),
       logger: { info: log('INFO'), warn: log('WARN'), error: log('ERROR') },
+      // The stand-in CRM listens on loopback.
+      outbound: { allowPrivate: true },
     });
     const poller = startPoller(() => deliverer.deliverDue(), options.notifyPollMs ?? 500, (error) => log('ERROR')('Notification pass failed', { error: String(error) }));
     cleanups.push(() => poller.stop());
@@ -137,6 +148,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       demo,
       simulator,
       pbxEventsUrl: eventsUrl,
+      sealKey,
       deliverNotifications: () => deliverer.deliverDue(),
       startupMs: Math.round(performance.now() - started),
       stop: () => runCleanups(cleanups),
@@ -156,10 +168,26 @@ export function writeStackFile(stack: LocalStack, file = path.join(ROOT, '.local
     pbxSimulatorUrl: stack.pbxSimulatorUrl,
     dynamoEndpoint: stack.dynamoEndpoint,
     tableName: stack.tableName,
+    // The CLI seals what it writes with the handlers' key (the file is readable by its owner only).
+    sealKey: stack.sealKey,
     demo: stack.demo,
   };
   writeFileSync(file, `${JSON.stringify(facts, null, 2)}\n`, { mode: 0o600 });
   return file;
+}
+
+/**
+ * The local stack's seal key: a fresh one per start when data lives in memory; kept beside the data
+ * with --data-dir, since a new key would leave the kept secrets unreadable.
+ */
+function localSealKey(dataDir: string | undefined): string {
+  if (!dataDir) return newLocalKey();
+  const file = path.join(dataDir, 'c2c-seal.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = newLocalKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 /** Runs `pass` every `intervalMs`, never two at once; `stop` waits for the pass in progress. */

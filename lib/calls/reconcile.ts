@@ -1,5 +1,6 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import { searchCdrs, type CdrRecord, type CdrSearchSettings } from '../pbx/cdr-search';
+import type { OutboundPolicy } from '../net/outbound';
+import { CdrAddressRefusedError, searchCdrs, type CdrRecord, type CdrSearchSettings } from '../pbx/cdr-search';
 import { classifyHangup, finalStateOf } from '../pbx/hangup';
 import type { CallRepository, StoredCall } from '../store/calls';
 import type { Tenant, TenantRepository } from '../store/tenants';
@@ -13,6 +14,8 @@ export interface ReconcileDeps {
   /** A `dispatching` call younger than this may still be waiting for its GET: leave it alone. */
   minAgeSec: number;
   cdrTimeoutMs: number;
+  /** Which CDR addresses may be reached; default: `ALLOW_PRIVATE_OUTBOUND` of the environment. */
+  outbound?: OutboundPolicy;
   search?: (settings: CdrSearchSettings, filters: Record<string, string>) => Promise<CdrRecord[]>;
   now?: () => Date;
 }
@@ -28,7 +31,8 @@ export interface ReconcileReport {
 /**
  * Settles calls whose GET may have reached the PBX (`unknown`, or stuck in `dispatching`) by
  * asking the PBX's own CDRs, by unique_id when known, else by the call id we sent as custom data.
- * It never sends a Click2Call GET: a call that cannot be settled stays `unknown`, flagged.
+ * Only an exact match settles a call ({@link cdrBelongsTo}): never a CDR that merely fits by time,
+ * agent or number. It never sends a Click2Call GET: a call that cannot be settled stays `unknown`, flagged.
  */
 export class ReconcileCalls {
   constructor(private readonly deps: ReconcileDeps) {}
@@ -57,14 +61,25 @@ export class ReconcileCalls {
       const filters: Record<string, string> = call.pbx?.uniqueId ? { uniqueid: call.pbx.uniqueId } : { c2c_call_id: call.callId };
       try {
         const found = await (this.deps.search ?? searchCdrs)(
-          { url: tenant.pbx.cdrApiUrl, apiKey: tenant.pbx.cdrApiKey, apiKeyHeader: tenant.pbx.cdrApiKeyHeader, timeoutMs: this.deps.cdrTimeoutMs },
+          {
+            url: tenant.pbx.cdrApiUrl,
+            apiKey: tenant.pbx.cdrApiKey,
+            apiKeyHeader: tenant.pbx.cdrApiKeyHeader,
+            timeoutMs: this.deps.cdrTimeoutMs,
+            ...(this.deps.outbound ? { outbound: this.deps.outbound } : {}),
+          },
           filters,
         );
-        // Our call id is unique; a CDR naming another call id is not ours, whatever the filter matched.
-        cdr = found.find((r) => !r.custom_fields?.c2c_call_id || r.custom_fields.c2c_call_id === call.callId);
+        // A PBX may ignore a filter it does not know (custom fields not configured) and answer other calls: trust none of them.
+        cdr = found.find((r) => cdrBelongsTo(r, call));
       } catch (error) {
-        this.deps.logger.warn('CDR search failed', { callId: call.callId, tenantId: call.tenantId, error: error as Error });
-        return 'skipped';
+        if (error instanceof CdrAddressRefusedError) {
+          // A setting to fix, not a passing fault: counted as a try (below), so the call ends flagged for a human if it stays.
+          this.deps.logger.warn('CDR search refused: the CDR URL leads to a forbidden address', { callId: call.callId, tenantId: call.tenantId, error: error.message });
+        } else {
+          this.deps.logger.warn('CDR search failed', { callId: call.callId, tenantId: call.tenantId, error: error as Error });
+          return 'skipped';
+        }
       }
     }
     if (cdr) {
@@ -105,4 +120,16 @@ export class ReconcileCalls {
     await this.deps.calls.patch(call.tenantId, call.callId, { reconcile });
     return 'retryLater';
   }
+}
+
+/**
+ * Whether a CDR is this call's: it carries the call id we sent as custom data (`c2c_call_id`), or, when it
+ * carries none, its `uniqueid` is the one the PBX gave this very call. Nothing else counts: a CDR with the
+ * same agent, number and minute may be another call, and settling a call from it would report an outcome
+ * (and a recording) that belongs to someone else.
+ */
+export function cdrBelongsTo(cdr: CdrRecord, call: Pick<StoredCall, 'callId' | 'pbx'>): boolean {
+  const named = cdr.custom_fields?.c2c_call_id;
+  if (named !== undefined && named !== null && named !== '') return named === call.callId;
+  return Boolean(call.pbx?.uniqueId) && cdr.uniqueid === call.pbx?.uniqueId;
 }

@@ -6,6 +6,7 @@ import { runDoctor, type DoctorReport } from '../doctor/run';
 import { withStores, type CliDeps, type RunState } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
 import { writeJson, type Output } from './io';
+import { outboundPolicyOf } from './target';
 
 interface DoctorCommandOptions {
   tenant: string;
@@ -72,7 +73,7 @@ export function doctorCommand(deps: CliDeps, state: RunState): Command {
           }
         }
         try {
-          return await runDoctor({ tenantId: options.tenant, table: stores.table, where: stores.target.description, apiUrl, apiKey, timeoutMs: options.timeoutMs });
+          return await runDoctor({ tenantId: options.tenant, table: stores.table, where: stores.target.description, apiUrl, apiKey, timeoutMs: options.timeoutMs, outbound: outboundPolicyOf(stores.target, deps.env), sealer: stores.sealer });
         } finally {
           if (tempKeyId) await stores.keys.revoke(options.tenant, tempKeyId);
         }

@@ -9,6 +9,7 @@ import { isTimeZone } from '../time/zone';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, UsageError } from './errors';
 import { maskSecret, renderFields, renderTable, writeJson } from './io';
+import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 
 /**
  * `c2c outcomes ...`: the outcome side of a tenant. The callback URL and signing secrets of its
@@ -32,6 +33,8 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
         const secrets = current.callback?.secrets ?? [newCallbackSecret()];
         const parsed = callbackSettingsSchema.safeParse({ url: options.url, secrets });
         if (!parsed.success) throw new UsageError(`--url: ${parsed.error.issues[0]?.message}`);
+        // Notifications are POSTed from inside the service's network: never to loopback, private or metadata addresses.
+        await refuseForbiddenUrl('--url', parsed.data.url, outboundPolicyOf(stores.target, deps.env));
         return { tenant: await stores.tenants.put({ ...current, callback: parsed.data }), created: !current.callback };
       });
       const secret = created ? tenant.callback!.secrets[0]! : undefined;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
+import { checkOutboundUrl, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 import { CliError, UsageError } from './errors';
 
 /** The global options that choose the table a command works on. */
@@ -21,13 +22,17 @@ export interface Target {
   endpoint?: string;
   /** Human description: "table c2c-prod in eu-west-1". */
   description: string;
+  /** With --stage: the stage, whose KMS key (alias/c2c-<stage>) seals secrets. */
+  stage?: string;
+  /** Off AWS: the key that seals secrets (C2C_LOCAL_SEAL_KEY, else the local stack's), as the handlers use it. */
+  localSealKey?: string;
 }
 
 export const DEFAULT_STACK_FILE = path.resolve(__dirname, '../../.local/stack.json');
 const DEFAULT_REGION = 'eu-west-1';
 const LOCAL_REGION = 'local';
 
-const stackFileSchema = z.object({ dynamoEndpoint: z.url(), tableName: z.string().min(1) });
+const stackFileSchema = z.object({ dynamoEndpoint: z.url(), tableName: z.string().min(1), sealKey: z.string().min(1).optional() });
 const stageSchema = z.string().regex(/^[a-zA-Z0-9-]{1,32}$/, 'letters, digits and dashes');
 
 /**
@@ -49,7 +54,7 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, st
     if (!stage.success) throw new UsageError(`--stage ${JSON.stringify(options.stage)}: ${stage.error.issues[0]?.message}`);
     const region = nonEmpty(options.region) ?? nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? DEFAULT_REGION;
     const tableName = tableOverride ?? `c2c-${stage.data}`;
-    return { kind: 'stage', tableName, region, description: `table ${tableName} in ${region} (stage ${stage.data})` };
+    return { kind: 'stage', tableName, region, stage: stage.data, description: `table ${tableName} in ${region} (stage ${stage.data})` };
   }
   if (options.region) throw new UsageError('--region applies to --stage only');
 
@@ -57,9 +62,11 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, st
 
   if (options.endpoint || (envEndpoint && !options.local)) {
     const endpoint = checkUrl(options.endpoint ?? envEndpoint ?? '', options.endpoint ? '--endpoint' : 'C2C_DYNAMODB_ENDPOINT');
-    const tableName = tableOverride ?? readStackFile(stackFile)?.tableName;
+    const stack = readStackFile(stackFile);
+    const tableName = tableOverride ?? stack?.tableName;
     if (!tableName) throw new UsageError('--table (or C2C_TABLE) is required with --endpoint');
-    return { kind: 'endpoint', tableName, region: LOCAL_REGION, endpoint, description: `table ${tableName} at ${endpoint}` };
+    const localSealKey = nonEmpty(env.C2C_LOCAL_SEAL_KEY) ?? stack?.sealKey;
+    return { kind: 'endpoint', tableName, region: LOCAL_REGION, endpoint, description: `table ${tableName} at ${endpoint}`, ...(localSealKey ? { localSealKey } : {}) };
   }
 
   const stack = readStackFile(stackFile);
@@ -73,7 +80,8 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, st
   }
   const endpoint = envEndpoint ? checkUrl(envEndpoint, 'C2C_DYNAMODB_ENDPOINT') : stack.dynamoEndpoint;
   const tableName = tableOverride ?? stack.tableName;
-  return { kind: 'local', tableName, region: LOCAL_REGION, endpoint, description: `local table ${tableName} at ${endpoint}` };
+  const localSealKey = nonEmpty(env.C2C_LOCAL_SEAL_KEY) ?? stack.sealKey;
+  return { kind: 'local', tableName, region: LOCAL_REGION, endpoint, description: `local table ${tableName} at ${endpoint}`, ...(localSealKey ? { localSealKey } : {}) };
 }
 
 function readStackFile(file: string): z.infer<typeof stackFileSchema> | undefined {
@@ -101,4 +109,28 @@ function checkUrl(value: string, source: string): string {
 
 function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * Which addresses the URLs set through this target may point at. Loopback and private addresses only for
+ * the local stack (`.local/stack.json`: its PBX simulator and CRM stand-in listen on loopback), or when
+ * `ALLOW_PRIVATE_OUTBOUND=true` says so; a deployed stage and any other endpoint get the strict rule.
+ */
+export function outboundPolicyOf(target: Target, env: NodeJS.ProcessEnv): OutboundPolicy {
+  return { allowPrivate: target.kind === 'local' || outboundPolicyFromEnv(env).allowPrivate };
+}
+
+/**
+ * The set-time check of a tenant URL the service will send requests to: refuses (exit 2, naming the option)
+ * a host that is, or resolves to, a loopback, private, link-local or metadata address under `policy`.
+ * A name that does not resolve from here (yet) is accepted: every request checks its addresses again.
+ */
+export async function refuseForbiddenUrl(option: string, url: string, policy: OutboundPolicy): Promise<void> {
+  let check: Awaited<ReturnType<typeof checkOutboundUrl>>;
+  try {
+    check = await checkOutboundUrl(url, policy);
+  } catch (error) {
+    throw new UsageError(`${option}: not a URL: ${JSON.stringify(url)}`, { cause: error });
+  }
+  if (!check.ok) throw new UsageError(`${option}: ${check.error.message}`);
 }

@@ -4,6 +4,7 @@ import type { NewTenant, Tenant } from '../store/tenants';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, UsageError } from './errors';
 import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
+import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 
 interface TenantCreateOptions {
   name: string;
@@ -64,6 +65,10 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
     .action(async (tenantId: string, options: TenantCreateOptions, command: Command) => {
       const input = tenantInput(tenantId, options, deps.env);
       const created = await withStores(command, deps, state, async (stores) => {
+        // The service sends requests to both: refused before anything is written when they lead inside its network.
+        const outbound = outboundPolicyOf(stores.target, deps.env);
+        await refuseForbiddenUrl('--pbx-url', input.pbx.baseUrl, outbound);
+        if (input.pbx.cdrApiUrl !== undefined) await refuseForbiddenUrl('--cdr-url', input.pbx.cdrApiUrl, outbound);
         try {
           return await stores.tenants.create(input);
         } catch (error) {

@@ -1,9 +1,11 @@
 import { performance } from 'node:perf_hooks';
+import type { OutboundPolicy } from '../net/outbound';
 import { pingCallback, type PingResult } from '../notify/ping';
 import { pbxProbeReportSchema } from '../pbx/probe';
+import { SecretOpenError, type SecretSealer } from '../secrets/seal';
 import type { Table } from '../store/client';
 import { TenantInspector } from '../store/inspect';
-import type { Tenant } from '../store/tenants';
+import { openTenantItem, type Tenant } from '../store/tenants';
 import {
   checkAgents,
   checkAllowlist,
@@ -41,6 +43,10 @@ export interface DoctorOptions {
   /** The stage's default PBX timeout, for the settings summary. */
   defaultPbxTimeoutMs?: number;
   fetch?: typeof fetch;
+  /** Opens the tenant's sealed secrets (the callback ping signs with them); without it they are checked as stored. */
+  sealer?: SecretSealer;
+  /** Which addresses the signed ping may reach: the CLI's rule for its target (lib/cli/target.ts). */
+  outbound?: OutboundPolicy;
   now?: () => Date;
 }
 
@@ -75,7 +81,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const inspector = new TenantInspector(options.table);
   const fetchFn = options.fetch ?? fetch;
 
-  const tenantItem = await inspector.tenantItem(options.tenantId);
+  const tenantItem = await openedTenantItem(await inspector.tenantItem(options.tenantId), options.sealer);
   const { result: tenantResult, tenant } = checkTenant(options.tenantId, tenantItem, options.where);
   const checks: CheckResult[] = [tenantResult];
   if (!tenantItem) return finish(options, checkedAt, started, checks);
@@ -95,7 +101,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       options.apiUrl ? getHealth(fetchFn, options.apiUrl, options.timeoutMs) : Promise.resolve(undefined),
       tenant && options.apiUrl && options.apiKey ? postProbe(fetchFn, options.apiUrl, options.apiKey.key) : Promise.resolve(undefined),
       tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
-      tenant ? probeCallback(tenant, options, fetchFn) : Promise.resolve(undefined),
+      tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
     ]);
 
   if (tenant) {
@@ -118,6 +124,19 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(checkFlaggedCalls(flagged));
   checks.push(checkNotifications({ deadLettered, retrying: retrying.count, lastError: retrying.lastError }));
   return finish(options, checkedAt, started, checks);
+}
+
+/**
+ * The stored tenant with its secrets opened, so the settings are checked and the ping signed as the service
+ * would. A secret that does not open (another key, an altered value) leaves the item as stored: its sealed
+ * callback secret then fails validation and the tenant check reports it.
+ */
+async function openedTenantItem(item: Record<string, unknown> | undefined, sealer: SecretSealer | undefined) {
+  if (!item || !sealer) return item;
+  return openTenantItem(item, sealer).catch((error: unknown) => {
+    if (error instanceof SecretOpenError) return item;
+    throw error;
+  });
 }
 
 function finish(options: DoctorOptions, checkedAt: string, started: number, found: CheckResult[]): DoctorReport {
@@ -148,7 +167,7 @@ async function probePbxNetwork(tenant: Tenant, timeoutMs: number) {
   return { endpoint, dns, connect };
 }
 
-async function probeCallback(tenant: Tenant, options: DoctorOptions, fetchFn: typeof fetch): Promise<CallbackProbe | undefined> {
+async function probeCallback(tenant: Tenant, options: DoctorOptions): Promise<CallbackProbe | undefined> {
   const callback = tenant.callback;
   if (!callback || callback.secrets.length === 0) return undefined;
   const endpoint = endpointOf(callback.url);
@@ -157,7 +176,7 @@ async function probeCallback(tenant: Tenant, options: DoctorOptions, fetchFn: ty
   if (!dns.ok) return { dns };
   const connect = await connectEndpoint(endpoint, { timeoutMs: options.timeoutMs });
   if (!connect.ok) return { dns, connect };
-  const ping: PingResult = await pingCallback(callback, { tenantId: tenant.tenantId, timeoutMs: options.timeoutMs, fetch: fetchFn, now: options.now });
+  const ping: PingResult = await pingCallback(callback, { tenantId: tenant.tenantId, timeoutMs: options.timeoutMs, outbound: options.outbound, now: options.now });
   return { dns, connect, ping };
 }
 

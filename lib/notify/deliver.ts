@@ -1,6 +1,8 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { CallEvent } from '../calls/model';
 import { signStandardWebhook } from '../crm/standard-webhooks';
+import { ForbiddenAddressError, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
+import { OutboundTimeoutError, sendOutbound } from '../net/request';
 import { toCallResource, type CallRepository, type NotifyState, type StoredCall } from '../store/calls';
 import type { DeadLetter } from '../store/dead-letters';
 import type { CallbackSettings, Tenant } from '../store/tenants';
@@ -45,7 +47,8 @@ export interface DeliverDeps {
   now?: () => Date;
   /** In [0, 1): the jitter of the backoff. */
   random?: () => number;
-  fetch?: typeof fetch;
+  /** Which callback addresses may be reached; default: `ALLOW_PRIVATE_OUTBOUND` of the environment. */
+  outbound?: OutboundPolicy;
 }
 
 /** What one pass over a call did. */
@@ -95,12 +98,12 @@ export interface CallNotification {
 export class NotificationDeliverer {
   private readonly now: () => Date;
   private readonly random: () => number;
-  private readonly fetch: typeof fetch;
+  private readonly outbound: OutboundPolicy;
 
   constructor(private readonly deps: DeliverDeps) {
     this.now = deps.now ?? (() => new Date());
     this.random = deps.random ?? Math.random;
-    this.fetch = deps.fetch ?? fetch;
+    this.outbound = deps.outbound ?? outboundPolicyFromEnv();
   }
 
   /** One pass over the calls due in the outbox index: the scheduled retry, and the local stack's poller. */
@@ -202,7 +205,8 @@ export class NotificationDeliverer {
     const timestamp = Math.floor(this.now().getTime() / 1000);
     const signature = callback.secrets.map((s) => signStandardWebhook(s.secret, id, timestamp, body)).join(' ');
     try {
-      const response = await this.fetch(callback.url, {
+      // Only the status matters: the body is not read; redirects are failures, never followed.
+      const response = await sendOutbound(callback.url, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -212,10 +216,10 @@ export class NotificationDeliverer {
           'webhook-signature': signature,
         },
         body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.deps.settings.timeoutMs),
+        timeoutMs: this.deps.settings.timeoutMs,
+        maxBodyBytes: 0,
+        policy: this.outbound,
       });
-      await response.body?.cancel().catch(() => undefined);
       if (response.status >= 200 && response.status < 300) return undefined;
       return `HTTP ${response.status}`;
     } catch (error) {
@@ -277,8 +281,10 @@ function hostOf(url: string): string | null {
 }
 
 function describeFetchError(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timeout';
-  const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
-  if (cause?.code) return `network: ${cause.code}`;
+  if (error instanceof OutboundTimeoutError) return 'timeout';
+  // Says which address and why, so an operator reading lastError knows to change the callback URL.
+  if (error instanceof ForbiddenAddressError) return `refused: ${error.message}`;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code) return `network: ${code}`;
   return `network: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200);
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { signStandardWebhook } from '../crm/standard-webhooks';
+import { ForbiddenAddressError, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
+import { OutboundTimeoutError, sendOutbound } from '../net/request';
 import type { CallbackSettings } from '../store/tenants';
 
 /** The body of a ping: creates nothing at the receiver, which should answer it with any 2xx. */
@@ -16,12 +18,13 @@ export type PingResult =
 
 /**
  * Sends one signed `ping` event to a tenant's callback URL, exactly as a notification goes out (same
- * headers, every live secret signs, redirects not followed), and reports whether a 2xx came back.
+ * headers, every live secret signs, redirects not followed, the same address rule), and reports whether a
+ * 2xx came back.
  * Receivers should answer 2xx to a `ping` and do nothing else (docs/outcomes.md).
  */
 export async function pingCallback(
   callback: CallbackSettings,
-  options: { tenantId: string; timeoutMs: number; fetch?: typeof fetch; now?: () => Date; reason?: string },
+  options: { tenantId: string; timeoutMs: number; outbound?: OutboundPolicy; now?: () => Date; reason?: string },
 ): Promise<PingResult> {
   const now = (options.now ?? (() => new Date()))();
   const webhookId = `ping_${randomBytes(8).toString('hex')}`;
@@ -35,7 +38,7 @@ export async function pingCallback(
   const signature = callback.secrets.map((s) => signStandardWebhook(s.secret, webhookId, timestamp, raw)).join(' ');
   const started = performance.now();
   try {
-    const response = await (options.fetch ?? fetch)(callback.url, {
+    const response = await sendOutbound(callback.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -45,19 +48,18 @@ export async function pingCallback(
         'webhook-signature': signature,
       },
       body: raw,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
+      timeoutMs: options.timeoutMs,
+      maxBodyBytes: 0,
+      policy: options.outbound ?? outboundPolicyFromEnv(),
     });
-    await response.body?.cancel().catch(() => undefined);
     const ms = Math.round(performance.now() - started);
     if (response.status >= 200 && response.status < 300) return { ok: true, webhookId, status: response.status, ms };
     return { ok: false, webhookId, status: response.status, ms, error: `HTTP ${response.status}` };
   } catch (error) {
     const ms = Math.round(performance.now() - started);
-    if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      return { ok: false, webhookId, ms, error: `no answer within ${options.timeoutMs} ms` };
-    }
-    const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
-    return { ok: false, webhookId, ms, error: cause?.code ?? (error instanceof Error ? error.message : String(error)) };
+    if (error instanceof OutboundTimeoutError) return { ok: false, webhookId, ms, error: `no answer within ${options.timeoutMs} ms` };
+    if (error instanceof ForbiddenAddressError) return { ok: false, webhookId, ms, error: `refused: ${error.message}` };
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    return { ok: false, webhookId, ms, error: code ?? (error instanceof Error ? error.message : String(error)) };
   }
 }

@@ -275,7 +275,15 @@ export const ROUTES: Route[] = [
     auth: 'apiKey',
     scope: 'calls:write',
     tags: ['operations'],
-    responses: { '200': { description: 'What the PBX made of the probe.', schema: pbxProbeReportSchema }, ...problems(401, 403) },
+    responses: {
+      '200': { description: 'What the PBX made of the probe.', schema: pbxProbeReportSchema },
+      ...problems(401, 403),
+      '429': {
+        description: 'More than 5 probes this minute for the tenant (`probe_rate_limited`): each is a real GET from the shared egress IP. Nothing was sent; see Retry-After.',
+        schema: problemSchema,
+        contentType: 'application/problem+json',
+      },
+    },
   },
   {
     method: 'get',

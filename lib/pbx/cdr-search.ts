@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { ForbiddenAddressError, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
+import { ResponseTooLargeError, sendOutbound, type OutboundResponse } from '../net/request';
 import { PbxError } from './errors';
 
 /** One CDR as PBX Stats' search returns it; unknown fields are kept. */
@@ -24,7 +26,15 @@ export interface CdrSearchSettings {
   /** The header that carries the key; PBX Stats' exact name is a setting, not a guess in code. */
   apiKeyHeader?: string;
   timeoutMs: number;
+  /** Which addresses the search may reach; default: `ALLOW_PRIVATE_OUTBOUND` of the environment. */
+  outbound?: OutboundPolicy;
 }
+
+/**
+ * A search by one call id answers a handful of CDRs (a few KB); far more is not an answer to that question,
+ * and reading it whole would let a misbehaving server fill the reconciler's memory.
+ */
+export const MAX_CDR_ANSWER_BYTES = 1024 * 1024;
 
 export class CdrSearchError extends PbxError {
   constructor(message: string, options?: ErrorOptions) {
@@ -33,26 +43,46 @@ export class CdrSearchError extends PbxError {
   }
 }
 
+/** The CDR URL is, or resolves to, an address this stage may not reach (lib/net/outbound.ts): nothing was sent. */
+export class CdrAddressRefusedError extends CdrSearchError {
+  constructor(cause: ForbiddenAddressError) {
+    super(`The CDR search was not sent: ${cause.message}`, { cause });
+    this.name = 'CdrAddressRefusedError';
+  }
+}
+
 /**
- * Searches PBX Stats CDRs (`POST /api/cdrs`, form-encoded). Used off the hot path by the
- * reconciler, so plain fetch is enough here.
+ * Searches PBX Stats CDRs (`POST /api/cdrs`, form-encoded). Used off the hot path by the reconciler.
+ * The API key rides in a header, so redirects are never followed (a 3xx is an error: the key must not
+ * travel to another host), the body is read up to {@link MAX_CDR_ANSWER_BYTES}, and only allowed
+ * addresses are reached.
+ *
+ * @throws {CdrAddressRefusedError} the URL leads to a forbidden address
+ * @throws {CdrSearchError} unreachable, a non-2xx answer, a body too large, not JSON, or of another shape
  */
 export async function searchCdrs(settings: CdrSearchSettings, filters: Record<string, string>): Promise<CdrRecord[]> {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   if (settings.apiKey) headers[(settings.apiKeyHeader ?? 'X-Api-Key').toLowerCase()] = settings.apiKey;
-  let response: Response;
+  let response: OutboundResponse;
   try {
-    response = await fetch(settings.url, {
+    response = await sendOutbound(settings.url, {
       method: 'POST',
       headers,
       body: new URLSearchParams(filters).toString(),
-      signal: AbortSignal.timeout(settings.timeoutMs),
+      timeoutMs: settings.timeoutMs,
+      maxBodyBytes: MAX_CDR_ANSWER_BYTES,
+      policy: settings.outbound ?? outboundPolicyFromEnv(),
     });
   } catch (error) {
+    if (error instanceof ForbiddenAddressError) throw new CdrAddressRefusedError(error);
+    if (error instanceof ResponseTooLargeError) throw new CdrSearchError(`The CDR search answer is larger than ${error.limit} bytes`, { cause: error });
     throw new CdrSearchError('The CDR search could not be reached', { cause: error });
   }
-  const text = await response.text();
-  if (!response.ok) throw new CdrSearchError(`The CDR search answered HTTP ${response.status}`);
+  if (response.status >= 300 && response.status < 400) {
+    throw new CdrSearchError(`The CDR search answered HTTP ${response.status} (a redirect: not followed, so the API key stays with the CDR host; configure the final URL as the CDR URL)`);
+  }
+  if (response.status < 200 || response.status > 299) throw new CdrSearchError(`The CDR search answered HTTP ${response.status}`);
+  const text = response.body.toString('utf8');
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -115,6 +115,36 @@ export const pbxProbeReportSchema = z.object({
 });
 export type PbxProbeReport = z.infer<typeof pbxProbeReportSchema>;
 
+/**
+ * How many probes a tenant may send: 5 in each fixed minute. Every probe is a real GET from the one egress
+ * IP that all tenants share; a PBX (or CommPeak's edge) that sees a burst of odd requests from it may throttle
+ * or block that address, and then every tenant's calls fail. Five a minute is plenty for an operator fixing
+ * an allowlist (and for `c2c doctor`, which sends one).
+ */
+export const PROBE_BUDGET = { max: 5, windowSec: 60 } as const;
+
+/** The counter the budget is kept in: lib/store/rate-limits.ts' RateLimitRepository, shared by every Lambda. */
+export interface ProbeCounter {
+  admit(tenantId: string, scope: string, windowStart: number, windowSec: number, max: number, member: string): Promise<boolean>;
+}
+
+/**
+ * Takes one probe from the tenant's budget ({@link PROBE_BUDGET}), before anything is sent. When none is
+ * left, answers how many seconds remain until the window turns over.
+ */
+export async function takeProbeSlot(
+  counter: ProbeCounter,
+  tenantId: string,
+  nowMs: number = Date.now(),
+): Promise<{ admitted: true } | { admitted: false; retryAfterSec: number }> {
+  const nowSec = Math.floor(nowMs / 1000);
+  const windowStart = nowSec - (nowSec % PROBE_BUDGET.windowSec);
+  // Each probe is its own member: unlike a call, a repeated probe is a new GET and must count again.
+  const member = `probe_${randomBytes(6).toString('hex')}`;
+  if (await counter.admit(tenantId, 'probe', windowStart, PROBE_BUDGET.windowSec, PROBE_BUDGET.max, member)) return { admitted: true };
+  return { admitted: false, retryAfterSec: Math.max(1, windowStart + PROBE_BUDGET.windowSec - nowSec) };
+}
+
 export interface ProbeDeps {
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
   now?: () => Date;

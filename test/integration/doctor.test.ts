@@ -14,6 +14,7 @@ import type { CheckId, CheckResult } from '../../lib/doctor/checks';
 import type { DoctorReport } from '../../lib/doctor/run';
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { DEFAULT_PROBE_EXTENSION } from '../../lib/pbx/probe';
+import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
@@ -46,7 +47,7 @@ beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'c2c-doctor-'));
   stackFile = writeStackFile(stack, join(workDir, 'stack.json'));
   table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
-  tenants = new TenantRepository(table);
+  tenants = new TenantRepository(table, new EnvelopeSealer(new LocalKeyProvider(stack.sealKey)));
   agents = new AgentRepository(table);
   console.log(`local stack for the doctor ready in ${stack.startupMs} ms`);
 }, 120_000);
@@ -254,7 +255,7 @@ describe('c2c doctor finds each problem', () => {
 
   it('a webhook source without any live secret', async () => {
     const tenantId = await healthyTenant();
-    const sources = new WebhookSourceRepository(table);
+    const sources = new WebhookSourceRepository(table, new EnvelopeSealer(new LocalKeyProvider(stack.sealKey)));
     await sources.addSecret(tenantId, 'standard', { value: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', hint: '…XQ=' });
     // A source whose last secret was removed: configured, but no sender can authenticate.
     const added = await sources.addSecret(tenantId, 'hubspot', { value: 'hubspot-secret', hint: '…cret' });
