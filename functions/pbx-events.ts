@@ -3,7 +3,7 @@ import { container } from '../lib/container';
 import { InvalidRequestError, UnauthorizedError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
 import { logger } from '../lib/http/logger';
-import { PbxEventFormatError, readPbxEventRequest } from '../lib/pbx/stats-event';
+import { readPbxEventRequest } from '../lib/pbx/stats-event';
 
 const c = container();
 const record = new RecordPbxEvent({
@@ -15,17 +15,15 @@ const record = new RecordPbxEvent({
 
 /**
  * `GET|POST /v1/pbx-events/{tenantId}/{token}`: PBX Stats webhooks (Call Start, Call Answer, Call End)
- * as a query string, a form or JSON. Authenticated by the token in the path, nothing else.
+ * as a query string, a form or JSON. Authenticated by the token in the path, nothing else, checked
+ * before the body is read.
  */
 export const handler = httpHandler({}, async (req) => {
-  let raw;
-  try {
-    raw = readPbxEventRequest({ query: req.query, contentType: req.headers['content-type'], rawBody: req.rawBody });
-  } catch (error) {
-    if (error instanceof PbxEventFormatError) throw new InvalidRequestError(error.message, [{ path: error.field, message: error.message }]);
-    throw error;
-  }
-  const result = await record.execute({ tenantId: req.path.tenantId ?? '', token: req.path.token ?? '', raw });
+  const result = await record.execute({
+    tenantId: req.path.tenantId ?? '',
+    token: req.path.token ?? '',
+    read: () => readPbxEventRequest({ query: req.query, contentType: req.headers['content-type'], rawBody: req.rawBody }),
+  });
   switch (result.kind) {
     case 'unauthorized':
       // One answer for an unknown tenant and a wrong token: the URL is the credential.

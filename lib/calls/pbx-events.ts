@@ -45,34 +45,48 @@ export class RecordPbxEvent {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async execute(input: { tenantId: string; token: string; raw: RawPbxEvent }): Promise<PbxEventResult> {
+  /**
+   * @param input.read reads the request into fields; called only once the tenant and token are known
+   *   good, so a stranger's body is never parsed. A {@link PbxEventFormatError} it throws is `invalid`.
+   */
+  async execute(input: { tenantId: string; token: string; read: () => RawPbxEvent }): Promise<PbxEventResult> {
     const tenant = tenantIdSchema.safeParse(input.tenantId).success ? await this.deps.getTenant(input.tenantId) : undefined;
     if (!tenant || !verifyPbxEventsToken(tenant, input.token)) return { kind: 'unauthorized' };
 
+    const timeZone = tenant.pbxEvents?.timeZone;
+    let raw: RawPbxEvent;
     let event: PbxStatsEvent;
+    let call: StoredCall | undefined;
     try {
-      event = parsePbxStatsEvent(input.raw.fields, { timeZone: tenant.pbxEvents?.timeZone });
+      raw = input.read();
+      event = parsePbxStatsEvent(raw.fields, { timeZone });
+      call = await this.correlate(tenant.tenantId, event);
+      // Read again without the echo of the call's custom data: the PBX's own fields win over it
+      // (a call placed before custom data names were checked may carry look-alikes such as `Event`).
+      if (call && Object.keys(call.customData).length > 0) event = parsePbxStatsEvent(raw.fields, { timeZone, customData: call.customData });
     } catch (error) {
       if (error instanceof PbxEventFormatError) return { kind: 'invalid', field: error.field, message: error.message };
       throw error;
     }
 
     const receivedAt = this.now().toISOString();
-    const call = await this.correlate(tenant.tenantId, event);
     const stored = {
       tenantId: tenant.tenantId,
       receivedAt,
-      transport: input.raw.transport,
+      transport: raw.transport,
       eventType: event.typeAsSent,
-      fields: input.raw.fields,
-      truncated: input.raw.truncated,
+      fields: raw.fields,
+      truncated: raw.truncated,
     };
     if (!call) {
       await this.deps.pbxEvents.put({ ...stored, note: 'no call matches its unique_id or c2c_call_id' });
       this.deps.logger.warn('PBX event for no known call', { tenantId: tenant.tenantId, eventType: event.typeAsSent, uniqueId: event.uniqueId });
       return { kind: 'orphan' };
     }
-    await this.deps.pbxEvents.put({ ...stored, callId: call.callId, ...(event.kind ? {} : { note: 'unknown event type' }) });
+    await this.deps.pbxEvents.put(
+      { ...stored, callId: call.callId, ...(event.kind ? {} : { note: 'unknown event type' }) },
+      { expiresAt: call.expiry?.full },
+    );
     await this.linkUniqueId(call, event);
 
     if (!event.kind) {
@@ -109,7 +123,7 @@ export class RecordPbxEvent {
   private async linkUniqueId(call: StoredCall, event: PbxStatsEvent): Promise<void> {
     if (!event.uniqueId || call.pbx?.uniqueId === event.uniqueId) return;
     await Promise.all([
-      this.deps.calls.linkPbxUniqueId(call.tenantId, event.uniqueId, call.callId),
+      this.deps.calls.linkPbxUniqueId(call.tenantId, event.uniqueId, call.callId, call.expiry?.full),
       call.pbx?.uniqueId ? undefined : this.deps.calls.setPbxUniqueIdIfMissing(call.tenantId, call.callId, event.uniqueId),
     ]);
   }

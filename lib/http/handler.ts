@@ -3,8 +3,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { ZodError, type ZodType } from 'zod';
 import type { Scope } from '../store/api-keys';
 import { InvalidCursorError } from '../store/pagination';
+import { isStoreUnavailable, sdkMetadataOf } from '../store/unavailable';
 import type { AuthContext, Authenticator } from './auth';
-import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, type FieldError } from './errors';
+import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, StoreUnavailableError, type FieldError } from './errors';
+import { JsonTooDeepError, parseJsonBounded } from './json';
 import { logger } from './logger';
 
 export interface HttpRequest {
@@ -16,8 +18,11 @@ export interface HttpRequest {
   path: Record<string, string>;
   /** The parsed JSON body, when the request has one. */
   body: unknown;
-  /** The body exactly as received: webhook signatures are computed over it. */
-  rawBody: string;
+  /**
+   * The body exactly as received: webhook signatures are computed over it. Decoded when first read;
+   * reading it throws {@link InvalidRequestError} (400) when the body is not valid UTF-8.
+   */
+  readonly rawBody: string;
   auth?: AuthContext;
 }
 
@@ -56,7 +61,7 @@ export function httpHandler(options: HttpHandlerOptions, fn: (request: HttpReque
       logger.resetKeys();
       logger.appendKeys({ requestId, route: event.routeKey });
       const headers = lowerCaseHeaders(event.headers);
-      const rawBody = decodeBody(event);
+      let rawBody: string | undefined;
       const request: HttpRequest = {
         event,
         requestId,
@@ -64,14 +69,18 @@ export function httpHandler(options: HttpHandlerOptions, fn: (request: HttpReque
         query: definedValues(event.queryStringParameters),
         path: definedValues(event.pathParameters),
         body: undefined,
-        rawBody,
+        // Decoded on first read, so that a route which authenticates first (API keys, the PBX events
+        // token) never looks at a stranger's body, and a body that is not UTF-8 is a 400 only to callers who get that far.
+        get rawBody() {
+          return (rawBody ??= decodeBody(event));
+        },
       };
       if (options.scope) {
         if (!options.authenticator) throw new Error('An authenticator is required for a scoped route');
         request.auth = await options.authenticator.authenticate(headers.authorization, options.scope);
         logger.appendKeys({ tenantId: request.auth.tenant.tenantId, keyId: request.auth.keyId });
       }
-      if (options.jsonBody) request.body = parseJsonBody(headers, rawBody);
+      if (options.jsonBody) request.body = parseJsonBody(headers, request.rawBody);
       const result = await fn(request);
       const asJson = result.text === undefined && result.body !== undefined;
       return {
@@ -99,7 +108,10 @@ export function zodFieldErrors(error: ZodError, prefix = ''): FieldError[] {
     // Name each unknown field itself: a typo ("too" for "to") is found at a glance.
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ path: pathOf([...issue.path, key]), message: 'unknown field' }))
-      : [{ path: pathOf(issue.path), message: issue.message }],
+      : issue.code === 'invalid_key'
+        ? // A refused name (of a record such as customData): say why, not only "Invalid key in record".
+          [{ path: pathOf(issue.path), message: issue.issues.map((inner) => inner.message).join('; ') || issue.message }]
+        : [{ path: pathOf(issue.path), message: issue.message }],
   );
 }
 
@@ -108,7 +120,17 @@ function problemResponse(error: unknown, requestId: string): APIGatewayProxyResu
   if (error instanceof HttpProblem) problem = error;
   else if (error instanceof ZodError) problem = new InvalidRequestError('The request is not valid.', zodFieldErrors(error));
   else if (error instanceof InvalidCursorError) problem = new InvalidRequestError(error.message, [{ path: 'query.cursor', message: error.message }]);
-  else {
+  else if (isStoreUnavailable(error)) {
+    // Not a bug: DynamoDB throttled or failed after the SDK's own retries. The caller's retry is the cure.
+    const metadata = sdkMetadataOf(error);
+    logger.warn('DynamoDB unavailable: answered 503', {
+      errorName: (error as Error).name,
+      httpStatusCode: metadata?.httpStatusCode,
+      attempts: metadata?.attempts,
+      awsRequestId: metadata?.requestId,
+    });
+    problem = new StoreUnavailableError({ cause: error });
+  } else {
     logger.error('Unhandled error', { error: error instanceof Error ? error : String(error) });
     problem = new HttpProblem(500, 'internal_error', 'Internal error', `Something went wrong on our side. Request id: ${requestId}.`);
   }
@@ -141,9 +163,32 @@ function definedValues(record: Record<string, string | undefined> | undefined): 
   return out;
 }
 
+// `ignoreBOM` keeps a byte-order mark in the text, as sent: signatures are computed over it.
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** A UTF-16 surrogate without its pair: a Lambda event's body can hold one (a `\uD800` escape), no UTF-8 bytes can. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * The body as text. Bytes that are not UTF-8 are refused rather than silently replaced by U+FFFD: a
+ * signature would then be checked over text the sender never sent, and a value stored that nobody wrote.
+ *
+ * @throws {InvalidRequestError} the body is not valid UTF-8
+ */
 function decodeBody(event: APIGatewayProxyEventV2): string {
   if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const text = event.isBase64Encoded ? decodeUtf8(Buffer.from(event.body, 'base64')) : event.body;
+  if (text === undefined || LONE_SURROGATE.test(text)) {
+    throw new InvalidRequestError('The body is not valid UTF-8.', [{ path: 'body', message: 'not valid UTF-8' }]);
+  }
+  return text;
+}
+
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseJsonBody(headers: Record<string, string>, rawBody: string): unknown {
@@ -157,8 +202,9 @@ function parseJsonBody(headers: Record<string, string>, rawBody: string): unknow
     ]);
   }
   try {
-    return JSON.parse(rawBody);
-  } catch {
+    return parseJsonBounded(rawBody);
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) throw new InvalidRequestError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
     throw new InvalidRequestError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
   }
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import * as z from 'zod';
+import { assertUrlAllowed, ForbiddenAddressError, guardedLookup, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 import { InvalidDialRequestError, InvalidPbxSettingsError, InvalidPbxUrlError } from './errors';
 
 /**
@@ -61,6 +62,11 @@ export type DialOutcome =
 export interface Click2CallClientOptions {
   /** Merged over the defaults of both keep-alive agents (http and https), e.g. `ca` for a private PBX certificate. */
   agentOptions?: https.AgentOptions;
+  /**
+   * Which PBX addresses may be dialled (lib/net/outbound.ts). Default: `ALLOW_PRIVATE_OUTBOUND` of the
+   * environment, so production refuses loopback, private and metadata addresses unless told otherwise.
+   */
+  outbound?: OutboundPolicy;
 }
 
 /*
@@ -72,6 +78,18 @@ const IDLE_SOCKET_TIMEOUT_MS = 4_000;
 
 /** PBX answers are a few hundred bytes; anything far larger is not a Click2Call answer. */
 const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
+ * The longest Click2Call URL we send, in characters of the encoded absolute URL (ASCII, so also bytes).
+ *
+ * RFC 9110 (section 4.1) recommends that senders and recipients support URIs of at least 8000 octets,
+ * and that is about what common front ends accept: Apache's request line is capped at 8190 bytes, nginx's
+ * header buffers at 8 KB, CloudFront's URLs at 8192. A GET past its server's limit is answered 414 or 431
+ * after it was sent: the call would be `unknown` (never re-sent, flagged for a human) for a request that
+ * could never have worked. So a longer URL is refused before anything is sent. Custom data dominates the
+ * length: a character outside ASCII takes up to 9 characters once percent-encoded.
+ */
+export const MAX_CLICK2CALL_URL_LENGTH = 8000;
 
 /** Digits only, bounded so a runaway value cannot build an absurd URL. */
 const DIGITS = /^\d{1,32}$/;
@@ -94,7 +112,8 @@ const CONNECT_ERROR_CODES = new Set([
 ]);
 
 /**
- * Builds the Click2Call GET URL for a tenant.
+ * Builds the Click2Call GET URL for a tenant: exactly the URL {@link Click2CallClient.dial} sends, and
+ * the one whose length is checked against {@link MAX_CLICK2CALL_URL_LENGTH} before a call is reserved.
  *
  * Every value is validated before anything else happens, and the prefix is percent-encoded as a single
  * path segment, so no input can change the path the PBX sees.
@@ -241,8 +260,13 @@ export function interpretClick2CallAnswer(httpStatus: number, body: string, late
 export class Click2CallClient {
   readonly #httpAgent: http.Agent;
   readonly #httpsAgent: https.Agent;
+  readonly #outbound: OutboundPolicy;
+  /* One policy per client, so its pooled keep-alive sockets were all checked under the policy that reuses them. */
+  readonly #lookup: ReturnType<typeof guardedLookup>;
 
   constructor(opts: Click2CallClientOptions = {}) {
+    this.#outbound = opts.outbound ?? outboundPolicyFromEnv();
+    this.#lookup = guardedLookup(this.#outbound);
     const agentOptions: https.AgentOptions = { keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS, ...opts.agentOptions };
     this.#httpAgent = new http.Agent(agentOptions);
     this.#httpsAgent = new https.Agent(agentOptions);
@@ -252,7 +276,8 @@ export class Click2CallClient {
    * Sends one Click2Call GET and classifies the answer. Transport failures and unusable answers are
    * outcomes, not rejections.
    *
-   * @throws {InvalidDialRequestError} before any I/O, when the request cannot be expressed as a URL
+   * @throws {InvalidDialRequestError} before any I/O, when the request cannot be expressed as a URL, or its
+   *   URL is longer than {@link MAX_CLICK2CALL_URL_LENGTH}
    * @throws {InvalidPbxSettingsError} before any I/O, for non-digit ids, an unknown shape or a bad timeout
    */
   async dial(settings: PbxSettings, req: DialRequest): Promise<DialOutcome> {
@@ -269,6 +294,10 @@ export class Click2CallClient {
       }
       throw err;
     }
+    // The callers check this before they reserve the call (lib/calls/dial-url.ts); this is the backstop.
+    if (url.href.length > MAX_CLICK2CALL_URL_LENGTH) {
+      throw new InvalidDialRequestError('query', `the Click2Call URL would be ${url.href.length} characters, more than ${MAX_CLICK2CALL_URL_LENGTH}`);
+    }
     return this.#get(url, settings, startedAt);
   }
 
@@ -284,6 +313,14 @@ export class Click2CallClient {
     if (settings.basicAuth) {
       const { username, password } = settings.basicAuth;
       headers.authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+    }
+
+    try {
+      // An IP literal never reaches the lookup below, so it is judged here; nothing has left this host yet.
+      assertUrlAllowed(url, this.#outbound);
+    } catch (error) {
+      if (!(error instanceof ForbiddenAddressError)) throw error;
+      return Promise.resolve({ kind: 'not_sent', code: 'forbidden_address', detail: error.message, latencyMs: elapsedSince(startedAt) });
     }
 
     return new Promise<DialOutcome>((resolve) => {
@@ -303,7 +340,8 @@ export class Click2CallClient {
 
       const request = (isHttps ? https : http).request(
         url,
-        { method: 'GET', agent: isHttps ? this.#httpsAgent : this.#httpAgent, headers },
+        // The lookup resolves, refuses forbidden addresses, and hands the socket the addresses it checked.
+        { method: 'GET', agent: isHttps ? this.#httpsAgent : this.#httpAgent, headers, ...(this.#lookup ? { lookup: this.#lookup } : {}) },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -352,6 +390,8 @@ export class Click2CallClient {
 }
 
 function classifyTransportError(err: NodeJS.ErrnoException, connected: boolean, latencyMs: number): DialOutcome {
+  // Refused by the lookup, before any socket connected: nothing left this host.
+  if (err instanceof ForbiddenAddressError && !connected) return { kind: 'not_sent', code: 'forbidden_address', detail: err.message, latencyMs };
   const code = err.code ?? 'transport_error';
   if (!connected && CONNECT_ERROR_CODES.has(code)) {
     return { kind: 'not_sent', code, detail: err.message, latencyMs };

@@ -1,3 +1,4 @@
+import { JsonTooDeepError, parseJsonBounded } from '../http/json';
 import { zonedTimeToUtc } from '../time/zone';
 import { PbxError } from './errors';
 
@@ -9,15 +10,22 @@ import { PbxError } from './errors';
  * of aliases (compared without case, spaces, dashes or underscores), nested JSON and bracketed
  * form names are flattened, and nothing unknown is ever an error: it is kept as sent. To accept a
  * new spelling, add it to {@link FIELD_ALIASES} or {@link EVENT_ALIASES} (and a case to the tests).
+ *
+ * Custom data rides along in the same events, so it must never pass for the PBX: our call id is read
+ * by its exact name only, the echo of a call's custom data is set aside once the call is known, and
+ * custom data names that would read as any field here are refused when a call is requested.
  */
 
 export type PbxEventKind = 'start' | 'answer' | 'end';
+
+/** The name under which we send our call id to the PBX, and the only one read back as it. */
+export const CALL_ID_FIELD = 'c2c_call_id';
 
 /** Field aliases, most specific first. The first alias present wins. */
 export const FIELD_ALIASES = {
   event: ['event', 'call_event', 'event_type', 'event_name', 'webhook_event', 'webhook_type', 'type', 'trigger', 'action'],
   uniqueId: ['unique_id', 'uniqueid', 'pbx_unique_id', 'call_unique_id', 'call_uniqueid'],
-  callId: ['c2c_call_id'],
+  callId: [CALL_ID_FIELD],
   at: ['timestamp', 'event_time', 'event_timestamp', 'event_date', 'datetime', 'date', 'time', 'created_at'],
   startedAt: ['call_start', 'start_time', 'started_at', 'start_date', 'start'],
   answeredAt: ['call_answer', 'answer_time', 'answered_at', 'answer_date', 'answer'],
@@ -92,7 +100,7 @@ const EVENT_BY_VALUE = new Map<string, PbxEventKind>(
  * there even on a POST), then the body as JSON or as a form, whichever it is. Body fields win over
  * query fields of the same name.
  *
- * @throws {PbxEventFormatError} on a body too large, or declared JSON that does not parse
+ * @throws {PbxEventFormatError} on a body too large, or declared JSON that does not parse or nests too deep
  */
 export function readPbxEventRequest(request: { query: Record<string, string>; contentType?: string; rawBody: string }): RawPbxEvent {
   const collector = new FieldCollector();
@@ -109,8 +117,9 @@ export function readPbxEventRequest(request: { query: Record<string, string>; co
     if (declaredJson || (!declaredForm && (body.startsWith('{') || body.startsWith('[')))) {
       let parsed: unknown;
       try {
-        parsed = JSON.parse(body);
-      } catch {
+        parsed = parseJsonBounded(body);
+      } catch (error) {
+        if (error instanceof JsonTooDeepError) throw new PbxEventFormatError('body', error.message);
         throw new PbxEventFormatError('body', 'The body is not valid JSON.');
       }
       if (typeof parsed !== 'object' || parsed === null) throw new PbxEventFormatError('body', 'The JSON body is not an object.');
@@ -158,14 +167,30 @@ class FieldCollector {
   }
 }
 
+/** Options of {@link parsePbxStatsEvent}. */
+export interface ParsePbxEventOptions {
+  /** Zone of timestamps sent without an offset (UTC when absent). */
+  timeZone?: string;
+  /**
+   * The custom data the call was placed with. PBX Stats echoes it beside its own fields, so a field
+   * with one of these names and the very value we sent is the echo, not the PBX speaking: it is
+   * never read as one of the event's fields, and the PBX's own field of that meaning wins.
+   */
+  customData?: Record<string, string>;
+}
+
 /**
  * Reads what an event says from its fields.
  *
- * @param options.timeZone zone of timestamps sent without an offset (UTC when absent)
+ * Our call id is matched by its exact name only ({@link CALL_ID_FIELD}, at the top level or as the
+ * last segment of a nested name), never through the tolerant normalization of the other fields: it
+ * is the one field we write ourselves, so a look-alike (`c2c-call-id`, `C2C_Call_Id`) is someone else's.
+ *
  * @throws {PbxEventFormatError} when no event type is given, or neither a unique id nor our call id
  */
-export function parsePbxStatsEvent(fields: Record<string, string>, options: { timeZone?: string } = {}): PbxStatsEvent {
-  const lookup = indexFields(fields);
+export function parsePbxStatsEvent(fields: Record<string, string>, options: ParsePbxEventOptions = {}): PbxStatsEvent {
+  const own = options.customData ? withoutEcho(fields, options.customData) : fields;
+  const lookup = indexFields(own);
   const get = (field: keyof typeof FIELD_ALIASES) => {
     for (const alias of NORMALIZED_ALIASES[field]) {
       const value = lookup.get(alias);
@@ -179,7 +204,7 @@ export function parsePbxStatsEvent(fields: Record<string, string>, options: { ti
     throw new PbxEventFormatError('event', `No event type: send one of the fields ${FIELD_ALIASES.event.slice(0, 3).join(', ')} (e.g. "Call Start").`);
   }
   const uniqueId = get('uniqueId');
-  const callId = get('callId');
+  const callId = exactCallId(own);
   if (uniqueId === undefined && callId === undefined) {
     throw new PbxEventFormatError('unique_id', 'No call identifier: send unique_id, or c2c_call_id as a custom parameter.');
   }
@@ -201,22 +226,62 @@ export function parsePbxStatsEvent(fields: Record<string, string>, options: { ti
   return Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined)) as unknown as PbxStatsEvent;
 }
 
+/** Where a field is found: its last name segment, and whether it is nested (`custom.x`, `custom_fields[x]`). */
+function placeOf(name: string): { segment: string; nested: boolean } {
+  const segments = name.split(/[.[\]]+/).filter(Boolean);
+  return segments.length <= 1 ? { segment: name, nested: false } : { segment: segments.at(-1) ?? '', nested: true };
+}
+
 /**
- * Normalized name -> value. A top-level name wins over a nested one (`custom.c2c_call_id`,
- * `custom_fields[c2c_call_id]`), which is found by its last segment.
+ * Which of the parser's fields a field named `name` would be read as, if any: the very matching the
+ * parser applies (last segment, normalized, every alias), and also the whole name normalized (`unique.id`),
+ * in case an account echoes a dotted name flat; for our call id its normalized look-alikes too, though the
+ * parser reads only the exact name. Custom data must never be sent under such a name: it comes back in
+ * the events beside the PBX's own fields (lib/calls/request.ts refuses it).
+ */
+export function pbxEventFieldOf(name: string): keyof typeof FIELD_ALIASES | undefined {
+  const keys = [normalizeName(placeOf(name).segment), normalizeName(name)].filter((key) => key !== '');
+  return (Object.keys(NORMALIZED_ALIASES) as Array<keyof typeof FIELD_ALIASES>).find((field) =>
+    keys.some((key) => NORMALIZED_ALIASES[field].includes(key)),
+  );
+}
+
+/** Our call id: the exact top-level name first, then the exact last segment of a nested name. */
+function exactCallId(fields: Record<string, string>): string | undefined {
+  let nested: string | undefined;
+  for (const [name, raw] of Object.entries(fields)) {
+    const value = raw.trim();
+    if (value === '') continue;
+    if (name === CALL_ID_FIELD) return value;
+    const place = placeOf(name);
+    if (nested === undefined && place.nested && place.segment === CALL_ID_FIELD) nested = value;
+  }
+  return nested;
+}
+
+/** The fields without the echo of our custom data (same name, at the top level or nested, and same value). */
+function withoutEcho(fields: Record<string, string>, customData: Record<string, string>): Record<string, string> {
+  const isEcho = (name: string, value: string) => {
+    for (const candidate of [name, placeOf(name).segment]) {
+      if (Object.hasOwn(customData, candidate) && customData[candidate]?.trim() === value.trim()) return true;
+    }
+    return false;
+  };
+  return Object.fromEntries(Object.entries(fields).filter(([name, value]) => !isEcho(name, value)));
+}
+
+/**
+ * Normalized name -> value. A top-level name wins over a nested one (`custom.duration`,
+ * `custom_fields[duration]`), which is found by its last segment.
  */
 function indexFields(fields: Record<string, string>): Map<string, string> {
   const topLevel = new Map<string, string>();
   const nested = new Map<string, string>();
   for (const [name, value] of Object.entries(fields)) {
-    const segments = name.split(/[.[\]]+/).filter(Boolean);
-    if (segments.length <= 1) {
-      const key = normalizeName(name);
-      if (!topLevel.has(key)) topLevel.set(key, value);
-    } else {
-      const key = normalizeName(segments.at(-1) ?? '');
-      if (!nested.has(key)) nested.set(key, value);
-    }
+    const place = placeOf(name);
+    const key = normalizeName(place.segment);
+    const index = place.nested ? nested : topLevel;
+    if (!index.has(key)) index.set(key, value);
   }
   for (const [key, value] of nested) if (!topLevel.has(key)) topLevel.set(key, value);
   return topLevel;

@@ -106,6 +106,13 @@ export const SIM_PBX_HOST = 'sim.pbx.commpeak.local';
 const RECORD_CAPACITY = 100_000;
 const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 
+/**
+ * Request line plus headers the simulator reads, as a real front end caps them (Node's default, 16 KiB;
+ * nginx and Apache allow about 8 KB per line). Past it the GET is answered 431 before any route runs,
+ * as a real PBX would after receiving it: the call behind it can only be `unknown`.
+ */
+export const SIM_MAX_HEADER_BYTES = 16 * 1024;
+
 const extensionsSchema = z.array(z.string().regex(/^\d+$/, 'extensions are digits only'));
 const extensionsBodySchema = z.object({ extensions: extensionsSchema });
 const allowBodySchema = z.object({ allow: z.array(z.string().min(1)) });
@@ -371,7 +378,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     return handleDial(req, res, url);
   }
 
-  const server = http.createServer((req, res) => {
+  const server = http.createServer({ maxHeaderSize: SIM_MAX_HEADER_BYTES }, (req, res) => {
     route(req, res).catch((err: unknown) => sendProblem(res, err));
   });
   server.on('connection', (socket) => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { EVENT_LIMITS, parsePbxStatsEvent, parseSeconds, parseTimestamp, PbxEventFormatError, readPbxEventRequest } from '../../../lib/pbx/stats-event';
+import {
+  EVENT_LIMITS,
+  FIELD_ALIASES,
+  parsePbxStatsEvent,
+  parseSeconds,
+  parseTimestamp,
+  pbxEventFieldOf,
+  PbxEventFormatError,
+  readPbxEventRequest,
+} from '../../../lib/pbx/stats-event';
 
 const parse = (fields: Record<string, string>, timeZone?: string) => parsePbxStatsEvent(fields, { timeZone });
 
@@ -143,5 +152,66 @@ describe('the three transports', () => {
     const big = readPbxEventRequest({ query: {}, rawBody: `event=x&v=${'z'.repeat(EVENT_LIMITS.maxValueLength + 10)}` });
     expect(big.fields.v).toHaveLength(EVENT_LIMITS.maxValueLength);
     expect(() => readPbxEventRequest({ query: {}, rawBody: `a=${'z'.repeat(EVENT_LIMITS.maxBodyBytes)}` })).toThrow(PbxEventFormatError);
+  });
+});
+
+describe('custom data never speaks for the PBX', () => {
+  it('reads our call id by its exact name only: look-alikes before it are not it', () => {
+    const event = parse({ 'c2c-call-id': 'c_VICTIM', C2C_CALL_ID: 'c_VICTIM2', 'c2c.call.id': 'c_X', c2c_call_id: 'c_OURS', event: 'Call End' });
+    expect(event.callId).toBe('c_OURS');
+  });
+
+  it('finds our call id nested under its exact name, a top-level one first', () => {
+    expect(parse({ event: 'start', 'custom_fields[c2c_call_id]': 'c_NESTED' }).callId).toBe('c_NESTED');
+    expect(parse({ event: 'start', 'custom.c2c_call_id': 'c_NESTED', c2c_call_id: 'c_TOP' }).callId).toBe('c_TOP');
+  });
+
+  it('takes no look-alike for our call id: an event with only look-alikes has no identifier', () => {
+    expect(() => parse({ event: 'start', 'c2c-call-id': 'c_VICTIM', 'custom.C2C.Call.Id': 'c_VICTIM' })).toThrow(
+      expect.objectContaining({ field: 'unique_id' }),
+    );
+  });
+
+  it("sets the echo of the call's custom data aside: the PBX's own event, cause and durations win", () => {
+    const forged = { Event: 'Call End', hangup_cause: 'USER_BUSY', duration: '0', 'custom.billsec': '0', domain: 'acme' };
+    const fields = { ...forged, event: 'Call Start', uniqueid: '1.2', c2c_call_id: 'c_OURS' };
+    // Read blind, the look-alikes (first in the event) speak for the PBX: what the echo must never do.
+    expect(parse(fields)).toMatchObject({ kind: 'end', hangupCause: 'USER_BUSY' });
+    const event = parsePbxStatsEvent(fields, { customData: forged });
+    expect(event).toMatchObject({ kind: 'start', typeAsSent: 'Call Start', uniqueId: '1.2', callId: 'c_OURS' });
+    expect(event.hangupCause).toBeUndefined();
+    expect(event.durationSec).toBeUndefined();
+    expect(event.billSec).toBeUndefined();
+  });
+
+  it('keeps a PBX field that has a custom name but another value: the PBX overwrote the echo', () => {
+    const event = parsePbxStatsEvent({ event: 'Call End', uniqueid: '1.2', hangup_cause: 'NORMAL_CLEARING' }, { customData: { hangup_cause: 'USER_BUSY' } });
+    expect(event.hangupCause).toBe('NORMAL_CLEARING');
+  });
+
+  it.each(Object.entries(FIELD_ALIASES).flatMap(([field, aliases]) => aliases.map((alias) => [alias, field])))(
+    'names %s as the parser reads it, in any spelling and nested (%s)',
+    (alias, field) => {
+      const dashed = alias.replace(/_/g, '-');
+      for (const name of [alias, alias.toUpperCase(), dashed, `custom.${alias}`, `x.${dashed}.`]) expect(pbxEventFieldOf(name)).toBe(field);
+    },
+  );
+
+  it.each(['domain', 'campaign', 'lead_source', 'event.x', 'c2c_call', 'typo'])('leaves %s to custom data', (name) => {
+    expect(pbxEventFieldOf(name)).toBeUndefined();
+  });
+});
+
+describe('reading an event body from a stranger', () => {
+  it('refuses JSON nested 30,000 deep as a format error naming the body, without overflowing the stack', () => {
+    const deep = '['.repeat(30_000) + ']'.repeat(30_000);
+    expect(() => readPbxEventRequest({ query: {}, contentType: 'application/json', rawBody: deep })).toThrow(PbxEventFormatError);
+    const deepObject = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+    expect(() => readPbxEventRequest({ query: {}, rawBody: deepObject })).toThrow(expect.objectContaining({ field: 'body' }));
+  });
+
+  it('still flattens a moderately nested body', () => {
+    const raw = readPbxEventRequest({ query: {}, rawBody: JSON.stringify({ event: 'start', a: { b: { c: { d: { e: { f: { g: 1 } } } } } }, uniqueid: '1' }) });
+    expect(raw.fields['a.b.c.d.e']).toBe('{"f":{"g":1}}');
   });
 });
