@@ -1,6 +1,11 @@
+import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { EraseNumber } from '../calls/erase-number';
 import { CALL_STATES, type CallState } from '../calls/model';
+import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
+import { AuditRepository } from '../store/audit';
 import { toCallResource, type StoredCall } from '../store/calls';
+import { PbxEventRepository } from '../store/pbx-events';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { maskPhoneNumber, renderTable, writeJson } from './io';
 
@@ -72,7 +77,53 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
       deps.stdout.write(callTable(flagged, options.showNumbers === true, true));
     });
 
+  calls
+    .command('erase')
+    .description("erase every call, call event and PBX event of one number (a data subject's erasure request); leaves an audit record without the number")
+    .argument('<tenantId>')
+    .requiredOption('--number <e164>', 'the number, in E.164 (e.g. +447766889900)', parseE164)
+    .option('--by <name>', 'who asks, for the audit record (default: your OS user name)', parseBy)
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { number: NormalizedNumber; by?: string; json?: boolean }, command: Command) => {
+      const by = options.by ?? operatorName(deps.env);
+      const counts = await withStores(command, deps, state, async (stores) => {
+        const tenant = await requireTenant(stores, tenantId);
+        const erase = new EraseNumber({ calls: stores.calls, pbxEvents: new PbxEventRepository(stores.table), audit: new AuditRepository(stores.table) });
+        return erase.execute({ tenant, number: options.number, by });
+      });
+      if (options.json) return writeJson(deps.stdout, { tenantId, ...counts, by });
+      const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+      deps.stdout.write(
+        `Erased ${maskNumber(options.number.e164)} from tenant ${tenantId}: ${plural(counts.calls, 'call')} (with their events), ` +
+          `${plural(counts.pbxEvents, 'raw PBX event')}, ${plural(counts.orphanPbxEvents, 'orphan PBX event')}, ` +
+          `${plural(counts.pbxLinks, 'PBX unique_id link')}. Audit record written (by ${by}, without the number).\n`,
+      );
+    });
+
   return calls;
+}
+
+/** An E.164 number (the '+' and the country code required: an erasure must not guess a country). */
+function parseE164(value: string): NormalizedNumber {
+  const number = value.trim().startsWith('+') ? normalizeNumber(value, undefined) : undefined;
+  if (!number) throw new InvalidArgumentError('expected a valid phone number in E.164, such as +447766889900');
+  return number;
+}
+
+function parseBy(value: string): string {
+  const by = value.trim();
+  if (by.length === 0 || by.length > 100) throw new InvalidArgumentError('expected a name of 1 to 100 characters');
+  return by;
+}
+
+/** The operator's OS user name: who ran the erasure, when they did not say. */
+function operatorName(env: NodeJS.ProcessEnv): string {
+  try {
+    return userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers).
+    return env.USER ?? env.LOGNAME ?? 'unknown';
+  }
 }
 
 function shownCall(call: StoredCall, showNumbers: boolean) {

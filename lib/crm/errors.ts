@@ -31,8 +31,11 @@ export class UnknownSourceError extends WebhookError {
  * prober learns nothing about which part failed; the precise reason goes to the log only.
  */
 export class WebhookUnauthorizedError extends WebhookError {
-  constructor() {
-    super(401, 'unauthorized', 'Authentication required', 'The webhook could not be authenticated.');
+  /** `challenge`: the source's `WWW-Authenticate` value, for schemes that are HTTP authentication (Pipedrive's Basic). */
+  constructor(challenge?: string) {
+    super(401, 'unauthorized', 'Authentication required', 'The webhook could not be authenticated.', {
+      headers: challenge ? { 'www-authenticate': challenge } : {},
+    });
     this.name = 'WebhookUnauthorizedError';
   }
 }

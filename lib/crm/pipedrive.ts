@@ -7,6 +7,12 @@ import type { LiveSecret, Verification, WebhookDelivery } from './types';
  * and compare the hash of what arrives with each live one: user and password are checked together,
  * in constant time, with no early exit on a wrong user name.
  */
+/**
+ * The challenge of a refused Pipedrive delivery. The realm is the same for every tenant, so the 401 says nothing
+ * about whether the tenant exists.
+ */
+export const PIPEDRIVE_CHALLENGE = 'Basic realm="c2c webhooks", charset="UTF-8"';
+
 export function verifyPipedriveBasic(delivery: WebhookDelivery, secrets: readonly LiveSecret[]): Verification {
   const credentials = basicCredentials(delivery.headers.authorization);
   if (!credentials) return { ok: false, reason: 'missing_credentials' };

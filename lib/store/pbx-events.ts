@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
@@ -31,7 +31,11 @@ export type StoredPbxEvent = z.infer<typeof storedPbxEventSchema>;
 export class PbxEventRepository {
   constructor(private readonly table: Table) {}
 
-  async put(event: StoredPbxEvent): Promise<void> {
+  /**
+   * `expiresAt` (epoch seconds) for an event under its call: the call's own full expiry, so the raw events go
+   * with the call (an event reaches a call only once it reached the PBX). Orphans keep their own 30 days.
+   */
+  async put(event: StoredPbxEvent, options: { expiresAt?: number } = {}): Promise<void> {
     const n = randomBytes(4).toString('hex');
     const sk = event.callId ? pbxEventSk(event.callId, event.receivedAt, n) : pbxOrphanSk(event.receivedAt, n);
     await this.table.doc.send(
@@ -42,7 +46,11 @@ export class PbxEventRepository {
           sk,
           type: event.callId ? 'pbxEvent' : 'pbxOrphan',
           ...event,
-          ...(event.callId ? {} : { expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + ORPHAN_TTL_SEC }),
+          ...(event.callId
+            ? options.expiresAt
+              ? { expiresAt: options.expiresAt }
+              : {}
+            : { expiresAt: Math.floor(Date.parse(event.receivedAt) / 1000) + ORPHAN_TTL_SEC }),
         },
       }),
     );
@@ -56,6 +64,43 @@ export class PbxEventRepository {
   /** Events that matched no call, newest first. */
   async listOrphans(tenantId: string, limit = 100): Promise<StoredPbxEvent[]> {
     return this.query(tenantId, 'PBXORPHAN#', false, limit);
+  }
+
+  /** Deletes every raw event of a call (an erasure); answers how many there were. */
+  async deleteForCall(tenantId: string, callId: string): Promise<number> {
+    return this.deleteWhere(tenantId, `${callSk(callId)}#PBXEVENT#`, () => true);
+  }
+
+  /** Deletes the orphans for which `matches` holds (an erasure: those carrying a number); answers how many. */
+  async deleteOrphans(tenantId: string, matches: (event: StoredPbxEvent) => boolean): Promise<number> {
+    return this.deleteWhere(tenantId, 'PBXORPHAN#', matches);
+  }
+
+  /** Pages through every item under `prefix` (no limit: an erasure must not stop half way) and deletes the matches. */
+  private async deleteWhere(tenantId: string, prefix: string, matches: (event: StoredPbxEvent) => boolean): Promise<number> {
+    let deleted = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': prefix },
+          ExclusiveStartKey: start,
+        }),
+      );
+      const doomed = (out.Items ?? []).filter((item) => {
+        const parsed = storedPbxEventSchema.safeParse(item);
+        // An item that does not parse is deleted under a call (it is the call's all the same), kept as an orphan.
+        return parsed.success ? matches(parsed.data) : prefix !== 'PBXORPHAN#';
+      });
+      await Promise.all(
+        doomed.map((item) => this.table.doc.send(new DeleteCommand({ TableName: this.table.name, Key: { pk: item.pk, sk: item.sk } }))),
+      );
+      deleted += doomed.length;
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return deleted;
   }
 
   private async query(tenantId: string, prefix: string, oldestFirst: boolean, limit = 1000): Promise<StoredPbxEvent[]> {

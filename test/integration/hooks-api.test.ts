@@ -2,6 +2,8 @@
  * POST /v1/hooks/{source}/{tenantId} through the real handler, on dynalite and the PBX simulator,
  * fed with the sample events of events/hooks (re-signed at the current time).
  */
+import { createHmac } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   FORGED_SECRETS,
@@ -14,7 +16,7 @@ import {
 } from '../../local/hook-samples';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { WEBHOOK_SOURCES, WebhookSourceRepository, type WebhookSource } from '../../lib/store/webhook-sources';
-import { seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
+import { seedTenant, startTestEnv, testSealer, useEnvForHandlers, type TestEnv } from '../support/env';
 import { awayFromWindowEdge, editJson, invokeEvent, signedVariant, variant, withBody } from '../support/hooks';
 
 let env: TestEnv;
@@ -60,7 +62,7 @@ beforeAll(async () => {
   useEnvForHandlers(env);
   ({ handler: hooks } = await import('../../functions/hooks'));
   ({ logger } = await import('../../lib/http/logger'));
-  sources = new WebhookSourceRepository(env.table);
+  sources = new WebhookSourceRepository(env.table, testSealer());
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   await seedTenant(env, { tenantId: 'other' }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   await seedTenant(env, { tenantId: 'nosecret' });
@@ -301,6 +303,65 @@ describe('source specifics', () => {
     // Signed for the API Gateway URL instead: not what was configured in HubSpot, refused.
     const wrongUrl = await invokeEvent(hooks, resignSample(event, 'hubspot', 'valid', Date.now()));
     expect(wrongUrl.status).toBe(401);
+  });
+
+  /** HubSpot's v3 signature, computed here from its documented recipe rather than with the code under test. */
+  const hubspotV3 = (event: APIGatewayProxyEventV2, signedUri: string, atMs = Date.now()): APIGatewayProxyEventV2 => {
+    const signature = createHmac('sha256', SAMPLE_SECRETS.hubspot).update(`POST${signedUri}${event.body ?? ''}${atMs}`, 'utf8').digest('base64');
+    return { ...event, headers: { ...event.headers, 'x-hubspot-request-timestamp': String(atMs), 'x-hubspot-signature-v3': signature } };
+  };
+  const withQuery = (event: APIGatewayProxyEventV2, rawQueryString: string): APIGatewayProxyEventV2 => ({
+    ...event,
+    rawQueryString,
+    queryStringParameters: Object.fromEntries(new URLSearchParams(rawQueryString)),
+  });
+
+  it('hubspot: a workflow URL with a query string verifies over the full URL, query included', async () => {
+    const event = withQuery(variant('hubspot', 'valid', next()), 'wf=42');
+    const fullUrl = `https://${event.headers.host}${event.rawPath}?wf=42`;
+    expect((await invokeEvent(hooks, hubspotV3(event, fullUrl))).status).toBe(201);
+    // The query is covered by the signature: one signed without it, or with another, is refused.
+    const withoutQuery = `https://${event.headers.host}${event.rawPath}`;
+    expect((await invokeEvent(hooks, hubspotV3(withQuery(variant('hubspot', 'valid', next()), 'wf=42'), withoutQuery))).status).toBe(401);
+    expect((await invokeEvent(hooks, hubspotV3(withQuery(variant('hubspot', 'valid', next()), 'wf=43'), fullUrl))).status).toBe(401);
+    expect(env.sim.requests()).toHaveLength(1);
+  });
+
+  it('hubspot: with a public URL set, the signed URL is the public URL plus the query the request arrived with', async () => {
+    await seedTenant(env, { tenantId: 'hs-query' }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
+    await configure('hs-query', 'hubspot', SAMPLE_SECRETS.hubspot);
+    const publicUrl = 'https://calls.example.com/c2c/v1/hooks/hubspot/hs-query';
+    await sources.update('hs-query', 'hubspot', (current) => ({ ...current, publicUrl }));
+    const delivery = () => withQuery(retargetSample(variant('hubspot', 'valid', next()), 'hs-query'), 'wf=42&step=call');
+    expect((await invokeEvent(hooks, hubspotV3(delivery(), `${publicUrl}?wf=42&step=call`))).status).toBe(201);
+    expect((await invokeEvent(hooks, hubspotV3(delivery(), publicUrl))).status).toBe(401);
+    expect(env.sim.requests()).toHaveLength(1);
+  });
+
+  it('hubspot: escapes in the query are decoded as HubSpot documents before the URL is signed', async () => {
+    // HubSpot decodes %3A %2F %3F %40 %21 %24 %27 %28 %29 %2A %2C %3B in the URI it signs, and nothing else (%20 stays).
+    const event = withQuery(variant('hubspot', 'valid', next()), 'wf=a%3Ab%2Cc%20d');
+    const res = await invokeEvent(hooks, hubspotV3(event, `https://${event.headers.host}${event.rawPath}?wf=a:b,c%20d`));
+    expect(res.status).toBe(201);
+  });
+
+  it('pipedrive: a 401 challenges for Basic credentials; other sources send no Basic challenge', async () => {
+    const refused = await invokeEvent(hooks, signedVariant('pipedrive', 'valid', next(), FORGED_SECRETS.pipedrive));
+    expect(refused.status).toBe(401);
+    expect(refused.headers['www-authenticate']).toBe('Basic realm="c2c webhooks", charset="UTF-8"');
+    // No credentials at all (a client waiting to be challenged) and an unknown tenant get the same challenge.
+    const bare = variant('pipedrive', 'valid', next());
+    const { authorization: _a, ...noCredentials } = bare.headers;
+    expect((await invokeEvent(hooks, { ...bare, headers: noCredentials })).headers['www-authenticate']).toMatch(/^Basic realm=/);
+    const stranger = await invokeEvent(hooks, resignSample(retargetSample(variant('pipedrive', 'valid', next()), 'no-such-tenant'), 'pipedrive', 'valid', Date.now()));
+    expect(stranger.status).toBe(401);
+    expect(stranger.headers['www-authenticate']).toMatch(/^Basic realm=/);
+    for (const source of ['standard', 'hubspot', 'token'] as const) {
+      const res = await invokeEvent(hooks, signedVariant(source, 'valid', next(), FORGED_SECRETS[source]));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBeUndefined();
+    }
+    expect(env.sim.requests()).toHaveLength(0);
   });
 
   it('pipedrive: a webhooks v1 payload is refused with 422 (its meta.id is the object id, not a delivery id)', async () => {
