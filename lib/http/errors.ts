@@ -92,3 +92,23 @@ export class ServiceUnavailableError extends HttpProblem {
     this.name = 'ServiceUnavailableError';
   }
 }
+
+/** Seconds a caller waits after a store fault: DynamoDB's throttling and blips pass within a second or two. */
+export const STORE_RETRY_AFTER_SEC = 2;
+
+/**
+ * DynamoDB could not serve the request (throttled, 5xx, timeout, connection): a 503 the caller should
+ * retry, never a 500. Every write of the call path is conditional, so a retry with the same key never
+ * dials twice.
+ */
+export class StoreUnavailableError extends ServiceUnavailableError {
+  constructor(options: { cause?: unknown } = {}) {
+    super(
+      'store_unavailable',
+      'Our database did not answer in time (throttled or unavailable). Retry after the Retry-After delay; a retry with the same Idempotency-Key never dials twice.',
+      STORE_RETRY_AFTER_SEC,
+    );
+    this.name = 'StoreUnavailableError';
+    if (options.cause !== undefined) this.cause = options.cause;
+  }
+}

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 export interface ReliabilityRow {
@@ -43,5 +43,38 @@ ${renderTable(rows)}
 - A crash between the reservation and the GET therefore costs a call (flagged, never dialled) rather than risking
   a second ring: at most once, by design.
 `;
-  writeFileSync(file, text);
+  writeFileSync(file, text + keptSections(file));
+}
+
+/**
+ * Another file of the suite (e.g. dynamodb-faults.test.ts) writes its own section of RELIABILITY.md, between
+ * markers: each file rewrites only its section, so the files can run alone or in parallel workers.
+ */
+const sectionStart = (id: string) => `<!-- section:${id} -->`;
+const sectionEnd = (id: string) => `<!-- /section:${id} -->`;
+const SECTION = /<!-- section:([\w-]+) -->[\s\S]*?<!-- \/section:\1 -->\n?/g;
+
+function keptSections(file: string): string {
+  if (!existsSync(file)) return '';
+  const sections = readFileSync(file, 'utf8').match(SECTION) ?? [];
+  return sections.map((s) => `\n${s.trimEnd()}\n`).join('');
+}
+
+/** Replaces (or appends) the section `id` of the report with `markdown`, leaving everything else as it is. */
+export function writeReportSection(file: string, id: string, markdown: string) {
+  const block = `${sectionStart(id)}\n${markdown.trim()}\n${sectionEnd(id)}\n`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Reliability\n';
+  const start = current.indexOf(sectionStart(id));
+  const end = current.indexOf(sectionEnd(id));
+  const next =
+    start >= 0 && end > start
+      ? current.slice(0, start) + block + current.slice(end + sectionEnd(id).length).replace(/^\n/, '')
+      : `${current.trimEnd()}\n\n${block}`;
+  writeFileSync(file, next);
+}
+
+/** One line about the machine and the run, for a section's header. */
+export function machineLine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} x ${cpu}, Node.js ${process.version}`;
 }
