@@ -80,6 +80,10 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
     // Production logs INFO: one line per call. Keep it, but out of the terminal.
     POWERTOOLS_LOG_LEVEL: 'INFO',
     PBX_TIMEOUT_MS: '5000',
+    // The simulator listens on loopback, which only the local stage may reach (lib/net/outbound.ts); the floor's client reads it too.
+    ALLOW_PRIVATE_OUTBOUND: 'true',
+    // Off AWS the handlers seal secrets under a local key (lib/secrets/seal.ts); the bench tenant has none.
+    C2C_LOCAL_SEAL_KEY: Buffer.alloc(32, 1).toString('base64'),
   });
   const silenced = silenceStdout();
   try {
@@ -119,17 +123,18 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
     const { callRequestSchema } = await import('../lib/calls/request');
     const { CallCaps } = await import('../lib/policy/caps');
     const { RateLimitRepository } = await import('../lib/store/rate-limits');
+    const { DedupeWindowRepository } = await import('../lib/store/dedupe-windows');
     const tenant = (await c.tenants.get('bench'))!;
     const quiet = { info: () => undefined, warn: () => undefined } as never;
     const useCaseOf = (caps: ConstructorParameters<typeof PlaceCall>[0]['caps']) => {
-      const placeCall = new PlaceCall({ calls: c.calls, agents: c.agents, caps, pbx: new Click2CallClient(), pbxTimeoutMs: 5000, logger: quiet });
+      const placeCall = new PlaceCall({ calls: c.calls, agents: c.agents, caps, windows: new DedupeWindowRepository(c.table), pbx: new Click2CallClient(), pbxTimeoutMs: 5000, logger: quiet });
       return async (i: number) => {
         const event = callEvent(servers.key, i);
         const outcome = await placeCall.execute({ tenant, request: callRequestSchema.parse(JSON.parse(event.body!)), idempotencyKey: `uc-${caps === noCaps}-${i}`, source: 'api' });
         if (outcome.status !== 201) throw new Error(`use case answered ${outcome.status}`);
       };
     };
-    const noCaps = { admit: async () => ({ release: async () => undefined }) } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
+    const noCaps = { admitRequest: async () => ({}), admit: async () => ({ release: async () => undefined }) } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
     const useCase = useCaseOf(new CallCaps(new RateLimitRepository(c.table)));
     const useCaseNoCaps = useCaseOf(noCaps);
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
 import type { CallMetrics } from '../observability/metrics';
@@ -6,11 +7,15 @@ import type { CallCaps } from '../policy/caps';
 import { checkCallingHours, checkDestination } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { Agent, AgentRepository } from '../store/agents';
+import type { DedupeWindowRepository } from '../store/dedupe-windows';
 import { toCallResource, type CallRepository, type StoredCall } from '../store/calls';
 import { CorruptItemError } from '../store/errors';
 import type { Tenant } from '../store/tenants';
+import { isStoreUnavailable } from '../store/unavailable';
+import { assertDialUrlFits, dialQueryOf, pbxSettingsOf } from './dial-url';
 import { emptyOutcome, type Call, type RejectionReason } from './model';
-import { callIdFor, derivedIdempotencyKey, requestHash, type CallRequest, type NormalizedCallRequest } from './request';
+import { callExpiry } from './retention';
+import { callIdFor, dedupeSubject, requestHash, windowIdempotencyKey, type CallRequest, type NormalizedCallRequest } from './request';
 
 /** What became of a call request; `lib/calls/respond.ts` turns it into an HTTP answer. */
 export type PlaceCallOutcome =
@@ -20,8 +25,16 @@ export type PlaceCallOutcome =
 export interface PlaceCallInput {
   tenant: Tenant;
   request: CallRequest;
-  /** From the caller (`Idempotency-Key`, a webhook's delivery id); derived when absent. */
+  /** From the caller (`Idempotency-Key`, a webhook's delivery id); when absent, the dedupe window decides. */
   idempotencyKey?: string;
+  /**
+   * For a keyless request that is a signed delivery: what identifies this very delivery (its
+   * signature) and how long a copy of it can still pass verification. Every copy then resolves to
+   * the same call, even after the dedupe window has closed.
+   */
+  delivery?: { id: string; validForSec: number };
+  /** For a keyless request: the dedupe window, when the source sets its own (else the tenant's policy). */
+  dedupeWindowSec?: number;
   /** Who asked: `api`, or a webhook source. */
   source: string;
 }
@@ -35,6 +48,8 @@ export interface PlaceCallDeps {
   calls: CallRepository;
   agents: AgentRepository;
   caps: CallCaps;
+  /** Dedupe windows of keyless requests. */
+  windows: Pick<DedupeWindowRepository, 'claim'>;
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
   pbxTimeoutMs: number;
   logger: Logger;
@@ -85,13 +100,29 @@ export class PlaceCall {
       customData: request.customData ?? {},
     };
     const hash = requestHash(normalized);
-    const idempotencyKey = input.idempotencyKey ?? derivedIdempotencyKey(normalized, now.getTime(), tenant.policy.dedupeWindowSec);
+    const subject = dedupeSubject(normalized);
+
+    // Every request counts against the tenant's per-second cap before anything is written, refused
+    // ones included: a key holder or a webhook sender cannot fill the table with refusals. Copies
+    // of one request count once (the counter is a set of request identities).
+    const [found, admitted] = await Promise.all([
+      this.findAgent(tenant.tenantId, request.agent),
+      this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, input.idempotencyKey ?? `auto:${subject}`),
+    ]);
+    if (admitted.refusal) {
+      const { code, detail, retryAfterSec } = admitted.refusal;
+      return { kind: 'refused', status: 429, code, detail, retryAfterSec };
+    }
+    const agent = found === 'incomplete' ? undefined : found;
+    // A request whose Click2Call URL would be too long is the caller's mistake: refused before anything
+    // is written. Every call id has the same length, so the subject's stands in for a keyless one.
+    assertDialUrlFits(tenant, { callId: callIdFor(tenant.tenantId, input.idempotencyKey ?? subject), request, legA: agent?.extension, legB: number?.digits });
+
+    const idempotencyKey = input.idempotencyKey ?? (await this.keyOfWindow(input, subject, now.getTime()));
     const callId = callIdFor(tenant.tenantId, idempotencyKey);
     // Every later line of this request carries the call id (the HTTP stack resets keys per request).
     this.deps.logger.appendKeys?.({ callId });
 
-    const found = await this.findAgent(tenant.tenantId, request.agent);
-    const agent = found === 'incomplete' ? undefined : found;
     const refusal = found === 'incomplete' ? INCOMPLETE_AGENT : this.refusalOf(tenant, agent, number, now);
     const at = now.toISOString();
     const call: StoredCall = {
@@ -116,6 +147,8 @@ export class PlaceCall {
       updatedAt: at,
       requestHash: hash,
       attempt: refusal ? 0 : 1,
+      reservedBy: randomUUID(),
+      expiry: callExpiry(tenant.policy, now),
     };
 
     if (refusal || !agent || !number) {
@@ -125,10 +158,19 @@ export class PlaceCall {
       return { kind: 'refused', status: 422, code: call.reason!, detail: refusal!.detail, call: toCallResource(call) };
     }
 
-    const [reservation, caps] = await Promise.all([
+    const [reserved, admittedCaps] = await Promise.allSettled([
       this.deps.calls.reserve(call),
       this.deps.caps.admit(tenant.policy, this.capRequest(tenant, callId, agent, number)),
     ]);
+    if (reserved.status === 'rejected' || admittedCaps.status === 'rejected') {
+      // The store failed before the GET: nothing was sent, and the caller gets a 503 to retry. The
+      // reservation may be in the table all the same (a write that landed though its answer was lost).
+      if (admittedCaps.status === 'fulfilled') await this.bestEffort('release the caps', admittedCaps.value.release);
+      if (reserved.status === 'rejected' || reserved.value.reserved) await this.giveBack(call);
+      throw reserved.status === 'rejected' ? reserved.reason : (admittedCaps as PromiseRejectedResult).reason;
+    }
+    const reservation = reserved.value;
+    const caps = admittedCaps.value;
     if (!reservation.reserved) {
       // Our cap entries carry the same call id as the winner's, so they cost nothing; but a lock
       // taken after the winner let go would block the agent until its lease ends.
@@ -157,6 +199,49 @@ export class PlaceCall {
       };
     }
     return this.dispatch(tenant, call, agent, caps.release);
+  }
+
+  /**
+   * Moves our own reservation, if it is in the table, from `dispatching` to `not_sent`, so that a
+   * retry with the same key may dial: nothing was sent. Conditioned on this invocation's token, so it
+   * can never touch a concurrent winner's reservation, which may be dialling. If the store still
+   * fails, the call stays `dispatching` and the reconciler flags it: a lost call, never a second ring.
+   */
+  private async giveBack(call: StoredCall): Promise<void> {
+    await this.bestEffort('give back the reservation', () =>
+      this.deps.calls.transition(call.tenantId, call.callId, {
+        from: ['dispatching'],
+        to: 'not_sent',
+        attempt: call.attempt,
+        reservedBy: call.reservedBy,
+        changes: { reason: 'store_unavailable' },
+        detail: 'store_unavailable',
+      }),
+    );
+  }
+
+  private async bestEffort(what: string, write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.deps.logger.warn(`Could not ${what} after a store fault`, { error: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
+
+  /**
+   * The idempotency key of a keyless request: the one of the window it falls into, or, when the
+   * window of its subject has closed (or never opened), a new key that opens one from now. The
+   * window slides with the requests' own times, not with the clock's minutes.
+   */
+  private async keyOfWindow(input: PlaceCallInput, subject: string, nowMs: number): Promise<string> {
+    const { tenantId } = input.tenant;
+    const windowSec = input.dedupeWindowSec ?? input.tenant.policy.dedupeWindowSec;
+    const claim = await this.deps.windows.claim(tenantId, subject, windowIdempotencyKey(subject, nowMs), nowMs, windowSec * 1000);
+    if (!input.delivery) return claim.key;
+    // The first copy of a delivery binds it to the key it resolved to; later copies take that key
+    // whatever the content window says by then (closed, or reopened by another request).
+    const bound = await this.deps.windows.claim(tenantId, `delivery#${input.delivery.id}`, claim.key, nowMs, input.delivery.validForSec * 1000);
+    return bound.key;
   }
 
   /**
@@ -232,7 +317,15 @@ export class PlaceCall {
       await caps.release();
       return { kind: 'refused', status: 429, code: caps.refusal.code, detail: caps.refusal.detail, retryAfterSec: caps.refusal.retryAfterSec, call: toCallResource(existing, true) };
     }
-    const claimed = await this.deps.calls.redispatch(tenant.tenantId, existing.callId, existing.requestHash, existing.attempt);
+    let claimed: StoredCall | undefined;
+    try {
+      claimed = await this.deps.calls.redispatch(tenant.tenantId, existing.callId, existing.requestHash, existing.attempt);
+    } catch (error) {
+      // Nothing was sent: give the agent back now rather than at the end of the lease, and let the
+      // error answer 503 (a retry may dial, from `not_sent`, or finds `dispatching` if the claim landed).
+      await caps.release().catch(() => undefined);
+      throw error;
+    }
     if (!claimed) {
       // Another retry claimed it first: it is that one's to send.
       const current = await this.deps.calls.get(tenant.tenantId, existing.callId);
@@ -242,18 +335,21 @@ export class PlaceCall {
     return this.dispatch(tenant, claimed, agent, caps.release);
   }
 
+  /** A write after the GET failed: worth a warning (the reconciler or a lease repairs it), never an error answer. */
+  private warnAfterDial(message: string, call: StoredCall, error: unknown) {
+    this.deps.logger.warn(message, {
+      callId: call.callId,
+      attempt: call.attempt,
+      errorName: error instanceof Error ? error.name : typeof error,
+      storeUnavailable: isStoreUnavailable(error),
+    });
+  }
+
   /** The one GET, then its answer into the ledger. Called only by the holder of `dispatching`. */
   private async dispatch(tenant: Tenant, call: StoredCall, agent: Agent, releaseLock: () => Promise<void>): Promise<PlaceCallOutcome> {
-    const settings: PbxSettings = {
-      urlShape: tenant.pbx.urlShape,
-      baseUrl: tenant.pbx.baseUrl,
-      crmId: tenant.crmId,
-      clientId: tenant.clientId,
-      basicAuth: tenant.pbx.basicAuth,
-      timeoutMs: tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs,
-    };
-    const query: Record<string, string> = { ...call.customData, c2c_call_id: call.callId };
-    if (call.lead) query.leadid = call.lead.id;
+    // The same builders as the length check before the reservation: what was measured is what is sent.
+    const settings = pbxSettingsOf(tenant, this.deps.pbxTimeoutMs);
+    const query = dialQueryOf({ callId: call.callId, customData: call.customData, leadId: call.lead?.id });
     let outcome: DialOutcome;
     try {
       outcome = await this.deps.pbx.dial(settings, { legA: agent.extension, legB: call.legB!, prefix: call.prefix ?? undefined, query });
@@ -265,7 +361,9 @@ export class PlaceCall {
     this.deps.faultHook?.('after_dial');
     this.deps.metrics?.pbxAnswer(outcome.kind, outcome.latencyMs);
     const recorded = this.recordOf(outcome);
-    const [updated] = await Promise.all([
+    // From here on the GET has been sent: a failing write must neither become an error answer (the
+    // caller would retry) nor lose the call. Each write is settled on its own, none cancels another.
+    const [transitioned, released, linked] = await Promise.allSettled([
       this.deps.calls.transition(tenant.tenantId, call.callId, {
         from: ['dispatching'],
         to: recorded.state,
@@ -274,7 +372,7 @@ export class PlaceCall {
         detail: recorded.detail,
       }),
       releaseLock(),
-      outcome.kind === 'accepted' ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId) : undefined,
+      outcome.kind === 'accepted' ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId, call.expiry?.full) : undefined,
     ]);
     this.deps.logger.info('Call dispatched', {
       callId: call.callId,
@@ -284,11 +382,29 @@ export class PlaceCall {
       pbxLatencyMs: Math.round(outcome.latencyMs),
       attempt: call.attempt,
     });
-    let final = updated;
+    if (released.status === 'rejected') {
+      this.warnAfterDial('Agent lock not released: its lease frees the agent', call, released.reason);
+    }
+    if (linked.status === 'rejected') {
+      this.warnAfterDial("PBX unique_id not linked: the PBX's events still find the call by its call id", call, linked.reason);
+    }
+    if (transitioned.status === 'rejected') {
+      // The call item says `dispatching` (written before the GET), so it stays findable and the
+      // reconciler settles it from the PBX's CDRs; a retry of the key is answered 202 and never dials.
+      this.warnAfterDial("The PBX's answer was not recorded: the call stays dispatching for the reconciler", call, transitioned.reason);
+      return { kind: 'call', status: 202, call: toCallResource(call) };
+    }
+    let final = transitioned.value;
     if (!final) {
       // A PBX webhook moved the call on before we wrote the answer: keep its state, add the PBX's ids.
-      if (recorded.pbx) await this.deps.calls.patch(tenant.tenantId, call.callId, { pbx: recorded.pbx });
-      final = (await this.deps.calls.get(tenant.tenantId, call.callId)) ?? call;
+      try {
+        if (recorded.pbx) await this.deps.calls.patch(tenant.tenantId, call.callId, { pbx: recorded.pbx });
+        final = await this.deps.calls.get(tenant.tenantId, call.callId);
+      } catch (error) {
+        this.warnAfterDial('Call moved on by a PBX event; reading it back failed', call, error);
+      }
+      // Unreadable for now: answer what is known for sure, that the call was sent and is in flight.
+      if (!final) return { kind: 'call', status: 202, call: toCallResource(call) };
     }
     const resource = toCallResource(final);
     switch (outcome.kind) {

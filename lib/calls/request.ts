@@ -1,9 +1,23 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { CALL_ID_FIELD, FIELD_ALIASES, pbxEventFieldOf } from '../pbx/stats-event';
 import { crmUserIdSchema, extensionSchema, type AgentRef } from '../store/agents';
 
 /** Query names we send to the PBX ourselves; custom data may not reuse them. */
-export const RESERVED_QUERY_NAMES = ['leadid', 'c2c_call_id'] as const;
+export const RESERVED_QUERY_NAMES = ['leadid', CALL_ID_FIELD] as const;
+
+/**
+ * Why a custom data name is refused, or `undefined` when it may be used. Custom data comes back in
+ * the PBX Stats events beside the PBX's own fields, so a name the event parser would read as one of
+ * its fields (call id, event, unique id, cause, durations...) would let a caller speak for the PBX
+ * about another call. The list is the parser's own (lib/pbx/stats-event.ts), so the two cannot drift.
+ */
+export function customDataNameProblem(name: string): string | undefined {
+  if ((RESERVED_QUERY_NAMES as readonly string[]).includes(name.toLowerCase())) return 'this name is reserved';
+  const field = pbxEventFieldOf(name);
+  if (field) return `reserved: PBX Stats events would read this name as their own field ${FIELD_ALIASES[field][0]}`;
+  return undefined;
+}
 
 const printable = /^[\x21-\x7e]{1,255}$/;
 
@@ -30,7 +44,10 @@ export const callRequestSchema = z.strictObject({
       z
         .string()
         .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'names start with a letter: letters, digits, _ . -, at most 64')
-        .refine((k) => !(RESERVED_QUERY_NAMES as readonly string[]).includes(k.toLowerCase()), 'this name is reserved'),
+        .superRefine((k, ctx) => {
+          const problem = customDataNameProblem(k);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }),
       z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'),
     )
     .refine((r) => Object.keys(r).length <= 20, 'at most 20 entries')
@@ -67,13 +84,19 @@ export function requestHash(request: NormalizedCallRequest): string {
 }
 
 /**
- * The key for a caller that sent none: the same agent, number and lead within one window of
- * `windowSec` is one call. It stops a double click; a second call a minute later is a new call.
+ * What "the same request" means for a caller that sent no key: the same agent, number and lead.
+ * Custom data is left out, so a double click that carries other CRM fields is still one call.
  */
-export function derivedIdempotencyKey(request: NormalizedCallRequest, nowMs: number, windowSec: number): string {
-  const window = Math.floor(nowMs / 1000 / windowSec);
-  const subject = canonical({ agent: request.agent, to: request.to, leadId: request.leadId });
-  return `auto:${window}:${sha256(subject).toString('base64url').slice(0, 32)}`;
+export function dedupeSubject(request: NormalizedCallRequest): string {
+  return sha256(canonical({ agent: request.agent, to: request.to, leadId: request.leadId })).toString('base64url').slice(0, 32);
+}
+
+/**
+ * The key a keyless request proposes when it opens a dedupe window: unique to the subject and the
+ * moment the window opens, so a request after the window has closed is a new call.
+ */
+export function windowIdempotencyKey(subject: string, openedAtMs: number): string {
+  return `auto:${subject}:${openedAtMs.toString(36)}`;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

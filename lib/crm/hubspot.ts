@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { sameBytes } from './compare';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
 
@@ -62,7 +62,12 @@ export function verifyHubSpotV3(delivery: WebhookDelivery, secrets: readonly Liv
 
   for (const secret of secrets) {
     const expected = hmac(secret.value, delivery.method, delivery.url, delivery.rawBody, timestamp);
-    if (sameBytes(given, expected)) return { ok: true, secretId: secret.secretId };
+    if (sameBytes(given, expected)) {
+      // HubSpot sends no delivery id: the signature is what tells this delivery from another with
+      // the same content, and a copy of it verifies for as long as its timestamp is in the window.
+      const id = createHash('sha256').update(`${timestamp}\n${signature.trim()}`, 'utf8').digest('base64url').slice(0, 32);
+      return { ok: true, secretId: secret.secretId, replay: { id, validForSec: (2 * HUBSPOT_MAX_AGE_MS) / 1000 } };
+    }
   }
   return { ok: false, reason: 'signature_mismatch' };
 }

@@ -5,6 +5,7 @@ import type { PlaceCall, PlaceCallOutcome } from '../calls/place-call';
 import { idempotencyKeySchema } from '../calls/request';
 import { callOutcomeToHttp, callProblem } from '../calls/respond';
 import type { HttpResult } from '../http/handler';
+import { JsonTooDeepError, parseJsonBounded } from '../http/json';
 import { tenantIdSchema, type TenantRepository } from '../store/tenants';
 import { isWebhookSource, type WebhookSourceRepository } from '../store/webhook-sources';
 import { UnknownSourceError, WebhookBodyError, WebhookUnauthorizedError } from './errors';
@@ -39,7 +40,7 @@ export class ReceiveWebhook {
   private readonly now: () => number;
 
   constructor(private readonly deps: ReceiveWebhookDeps) {
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now ?? (() => Date.now());
   }
 
   async execute(inbound: InboundWebhook): Promise<HttpResult> {
@@ -48,7 +49,7 @@ export class ReceiveWebhook {
     const { logger } = this.deps;
     const refuse = (reason: string): never => {
       logger.warn('Webhook refused', { source: inbound.source, reason });
-      throw new WebhookUnauthorizedError();
+      throw new WebhookUnauthorizedError(adapter.challenge);
     };
 
     if (!tenantIdSchema.safeParse(inbound.tenantId).success) return refuse('malformed_tenant_id');
@@ -63,7 +64,7 @@ export class ReceiveWebhook {
     if (tenant.status !== 'active') return refuse('tenant_suspended');
     if (!config || config.secrets.length === 0) return refuse('no_secret_configured');
 
-    const delivery: WebhookDelivery = { ...inbound, url: config.publicUrl ?? inbound.url };
+    const delivery: WebhookDelivery = { ...inbound, url: signedUrl(config.publicUrl, inbound.url) };
     const verification = adapter.verify(delivery, config.secrets, this.now());
     if (!verification.ok) return refuse(verification.reason);
     logger.info('Webhook authenticated', { source: inbound.source, secretId: verification.secretId });
@@ -74,9 +75,16 @@ export class ReceiveWebhook {
     const mapped = mapPayload(payload, inbound.headers, mapping);
     const deliveryId = verification.deliveryId ?? mapped.deliveryId;
     const idempotencyKey = deliveryId === undefined ? undefined : webhookIdempotencyKey(inbound.source, deliveryId);
-    if (!idempotencyKey) logger.info('Webhook carries no delivery id: the short-window derived key applies', { source: inbound.source });
+    if (!idempotencyKey) logger.info('Webhook carries no delivery id: the dedupe window applies', { source: inbound.source, windowSec: adapter.keylessWindowSec });
 
-    const outcome = await this.deps.placeCall.execute({ tenant, request: mapped.request, idempotencyKey, source: inbound.source });
+    const outcome = await this.deps.placeCall.execute({
+      tenant,
+      request: mapped.request,
+      idempotencyKey,
+      source: inbound.source,
+      dedupeWindowSec: adapter.keylessWindowSec,
+      delivery: idempotencyKey ? undefined : verification.replay,
+    });
     return answer(outcome, config.refusalStatus ?? adapter.defaultRefusalStatus);
   }
 }
@@ -115,10 +123,25 @@ function parseBody(headers: Readonly<Record<string, string>>, rawBody: string): 
   if (/^application\/x-www-form-urlencoded\b/i.test(contentType)) return Object.fromEntries(new URLSearchParams(rawBody));
   if (rawBody.trim() === '') throw new WebhookBodyError('The body is empty.', [{ path: 'body', message: 'empty' }]);
   try {
-    return JSON.parse(rawBody);
-  } catch {
+    return parseJsonBounded(rawBody);
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) throw new WebhookBodyError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
     throw new WebhookBodyError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
   }
+}
+
+/**
+ * The URL the sender signed (HubSpot signs the whole URL it called, query string included). Without a public URL,
+ * the request's own. With one, the public URL stands for scheme, host and path, and the request's query string is
+ * appended as it arrived: a workflow webhook URL such as `.../hubspot/acme?wf=42` signs `?wf=42`, and one source
+ * configuration serves any number of workflows with their own queries. A public URL that carries a query itself is
+ * taken as the whole URL, verbatim: the operator pinned it (e.g. a proxy in front that rewrites the query).
+ */
+export function signedUrl(publicUrl: string | undefined, requestUrl: string): string {
+  if (!publicUrl) return requestUrl;
+  if (publicUrl.includes('?')) return publicUrl;
+  const queryAt = requestUrl.indexOf('?');
+  return queryAt < 0 ? publicUrl : `${publicUrl}${requestUrl.slice(queryAt)}`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { credentialHash } from './compare';
 import { UnsupportedPayloadError } from './errors';
 import { verifyHubSpotV3 } from './hubspot';
 import type { EffectiveMapping } from './mapping';
-import { basicCredentials, verifyPipedriveBasic } from './pipedrive';
+import { basicCredentials, PIPEDRIVE_CHALLENGE, verifyPipedriveBasic } from './pipedrive';
 import { STANDARD_SECRET_PREFIX, standardSecretKey, verifyStandardWebhook } from './standard-webhooks';
 import { verifyToken } from './token';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
@@ -30,8 +30,18 @@ export interface SourceAdapter {
    * endpoint; 422 for senders that never retry a 4xx. See docs/webhooks.md.
    */
   defaultRefusalStatus: 200 | 422;
+  /**
+   * The dedupe window of a delivery that carries no delivery id, in seconds: long enough to cover the
+   * sender's own early retries and a double trigger. See docs/webhooks.md, "Deliveries without an id".
+   */
+  keylessWindowSec: number;
   /** Refuses payload shapes the default mapping would misread. */
   checkPayload?(payload: unknown, mapping: EffectiveMapping): void;
+  /**
+   * The `WWW-Authenticate` challenge of this source's 401, for a scheme built on HTTP authentication: a client
+   * that waits to be challenged before it sends credentials needs it (RFC 9110, 11.6.1). Absent for signatures.
+   */
+  challenge?: string;
   secrets: SecretFormat;
 }
 
@@ -61,6 +71,9 @@ const standard: SourceAdapter = {
   },
   // Svix and other senders of the spec retry any non-2xx for days, then disable the endpoint.
   defaultRefusalStatus: 200,
+  // Every delivery carries `webhook-id` (verification requires it), so the window only backs up a
+  // mapping that points the delivery id elsewhere; the spec's first retries come at 5 s and 5 min.
+  keylessWindowSec: 60,
   secrets: {
     describe: 'whsec_<base64 of 24-64 random bytes>',
     toStored(raw) {
@@ -93,6 +106,10 @@ const hubspot: SourceAdapter = {
   // HubSpot workflows retry only 5xx, 429 and timeouts, never another 4xx: a 422 ends the attempt
   // and shows in the workflow's history, which is what the person who built it needs to see.
   defaultRefusalStatus: 422,
+  // No delivery id at all. A workflow re-enrolling a record, or two workflows firing on one form,
+  // send the same content seconds apart; HubSpot waits 30 s for an answer and retries 5xx and 429
+  // afterwards. Five minutes covers both and matches the signature's own validity.
+  keylessWindowSec: 300,
   secrets: {
     describe: "the HubSpot app's client secret (HubSpot issues it)",
     toStored(raw) {
@@ -106,6 +123,7 @@ const hubspot: SourceAdapter = {
 const pipedrive: SourceAdapter = {
   source: 'pipedrive',
   verify: (delivery, secrets) => verifyPipedriveBasic(delivery, secrets),
+  challenge: PIPEDRIVE_CHALLENGE,
   // Webhooks v2, person events: `meta.id` identifies the delivery, `data` is the person.
   defaultMapping: {
     agent: { by: 'crmUserId', path: ['data.owner_id'] },
@@ -116,6 +134,8 @@ const pipedrive: SourceAdapter = {
   },
   // Pipedrive retries a non-2xx answer and counts it towards banning, and in the end deleting, the webhook.
   defaultRefusalStatus: 200,
+  // Only when a mapping yields no `meta.id`: Pipedrive's retries of one event come within about 3 minutes.
+  keylessWindowSec: 300,
   checkPayload(payload, mapping) {
     // In webhooks v1 `meta.id` is the id of the changed object, not of the delivery: used as the
     // idempotency key it would turn every later event on that person into a "duplicate".
@@ -154,6 +174,9 @@ const token: SourceAdapter = {
   // Zapier replays errored runs (autoreplay); Make and n8n retry failed modules when told to. The
   // 200 answer carries the rejected call, so the refusal is still visible in their run history.
   defaultRefusalStatus: 200,
+  // Without an Idempotency-Key header: a zap or scenario that fires twice for one trigger does so
+  // within seconds; their replays of failed runs come minutes to hours later, after a refusal that dialled nothing.
+  keylessWindowSec: 120,
   secrets: {
     describe: 'a token of at least 24 printable characters (better: --generate)',
     toStored(raw) {

@@ -20,7 +20,17 @@ export interface LiveSecret {
  * one generic 401 whatever it is.
  */
 export type Verification =
-  | { ok: true; secretId: string; /** The delivery id the scheme itself carries and signs (Standard Webhooks). */ deliveryId?: string }
+  | {
+      ok: true;
+      secretId: string;
+      /** The delivery id the scheme itself carries and signs (Standard Webhooks). */
+      deliveryId?: string;
+      /**
+       * For a signed scheme without a delivery id (HubSpot): what identifies this very delivery, and
+       * how long a copy of it can pass verification (the timestamp window both ways).
+       */
+      replay?: { id: string; validForSec: number };
+    }
   | { ok: false; reason: VerificationFailure };
 
 export type VerificationFailure =

@@ -32,8 +32,21 @@ interface Window {
  * write, and they run in parallel with the ledger's reservation, so caps add no round trip.
  */
 export class CallCaps {
-  constructor(private readonly repo: RateLimitRepository, private readonly now: () => number = Date.now) {}
+  constructor(private readonly repo: RateLimitRepository, private readonly now: () => number = () => Date.now()) {}
 
+  /**
+   * The tenant's per-second cap, counted for every request before anything else is written, refused
+   * ones included. `requestId` identifies the request (its idempotency key): copies count once.
+   * Never given back: a refused request has used the capacity it asked for.
+   */
+  async admitRequest(tenantId: string, policy: CallPolicy, requestId: string): Promise<{ refusal?: CapRefusal }> {
+    const nowSec = Math.floor(this.now() / 1000);
+    const max = policy.caps.perTenantPerSecond;
+    if (await this.repo.admit(tenantId, 'tenant', nowSec, 1, max, requestId)) return {};
+    return { refusal: { code: 'tenant_rate_limited', detail: `At most ${max} requests a second for this tenant.`, retryAfterSec: 1 } };
+  }
+
+  /** The caps of a call that would dial: destination, agent per minute, and the agent's lock. */
   async admit(policy: CallPolicy, request: CapRequest): Promise<{ refusal?: CapRefusal; release: () => Promise<void> }> {
     const nowSec = Math.floor(this.now() / 1000);
     const caps = policy.caps;
@@ -51,13 +64,6 @@ export class CallCaps {
         max: caps.perAgentPerMinute,
         code: 'agent_rate_limited',
         detail: `At most ${caps.perAgentPerMinute} calls a minute per agent.`,
-      },
-      {
-        scope: 'tenant',
-        windowSec: 1,
-        max: caps.perTenantPerSecond,
-        code: 'tenant_rate_limited',
-        detail: `At most ${caps.perTenantPerSecond} calls a second for this tenant.`,
       },
     ];
     const starts = windows.map((w) => nowSec - (nowSec % w.windowSec));

@@ -1,3 +1,5 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 /** Base class of the store's errors; `cause` keeps the SDK error. */
 export class StoreError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -12,6 +14,16 @@ export class CorruptItemError extends StoreError {
     super(`Stored ${what} does not match its schema`, options);
     this.name = 'CorruptItemError';
   }
+}
+
+/**
+ * The item DynamoDB returns with a refused conditional write (`ReturnValuesOnConditionCheckFailure:
+ * ALL_OLD`). The document client unmarshalls outputs but not errors, so the item arrives in the wire
+ * format; read it as the document client would. Undefined when the server sent none (dynalite).
+ */
+export function conditionFailureItem(error: Error & { Item?: Record<string, unknown> }): Record<string, unknown> | undefined {
+  if (!error.Item) return undefined;
+  return unmarshall(error.Item as Record<string, AttributeValue>, { wrapNumbers: false });
 }
 
 /** Whether an SDK error is DynamoDB refusing a conditional write. */

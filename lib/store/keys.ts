@@ -27,6 +27,8 @@ export const pendingCallsPk = () => 'PENDING_CALLS';
 /** Calls the reconciler could not settle: for a human to look at. */
 export const flaggedCallsPk = () => 'FLAGGED_CALLS';
 export const pbxUniqueIdSk = (uniqueId: string) => `PBXUID#${uniqueId}`;
+/** The keyless dedupe window of one subject (agent, number, lead): which idempotency key is in force. */
+export const dedupeWindowSk = (subject: string) => `DEDUPE#${subject}`;
 
 /** A tenant's settings for one inbound webhook source (secrets and field mapping). */
 export const hookSourceSk = (source: string) => `HOOKSOURCE#${source}`;
@@ -47,5 +49,8 @@ export const notifySk = (dueAt: string, tenantId: string, callId: string) => `${
 /** The dead-letter log of undeliverable notifications (the local and in-table dead-letter sink). */
 export const deadLetterPk = () => 'DLQ';
 export const deadLetterSk = (at: string, tenantId: string, callId: string) => `${at}#${tenantId}#${callId}`;
+
+/** An audit record of an operator's action on a tenant (an erasure): `at` first, so they sort by time. */
+export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
 
 export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2', gsi3: 'gsi3', gsi4: 'gsi4', gsi5: 'gsi5' } as const;

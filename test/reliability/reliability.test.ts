@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PlaceCall, type FaultPoint } from '../../lib/calls/place-call';
 import { ReconcileCalls } from '../../lib/calls/reconcile';
 import { callRequestSchema } from '../../lib/calls/request';
@@ -14,6 +14,7 @@ import { buildContainer, type Container } from '../../lib/container';
 import { Click2CallClient } from '../../lib/pbx/click2call';
 import { CallCaps } from '../../lib/policy/caps';
 import { RateLimitRepository } from '../../lib/store/rate-limits';
+import { DedupeWindowRepository } from '../../lib/store/dedupe-windows';
 import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
 import { freePort } from '../../local/ports';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
@@ -21,6 +22,8 @@ import { renderTable, writeReport, type ReliabilityRow } from './report';
 
 const STORM_KEYS = 100;
 const STORM_COPIES = 50;
+const CAPPED_COPIES = 10;
+const CAPPED_PER_SECOND = 20;
 const FUZZ_RUNS = 10_000;
 const PBX_SECRET = 'pbx-basic-secret-4a9f1c77';
 
@@ -118,6 +121,66 @@ describe('reliability', () => {
     );
   }, 300_000);
 
+  it(`capped storm: ${STORM_KEYS} keys x ${CAPPED_COPIES} concurrent copies at ${CAPPED_PER_SECOND}/s, retried on 429 and 503`, async () => {
+    const { key: cappedKey } = await seedTenant(
+      env,
+      {
+        tenantId: 'rel-capped',
+        policy: { caps: { perDestination: { max: 100_000, windowSec: 900 }, perAgentPerMinute: 100_000, perTenantPerSecond: CAPPED_PER_SECOND } },
+      },
+      { agents: Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-cap-${i}`, extension: '1000' })) },
+    );
+    const before = new Set(env.sim.requests().map((r) => r.query.c2c_call_id));
+    const statuses = new Map<number, number>();
+    let retries = 0;
+    /** A client as the docs ask for: on 429 or 503 it waits Retry-After and sends the same request again. */
+    const persistent = async (i: number) => {
+      const body = { agent: { crmUserId: `u-cap-${i}` }, to: '+44 7766 889900', lead: { id: `cap-${i}` } };
+      for (let attempt = 0; attempt < 30; attempt++) {
+        const answer = await invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(cappedKey), 'idempotency-key': `cap-${i}` }, body });
+        if (answer.status !== 429 && answer.status !== 503) return answer;
+        retries++;
+        await new Promise((r) => setTimeout(r, Number(answer.headers['retry-after'] ?? '1') * 1000 * Math.random() + 50));
+      }
+      throw new Error(`key cap-${i} still refused after 30 attempts`);
+    };
+    const answers = await Promise.all(Array.from({ length: STORM_KEYS * CAPPED_COPIES }, (_, n) => persistent(n % STORM_KEYS)));
+    for (const a of answers) statuses.set(a.status, (statuses.get(a.status) ?? 0) + 1);
+    const dialled = env.sim.requests().filter((r) => !before.has(r.query.c2c_call_id));
+    const perCall = new Map<string, number>();
+    for (const r of dialled) perCall.set(r.query.c2c_call_id ?? '', (perCall.get(r.query.c2c_call_id ?? '') ?? 0) + 1);
+    const summary = [...statuses].sort(([a], [b]) => a - b).map(([st, n]) => `${n}x${st}`).join(', ');
+    record(
+      `capped storm (${STORM_KEYS} keys x ${CAPPED_COPIES} copies, cap ${CAPPED_PER_SECOND}/s, retries on 429/503)`,
+      `${STORM_KEYS} GETs, one per key`,
+      `${dialled.length} GETs for ${perCall.size} keys after ${retries} retries; final answers ${summary}`,
+      dialled.length === STORM_KEYS && perCall.size === STORM_KEYS && [...perCall.values()].every((n) => n === 1),
+    );
+  }, 300_000);
+
+  it('keyless: an identical pair 0.6 s apart across a minute boundary, and copies across the window', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const body = { agent: { crmUserId: 'u-main' }, to: '+44 7766 889900', lead: { id: 'keyless-pair' } };
+      const boundary = Date.parse('2031-06-01T09:59:59.700Z');
+      vi.setSystemTime(boundary);
+      const first = await post(body);
+      vi.setSystemTime(boundary + 600);
+      const second = await post(body);
+      vi.setSystemTime(boundary + 30_000);
+      const copies = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+      const gets = dialsFor(env.sim, first.body.callId);
+      record(
+        'keyless pair across a minute boundary, then 10 concurrent copies within the window',
+        '1 GET; the rest 200 duplicate of the same call',
+        `${gets} GET; answers ${first.status}, ${second.status}, ${copies.map((c) => c.status).join('/')}`,
+        gets === 1 && first.status === 201 && [second, ...copies].every((a) => a.status === 200 && a.body.callId === first.body.callId),
+      );
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('same key, another body', async () => {
     const first = await post({ agent: { crmUserId: 'u-main' }, to: '+44 7766 889900' }, { 'idempotency-key': 'reuse-1' });
     const before = env.sim.requests().length;
@@ -188,6 +251,7 @@ describe('reliability', () => {
         calls: c.calls,
         agents: c.agents,
         caps: new CallCaps(new RateLimitRepository(c.table)),
+        windows: new DedupeWindowRepository(c.table),
         pbx: new Click2CallClient(),
         pbxTimeoutMs: 600,
         logger: { info: () => undefined, warn: () => undefined } as never,

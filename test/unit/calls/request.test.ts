@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition, statesBefore } from '../../../lib/calls/model';
-import { callIdFor, callRequestSchema, derivedIdempotencyKey, requestHash, type NormalizedCallRequest } from '../../../lib/calls/request';
+import {
+  callIdFor,
+  callRequestSchema,
+  dedupeSubject,
+  idempotencyKeySchema,
+  requestHash,
+  windowIdempotencyKey,
+  type NormalizedCallRequest,
+} from '../../../lib/calls/request';
 
 const request: NormalizedCallRequest = { agent: { crmUserId: 'u-17' }, to: '+447766889900', leadId: '1', customData: { a: '1', b: '2' } };
 
@@ -30,16 +38,20 @@ describe('request hash', () => {
   });
 });
 
-describe('derived idempotency key', () => {
-  it('is the same within one window and differs in the next', () => {
-    const t = 1_800_000_000_000;
-    expect(derivedIdempotencyKey(request, t, 60)).toBe(derivedIdempotencyKey(request, t + 59_000 - (t % 60_000), 60));
-    expect(derivedIdempotencyKey(request, t, 60)).not.toBe(derivedIdempotencyKey(request, t + 60_000, 60));
+describe('keyless dedupe', () => {
+  it('the subject is agent, number and lead: a double click with other CRM fields is the same subject', () => {
+    expect(dedupeSubject(request)).toBe(dedupeSubject({ ...request, customData: {} }));
+    expect(dedupeSubject(request)).not.toBe(dedupeSubject({ ...request, to: '+447766889901' }));
+    expect(dedupeSubject(request)).not.toBe(dedupeSubject({ ...request, leadId: '2' }));
+    expect(dedupeSubject(request)).not.toBe(dedupeSubject({ ...request, agent: { crmUserId: 'u-18' } }));
   });
 
-  it('does not depend on custom data: a double click with other CRM fields is still one call', () => {
-    const t = 1_800_000_000_000;
-    expect(derivedIdempotencyKey(request, t, 60)).toBe(derivedIdempotencyKey({ ...request, customData: {} }, t, 60));
+  it('a window key names its subject and the moment the window opened, whatever the minute', () => {
+    const subject = dedupeSubject(request);
+    const t = 1_800_000_059_700;
+    expect(windowIdempotencyKey(subject, t)).not.toBe(windowIdempotencyKey(subject, t + 1));
+    expect(windowIdempotencyKey(subject, t)).toContain(subject);
+    expect(idempotencyKeySchema.safeParse(windowIdempotencyKey(subject, t)).success).toBe(true);
   });
 });
 

@@ -32,8 +32,18 @@ describe('HubSpot signature v3', () => {
   });
 
   it('accepts a fresh signature from any live secret', () => {
-    expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + 1_000)).toEqual({ ok: true, secretId: 'whs_0' });
-    expect(verifyHubSpotV3(delivery(signed(NOW, 'the-new-secret-000')), live(SECRET, 'the-new-secret-000'), NOW)).toEqual({ ok: true, secretId: 'whs_1' });
+    expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + 1_000)).toMatchObject({ ok: true, secretId: 'whs_0' });
+    expect(verifyHubSpotV3(delivery(signed(NOW, 'the-new-secret-000')), live(SECRET, 'the-new-secret-000'), NOW)).toMatchObject({ ok: true, secretId: 'whs_1' });
+  });
+
+  it('names the delivery by its signature and timestamp, valid for the whole window both ways', () => {
+    const first = verifyHubSpotV3(delivery(signed()), live(SECRET), NOW);
+    const copy = verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + 60_000);
+    const resigned = verifyHubSpotV3(delivery(signed(NOW + 1)), live(SECRET), NOW + 60_000);
+    if (!first.ok || !copy.ok || !resigned.ok) throw new Error('all three verify');
+    expect(first.replay?.id).toBe(copy.replay?.id);
+    expect(resigned.replay?.id).not.toBe(first.replay?.id);
+    expect(first.replay?.validForSec).toBe((2 * HUBSPOT_MAX_AGE_MS) / 1000);
   });
 
   it('refuses a timestamp older than 5 minutes, or as far in the future', () => {
