@@ -68,6 +68,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+/** A filter is a request to the API and a redraw: on a loaded machine that takes longer than expect.poll's 1 s default. */
+const SLOW = { timeout: 15_000 };
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 const callRow = (callId: string) => `#calls-list > li[data-call-id="${callId}"]`;
 const rowsOf = (): Promise<Array<{ callId: string; lead: string; agent: string; state: string }>> =>
@@ -84,7 +86,7 @@ describe('the console in headless Chromium', () => {
     expect(headers['content-security-policy']).toContain(`connect-src 'self' ${stack.pbxSimulatorUrl}`);
     expect(headers['x-frame-options']).toBe('DENY');
 
-    await expect.poll(() => page.textContent('#egress-ip')).toBe('127.0.0.1');
+    await expect.poll(() => page.textContent('#egress-ip'), SLOW).toBe('127.0.0.1');
     expect(await page.isVisible('#app')).toBe(false);
 
     await page.fill('#api-key', stack.demo.apiKey);
@@ -149,21 +151,21 @@ describe('the console in headless Chromium', () => {
 
     await page.fill('#filter-lead', LEAD);
     await page.click('#filter-apply');
-    await expect.poll(rowsOf).toEqual([expect.objectContaining({ callId: placedCallId, lead: LEAD })]);
+    await expect.poll(rowsOf, SLOW).toEqual([expect.objectContaining({ callId: placedCallId, lead: LEAD })]);
 
     await page.fill('#filter-lead', '');
     await page.selectOption('#filter-agent', 'u-18');
-    await expect.poll(async () => (await rowsOf()).every((r) => r.agent === 'u-18')).toBe(true);
+    await expect.poll(async () => (await rowsOf()).every((r) => r.agent === 'u-18'), SLOW).toBe(true);
     expect((await rowsOf()).map((r) => r.callId)).toContain(other);
 
     await page.selectOption('#filter-agent', '');
     await page.selectOption('#filter-state', 'completed');
-    await expect.poll(async () => (await rowsOf()).every((r) => r.state === 'completed')).toBe(true);
+    await expect.poll(async () => (await rowsOf()).every((r) => r.state === 'completed'), SLOW).toBe(true);
     expect((await rowsOf()).map((r) => r.callId)).toContain(placedCallId);
     await shot('filtered');
 
     await page.click('#filter-clear');
-    await expect.poll(async () => (await rowsOf()).map((r) => r.callId)).toEqual(expect.arrayContaining([placedCallId, other]));
+    await expect.poll(async () => (await rowsOf()).map((r) => r.callId), SLOW).toEqual(expect.arrayContaining([placedCallId, other]));
   });
 
   it('shows a refused call\'s problem details', async () => {
