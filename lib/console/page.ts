@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CONSOLE_SCRIPT } from './script';
+import { CONSOLE_SCRIPT } from './generated/script';
 import { CONSOLE_STYLE } from './style';
 
 /**
