@@ -24,7 +24,12 @@ export async function startDynalite(options: { port?: number; host?: string; pat
   return {
     endpoint: `http://${host}:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections of clients (the CLI, handlers) would hold the port open until they time out.
+        server.closeAllConnections();
+      }),
   };
 }
 

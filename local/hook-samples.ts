@@ -7,7 +7,7 @@
  *
  *   npx tsx local/hook-samples.ts setup                  # the local stack's demo tenant accepts the samples
  *   npx tsx local/hook-samples.ts sign events/hooks/hubspot/valid.json > .local/hubspot-valid.json
- *   DYNAMODB_ENDPOINT=<dynamoEndpoint of .local/stack.json> \
+ *   env $(npx tsx local/hook-samples.ts env) \
  *     npx serverless invoke local -f hooks --stage local -p .local/hubspot-valid.json
  *   npx tsx local/hook-samples.ts write                  # regenerates the files after a change here
  *
@@ -263,9 +263,28 @@ function writeSamples(): string[] {
   return written;
 }
 
+/** The running local stack's facts; C2C_STACK_FILE names them when the stack was started with it (local/start.ts). */
+function readStack(): { dynamoEndpoint: string; tableName: string; sealKey: string } {
+  const stackFile = process.env.C2C_STACK_FILE?.trim() || path.join(ROOT, '.local', 'stack.json');
+  return JSON.parse(readFileSync(stackFile, 'utf8')) as { dynamoEndpoint: string; tableName: string; sealKey: string };
+}
+
+/**
+ * What `serverless invoke local` needs to run a handler against the running local stack, as `K=V` words for `env`:
+ * the handlers under `npm start` get the same (local/stack.ts). Without them serverless.yml cannot resolve the
+ * egress IP, sealed secrets do not open, and the PBX simulator on loopback is refused.
+ */
+function invokeEnv(): string {
+  const stack = readStack();
+  const env = { DYNAMODB_ENDPOINT: stack.dynamoEndpoint, EGRESS_IP: '127.0.0.1', C2C_LOCAL_SEAL_KEY: process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey, ALLOW_PRIVATE_OUTBOUND: 'true' };
+  return Object.entries(env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+}
+
 /** Configures the running local stack's demo tenant to accept the samples: test secrets and the sample agents. */
 async function setupLocalStack(): Promise<void> {
-  const stack = JSON.parse(readFileSync(path.join(ROOT, '.local', 'stack.json'), 'utf8')) as { dynamoEndpoint: string; tableName: string; sealKey: string };
+  const stack = readStack();
   const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
   try {
     const sources = new WebhookSourceRepository(table, new EnvelopeSealer(new LocalKeyProvider(process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey)));
@@ -301,8 +320,10 @@ async function main(argv: string[]): Promise<void> {
     console.log(JSON.stringify(resignSample(event, source, kase, Date.now()), null, 2));
   } else if (command === 'setup') {
     await setupLocalStack();
+  } else if (command === 'env') {
+    console.log(invokeEnv());
   } else {
-    console.error('usage: tsx local/hook-samples.ts write | sign <events/hooks/<source>/<case>.json> | setup');
+    console.error('usage: tsx local/hook-samples.ts write | sign <events/hooks/<source>/<case>.json> | setup | env');
     process.exitCode = 2;
   }
 }

@@ -3,7 +3,8 @@ import { ApiKeyRepository, SCOPES } from '../lib/store/api-keys';
 import type { Table } from '../lib/store/client';
 import { issuePbxEventsToken } from '../lib/calls/pbx-event-tokens';
 import type { SecretSealer } from '../lib/secrets/seal';
-import { TenantRepository, type CallbackSettings, type Tenant } from '../lib/store/tenants';
+import { TenantRepository } from '../lib/store/tenants';
+import type { CallbackSettings } from '../lib/model/tenant';
 
 export interface DemoFacts {
   tenantId: string;
@@ -53,7 +54,7 @@ export async function seedDemo(
       pbx: { ...existing.pbx, ...settings.pbx },
       pbxEvents: { ...existing.pbxEvents, tokens },
       ...(options.callback ? { callback: options.callback } : {}),
-    } as Tenant);
+    });
   } else {
     await tenants.create({ ...settings, pbxEvents: { tokens: [record] }, ...(options.callback ? { callback: options.callback } : {}) });
   }

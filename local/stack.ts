@@ -3,13 +3,14 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
-import { notifySettingsOf } from '../lib/container';
+import { notifySettingsOf } from '../lib/compose/notifier';
 import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
 import { EnvelopeSealer, LocalKeyProvider, newLocalKey } from '../lib/secrets/seal';
 import { CallRepository } from '../lib/store/calls';
 import { createDocumentClient } from '../lib/store/client';
 import { DeadLetterRepository } from '../lib/store/dead-letters';
-import { TenantRepository, type CallbackSettings } from '../lib/store/tenants';
+import { TenantRepository } from '../lib/store/tenants';
+import type { CallbackSettings } from '../lib/model/tenant';
 import type { PlayoutSetting } from './pbx-sim/playout';
 import { startPbxSimulator, type PbxSimulator } from './pbx-sim/simulator';
 import type { WebhookConfig } from './pbx-sim/webhooks';
@@ -42,6 +43,13 @@ export interface LocalStackOptions {
   notifyPollMs?: number;
   /** Where the poller's warnings go; silent by default. */
   onNotifyLog?: (line: string) => void;
+  /**
+   * Told of a fault in one component (`pbx-sim`, `notify`, `offline`) that the stack outlives: the simulator's own
+   * errors, a notification pass that threw, serverless-offline exiting on its own. Silent by default.
+   */
+  onComponentFault?: (component: string, error: unknown) => void;
+  /** Aborting it during the start-up stops what has started and rejects (Ctrl-C before the stack is ready). */
+  signal?: AbortSignal;
 }
 
 /** Calls in the demo ring 2 s and talk 8 s: a whole call life in ten seconds. */
@@ -72,7 +80,18 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const started = performance.now();
   const cleanups: Array<() => Promise<void>> = [];
+  const onFault = (component: string) => (error: unknown) => {
+    try {
+      options.onComponentFault?.(component, error);
+    } catch {
+      // A reporter that throws must not turn a contained fault into an uncontained one.
+    }
+  };
+  const checkAborted = () => {
+    if (options.signal?.aborted) throw new Error('the local stack was stopped while starting');
+  };
   try {
+    checkAborted();
     const dynamo: LocalDynamo = await startDynalite({ port: options.dynamoPort ?? 0, path: options.dataDir });
     cleanups.push(() => dynamo.close());
     await createTable(dynamo.endpoint, LOCAL_TABLE_NAME);
@@ -81,11 +100,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.pbxPort ?? 0,
       extensions: DEMO_AGENTS.map((a) => a.extension),
       playout: options.playout ?? DEMO_PLAYOUT,
+      onError: onFault('pbx-sim'),
     });
     cleanups.push(() => simulator.close());
+    checkAborted();
 
     const table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: LOCAL_TABLE_NAME };
-    cleanups.push(async () => table.doc.destroy());
+    cleanups.push(() => Promise.resolve().then(() => table.doc.destroy()));
     const sealKey = options.env?.C2C_LOCAL_SEAL_KEY ?? process.env.C2C_LOCAL_SEAL_KEY ?? localSealKey(options.dataDir);
     const sealer = new EnvelopeSealer(new LocalKeyProvider(sealKey));
     const demo = await seedDemo(table, simulator.url, { callback: options.callback, sealer });
@@ -117,9 +138,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => stopChild(offline));
     pipeLines(offline, teeToLogDir(options.onOutput));
+    let stopped = false;
+    cleanups.push(() => {
+      stopped = true;
+      return Promise.resolve();
+    });
+    offline.once('exit', (code, signal) => {
+      if (!stopped) onFault('offline')(new Error(`serverless-offline exited (${signal ?? `code ${code}`}): the API is down, restart npm start`));
+    });
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitForHealth(apiUrl, offline, 90_000);
+    await waitForHealth(apiUrl, offline, 90_000, options.signal);
 
     // The simulator's PBX Stats webhooks go to the demo tenant's pbx-events URL, as an operator would set them up.
     const eventsUrl = pbxEventsUrl(apiUrl, demo.tenantId, demo.pbxEventsToken ?? '');
@@ -137,7 +166,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The stand-in CRM listens on loopback.
       outbound: { allowPrivate: true },
     });
-    const poller = startPoller(() => deliverer.deliverDue(), options.notifyPollMs ?? 500, (error) => log('ERROR')('Notification pass failed', { error: String(error) }));
+    const poller = startPoller(() => deliverer.deliverDue(), options.notifyPollMs ?? 500, (error) => {
+      log('ERROR')('Notification pass failed', { error: String(error) });
+      onFault('notify')(error);
+    });
     cleanups.push(() => poller.stop());
 
     const stack: LocalStack = {
@@ -192,13 +224,21 @@ function localSealKey(dataDir: string | undefined): string {
 
 /** Runs `pass` every `intervalMs`, never two at once; `stop` waits for the pass in progress. */
 function startPoller(pass: () => Promise<unknown>, intervalMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
-  if (intervalMs <= 0) return { stop: async () => undefined };
+  if (intervalMs <= 0) return { stop: () => Promise.resolve() };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const tick = () => {
-    running = pass()
-      .then(() => undefined, onError)
+    // A pass that throws synchronously is contained like one that rejects: the next tick still comes.
+    running = Promise.resolve()
+      .then(pass)
+      .then(() => undefined, (error: unknown) => {
+        try {
+          onError(error);
+        } catch {
+          // the reporter's own fault: nothing left to tell
+        }
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, intervalMs);
       });
@@ -230,7 +270,13 @@ function teeToLogDir(onOutput: ((line: string) => void) | undefined): ((line: st
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `offline-${process.pid}-${Date.now()}.log`);
   return (line) => {
-    appendFileSync(file, `${line}\n`);
+    try {
+      appendFileSync(file, `${line}\n`);
+    } catch {
+      // The folder was cleared under us (another test run's set-up empties it): make it again and keep going.
+      mkdirSync(dir, { recursive: true });
+      appendFileSync(file, `${line}\n`);
+    }
     onOutput?.(line);
   };
 }
@@ -248,7 +294,7 @@ function pipeLines(child: ChildProcess, onOutput: ((line: string) => void) | und
   }
 }
 
-async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: number) {
+async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: number, signal: AbortSignal | undefined) {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   child.once('exit', () => {
@@ -256,6 +302,7 @@ async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: num
   });
   while (Date.now() < deadline) {
     if (exited) throw new Error('serverless-offline exited before it was ready');
+    if (signal?.aborted) throw new Error('the local stack was stopped while starting');
     try {
       const res = await fetch(`${apiUrl}/v1/health`);
       if (res.ok) return;
@@ -267,10 +314,11 @@ async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: num
   throw new Error(`serverless-offline was not ready within ${timeoutMs} ms`);
 }
 
+/** SIGTERM, then SIGKILL after 3 s: `npm start` promises every child gone within 5 s of Ctrl-C. */
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
     child.once('exit', () => {
       clearTimeout(timer);
       resolve();

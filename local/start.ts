@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { newCallbackSecret } from '../lib/notify/secrets';
-import { startLocalStack, writeStackFile } from './stack';
-import { startWebhookReceiver } from './webhook-receiver';
+import { startLocalStack, writeStackFile, type LocalStack } from './stack';
+import { describeDelivery, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const { values } = parseArgs({
   options: {
@@ -20,28 +20,83 @@ if (values.help) {
   --pbx-port N      PBX simulator port (default $PBX_SIM_PORT or 4010)
   --dynamo-port N   dynalite port (default $DYNAMODB_PORT or 8000)
   --data-dir DIR    keep DynamoDB data on disk in DIR (default: in memory)
-  --verbose         show serverless-offline's output`);
+  --verbose         show serverless-offline's output
+Environment: C2C_STACK_FILE=path writes the stack's facts there instead of .local/stack.json (the CLI reads it too).`);
   process.exit(0);
 }
 
+const fault = (component: string) => (error: unknown) =>
+  console.error(`[${component}] fault (the rest of the stack keeps running): ${error instanceof Error ? error.message : String(error)}`);
+
+/** Set by the first SIGINT/SIGTERM: from then on the stack is going away on purpose. */
+let stopping = false;
+
 async function main() {
-  // A stand-in CRM: prints each outcome notification the demo tenant's calls send, verified and deduped.
+  // Ctrl-C during the start-up aborts it: startLocalStack stops what it had started, then we exit.
+  const starting = new AbortController();
+  // What has started so far, for a stop that may come at any moment.
+  const running: { receiver?: WebhookReceiver; stack?: LocalStack } = {};
+  let startup: Promise<unknown> = Promise.resolve();
+  const stopAll = async () => {
+    starting.abort();
+    await startup.catch(() => undefined);
+    await running.stack?.stop();
+    await running.receiver?.close();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping...`);
+    // Every child gets 5 s in all (serverless-offline is killed after 3 s); past that, exit rather than hang.
+    setTimeout(() => {
+      console.error('Not stopped within 5 s: exiting');
+      process.exit(1);
+    }, 5_000).unref();
+    stopAll().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('Stopping failed:', error instanceof Error ? error.message : error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  // A stand-in CRM: prints a line for every delivery (each outcome notification, the doctor's ping, junk), answers
+  // each as a CRM should, and never lets one end the process (local/webhook-receiver.ts).
   const secret = newCallbackSecret();
-  const receiver = await startWebhookReceiver({
+  const receiverStarting = startWebhookReceiver({
     secrets: [secret.secret],
-    onNotification: (n, id) => console.log(`[crm] ${n.type.padEnd(16)} ${n.data.call.callId}  webhook-id ${id}${n.type === 'call.completed' ? `  (${n.data.call.outcome.billSec ?? 0} s talk)` : ''}`),
+    onDelivery: (delivery, parsed) => console.log(describeDelivery(delivery, parsed)),
+    onError: fault('crm'),
   });
-  const stack = await startLocalStack({
+  startup = receiverStarting;
+  const receiver = await receiverStarting;
+  running.receiver = receiver;
+  const stackStarting = startLocalStack({
+    signal: starting.signal,
     callback: { url: receiver.url, secrets: [secret] },
-    onNotifyLog: values.verbose ? (line) => console.log(`[notify] ${line}`) : undefined,
+    // The poller's faults are always shown; its routine lines only with --verbose.
+    onNotifyLog: (line) => {
+      if (values.verbose || line.startsWith('ERROR')) console.log(`[notify] ${line}`);
+    },
+    onComponentFault: (component, error) => fault(component)(error),
     apiPort: Number(values.port),
     pbxPort: Number(values['pbx-port']),
     dynamoPort: Number(values['dynamo-port']),
     dataDir: values['data-dir'],
     onOutput: values.verbose ? (line) => console.log(`[offline] ${line}`) : undefined,
   });
-  const file = writeStackFile(stack);
+  startup = stackStarting;
+  const stack = await stackStarting;
+  running.stack = stack;
+  if (stopping) return;
+  // C2C_STACK_FILE puts the facts elsewhere, so a second stack (a test's) does not overwrite a developer's .local/stack.json.
+  const file = writeStackFile(stack, process.env.C2C_STACK_FILE?.trim() || undefined);
   const [agent] = stack.demo.agents;
+  // A literal key, new on each start: running the printed line again is the replay the README walks through.
+  const idempotencyKey = `demo-${Date.now().toString(36)}`;
   console.log(`
 Local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s
   API             ${stack.apiUrl}   (health: ${stack.apiUrl}/v1/health)
@@ -57,7 +112,7 @@ Place a call:
   curl -sS -X POST ${stack.apiUrl}/v1/calls \\
     -H 'Authorization: Bearer ${stack.demo.apiKey}' \\
     -H 'Content-Type: application/json' \\
-    -H "Idempotency-Key: demo-$(date +%s)" \\
+    -H 'Idempotency-Key: ${idempotencyKey}' \\
     -d '{"agent":{"crmUserId":"${agent!.crmUserId}"},"to":"+44 7766 889900","lead":{"id":"1234"}}'
 
 The simulator plays each call out (rings 2 s, talks 8 s) and sends PBX Stats webhooks to
@@ -65,21 +120,15 @@ The simulator plays each call out (rings 2 s, talks 8 s) and sends PBX Stats web
 and every state change is delivered, signed, to a stand-in CRM at ${receiver.url}: watch the [crm] lines.
 
 Ctrl-C stops everything.`);
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log('\nStopping...');
-    await stack.stop();
-    await receiver.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
-main().catch((error) => {
+// The last resort: each component contains its own faults (above, local/stack.ts); one that slips through is
+// logged and the stack keeps serving, since a demo that dies on the first surprise teaches nothing.
+process.on('uncaughtException', (error) => console.error('[stack] unexpected fault (kept running):', error));
+process.on('unhandledRejection', (error) => console.error('[stack] unexpected rejection (kept running):', error));
+
+main().catch((error: unknown) => {
+  if (stopping) return;
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

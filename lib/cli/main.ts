@@ -9,7 +9,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    stackFile: DEFAULT_STACK_FILE,
+    // C2C_STACK_FILE names another stack's facts file (npm start writes there too): a second stack, e.g. a test's, clobbers nothing.
+    stackFile: process.env.C2C_STACK_FILE?.trim() || DEFAULT_STACK_FILE,
   });
   process.exitCode = code;
   return code;

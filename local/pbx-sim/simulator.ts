@@ -26,6 +26,8 @@ export interface PbxSimulatorOptions {
   playout?: PlayoutSetting;
   /** PBX Stats webhooks sent as calls play out; none by default. */
   webhooks?: WebhookConfigInput[];
+  /** Told of the simulator's own faults (a 500 it answered, a broken connection); they never end the process. */
+  onError?: (error: unknown) => void;
 }
 
 /** How the simulator answered a request on the PBX surface. Fault answers carry the fault's name. */
@@ -288,67 +290,68 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     allow = new Set(addresses);
   }
 
-  type ControlHandler = (req: http.IncomingMessage, url: URL) => Promise<unknown>;
+  /** A control endpoint: its answer, or a promise of it (those that read the request body). */
+  type ControlHandler = (req: http.IncomingMessage, url: URL) => unknown;
   const controlRoutes: Record<string, Partial<Record<string, ControlHandler>>> = {
-    '/_sim/health': { GET: async () => ({ ok: true }) },
+    '/_sim/health': { GET: () => ({ ok: true }) },
     // The local stack's console shows these: the placed calls, newest first, each with its playout phase now.
-    '/_sim/calls': { GET: async (_req, url) => ({ calls: placedCalls.recent(parseLimit(url.searchParams.get('limit'))) }) },
+    '/_sim/calls': { GET: (_req, url) => ({ calls: placedCalls.recent(parseLimit(url.searchParams.get('limit'))) }) },
     '/_sim/requests': {
-      GET: async (_req, url) => ({ requests: requestsSince(parseSince(url.searchParams.get('since'))) }),
-      DELETE: async () => {
+      GET: (_req, url) => ({ requests: requestsSince(parseSince(url.searchParams.get('since'))) }),
+      DELETE: () => {
         records = [];
         return { ok: true };
       },
     },
     '/_sim/fault': {
-      GET: async () => faults.state,
+      GET: () => faults.state,
       PUT: async (req) => {
         faults.set(faultSettingSchema.parse(await readJson(req)));
         return faults.state;
       },
-      DELETE: async () => {
+      DELETE: () => {
         faults.clear();
         return faults.state;
       },
     },
     '/_sim/extensions': {
-      GET: async () => ({ extensions: [...extensions] }),
+      GET: () => ({ extensions: [...extensions] }),
       PUT: async (req) => {
         setExtensions(extensionsBodySchema.parse(await readJson(req)).extensions);
         return { extensions: [...extensions] };
       },
     },
     '/_sim/playout': {
-      GET: async () => playouts.state,
+      GET: () => playouts.state,
       PUT: async (req) => {
         playouts.set(playoutSettingSchema.parse(await readJson(req)));
         return playouts.state;
       },
-      DELETE: async () => {
+      DELETE: () => {
         playouts.reset();
         return playouts.state;
       },
     },
     '/_sim/webhooks': {
-      GET: async () => ({ webhooks: dispatcher.configs }),
+      GET: () => ({ webhooks: dispatcher.configs }),
       PUT: async (req) => {
         dispatcher.set(webhooksBodySchema.parse(await readJson(req)).webhooks);
         return { webhooks: dispatcher.configs };
       },
-      DELETE: async () => {
+      DELETE: () => {
         dispatcher.set([]);
         return { webhooks: [] };
       },
     },
     '/_sim/webhooks/deliveries': {
-      GET: async (_req, url) => ({ deliveries: dispatcher.deliveries(parseSince(url.searchParams.get('since'))) }),
-      DELETE: async () => {
+      GET: (_req, url) => ({ deliveries: dispatcher.deliveries(parseSince(url.searchParams.get('since'))) }),
+      DELETE: () => {
         dispatcher.clearDeliveries();
         return { ok: true };
       },
     },
     '/_sim/allow': {
-      GET: async () => ({ allow: [...allow] }),
+      GET: () => ({ allow: [...allow] }),
       PUT: async (req) => {
         setAllow(allowBodySchema.parse(await readJson(req)).allow);
         return { allow: [...allow] };
@@ -378,8 +381,24 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     return handleDial(req, res, url);
   }
 
+  const reportFault = (err: unknown) => {
+    try {
+      opts.onError?.(err);
+    } catch {
+      // the reporter's own fault: nothing left to tell
+    }
+  };
   const server = http.createServer({ maxHeaderSize: SIM_MAX_HEADER_BYTES }, (req, res) => {
-    route(req, res).catch((err: unknown) => sendProblem(res, err));
+    route(req, res).catch((err: unknown) => {
+      // A caller's mistake is answered; anything else is the simulator's bug, answered 500 and reported.
+      if (!(err instanceof HttpProblem) && !(err instanceof z.ZodError)) reportFault(err);
+      try {
+        sendProblem(res, err);
+      } catch (sendErr) {
+        reportFault(sendErr);
+        res.destroy();
+      }
+    });
   });
   server.on('connection', (socket) => {
     sockets.add(socket);

@@ -134,7 +134,8 @@ export class WebhookDispatcher {
   #after(ms: number, fn: () => Promise<void>): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      void fn();
+      // #send catches its own network errors; anything else is logged here rather than left unhandled, which would end the process.
+      fn().catch((err: unknown) => console.error('[pbx-sim] webhook send fault:', err instanceof Error ? err.message : err));
     }, ms);
     this.#timers.add(timer);
   }
