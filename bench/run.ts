@@ -2,17 +2,20 @@
  * `npm run bench`: measures the service against its floor and writes BENCHMARKS.md.
  * Sections: cold start (bundles), warm path (handler vs floor), DynamoDB round trips, the full local stack.
  * `--quick` runs fewer requests (a smoke run; BENCHMARKS.md is then not written unless --write).
+ * `--only cold-start` measures the cold-start section alone and replaces only that section of BENCHMARKS.md.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { measureColdStarts, type ColdStartRow } from './cold-start';
+import { coldStartOnly, measureColdStarts, renderColdStartSection, type ColdStartResult, type ColdStartRow } from './cold-start';
 import { measureFullStack, type FullStackRun } from './full-stack';
 import { measureSealColdStart, renderSealSection, type SealColdStart } from './seal';
 import { measureWarmPath, startServers, type WarmResult } from './warm';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
 const quick = values.quick;
 
 const TARGETS = {
@@ -28,6 +31,8 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const verdict = (ok: boolean) => (ok ? 'holds' : '**missed**');
 
 async function main() {
+  if (values.only === 'cold-start') return coldStartOnly(['--runs', quick ? '5' : '20', ...(quick && !values.write ? [] : ['--write'])]);
+  if (values.only !== undefined) throw new Error(`--only takes "cold-start", not "${values.only}"`);
   const started = Date.now();
   console.log('cold start: packaging and loading bundles...');
   const cold = await measureColdStarts(quick ? 5 : 20);
@@ -43,12 +48,13 @@ async function main() {
   }
   console.log('full stack: serverless-offline under autocannon...');
   const stack = await measureFullStack({ connections: [16, 32], durationSec: quick ? 5 : 20 });
-  const report = render(cold.rows, cold.packageMs, warm, stack, Date.now() - started, seal);
+  const report = render(cold, warm, stack, Date.now() - started, seal);
   console.log(report);
   if (!quick || values.write) writeFileSync(path.resolve(__dirname, '../BENCHMARKS.md'), report);
 }
 
-function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack: FullStackRun[], elapsedMs: number, seal: SealColdStart): string {
+function render(coldStart: ColdStartResult, warm: WarmResult, stack: FullStackRun[], elapsedMs: number, seal: SealColdStart): string {
+  const cold = coldStart.rows;
   const create = cold.find((r) => r.fn === 'callsCreate');
   const lines: string[] = [];
   lines.push('# Benchmarks', '');
@@ -68,6 +74,11 @@ function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack
     lines.push(`| callsCreate at most ${TARGETS.gzipKb} KB gzip | ${kb(create.gzipBytes)} | ${verdict(create.gzipBytes <= TARGETS.gzipKb * 1024)} |`);
     lines.push(`| callsCreate module load at most ${TARGETS.loadMs} ms | ${ms(create.loadMs)} | ${verdict(create.loadMs <= TARGETS.loadMs)} |`);
   }
+  const missedRatios = cold.filter((r) => r.ratio > r.target);
+  lines.push(
+    `| module load at most 1.5 x the reference for callsCreate and hooks, 1.1 x for the others | ${cold.length - missedRatios.length} of ${cold.length} functions hold` +
+      `${missedRatios.length ? ` (missed: ${missedRatios.map((r) => `${r.fn} ${r.ratio.toFixed(2)} x`).join(', ')})` : ''} | ${verdict(missedRatios.length === 0)} |`,
+  );
   // autocannon does not count requests still in flight at its deadline; the service still serves them. So: every
   // GET has its call recorded, every 201 counted is among them, no call dialled twice, no error.
   const best = stack.filter((r) => r.errors === 0 && r.non2xx === 0 && r.duplicateDials === 0 && r.recorded === r.dials && r.created <= r.recorded).sort((a, b) => b.perSecond - a.perSecond)[0];
@@ -78,11 +89,7 @@ function render(cold: ColdStartRow[], packageMs: number, warm: WarmResult, stack
 
   lines.push(...analysis(cold, warm, stack), '');
 
-  lines.push('## Cold start, per function', '');
-  lines.push(`From the zips of \`serverless package\` (${(packageMs / 1000).toFixed(1)} s to package). Module load: median of ${quick ? 5 : 20} fresh Node processes timing \`require\` of the bundle (evaluation and client construction), with the deployed \`NODE_OPTIONS=--enable-source-maps\`, and without it.`, '');
-  lines.push('| function | zip | bundle raw | bundle gzip | load (source maps on) | load (off) |', '|---|---|---|---|---|---|');
-  for (const r of cold) lines.push(`| ${r.fn} | ${kb(r.zipBytes)} | ${kb(r.rawBytes)} | ${kb(r.gzipBytes)} | ${ms(r.loadMs)} | ${ms(r.loadMsNoMaps)} |`);
-  lines.push('');
+  lines.push(...renderColdStartSection(coldStart));
 
   lines.push(...renderSealSection(seal), '');
 

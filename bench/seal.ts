@@ -61,7 +61,7 @@ export async function measureSealColdStart(runs = 20): Promise<SealColdStart> {
     await build({ ...options, entryPoints: [path.resolve(__dirname, 'seal-probe.ts')], outfile: probe });
     await build({ ...options, entryPoints: [path.resolve(__dirname, 'seal-probe.ts')], outfile: sealerOnly, external: ['@aws-sdk/client-kms'] });
 
-    const fixed: DataKeyProvider = { kind: 'kms', generate: async () => ({ plaintext: DATA_KEY, wrapped: BLOB }), unwrap: async () => DATA_KEY };
+    const fixed: DataKeyProvider = { kind: 'kms', generate: () => Promise.resolve({ plaintext: DATA_KEY, wrapped: BLOB }), unwrap: () => Promise.resolve(DATA_KEY) };
     const sealed = await new EnvelopeSealer(fixed).seal('bench-pbx-password', { tenantId: 'bench', purpose: 'tenant-secrets', item: 'pbx.basicAuth.password' });
 
     const script = (file: string, open: boolean) =>
@@ -128,8 +128,14 @@ export function renderSealSection(r: SealColdStart): string[] {
 }
 
 if (require.main === module) {
-  measureSealColdStart(Number(process.argv[2] ?? 20)).then((r) => {
-    console.log(JSON.stringify(r, null, 2));
-    console.log(renderSealSection(r).join('\n'));
-  });
+  measureSealColdStart(Number(process.argv[2] ?? 20)).then(
+    (r) => {
+      console.log(JSON.stringify(r, null, 2));
+      console.log(renderSealSection(r).join('\n'));
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
 }

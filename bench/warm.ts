@@ -87,10 +87,10 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
   });
   const silenced = silenceStdout();
   try {
-    const { container } = await import('../lib/container');
+    const { agents, calls, table, tenants } = await import('../lib/compose/shared');
+    const c = { table: table(), tenants: tenants(), calls: calls(), agents: agents() };
     const { handler } = await import('../functions/calls-create');
     const { Click2CallClient } = await import('../lib/pbx/click2call');
-    const c = container();
 
     const traces: Trace[] = [];
     const gets: number[] = [];
@@ -105,6 +105,7 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
       },
       { step: 'finalizeRequest', name: 'benchTrace' },
     );
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- unbound on purpose: the wrapper re-binds it with dial.apply(this, …)
     const dial = Click2CallClient.prototype.dial;
     Click2CallClient.prototype.dial = function (...args) {
       if (tracing) gets.push(performance.now());
@@ -134,7 +135,7 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
         if (outcome.status !== 201) throw new Error(`use case answered ${outcome.status}`);
       };
     };
-    const noCaps = { admitRequest: async () => ({}), admit: async () => ({ release: async () => undefined }) } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
+    const noCaps = { admitRequest: () => Promise.resolve({}), admit: () => Promise.resolve({ release: () => Promise.resolve(undefined) }) } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
     const useCase = useCaseOf(new CallCaps(new RateLimitRepository(c.table)));
     const useCaseNoCaps = useCaseOf(noCaps);
 
@@ -214,6 +215,6 @@ function callEvent(key: string, i: number): APIGatewayProxyEventV2 {
 
 function silenceStdout() {
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.write = () => true;
   return { restore: () => (process.stdout.write = write) };
 }

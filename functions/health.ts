@@ -1,9 +1,7 @@
-import { loadConfig } from '../lib/config';
+import { healthReport } from '../lib/compose/health';
 import { httpHandler, json } from '../lib/http/handler';
 
-const config = loadConfig();
+const report = healthReport();
 
 /** GET /v1/health: liveness, and the egress IP that each PBX customer must allowlist. */
-export const handler = httpHandler({}, async () =>
-  json(200, { status: 'ok', stage: config.STAGE, egressIp: config.EGRESS_IP ?? null, time: new Date().toISOString() }),
-);
+export const handler = httpHandler({}, () => Promise.resolve(json(200, report())));

@@ -1,10 +1,8 @@
-import { container } from '../lib/container';
-import { ReceiveWebhook, requestUrl } from '../lib/crm/receive';
+import { receiveWebhookUseCase, requestUrl } from '../lib/compose/receive-webhook';
 import { httpHandler } from '../lib/http/handler';
 import { logger } from '../lib/http/logger';
 
-const c = container();
-const receive = new ReceiveWebhook({ tenants: c.tenants, sources: c.webhookSources, placeCall: c.placeCall, logger });
+const receive = receiveWebhookUseCase();
 
 /**
  * POST /v1/hooks/{source}/{tenantId}: a CRM's or an automation tool's own webhook places a call.

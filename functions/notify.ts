@@ -1,8 +1,8 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { container } from '../lib/container';
-import { logger } from '../lib/http/logger';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { notifierUseCase } from '../lib/compose/notifier';
+import { logger, startInvocationLog } from '../lib/http/logger';
 
-const c = container();
+const notifier = notifierUseCase();
 
 /**
  * DynamoDB stream -> outcome notifications. The event source mapping's filter lets through only
@@ -12,7 +12,8 @@ const c = container();
  * after the mapping's retries goes to the SQS dead-letter queue; the scheduled `notifyRetry`
  * finds the call in the outbox index anyway.
  */
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
+  startInvocationLog(context);
   const calls = new Map<string, { tenantId: string; callId: string; sequenceNumber: string }>();
   for (const record of event.Records) {
     const image = record.dynamodb?.NewImage;
@@ -28,7 +29,7 @@ export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatch
   await Promise.all(
     [...calls.values()].map(async ({ tenantId, callId, sequenceNumber }) => {
       try {
-        await c.notifier.deliverCall(tenantId, callId);
+        await notifier.deliverCall(tenantId, callId);
       } catch (error) {
         logger.error('Notification pass failed', { tenantId, callId, error: error as Error });
         failures.push(sequenceNumber);

@@ -1,17 +1,8 @@
-import { RecordPbxEvent } from '../lib/calls/pbx-events';
-import { container } from '../lib/container';
+import { readPbxEventRequest, recordPbxEventUseCase } from '../lib/compose/record-pbx-event';
 import { InvalidRequestError, UnauthorizedError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
-import { logger } from '../lib/http/logger';
-import { readPbxEventRequest } from '../lib/pbx/stats-event';
 
-const c = container();
-const record = new RecordPbxEvent({
-  calls: c.calls,
-  pbxEvents: c.pbxEvents,
-  getTenant: (tenantId) => c.tenants.get(tenantId),
-  logger,
-});
+const record = recordPbxEventUseCase();
 
 /**
  * `GET|POST /v1/pbx-events/{tenantId}/{token}`: PBX Stats webhooks (Call Start, Call Answer, Call End)

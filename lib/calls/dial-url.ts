@@ -1,7 +1,7 @@
 import { InvalidRequestError } from '../http/errors';
 import { buildClick2CallUrl, MAX_CLICK2CALL_URL_LENGTH, type DialRequest, type PbxSettings } from '../pbx/click2call';
 import { PbxError } from '../pbx/errors';
-import type { Tenant } from '../store/tenants';
+import type { Tenant } from '../model/tenant';
 import { CALL_ID_FIELD } from '../pbx/stats-event';
 import type { CallRequest } from './request';
 

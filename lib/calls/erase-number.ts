@@ -3,13 +3,14 @@ import { normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { AuditRepository } from '../store/audit';
 import type { CallRepository } from '../store/calls';
 import type { PbxEventRepository, StoredPbxEvent } from '../store/pbx-events';
-import type { Tenant } from '../store/tenants';
+import type { Tenant } from '../model/tenant';
+import { systemClock, type Clock } from '../time/clock';
 
 export interface EraseNumberDeps {
   calls: Pick<CallRepository, 'findCallsTo' | 'delete' | 'unlinkPbxUniqueId'>;
   pbxEvents: Pick<PbxEventRepository, 'listForCall' | 'deleteForCall' | 'deleteOrphans'>;
   audit: Pick<AuditRepository, 'put'>;
-  now?: () => Date;
+  now?: Clock;
 }
 
 /** What an erasure removed; the same figures go into its audit record. */
@@ -30,10 +31,10 @@ export interface ErasureCounts {
  * call, so a run that stops half way leaves calls that a second run still finds, never items it cannot reach.
  */
 export class EraseNumber {
-  private readonly now: () => Date;
+  private readonly now: Clock;
 
   constructor(private readonly deps: EraseNumberDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.now ?? systemClock;
   }
 
   async execute(input: { tenant: Tenant; number: NormalizedNumber; by: string }): Promise<ErasureCounts> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { credentialHash, safeEqual } from '../crm/compare';
-import type { PbxEventsSettings, Tenant } from '../store/tenants';
+import type { PbxEventsSettings, Tenant } from '../model/tenant';
 
 export type PbxEventsToken = PbxEventsSettings['tokens'][number];
 

@@ -3,9 +3,10 @@ import { classifyHangup, finalStateOf } from '../pbx/hangup';
 import { parsePbxStatsEvent, PbxEventFormatError, type PbxStatsEvent, type RawPbxEvent } from '../pbx/stats-event';
 import type { CallRepository, StoredCall } from '../store/calls';
 import type { PbxEventRepository } from '../store/pbx-events';
-import { tenantIdSchema, type Tenant } from '../store/tenants';
-import { statesBefore, type CallOutcome, type CallState } from './model';
+import { tenantIdSchema, type Tenant } from '../model/tenant';
+import { statesBefore, type CallOutcome, type CallState } from '../model/call';
 import { verifyPbxEventsToken } from './pbx-event-tokens';
+import { systemClock, type Clock } from '../time/clock';
 
 /** What became of one PBX Stats event; the handler maps it to HTTP. */
 export type PbxEventResult =
@@ -25,7 +26,7 @@ export interface RecordPbxEventDeps {
   pbxEvents: PbxEventRepository;
   getTenant: (tenantId: string) => Promise<Tenant | undefined>;
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
-  now?: () => Date;
+  now?: Clock;
 }
 
 const CALL_ID = /^c_[0-9A-Z]{26}$/;
@@ -39,10 +40,10 @@ const CALL_ID = /^c_[0-9A-Z]{26}$/;
  * under its call or as an orphan, whatever its fate.
  */
 export class RecordPbxEvent {
-  private readonly now: () => Date;
+  private readonly now: Clock;
 
   constructor(private readonly deps: RecordPbxEventDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.now ?? systemClock;
   }
 
   /**

@@ -6,16 +6,19 @@ import { PbxError } from '../pbx/errors';
 import type { CallCaps } from '../policy/caps';
 import { checkCallingHours, checkDestination } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
-import type { Agent, AgentRepository } from '../store/agents';
+import type { Agent } from '../model/agent';
+import type { AgentRepository } from '../store/agents';
 import type { DedupeWindowRepository } from '../store/dedupe-windows';
-import { toCallResource, type CallRepository, type StoredCall } from '../store/calls';
+import { toCallResource } from './resource';
+import type { CallRepository, StoredCall } from '../store/calls';
 import { CorruptItemError } from '../store/errors';
-import type { Tenant } from '../store/tenants';
+import type { Tenant } from '../model/tenant';
 import { isStoreUnavailable } from '../store/unavailable';
 import { assertDialUrlFits, dialQueryOf, pbxSettingsOf } from './dial-url';
-import { emptyOutcome, type Call, type RejectionReason } from './model';
+import { emptyOutcome, type Call, type RejectionReason } from '../model/call';
 import { callExpiry } from './retention';
 import { callIdFor, dedupeSubject, requestHash, windowIdempotencyKey, type CallRequest, type NormalizedCallRequest } from './request';
+import { systemClock, type Clock } from '../time/clock';
 
 /** What became of a call request; `lib/calls/respond.ts` turns it into an HTTP answer. */
 export type PlaceCallOutcome =
@@ -54,7 +57,7 @@ export interface PlaceCallDeps {
   pbxTimeoutMs: number;
   logger: Logger;
   metrics?: CallMetrics;
-  now?: () => Date;
+  now?: Clock;
   faultHook?: (point: FaultPoint) => void;
 }
 
@@ -67,7 +70,7 @@ const INCOMPLETE_AGENT = {
 const NOT_SENT_RETRY_AFTER_SEC = 5;
 
 /**
- * The call request use case: the at-most-once ledger of DESIGN.md around one Click2Call GET.
+ * The call request use case: the at-most-once ledger of docs/design.md around one Click2Call GET.
  *
  * Sequential round trips before the GET: the agent read (tenant and key come cached from auth),
  * then one parallel group of conditional writes: the reservation and the caps. The reservation is
@@ -75,10 +78,10 @@ const NOT_SENT_RETRY_AFTER_SEC = 5;
  * winner of that one conditional put is the only one who may send.
  */
 export class PlaceCall {
-  private readonly now: () => Date;
+  private readonly now: Clock;
 
   constructor(private readonly deps: PlaceCallDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.now ?? systemClock;
   }
 
   async execute(input: PlaceCallInput): Promise<PlaceCallOutcome> {

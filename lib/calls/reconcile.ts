@@ -3,7 +3,9 @@ import type { OutboundPolicy } from '../net/outbound';
 import { CdrAddressRefusedError, searchCdrs, type CdrRecord, type CdrSearchSettings } from '../pbx/cdr-search';
 import { classifyHangup, finalStateOf } from '../pbx/hangup';
 import type { CallRepository, StoredCall } from '../store/calls';
-import type { Tenant, TenantRepository } from '../store/tenants';
+import type { Tenant } from '../model/tenant';
+import type { TenantRepository } from '../store/tenants';
+import { systemClock, type Clock } from '../time/clock';
 
 export interface ReconcileDeps {
   calls: CallRepository;
@@ -17,7 +19,7 @@ export interface ReconcileDeps {
   /** Which CDR addresses may be reached; default: `ALLOW_PRIVATE_OUTBOUND` of the environment. */
   outbound?: OutboundPolicy;
   search?: (settings: CdrSearchSettings, filters: Record<string, string>) => Promise<CdrRecord[]>;
-  now?: () => Date;
+  now?: Clock;
 }
 
 export interface ReconcileReport {
@@ -38,7 +40,7 @@ export class ReconcileCalls {
   constructor(private readonly deps: ReconcileDeps) {}
 
   async run(batchSize = 100): Promise<ReconcileReport> {
-    const now = (this.deps.now ?? (() => new Date()))();
+    const now = (this.deps.now ?? systemClock)();
     const report: ReconcileReport = { examined: 0, settled: 0, flagged: 0, retryLater: 0, skipped: 0 };
     const tenants = new Map<string, Promise<Tenant | undefined>>();
     const before = new Date(now.getTime() - this.deps.minAgeSec * 1000).toISOString();

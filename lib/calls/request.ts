@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { CALL_ID_FIELD, FIELD_ALIASES, pbxEventFieldOf } from '../pbx/stats-event';
-import { crmUserIdSchema, extensionSchema, type AgentRef } from '../store/agents';
+import { crmUserIdSchema, extensionSchema, type AgentRef } from '../model/agent';
 
 /** Query names we send to the PBX ourselves; custom data may not reuse them. */
 export const RESERVED_QUERY_NAMES = ['leadid', CALL_ID_FIELD] as const;

@@ -3,7 +3,7 @@ import type { HttpResult } from '../http/handler';
 import type { PlaceCallOutcome } from './place-call';
 
 /**
- * The HTTP answer of API.md for a call request: the call resource for 200/201/202, otherwise a
+ * The HTTP answer of docs/api.md for a call request: the call resource for 200/201/202, otherwise a
  * problem that carries the call record when one was kept.
  */
 export function callOutcomeToHttp(outcome: PlaceCallOutcome): HttpResult {

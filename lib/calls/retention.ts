@@ -1,7 +1,4 @@
-import type { CallPolicy } from '../store/tenants';
-
-/** States of a call that never reached the PBX: kept for the shorter, refused retention. */
-export const REFUSED_STATES = ['rejected', 'not_sent'] as const;
+import type { CallPolicy } from '../model/call-policy';
 
 /**
  * When a call expires (DynamoDB TTL, epoch seconds), for both fates it may still have: `full` once it reached

@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { crmUserIdSchema } from '../store/agents';
+import { crmUserIdSchema } from '../model/agent';
 import type { CallRepository, StoredCall } from '../store/calls';
 import { isTimeZone, localDate, nextDate, startOfLocalDay } from '../time/zone';
-import type { CallState } from './model';
+import type { CallState } from '../model/call';
 
 /** The longest range one request may cover. */
 export const MAX_RANGE_DAYS = 31;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { ZodError } from 'zod';
-import { crmUserIdSchema, type Agent } from '../store/agents';
+import { crmUserIdSchema, type Agent } from '../model/agent';
 import { parseAgentCsv, type AgentCsvIssue, type AgentCsvResult } from './agents-csv';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, ReportedError, UsageError } from './errors';

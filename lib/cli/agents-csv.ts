@@ -1,5 +1,5 @@
 import { CsvError, parse } from 'csv-parse/sync';
-import { agentInputSchema, crmUserIdSchema, type AgentInput } from '../store/agents';
+import { agentInputSchema, crmUserIdSchema, type AgentInput } from '../model/agent';
 import { CliError } from './errors';
 
 /** The columns of an agent import file, in the canonical spelling; headers match case-insensitively. */

@@ -1,10 +1,11 @@
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EraseNumber } from '../calls/erase-number';
-import { CALL_STATES, type CallState } from '../calls/model';
+import { CALL_STATES, type CallState } from '../model/call';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import { AuditRepository } from '../store/audit';
-import { toCallResource, type StoredCall } from '../store/calls';
+import { toCallResource } from '../calls/resource';
+import type { StoredCall } from '../store/calls';
 import { PbxEventRepository } from '../store/pbx-events';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { maskPhoneNumber, renderTable, writeJson } from './io';

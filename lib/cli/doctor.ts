@@ -3,6 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as z from 'zod';
 import type { CheckResult, CheckStatus } from '../doctor/checks';
 import { runDoctor, type DoctorReport } from '../doctor/run';
+import { SecretOpenError } from '../secrets/seal';
+import { CorruptItemError } from '../store/errors';
 import { withStores, type CliDeps, type RunState } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
 import { writeJson, type Output } from './io';
@@ -65,7 +67,12 @@ export function doctorCommand(deps: CliDeps, state: RunState): Command {
         }
         let tempKeyId: string | undefined;
         if (options.tempKey && apiUrl) {
-          const tenant = await stores.tenants.get(options.tenant).catch(() => undefined);
+          // A tenant that does not pass its schema, or whose secrets do not open, is the doctor's to report; a store
+          // that fails is not to be hidden behind "no such tenant".
+          const tenant = await stores.tenants.get(options.tenant).catch((error: unknown) => {
+            if (error instanceof CorruptItemError || error instanceof SecretOpenError) return undefined;
+            throw error;
+          });
           if (tenant) {
             const issued = await stores.keys.issue(options.tenant, 'c2c doctor (temporary)', ['calls:write']);
             tempKeyId = issued.record.keyId;

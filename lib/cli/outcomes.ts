@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import * as z from 'zod';
 import { issuePbxEventsToken, pbxEventsUrl } from '../calls/pbx-event-tokens';
 import { newCallbackSecret } from '../notify/secrets';
 import { DeadLetterRepository } from '../store/dead-letters';
 import { PbxEventRepository } from '../store/pbx-events';
-import { callbackSettingsSchema, type Tenant } from '../store/tenants';
+import { callbackSettingsSchema } from '../model/tenant';
 import { isTimeZone } from '../time/zone';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, UsageError } from './errors';
@@ -102,7 +103,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
     .action(async (tenantId: string, _options: unknown, command: Command) => {
       await withStores(command, deps, state, async (stores) => {
         const { callback: _removed, ...rest } = await requireTenant(stores, tenantId);
-        await stores.tenants.put(rest as Tenant);
+        await stores.tenants.put(rest);
       });
       deps.stdout.write(`Removed the callback of tenant ${tenantId}.\n`);
     });
@@ -113,18 +114,20 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
     .command('issue')
     .description('issue a token and print the URL to paste into PBX Stats (Call Start, Call Answer, Call End); shown once')
     .argument('<tenantId>')
-    .option('--api-url <url>', 'the public base URL of the API (default $C2C_API_URL)')
+    .option('--api-url <url>', 'the public base URL of the API (default $C2C_API_URL, else the local stack\'s)')
     .option('--time-zone <zone>', 'IANA zone of PBX timestamps sent without an offset (default: UTC)', parseTimeZone)
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: { apiUrl?: string; timeZone?: string; json?: boolean }, command: Command) => {
-      const apiUrl = options.apiUrl ?? deps.env.C2C_API_URL;
-      if (!apiUrl || !z.url().safeParse(apiUrl).success) throw new UsageError('--api-url (or C2C_API_URL) must be the API\'s base URL, e.g. https://api.example.com');
       const { token: secret, record } = issuePbxEventsToken();
-      await withStores(command, deps, state, async (stores) => {
+      const apiUrl = await withStores(command, deps, state, async (stores) => {
+        // On the local stack its own API is the default, as the README's examples run it (and as c2c doctor does).
+        const url = options.apiUrl ?? deps.env.C2C_API_URL ?? (stores.target.kind === 'local' ? localApiUrl(deps.stackFile) : undefined);
+        if (!url || !z.url().safeParse(url).success) throw new UsageError('--api-url (or C2C_API_URL) must be the API\'s base URL, e.g. https://api.example.com');
         const current = await requireTenant(stores, tenantId);
         const tokens = [...(current.pbxEvents?.tokens ?? []), record];
         const timeZone = options.timeZone ?? current.pbxEvents?.timeZone;
         await stores.tenants.put({ ...current, pbxEvents: { tokens, ...(timeZone ? { timeZone } : {}) } });
+        return url;
       });
       const url = pbxEventsUrl(apiUrl, tenantId, secret);
       if (options.json) return writeJson(deps.stdout, { tokenId: record.id, url });
@@ -259,4 +262,14 @@ function parseLimit(value: string): number {
 function parseTimeZone(value: string): string {
   if (!isTimeZone(value)) throw new InvalidArgumentError('expected an IANA time zone such as Europe/London');
   return value;
+}
+
+/** The local stack's API URL from its facts file (npm start writes it); undefined when absent or unreadable. */
+function localApiUrl(stackFile: string): string | undefined {
+  try {
+    const facts = JSON.parse(readFileSync(stackFile, 'utf8')) as { apiUrl?: unknown };
+    return typeof facts.apiUrl === 'string' ? facts.apiUrl : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { ZodError } from 'zod';
 import { version } from '../../package.json';
 import { StoreError } from '../store/errors';
@@ -107,7 +108,8 @@ export function describeError(error: unknown, target: Target | undefined): strin
   }
   if (!(error instanceof Error)) return String(error);
   const where = target?.description ?? 'the table';
-  if (error.name === 'ResourceNotFoundException') return `Table not found: ${where}`;
+  if (error instanceof ResourceNotFoundException) return `Table not found: ${where}`;
+  // The credential chain's and the signature's errors have no class this project depends on: told apart by name.
   if (error.name === 'CredentialsProviderError') {
     return 'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or log in with aws sso login)';
   }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ZodError } from 'zod';
-import type { NewTenant, Tenant } from '../store/tenants';
+import type { NewTenant, Tenant } from '../model/tenant';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, UsageError } from './errors';
 import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';

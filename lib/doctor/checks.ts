@@ -1,9 +1,9 @@
 import { buildClick2CallUrl } from '../pbx/click2call';
 import type { PbxProbeReport } from '../pbx/probe';
 import type { PingResult } from '../notify/ping';
-import { extensionSchema } from '../store/agents';
+import { extensionSchema } from '../model/agent';
 import { webhookSourceSchema } from '../store/webhook-sources';
-import { tenantSchema, type Tenant } from '../store/tenants';
+import { tenantSchema, type Tenant } from '../model/tenant';
 import { isIP } from 'node:net';
 import { explainNetworkCode, type StepResult, type TlsFacts } from './net';
 
@@ -390,12 +390,15 @@ export function stageReachedPbx(probe: ProbeAnswer | undefined): boolean {
   return ['allowlisted', 'not_allowlisted', 'credentials_refused', 'accepted'].includes(verdict) || answer.httpStatus !== undefined;
 }
 
+/** A raw item's string attribute, or '' (these checks read items that may not pass their schema: that is what they report). */
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 // 5. Agents ----------------------------------------------------------------------------------------------------
 
 /** No agents; agents without a usable extension; two agents on one extension. */
 export function checkAgents(items: ReadonlyArray<Record<string, unknown>>): CheckResult[] {
   const agents = items.map((item) => ({
-    crmUserId: typeof item.crmUserId === 'string' ? item.crmUserId : String(item.sk ?? '').replace(/^AGENT#/, ''),
+    crmUserId: typeof item.crmUserId === 'string' ? item.crmUserId : textOf(item.sk).replace(/^AGENT#/, ''),
     extension: item.extension,
   }));
   const results: CheckResult[] = [];
@@ -464,7 +467,7 @@ export function checkWebhookSources(items: ReadonlyArray<Record<string, unknown>
   }
   const sources = items.map((item) => {
     const parsed = webhookSourceSchema.safeParse(item);
-    const name = String(item.source ?? String(item.sk ?? '').replace(/^HOOKSOURCE#/, ''));
+    const name = typeof item.source === 'string' ? item.source : textOf(item.sk).replace(/^HOOKSOURCE#/, '');
     return { name, valid: parsed.success, secrets: parsed.success ? parsed.data.secrets.length : 0 };
   });
   const corrupt = sources.filter((s) => !s.valid).map((s) => s.name);

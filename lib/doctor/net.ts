@@ -2,6 +2,7 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import { systemClock, type Clock } from '../time/clock';
 
 /**
  * The network steps of a diagnosis, each timed and never throwing: DNS, a TCP connect, a TLS handshake
@@ -87,7 +88,7 @@ export interface TlsFacts {
 export function handshakeTls(
   host: string,
   port: number,
-  options: { timeoutMs: number; ca?: string | Buffer; now?: () => Date },
+  options: { timeoutMs: number; ca?: string | Buffer; now?: Clock },
 ): Promise<StepResult<TlsFacts>> {
   const started = performance.now();
   return new Promise((resolve) => {
@@ -108,7 +109,7 @@ export function handshakeTls(
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       const validTo = cert?.valid_to ? new Date(cert.valid_to) : undefined;
-      const now = (options.now ?? (() => new Date()))();
+      const now = (options.now ?? systemClock)();
       done({
         ok: true,
         ms: elapsed(started),

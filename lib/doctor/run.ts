@@ -5,7 +5,8 @@ import { pbxProbeReportSchema } from '../pbx/probe';
 import { SecretOpenError, type SecretSealer } from '../secrets/seal';
 import type { Table } from '../store/client';
 import { TenantInspector } from '../store/inspect';
-import { openTenantItem, type Tenant } from '../store/tenants';
+import { openTenantItem } from '../store/tenants';
+import type { Tenant } from '../model/tenant';
 import {
   checkAgents,
   checkAllowlist,
@@ -28,6 +29,7 @@ import {
   type ProbeAnswer,
 } from './checks';
 import { connectEndpoint, endpointOf, resolveHost } from './net';
+import { systemClock, type Clock } from '../time/clock';
 
 export interface DoctorOptions {
   tenantId: string;
@@ -47,7 +49,7 @@ export interface DoctorOptions {
   sealer?: SecretSealer;
   /** Which addresses the signed ping may reach: the CLI's rule for its target (lib/cli/target.ts). */
   outbound?: OutboundPolicy;
-  now?: () => Date;
+  now?: Clock;
 }
 
 export interface DoctorReport {
@@ -76,7 +78,7 @@ const PROBE_TIMEOUT_MS = 35_000;
  */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const started = performance.now();
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? systemClock;
   const checkedAt = now().toISOString();
   const inspector = new TenantInspector(options.table);
   const fetchFn = options.fetch ?? fetch;

@@ -1,6 +1,7 @@
 import type { ApiKeyRecord, Scope } from '../store/api-keys';
 import { hashApiKey, tenantOfApiKey, type ApiKeyRepository } from '../store/api-keys';
-import type { Tenant, TenantRepository } from '../store/tenants';
+import type { Tenant } from '../model/tenant';
+import type { TenantRepository } from '../store/tenants';
 import { ForbiddenError, UnauthorizedError } from './errors';
 
 export interface AuthContext {

@@ -4,7 +4,12 @@ export interface FieldError {
   message: string;
 }
 
-export const PROBLEM_TYPE_BASE = 'https://c2c.dev/errors/';
+/**
+ * The `type` of a problem is this base and its code: a reference into the project's own contract,
+ * docs/api.md, where each code has the anchor `problem-<code>`. Root-relative, so it names no domain
+ * we do not own and resolves (RFC 9457 §3.1.1) to the same URI from every route of a deployment.
+ */
+export const PROBLEM_TYPE_BASE = '/docs/api.md#problem-';
 
 /**
  * Base of every error that becomes an HTTP answer. The error handler maps it to problem+json by

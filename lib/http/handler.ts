@@ -7,7 +7,7 @@ import { isStoreUnavailable, sdkMetadataOf } from '../store/unavailable';
 import type { AuthContext, Authenticator } from './auth';
 import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, StoreUnavailableError, type FieldError } from './errors';
 import { JsonTooDeepError, parseJsonBounded } from './json';
-import { logger } from './logger';
+import { logger, startInvocationLog } from './logger';
 
 export interface HttpRequest {
   event: APIGatewayProxyEventV2;
@@ -23,7 +23,11 @@ export interface HttpRequest {
    * reading it throws {@link InvalidRequestError} (400) when the body is not valid UTF-8.
    */
   readonly rawBody: string;
-  auth?: AuthContext;
+}
+
+/** The request of a route with a scope: its key was checked, so its tenant and key are known. */
+export interface AuthenticatedRequest extends HttpRequest {
+  readonly auth: AuthContext;
 }
 
 export interface HttpResult {
@@ -35,12 +39,17 @@ export interface HttpResult {
 }
 
 export interface HttpHandlerOptions {
-  /** Required scope; when set, a valid API key with that scope is required. */
-  scope?: Scope;
-  authenticator?: Authenticator;
   /** Whether to parse the body as JSON (and refuse other content types). */
   jsonBody?: boolean;
 }
+
+/** A route that requires a valid API key with `scope`: its handler gets an {@link AuthenticatedRequest}. */
+export interface ScopedHttpHandlerOptions extends HttpHandlerOptions {
+  scope: Scope;
+  authenticator: Authenticator;
+}
+
+type HttpLambda = ReturnType<typeof buildHttpHandler>;
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -48,21 +57,30 @@ const MAX_BODY_BYTES = 64 * 1024;
  * The shared middy stack of every HTTP function: request id and logging context, API-key auth,
  * JSON body parsing, and one place where errors become problem+json.
  */
-export function httpHandler(options: HttpHandlerOptions, fn: (request: HttpRequest) => Promise<HttpResult>) {
+export function httpHandler(options: ScopedHttpHandlerOptions, fn: (request: AuthenticatedRequest) => Promise<HttpResult>): HttpLambda;
+export function httpHandler(options: HttpHandlerOptions & { scope?: never }, fn: (request: HttpRequest) => Promise<HttpResult>): HttpLambda;
+export function httpHandler(
+  options: HttpHandlerOptions & Partial<ScopedHttpHandlerOptions>,
+  fn: (request: AuthenticatedRequest) => Promise<HttpResult>,
+): HttpLambda {
+  return buildHttpHandler(options, fn);
+}
+
+function buildHttpHandler(options: HttpHandlerOptions & Partial<ScopedHttpHandlerOptions>, fn: (request: AuthenticatedRequest) => Promise<HttpResult>) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>()
     .use({
-      onError: async (request) => {
+      onError: (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>) => {
         request.response = problemResponse(request.error, request.context?.awsRequestId ?? 'local');
       },
     })
-    .handler(async (event, context) => {
+    .handler(async (event: APIGatewayProxyEventV2, context: Context) => {
       // Lambda's own id: unique per invocation, and the one CloudWatch shows beside each log line.
       const requestId = context.awsRequestId;
-      logger.resetKeys();
+      startInvocationLog(context);
       logger.appendKeys({ requestId, route: event.routeKey });
       const headers = lowerCaseHeaders(event.headers);
       let rawBody: string | undefined;
-      const request: HttpRequest = {
+      const request: HttpRequest & { auth?: AuthContext } = {
         event,
         requestId,
         headers,
@@ -81,7 +99,8 @@ export function httpHandler(options: HttpHandlerOptions, fn: (request: HttpReque
         logger.appendKeys({ tenantId: request.auth.tenant.tenantId, keyId: request.auth.keyId });
       }
       if (options.jsonBody) request.body = parseJsonBody(headers, request.rawBody);
-      const result = await fn(request);
+      // Only a scoped route reads `auth` (the overloads above), and on a scoped route it was set just before.
+      const result = await fn(request as AuthenticatedRequest);
       const asJson = result.text === undefined && result.body !== undefined;
       return {
         statusCode: result.status,

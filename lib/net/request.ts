@@ -53,7 +53,7 @@ export function sendOutbound(target: string | URL, request: OutboundRequest): Pr
   try {
     assertUrlAllowed(url, request.policy);
   } catch (error) {
-    return Promise.reject(error);
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
   const headers: http.OutgoingHttpHeaders = { ...request.headers };
   if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);

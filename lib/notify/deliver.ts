@@ -1,11 +1,13 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
-import type { CallEvent } from '../calls/model';
+import type { CallEvent } from '../model/call';
 import { signStandardWebhook } from '../crm/standard-webhooks';
 import { ForbiddenAddressError, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 import { OutboundTimeoutError, sendOutbound } from '../net/request';
-import { toCallResource, type CallRepository, type NotifyState, type StoredCall } from '../store/calls';
+import { toCallResource } from '../calls/resource';
+import type { CallRepository, NotifyState, StoredCall } from '../store/calls';
 import type { DeadLetter } from '../store/dead-letters';
-import type { CallbackSettings, Tenant } from '../store/tenants';
+import type { CallbackSettings, Tenant } from '../model/tenant';
+import { systemClock, type Clock } from '../time/clock';
 
 /** Where notifications that ran out of retries go: the table's DLQ log (locally and in AWS, where a Pipe copies it to SQS). */
 export interface DeadLetterSink {
@@ -44,7 +46,7 @@ export interface DeliverDeps {
   sink: DeadLetterSink;
   settings: NotifySettings;
   logger: Pick<PowertoolsLogger, 'info' | 'warn' | 'error'>;
-  now?: () => Date;
+  now?: Clock;
   /** In [0, 1): the jitter of the backoff. */
   random?: () => number;
   /** Which callback addresses may be reached; default: `ALLOW_PRIVATE_OUTBOUND` of the environment. */
@@ -96,12 +98,12 @@ export interface CallNotification {
  * the same `webhook-id` (`<callId>.<sequence>`), which is what receivers dedupe on.
  */
 export class NotificationDeliverer {
-  private readonly now: () => Date;
+  private readonly now: Clock;
   private readonly random: () => number;
   private readonly outbound: OutboundPolicy;
 
   constructor(private readonly deps: DeliverDeps) {
-    this.now = deps.now ?? (() => new Date());
+    this.now = deps.now ?? systemClock;
     this.random = deps.random ?? Math.random;
     this.outbound = deps.outbound ?? outboundPolicyFromEnv();
   }

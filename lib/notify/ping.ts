@@ -3,7 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { signStandardWebhook } from '../crm/standard-webhooks';
 import { ForbiddenAddressError, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
 import { OutboundTimeoutError, sendOutbound } from '../net/request';
-import type { CallbackSettings } from '../store/tenants';
+import type { CallbackSettings } from '../model/tenant';
+import { systemClock, type Clock } from '../time/clock';
 
 /** The body of a ping: creates nothing at the receiver, which should answer it with any 2xx. */
 export interface PingNotification {
@@ -24,9 +25,9 @@ export type PingResult =
  */
 export async function pingCallback(
   callback: CallbackSettings,
-  options: { tenantId: string; timeoutMs: number; outbound?: OutboundPolicy; now?: () => Date; reason?: string },
+  options: { tenantId: string; timeoutMs: number; outbound?: OutboundPolicy; now?: Clock; reason?: string },
 ): Promise<PingResult> {
-  const now = (options.now ?? (() => new Date()))();
+  const now = (options.now ?? systemClock)();
   const webhookId = `ping_${randomBytes(8).toString('hex')}`;
   const body: PingNotification = {
     type: 'ping',

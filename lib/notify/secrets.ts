@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CallbackSettings } from '../store/tenants';
+import type { CallbackSettings } from '../model/tenant';
 
 export type CallbackSecret = CallbackSettings['secrets'][number];
 

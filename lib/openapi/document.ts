@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { listCallsQuerySchema } from '../calls/list-query';
-import { callEventSchema, callSchema, CALL_STATES } from '../calls/model';
+import { listCallsQuerySchema } from '../model/call-query';
+import { callEventSchema, callSchema, CALL_STATES } from '../model/call';
 import { callRequestSchema, idempotencyKeySchema } from '../calls/request';
 import { agentStatsQuerySchema } from '../calls/stats';
-import { agentInputSchema, agentSchema } from '../store/agents';
+import { agentInputSchema, agentSchema } from '../model/agent';
 import { pbxProbeReportSchema } from '../pbx/probe';
-import { SCOPES } from '../store/api-keys';
+import { SCOPES } from '../model/scope';
 
 /**
  * The OpenAPI 3.1 document of the service. Request parts are the very zod schemas the handlers
@@ -15,7 +15,8 @@ import { SCOPES } from '../store/api-keys';
 
 const problemSchema = z
   .object({
-    type: z.url(),
+    // A root-relative reference into docs/api.md (`/docs/api.md#problem-<code>`), not an absolute URL.
+    type: z.string().meta({ format: 'uri-reference', description: 'Where the code is documented: /docs/api.md#problem-<code>, relative to the API\'s origin.' }),
     title: z.string(),
     status: z.number().int(),
     code: z.string().meta({ description: 'Stable machine-readable code, e.g. invalid_request, agent_not_found, pbx_not_allowlisted.' }),
@@ -85,7 +86,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   409: 'The same Idempotency-Key with a different body (`idempotency_key_reused`).',
   422: 'Refused for good: agent_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
   429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited); see Retry-After.',
-  503: 'The PBX could not be reached and nothing was sent (pbx_unreachable); a retry with the same key may dial. See Retry-After.',
+  503: 'Nothing was sent: the PBX could not be reached (pbx_unreachable), or our database failed before the GET (store_unavailable); a retry with the same key may dial, once. See Retry-After.',
 };
 
 const callExample = {
@@ -171,7 +172,7 @@ export const ROUTES: Route[] = [
     auth: 'apiKey',
     scope: 'calls:read',
     tags: ['calls'],
-    query: agentStatsQuerySchema as unknown as z.ZodObject,
+    query: agentStatsQuerySchema,
     responses: { '200': { description: 'The report.', schema: agentStatsReportSchema }, ...problems(400, 401, 403, 422) },
   },
   {
@@ -398,7 +399,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       title: 'c2c: click-to-call for CRMs through CommPeak',
       version: '1.0.0',
       description:
-        'Places calls through the customer\'s CommPeak PBX at most once per request, and reports their outcomes. Errors are RFC 9457 problem details. See the README and docs/ for webhooks and outcome notifications.',
+        'Places calls through the customer\'s CommPeak PBX at most once per request, and reports their outcomes. Errors are RFC 9457 problem details whose type points at the code\'s section of docs/api.md, the full contract. See docs/webhooks.md and docs/outcomes.md for webhooks and outcome notifications.',
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     tags: [

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import type { DialOutcome, DialRequest, PbxSettings } from './click2call';
 import { PbxError } from './errors';
+import { systemClock, type Clock } from '../time/clock';
 
 /**
  * The allowlist probe: one Click2Call GET that cannot ring anything, whose answer tells whether the
@@ -147,7 +148,7 @@ export async function takeProbeSlot(
 
 export interface ProbeDeps {
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
-  now?: () => Date;
+  now?: Clock;
 }
 
 /**
@@ -161,7 +162,7 @@ export async function probePbx(
   egressIp: string | null,
 ): Promise<PbxProbeReport> {
   const probeId = `probe_${randomBytes(6).toString('hex')}`;
-  const probedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const probedAt = (deps.now ?? systemClock)().toISOString();
   const base = {
     probeId,
     egressIp,

@@ -161,7 +161,9 @@ class FieldCollector {
         return;
       }
       for (const [name, child] of Object.entries(value)) this.addTree(prefix ? `${prefix}.${name}` : name, child, depth + 1);
-    } else {
+    } else if (typeof value === 'string') {
+      this.add(prefix || 'value', value);
+    } else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
       this.add(prefix || 'value', String(value));
     }
   }

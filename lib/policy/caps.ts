@@ -1,5 +1,5 @@
 import type { RateLimitRepository } from '../store/rate-limits';
-import type { CallPolicy } from '../store/tenants';
+import type { CallPolicy } from '../model/call-policy';
 
 export type CapCode = 'agent_busy' | 'agent_rate_limited' | 'destination_rate_limited' | 'tenant_rate_limited';
 

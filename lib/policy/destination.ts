@@ -1,5 +1,5 @@
 import { getCountry } from 'countries-and-timezones';
-import type { CallPolicy } from '../store/tenants';
+import type { CallPolicy } from '../model/call-policy';
 import type { NormalizedNumber } from './phone';
 
 export interface PolicyRefusal {

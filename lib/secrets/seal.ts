@@ -196,23 +196,26 @@ export class LocalKeyProvider implements DataKeyProvider {
     if (this.key.length !== 32) throw new SealConfigError('The local seal key must be 32 bytes');
   }
 
-  async generate(context: KeyContext) {
+  // Synchronous work behind the provider's asynchronous interface (KMS's is a network call).
+  generate(context: KeyContext): Promise<{ plaintext: Buffer; wrapped: Buffer }> {
     const plaintext = randomBytes(32);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
     cipher.setAAD(keyAad(context));
     const wrapped = Buffer.concat([iv, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return { plaintext, wrapped };
+    return Promise.resolve({ plaintext, wrapped });
   }
 
-  async unwrap(wrapped: Buffer, context: KeyContext) {
+  unwrap(wrapped: Buffer, context: KeyContext): Promise<Buffer> {
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, wrapped.subarray(0, IV_BYTES));
       decipher.setAAD(keyAad(context));
       decipher.setAuthTag(wrapped.subarray(wrapped.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)), decipher.final()]);
+      return Promise.resolve(Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)), decipher.final()]));
     } catch (error) {
-      throw new SecretOpenError(`A data key of tenant ${context.tenantId} does not unwrap under the local key (another key, tenant or purpose)`, { cause: error });
+      return Promise.reject(
+        new SecretOpenError(`A data key of tenant ${context.tenantId} does not unwrap under the local key (another key, tenant or purpose)`, { cause: error }),
+      );
     }
   }
 }

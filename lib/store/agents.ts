@@ -1,38 +1,16 @@
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import { agentInputSchema, agentSchema, crmUserIdSchema, type Agent, type AgentInput, type AgentRef } from '../model/agent';
+import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
 import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, tenantPk } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './pagination';
 
-export const crmUserIdSchema = z
-  .string()
-  .regex(/^[^\s#/?%\\]{1,128}$/, 'non-empty, at most 128 characters, no spaces or # / ? % \\');
-export const extensionSchema = z.string().regex(/^\d{1,12}$/, 'digits only, at most 12');
-
-export const agentInputSchema = z.strictObject({
-  extension: extensionSchema,
-  email: z.email().max(254).transform((e) => e.toLowerCase()).optional(),
-  name: z.string().trim().min(1).max(200).optional(),
-});
-export type AgentInput = z.input<typeof agentInputSchema>;
-
-export const agentSchema = z.object({
-  tenantId: z.string(),
-  crmUserId: crmUserIdSchema,
-  extension: extensionSchema,
-  email: z.string().optional(),
-  name: z.string().optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type Agent = z.infer<typeof agentSchema>;
-
-/** How a call request names its agent: exactly one of these. */
-export type AgentRef = { crmUserId: string } | { email: string } | { extension: string };
-
 export class AgentRepository {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   async get(tenantId: string, crmUserId: string): Promise<Agent | undefined> {
     const out = await this.table.doc.send(
@@ -64,7 +42,7 @@ export class AgentRepository {
   /** Creates or replaces an agent; `created` tells which. */
   async put(tenantId: string, crmUserId: string, input: AgentInput): Promise<{ agent: Agent; created: boolean }> {
     const fields = agentInputSchema.parse(input);
-    const now = new Date().toISOString();
+    const now = this.clock().toISOString();
     const out = await this.table.doc.send(
       new PutCommand({
         TableName: this.table.name,
@@ -86,7 +64,7 @@ export class AgentRepository {
    * twice), and agents that exist already keep their creation time.
    */
   async putMany(tenantId: string, agents: Array<{ crmUserId: string } & AgentInput>, onBatch?: (written: number) => void): Promise<number> {
-    const now = new Date().toISOString();
+    const now = this.clock().toISOString();
     const latest = new Map(agents.map((agent) => [crmUserIdSchema.parse(agent.crmUserId), agent]));
     const rows = [...latest].map(([crmUserId, { crmUserId: _id, ...input }]) => ({ crmUserId, fields: agentInputSchema.parse(input) }));
     let written = 0;

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { SCOPES, type Scope } from '../model/scope';
+import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
 import { apiKeyPk, apiKeySk, apiKeysByTenantPk, apiKeysByTenantSk, INDEX } from './keys';
 
-export const SCOPES = ['calls:write', 'calls:read', 'agents:write', 'agents:read'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope } from '../model/scope';
 
 export const apiKeyRecordSchema = z.object({
   keyId: z.string(),
@@ -43,7 +44,10 @@ export class ApiKeyNotFoundError extends StoreError {
 }
 
 export class ApiKeyRepository {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Issues a key. The returned `key` is the only time the secret exists outside the caller's hands. */
   async issue(tenantId: string, name: string, scopes: Scope[]): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -55,7 +59,7 @@ export class ApiKeyRepository {
       tenantId,
       name,
       scopes: [...new Set(scopes)],
-      createdAt: new Date().toISOString(),
+      createdAt: this.clock().toISOString(),
     };
     await this.table.doc.send(
       new PutCommand({
@@ -112,7 +116,7 @@ export class ApiKeyRepository {
           Key: { pk: apiKeyPk(found.keyHash), sk: apiKeySk() },
           UpdateExpression: 'SET revokedAt = if_not_exists(revokedAt, :now)',
           ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':now': new Date().toISOString() },
+          ExpressionAttributeValues: { ':now': this.clock().toISOString() },
           ReturnValues: 'ALL_NEW',
         }),
       );

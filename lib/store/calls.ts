@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { callSchema, PENDING_STATES, type Call, type CallEvent, type CallOutcome, type CallState } from '../calls/model';
-import { REFUSED_STATES } from '../calls/retention';
+import { callSchema, PENDING_STATES, REFUSED_STATES, type CallEvent, type CallOutcome, type CallState } from '../model/call';
+import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { conditionFailureItem, CorruptItemError, isConditionalCheckFailed } from './errors';
 import {
@@ -108,7 +108,10 @@ function notifiedIs(n: number): string {
  * key, so the conditional put that creates it is also the reservation of that key.
  */
 export class CallRepository {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Conditional put: `reserved` is true for exactly one of any number of concurrent callers. */
   async reserve(call: StoredCall): Promise<{ reserved: true } | { reserved: false; existing: StoredCall }> {
@@ -165,7 +168,7 @@ export class CallRepository {
       at?: string;
     },
   ): Promise<StoredCall | undefined> {
-    const now = transition.at ?? new Date().toISOString();
+    const now = transition.at ?? this.clock().toISOString();
     const expiry = expirySet(transition.to);
     const names: Record<string, string> = { '#state': 'state', ...expiry.names };
     const values: Record<string, unknown> = {
@@ -211,23 +214,12 @@ export class CallRepository {
       condition += ' AND reservedBy = :reservedBy';
       values[':reservedBy'] = transition.reservedBy;
     }
-    try {
-      const out = await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
-          UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return parseCallItem(out.Attributes ?? {});
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+    return this.updateIf(tenantId, callId, {
+      expression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      condition,
+      names,
+      values,
+    });
   }
 
   /**
@@ -235,40 +227,28 @@ export class CallRepository {
    * the same hash. The attempt counter makes the later outcome write belong to this attempt only.
    */
   async redispatch(tenantId: string, callId: string, requestHash: string, attempt: number): Promise<StoredCall | undefined> {
-    const now = new Date().toISOString();
+    const now = this.clock().toISOString();
     // Out of `not_sent`: the call may reach the PBX now, so it gets its full retention back.
     const expiry = expirySet('dispatching');
-    try {
-      const out = await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
-          UpdateExpression:
-            `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}, ${expiry.set}`,
-          ConditionExpression: '#state = :notSent AND requestHash = :hash AND attempt = :attempt',
-          ExpressionAttributeNames: { '#state': 'state', ...expiry.names },
-          ExpressionAttributeValues: {
-            ...expiry.values,
-            ':dispatching': 'dispatching',
-            ':notSent': 'not_sent',
-            ':hash': requestHash,
-            ':attempt': attempt,
-            ':next': attempt + 1,
-            ':null': null,
-            ':now': now,
-            ':event': [eventOf('dispatching', now, `attempt ${attempt + 1}`)],
-            ':pending': pendingCallsPk(),
-            ':pendingSk': `${now}#${tenantId}#${callId}`,
-            ...outboxValues(now, tenantId, callId),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return parseCallItem(out.Attributes ?? {});
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+    return this.updateIf(tenantId, callId, {
+      expression: `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}, ${expiry.set}`,
+      condition: '#state = :notSent AND requestHash = :hash AND attempt = :attempt',
+      names: { '#state': 'state', ...expiry.names },
+      values: {
+        ...expiry.values,
+        ':dispatching': 'dispatching',
+        ':notSent': 'not_sent',
+        ':hash': requestHash,
+        ':attempt': attempt,
+        ':next': attempt + 1,
+        ':null': null,
+        ':now': now,
+        ':event': [eventOf('dispatching', now, `attempt ${attempt + 1}`)],
+        ':pending': pendingCallsPk(),
+        ':pendingSk': `${now}#${tenantId}#${callId}`,
+        ...outboxValues(now, tenantId, callId),
+      },
+    });
   }
 
   /** Sets fields of a call without touching its state (e.g. the PBX's unique_id after a webhook already moved it on). */
@@ -282,7 +262,7 @@ export class CallRepository {
         UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}, updatedAt = :now`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
-        ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])), ':now': new Date().toISOString() },
+        ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])), ':now': this.clock().toISOString() },
       }),
     );
   }
@@ -375,7 +355,7 @@ export class CallRepository {
     const out = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: pbxUniqueIdSk(uniqueId) } }),
     );
-    const callId = out.Item?.callId;
+    const callId: unknown = out.Item?.callId;
     return typeof callId === 'string' ? this.get(tenantId, callId) : undefined;
   }
 
@@ -479,35 +459,23 @@ export class CallRepository {
     reconcile: NonNullable<StoredCall['reconcile']>,
     reason: string,
   ): Promise<StoredCall | undefined> {
-    const now = new Date().toISOString();
-    try {
-      const out = await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
-          UpdateExpression:
-            `SET #state = :unknown, reason = :reason, reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk, ${OUTBOX_SET}`,
-          ConditionExpression: '#state IN (:dispatching, :unknown)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: {
-            ':unknown': 'unknown',
-            ':dispatching': 'dispatching',
-            ':reason': reason,
-            ':reconcile': reconcile,
-            ':now': now,
-            ':event': [eventOf('unknown', now, 'flagged: no CDR found')],
-            ':flagged': flaggedCallsPk(),
-            ':flaggedSk': `${now}#${tenantId}#${callId}`,
-            ...outboxValues(now, tenantId, callId),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return parseCallItem(out.Attributes ?? {});
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return undefined;
-      throw error;
-    }
+    const now = this.clock().toISOString();
+    return this.updateIf(tenantId, callId, {
+      expression: `SET #state = :unknown, reason = :reason, reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk, ${OUTBOX_SET}`,
+      condition: '#state IN (:dispatching, :unknown)',
+      names: { '#state': 'state' },
+      values: {
+        ':unknown': 'unknown',
+        ':dispatching': 'dispatching',
+        ':reason': reason,
+        ':reconcile': reconcile,
+        ':now': now,
+        ':event': [eventOf('unknown', now, 'flagged: no CDR found')],
+        ':flagged': flaggedCallsPk(),
+        ':flaggedSk': `${now}#${tenantId}#${callId}`,
+        ...outboxValues(now, tenantId, callId),
+      },
+    });
   }
 
   /** Calls the reconciler gave up on, newest first: for the operator. */
@@ -594,7 +562,7 @@ export class CallRepository {
   }
 
   /** Puts a dead-lettered call back in the outbox, due now, with a fresh retry budget. */
-  async redriveNotifications(tenantId: string, callId: string, now = new Date().toISOString()): Promise<boolean> {
+  async redriveNotifications(tenantId: string, callId: string, now = this.clock().toISOString()): Promise<boolean> {
     return this.conditionalUpdate(tenantId, callId, {
       UpdateExpression: 'SET gsi5pk = :pendingPk, gsi5sk = :dueSk REMOVE #notify',
       ConditionExpression: 'gsi5pk = :deadPk',
@@ -653,6 +621,34 @@ export class CallRepository {
       throw error;
     }
   }
+
+  /**
+   * One conditional update of a call item that returns the call as it now is, or undefined when the
+   * condition did not hold (someone else moved the call): the shape of every ledger transition.
+   */
+  private async updateIf(
+    tenantId: string,
+    callId: string,
+    update: { expression: string; condition: string; names: Record<string, string>; values: Record<string, unknown> },
+  ): Promise<StoredCall | undefined> {
+    try {
+      const out = await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
+          UpdateExpression: update.expression,
+          ConditionExpression: update.condition,
+          ExpressionAttributeNames: update.names,
+          ExpressionAttributeValues: update.values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return parseCallItem(out.Attributes ?? {});
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
 }
 
 function eventOf(state: CallState, at: string, detail?: string): CallEvent {
@@ -687,10 +683,4 @@ export function parseCallItem(item: Record<string, unknown>): StoredCall {
   const parsed = storedCallSchema.safeParse(fields);
   if (!parsed.success) throw new CorruptItemError('call', { cause: parsed.error });
   return parsed.data;
-}
-
-/** The public call resource: the stored call without the ledger's own fields. */
-export function toCallResource(call: StoredCall, duplicate = false): Call {
-  const { requestHash: _h, attempt: _a, crmUserId: _c, reconcile: _r, notified: _n, notify: _o, expiry: _x, reservedBy: _t, ...resource } = call;
-  return { ...resource, duplicate };
 }

@@ -1,4 +1,4 @@
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 /** Base class of the store's errors; `cause` keeps the SDK error. */
 export class StoreError extends Error {
@@ -21,12 +21,12 @@ export class CorruptItemError extends StoreError {
  * ALL_OLD`). The document client unmarshalls outputs but not errors, so the item arrives in the wire
  * format; read it as the document client would. Undefined when the server sent none (dynalite).
  */
-export function conditionFailureItem(error: Error & { Item?: Record<string, unknown> }): Record<string, unknown> | undefined {
+export function conditionFailureItem(error: ConditionalCheckFailedException): Record<string, unknown> | undefined {
   if (!error.Item) return undefined;
-  return unmarshall(error.Item as Record<string, AttributeValue>, { wrapNumbers: false });
+  return unmarshall(error.Item, { wrapNumbers: false });
 }
 
 /** Whether an SDK error is DynamoDB refusing a conditional write. */
-export function isConditionalCheckFailed(error: unknown): error is Error & { Item?: Record<string, unknown> } {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+export function isConditionalCheckFailed(error: unknown): error is ConditionalCheckFailedException {
+  return error instanceof ConditionalCheckFailedException;
 }

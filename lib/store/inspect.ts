@@ -18,6 +18,10 @@ import {
  * the schemas that the repositories apply: an agent imported without an extension, or a tenant item
  * written by an older version, must be reported, not make the reader throw.
  */
+
+/** An ISO timestamp attribute as text for sorting; anything else sorts first. */
+const isoOf = (value: unknown): string => (typeof value === 'string' ? value : '');
+
 export class TenantInspector {
   constructor(private readonly table: Table) {}
 
@@ -87,7 +91,7 @@ export class TenantInspector {
     );
     const failing = states
       .filter((n): n is { lastError: string; lastAttemptAt?: unknown } => typeof n?.lastError === 'string')
-      .sort((a, b) => String(b.lastAttemptAt ?? '').localeCompare(String(a.lastAttemptAt ?? '')));
+      .sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)));
     return { count: failing.length, ...(failing[0] ? { lastError: failing[0].lastError } : {}) };
   }
 

@@ -95,7 +95,10 @@ export class PbxEventRepository {
         return parsed.success ? matches(parsed.data) : prefix !== 'PBXORPHAN#';
       });
       await Promise.all(
-        doomed.map((item) => this.table.doc.send(new DeleteCommand({ TableName: this.table.name, Key: { pk: item.pk, sk: item.sk } }))),
+        doomed.map((item) => {
+          const key: Record<string, unknown> = { pk: item.pk as unknown, sk: item.sk as unknown };
+          return this.table.doc.send(new DeleteCommand({ TableName: this.table.name, Key: key }));
+        }),
       );
       deleted += doomed.length;
       start = out.LastEvaluatedKey;

@@ -45,6 +45,6 @@ export function isStoreUnavailable(error: unknown, depth = 0): boolean {
 /** The SDK's metadata of an error, for a log line: no message (it may quote a key), no secrets. */
 export function sdkMetadataOf(error: unknown): SdkMetadata | undefined {
   if (!(error instanceof Error) || !('$metadata' in error)) return undefined;
-  const metadata = (error as { $metadata?: unknown }).$metadata;
-  return typeof metadata === 'object' && metadata !== null ? (metadata as SdkMetadata) : undefined;
+  const metadata = error.$metadata;
+  return typeof metadata === 'object' && metadata !== null ? metadata : undefined;
 }

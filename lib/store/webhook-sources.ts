@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { SecretSealer } from '../secrets/seal';
+import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
 import { hookSourceSk, tenantPk } from './keys';
 
-/** The inbound webhook schemes of API.md; `{source}` in `/v1/hooks/{source}/{tenantId}`. */
+/** The inbound webhook schemes of docs/api.md; `{source}` in `/v1/hooks/{source}/{tenantId}`. */
 export const WEBHOOK_SOURCES = ['standard', 'hubspot', 'pipedrive', 'token'] as const;
 export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
 
@@ -99,6 +100,7 @@ export class WebhookSourceRepository {
   constructor(
     private readonly table: Table,
     private readonly sealer: SecretSealer,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async get(tenantId: string, source: WebhookSource): Promise<WebhookSourceConfig | undefined> {
@@ -122,7 +124,7 @@ export class WebhookSourceRepository {
 
   /** Adds a live secret and keeps the others, so the sender can move to the new one at its own pace. */
   async addSecret(tenantId: string, source: WebhookSource, secret: { value: string; hint: string }): Promise<WebhookSecret> {
-    const added: WebhookSecret = { secretId: newSecretId(), ...secret, createdAt: new Date().toISOString() };
+    const added: WebhookSecret = { secretId: newSecretId(), ...secret, createdAt: this.clock().toISOString() };
     await this.update(tenantId, source, (current) => {
       if (current.secrets.length >= MAX_LIVE_SECRETS) throw new TooManySecretsError(source);
       return { ...current, secrets: [...current.secrets, added] };
@@ -143,7 +145,7 @@ export class WebhookSourceRepository {
    */
   async update(tenantId: string, source: WebhookSource, change: WebhookSourceChange): Promise<WebhookSourceConfig> {
     for (let attempt = 0; ; attempt++) {
-      const now = new Date().toISOString();
+      const now = this.clock().toISOString();
       const stored = await this.getConsistent(tenantId, source);
       const current = stored ?? webhookSourceSchema.parse({ tenantId, source, version: 1, createdAt: now, updatedAt: now });
       const next = webhookSourceSchema.parse({

@@ -72,9 +72,16 @@ afterAll(async () => {
 const SLOW = { timeout: 15_000 };
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 const callRow = (callId: string) => `#calls-list > li[data-call-id="${callId}"]`;
+/** What the page functions below use of a DOM element (this project's tsconfig has no DOM types: they run in the browser). */
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+}
+// The page sets every one of these attributes on each row (lib/console/browser/main.ts), '' when empty.
 const rowsOf = (): Promise<Array<{ callId: string; lead: string; agent: string; state: string }>> =>
-  page.$$eval('#calls-list > li[data-call-id]', (items) =>
-    items.map((li: any) => ({ callId: li.dataset.callId, lead: li.dataset.lead, agent: li.dataset.agent, state: li.dataset.state })),
+  page.$$eval('#calls-list > li[data-call-id]', (items: PageElement[]) =>
+    items.map((li) => ({ callId: li.dataset.callId ?? '', lead: li.dataset.lead ?? '', agent: li.dataset.agent ?? '', state: li.dataset.state ?? '' })),
   );
 
 describe('the console in headless Chromium', () => {
@@ -92,7 +99,7 @@ describe('the console in headless Chromium', () => {
     await page.fill('#api-key', stack.demo.apiKey);
     await page.click('#connect');
     await page.waitForSelector('#agents-body tr[data-agent="u-18"]');
-    const agents = await page.$$eval('#agents-body tr', (rows) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)));
+    const agents = await page.$$eval('#agents-body tr', (rows: PageElement[]) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)));
     expect(agents).toEqual([
       ['u-17', '1000', 'Alice Agent', 'alice@example.com'],
       ['u-18', '1001', 'Bob Agent', 'bob@example.com'],
@@ -119,7 +126,7 @@ describe('the console in headless Chromium', () => {
 
     await page.waitForSelector(`${callRow(placedCallId)}[data-state="completed"]`, { timeout: 20_000 });
     const completedMs = Date.now() - submitted;
-    const chips = await page.$$eval(`${callRow(placedCallId)} ol.timeline > li`, (items) => items.map((li: any) => li.dataset.state));
+    const chips = await page.$$eval(`${callRow(placedCallId)} ol.timeline > li`, (items: PageElement[]) => items.map((li) => li.dataset.state));
     expect(chips).toEqual(LIFE);
     expect(await page.getAttribute(callRow(placedCallId), 'class')).toContain('mine');
     expect(await page.textContent(callRow(placedCallId))).toContain(LEAD);
@@ -127,7 +134,7 @@ describe('the console in headless Chromium', () => {
     await page.waitForSelector(`#sim-calls li[data-call-id="${placedCallId}"][data-phase="ended"]`);
 
     // Per-agent daily figures: today's bars for u-17 count the call, answered included.
-    const today = await page.evaluate("new Date().toLocaleDateString('en-CA')");
+    const today = await page.evaluate<string>("new Date().toLocaleDateString('en-CA')");
     const bar = (kind: string) => `#charts figure[data-agent="u-17"] rect[data-kind="${kind}"][data-date="${today}"]`;
     await expect.poll(async () => Number(await page.getAttribute(bar('answered'), 'data-value', { timeout: 500 }).catch(() => 0)), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
     expect(Number(await page.getAttribute(bar('calls'), 'data-value'))).toBeGreaterThanOrEqual(1);

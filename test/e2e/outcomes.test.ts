@@ -48,7 +48,7 @@ async function placeCall(): Promise<{ callId: string }> {
   return (await res.json()) as { callId: string };
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -76,7 +76,7 @@ describe('a call\'s whole life on the local stack', () => {
     expect(call.outcome).toMatchObject({ durationSec: cdr.duration, billSec: cdr.bill_duration, hangupCause: 'ANSWERED', hangupClass: 'answered' });
     expect(cdr).toMatchObject({ duration: 2, bill_duration: 2 });
 
-    await until('all notifications', async () => (typesOf(callId).length === LIFE.length ? true : undefined));
+    await until('all notifications', () => (typesOf(callId).length === LIFE.length ? true : undefined));
     expect(typesOf(callId)).toEqual(LIFE);
     const deliveries = receiver.deliveries().filter((d) => d.webhookId?.startsWith(`${callId}.`));
     expect(deliveries.every((d) => d.verified)).toBe(true);
@@ -91,12 +91,12 @@ describe('a call\'s whole life on the local stack', () => {
       const body = (await (await api(`/v1/calls/${callId}`)).json()) as { state: string };
       return body.state === 'completed' ? true : undefined;
     });
-    await until('a few refused attempts', async () =>
+    await until('a few refused attempts', () =>
       receiver.deliveries().filter((d) => d.webhookId === `${callId}.0` && d.status === 503).length >= 3 ? true : undefined,
     );
     expect(typesOf(callId)).toEqual([]);
     receiver.setDown(false);
-    await until('all notifications after recovery', async () => (typesOf(callId).length === LIFE.length ? true : undefined));
+    await until('all notifications after recovery', () => (typesOf(callId).length === LIFE.length ? true : undefined));
     expect(typesOf(callId)).toEqual(LIFE);
   });
 

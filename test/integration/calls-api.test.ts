@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { callIdOf, present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 
 let env: TestEnv;
@@ -48,7 +49,7 @@ describe('POST /v1/calls on the simulator', () => {
     expect(res.body.to).toBe('+447766889900');
     expect(res.body.legB).toBe('447766889900');
     expect(res.body.agent).toEqual({ crmUserId: 'u-17', extension: '1000' });
-    expect(res.body.pbx.uniqueId).toMatch(/^\d+\.\d+$/);
+    expect(res.body.pbx?.uniqueId).toMatch(/^\d+\.\d+$/);
     expect(res.headers.location).toBe(`/v1/calls/${res.body.callId}`);
     const dials = env.sim.requests();
     expect(dials).toHaveLength(1);
@@ -63,7 +64,7 @@ describe('POST /v1/calls on the simulator', () => {
       prefix: '*',
       query: { leadid: 'lead-1', c2c_call_id: res.body.callId, domain: 'anothertest' },
       outcome: 'accepted',
-      uniqueId: res.body.pbx.uniqueId,
+      uniqueId: res.body.pbx?.uniqueId,
     });
   });
 
@@ -119,7 +120,7 @@ describe('POST /v1/calls on the simulator', () => {
       const res = await post(key, body(), idem());
       expect(res.status).toBe(422);
       expect(res.body.code).toBe('pbx_not_allowlisted');
-      expect(res.body.call.state).toBe('rejected');
+      expect(res.body.call?.state).toBe('rejected');
       expect(env.sim.requests()).toHaveLength(1);
     });
 
@@ -168,7 +169,7 @@ describe('POST /v1/calls on the simulator', () => {
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('pbx_unreachable');
       expect(res.headers['retry-after']).toMatch(/^\d+$/);
-      expect(res.body.call.state).toBe('not_sent');
+      expect(res.body.call?.state).toBe('not_sent');
       expect(env.sim.requests()).toHaveLength(0);
 
       const tenant = (await env.tenants.get('down'))!;
@@ -177,7 +178,7 @@ describe('POST /v1/calls on the simulator', () => {
       const retry = await post(downKey, body(), headers);
       expect(retry.status).toBe(201);
       expect(retry.body.state).toBe('dialing');
-      expect(retry.body.events.map((e: { state: string }) => e.state)).toEqual(['accepted', 'dispatching', 'not_sent', 'dispatching', 'dialing']);
+      expect(retry.body.events?.map((e) => e.state)).toEqual(['accepted', 'dispatching', 'not_sent', 'dispatching', 'dialing']);
       expect(env.sim.requests()).toHaveLength(1);
     });
   });
@@ -229,20 +230,20 @@ describe('bad requests get their documented 4xx problem and reach no PBX', () =>
   it('a bad Idempotency-Key header -> 400 naming the header', async () => {
     const res = await post(key, body(), { 'idempotency-key': 'has spaces in it' });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('headers.idempotency-key');
+    expect(res.body.errors?.[0]?.path).toBe('headers.idempotency-key');
   });
 
   it('a prefix with URL characters -> 400', async () => {
     const res = await post(key, body({ prefix: '../x' }));
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('prefix');
+    expect(res.body.errors?.[0]?.path).toBe('prefix');
   });
 
   it('an unknown agent -> 422 agent_not_found, the rejected call kept', async () => {
     const res = await post(key, body({ agent: { email: 'nobody@example.com' } }), idem());
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('agent_not_found');
-    const stored = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: res.body.call.callId }, headers: bearer(key) });
+    const stored = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: callIdOf(res) }, headers: bearer(key) });
     expect(stored.body).toMatchObject({ state: 'rejected', reason: 'agent_not_found' });
   });
 
@@ -258,10 +259,10 @@ describe('bad requests get their documented 4xx problem and reach no PBX', () =>
 describe('reading calls', () => {
   it('finds a call by id, and not another tenant\'s', async () => {
     const placed = await post(key, body({ lead: { id: 'read-1' } }), idem());
-    const own = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: placed.body.callId }, headers: bearer(key) });
+    const own = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: present(placed.body.callId, 'callId') }, headers: bearer(key) });
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ callId: placed.body.callId, state: 'dialing', duplicate: false });
-    const other = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: placed.body.callId }, headers: bearer(readOnlyKey) });
+    const other = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: present(placed.body.callId, 'callId') }, headers: bearer(readOnlyKey) });
     expect(other.status).toBe(404);
   });
 
@@ -269,18 +270,18 @@ describe('reading calls', () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await post(key, body({ lead: { id: 'lead-list' }, to: `+44 7766 88990${i}` }), idem());
-      ids.push(res.body.callId);
+      ids.push(present(res.body.callId, 'callId'));
     }
     const page1 = await invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { leadId: 'lead-list', limit: '2' }, headers: bearer(key) });
     expect(page1.status).toBe(200);
-    expect(page1.body.calls.map((c: { callId: string }) => c.callId)).toEqual([ids[2], ids[1]]);
+    expect(page1.body.calls?.map((c) => c.callId)).toEqual([ids[2], ids[1]]);
     const page2 = await invoke(listCalls, {
       method: 'GET',
       route: '/v1/calls',
-      query: { leadId: 'lead-list', limit: '2', cursor: page1.body.nextCursor },
+      query: { leadId: 'lead-list', limit: '2', cursor: present(page1.body.nextCursor, 'nextCursor') },
       headers: bearer(key),
     });
-    expect(page2.body.calls.map((c: { callId: string }) => c.callId)).toEqual([ids[0]]);
+    expect(page2.body.calls?.map((c) => c.callId)).toEqual([ids[0]]);
     expect(page2.body.nextCursor).toBeNull();
   });
 
@@ -288,13 +289,13 @@ describe('reading calls', () => {
     const forged = Buffer.from(JSON.stringify({ gsi3pk: 'TENANT#acme#CALLS', gsi3sk: 'x', pk: 'TENANT#acme', sk: 'CALL#x' })).toString('base64url');
     const res = await invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { cursor: forged }, headers: bearer(readOnlyKey) });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('query.cursor');
+    expect(res.body.errors?.[0]?.path).toBe('query.cursor');
   });
 
   it('refuses an unknown state filter with 400', async () => {
     const res = await invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { state: 'ringing' }, headers: bearer(key) });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('query.state');
+    expect(res.body.errors?.[0]?.path).toBe('query.state');
   });
 });
 

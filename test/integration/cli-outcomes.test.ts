@@ -32,7 +32,7 @@ describe('c2c outcomes', () => {
   it('sets a callback URL with a new secret, rotates and retires secrets, and never shows one unasked', async () => {
     const set = await c2c(['outcomes', 'callback', 'set', 'cli-out', '--url', 'https://crm.example.com/hooks/c2c', '--json']);
     expect(set.code, set.stderr).toBe(0);
-    const first = JSON.parse(set.stdout).newSecret as { id: string; secret: string };
+    const first = (JSON.parse(set.stdout) as { newSecret: { id: string; secret: string } }).newSecret;
     expect(first.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     expect((await tenants.get('cli-out'))?.callback).toMatchObject({ url: 'https://crm.example.com/hooks/c2c', secrets: [first] });
 
@@ -40,7 +40,7 @@ describe('c2c outcomes', () => {
     const again = await c2c(['outcomes', 'callback', 'set', 'cli-out', '--url', 'https://crm.example.com/v2', '--json']);
     expect(JSON.parse(again.stdout)).toEqual({ url: 'https://crm.example.com/v2' });
 
-    const rotated = JSON.parse((await c2c(['outcomes', 'callback', 'rotate-secret', 'cli-out', '--json'])).stdout).newSecret as { id: string };
+    const rotated = (JSON.parse((await c2c(['outcomes', 'callback', 'rotate-secret', 'cli-out', '--json'])).stdout) as { newSecret: { id: string } }).newSecret;
     expect((await tenants.get('cli-out'))?.callback?.secrets.map((s) => s.id)).toEqual([first.id, rotated.id]);
 
     const shown = await c2c(['outcomes', 'callback', 'show', 'cli-out']);
@@ -83,7 +83,7 @@ describe('c2c outcomes', () => {
     await calls.reserve(call);
     await calls.markNotifyDead('cli-out', call.callId, 0, { attempts: 9, since: at, lastAttemptAt: at, nextAttemptAt: at, lastError: 'HTTP 503', deadLetteredAt: at });
 
-    const listed = JSON.parse((await c2c(['outcomes', 'dead-letters', 'list', '--tenant', 'cli-out', '--json'])).stdout);
+    const listed: unknown = JSON.parse((await c2c(['outcomes', 'dead-letters', 'list', '--tenant', 'cli-out', '--json'])).stdout);
     expect(listed).toEqual([expect.objectContaining({ callId: call.callId, attempts: 9, lastError: 'HTTP 503', fromEvent: 0, eventCount: 1 })]);
     expect((await c2c(['outcomes', 'dead-letters', 'redrive'])).code).toBe(2);
     const redrive = await c2c(['outcomes', 'dead-letters', 'redrive', '--tenant', 'cli-out']);

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuthorization } from '../../lib/crm/pipedrive';
+import type { EffectiveMapping } from '../../lib/crm/mapping';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
 import { TenantRepository } from '../../lib/store/tenants';
@@ -33,6 +34,25 @@ afterAll(async () => {
 const c2c = (args: string[], options: { env?: NodeJS.ProcessEnv; stackFile?: string } = {}) => cli.c2c(args, options);
 const json = jsonOf;
 
+/** `hook set-secret --json` (lib/cli/hook-commands.ts): the new secret by id and hint; the secret itself only when generated. */
+interface SecretShown {
+  secretId: string;
+  hint: string;
+  createdAt: string;
+  liveSecrets: number;
+  secret?: string;
+}
+
+/** `hook set-mapping | set-options | show --json`: a source's settings, secrets by id and hint only. */
+interface SourceView {
+  source: string;
+  mapping: EffectiveMapping;
+  publicUrl: string | null;
+  refusalStatus: number;
+  refusalStatusIsDefault: boolean;
+  secrets: Array<{ secretId: string; hint: string; createdAt: string }>;
+}
+
 let counter = 0;
 async function newTenant(): Promise<string> {
   const tenantId = `h${++counter}-${randomUUID().slice(0, 6)}`;
@@ -46,7 +66,7 @@ describe('hook set-secret / remove-secret', () => {
   it('--generate prints a whsec_ secret once; show lists only its id and hint; it verifies deliveries', async () => {
     const tenantId = await newTenant();
     const res = await c2c(['hook', 'set-secret', tenantId, 'standard', '--generate', '--json']);
-    const out = json(res);
+    const out = json<SecretShown & { secret: string }>(res);
     expect(out.secret).toMatch(/^whsec_/);
     expect(out.hint).toBe(`whsec_…${out.secret.slice(-4)}`);
     expect(res.stderr).toMatch(/shown only once/);
@@ -64,8 +84,8 @@ describe('hook set-secret / remove-secret', () => {
 
   it('--secret-env reads the secret from the environment, keeps the old one (rotation), and remove-secret ends it', async () => {
     const tenantId = await newTenant();
-    const first = json(await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:first-password-123' } }));
-    const second = json(await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:second-password-45' } }));
+    const first = json<SecretShown>(await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:first-password-123' } }));
+    const second = json<SecretShown>(await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:second-password-45' } }));
     expect(first.secret).toBeUndefined();
     expect(second.liveSecrets).toBe(2);
     const stored = (await sources.get(tenantId, 'pipedrive'))!;
@@ -115,7 +135,7 @@ describe('hook set-secret / remove-secret', () => {
 describe('hook set-mapping', () => {
   it('overrides the given fields, keeps the defaults of the others, and --reset goes back', async () => {
     const tenantId = await newTenant();
-    const view = json(
+    const view = json<SourceView>(
       await c2c([
         'hook', 'set-mapping', tenantId, 'hubspot',
         '--to', 'properties.mobilephone|properties.phone',
@@ -141,10 +161,10 @@ describe('hook set-mapping', () => {
       customData: { campaign: ['properties.campaign'], stage: ['properties.lifecyclestage'] },
     });
 
-    const agentOnly = json(await c2c(['hook', 'set-mapping', tenantId, 'hubspot', '--agent-by', 'crmUserId', '--json']));
+    const agentOnly = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'hubspot', '--agent-by', 'crmUserId', '--json']));
     expect(agentOnly.mapping.agent).toEqual({ by: 'crmUserId', path: ['properties.owner_email'] });
 
-    const reset = json(await c2c(['hook', 'set-mapping', tenantId, 'hubspot', '--reset', '--json']));
+    const reset = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'hubspot', '--reset', '--json']));
     expect(reset.mapping).toEqual(SOURCE_ADAPTERS.hubspot.defaultMapping);
   });
 
@@ -153,7 +173,7 @@ describe('hook set-mapping', () => {
     expect((await c2c(['hook', 'set-mapping', tenantId, 'token', '--to', 'a..b'])).code).toBe(2);
     expect((await c2c(['hook', 'set-mapping', tenantId, 'token', '--custom', 'nameonly'])).code).toBe(2);
     expect((await c2c(['hook', 'set-mapping', tenantId, 'standard', '--delivery-id', 'data.id'])).code).toBe(2);
-    const header = json(await c2c(['hook', 'set-mapping', tenantId, 'token', '--delivery-id', 'header:x-zap-run-id', '--json']));
+    const header = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'token', '--delivery-id', 'header:x-zap-run-id', '--json']));
     expect(header.mapping.deliveryId).toEqual(['header:x-zap-run-id']);
   });
 });
@@ -162,9 +182,9 @@ describe('hook set-options, show and url', () => {
   it('sets the public URL and the refusal status, and shows them', async () => {
     const tenantId = await newTenant();
     const url = `https://calls.example.com/v1/hooks/hubspot/${tenantId}`;
-    const view = json(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--public-url', url, '--refusal-status', '200', '--json']));
+    const view = json<SourceView>(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--public-url', url, '--refusal-status', '200', '--json']));
     expect(view).toMatchObject({ publicUrl: url, refusalStatus: 200, refusalStatusIsDefault: false });
-    const back = json(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--no-public-url', '--refusal-status', 'default', '--json']));
+    const back = json<SourceView>(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--no-public-url', '--refusal-status', 'default', '--json']));
     expect(back).toMatchObject({ publicUrl: null, refusalStatus: 422, refusalStatusIsDefault: true });
     expect((await c2c(['hook', 'set-options', tenantId, 'hubspot', '--public-url', 'not a url'])).code).toBe(2);
   });
@@ -173,7 +193,7 @@ describe('hook set-options, show and url', () => {
     const tenantId = await newTenant();
     await c2c(['hook', 'set-secret', tenantId, 'token', '--generate']);
     await c2c(['hook', 'set-secret', tenantId, 'hubspot', '--secret-env', 'HS'], { env: { HS: '7e4f6a53-1c3b-4a5e-9d2b-8f0c1a2b3c4d' } });
-    const views = json<any[]>(await c2c(['hook', 'show', tenantId, '--json']));
+    const views = json<SourceView[]>(await c2c(['hook', 'show', tenantId, '--json']));
     expect(views.map((v) => [v.source, v.refusalStatus, v.secrets.length]).sort()).toEqual([
       ['hubspot', 422, 1],
       ['token', 200, 1],

@@ -25,7 +25,7 @@ let key: string;
 const T0 = Date.parse('2031-03-12T10:00:59.700Z');
 const at = (ms: number) => vi.setSystemTime(ms);
 
-const dials = (callId: string) => env.sim.requests().filter((r) => r.query.c2c_call_id === callId).length;
+const dials = (callId: string | undefined) => env.sim.requests().filter((r) => r.query.c2c_call_id === callId).length;
 const dialsTo = (legB: string) => env.sim.requests().filter((r) => r.path.includes(`/${legB}`)).length;
 
 let leads = 0;

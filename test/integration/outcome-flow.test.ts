@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken, pbxEventsUrl } from '../../lib/calls/pbx-event-tokens';
-import type { CallState } from '../../lib/calls/model';
+import type { CallState } from '../../lib/model/call';
 import { CallRepository } from '../../lib/store/calls';
+import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 import { serveHandler } from '../support/serve-handler';
 
@@ -66,7 +67,7 @@ async function place(agent: string, to = '+44 7766 889900'): Promise<string> {
     body: { agent: { crmUserId: agent }, to },
   });
   expect(res.status).toBe(201);
-  return res.body.callId;
+  return present(res.body.callId, 'callId');
 }
 
 async function settled(callId: string, timeoutMs = 5_000) {

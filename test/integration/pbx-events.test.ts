@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
 import { CallRepository } from '../../lib/store/calls';
 import { PbxEventRepository } from '../../lib/store/pbx-events';
+import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 
 /**
@@ -56,7 +57,7 @@ async function placeCall(): Promise<{ callId: string; uniqueId: string }> {
     body: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900', lead: { id: 'lead-pbx' } },
   });
   expect(res.status).toBe(201);
-  return { callId: res.body.callId, uniqueId: res.body.pbx.uniqueId };
+  return { callId: present(res.body.callId, 'callId'), uniqueId: present(res.body.pbx?.uniqueId, 'pbx.uniqueId') };
 }
 
 function send(transport: Transport, fields: Fields, path: { tenantId?: string; token?: string } = {}) {

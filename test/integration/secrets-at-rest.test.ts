@@ -51,8 +51,21 @@ async function scanAll(): Promise<Array<Record<string, unknown>>> {
   return items;
 }
 
+/** A tenant's item as stored: the fields the tests look into (sealed values are strings `v1.…`). */
+interface StoredTenantItem {
+  [attribute: string]: unknown;
+  pbx: { basicAuth: { username: string; password: string }; cdrApiKey: string };
+  callback: { secrets: Array<{ secret: string }> };
+}
+
 const storedTenant = async (tenantId: string) =>
-  (await env.table.doc.send(new GetCommand({ TableName: env.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }))).Item!;
+  (await env.table.doc.send(new GetCommand({ TableName: env.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }))).Item! as StoredTenantItem;
+
+/** `outcomes callback set | rotate-secret | show --json`: the callback secrets, in clear only when just made or asked for. */
+interface CallbackShown {
+  newSecret: { id: string; secret: string };
+  secrets: Array<{ secret: string }>;
+}
 
 beforeAll(async () => {
   env = await startTestEnv();
@@ -73,7 +86,7 @@ beforeAll(async () => {
   );
   expect(created.code, created.stderr).toBe(0);
   for (const { crmUserId, ...agent } of SAMPLE_AGENTS) expect((await c2c(['agent', 'put', TENANT, crmUserId, '--extension', agent.extension])).code).toBe(0);
-  const callback = jsonOf(await c2c(['outcomes', 'callback', 'set', TENANT, '--url', 'https://crm.example.com/c2c-events', '--json']));
+  const callback = jsonOf<CallbackShown>(await c2c(['outcomes', 'callback', 'set', TENANT, '--url', 'https://crm.example.com/c2c-events', '--json']));
   const rotated = jsonOf(await c2c(['outcomes', 'callback', 'rotate-secret', TENANT, '--json']));
   callbackSecrets.push(callback.newSecret.secret, JSON.stringify(rotated).match(/whsec_[A-Za-z0-9+/=]+/)![0]);
   written.push(...callbackSecrets);
@@ -81,7 +94,7 @@ beforeAll(async () => {
     const set = await c2c(['hook', 'set-secret', TENANT, source, '--secret-env', `HOOK_${source.toUpperCase()}`, '--json'], secretsEnv);
     expect(set.code, set.stderr).toBe(0);
   }
-  const generated = jsonOf(await c2c(['hook', 'set-secret', TENANT, 'standard', '--generate', '--json']));
+  const generated = jsonOf<{ secret: string }>(await c2c(['hook', 'set-secret', TENANT, 'standard', '--generate', '--json']));
   written.push(generated.secret);
 }, 60_000);
 
@@ -111,8 +124,8 @@ describe('secrets at rest', () => {
   });
 
   it('the CLI shows the callback secret it sealed, when asked', async () => {
-    const shown = jsonOf(await c2c(['outcomes', 'callback', 'show', TENANT, '--show-secrets', '--json']));
-    expect(shown.secrets.map((s: { secret: string }) => s.secret)).toEqual(callbackSecrets);
+    const shown = jsonOf<CallbackShown>(await c2c(['outcomes', 'callback', 'show', TENANT, '--show-secrets', '--json']));
+    expect(shown.secrets.map((s) => s.secret)).toEqual(callbackSecrets);
   });
 
   it('a scan of the whole table shows no secret in clear', async () => {
@@ -138,7 +151,7 @@ describe('secrets at rest', () => {
 
   it('a tampered sealed value does not open', async () => {
     const item = await storedTenant(TENANT);
-    const sealed: string = item.pbx.cdrApiKey;
+    const sealed = item.pbx.cdrApiKey;
     const parts = sealed.split('.');
     parts[3] = `${parts[3]!.slice(0, 5)}${parts[3]![5] === 'A' ? 'B' : 'A'}${parts[3]!.slice(6)}`;
     await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'tampered', pk: tenantPk('tampered'), pbx: { ...item.pbx, basicAuth: undefined, cdrApiKey: parts.join('.') }, callback: undefined } }));
@@ -184,7 +197,7 @@ describe('secrets at rest', () => {
       body: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900' },
     });
     expect(res.status).toBe(500);
-    const stored = (await storedTenant('copycat')).pbx.basicAuth.password as string;
+    const stored = (await storedTenant('copycat')).pbx.basicAuth.password;
     expect(JSON.stringify(res.body)).not.toContain(stored.split('.')[3]);
     expect(pbx.requests()).toHaveLength(before);
   });

@@ -18,6 +18,7 @@ import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import { startPbxSimulator } from '../../local/pbx-sim/simulator';
 import { freePort } from '../../local/ports';
+import { present } from '../support/api-body';
 import { bearer, invoke, invokeEvent, seedTenant, startTestEnv, testSealer, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
 import { variant } from '../support/hooks';
 import { machineLine, renderTable, writeReportSection, type ReliabilityRow } from './report';
@@ -208,7 +209,7 @@ const LANDED: Array<{ point: FaultPoint; expect: Story }> = [
 async function findCall(callId: string | undefined): Promise<string> {
   if (!callId) return '-';
   const res = await answered(invoke(handlers.get, { method: 'GET', route: '/v1/calls/{callId}', path: { callId }, headers: bearer(key) }));
-  return res.status === 200 ? res.body.state : res.status === 404 ? 'none' : `HTTP ${res.status}`;
+  return res.status === 200 ? (res.body.state ?? 'no state') : res.status === 404 ? 'none' : `HTTP ${res.status}`;
 }
 
 /** Runs the reconciler when the call is still pending and says what became of it. */
@@ -373,11 +374,11 @@ describe('DynamoDB faults on the PBX-event path (GET /v1/pbx-events/{tenantId}/{
       }),
     );
     expect(placed.status).toBe(201);
-    const callId: string = placed.body.callId;
+    const callId = present(placed.body.callId, 'callId');
     const fields = {
       event: 'Call End',
       c2c_call_id: callId,
-      unique_id: placed.body.pbx.uniqueId,
+      unique_id: present(placed.body.pbx?.uniqueId, 'pbx.uniqueId'),
       call_end: '2026-03-01T10:00:47Z',
       duration: '47',
       billsec: '42',

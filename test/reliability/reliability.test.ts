@@ -10,13 +10,15 @@ import { PlaceCall, type FaultPoint } from '../../lib/calls/place-call';
 import { ReconcileCalls } from '../../lib/calls/reconcile';
 import { callRequestSchema } from '../../lib/calls/request';
 import { loadConfig } from '../../lib/config';
-import { buildContainer, type Container } from '../../lib/container';
+import { createRoot, type Root } from '../../lib/compose/root';
+import { agents, calls, table, tenants } from '../../lib/compose/shared';
 import { Click2CallClient } from '../../lib/pbx/click2call';
 import { CallCaps } from '../../lib/policy/caps';
 import { RateLimitRepository } from '../../lib/store/rate-limits';
 import { DedupeWindowRepository } from '../../lib/store/dedupe-windows';
 import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
 import { freePort } from '../../local/ports';
+import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 import { renderTable, writeReport, type ReliabilityRow } from './report';
 
@@ -43,7 +45,7 @@ function record(check: string, expected: string, observed: string, holds: boolea
   expect(holds, `${check}: expected ${expected}, observed ${observed}`).toBe(true);
 }
 
-const dialsFor = (sim: PbxSimulator, callId: string) => sim.requests().filter((r) => r.query.c2c_call_id === callId).length;
+const dialsFor = (sim: PbxSimulator, callId: string | undefined) => sim.requests().filter((r) => r.query.c2c_call_id === callId).length;
 
 function post(body: unknown, headers: Record<string, string> = {}) {
   const to = (body as { to?: unknown })?.to;
@@ -61,8 +63,8 @@ beforeAll(async () => {
       // Passed on: the suite-wide capture (test/support/capture-logs.ts) files service lines for the final scan.
       return realWrite[stream](chunk, ...(rest as []));
     };
-  process.stdout.write = capture('out') as typeof process.stdout.write;
-  process.stderr.write = capture('err') as typeof process.stderr.write;
+  process.stdout.write = capture('out');
+  process.stderr.write = capture('err');
   ({ handler: create } = await import('../../functions/calls-create'));
   const agents = [
     { crmUserId: 'u-main', extension: '1000' },
@@ -245,7 +247,8 @@ describe('reliability', () => {
   });
 
   describe('a crash of the invocation', () => {
-    let c: Container;
+    const piecesOf = (root: Root) => ({ table: table(root), tenants: tenants(root), calls: calls(root), agents: agents(root) });
+    let c: ReturnType<typeof piecesOf>;
     const crashAt = (point: FaultPoint) =>
       new PlaceCall({
         calls: c.calls,
@@ -254,14 +257,14 @@ describe('reliability', () => {
         windows: new DedupeWindowRepository(c.table),
         pbx: new Click2CallClient(),
         pbxTimeoutMs: 600,
-        logger: { info: () => undefined, warn: () => undefined } as never,
+        logger: { info: () => undefined, warn: () => undefined },
         faultHook: (at) => {
           if (at === point) throw new Error(`simulated crash ${point}`);
         },
       });
 
     beforeAll(() => {
-      c = buildContainer(loadConfig());
+      c = piecesOf(createRoot({ config: loadConfig() }));
     });
 
     it.each([
@@ -274,9 +277,9 @@ describe('reliability', () => {
       await expect(crashAt(point).execute({ tenant, request: callRequestSchema.parse(body), idempotencyKey: `crash-${point}`, source: 'api' })).rejects.toThrow(/simulated crash/);
       const retries = [];
       for (let i = 0; i < 5; i++) retries.push((await post(body, { 'idempotency-key': `crash-${point}` })).status);
-      const callId = (await post(body, { 'idempotency-key': `crash-${point}` })).body.callId;
+      const callId = present((await post(body, { 'idempotency-key': `crash-${point}` })).body.callId, 'callId');
       const gets = dialsFor(env.sim, callId);
-      const reconciler = new ReconcileCalls({ calls: c.calls, tenants: c.tenants, logger: { info: () => undefined, warn: () => undefined } as never, maxTries: 1, minAgeSec: 0, cdrTimeoutMs: 2000 });
+      const reconciler = new ReconcileCalls({ calls: c.calls, tenants: c.tenants, logger: { info: () => undefined, warn: () => undefined }, maxTries: 1, minAgeSec: 0, cdrTimeoutMs: 2000 });
       await reconciler.run();
       const final = await c.calls.get('rel', callId);
       const afterReconcile = dialsFor(env.sim, callId);
@@ -332,8 +335,8 @@ describe('reliability', () => {
       fc.constant('ключ'),
     );
     const sample = fc.oneof(
-      { weight: 6, arbitrary: badBody.map((body) => ({ body, headers: {} as Record<string, string> })) },
-      { weight: 1, arbitrary: badHeader.map((h) => ({ body: valid as unknown, headers: { 'idempotency-key': h } })) },
+      { weight: 6, arbitrary: badBody.map((body) => ({ body, headers: {} })) },
+      { weight: 1, arbitrary: badHeader.map((h) => ({ body: valid, headers: { 'idempotency-key': h } })) },
     );
 
     const before = env.sim.requests().length;

@@ -95,7 +95,8 @@ export class StoreFaults {
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor() {
-    // The real `send`, taken before the stub replaces it on the prototype.
+    // The real `send`, taken before the stub replaces it on the prototype; always called with `.call(client, …)`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- unbound on purpose: it is re-bound to each client below
     const realSend = DynamoDBDocumentClient.prototype.send as (this: DynamoDBDocumentClient, command: unknown) => Promise<unknown>;
     this.stub = mockClient(DynamoDBDocumentClient);
     for (const Command of COMMANDS) {
@@ -143,5 +144,7 @@ export class StoreFaults {
 }
 
 /** The sort key a command addresses (Key.sk for reads, updates and deletes; Item.sk for puts). */
-export const skOf = (input: CommandInput) => String(input.Key?.sk ?? input.Item?.sk ?? '');
-export const pkOf = (input: CommandInput) => String(input.Key?.pk ?? input.Item?.pk ?? '');
+/** A key attribute as text: this table's keys are strings; anything else is shown as JSON rather than `[object Object]`. */
+const keyText = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
+export const skOf = (input: CommandInput) => keyText(input.Key?.sk ?? input.Item?.sk);
+export const pkOf = (input: CommandInput) => keyText(input.Key?.pk ?? input.Item?.pk);

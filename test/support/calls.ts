@@ -1,4 +1,4 @@
-import { emptyOutcome } from '../../lib/calls/model';
+import { emptyOutcome } from '../../lib/model/call';
 import type { StoredCall } from '../../lib/store/calls';
 
 /**

@@ -25,5 +25,5 @@ for (const stream of [process.stdout, process.stderr]) {
       return true;
     }
     return write(chunk, ...rest);
-  }) as typeof stream.write;
+  });
 }

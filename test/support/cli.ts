@@ -32,7 +32,8 @@ export async function runCli(
 }
 
 /** The JSON a successful command printed; fails the test, with its stderr, when it did not succeed. */
-export function jsonOf<T = any>(result: CliResult): T {
+/** The command's JSON output, read as T: the shape the test expects and then asserts on. */
+export function jsonOf<T = unknown>(result: CliResult): T {
   expect(result.code, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as T;
 }

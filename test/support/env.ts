@@ -4,7 +4,9 @@ import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository, SCOPES, type Scope } from '../../lib/store/api-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
-import { TenantRepository, type NewTenant } from '../../lib/store/tenants';
+import { TenantRepository } from '../../lib/store/tenants';
+import type { NewTenant } from '../../lib/model/tenant';
+import type { ApiBody } from './api-body';
 import { createTable, startDynalite, type LocalDynamo } from '../../local/dynamo';
 import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
 
@@ -88,7 +90,8 @@ type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIG
 export interface InvokeResult {
   status: number;
   headers: Record<string, string>;
-  body: any;
+  /** The JSON body; an answer without one reads as `{}`. */
+  body: ApiBody;
 }
 
 /** Invokes a handler with an HTTP API (payload 2.0) event, as API Gateway would. */
@@ -120,7 +123,7 @@ export async function invokeEvent(handler: Handler, event: APIGatewayProxyEventV
   return {
     status: result.statusCode ?? 200,
     headers: Object.fromEntries(Object.entries(result.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)])),
-    body: text ? JSON.parse(text) : undefined,
+    body: text ? (JSON.parse(text) as ApiBody) : {},
   };
 }
 

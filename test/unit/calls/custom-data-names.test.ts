@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { callRequestSchema, customDataNameProblem } from '../../../lib/calls/request';
 import { zodFieldErrors } from '../../../lib/http/handler';
 import { FIELD_ALIASES } from '../../../lib/pbx/stats-event';
+import { matching } from '../../support/match';
 
 const withCustomData = (customData: Record<string, string>) => ({ agent: { crmUserId: 'u-17' }, to: '+447766889900', customData });
 
@@ -12,7 +13,7 @@ describe('custom data names', () => {
       const parsed = callRequestSchema.safeParse(withCustomData({ domain: 'acme', [name]: 'x' }));
       expect(parsed.success).toBe(false);
       const errors = zodFieldErrors(parsed.error!);
-      expect(errors).toEqual([{ path: `customData.${name}`, message: expect.stringMatching(/reserved/) }]);
+      expect(errors).toEqual([{ path: `customData.${name}`, message: matching(/reserved/) }]);
     },
   );
 

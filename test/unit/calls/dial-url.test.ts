@@ -4,7 +4,8 @@ import type { CallRequest } from '../../../lib/calls/request';
 import { InvalidRequestError } from '../../../lib/http/errors';
 import { buildClick2CallUrl, Click2CallClient, MAX_CLICK2CALL_URL_LENGTH } from '../../../lib/pbx/click2call';
 import { InvalidDialRequestError } from '../../../lib/pbx/errors';
-import type { Tenant } from '../../../lib/store/tenants';
+import type { Tenant } from '../../../lib/model/tenant';
+import { containing } from '../../support/match';
 
 const tenant = {
   tenantId: 'acme',
@@ -47,7 +48,7 @@ describe('assertDialUrlFits', () => {
     try {
       check(over)();
     } catch (error) {
-      expect((error as InvalidRequestError).errors).toEqual([{ path: 'customData', message: expect.stringContaining(`${MAX_CLICK2CALL_URL_LENGTH + 1} characters`) }]);
+      expect((error as InvalidRequestError).errors).toEqual([{ path: 'customData', message: containing(`${MAX_CLICK2CALL_URL_LENGTH + 1} characters`) }]);
     }
   });
 
@@ -66,7 +67,7 @@ describe('assertDialUrlFits', () => {
   });
 
   it('leaves settings that cannot make a URL to the dial, which records them as not sent', () => {
-    const broken = { ...tenant, pbx: { ...tenant.pbx, baseUrl: 'ftp://pbx.example' } } as Tenant;
+    const broken = { ...tenant, pbx: { ...tenant.pbx, baseUrl: 'ftp://pbx.example' } };
     expect(() => assertDialUrlFits(broken, { callId: CALL_ID, request: base, ...legs })).not.toThrow();
   });
 });

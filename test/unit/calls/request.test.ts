@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, statesBefore } from '../../../lib/calls/model';
+import { canTransition, statesBefore } from '../../../lib/model/call';
 import {
   callIdFor,
   callRequestSchema,
@@ -56,7 +56,7 @@ describe('keyless dedupe', () => {
 });
 
 describe('call request schema', () => {
-  it('takes the API.md example', () => {
+  it('takes the docs/api.md example', () => {
     const parsed = callRequestSchema.parse({
       agent: { crmUserId: 'u-17' },
       to: '+44 7766 889900',

@@ -61,7 +61,7 @@ describe('tokens', () => {
       expect(() => SOURCE_ADAPTERS[source].secrets.toStored(generated)).not.toThrow();
     }
     expect(SOURCE_ADAPTERS.standard.secrets.generate!()).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
-    expect(SOURCE_ADAPTERS.hubspot.secrets.generate).toBeUndefined();
+    expect(typeof SOURCE_ADAPTERS.hubspot.secrets.generate).toBe('undefined');
   });
 
   it('keeps Standard Webhooks and HubSpot secrets usable (they key an HMAC) but shows only a hint', () => {

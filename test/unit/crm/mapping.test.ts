@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MappingError } from '../../../lib/crm/errors';
 import { effectiveMapping, lookup, mapPayload, type EffectiveMapping } from '../../../lib/crm/mapping';
 import { SOURCE_ADAPTERS } from '../../../lib/crm/sources';
+import { containing } from '../../support/match';
 
 const base: EffectiveMapping = {
   agent: { by: 'crmUserId', path: ['owner'] },
@@ -66,8 +67,8 @@ describe('mapPayload', () => {
     const error = mappingError(() => mapPayload({}, {}, { ...base, to: ['properties.phone', 'phone'] }));
     expect(error.status).toBe(422);
     expect(error.errors).toEqual([
-      { path: 'owner', message: expect.stringContaining('agent') },
-      { path: 'properties.phone', message: expect.stringContaining('also tried phone') },
+      { path: 'owner', message: containing('agent') },
+      { path: 'properties.phone', message: containing('also tried phone') },
     ]);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlaceCallOutcome } from '../../../lib/calls/place-call';
-import type { Call } from '../../../lib/calls/model';
+import type { Call } from '../../../lib/model/call';
 import { answer, requestUrl, webhookIdempotencyKey } from '../../../lib/crm/receive';
 import { HttpProblem } from '../../../lib/http/errors';
 import { hookSourceSk } from '../../../lib/store/keys';

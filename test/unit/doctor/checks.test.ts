@@ -17,7 +17,7 @@ import {
   type ProbeAnswer,
 } from '../../../lib/doctor/checks';
 import type { PbxProbeReport } from '../../../lib/pbx/probe';
-import { tenantSchema, type Tenant } from '../../../lib/store/tenants';
+import { tenantSchema, type Tenant } from '../../../lib/model/tenant';
 
 const NOW = '2026-03-01T10:00:00.000Z';
 const secret = { id: 'ws_1', secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', createdAt: NOW };

@@ -5,7 +5,7 @@ import { logger } from '../../../lib/http/logger';
 import { invoke } from '../../support/env';
 
 const failingWith = (error: unknown) =>
-  httpHandler({}, async () => {
+  httpHandler({}, () => {
     throw error;
   });
 

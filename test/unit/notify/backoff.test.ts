@@ -4,8 +4,8 @@ import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, webhookIdOf } from '../
 const deliverer = (random: () => number) =>
   new NotificationDeliverer({
     calls: {} as never,
-    getTenant: async () => undefined,
-    sink: { send: async () => undefined },
+    getTenant: () => Promise.resolve(undefined),
+    sink: { send: () => Promise.resolve(undefined) },
     settings: DEFAULT_NOTIFY_SETTINGS,
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     random,

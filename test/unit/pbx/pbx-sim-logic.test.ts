@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CdrFilterError, CdrStore, cdrMatches, createCdr, parseCdrFilters } from '../../../local/pbx-sim/cdr';
 import { judgeDial, parseDialPath, type DialPath } from '../../../local/pbx-sim/dial';
 import { FaultSwitch } from '../../../local/pbx-sim/faults';
+import { containing, matching } from '../../support/match';
 
 describe('parseDialPath', () => {
   it('reads the click2call shape, with and without prefix', () => {
@@ -56,7 +57,7 @@ describe('judgeDial', () => {
     ['a leg_b too short for E.164', { legB: '1234567' }],
     ['a leg_b too long for E.164', { legB: '1234567890123456' }],
   ])('refuses %s', (_case, override) => {
-    expect(judgeDial({ ...ok, ...override }, extensions)).toMatchObject({ placed: false, message: expect.stringMatching(/\S/) });
+    expect(judgeDial({ ...ok, ...override }, extensions)).toMatchObject({ placed: false, message: matching(/\S/) });
   });
 });
 
@@ -129,7 +130,7 @@ describe('CDRs', () => {
       destination: '*4477668899',
       extension: '1000',
       hangup_cause: 'ANSWERED',
-      recording_link: expect.stringContaining('1772359200.1001'),
+      recording_link: containing('1772359200.1001'),
       custom_fields: { c2c_call_id: 'c_ABC', leadid: '1234' },
     });
   });

@@ -8,7 +8,7 @@ import {
   loadProbeSettings,
   probePbx,
 } from '../../../lib/pbx/probe';
-import { extensionSchema } from '../../../lib/store/agents';
+import { extensionSchema } from '../../../lib/model/agent';
 
 const settings: PbxSettings = {
   urlShape: 'click2call',
@@ -25,10 +25,9 @@ function fakePbx(outcome: DialOutcome | Error) {
   return {
     sent,
     pbx: {
-      dial: async (s: PbxSettings, request: DialRequest) => {
+      dial: (s: PbxSettings, request: DialRequest) => {
         sent.push({ settings: s, request });
-        if (outcome instanceof Error) throw outcome;
-        return outcome;
+        return outcome instanceof Error ? Promise.reject(outcome) : Promise.resolve(outcome);
       },
     },
   };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkCallingHours, checkDestination } from '../../../lib/policy/destination';
 import { maskNumber, normalizeNumber } from '../../../lib/policy/phone';
-import { callPolicySchema } from '../../../lib/store/tenants';
+import { callPolicySchema } from '../../../lib/model/call-policy';
 
 const policy = (overrides: Record<string, unknown> = {}) => callPolicySchema.parse({ allowedCountries: ['GB', 'US', 'DE'], ...overrides });
 

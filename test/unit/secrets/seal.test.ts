@@ -3,7 +3,8 @@ import { DecryptCommand, GenerateDataKeyCommand, InvalidCiphertextException, KMS
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config';
-import { buildContainer } from '../../../lib/container';
+import { createRoot } from '../../../lib/compose/root';
+import { sealer as sealerOf } from '../../../lib/compose/shared';
 import {
   createSealer,
   EnvelopeSealer,
@@ -127,11 +128,11 @@ describe('KmsKeyProvider (KMS mocked: no KMS here)', () => {
       KeySpec: 'AES_256',
       EncryptionContext: { service: 'c2c', tenantId: 'acme', purpose: 'tenant-secrets' },
     });
-    expect(sealed[0]!.split('.')[1]).toBe(blob.toString('base64url'));
+    expect(sealed[0].split('.')[1]).toBe(blob.toString('base64url'));
 
     const reader = new EnvelopeSealer(new KmsKeyProvider({ keyId: 'alias/c2c-prod', region: 'eu-west-1' }));
-    expect(await reader.open(sealed[0]!, ctx())).toBe(SECRET);
-    expect(await reader.open(sealed[1]!, ctx({ item: 'pbx.cdrApiKey' }))).toBe('cdr-key');
+    expect(await reader.open(sealed[0], ctx())).toBe(SECRET);
+    expect(await reader.open(sealed[1], ctx({ item: 'pbx.cdrApiKey' }))).toBe('cdr-key');
     const decrypts = kms.commandCalls(DecryptCommand);
     expect(decrypts).toHaveLength(1);
     expect(Buffer.from(decrypts[0]!.args[0].input.CiphertextBlob!)).toEqual(blob);
@@ -173,7 +174,7 @@ describe('choosing the sealer from the configuration', () => {
   });
 
   it('refuses to build the container of a deployed stage without a KMS key id', () => {
-    expect(() => buildContainer(loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod' }))).toThrow(/SEAL_KMS_KEY_ID/);
-    expect(buildContainer(loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod', SEAL_KMS_KEY_ID: 'alias/c2c-prod' })).sealer).toBeInstanceOf(EnvelopeSealer);
+    expect(() => sealerOf(createRoot({ config: loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod' }) }))).toThrow(/SEAL_KMS_KEY_ID/);
+    expect(sealerOf(createRoot({ config: loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod', SEAL_KMS_KEY_ID: 'alias/c2c-prod' }) }))).toBeInstanceOf(EnvelopeSealer);
   });
 });

@@ -15,6 +15,9 @@ export const CALL_STATES = [
 ] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
+/** States of a call that never reached the PBX: kept for the shorter, refused retention (lib/calls/retention.ts). */
+export const REFUSED_STATES = ['rejected', 'not_sent'] as const satisfies readonly CallState[];
+
 /** States the reconciler must settle: the GET may or may not have reached the PBX. */
 export const PENDING_STATES: readonly CallState[] = ['dispatching', 'unknown'];
 
@@ -88,7 +91,7 @@ export const emptyOutcome = (): z.infer<typeof outcomeSchema> => ({
   recordingUrl: null,
 });
 
-/** The call resource of API.md: what clients read, and the core of the stored item. */
+/** The call resource of docs/api.md: what clients read, and the core of the stored item. */
 export const callSchema = z.object({
   callId: z.string(),
   tenantId: z.string(),

@@ -1,6 +1,6 @@
 import * as z from 'zod';
-import { crmUserIdSchema } from '../store/agents';
-import { CALL_STATES } from './model';
+import { crmUserIdSchema } from './agent';
+import { CALL_STATES } from './call';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 
@@ -16,3 +16,4 @@ export const listCallsQuerySchema = z
     cursor: z.string().max(2048).optional(),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });
+export type ListCallsQuery = z.infer<typeof listCallsQuerySchema>;

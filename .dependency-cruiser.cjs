@@ -1,0 +1,76 @@
+/**
+ * The layering of docs/design.md ("Layers and wiring"), checked by `npm run deps` (part of `npm test`):
+ *
+ *   functions/  ->  lib/compose/  ->  use cases (lib/calls, lib/crm, lib/notify, lib/diagnostics)
+ *               ->  lib/store, lib/pbx, lib/policy  ->  lib/model, lib/time, lib/net, lib/secrets
+ *
+ * A function only wires a handler to its use case; only the composition modules build things.
+ */
+const USE_CASES = '^lib/(calls|crm|notify|diagnostics)/';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'A cycle makes every module in it load, and change, with all the others.',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'lib-not-to-entry-points',
+      severity: 'error',
+      comment: 'lib/ is what the entry points use; it never reaches back into them.',
+      from: { path: '^lib/' },
+      to: { path: '^(functions|local|bench|test|scripts)/' },
+    },
+    {
+      name: 'functions-only-wire',
+      severity: 'error',
+      comment:
+        'A function wires a handler to its use case: it takes the use case from lib/compose/, speaks HTTP through lib/http/ ' +
+        'and reads models and metrics; types may come from anywhere. What it would build or call besides belongs in lib/compose/.',
+      from: { path: '^functions/' },
+      to: {
+        path: '^lib/',
+        pathNot: '^lib/(compose|http|model|observability)/',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'use-cases-are-composed-elsewhere',
+      severity: 'error',
+      comment: 'Use cases take what they need as dependencies; only lib/compose/ builds them.',
+      from: { path: `${USE_CASES}|^lib/(store|pbx|policy|http|model)/` },
+      to: { path: '^lib/compose/' },
+    },
+    {
+      name: 'store-imports-no-use-case',
+      severity: 'error',
+      comment: 'lib/store holds repositories only: it knows models, never the use cases, the HTTP layer or the CLI.',
+      from: { path: '^lib/store/' },
+      to: { path: '^lib/(calls|crm|notify|diagnostics|doctor|cli|http|compose)/' },
+    },
+    {
+      name: 'adapters-import-no-use-case',
+      severity: 'error',
+      comment: 'The PBX client and the call policy sit under the use cases, beside the store.',
+      from: { path: '^lib/(pbx|policy)/' },
+      to: { path: `${USE_CASES}|^lib/(doctor|cli)/` },
+    },
+    {
+      name: 'models-at-the-bottom',
+      severity: 'error',
+      comment: 'Domain models and API schemas are imported by every layer, so they import none of them.',
+      from: { path: '^lib/model/' },
+      to: { path: '^lib/', pathNot: '^lib/(model|time)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '(^|/)node_modules/' },
+  },
+};

@@ -1,0 +1,32 @@
+import type { Config } from '../config';
+import { logger } from '../http/logger';
+import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } from '../notify/deliver';
+import { DeadLetterRepository } from '../store/dead-letters';
+import { perRoot } from './root';
+import { calls, outbound, table, tenants } from './shared';
+
+/** The notification settings of a configuration (the local stack's poller reads them too). */
+export function notifySettingsOf(config: Config): NotifySettings {
+  return {
+    ...DEFAULT_NOTIFY_SETTINGS,
+    timeoutMs: config.NOTIFY_TIMEOUT_MS,
+    baseDelayMs: config.NOTIFY_BASE_DELAY_MS,
+    maxDelayMs: config.NOTIFY_MAX_DELAY_MS,
+    maxAgeMs: config.NOTIFY_MAX_AGE_SEC * 1000,
+    maxAttempts: config.NOTIFY_MAX_ATTEMPTS,
+  };
+}
+
+/** Outcome notifications: the stream function, the scheduled retry and the local poller all run this. */
+export const notifierUseCase = perRoot((r) => {
+  const tenantRepository = tenants(r);
+  return new NotificationDeliverer({
+    calls: calls(r),
+    getTenant: (tenantId) => tenantRepository.get(tenantId),
+    sink: new DeadLetterRepository(table(r)),
+    settings: notifySettingsOf(r.config),
+    logger,
+    outbound: outbound(r),
+    now: r.clock,
+  });
+});

@@ -1,0 +1,19 @@
+import { ReconcileCalls } from '../calls/reconcile';
+import { logger } from '../http/logger';
+import { perRoot } from './root';
+import { calls, outbound, tenants } from './shared';
+
+/** Scheduled: settles `unknown` and stuck `dispatching` calls from the PBX's CDRs. Never dials. */
+export const reconcileUseCase = perRoot(
+  (r) =>
+    new ReconcileCalls({
+      calls: calls(r),
+      tenants: tenants(r),
+      logger,
+      maxTries: r.config.RECONCILE_MAX_TRIES,
+      minAgeSec: r.config.RECONCILE_MIN_AGE_SEC,
+      cdrTimeoutMs: 10_000,
+      outbound: outbound(r),
+      now: r.clock,
+    }),
+);

@@ -1,0 +1,20 @@
+import { RecordPbxEvent } from '../calls/pbx-events';
+import { logger } from '../http/logger';
+import { PbxEventRepository } from '../store/pbx-events';
+import { perRoot } from './root';
+import { calls, table, tenants } from './shared';
+
+// What functions/pbx-events.ts reads besides the use case: the event as the PBX sent it (query, form or JSON).
+export { readPbxEventRequest } from '../pbx/stats-event';
+
+/** GET|POST /v1/pbx-events/{tenantId}/{token}: a PBX Stats webhook moves its call on. */
+export const recordPbxEventUseCase = perRoot((r) => {
+  const tenantRepository = tenants(r);
+  return new RecordPbxEvent({
+    calls: calls(r),
+    pbxEvents: new PbxEventRepository(table(r)),
+    getTenant: (tenantId) => tenantRepository.get(tenantId),
+    logger,
+    now: r.clock,
+  });
+});

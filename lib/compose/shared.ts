@@ -1,0 +1,42 @@
+import { Authenticator } from '../http/auth';
+import type { OutboundPolicy } from '../net/outbound';
+import { createSealer, type SecretSealer } from '../secrets/seal';
+import { AgentRepository } from '../store/agents';
+import { ApiKeyRepository } from '../store/api-keys';
+import { CallRepository } from '../store/calls';
+import { createDocumentClient, type Table } from '../store/client';
+import { TenantRepository } from '../store/tenants';
+import { perRoot } from './root';
+
+// The small pieces several use cases share, each built on first use and once per root (lib/compose/root.ts).
+// Marked pure so that a bundle keeps only the pieces its use case reads (the reconciler's holds no authenticator).
+
+export const table = /* @__PURE__ */ perRoot(({ config }): Table => ({
+  doc: createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }),
+  name: config.TABLE_NAME,
+}));
+
+/** Seals secrets at rest: KMS on AWS, the local key off AWS. Throws on a stage that has no key to seal with. */
+export const sealer = /* @__PURE__ */ perRoot(
+  ({ config }): SecretSealer =>
+    createSealer({
+      kmsKeyId: config.SEAL_KMS_KEY_ID,
+      localKey: config.C2C_LOCAL_SEAL_KEY,
+      offAws: config.DYNAMODB_ENDPOINT !== undefined,
+      region: config.AWS_REGION,
+      dataKeyTtlMs: config.SEAL_DATA_KEY_TTL_SEC * 1000,
+    }),
+);
+
+/** Which addresses requests to tenant-set URLs may reach (PBX, CDR search, callback): lib/net/outbound.ts. */
+export const outbound = /* @__PURE__ */ perRoot(({ config }): OutboundPolicy => ({ allowPrivate: config.ALLOW_PRIVATE_OUTBOUND }));
+
+export const tenants = /* @__PURE__ */ perRoot((r) => new TenantRepository(table(r), sealer(r), r.clock));
+export const agents = /* @__PURE__ */ perRoot((r) => new AgentRepository(table(r), r.clock));
+export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock));
+export const apiKeys = /* @__PURE__ */ perRoot((r) => new ApiKeyRepository(table(r), r.clock));
+
+/** API keys to tenants, with the per-container cache of lib/http/auth.ts. */
+export const authenticator = /* @__PURE__ */ perRoot(
+  (r) => new Authenticator({ apiKeys: apiKeys(r), tenants: tenants(r), cacheTtlMs: r.config.AUTH_CACHE_TTL_MS, now: () => r.clock().getTime() }),
+);

@@ -1,0 +1,12 @@
+import { agentStats, type AgentStatsQuery } from '../calls/stats';
+import { perRoot } from './root';
+import { calls } from './shared';
+
+// What functions/stats-agents.ts reads besides the use case: the query's schema and the refusal of a range too large.
+export { agentStatsQuerySchema, StatsRangeTooLargeError } from '../calls/stats';
+
+/** GET /v1/stats/agents: per agent and day, calls, answered, answer rate, talk time. */
+export const agentStatsUseCase = perRoot((r) => {
+  const callRepository = calls(r);
+  return { execute: (tenantId: string, query: AgentStatsQuery) => agentStats(callRepository, tenantId, query) };
+});

@@ -1,0 +1,39 @@
+import * as z from 'zod';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+
+/** A tenant's rules for what may be dialled, when, how often, and how long calls are kept. */
+export const callPolicySchema = z.object({
+  /** ISO 3166-1 alpha-2 codes a lead may be in; empty means the tenant's default country only. */
+  allowedCountries: z.array(z.string().regex(/^[A-Z]{2}$/)).default([]),
+  allowPremiumRate: z.boolean().default(false),
+  allowSharedCost: z.boolean().default(false),
+  allowUnknownType: z.boolean().default(false),
+  /** E.164 digit prefixes never dialled (without '+'), e.g. "4490" or "882". */
+  denyPrefixes: z.array(z.string().regex(/^\d{1,15}$/)).default([]),
+  /** Checked in the destination's time zone; absent means any time. */
+  callingHours: z
+    .object({ start: hhmm, end: hhmm, days: z.array(z.number().int().min(0).max(6)).default([1, 2, 3, 4, 5]) })
+    .optional(),
+  caps: z
+    .object({
+      perDestination: z.object({ max: z.number().int().min(1), windowSec: z.number().int().min(1) }).default({ max: 3, windowSec: 900 }),
+      perAgentPerMinute: z.number().int().min(1).default(10),
+      perTenantPerSecond: z.number().int().min(1).default(20),
+    })
+    .default({ perDestination: { max: 3, windowSec: 900 }, perAgentPerMinute: 10, perTenantPerSecond: 20 }),
+  /** Window of the key derived when a caller sends no Idempotency-Key. */
+  dedupeWindowSec: z.number().int().min(1).max(3600).default(60),
+  /**
+   * Days a call, its events and its raw PBX events are kept from the call's creation (DynamoDB TTL). 400: a year
+   * of history for yearly reports and disputes, plus a month of slack.
+   */
+  retentionDays: z.number().int().min(1).max(3650).default(400),
+  /**
+   * Days a call that never reached the PBX (`rejected`, `not_sent`) is kept. Nobody's phone rang, so there is
+   * no call to account for: 30 days leave support a month to answer "why did my click not ring?" and match how
+   * long orphan PBX events and dead letters are kept. Never longer than `retentionDays`.
+   */
+  refusedRetentionDays: z.number().int().min(1).max(3650).default(30),
+});
+export type CallPolicy = z.infer<typeof callPolicySchema>;

@@ -1,0 +1,6 @@
+/**
+ * What an API key may do. A model of its own (not lib/store/api-keys.ts, which re-exports it) so that the OpenAPI
+ * document lists the scopes without bundling the DynamoDB client that the key repository needs.
+ */
+export const SCOPES = ['calls:write', 'calls:read', 'agents:write', 'agents:read'] as const;
+export type Scope = (typeof SCOPES)[number];

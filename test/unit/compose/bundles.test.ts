@@ -1,0 +1,61 @@
+/**
+ * What each function's bundle holds, from esbuild's metafile with serverless.yml's bundling: a function carries
+ * the libraries its own use case needs and no other (BENCHMARKS.md, "Cold start, per function": module load is
+ * mostly V8 compiling the bundle). Guards the import graph, not sizes: one stray import pulls a whole library in.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { load as loadYaml } from 'js-yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const serverless = loadYaml(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { functions: Record<string, { handler: string }> };
+const FUNCTIONS = Object.entries(serverless.functions).map(([name, f]) => ({ name, entry: path.join(ROOT, `${f.handler.replace(/\.[^.]+$/, '')}.ts`) }));
+
+const packagesOf = new Map<string, Set<string>>();
+
+beforeAll(async () => {
+  await Promise.all(
+    FUNCTIONS.map(async ({ name, entry }) => {
+      const result = await build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        write: false,
+        outdir: path.join(ROOT, '.esbuild', 'bundles-test'),
+        metafile: true,
+        logLevel: 'silent',
+      });
+      const packages = new Set<string>();
+      for (const input of Object.keys(result.metafile.inputs)) {
+        const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+        if (match) packages.add(match[1]!);
+      }
+      packagesOf.set(name, packages);
+    }),
+  );
+}, 60_000);
+
+const holding = (pkg: string) => FUNCTIONS.map((f) => f.name).filter((name) => packagesOf.get(name)!.has(pkg)).sort();
+
+describe('function bundles', () => {
+  it('carry the phone-number metadata and the time zones only where a call is placed', () => {
+    expect(holding('libphonenumber-js')).toEqual(['callsCreate', 'hooks']);
+    expect(holding('countries-and-timezones')).toEqual(['callsCreate', 'hooks']);
+  });
+
+  it('carry the metrics client only in the functions that publish metrics', () => {
+    expect(holding('@aws-lambda-powertools/metrics')).toEqual(['callsCreate', 'hooks', 'notifyRetry', 'reconcile']);
+  });
+
+  it('leave the DynamoDB client and the KMS SDK out of the functions that read no table', () => {
+    for (const name of ['console', 'health', 'openapi']) {
+      expect(packagesOf.get(name), name).not.toContain('@aws-sdk/lib-dynamodb');
+      expect(packagesOf.get(name), name).not.toContain('@aws-sdk/client-kms');
+    }
+  });
+});
