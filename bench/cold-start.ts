@@ -1,5 +1,16 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -75,7 +86,12 @@ export async function measureColdStarts(runs = 20): Promise<ColdStartResult> {
     const packageMs = performance.now() - started;
 
     const referenceJs = path.join(sandbox, 'reference', 'handler.js');
-    await build({ ...esbuildOptionsOf(path.join(ROOT, 'serverless.yml')), entryPoints: [REFERENCE_ENTRY], outfile: referenceJs, logLevel: 'silent' });
+    await build({
+      ...esbuildOptionsOf(path.join(ROOT, 'serverless.yml')),
+      entryPoints: [REFERENCE_ENTRY],
+      outfile: referenceJs,
+      logLevel: 'silent',
+    });
 
     const bundles: { fn: string; js: string; zipBytes: number }[] = [];
     const zips = readdirSync(path.join(sandbox, '.serverless')).filter((f) => f.endsWith('.zip'));
@@ -94,9 +110,14 @@ export async function measureColdStarts(runs = 20): Promise<ColdStartResult> {
       const code = readFileSync(js);
       return { rawBytes: code.length, gzipBytes: zlib.gzipSync(code).length };
     };
-    const reference = { ...sizes(referenceJs), loadMs: median(withMaps.get(referenceJs)!), loadMsNoMaps: median(withoutMaps.get(referenceJs)!) };
+    const reference = {
+      ...sizes(referenceJs),
+      loadMs: median(withMaps.get(referenceJs)!),
+      loadMsNoMaps: median(withoutMaps.get(referenceJs)!),
+    };
     // Paired by round: a burst of other work on the machine slows the reference and the function of that round alike.
-    const ratioOf = (samples: Map<string, number[]>, js: string) => median(samples.get(js)!.map((t, i) => t / samples.get(referenceJs)![i]!));
+    const ratioOf = (samples: Map<string, number[]>, js: string) =>
+      median(samples.get(js)!.map((t, i) => t / samples.get(referenceJs)![i]!));
     const rows = bundles.map(({ fn, js, zipBytes }) => ({
       fn,
       zipBytes,
@@ -118,7 +139,17 @@ export async function measureColdStarts(runs = 20): Promise<ColdStartResult> {
 function esbuildOptionsOf(serverlessYml: string): BuildOptions {
   const doc = loadYaml(readFileSync(serverlessYml, 'utf8')) as { custom?: { esbuild?: Record<string, unknown> } };
   const settings = { ...doc.custom?.esbuild };
-  for (const key of ['exclude', 'packager', 'packagerOptions', 'plugins', 'zipConcurrency', 'nativeZip', 'installExtraArgs', 'outputWorkFolder', 'outputBuildFolder']) {
+  for (const key of [
+    'exclude',
+    'packager',
+    'packagerOptions',
+    'plugins',
+    'zipConcurrency',
+    'nativeZip',
+    'installExtraArgs',
+    'outputWorkFolder',
+    'outputBuildFolder',
+  ]) {
     delete settings[key];
   }
   return settings;
@@ -167,10 +198,10 @@ export function renderColdStartSection(r: ColdStartResult): string[] {
   lines.push(
     `From the zips of \`serverless package\` (${(r.packageMs / 1000).toFixed(1)} s to package). Module load: median of ${r.runs} fresh Node processes timing ` +
       '`require` of the bundle (evaluation and client construction), with the deployed `NODE_OPTIONS=--enable-source-maps`, and without it. ' +
-      'Ratio: each round loads every bundle once, in turn; the ratio is the median over the rounds of the function\'s load over the reference\'s in the same round ' +
+      "Ratio: each round loads every bundle once, in turn; the ratio is the median over the rounds of the function's load over the reference's in the same round " +
       '(the verdict reads it with source maps on, as deployed). ' +
       'The reference (`bench/reference/handler.ts`) is the minimal stack for one endpoint: `@middy/core`, `zod` and the DynamoDB document client, ' +
-      'one GetItem, bundled in the same run with serverless.yml\'s `custom.esbuild` settings. Targets: callsCreate and hooks at most ' +
+      "one GetItem, bundled in the same run with serverless.yml's `custom.esbuild` settings. Targets: callsCreate and hooks at most " +
       `${LOAD_RATIO_TARGETS.callsCreate} x (they carry the phone-number metadata and time zones of the call policy), every other function at most ${DEFAULT_LOAD_RATIO_TARGET} x. ` +
       'Run this section alone with `npm run bench -- --only cold-start`.',
     '',
@@ -180,7 +211,9 @@ export function renderColdStartSection(r: ColdStartResult): string[] {
     '| function | zip | bundle raw | bundle gzip | load (source maps on) | load (off) | ratio to reference (maps on) | ratio (maps off) | target | verdict |',
     '|---|---|---|---|---|---|---|---|---|---|',
   );
-  lines.push(`| *reference* | | ${kb(ref.rawBytes)} | ${kb(ref.gzipBytes)} | ${ms(ref.loadMs)} | ${ms(ref.loadMsNoMaps)} | 1.00 x | 1.00 x | | |`);
+  lines.push(
+    `| *reference* | | ${kb(ref.rawBytes)} | ${kb(ref.gzipBytes)} | ${ms(ref.loadMs)} | ${ms(ref.loadMsNoMaps)} | 1.00 x | 1.00 x | | |`,
+  );
   for (const row of r.rows) {
     lines.push(
       `| ${row.fn} | ${kb(row.zipBytes)} | ${kb(row.rawBytes)} | ${kb(row.gzipBytes)} | ${ms(row.loadMs)} | ${ms(row.loadMsNoMaps)} | ${row.ratio.toFixed(2)} x | ${row.ratioNoMaps.toFixed(2)} x | ${row.target} x | ${verdict(row.ratio <= row.target)} |`,
@@ -193,11 +226,16 @@ export function renderColdStartSection(r: ColdStartResult): string[] {
         '`npx tsx bench/cold-start.ts --save-before` on the tree before them). Ratios compare across runs; milliseconds do not (other load on the machine).',
       '',
     );
-    lines.push('| function | bundle raw before | now | gzip before | now | ratio before | now | target |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '| function | bundle raw before | now | gzip before | now | ratio before | now | target |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const row of r.rows) {
       const b = r.before.rows[row.fn];
       if (!b) continue;
-      lines.push(`| ${row.fn} | ${kb(b.rawBytes)} | ${kb(row.rawBytes)} | ${kb(b.gzipBytes)} | ${kb(row.gzipBytes)} | ${b.ratio.toFixed(2)} x | ${row.ratio.toFixed(2)} x | ${row.target} x |`);
+      lines.push(
+        `| ${row.fn} | ${kb(b.rawBytes)} | ${kb(row.rawBytes)} | ${kb(b.gzipBytes)} | ${kb(row.gzipBytes)} | ${b.ratio.toFixed(2)} x | ${row.ratio.toFixed(2)} x | ${row.target} x |`,
+      );
     }
     lines.push('');
   }
@@ -216,7 +254,9 @@ function save(r: ColdStartResult): void {
   const saved: SavedColdStart = {
     when: new Date().toISOString(),
     referenceLoadMs: r.reference.loadMs,
-    rows: Object.fromEntries(r.rows.map((row) => [row.fn, { rawBytes: row.rawBytes, gzipBytes: row.gzipBytes, loadMs: row.loadMs, ratio: row.ratio }])),
+    rows: Object.fromEntries(
+      r.rows.map((row) => [row.fn, { rawBytes: row.rawBytes, gzipBytes: row.gzipBytes, loadMs: row.loadMs, ratio: row.ratio }]),
+    ),
   };
   writeFileSync(BEFORE_FILE, `${JSON.stringify(saved, null, 2)}\n`);
 }
@@ -225,7 +265,11 @@ function save(r: ColdStartResult): void {
 export async function coldStartOnly(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { runs: { type: 'string', default: '20' }, write: { type: 'boolean', default: false }, 'save-before': { type: 'boolean', default: false } },
+    options: {
+      runs: { type: 'string', default: '20' },
+      write: { type: 'boolean', default: false },
+      'save-before': { type: 'boolean', default: false },
+    },
   });
   const result = await measureColdStarts(Number(values.runs));
   if (values['save-before']) {

@@ -76,11 +76,22 @@ export async function measureFullStack(options: { connections: number[]; duratio
 }
 
 /** Runs the load client in a child process; asynchronously, since dynalite and the simulator serve from this one. */
-async function fire(url: string, key: string, connections: number, durationSec: number, agents: number, tag: string): Promise<autocannon.Result> {
-  const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'load-client.ts'), JSON.stringify({ url, key, connections, durationSec, agents, tag })], {
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, NODE_NO_WARNINGS: '1' },
-  });
+async function fire(
+  url: string,
+  key: string,
+  connections: number,
+  durationSec: number,
+  agents: number,
+  tag: string,
+): Promise<autocannon.Result> {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'load-client.ts'), JSON.stringify({ url, key, connections, durationSec, agents, tag })],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as autocannon.Result;
 }
 

@@ -5,7 +5,14 @@
  */
 import autocannon from 'autocannon';
 
-const args = JSON.parse(process.argv[2] ?? '{}') as { url: string; key: string; connections: number; durationSec: number; agents: number; tag: string };
+const args = JSON.parse(process.argv[2] ?? '{}') as {
+  url: string;
+  key: string;
+  connections: number;
+  durationSec: number;
+  agents: number;
+  tag: string;
+};
 let i = 0;
 autocannon(
   {
@@ -21,7 +28,11 @@ autocannon(
           return {
             ...req,
             headers: { ...req.headers, 'idempotency-key': `${args.tag}-${n}` },
-            body: JSON.stringify({ agent: { crmUserId: `u-${n % args.agents}` }, to: `+44 7766 ${800000 + (n % 100000)}`, lead: { id: `${args.tag}-${n}` } }),
+            body: JSON.stringify({
+              agent: { crmUserId: `u-${n % args.agents}` },
+              to: `+44 7766 ${800000 + (n % 100000)}`,
+              lead: { id: `${args.tag}-${n}` },
+            }),
           };
         },
       },

@@ -60,19 +60,29 @@ function render(coldStart: ColdStartResult, warm: WarmResult, stack: FullStackRu
   lines.push('# Benchmarks', '');
   lines.push('Made by `npm run bench` on a clean checkout. Every figure is measured by that command; none is typed in.', '');
   lines.push(`- When: ${new Date().toISOString()}`);
-  lines.push(`- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`);
+  lines.push(
+    `- Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}`,
+  );
   lines.push(`- Wall time of the run: ${(elapsedMs / 1000).toFixed(0)} s`, '');
 
   lines.push('## Targets', '');
   lines.push('| target | measured | verdict |', '|---|---|---|');
   for (const [i, c] of [1, 16].entries()) {
     const ratio = warm.handler[i]!.p50 / warm.floor[i]!.p50;
-    lines.push(`| warm p50 at concurrency ${c} at most ${TARGETS.warmRatio} x floor | ${ratio.toFixed(2)} x (${ms(warm.handler[i]!.p50)} vs ${ms(warm.floor[i]!.p50)}) | ${verdict(ratio <= TARGETS.warmRatio)} |`);
+    lines.push(
+      `| warm p50 at concurrency ${c} at most ${TARGETS.warmRatio} x floor | ${ratio.toFixed(2)} x (${ms(warm.handler[i]!.p50)} vs ${ms(warm.floor[i]!.p50)}) | ${verdict(ratio <= TARGETS.warmRatio)} |`,
+    );
   }
-  lines.push(`| at most ${TARGETS.stagesBeforeGet} sequential DynamoDB round trips before the GET | ${warm.trips.stagesBeforeGet} | ${verdict(warm.trips.stagesBeforeGet <= TARGETS.stagesBeforeGet)} |`);
+  lines.push(
+    `| at most ${TARGETS.stagesBeforeGet} sequential DynamoDB round trips before the GET | ${warm.trips.stagesBeforeGet} | ${verdict(warm.trips.stagesBeforeGet <= TARGETS.stagesBeforeGet)} |`,
+  );
   if (create) {
-    lines.push(`| callsCreate at most ${TARGETS.gzipKb} KB gzip | ${kb(create.gzipBytes)} | ${verdict(create.gzipBytes <= TARGETS.gzipKb * 1024)} |`);
-    lines.push(`| callsCreate module load at most ${TARGETS.loadMs} ms | ${ms(create.loadMs)} | ${verdict(create.loadMs <= TARGETS.loadMs)} |`);
+    lines.push(
+      `| callsCreate at most ${TARGETS.gzipKb} KB gzip | ${kb(create.gzipBytes)} | ${verdict(create.gzipBytes <= TARGETS.gzipKb * 1024)} |`,
+    );
+    lines.push(
+      `| callsCreate module load at most ${TARGETS.loadMs} ms | ${ms(create.loadMs)} | ${verdict(create.loadMs <= TARGETS.loadMs)} |`,
+    );
   }
   const missedRatios = cold.filter((r) => r.ratio > r.target);
   lines.push(
@@ -81,7 +91,9 @@ function render(coldStart: ColdStartResult, warm: WarmResult, stack: FullStackRu
   );
   // autocannon does not count requests still in flight at its deadline; the service still serves them. So: every
   // GET has its call recorded, every 201 counted is among them, no call dialled twice, no error.
-  const best = stack.filter((r) => r.errors === 0 && r.non2xx === 0 && r.duplicateDials === 0 && r.recorded === r.dials && r.created <= r.recorded).sort((a, b) => b.perSecond - a.perSecond)[0];
+  const best = stack
+    .filter((r) => r.errors === 0 && r.non2xx === 0 && r.duplicateDials === 0 && r.recorded === r.dials && r.created <= r.recorded)
+    .sort((a, b) => b.perSecond - a.perSecond)[0];
   lines.push(
     `| full stack at least ${TARGETS.stackPerSecond} requests/s, zero errors | ${best ? `${best.perSecond.toFixed(0)}/s at ${best.connections} connections` : 'no clean run'} | ${verdict(!!best && best.perSecond >= TARGETS.stackPerSecond)} |`,
     '',
@@ -94,32 +106,65 @@ function render(coldStart: ColdStartResult, warm: WarmResult, stack: FullStackRu
   lines.push(...renderSealSection(seal), '');
 
   lines.push('## Warm path: the call-request handler against the floor', '');
-  lines.push('The handler `functions/calls-create` invoked in-process (API Gateway v2 events), dynalite and the PBX simulator in another process. The floor: the same SDK and PBX clients doing only what a call request cannot avoid: read the agent, reserve the key (conditional put), the GET, record the answer (`bench/floor.ts`).', '');
-  lines.push('| concurrency | handler p50 | handler p99 | handler calls/s | floor p50 | floor p99 | floor calls/s | p50 ratio |', '|---|---|---|---|---|---|---|---|');
+  lines.push(
+    'The handler `functions/calls-create` invoked in-process (API Gateway v2 events), dynalite and the PBX simulator in another process. The floor: the same SDK and PBX clients doing only what a call request cannot avoid: read the agent, reserve the key (conditional put), the GET, record the answer (`bench/floor.ts`).',
+    '',
+  );
+  lines.push(
+    '| concurrency | handler p50 | handler p99 | handler calls/s | floor p50 | floor p99 | floor calls/s | p50 ratio |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   for (const [i, h] of warm.handler.entries()) {
     const f = warm.floor[i]!;
-    lines.push(`| ${h.concurrency} | ${ms(h.p50)} | ${ms(h.p99)} | ${h.perSecond.toFixed(0)} | ${ms(f.p50)} | ${ms(f.p99)} | ${f.perSecond.toFixed(0)} | ${(h.p50 / f.p50).toFixed(2)} |`);
+    lines.push(
+      `| ${h.concurrency} | ${ms(h.p50)} | ${ms(h.p99)} | ${h.perSecond.toFixed(0)} | ${ms(f.p50)} | ${ms(f.p99)} | ${f.perSecond.toFixed(0)} | ${(h.p50 / f.p50).toFixed(2)} |`,
+    );
   }
   lines.push('');
-  lines.push('Where the difference goes: the same requests through the use case alone (`PlaceCall`, no HTTP parsing, no auth), with the caps as configured, and with the caps switched off.', '');
+  lines.push(
+    'Where the difference goes: the same requests through the use case alone (`PlaceCall`, no HTTP parsing, no auth), with the caps as configured, and with the caps switched off.',
+    '',
+  );
   lines.push('| concurrency | handler p50 | use case p50 | use case, caps off, p50 | floor p50 |', '|---|---|---|---|---|');
   for (const [i, h] of warm.handler.entries()) {
-    lines.push(`| ${h.concurrency} | ${ms(h.p50)} | ${ms(warm.useCase[i]!.p50)} | ${ms(warm.useCaseNoCaps[i]!.p50)} | ${ms(warm.floor[i]!.p50)} |`);
+    lines.push(
+      `| ${h.concurrency} | ${ms(h.p50)} | ${ms(warm.useCase[i]!.p50)} | ${ms(warm.useCaseNoCaps[i]!.p50)} | ${ms(warm.floor[i]!.p50)} |`,
+    );
   }
   lines.push('');
 
   lines.push('## DynamoDB round trips per call', '');
-  lines.push('Counted by a middleware on the SDK client (`finalizeRequest` step), not by reading the code. Requests in flight together are one stage. Bytes: JSON sent in write requests.', '');
-  lines.push('| path | stages before the GET | requests before the GET | stages in all | requests in all | bytes written | sequence |', '|---|---|---|---|---|---|---|');
-  for (const [name, t] of [['handler', warm.trips], ['floor', warm.floorTrips]] as const) {
-    lines.push(`| ${name} | ${t.stagesBeforeGet} | ${t.requestsBeforeGet} | ${t.stagesTotal} | ${t.requestsTotal} | ${t.bytesWritten} | ${t.commands} |`);
+  lines.push(
+    'Counted by a middleware on the SDK client (`finalizeRequest` step), not by reading the code. Requests in flight together are one stage. Bytes: JSON sent in write requests.',
+    '',
+  );
+  lines.push(
+    '| path | stages before the GET | requests before the GET | stages in all | requests in all | bytes written | sequence |',
+    '|---|---|---|---|---|---|---|',
+  );
+  for (const [name, t] of [
+    ['handler', warm.trips],
+    ['floor', warm.floorTrips],
+  ] as const) {
+    lines.push(
+      `| ${name} | ${t.stagesBeforeGet} | ${t.requestsBeforeGet} | ${t.stagesTotal} | ${t.requestsTotal} | ${t.bytesWritten} | ${t.commands} |`,
+    );
   }
   lines.push('');
 
   lines.push('## Full local stack under load', '');
-  lines.push('`npm start`\'s stack (serverless-offline, dynalite, the simulator) and autocannon (in a process of its own), all on this machine; each request a new call. "201s": answers autocannon counted before its deadline (requests still in flight then are served but not counted); "GETs": dials the simulator received; "recorded": calls in the table in state `dialing` or later; "duplicate dials": GETs for a call id already dialled. A clean run: no error, every GET recorded, no duplicate.', '');
-  lines.push('| connections | seconds | requests | requests/s | p50 | p99 | errors | non-2xx | 201s | GETs | recorded | duplicate dials |', '|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of stack) lines.push(`| ${r.connections} | ${r.durationSec} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} | ${r.non2xx} | ${r.created} | ${r.dials} | ${r.recorded} | ${r.duplicateDials} |`);
+  lines.push(
+    '`npm start`\'s stack (serverless-offline, dynalite, the simulator) and autocannon (in a process of its own), all on this machine; each request a new call. "201s": answers autocannon counted before its deadline (requests still in flight then are served but not counted); "GETs": dials the simulator received; "recorded": calls in the table in state `dialing` or later; "duplicate dials": GETs for a call id already dialled. A clean run: no error, every GET recorded, no duplicate.',
+    '',
+  );
+  lines.push(
+    '| connections | seconds | requests | requests/s | p50 | p99 | errors | non-2xx | 201s | GETs | recorded | duplicate dials |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
+  for (const r of stack)
+    lines.push(
+      `| ${r.connections} | ${r.durationSec} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50} ms | ${r.p99} ms | ${r.errors} | ${r.non2xx} | ${r.created} | ${r.dials} | ${r.recorded} | ${r.duplicateDials} |`,
+    );
   lines.push('');
   return `${lines.join('\n')}\n`;
 }

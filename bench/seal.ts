@@ -43,7 +43,13 @@ export async function measureSealColdStart(runs = 20): Promise<SealColdStart> {
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ KeyId: 'arn:aws:kms:eu-west-1:000000000000:key/bench', Plaintext: DATA_KEY.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' }));
+      res.end(
+        JSON.stringify({
+          KeyId: 'arn:aws:kms:eu-west-1:000000000000:key/bench',
+          Plaintext: DATA_KEY.toString('base64'),
+          EncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => kms.listen(0, '127.0.0.1', resolve));
@@ -54,15 +60,36 @@ export async function measureSealColdStart(runs = 20): Promise<SealColdStart> {
     const probe = path.join(dir, 'probe.js');
     const sealerOnly = path.join(dir, 'sealer.js');
     // serverless.yml's esbuild settings, without the source map.
-    const options = { bundle: true, minify: true, format: 'cjs' as const, platform: 'node' as const, target: 'node22', mainFields: ['module', 'main'], logLevel: 'silent' as const };
+    const options = {
+      bundle: true,
+      minify: true,
+      format: 'cjs' as const,
+      platform: 'node' as const,
+      target: 'node22',
+      mainFields: ['module', 'main'],
+      logLevel: 'silent' as const,
+    };
     const createEntry = path.resolve(__dirname, '../functions/calls-create.ts');
     await build({ ...options, entryPoints: [createEntry], outfile: withSdk });
     await build({ ...options, entryPoints: [createEntry], outfile: noSdk, external: ['@aws-sdk/client-kms'] });
     await build({ ...options, entryPoints: [path.resolve(__dirname, 'seal-probe.ts')], outfile: probe });
-    await build({ ...options, entryPoints: [path.resolve(__dirname, 'seal-probe.ts')], outfile: sealerOnly, external: ['@aws-sdk/client-kms'] });
+    await build({
+      ...options,
+      entryPoints: [path.resolve(__dirname, 'seal-probe.ts')],
+      outfile: sealerOnly,
+      external: ['@aws-sdk/client-kms'],
+    });
 
-    const fixed: DataKeyProvider = { kind: 'kms', generate: () => Promise.resolve({ plaintext: DATA_KEY, wrapped: BLOB }), unwrap: () => Promise.resolve(DATA_KEY) };
-    const sealed = await new EnvelopeSealer(fixed).seal('bench-pbx-password', { tenantId: 'bench', purpose: 'tenant-secrets', item: 'pbx.basicAuth.password' });
+    const fixed: DataKeyProvider = {
+      kind: 'kms',
+      generate: () => Promise.resolve({ plaintext: DATA_KEY, wrapped: BLOB }),
+      unwrap: () => Promise.resolve(DATA_KEY),
+    };
+    const sealed = await new EnvelopeSealer(fixed).seal('bench-pbx-password', {
+      tenantId: 'bench',
+      purpose: 'tenant-secrets',
+      item: 'pbx.basicAuth.password',
+    });
 
     const script = (file: string, open: boolean) =>
       `const t=performance.now();const m=require(${JSON.stringify(file)});const load=performance.now()-t;` +
@@ -78,14 +105,24 @@ export async function measureSealColdStart(runs = 20): Promise<SealColdStart> {
       SEAL_KMS_KEY_ID: 'alias/c2c-bench',
       NODE_NO_WARNINGS: '1',
     };
-    const load = async (file: string) => (JSON.parse((await run(process.execPath, ['-e', script(file, false)], { env })).stdout) as { load: number }).load;
-    const samples = { load: [] as number[], loadNoSdk: [] as number[], sealer: [] as number[], first: [] as number[], second: [] as number[] };
+    const load = async (file: string) =>
+      (JSON.parse((await run(process.execPath, ['-e', script(file, false)], { env })).stdout) as { load: number }).load;
+    const samples = {
+      load: [] as number[],
+      loadNoSdk: [] as number[],
+      sealer: [] as number[],
+      first: [] as number[],
+      second: [] as number[],
+    };
     for (let i = 0; i < runs; i++) {
       // Interleaved, so that load on the machine weighs on each alike.
       samples.load.push(await load(withSdk));
       samples.loadNoSdk.push(await load(noSdk));
       samples.sealer.push(await load(sealerOnly));
-      const opened = JSON.parse((await run(process.execPath, ['-e', script(probe, true)], { env })).stdout) as { firstMs: number; secondMs: number };
+      const opened = JSON.parse((await run(process.execPath, ['-e', script(probe, true)], { env })).stdout) as {
+        firstMs: number;
+        secondMs: number;
+      };
       samples.first.push(opened.firstMs);
       samples.second.push(opened.secondMs);
     }

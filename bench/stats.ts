@@ -5,7 +5,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[rank]!;
 }
 
-export const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
+export const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
 export interface LatencyRun {
   concurrency: number;
@@ -16,7 +20,10 @@ export interface LatencyRun {
 }
 
 /** Runs `fn` `total` times with `concurrency` in flight, after `warmup` untimed runs. */
-export async function measure(fn: (i: number) => Promise<void>, options: { total: number; concurrency: number; warmup: number; offset?: number }): Promise<LatencyRun> {
+export async function measure(
+  fn: (i: number) => Promise<void>,
+  options: { total: number; concurrency: number; warmup: number; offset?: number },
+): Promise<LatencyRun> {
   let next = options.offset ?? 0;
   for (let i = 0; i < options.warmup; i++) await fn(next++);
   const latencies: number[] = [];

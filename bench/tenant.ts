@@ -19,7 +19,10 @@ export async function seedBenchTenant(table: Table, tenantId: string, pbxUrl: st
     pbx: { urlShape: 'click2call', baseUrl: pbxUrl },
     policy: { caps: { perDestination: { max: 1_000_000, windowSec: 900 }, perAgentPerMinute: 1_000_000, perTenantPerSecond: 1_000_000 } },
   });
-  await new AgentRepository(table).putMany(tenantId, Array.from({ length: agents }, (_, i) => ({ crmUserId: `u-${i}`, extension: '1000' })));
+  await new AgentRepository(table).putMany(
+    tenantId,
+    Array.from({ length: agents }, (_, i) => ({ crmUserId: `u-${i}`, extension: '1000' })),
+  );
   const { key } = await new ApiKeyRepository(table).issue(tenantId, 'bench', [...SCOPES]);
   return key;
 }

@@ -100,7 +100,13 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
         const start = performance.now();
         const request = (args as { request?: { body?: string } }).request;
         const out = await next(args);
-        if (tracing) traces.push({ command: context.commandName ?? '?', start, end: performance.now(), bytes: Buffer.byteLength(request?.body ?? '') });
+        if (tracing)
+          traces.push({
+            command: context.commandName ?? '?',
+            start,
+            end: performance.now(),
+            bytes: Buffer.byteLength(request?.body ?? ''),
+          });
         return out;
       },
       { step: 'finalizeRequest', name: 'benchTrace' },
@@ -113,12 +119,20 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
     };
 
     const invoke = async (i: number) => {
-      const res = (await handler(callEvent(servers.key, i), { awsRequestId: randomUUID() } as Context)) as APIGatewayProxyStructuredResultV2;
+      const res = (await handler(callEvent(servers.key, i), {
+        awsRequestId: randomUUID(),
+      } as Context)) as APIGatewayProxyStructuredResultV2;
       if (res.statusCode !== 201) throw new Error(`handler answered ${res.statusCode}: ${res.body}`);
     };
 
     const floor = await import('./floor');
-    const floorCall = floor.createFloor({ endpoint: servers.endpoint, tableName: servers.tableName, simUrl: servers.simUrl, traces: (t) => tracing && traces.push(t), onGet: () => tracing && gets.push(performance.now()) });
+    const floorCall = floor.createFloor({
+      endpoint: servers.endpoint,
+      tableName: servers.tableName,
+      simUrl: servers.simUrl,
+      traces: (t) => tracing && traces.push(t),
+      onGet: () => tracing && gets.push(performance.now()),
+    });
 
     const { PlaceCall } = await import('../lib/calls/place-call');
     const { callRequestSchema } = await import('../lib/calls/request');
@@ -128,14 +142,30 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
     const tenant = (await c.tenants.get('bench'))!;
     const quiet = { info: () => undefined, warn: () => undefined } as never;
     const useCaseOf = (caps: ConstructorParameters<typeof PlaceCall>[0]['caps']) => {
-      const placeCall = new PlaceCall({ calls: c.calls, agents: c.agents, caps, windows: new DedupeWindowRepository(c.table), pbx: new Click2CallClient(), pbxTimeoutMs: 5000, logger: quiet });
+      const placeCall = new PlaceCall({
+        calls: c.calls,
+        agents: c.agents,
+        caps,
+        windows: new DedupeWindowRepository(c.table),
+        pbx: new Click2CallClient(),
+        pbxTimeoutMs: 5000,
+        logger: quiet,
+      });
       return async (i: number) => {
         const event = callEvent(servers.key, i);
-        const outcome = await placeCall.execute({ tenant, request: callRequestSchema.parse(JSON.parse(event.body!)), idempotencyKey: `uc-${caps === noCaps}-${i}`, source: 'api' });
+        const outcome = await placeCall.execute({
+          tenant,
+          request: callRequestSchema.parse(JSON.parse(event.body!)),
+          idempotencyKey: `uc-${caps === noCaps}-${i}`,
+          source: 'api',
+        });
         if (outcome.status !== 201) throw new Error(`use case answered ${outcome.status}`);
       };
     };
-    const noCaps = { admitRequest: () => Promise.resolve({}), admit: () => Promise.resolve({ release: () => Promise.resolve(undefined) }) } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
+    const noCaps = {
+      admitRequest: () => Promise.resolve({}),
+      admit: () => Promise.resolve({ release: () => Promise.resolve(undefined) }),
+    } as unknown as ConstructorParameters<typeof PlaceCall>[0]['caps'];
     const useCase = useCaseOf(new CallCaps(new RateLimitRepository(c.table)));
     const useCaseNoCaps = useCaseOf(noCaps);
 
@@ -168,7 +198,14 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
       }
       return perCall[perCall.length - 1]!;
     };
-    return { handler: handlerRuns, floor: floorRuns, useCase: useCaseRuns, useCaseNoCaps: useCaseNoCapsRuns, trips: await tripsOf(invoke), floorTrips: await tripsOf(floorCall) };
+    return {
+      handler: handlerRuns,
+      floor: floorRuns,
+      useCase: useCaseRuns,
+      useCaseNoCaps: useCaseNoCapsRuns,
+      trips: await tripsOf(invoke),
+      floorTrips: await tripsOf(floorCall),
+    };
   } finally {
     silenced.restore();
   }

@@ -24,10 +24,14 @@ export const handler = httpHandler({}, async (req) => {
     case 'orphan':
       return json(202, { status: 'orphan', detail: 'No call matches this event; it is kept for an operator.' });
     case 'ignored':
-      return json(202, { status: 'ignored', callId: result.callId, state: result.state, detail: `Unknown event type "${result.eventType}": kept, not applied.` });
+      return json(202, {
+        status: 'ignored',
+        callId: result.callId,
+        state: result.state,
+        detail: `Unknown event type "${result.eventType}": kept, not applied.`,
+      });
     case 'applied':
     case 'unchanged':
       return json(200, { status: result.kind, callId: result.callId, state: result.state });
   }
 });
-

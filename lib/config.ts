@@ -15,7 +15,9 @@ const configSchema = z.object({
    * allows outbound requests to loopback, private, link-local and metadata addresses (lib/net/outbound.ts).
    * Never declared in serverless.yml, so no deployed stage can carry it.
    */
-  ALLOW_PRIVATE_OUTBOUND: z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).default('false')).transform((v) => v === 'true' || v === '1'),
+  ALLOW_PRIVATE_OUTBOUND: z
+    .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).default('false'))
+    .transform((v) => v === 'true' || v === '1'),
   PBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(8_000),
   /** How long a container trusts a cached API key or tenant; a revoked key stops working within this time. */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),
@@ -28,7 +30,12 @@ const configSchema = z.object({
   NOTIFY_BASE_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   NOTIFY_MAX_DELAY_MS: z.coerce.number().int().min(10).max(3_600_000).default(300_000),
   /** A run of failed deliveries older than this is dead-lettered. */
-  NOTIFY_MAX_AGE_SEC: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400),
+  NOTIFY_MAX_AGE_SEC: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
   /** 0: unlimited attempts within NOTIFY_MAX_AGE_SEC. */
   NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(0).max(100_000).default(0),
   /** The KMS key (id, ARN or alias) that seals secrets at rest; required on AWS (lib/secrets/seal.ts). */

@@ -168,7 +168,8 @@ function baseEvent(source: WebhookSource, kase: SampleCase): APIGatewayProxyEven
     'x-forwarded-proto': 'https',
     'content-length': String(Buffer.byteLength(body)),
   };
-  if (source === 'standard') headers['webhook-id'] = kase === 'missing-field' ? 'msg_2fGqJ8cK4bTtWn0Yx7ZsV1aQ4eF' : 'msg_2fGqJ8cK4bTtWn0Yx7ZsV1aP3dE';
+  if (source === 'standard')
+    headers['webhook-id'] = kase === 'missing-field' ? 'msg_2fGqJ8cK4bTtWn0Yx7ZsV1aQ4eF' : 'msg_2fGqJ8cK4bTtWn0Yx7ZsV1aP3dE';
   if (source === 'token') headers['idempotency-key'] = kase === 'missing-field' ? 'zap-run-7731-b' : 'zap-run-7731-a';
   return {
     version: '2.0',
@@ -198,7 +199,13 @@ function baseEvent(source: WebhookSource, kase: SampleCase): APIGatewayProxyEven
  * Signs (or logs in) an event as its case wants, at `nowMs`: a valid signature, one made with the
  * forger's secret, or a valid one made too long ago. The body is left as it is.
  */
-export function resignSample(event: APIGatewayProxyEventV2, source: WebhookSource, kase: SampleCase, nowMs: number, secret?: string): APIGatewayProxyEventV2 {
+export function resignSample(
+  event: APIGatewayProxyEventV2,
+  source: WebhookSource,
+  kase: SampleCase,
+  nowMs: number,
+  secret?: string,
+): APIGatewayProxyEventV2 {
   const key = secret ?? (kase === 'forged-signature' ? FORGED_SECRETS[source] : SAMPLE_SECRETS[source]);
   const at = kase === 'stale-timestamp' ? nowMs - STALE_BY_MS : nowMs;
   const body = event.body ?? '';
@@ -276,7 +283,12 @@ function readStack(): { dynamoEndpoint: string; tableName: string; sealKey: stri
  */
 function invokeEnv(): string {
   const stack = readStack();
-  const env = { DYNAMODB_ENDPOINT: stack.dynamoEndpoint, EGRESS_IP: '127.0.0.1', C2C_LOCAL_SEAL_KEY: process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey, ALLOW_PRIVATE_OUTBOUND: 'true' };
+  const env = {
+    DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+    EGRESS_IP: '127.0.0.1',
+    C2C_LOCAL_SEAL_KEY: process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey,
+    ALLOW_PRIVATE_OUTBOUND: 'true',
+  };
   return Object.entries(env)
     .map(([name, value]) => `${name}=${value}`)
     .join(' ');
@@ -287,7 +299,10 @@ async function setupLocalStack(): Promise<void> {
   const stack = readStack();
   const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
   try {
-    const sources = new WebhookSourceRepository(table, new EnvelopeSealer(new LocalKeyProvider(process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey)));
+    const sources = new WebhookSourceRepository(
+      table,
+      new EnvelopeSealer(new LocalKeyProvider(process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey)),
+    );
     for (const source of WEBHOOK_SOURCES) {
       const stored = SOURCE_ADAPTERS[source].secrets.toStored(SAMPLE_SECRETS[source]);
       const current = await sources.get(SAMPLE_TENANT_ID, source);

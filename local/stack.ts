@@ -113,29 +113,33 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const apiPort = options.apiPort || (await freePort());
     const lambdaPort = await freePort();
-    const offline = spawn(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--useInProcess'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...options.env,
-        PORT: String(apiPort),
-        OFFLINE_LAMBDA_PORT: String(lambdaPort),
-        DYNAMODB_ENDPOINT: dynamo.endpoint,
-        AWS_REGION: 'eu-west-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-        EGRESS_IP: '127.0.0.1',
-        // The local stage's PBX simulator and stand-in CRM listen on loopback, which deployed stages refuse (lib/net/outbound.ts).
-        ALLOW_PRIVATE_OUTBOUND: 'true',
-        // Off AWS the handlers seal secrets under this key instead of KMS (lib/secrets/seal.ts).
-        C2C_LOCAL_SEAL_KEY: sealKey,
-        // The console (/console) shows the simulator's calls on the local stack only.
-        PBX_SIMULATOR_URL: simulator.url,
-        SLS_TELEMETRY_DISABLED: '1',
-        SLS_NOTIFICATIONS_MODE: 'off',
+    const offline = spawn(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--useInProcess'],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          ...options.env,
+          PORT: String(apiPort),
+          OFFLINE_LAMBDA_PORT: String(lambdaPort),
+          DYNAMODB_ENDPOINT: dynamo.endpoint,
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          EGRESS_IP: '127.0.0.1',
+          // The local stage's PBX simulator and stand-in CRM listen on loopback, which deployed stages refuse (lib/net/outbound.ts).
+          ALLOW_PRIVATE_OUTBOUND: 'true',
+          // Off AWS the handlers seal secrets under this key instead of KMS (lib/secrets/seal.ts).
+          C2C_LOCAL_SEAL_KEY: sealKey,
+          // The console (/console) shows the simulator's calls on the local stack only.
+          PBX_SIMULATOR_URL: simulator.url,
+          SLS_TELEMETRY_DISABLED: '1',
+          SLS_NOTIFICATIONS_MODE: 'off',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     cleanups.push(() => stopChild(offline));
     pipeLines(offline, teeToLogDir(options.onOutput));
     let stopped = false;
@@ -144,7 +148,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return Promise.resolve();
     });
     offline.once('exit', (code, signal) => {
-      if (!stopped) onFault('offline')(new Error(`serverless-offline exited (${signal ?? `code ${code}`}): the API is down, restart npm start`));
+      if (!stopped)
+        onFault('offline')(new Error(`serverless-offline exited (${signal ?? `code ${code}`}): the API is down, restart npm start`));
     });
 
     const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -156,7 +161,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // No DynamoDB streams in dynalite: the same deliverer the stream and schedule run in AWS, on a poller.
     const config = loadConfig({ ...process.env, ...options.env, TABLE_NAME: LOCAL_TABLE_NAME });
-    const log = (level: string) => (message: string, ...extra: unknown[]) => options.onNotifyLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
+    const log =
+      (level: string) =>
+      (message: string, ...extra: unknown[]) =>
+        options.onNotifyLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
     const deliverer = new NotificationDeliverer({
       calls: new CallRepository(table),
       getTenant: (tenantId) => new TenantRepository(table, sealer).get(tenantId),
@@ -166,10 +174,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       // The stand-in CRM listens on loopback.
       outbound: { allowPrivate: true },
     });
-    const poller = startPoller(() => deliverer.deliverDue(), options.notifyPollMs ?? 500, (error) => {
-      log('ERROR')('Notification pass failed', { error: String(error) });
-      onFault('notify')(error);
-    });
+    const poller = startPoller(
+      () => deliverer.deliverDue(),
+      options.notifyPollMs ?? 500,
+      (error) => {
+        log('ERROR')('Notification pass failed', { error: String(error) });
+        onFault('notify')(error);
+      },
+    );
     cleanups.push(() => poller.stop());
 
     const stack: LocalStack = {
@@ -232,13 +244,16 @@ function startPoller(pass: () => Promise<unknown>, intervalMs: number, onError: 
     // A pass that throws synchronously is contained like one that rejects: the next tick still comes.
     running = Promise.resolve()
       .then(pass)
-      .then(() => undefined, (error: unknown) => {
-        try {
-          onError(error);
-        } catch {
-          // the reporter's own fault: nothing left to tell
-        }
-      })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          try {
+            onError(error);
+          } catch {
+            // the reporter's own fault: nothing left to tell
+          }
+        },
+      )
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, intervalMs);
       });

@@ -48,7 +48,8 @@ export async function startWebhookReceiver(options: {
   /** Where a fault of the receiver or of its callbacks goes (default console.error); it never ends the process. */
   onError?: (error: unknown) => void;
 }): Promise<WebhookReceiver> {
-  const onError = options.onError ?? ((error: unknown) => console.error('[crm] receiver fault:', error instanceof Error ? error.message : error));
+  const onError =
+    options.onError ?? ((error: unknown) => console.error('[crm] receiver fault:', error instanceof Error ? error.message : error));
   // A callback's fault is the demo's bug, not the sender's: logged, and the delivery still answered.
   const guarded = <A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A) => {
     try {
@@ -86,7 +87,15 @@ export async function startWebhookReceiver(options: {
         guarded(options.onNotification, parsed, webhookId);
       }
     }
-    const delivery: ReceivedDelivery = { at: new Date().toISOString(), webhookId, verified: verification.ok, status, body, ...(type ? { type } : {}), ...(refused ? { refused } : {}) };
+    const delivery: ReceivedDelivery = {
+      at: new Date().toISOString(),
+      webhookId,
+      verified: verification.ok,
+      status,
+      body,
+      ...(type ? { type } : {}),
+      ...(refused ? { refused } : {}),
+    };
     deliveries.push(delivery);
     guarded(options.onDelivery, delivery, parsed);
     return status;
@@ -149,7 +158,14 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** A `call.*` notification as the deliverer sends it: anything else (a ping, junk) is not one. */
 function isCallNotification(value: unknown): value is CallNotification {
-  return isObject(value) && typeof value.type === 'string' && value.type.startsWith('call.') && isObject(value.data) && isObject(value.data.call) && typeof value.data.call.callId === 'string';
+  return (
+    isObject(value) &&
+    typeof value.type === 'string' &&
+    value.type.startsWith('call.') &&
+    isObject(value.data) &&
+    isObject(value.data.call) &&
+    typeof value.data.call.callId === 'string'
+  );
 }
 
 /**

@@ -50,8 +50,16 @@ export class EraseNumber {
       counts.pbxEvents += await this.deps.pbxEvents.deleteForCall(tenant.tenantId, call.callId);
       if (await this.deps.calls.delete(tenant.tenantId, call.callId)) counts.calls++;
     }
-    counts.orphanPbxEvents = await this.deps.pbxEvents.deleteOrphans(tenant.tenantId, (event) => carriesNumber(event, number, tenant.defaultCountry));
-    await this.deps.audit.put({ tenantId: tenant.tenantId, action: 'calls.erase', by: input.by, at: this.now().toISOString(), counts: { ...counts } });
+    counts.orphanPbxEvents = await this.deps.pbxEvents.deleteOrphans(tenant.tenantId, (event) =>
+      carriesNumber(event, number, tenant.defaultCountry),
+    );
+    await this.deps.audit.put({
+      tenantId: tenant.tenantId,
+      action: 'calls.erase',
+      by: input.by,
+      at: this.now().toISOString(),
+      counts: { ...counts },
+    });
     return counts;
   }
 }

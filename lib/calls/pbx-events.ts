@@ -64,7 +64,8 @@ export class RecordPbxEvent {
       call = await this.correlate(tenant.tenantId, event);
       // Read again without the echo of the call's custom data: the PBX's own fields win over it
       // (a call placed before custom data names were checked may carry look-alikes such as `Event`).
-      if (call && Object.keys(call.customData).length > 0) event = parsePbxStatsEvent(raw.fields, { timeZone, customData: call.customData });
+      if (call && Object.keys(call.customData).length > 0)
+        event = parsePbxStatsEvent(raw.fields, { timeZone, customData: call.customData });
     } catch (error) {
       if (error instanceof PbxEventFormatError) return { kind: 'invalid', field: error.field, message: error.message };
       throw error;
@@ -81,7 +82,11 @@ export class RecordPbxEvent {
     };
     if (!call) {
       await this.deps.pbxEvents.put({ ...stored, note: 'no call matches its unique_id or c2c_call_id' });
-      this.deps.logger.warn('PBX event for no known call', { tenantId: tenant.tenantId, eventType: event.typeAsSent, uniqueId: event.uniqueId });
+      this.deps.logger.warn('PBX event for no known call', {
+        tenantId: tenant.tenantId,
+        eventType: event.typeAsSent,
+        uniqueId: event.uniqueId,
+      });
       return { kind: 'orphan' };
     }
     await this.deps.pbxEvents.put(
@@ -104,7 +109,11 @@ export class RecordPbxEvent {
     });
     if (!updated) {
       const current = (await this.deps.calls.get(call.tenantId, call.callId)) ?? call;
-      this.deps.logger.info('PBX event changed nothing (repeated or late)', { callId: call.callId, event: event.kind, state: current.state });
+      this.deps.logger.info('PBX event changed nothing (repeated or late)', {
+        callId: call.callId,
+        event: event.kind,
+        state: current.state,
+      });
       return { kind: 'unchanged', callId: call.callId, state: current.state };
     }
     this.deps.logger.info('PBX event applied', { callId: call.callId, event: event.kind, state: updated.state });
@@ -129,7 +138,11 @@ export class RecordPbxEvent {
     ]);
   }
 
-  private moveOf(event: PbxStatsEvent, call: StoredCall, receivedAt: string): { to: CallState; outcome?: Partial<CallOutcome>; detail: string } {
+  private moveOf(
+    event: PbxStatsEvent,
+    call: StoredCall,
+    receivedAt: string,
+  ): { to: CallState; outcome?: Partial<CallOutcome>; detail: string } {
     const detail = `PBX ${event.typeAsSent}`;
     switch (event.kind) {
       case 'start':

@@ -119,7 +119,12 @@ export class PlaceCall {
     const agent = found === 'incomplete' ? undefined : found;
     // A request whose Click2Call URL would be too long is the caller's mistake: refused before anything
     // is written. Every call id has the same length, so the subject's stands in for a keyless one.
-    assertDialUrlFits(tenant, { callId: callIdFor(tenant.tenantId, input.idempotencyKey ?? subject), request, legA: agent?.extension, legB: number?.digits });
+    assertDialUrlFits(tenant, {
+      callId: callIdFor(tenant.tenantId, input.idempotencyKey ?? subject),
+      request,
+      legA: agent?.extension,
+      legB: number?.digits,
+    });
 
     const idempotencyKey = input.idempotencyKey ?? (await this.keyOfWindow(input, subject, now.getTime()));
     const callId = callIdFor(tenant.tenantId, idempotencyKey);
@@ -243,7 +248,13 @@ export class PlaceCall {
     if (!input.delivery) return claim.key;
     // The first copy of a delivery binds it to the key it resolved to; later copies take that key
     // whatever the content window says by then (closed, or reopened by another request).
-    const bound = await this.deps.windows.claim(tenantId, `delivery#${input.delivery.id}`, claim.key, nowMs, input.delivery.validForSec * 1000);
+    const bound = await this.deps.windows.claim(
+      tenantId,
+      `delivery#${input.delivery.id}`,
+      claim.key,
+      nowMs,
+      input.delivery.validForSec * 1000,
+    );
     return bound.key;
   }
 
@@ -265,14 +276,21 @@ export class PlaceCall {
 
   private refusalOf(tenant: Tenant, agent: Agent | undefined, number: NormalizedNumber | undefined, now: Date) {
     if (!agent) return { reason: 'agent_not_found' as RejectionReason, detail: 'No agent of this tenant matches the request.' };
-    if (!number) return { reason: 'invalid_number' as RejectionReason, detail: 'The destination is not a valid phone number for its country.' };
+    if (!number)
+      return { reason: 'invalid_number' as RejectionReason, detail: 'The destination is not a valid phone number for its country.' };
     const policy = checkDestination(number, tenant.policy, tenant.defaultCountry) ?? checkCallingHours(number, tenant.policy, now);
     return policy ? { reason: policy.code as RejectionReason, detail: policy.detail } : undefined;
   }
 
   private capRequest(tenant: Tenant, callId: string, agent: Agent, number: NormalizedNumber) {
     const timeoutMs = tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs;
-    return { tenantId: tenant.tenantId, callId, crmUserId: agent.crmUserId, destination: number.digits, leaseSec: Math.ceil(timeoutMs / 1000) + 5 };
+    return {
+      tenantId: tenant.tenantId,
+      callId,
+      crmUserId: agent.crmUserId,
+      destination: number.digits,
+      leaseSec: Math.ceil(timeoutMs / 1000) + 5,
+    };
   }
 
   /** A second delivery of a key: answer from the ledger; dial again only after `not_sent`. */
@@ -318,7 +336,14 @@ export class PlaceCall {
     const caps = await this.deps.caps.admit(tenant.policy, this.capRequest(tenant, existing.callId, agent, number));
     if (caps.refusal) {
       await caps.release();
-      return { kind: 'refused', status: 429, code: caps.refusal.code, detail: caps.refusal.detail, retryAfterSec: caps.refusal.retryAfterSec, call: toCallResource(existing, true) };
+      return {
+        kind: 'refused',
+        status: 429,
+        code: caps.refusal.code,
+        detail: caps.refusal.detail,
+        retryAfterSec: caps.refusal.retryAfterSec,
+        call: toCallResource(existing, true),
+      };
     }
     let claimed: StoredCall | undefined;
     try {
@@ -375,7 +400,9 @@ export class PlaceCall {
         detail: recorded.detail,
       }),
       releaseLock(),
-      outcome.kind === 'accepted' ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId, call.expiry?.full) : undefined,
+      outcome.kind === 'accepted'
+        ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId, call.expiry?.full)
+        : undefined,
     ]);
     this.deps.logger.info('Call dispatched', {
       callId: call.callId,
@@ -416,7 +443,13 @@ export class PlaceCall {
       case 'unknown':
         return { kind: 'call', status: 202, call: resource };
       case 'refused':
-        return { kind: 'refused', status: 422, code: 'pbx_rejected', detail: `The PBX refused the call: ${outcome.message}`, call: resource };
+        return {
+          kind: 'refused',
+          status: 422,
+          code: 'pbx_rejected',
+          detail: `The PBX refused the call: ${outcome.message}`,
+          call: resource,
+        };
       case 'not_allowlisted':
         return {
           kind: 'refused',
@@ -440,15 +473,29 @@ export class PlaceCall {
   private recordOf(outcome: DialOutcome): { state: StoredCall['state']; reason: string | null; pbx: StoredCall['pbx']; detail?: string } {
     switch (outcome.kind) {
       case 'accepted':
-        return { state: 'dialing', reason: null, pbx: { uniqueId: outcome.uniqueId, message: outcome.message, host: outcome.pbxHost || null } };
+        return {
+          state: 'dialing',
+          reason: null,
+          pbx: { uniqueId: outcome.uniqueId, message: outcome.message, host: outcome.pbxHost || null },
+        };
       case 'refused':
-        return { state: 'rejected', reason: 'pbx_rejected', pbx: { uniqueId: outcome.uniqueId ?? null, message: outcome.message, host: outcome.pbxHost ?? null }, detail: outcome.message };
+        return {
+          state: 'rejected',
+          reason: 'pbx_rejected',
+          pbx: { uniqueId: outcome.uniqueId ?? null, message: outcome.message, host: outcome.pbxHost ?? null },
+          detail: outcome.message,
+        };
       case 'not_allowlisted':
         return { state: 'rejected', reason: 'pbx_not_allowlisted', pbx: null, detail: 'HTTP 404' };
       case 'not_sent':
         return { state: 'not_sent', reason: 'pbx_unreachable', pbx: null, detail: outcome.code };
       case 'unknown':
-        return { state: 'unknown', reason: `pbx_${outcome.code}`, pbx: null, detail: outcome.httpStatus ? `${outcome.code} (HTTP ${outcome.httpStatus})` : outcome.code };
+        return {
+          state: 'unknown',
+          reason: `pbx_${outcome.code}`,
+          pbx: null,
+          detail: outcome.httpStatus ? `${outcome.code} (HTTP ${outcome.httpStatus})` : outcome.code,
+        };
     }
   }
 }

@@ -77,7 +77,11 @@ export class ReconcileCalls {
       } catch (error) {
         if (error instanceof CdrAddressRefusedError) {
           // A setting to fix, not a passing fault: counted as a try (below), so the call ends flagged for a human if it stays.
-          this.deps.logger.warn('CDR search refused: the CDR URL leads to a forbidden address', { callId: call.callId, tenantId: call.tenantId, error: error.message });
+          this.deps.logger.warn('CDR search refused: the CDR URL leads to a forbidden address', {
+            callId: call.callId,
+            tenantId: call.tenantId,
+            error: error.message,
+          });
         } else {
           this.deps.logger.warn('CDR search failed', { callId: call.callId, tenantId: call.tenantId, error: error as Error });
           return 'skipped';

@@ -23,11 +23,19 @@ const printable = /^[\x21-\x7e]{1,255}$/;
 
 export const idempotencyKeySchema = z.string().regex(printable, '1-255 printable ASCII characters, no spaces');
 
-const agentRefSchema = z.union([
-  z.strictObject({ crmUserId: crmUserIdSchema }),
-  z.strictObject({ email: z.email().max(254).transform((e) => e.toLowerCase()) }),
-  z.strictObject({ extension: extensionSchema }),
-], { error: 'exactly one of crmUserId, email or extension' });
+const agentRefSchema = z.union(
+  [
+    z.strictObject({ crmUserId: crmUserIdSchema }),
+    z.strictObject({
+      email: z
+        .email()
+        .max(254)
+        .transform((e) => e.toLowerCase()),
+    }),
+    z.strictObject({ extension: extensionSchema }),
+  ],
+  { error: 'exactly one of crmUserId, email or extension' },
+);
 
 export const callRequestSchema = z.strictObject({
   agent: agentRefSchema,
@@ -37,7 +45,10 @@ export const callRequestSchema = z.strictObject({
     .regex(/^[A-Za-z]{2}$/, 'ISO 3166-1 alpha-2 country code')
     .transform((c) => c.toUpperCase())
     .optional(),
-  prefix: z.string().regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'").optional(),
+  prefix: z
+    .string()
+    .regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'")
+    .optional(),
   lead: z.strictObject({ id: z.string().regex(/^[^\x00-\x1f\x7f]{1,128}$/, '1-128 characters, no control characters') }).optional(),
   customData: z
     .record(
@@ -48,7 +59,10 @@ export const callRequestSchema = z.strictObject({
           const problem = customDataNameProblem(k);
           if (problem) ctx.addIssue({ code: 'custom', message: problem });
         }),
-      z.string().max(256).regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'),
+      z
+        .string()
+        .max(256)
+        .regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'),
     )
     .refine((r) => Object.keys(r).length <= 20, 'at most 20 entries')
     .optional(),
@@ -88,7 +102,9 @@ export function requestHash(request: NormalizedCallRequest): string {
  * Custom data is left out, so a double click that carries other CRM fields is still one call.
  */
 export function dedupeSubject(request: NormalizedCallRequest): string {
-  return sha256(canonical({ agent: request.agent, to: request.to, leadId: request.leadId })).toString('base64url').slice(0, 32);
+  return sha256(canonical({ agent: request.agent, to: request.to, leadId: request.leadId }))
+    .toString('base64url')
+    .slice(0, 32);
 }
 
 /**

@@ -68,16 +68,20 @@ export async function agentStats(calls: CallRepository, tenantId: string, query:
   const fromIso = startOfLocalDay(query.from, query.tz).toISOString();
   const toIso = startOfLocalDay(nextDate(query.to), query.tz).toISOString();
   const byDay = new Map<string, AgentDayStats>();
-  const complete = await calls.forEachCreatedBetween(tenantId, { fromIso, toIso, crmUserId: query.agent, maxItems: MAX_CALLS_PER_REPORT }, (page) => {
-    for (const call of page) {
-      if (!call.crmUserId) continue;
-      const date = localDate(query.tz, new Date(call.createdAt));
-      const key = `${call.crmUserId}\u0000${date}`;
-      let row = byDay.get(key);
-      if (!row) byDay.set(key, (row = { crmUserId: call.crmUserId, date, ...emptyCounts() }));
-      count(row, call);
-    }
-  });
+  const complete = await calls.forEachCreatedBetween(
+    tenantId,
+    { fromIso, toIso, crmUserId: query.agent, maxItems: MAX_CALLS_PER_REPORT },
+    (page) => {
+      for (const call of page) {
+        if (!call.crmUserId) continue;
+        const date = localDate(query.tz, new Date(call.createdAt));
+        const key = `${call.crmUserId}\u0000${date}`;
+        let row = byDay.get(key);
+        if (!row) byDay.set(key, (row = { crmUserId: call.crmUserId, date, ...emptyCounts() }));
+        count(row, call);
+      }
+    },
+  );
   if (!complete) throw new StatsRangeTooLargeError();
 
   const days = [...byDay.values()].sort((a, b) => a.crmUserId.localeCompare(b.crmUserId) || a.date.localeCompare(b.date));
@@ -90,7 +94,8 @@ export async function agentStats(calls: CallRepository, tenantId: string, query:
     total.talkTimeSec += day.talkTimeSec;
     total.notPlaced += day.notPlaced;
   }
-  for (const row of [...days, ...totals.values()]) row.answerRate = row.calls ? Math.round((row.answered / row.calls) * 10_000) / 10_000 : 0;
+  for (const row of [...days, ...totals.values()])
+    row.answerRate = row.calls ? Math.round((row.answered / row.calls) * 10_000) / 10_000 : 0;
   return { from: query.from, to: query.to, tz: query.tz, days, agents: [...totals.values()] };
 }
 

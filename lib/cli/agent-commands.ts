@@ -21,13 +21,18 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
     .command('put')
     .description('create or replace an agent')
     .argument('<tenantId>')
-    .argument('<crmUserId>', 'the agent\'s user id in the CRM')
-    .requiredOption('--extension <digits>', 'the agent\'s PBX extension')
+    .argument('<crmUserId>', "the agent's user id in the CRM")
+    .requiredOption('--extension <digits>', "the agent's PBX extension")
     .option('--email <email>')
     .option('--name <name>')
     .option('--json', 'print JSON')
     .action(
-      async (tenantId: string, crmUserId: string, options: { extension: string; email?: string; name?: string; json?: boolean }, command: Command) => {
+      async (
+        tenantId: string,
+        crmUserId: string,
+        options: { extension: string; email?: string; name?: string; json?: boolean },
+        command: Command,
+      ) => {
         const id = crmUserIdSchema.safeParse(crmUserId);
         if (!id.success) throw new UsageError(`<crmUserId>: ${id.error.issues[0]?.message}`);
         const { agent: saved, created } = await withStores(command, deps, state, async (stores) => {
@@ -48,13 +53,15 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
           }
         });
         if (options.json) return writeJson(deps.stdout, { ...saved, created });
-        deps.stdout.write(`${created ? 'Created' : 'Updated'} agent ${saved.crmUserId} (extension ${saved.extension}) of tenant ${tenantId}.\n`);
+        deps.stdout.write(
+          `${created ? 'Created' : 'Updated'} agent ${saved.crmUserId} (extension ${saved.extension}) of tenant ${tenantId}.\n`,
+        );
       },
     );
 
   agent
     .command('list')
-    .description('list a tenant\'s agents')
+    .description("list a tenant's agents")
     .argument('<tenantId>')
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {

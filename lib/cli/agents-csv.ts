@@ -94,7 +94,12 @@ export function parseAgentCsv(text: string): AgentCsvResult {
     for (const line of lines) {
       duplicated.add(line);
       const others = lines.filter((l) => l !== line).join(', ');
-      issues.push({ line, field: 'crmUserId', crmUserId, message: `duplicate: ${crmUserId} is also on line${lines.length > 2 ? 's' : ''} ${others}` });
+      issues.push({
+        line,
+        field: 'crmUserId',
+        crmUserId,
+        message: `duplicate: ${crmUserId} is also on line${lines.length > 2 ? 's' : ''} ${others}`,
+      });
     }
   }
 

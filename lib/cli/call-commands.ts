@@ -27,7 +27,7 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
 
   calls
     .command('list')
-    .description('list a tenant\'s calls, newest first')
+    .description("list a tenant's calls, newest first")
     .argument('<tenantId>')
     .option('--lead <id>', 'only calls for this CRM lead id')
     .option('--agent <crmUserId>', 'only calls of this agent')
@@ -80,7 +80,9 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
 
   calls
     .command('erase')
-    .description("erase every call, call event and PBX event of one number (a data subject's erasure request); leaves an audit record without the number")
+    .description(
+      "erase every call, call event and PBX event of one number (a data subject's erasure request); leaves an audit record without the number",
+    )
     .argument('<tenantId>')
     .requiredOption('--number <e164>', 'the number, in E.164 (e.g. +447766889900)', parseE164)
     .option('--by <name>', 'who asks, for the audit record (default: your OS user name)', parseBy)
@@ -89,7 +91,11 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
       const by = options.by ?? operatorName(deps.env);
       const counts = await withStores(command, deps, state, async (stores) => {
         const tenant = await requireTenant(stores, tenantId);
-        const erase = new EraseNumber({ calls: stores.calls, pbxEvents: new PbxEventRepository(stores.table), audit: new AuditRepository(stores.table) });
+        const erase = new EraseNumber({
+          calls: stores.calls,
+          pbxEvents: new PbxEventRepository(stores.table),
+          audit: new AuditRepository(stores.table),
+        });
         return erase.execute({ tenant, number: options.number, by });
       });
       if (options.json) return writeJson(deps.stdout, { tenantId, ...counts, by });
@@ -156,6 +162,7 @@ function parseLimit(value: string): number {
 
 function parseIsoTime(value: string): string {
   const time = Date.parse(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time)) throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-01-31T09:00:00Z');
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time))
+    throw new InvalidArgumentError('expected an ISO 8601 time such as 2026-01-31T09:00:00Z');
   return new Date(time).toISOString();
 }

@@ -41,12 +41,7 @@ export interface RunState {
 }
 
 /** Runs `fn` with repositories over the chosen table, and closes the client afterwards. */
-export async function withStores<T>(
-  command: Command,
-  deps: CliDeps,
-  state: RunState,
-  fn: (stores: Stores) => Promise<T>,
-): Promise<T> {
+export async function withStores<T>(command: Command, deps: CliDeps, state: RunState, fn: (stores: Stores) => Promise<T>): Promise<T> {
   const target = resolveTarget(command.optsWithGlobals<TargetOptions>(), deps.env, deps.stackFile);
   state.target = target;
   const table = deps.openTable
@@ -99,7 +94,10 @@ export function sealerForTarget(target: Target, env: NodeJS.ProcessEnv): SecretS
     return createSealer({ localKey: target.localSealKey, offAws: true });
   } catch (error) {
     if (error instanceof SealConfigError) {
-      throw new CliError(`${error.message} (${target.description}: set C2C_LOCAL_SEAL_KEY to the key the handlers use, or run against the local stack)`, { cause: error });
+      throw new CliError(
+        `${error.message} (${target.description}: set C2C_LOCAL_SEAL_KEY to the key the handlers use, or run against the local stack)`,
+        { cause: error },
+      );
     }
     throw error;
   }

@@ -59,7 +59,8 @@ export function doctorCommand(deps: CliDeps, state: RunState): Command {
       const report = await withStores(command, deps, state, async (stores) => {
         const local = stores.target.kind === 'local' ? readLocalFacts(deps.stackFile) : undefined;
         const apiUrl = options.apiUrl ?? nonEmpty(deps.env.C2C_API_URL) ?? local?.apiUrl;
-        if (apiUrl !== undefined && !z.url().safeParse(apiUrl).success) throw new UsageError(`--api-url: not a URL: ${JSON.stringify(apiUrl)}`);
+        if (apiUrl !== undefined && !z.url().safeParse(apiUrl).success)
+          throw new UsageError(`--api-url: not a URL: ${JSON.stringify(apiUrl)}`);
 
         let apiKey = apiKeyFromEnv ? { key: apiKeyFromEnv, source: `--api-key-env ${options.apiKeyEnv}` } : undefined;
         if (!apiKey && !options.tempKey && local?.demo?.tenantId === options.tenant && local.demo.apiKey) {
@@ -80,7 +81,16 @@ export function doctorCommand(deps: CliDeps, state: RunState): Command {
           }
         }
         try {
-          return await runDoctor({ tenantId: options.tenant, table: stores.table, where: stores.target.description, apiUrl, apiKey, timeoutMs: options.timeoutMs, outbound: outboundPolicyOf(stores.target, deps.env), sealer: stores.sealer });
+          return await runDoctor({
+            tenantId: options.tenant,
+            table: stores.table,
+            where: stores.target.description,
+            apiUrl,
+            apiKey,
+            timeoutMs: options.timeoutMs,
+            outbound: outboundPolicyOf(stores.target, deps.env),
+            sealer: stores.sealer,
+          });
         } finally {
           if (tempKeyId) await stores.keys.revoke(options.tenant, tempKeyId);
         }
@@ -103,7 +113,9 @@ function render(out: Output, report: DoctorReport): void {
     `${ok} ok`,
   ];
   const verdict = problem ? 'Something is wrong' : warn ? 'Nothing is broken' : 'All good';
-  out.write(`\n${verdict}: ${parts.join(', ')} (${(report.durationMs / 1000).toFixed(1)} s). What each check means: docs/troubleshooting.md\n`);
+  out.write(
+    `\n${verdict}: ${parts.join(', ')} (${(report.durationMs / 1000).toFixed(1)} s). What each check means: docs/troubleshooting.md\n`,
+  );
 }
 
 function renderCheck(check: CheckResult, width: number): string {
@@ -145,7 +157,8 @@ function readKeyFromEnv(deps: CliDeps, name: string): string {
 
 function parseTimeout(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 100 || n > 30_000) throw new InvalidArgumentError('expected a whole number of milliseconds from 100 to 30000');
+  if (!/^\d+$/.test(value.trim()) || n < 100 || n > 30_000)
+    throw new InvalidArgumentError('expected a whole number of milliseconds from 100 to 30000');
   return n;
 }
 

@@ -84,7 +84,9 @@ interface SetMappingOptions {
  * removed by id, so a rotation never has a moment where the sender's deliveries are refused.
  */
 export function hookCommand(deps: CliDeps, state: RunState): Command {
-  const hook = new Command('hook').description('secrets, field mappings and URLs of inbound CRM webhooks').addHelpText('after', `\n${SOURCES_HELP}`);
+  const hook = new Command('hook')
+    .description('secrets, field mappings and URLs of inbound CRM webhooks')
+    .addHelpText('after', `\n${SOURCES_HELP}`);
 
   const withSources = <T>(command: Command, tenantId: string, fn: (repo: WebhookSourceRepository, stores: Stores) => Promise<T>) =>
     withStores(command, deps, state, async (stores) => {
@@ -105,7 +107,8 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
       `\nWhat a secret is, per source:\n${WEBHOOK_SOURCES.map((s) => `  ${s.padEnd(10)} ${SOURCE_ADAPTERS[s].secrets.describe}`).join('\n')}`,
     )
     .action(async (tenantId: string, source: WebhookSource, options: SetSecretOptions, command: Command) => {
-      if (Boolean(options.secretEnv) === Boolean(options.generate)) throw new UsageError('give exactly one of --secret-env VAR or --generate');
+      if (Boolean(options.secretEnv) === Boolean(options.generate))
+        throw new UsageError('give exactly one of --secret-env VAR or --generate');
       const format = SOURCE_ADAPTERS[source].secrets;
       let raw: string;
       if (options.generate) {
@@ -134,7 +137,10 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
         if (options.generate) deps.stdout.write(`\n  ${raw}\n\n`);
       }
       if (options.generate) deps.stderr.write('Store this secret now: it is shown only once and cannot be recovered.\n');
-      if (live > 1) deps.stderr.write(`Once the sender uses the new secret, remove the old one: c2c hook remove-secret ${tenantId} ${source} <secretId>\n`);
+      if (live > 1)
+        deps.stderr.write(
+          `Once the sender uses the new secret, remove the old one: c2c hook remove-secret ${tenantId} ${source} <secretId>\n`,
+        );
     });
 
   hook
@@ -148,7 +154,8 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
       const config = await withSources(command, tenantId, (repo) => repo.removeSecret(tenantId, source, secretId));
       if (options.json) return writeJson(deps.stdout, publicView(config, source, tenantId));
       deps.stdout.write(`Removed secret ${secretId} from ${source} of tenant ${tenantId}; ${config.secrets.length} live.\n`);
-      if (config.secrets.length === 0) deps.stderr.write(`Warning: ${source} of tenant ${tenantId} has no live secret: every delivery is refused.\n`);
+      if (config.secrets.length === 0)
+        deps.stderr.write(`Warning: ${source} of tenant ${tenantId} has no live secret: every delivery is refused.\n`);
     });
 
   hook
@@ -181,7 +188,10 @@ Examples:
     )
     .action(async (tenantId: string, source: WebhookSource, options: SetMappingOptions, command: Command) => {
       const config = await withSources(command, tenantId, (repo) =>
-        repo.update(tenantId, source, (current) => ({ ...current, mapping: nextMapping(options.reset ? {} : current.mapping, source, options) })),
+        repo.update(tenantId, source, (current) => ({
+          ...current,
+          mapping: nextMapping(options.reset ? {} : current.mapping, source, options),
+        })),
       );
       const view = publicView(config, source, tenantId);
       if (options.json) return writeJson(deps.stdout, view);
@@ -195,30 +205,43 @@ Examples:
     .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
     .option('--public-url <url>', 'the exact URL configured at the sender, when it is not the one the function sees')
     .option('--no-public-url', 'derive the URL from the request again')
-    .addOption(new Option('--refusal-status <status>', 'answer to a permanent refusal: 200 with the rejected call, or 422; default: the source default').choices(['200', '422', 'default']))
+    .addOption(
+      new Option(
+        '--refusal-status <status>',
+        'answer to a permanent refusal: 200 with the rejected call, or 422; default: the source default',
+      ).choices(['200', '422', 'default']),
+    )
     .option('--json', 'print JSON')
-    .action(async (tenantId: string, source: WebhookSource, options: { publicUrl?: string | false; refusalStatus?: string; json?: boolean }, command: Command) => {
-      if (typeof options.publicUrl === 'string' && !z.url().safeParse(options.publicUrl).success) throw new UsageError('--public-url: not a URL');
-      const config = await withSources(command, tenantId, (repo) =>
-        repo.update(tenantId, source, (current) => {
-          const next = { ...current };
-          if (options.publicUrl === false) delete next.publicUrl;
-          else if (options.publicUrl !== undefined) next.publicUrl = options.publicUrl;
-          if (options.refusalStatus === 'default') delete next.refusalStatus;
-          else if (options.refusalStatus !== undefined) next.refusalStatus = Number(options.refusalStatus) as 200 | 422;
-          return next;
-        }),
-      );
-      const view = publicView(config, source, tenantId);
-      if (options.json) return writeJson(deps.stdout, view);
-      deps.stdout.write(
-        renderFields([
-          ['source', `${source} of tenant ${tenantId}`],
-          ['public URL', view.publicUrl ?? '(derived from the request)'],
-          ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
-        ]),
-      );
-    });
+    .action(
+      async (
+        tenantId: string,
+        source: WebhookSource,
+        options: { publicUrl?: string | false; refusalStatus?: string; json?: boolean },
+        command: Command,
+      ) => {
+        if (typeof options.publicUrl === 'string' && !z.url().safeParse(options.publicUrl).success)
+          throw new UsageError('--public-url: not a URL');
+        const config = await withSources(command, tenantId, (repo) =>
+          repo.update(tenantId, source, (current) => {
+            const next = { ...current };
+            if (options.publicUrl === false) delete next.publicUrl;
+            else if (options.publicUrl !== undefined) next.publicUrl = options.publicUrl;
+            if (options.refusalStatus === 'default') delete next.refusalStatus;
+            else if (options.refusalStatus !== undefined) next.refusalStatus = Number(options.refusalStatus) as 200 | 422;
+            return next;
+          }),
+        );
+        const view = publicView(config, source, tenantId);
+        if (options.json) return writeJson(deps.stdout, view);
+        deps.stdout.write(
+          renderFields([
+            ['source', `${source} of tenant ${tenantId}`],
+            ['public URL', view.publicUrl ?? '(derived from the request)'],
+            ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
+          ]),
+        );
+      },
+    );
 
   hook
     .command('show')
@@ -230,7 +253,13 @@ Examples:
       const views = await withSources(command, tenantId, async (repo) => {
         const stored = source ? [await repo.get(tenantId, source)].filter((c) => c !== undefined) : await repo.list(tenantId);
         const wanted = source ? [source] : stored.map((c) => c.source);
-        return wanted.map((s) => publicView(stored.find((c) => c.source === s), s, tenantId));
+        return wanted.map((s) =>
+          publicView(
+            stored.find((c) => c.source === s),
+            s,
+            tenantId,
+          ),
+        );
       });
       if (options.json) return writeJson(deps.stdout, views);
       if (views.length === 0) return void deps.stdout.write(`No webhook source configured for tenant ${tenantId}.\n`);
@@ -239,11 +268,13 @@ Examples:
         deps.stdout.write(
           view.secrets.length === 0
             ? '  no live secret: every delivery is refused\n'
-            : indent(renderTable(view.secrets, [
-                { header: 'SECRET', value: (s) => s.secretId },
-                { header: 'HINT', value: (s) => s.hint },
-                { header: 'CREATED', value: (s) => s.createdAt },
-              ])),
+            : indent(
+                renderTable(view.secrets, [
+                  { header: 'SECRET', value: (s) => s.secretId },
+                  { header: 'HINT', value: (s) => s.hint },
+                  { header: 'CREATED', value: (s) => s.createdAt },
+                ]),
+              ),
         );
         deps.stdout.write(indent(renderMapping(view.mapping)));
         deps.stdout.write(
@@ -262,10 +293,13 @@ Examples:
     .description('print the URL to paste into the CRM or automation tool')
     .argument('<tenantId>')
     .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
-    .option('--api-url <url>', "the API's base URL (the stage's HttpApiUrl output or your custom domain); default C2C_API_URL, else the local stack")
+    .option(
+      '--api-url <url>',
+      "the API's base URL (the stage's HttpApiUrl output or your custom domain); default C2C_API_URL, else the local stack",
+    )
     .action((tenantId: string, source: WebhookSource, options: { apiUrl?: string }) => {
       const apiUrl = options.apiUrl ?? nonEmpty(deps.env.C2C_API_URL) ?? localApiUrl(deps.stackFile);
-      if (!apiUrl) throw new UsageError('give --api-url (the stage\'s HttpApiUrl output, or the custom domain), or set C2C_API_URL');
+      if (!apiUrl) throw new UsageError("give --api-url (the stage's HttpApiUrl output, or the custom domain), or set C2C_API_URL");
       if (!z.url().safeParse(apiUrl).success) throw new UsageError(`--api-url: not a URL: ${JSON.stringify(apiUrl)}`);
       deps.stdout.write(`${apiUrl.replace(/\/+$/, '')}${hookPath(source, tenantId)}\n`);
       if (source === 'hubspot') {
@@ -294,7 +328,8 @@ function nextMapping(current: WebhookMapping, source: WebhookSource, options: Se
   if (options.defaultCountry !== undefined) next.defaultCountry = options.defaultCountry.toUpperCase();
   if (options.prefix !== undefined) next.prefix = options.prefix;
   const parsed = webhookMappingSchema.safeParse(next);
-  if (!parsed.success) throw new UsageError(`Invalid mapping: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new UsageError(`Invalid mapping: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 

@@ -40,7 +40,7 @@ export function keyCommand(deps: CliDeps, state: RunState): Command {
 
   key
     .command('list')
-    .description('list a tenant\'s API keys (ids only: a key itself is never shown again)')
+    .description("list a tenant's API keys (ids only: a key itself is never shown again)")
     .argument('<tenantId>')
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {
@@ -86,7 +86,10 @@ export function keyCommand(deps: CliDeps, state: RunState): Command {
 }
 
 function parseScopes(value: string): Scope[] {
-  const names = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (names.length === 1 && names[0] === 'all') return [...SCOPES];
   if (names.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${SCOPES.join(', ')}`);
   const unknown = names.filter((n) => !(SCOPES as readonly string[]).includes(n));

@@ -18,7 +18,9 @@ import { outboundPolicyOf, refuseForbiddenUrl } from './target';
  * redrive, and PBX events that matched no call.
  */
 export function outcomesCommand(deps: CliDeps, state: RunState): Command {
-  const outcomes = new Command('outcomes').description('outcome notifications (callback URL, secrets, dead letters) and PBX Stats webhook tokens');
+  const outcomes = new Command('outcomes').description(
+    'outcome notifications (callback URL, secrets, dead letters) and PBX Stats webhook tokens',
+  );
 
   const callback = outcomes.command('callback').description("a tenant's callback URL for outcome notifications, and its signing secrets");
 
@@ -56,11 +58,13 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       const secrets = tenant.callback.secrets.map((s) => ({ ...s, secret: options.showSecrets ? s.secret : (maskSecret(s.secret) ?? '') }));
       if (options.json) return writeJson(deps.stdout, { url: tenant.callback.url, secrets });
       deps.stdout.write(renderFields([['url', tenant.callback.url]]));
-      deps.stdout.write(renderTable(secrets, [
-        { header: 'SECRET ID', value: (s) => s.id },
-        { header: 'CREATED', value: (s) => s.createdAt },
-        { header: 'SECRET', value: (s) => s.secret },
-      ]));
+      deps.stdout.write(
+        renderTable(secrets, [
+          { header: 'SECRET ID', value: (s) => s.id },
+          { header: 'CREATED', value: (s) => s.createdAt },
+          { header: 'SECRET', value: (s) => s.secret },
+        ]),
+      );
     });
 
   callback
@@ -114,7 +118,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
     .command('issue')
     .description('issue a token and print the URL to paste into PBX Stats (Call Start, Call Answer, Call End); shown once')
     .argument('<tenantId>')
-    .option('--api-url <url>', 'the public base URL of the API (default $C2C_API_URL, else the local stack\'s)')
+    .option('--api-url <url>', "the public base URL of the API (default $C2C_API_URL, else the local stack's)")
     .option('--time-zone <zone>', 'IANA zone of PBX timestamps sent without an offset (default: UTC)', parseTimeZone)
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: { apiUrl?: string; timeZone?: string; json?: boolean }, command: Command) => {
@@ -122,7 +126,8 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       const apiUrl = await withStores(command, deps, state, async (stores) => {
         // On the local stack its own API is the default, as the README's examples run it (and as c2c doctor does).
         const url = options.apiUrl ?? deps.env.C2C_API_URL ?? (stores.target.kind === 'local' ? localApiUrl(deps.stackFile) : undefined);
-        if (!url || !z.url().safeParse(url).success) throw new UsageError('--api-url (or C2C_API_URL) must be the API\'s base URL, e.g. https://api.example.com');
+        if (!url || !z.url().safeParse(url).success)
+          throw new UsageError("--api-url (or C2C_API_URL) must be the API's base URL, e.g. https://api.example.com");
         const current = await requireTenant(stores, tenantId);
         const tokens = [...(current.pbxEvents?.tokens ?? []), record];
         const timeZone = options.timeZone ?? current.pbxEvents?.timeZone;
@@ -131,7 +136,9 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       });
       const url = pbxEventsUrl(apiUrl, tenantId, secret);
       if (options.json) return writeJson(deps.stdout, { tokenId: record.id, url });
-      deps.stdout.write(`Issued PBX events token ${record.id} for tenant ${tenantId}. Paste this URL into PBX Stats' webhooks:\n\n  ${url}\n\n`);
+      deps.stdout.write(
+        `Issued PBX events token ${record.id} for tenant ${tenantId}. Paste this URL into PBX Stats' webhooks:\n\n  ${url}\n\n`,
+      );
       deps.stderr.write('It is shown only once (only a hash of the token is kept).\n');
     });
 
@@ -145,11 +152,13 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       const tokens = (tenant.pbxEvents?.tokens ?? []).map(({ hash: _hash, ...t }) => ({ ...t, revoked: t.revokedAt !== undefined }));
       if (options.json) return writeJson(deps.stdout, tokens);
       if (tokens.length === 0) return void deps.stdout.write(`No PBX events tokens for tenant ${tenantId}.\n`);
-      deps.stdout.write(renderTable(tokens, [
-        { header: 'ID', value: (t) => t.id },
-        { header: 'CREATED', value: (t) => t.createdAt },
-        { header: 'REVOKED', value: (t) => t.revokedAt ?? 'no' },
-      ]));
+      deps.stdout.write(
+        renderTable(tokens, [
+          { header: 'ID', value: (t) => t.id },
+          { header: 'CREATED', value: (t) => t.createdAt },
+          { header: 'REVOKED', value: (t) => t.revokedAt ?? 'no' },
+        ]),
+      );
     });
 
   token
@@ -163,7 +172,10 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
         const tokens = current.pbxEvents?.tokens ?? [];
         if (!tokens.some((t) => t.id === tokenId)) throw new CliError(`Tenant ${tenantId} has no PBX events token ${tokenId}`);
         const now = new Date().toISOString();
-        await stores.tenants.put({ ...current, pbxEvents: { ...current.pbxEvents, tokens: tokens.map((t) => (t.id === tokenId ? { ...t, revokedAt: t.revokedAt ?? now } : t)) } });
+        await stores.tenants.put({
+          ...current,
+          pbxEvents: { ...current.pbxEvents, tokens: tokens.map((t) => (t.id === tokenId ? { ...t, revokedAt: t.revokedAt ?? now } : t)) },
+        });
       });
       deps.stdout.write(`Revoked PBX events token ${tokenId} of tenant ${tenantId}.\n`);
     });
@@ -187,20 +199,33 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
         const calls = await Promise.all(found.map((c) => stores.calls.get(c.tenantId, c.callId)));
         return calls.flatMap((call) =>
           call?.notify?.deadLetteredAt
-            ? [{ tenantId: call.tenantId, callId: call.callId, fromEvent: call.notified ?? 0, eventCount: call.events.length, attempts: call.notify.attempts, since: call.notify.since, lastError: call.notify.lastError, deadLetteredAt: call.notify.deadLetteredAt }]
+            ? [
+                {
+                  tenantId: call.tenantId,
+                  callId: call.callId,
+                  fromEvent: call.notified ?? 0,
+                  eventCount: call.events.length,
+                  attempts: call.notify.attempts,
+                  since: call.notify.since,
+                  lastError: call.notify.lastError,
+                  deadLetteredAt: call.notify.deadLetteredAt,
+                },
+              ]
             : [],
         );
       });
       if (options.json) return writeJson(deps.stdout, rows);
       if (rows.length === 0) return void deps.stdout.write('No dead letters.\n');
-      deps.stdout.write(renderTable(rows, [
-        { header: 'DEAD SINCE', value: (r) => r.deadLetteredAt },
-        { header: 'TENANT', value: (r) => r.tenantId },
-        { header: 'CALL ID', value: (r) => r.callId },
-        { header: 'EVENTS', value: (r) => `${r.fromEvent}..${r.eventCount - 1}` },
-        { header: 'ATTEMPTS', value: (r) => String(r.attempts) },
-        { header: 'LAST ERROR', value: (r) => r.lastError },
-      ]));
+      deps.stdout.write(
+        renderTable(rows, [
+          { header: 'DEAD SINCE', value: (r) => r.deadLetteredAt },
+          { header: 'TENANT', value: (r) => r.tenantId },
+          { header: 'CALL ID', value: (r) => r.callId },
+          { header: 'EVENTS', value: (r) => `${r.fromEvent}..${r.eventCount - 1}` },
+          { header: 'ATTEMPTS', value: (r) => String(r.attempts) },
+          { header: 'LAST ERROR', value: (r) => r.lastError },
+        ]),
+      );
     });
 
   dead
@@ -237,20 +262,24 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       });
       if (options.json) return writeJson(deps.stdout, orphans);
       if (orphans.length === 0) return void deps.stdout.write(`No orphan PBX events for tenant ${tenantId}.\n`);
-      deps.stdout.write(renderTable(orphans, [
-        { header: 'RECEIVED', value: (o) => o.receivedAt },
-        { header: 'EVENT', value: (o) => o.eventType },
-        { header: 'UNIQUE ID', value: (o) => o.fields.unique_id ?? o.fields.uniqueid },
-        { header: 'C2C CALL ID', value: (o) => o.fields.c2c_call_id },
-        { header: 'TRANSPORT', value: (o) => o.transport },
-      ]));
+      deps.stdout.write(
+        renderTable(orphans, [
+          { header: 'RECEIVED', value: (o) => o.receivedAt },
+          { header: 'EVENT', value: (o) => o.eventType },
+          { header: 'UNIQUE ID', value: (o) => o.fields.unique_id ?? o.fields.uniqueid },
+          { header: 'C2C CALL ID', value: (o) => o.fields.c2c_call_id },
+          { header: 'TRANSPORT', value: (o) => o.transport },
+        ]),
+      );
     });
 
   return outcomes;
 }
 
 function printSecret(deps: CliDeps, secret: { id: string; secret: string }): void {
-  deps.stdout.write(`New signing secret ${secret.id} (Standard Webhooks, give it to the CRM to verify webhook-signature):\n\n  ${secret.secret}\n\n`);
+  deps.stdout.write(
+    `New signing secret ${secret.id} (Standard Webhooks, give it to the CRM to verify webhook-signature):\n\n  ${secret.secret}\n\n`,
+  );
 }
 
 function parseLimit(value: string): number {

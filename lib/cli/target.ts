@@ -66,7 +66,14 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, st
     const tableName = tableOverride ?? stack?.tableName;
     if (!tableName) throw new UsageError('--table (or C2C_TABLE) is required with --endpoint');
     const localSealKey = nonEmpty(env.C2C_LOCAL_SEAL_KEY) ?? stack?.sealKey;
-    return { kind: 'endpoint', tableName, region: LOCAL_REGION, endpoint, description: `table ${tableName} at ${endpoint}`, ...(localSealKey ? { localSealKey } : {}) };
+    return {
+      kind: 'endpoint',
+      tableName,
+      region: LOCAL_REGION,
+      endpoint,
+      description: `table ${tableName} at ${endpoint}`,
+      ...(localSealKey ? { localSealKey } : {}),
+    };
   }
 
   const stack = readStackFile(stackFile);
@@ -74,14 +81,19 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, st
     if (options.local) {
       throw new CliError(`The local stack is not running: ${stackFile} not found (start it with npm start)`);
     }
-    throw new UsageError(
-      'No table chosen: start the local stack (npm start), or give --endpoint URL --table NAME, or --stage STAGE',
-    );
+    throw new UsageError('No table chosen: start the local stack (npm start), or give --endpoint URL --table NAME, or --stage STAGE');
   }
   const endpoint = envEndpoint ? checkUrl(envEndpoint, 'C2C_DYNAMODB_ENDPOINT') : stack.dynamoEndpoint;
   const tableName = tableOverride ?? stack.tableName;
   const localSealKey = nonEmpty(env.C2C_LOCAL_SEAL_KEY) ?? stack.sealKey;
-  return { kind: 'local', tableName, region: LOCAL_REGION, endpoint, description: `local table ${tableName} at ${endpoint}`, ...(localSealKey ? { localSealKey } : {}) };
+  return {
+    kind: 'local',
+    tableName,
+    region: LOCAL_REGION,
+    endpoint,
+    description: `local table ${tableName} at ${endpoint}`,
+    ...(localSealKey ? { localSealKey } : {}),
+  };
 }
 
 function readStackFile(file: string): z.infer<typeof stackFileSchema> | undefined {

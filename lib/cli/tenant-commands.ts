@@ -151,7 +151,9 @@ export function maskTenant(tenant: Tenant): Tenant {
       ...(basicAuth ? { basicAuth: { username: basicAuth.username, password: maskSecret(basicAuth.password) ?? '' } } : {}),
       ...(cdrApiKey !== undefined ? { cdrApiKey: maskSecret(cdrApiKey) } : {}),
     },
-    ...(tenant.callback ? { callback: { ...tenant.callback, secrets: tenant.callback.secrets.map((s) => ({ ...s, secret: maskSecret(s.secret) ?? '' })) } } : {}),
+    ...(tenant.callback
+      ? { callback: { ...tenant.callback, secrets: tenant.callback.secrets.map((s) => ({ ...s, secret: maskSecret(s.secret) ?? '' })) } }
+      : {}),
   };
 }
 
@@ -185,7 +187,10 @@ function parseCountry(value: string): string {
 }
 
 function parseCountryList(value: string): string[] {
-  const codes = value.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const codes = value
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   if (codes.length === 0) throw new InvalidArgumentError('expected a comma-separated list such as GB,IE');
   return [...new Set(codes.map(parseCountry))];
 }

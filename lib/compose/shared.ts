@@ -17,15 +17,14 @@ export const table = /* @__PURE__ */ perRoot(({ config }): Table => ({
 }));
 
 /** Seals secrets at rest: KMS on AWS, the local key off AWS. Throws on a stage that has no key to seal with. */
-export const sealer = /* @__PURE__ */ perRoot(
-  ({ config }): SecretSealer =>
-    createSealer({
-      kmsKeyId: config.SEAL_KMS_KEY_ID,
-      localKey: config.C2C_LOCAL_SEAL_KEY,
-      offAws: config.DYNAMODB_ENDPOINT !== undefined,
-      region: config.AWS_REGION,
-      dataKeyTtlMs: config.SEAL_DATA_KEY_TTL_SEC * 1000,
-    }),
+export const sealer = /* @__PURE__ */ perRoot(({ config }): SecretSealer =>
+  createSealer({
+    kmsKeyId: config.SEAL_KMS_KEY_ID,
+    localKey: config.C2C_LOCAL_SEAL_KEY,
+    offAws: config.DYNAMODB_ENDPOINT !== undefined,
+    region: config.AWS_REGION,
+    dataKeyTtlMs: config.SEAL_DATA_KEY_TTL_SEC * 1000,
+  }),
 );
 
 /** Which addresses requests to tenant-set URLs may reach (PBX, CDR search, callback): lib/net/outbound.ts. */
@@ -38,5 +37,6 @@ export const apiKeys = /* @__PURE__ */ perRoot((r) => new ApiKeyRepository(table
 
 /** API keys to tenants, with the per-container cache of lib/http/auth.ts. */
 export const authenticator = /* @__PURE__ */ perRoot(
-  (r) => new Authenticator({ apiKeys: apiKeys(r), tenants: tenants(r), cacheTtlMs: r.config.AUTH_CACHE_TTL_MS, now: () => r.clock().getTime() }),
+  (r) =>
+    new Authenticator({ apiKeys: apiKeys(r), tenants: tenants(r), cacheTtlMs: r.config.AUTH_CACHE_TTL_MS, now: () => r.clock().getTime() }),
 );

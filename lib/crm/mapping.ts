@@ -53,7 +53,11 @@ export function lookup(payload: unknown, headers: Readonly<Record<string, string
     }
     if (typeof value === 'number' && Number.isFinite(value) && Math.abs(value) < 1e21) return { kind: 'found', value: String(value), path };
     if (typeof value === 'boolean') return { kind: 'found', value: String(value), path };
-    return { kind: 'invalid', path, message: `is ${Array.isArray(value) ? 'a list' : 'an object'}, not a value: map a path deeper into it` };
+    return {
+      kind: 'invalid',
+      path,
+      message: `is ${Array.isArray(value) ? 'a list' : 'an object'}, not a value: map a path deeper into it`,
+    };
   }
   return { kind: 'missing' };
 }

@@ -76,7 +76,11 @@ export class ReceiveWebhook {
     const mapped = mapPayload(payload, inbound.headers, mapping);
     const deliveryId = verification.deliveryId ?? mapped.deliveryId;
     const idempotencyKey = deliveryId === undefined ? undefined : webhookIdempotencyKey(inbound.source, deliveryId);
-    if (!idempotencyKey) logger.info('Webhook carries no delivery id: the dedupe window applies', { source: inbound.source, windowSec: adapter.keylessWindowSec });
+    if (!idempotencyKey)
+      logger.info('Webhook carries no delivery id: the dedupe window applies', {
+        source: inbound.source,
+        windowSec: adapter.keylessWindowSec,
+      });
 
     const outcome = await this.deps.placeCall.execute({
       tenant,
@@ -126,7 +130,8 @@ function parseBody(headers: Readonly<Record<string, string>>, rawBody: string): 
   try {
     return parseJsonBounded(rawBody);
   } catch (error) {
-    if (error instanceof JsonTooDeepError) throw new WebhookBodyError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
+    if (error instanceof JsonTooDeepError)
+      throw new WebhookBodyError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
     throw new WebhookBodyError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
   }
 }

@@ -114,7 +114,8 @@ const hubspot: SourceAdapter = {
     describe: "the HubSpot app's client secret (HubSpot issues it)",
     toStored(raw) {
       const value = raw.trim();
-      if (!/^[\x21-\x7e]{8,256}$/.test(value)) throw new SecretFormatError('A HubSpot client secret is 8-256 printable characters, no spaces');
+      if (!/^[\x21-\x7e]{8,256}$/.test(value))
+        throw new SecretFormatError('A HubSpot client secret is 8-256 printable characters, no spaces');
       return { value, hint: tail(value) };
     },
   },
@@ -152,9 +153,14 @@ const pipedrive: SourceAdapter = {
     toStored(raw) {
       const credentials = basicCredentials(`Basic ${Buffer.from(raw.trim(), 'utf8').toString('base64')}`);
       if (!credentials || credentials.user === '' || credentials.password.length < 12) {
-        throw new SecretFormatError('Pipedrive credentials are user:password, with a non-empty user and a password of at least 12 characters');
+        throw new SecretFormatError(
+          'Pipedrive credentials are user:password, with a non-empty user and a password of at least 12 characters',
+        );
       }
-      return { value: credentialHash(`${credentials.user}:${credentials.password}`), hint: `user ${credentials.user}, password ${tail(credentials.password)}` };
+      return {
+        value: credentialHash(`${credentials.user}:${credentials.password}`),
+        hint: `user ${credentials.user}, password ${tail(credentials.password)}`,
+      };
     },
     generate: () => `c2c:${randomBytes(24).toString('base64url')}`,
   },

@@ -50,7 +50,11 @@ export class ProbePbx {
       code: report.answer.code,
       latencyMs: report.answer.latencyMs,
     };
-    if (report.verdict === 'accepted') deps.logger.error('PBX probe: the PBX accepted a call to an extension that cannot exist', { ...fields, uniqueId: report.answer.uniqueId });
+    if (report.verdict === 'accepted')
+      deps.logger.error('PBX probe: the PBX accepted a call to an extension that cannot exist', {
+        ...fields,
+        uniqueId: report.answer.uniqueId,
+      });
     else deps.logger.info('PBX probe', fields);
     return { kind: 'report', report };
   }

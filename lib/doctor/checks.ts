@@ -55,7 +55,11 @@ const listOf = (names: readonly string[], max = 10) =>
 // 1. The tenant ------------------------------------------------------------------------------------------------
 
 /** Exists, is active, and its item passes the schema every request applies to it. */
-export function checkTenant(tenantId: string, item: Record<string, unknown> | undefined, where: string): { result: CheckResult; tenant?: Tenant } {
+export function checkTenant(
+  tenantId: string,
+  item: Record<string, unknown> | undefined,
+  where: string,
+): { result: CheckResult; tenant?: Tenant } {
   const title = 'Tenant';
   if (!item) {
     return {
@@ -158,7 +162,11 @@ export function checkPbxSettings(tenant: Tenant, defaultTimeoutMs: number | unde
       fix: 'Set the PBX Stats CDR search URL and API key of the tenant (c2c tenant create --cdr-url --cdr-key-env).',
     });
   }
-  const timeout = pbx.timeoutMs ? `${pbx.timeoutMs} ms timeout` : defaultTimeoutMs ? `${defaultTimeoutMs} ms timeout (stage default)` : "the stage's timeout";
+  const timeout = pbx.timeoutMs
+    ? `${pbx.timeoutMs} ms timeout`
+    : defaultTimeoutMs
+      ? `${defaultTimeoutMs} ms timeout (stage default)`
+      : "the stage's timeout";
   const summary = `${pbx.baseUrl}, URL shape ${pbx.urlShape}${pbx.basicAuth ? ', Basic credentials set' : ''}, ${timeout}${pbx.cdrApiUrl ? ', CDR search set' : ''}.`;
   const status = worst(findings.map((f) => f.status));
   return {
@@ -178,7 +186,9 @@ export function checkPbxDns(host: string, step: StepResult<{ addresses: string[]
       id: 'pbx-dns',
       title: 'PBX DNS',
       status: 'ok',
-      message: isIP(host) ? `${host} is an IP address: no lookup needed.` : `${host} resolves to ${listOf(step.addresses, 4)} (${step.ms} ms).`,
+      message: isIP(host)
+        ? `${host} is an IP address: no lookup needed.`
+        : `${host} resolves to ${listOf(step.addresses, 4)} (${step.ms} ms).`,
       details: { host, addresses: step.addresses, ms: step.ms },
     };
   }
@@ -225,8 +235,15 @@ export function checkPbxConnect(
     title,
     status: expiring ? 'warn' : 'ok',
     message: expiring ? `${where}: ${tlsText}; the certificate expires in ${plural(days, 'day')}.` : `${where}: ${tlsText}.`,
-    ...(expiring ? { fix: 'Tell the PBX customer (or CommPeak) that the certificate must be renewed: calls fail the day it expires.' } : {}),
-    details: { host: endpoint.host, port: endpoint.port, ms: step.ms, ...(endpoint.tls ? { protocol: step.protocol, validTo: step.validTo, daysLeft: days } : {}) },
+    ...(expiring
+      ? { fix: 'Tell the PBX customer (or CommPeak) that the certificate must be renewed: calls fail the day it expires.' }
+      : {}),
+    details: {
+      host: endpoint.host,
+      port: endpoint.port,
+      ms: step.ms,
+      ...(endpoint.tls ? { protocol: step.protocol, validTo: step.validTo, daysLeft: days } : {}),
+    },
   };
 }
 
@@ -239,15 +256,13 @@ function seenFromHereOnly(result: CheckResult): CheckResult {
     ...result,
     status: 'warn',
     message: `${result.message.replace(/ (No call can reach|Calls end)[^.]*\.$/, '')} Seen from this machine only: the stage reached the PBX (the probe got an answer), so calls are not affected.`,
-    fix: 'Nothing to do for calls: this machine\'s DNS or network differs from the stage\'s.',
+    fix: "Nothing to do for calls: this machine's DNS or network differs from the stage's.",
   };
 }
 
 // 3. Egress IP and 4. allowlist --------------------------------------------------------------------------------
 
-export type HealthAnswer =
-  | { ok: true; egressIp: string | null; stage?: string; ms: number }
-  | { ok: false; error: string; ms: number };
+export type HealthAnswer = { ok: true; egressIp: string | null; stage?: string; ms: number } | { ok: false; error: string; ms: number };
 
 export function checkEgressIp(apiUrl: string | undefined, health: HealthAnswer | undefined): CheckResult {
   const title = 'Egress IP';
@@ -266,7 +281,7 @@ export function checkEgressIp(apiUrl: string | undefined, health: HealthAnswer |
       title,
       status: 'problem',
       message: `The API at ${apiUrl} does not answer GET /v1/health (${health.error}): if that is the stage's URL, CRMs cannot place calls at all.`,
-      fix: 'Check the URL (npx serverless info --stage <stage>) and the stage (a deploy, the health function\'s logs).',
+      fix: "Check the URL (npx serverless info --stage <stage>) and the stage (a deploy, the health function's logs).",
       details: { apiUrl, error: health.error },
     };
   }
@@ -290,8 +305,7 @@ export function checkEgressIp(apiUrl: string | undefined, health: HealthAnswer |
 }
 
 export type ProbeAnswer =
-  | { ok: true; report: PbxProbeReport; ms: number }
-  | { ok: false; status?: number; code?: string; error: string; ms: number };
+  { ok: true; report: PbxProbeReport; ms: number } | { ok: false; status?: number; code?: string; error: string; ms: number };
 
 const PROBE_FIXES: Record<PbxProbeReport['verdict'], string | undefined> = {
   allowlisted: undefined,
@@ -322,7 +336,7 @@ export function checkAllowlist(input: { apiUrl?: string; keySource?: string; pro
       id: 'allowlist',
       title,
       status: 'warn',
-      message: "Not checked: the probe needs an API key of this tenant with the scope calls:write.",
+      message: 'Not checked: the probe needs an API key of this tenant with the scope calls:write.',
       fix: 'Give --api-key-env VAR (a variable holding such a key), or --temp-key to issue one for this run and revoke it after.',
     };
   }
@@ -343,7 +357,10 @@ export function checkAllowlist(input: { apiUrl?: string; keySource?: string; pro
       title,
       status: 'warn',
       message: `Not checked: POST /v1/diagnostics/pbx-probe failed (${hint}).`,
-      fix: probe.status === 404 ? 'Deploy the current version of the service, then run c2c doctor again.' : `Check the key (${input.keySource}) and the API URL.`,
+      fix:
+        probe.status === 404
+          ? 'Deploy the current version of the service, then run c2c doctor again.'
+          : `Check the key (${input.keySource}) and the API URL.`,
       details: { status: probe.status, code: probe.code, error: probe.error },
     };
   }
@@ -356,7 +373,13 @@ export function checkAllowlist(input: { apiUrl?: string; keySource?: string; pro
     status,
     message: `${probeMessage(report)} (probe ${report.probeId}, ${report.answer.latencyMs} ms${report.verdict === 'accepted' ? '' : '; no phone rang'}.)`,
     ...(fix ? { fix: report.verdict === 'not_allowlisted' && report.egressIp ? fix.replace('the egress IP', report.egressIp) : fix } : {}),
-    details: { verdict: report.verdict, egressIp: report.egressIp, answer: report.answer, probeId: report.probeId, keySource: input.keySource },
+    details: {
+      verdict: report.verdict,
+      egressIp: report.egressIp,
+      answer: report.answer,
+      probeId: report.probeId,
+      keySource: input.keySource,
+    },
   };
 }
 
@@ -420,7 +443,9 @@ export function checkAgents(items: ReadonlyArray<Record<string, unknown>>): Chec
     const parts = [
       ...(missing.length ? [`${plural(missing.length, 'agent')} without an extension (${listOf(missing.map((a) => a.crmUserId))})`] : []),
       ...(invalid.length
-        ? [`${plural(invalid.length, 'agent')} whose extension is not 1-12 digits (${listOf(invalid.map((a) => `${a.crmUserId}: ${JSON.stringify(a.extension)}`))})`]
+        ? [
+            `${plural(invalid.length, 'agent')} whose extension is not 1-12 digits (${listOf(invalid.map((a) => `${a.crmUserId}: ${JSON.stringify(a.extension)}`))})`,
+          ]
         : []),
     ];
     results.push({
@@ -474,7 +499,11 @@ export function checkWebhookSources(items: ReadonlyArray<Record<string, unknown>
   const bare = sources.filter((s) => s.valid && s.secrets === 0).map((s) => s.name);
   const fine = sources.filter((s) => s.valid && s.secrets > 0);
   const findings = [
-    ...(bare.length ? [`${listOf(bare)} ${bare.length === 1 ? 'has' : 'have'} no live secret: every delivery from ${bare.length === 1 ? 'that sender' : 'those senders'} is refused with 401 and places no call`] : []),
+    ...(bare.length
+      ? [
+          `${listOf(bare)} ${bare.length === 1 ? 'has' : 'have'} no live secret: every delivery from ${bare.length === 1 ? 'that sender' : 'those senders'} is refused with 401 and places no call`,
+        ]
+      : []),
     ...(corrupt.length ? [`the settings of ${listOf(corrupt)} do not pass validation: deliveries fail with 500`] : []),
   ];
   const okText = fine.length ? `${fine.map((s) => `${s.name} (${plural(s.secrets, 'secret')})`).join(', ')}` : '';
@@ -523,11 +552,21 @@ export function checkCallback(tenant: Tenant, probe: CallbackProbe): CheckResult
   }
   const timings: Record<string, number> = {};
   if (probe.dns && !probe.dns.ok) {
-    return callbackProblem(url, `${host} does not resolve: ${explainNetworkCode(probe.dns.code)}`, 'Check the callback URL (c2c outcomes callback show <tenant>).', { dns: probe.dns });
+    return callbackProblem(
+      url,
+      `${host} does not resolve: ${explainNetworkCode(probe.dns.code)}`,
+      'Check the callback URL (c2c outcomes callback show <tenant>).',
+      { dns: probe.dns },
+    );
   }
   if (probe.dns?.ok) timings.dnsMs = probe.dns.ms;
   if (probe.connect && !probe.connect.ok) {
-    return callbackProblem(url, `${host}: ${explainNetworkCode(probe.connect.code)}`, 'Check the URL\'s host and port, and that the CRM endpoint is up and reachable from the internet.', { connect: probe.connect });
+    return callbackProblem(
+      url,
+      `${host}: ${explainNetworkCode(probe.connect.code)}`,
+      "Check the URL's host and port, and that the CRM endpoint is up and reachable from the internet.",
+      { connect: probe.connect },
+    );
   }
   if (probe.connect?.ok) timings.connectMs = probe.connect.ms;
   const ping = probe.ping;
@@ -592,7 +631,8 @@ export function checkPbxEvents(tenant: Tenant): CheckResult {
       id: 'pbx-events',
       title: 'PBX Stats webhooks',
       status: 'warn',
-      message: 'No live PBX events token: PBX Stats has no URL to send Call Start/Answer/End to, so outcomes will not flow (calls stay "dialing").',
+      message:
+        'No live PBX events token: PBX Stats has no URL to send Call Start/Answer/End to, so outcomes will not flow (calls stay "dialing").',
       fix: 'c2c outcomes pbx-token issue <tenant> --api-url <API URL>, and paste the printed URL into PBX Stats webhooks (docs/outcomes.md).',
     };
   }
@@ -605,7 +645,12 @@ export function checkPbxEvents(tenant: Tenant): CheckResult {
 }
 
 /** Recent calls that never got their Call End, and PBX events that matched no call. */
-export function checkOutcomes(input: { stuckCalls: number; orphanEvents: number; windowHours: number; minAgeMinutes: number }): CheckResult {
+export function checkOutcomes(input: {
+  stuckCalls: number;
+  orphanEvents: number;
+  windowHours: number;
+  minAgeMinutes: number;
+}): CheckResult {
   const findings: string[] = [];
   if (input.stuckCalls > 0) {
     findings.push(
@@ -613,18 +658,25 @@ export function checkOutcomes(input: { stuckCalls: number; orphanEvents: number;
     );
   }
   if (input.orphanEvents > 0) {
-    findings.push(`${plural(input.orphanEvents, 'PBX event')} of the last ${input.windowHours} h matched no call (c2c outcomes orphans <tenant>)`);
+    findings.push(
+      `${plural(input.orphanEvents, 'PBX event')} of the last ${input.windowHours} h matched no call (c2c outcomes orphans <tenant>)`,
+    );
   }
   if (findings.length === 0) {
-    return { id: 'outcomes', title: 'Outcomes arriving', status: 'ok', message: `No call of the last ${input.windowHours} h is waiting for its outcome.`, details: input };
+    return {
+      id: 'outcomes',
+      title: 'Outcomes arriving',
+      status: 'ok',
+      message: `No call of the last ${input.windowHours} h is waiting for its outcome.`,
+      details: input,
+    };
   }
   return {
     id: 'outcomes',
     title: 'Outcomes arriving',
     status: 'warn',
     message: `${findings.join('; ')}.`,
-    fix:
-      'In PBX Stats, check the webhooks for Call Start, Call Answer and Call End point at the tenant\'s URL (a live token) and send custom data (c2c_call_id); orphans mean the events arrive without it.',
+    fix: "In PBX Stats, check the webhooks for Call Start, Call Answer and Call End point at the tenant's URL (a live token) and send custom data (c2c_call_id); orphans mean the events arrive without it.",
     details: input,
   };
 }
@@ -632,13 +684,14 @@ export function checkOutcomes(input: { stuckCalls: number; orphanEvents: number;
 // 8. What the background jobs gave up on --------------------------------------------------------------------
 
 export function checkFlaggedCalls(count: number): CheckResult {
-  if (count === 0) return { id: 'flagged-calls', title: 'Unreconciled calls', status: 'ok', message: 'No call is flagged by the reconciler.' };
+  if (count === 0)
+    return { id: 'flagged-calls', title: 'Unreconciled calls', status: 'ok', message: 'No call is flagged by the reconciler.' };
   return {
     id: 'flagged-calls',
     title: 'Unreconciled calls',
     status: 'warn',
     message: `${plural(count, 'call')} ${count === 1 ? 'was' : 'were'} flagged by the reconciler: the PBX's answer was lost and no CDR was found, so nobody knows whether ${count === 1 ? 'it' : 'they'} rang.`,
-    fix: 'c2c calls list <tenant> --state unknown; look each up in the PBX CDRs (PBX Stats), and check the tenant\'s CDR search URL and key.',
+    fix: "c2c calls list <tenant> --state unknown; look each up in the PBX CDRs (PBX Stats), and check the tenant's CDR search URL and key.",
     details: { count },
   };
 }
@@ -649,7 +702,11 @@ export function checkNotifications(input: { deadLettered: number; retrying: numb
   }
   const parts = [
     ...(input.deadLettered ? [`${plural(input.deadLettered, 'call')} with dead-lettered notifications (given up after 24 h)`] : []),
-    ...(input.retrying ? [`${plural(input.retrying, 'call')} whose notifications are failing now${input.lastError ? ` (last error: ${input.lastError})` : ''}`] : []),
+    ...(input.retrying
+      ? [
+          `${plural(input.retrying, 'call')} whose notifications are failing now${input.lastError ? ` (last error: ${input.lastError})` : ''}`,
+        ]
+      : []),
   ];
   return {
     id: 'notifications',

@@ -143,8 +143,7 @@ async function openedTenantItem(item: Record<string, unknown> | undefined, seale
 
 function finish(options: DoctorOptions, checkedAt: string, started: number, found: CheckResult[]): DoctorReport {
   // Fixes name the tenant and the API URL, so they can be pasted as they are.
-  const fill = (text: string) =>
-    text.replaceAll('<tenant>', options.tenantId).replaceAll('<API URL>', options.apiUrl ?? '<API URL>');
+  const fill = (text: string) => text.replaceAll('<tenant>', options.tenantId).replaceAll('<API URL>', options.apiUrl ?? '<API URL>');
   const checks = found.map((check) => (check.fix ? { ...check, fix: fill(check.fix) } : check));
   const summary: Record<CheckStatus, number> = { ok: 0, warn: 0, problem: 0 };
   for (const check of checks) summary[check.status] += 1;
@@ -178,7 +177,12 @@ async function probeCallback(tenant: Tenant, options: DoctorOptions): Promise<Ca
   if (!dns.ok) return { dns };
   const connect = await connectEndpoint(endpoint, { timeoutMs: options.timeoutMs });
   if (!connect.ok) return { dns, connect };
-  const ping: PingResult = await pingCallback(callback, { tenantId: tenant.tenantId, timeoutMs: options.timeoutMs, outbound: options.outbound, now: options.now });
+  const ping: PingResult = await pingCallback(callback, {
+    tenantId: tenant.tenantId,
+    timeoutMs: options.timeoutMs,
+    outbound: options.outbound,
+    now: options.now,
+  });
   return { dns, connect, ping };
 }
 

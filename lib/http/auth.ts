@@ -23,9 +23,7 @@ interface CacheEntry {
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
 
-  constructor(
-    private readonly deps: { apiKeys: ApiKeyRepository; tenants: TenantRepository; cacheTtlMs: number; now?: () => number },
-  ) {}
+  constructor(private readonly deps: { apiKeys: ApiKeyRepository; tenants: TenantRepository; cacheTtlMs: number; now?: () => number }) {}
 
   async authenticate(authorization: string | undefined, scope: Scope): Promise<AuthContext> {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');

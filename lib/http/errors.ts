@@ -93,7 +93,10 @@ export class RateLimitedError extends HttpProblem {
 
 export class ServiceUnavailableError extends HttpProblem {
   constructor(code: string, detail: string, retryAfterSec: number, extensions?: Record<string, unknown>) {
-    super(503, code, 'Service unavailable', detail, { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSec))) }, extensions });
+    super(503, code, 'Service unavailable', detail, {
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSec))) },
+      extensions,
+    });
     this.name = 'ServiceUnavailableError';
   }
 }

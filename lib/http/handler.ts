@@ -66,7 +66,10 @@ export function httpHandler(
   return buildHttpHandler(options, fn);
 }
 
-function buildHttpHandler(options: HttpHandlerOptions & Partial<ScopedHttpHandlerOptions>, fn: (request: AuthenticatedRequest) => Promise<HttpResult>) {
+function buildHttpHandler(
+  options: HttpHandlerOptions & Partial<ScopedHttpHandlerOptions>,
+  fn: (request: AuthenticatedRequest) => Promise<HttpResult>,
+) {
   return middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>()
     .use({
       onError: (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, Context>) => {
@@ -138,7 +141,8 @@ function problemResponse(error: unknown, requestId: string): APIGatewayProxyResu
   let problem: HttpProblem;
   if (error instanceof HttpProblem) problem = error;
   else if (error instanceof ZodError) problem = new InvalidRequestError('The request is not valid.', zodFieldErrors(error));
-  else if (error instanceof InvalidCursorError) problem = new InvalidRequestError(error.message, [{ path: 'query.cursor', message: error.message }]);
+  else if (error instanceof InvalidCursorError)
+    problem = new InvalidRequestError(error.message, [{ path: 'query.cursor', message: error.message }]);
   else if (isStoreUnavailable(error)) {
     // Not a bug: DynamoDB throttled or failed after the SDK's own retries. The caller's retry is the cure.
     const metadata = sdkMetadataOf(error);
@@ -216,14 +220,13 @@ function parseJsonBody(headers: Record<string, string>, rawBody: string): unknow
   }
   const contentType = headers['content-type'] ?? '';
   if (!/^application\/([a-z.+-]*\+)?json\b/i.test(contentType)) {
-    throw new InvalidRequestError('Send the body as JSON.', [
-      { path: 'headers.content-type', message: 'must be application/json' },
-    ]);
+    throw new InvalidRequestError('Send the body as JSON.', [{ path: 'headers.content-type', message: 'must be application/json' }]);
   }
   try {
     return parseJsonBounded(rawBody);
   } catch (error) {
-    if (error instanceof JsonTooDeepError) throw new InvalidRequestError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
+    if (error instanceof JsonTooDeepError)
+      throw new InvalidRequestError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
     throw new InvalidRequestError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
   }
 }

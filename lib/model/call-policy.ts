@@ -12,9 +12,7 @@ export const callPolicySchema = z.object({
   /** E.164 digit prefixes never dialled (without '+'), e.g. "4490" or "882". */
   denyPrefixes: z.array(z.string().regex(/^\d{1,15}$/)).default([]),
   /** Checked in the destination's time zone; absent means any time. */
-  callingHours: z
-    .object({ start: hhmm, end: hhmm, days: z.array(z.number().int().min(0).max(6)).default([1, 2, 3, 4, 5]) })
-    .optional(),
+  callingHours: z.object({ start: hhmm, end: hhmm, days: z.array(z.number().int().min(0).max(6)).default([1, 2, 3, 4, 5]) }).optional(),
   caps: z
     .object({
       perDestination: z.object({ max: z.number().int().min(1), windowSec: z.number().int().min(1) }).default({ max: 3, windowSec: 900 }),

@@ -1,9 +1,7 @@
 import * as z from 'zod';
 import { callPolicySchema } from './call-policy';
 
-export const tenantIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'lowercase letters, digits and dashes, 2-40 characters');
+export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'lowercase letters, digits and dashes, 2-40 characters');
 
 const digits = z.string().regex(/^\d{1,20}$/, 'digits only');
 
@@ -15,7 +13,10 @@ export const pbxSettingsSchema = z.object({
   /** PBX Stats CDR search, used by the reconciler. */
   cdrApiUrl: z.url().optional(),
   cdrApiKey: z.string().min(1).optional(),
-  cdrApiKeyHeader: z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional(),
+  cdrApiKeyHeader: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/)
+    .optional(),
 });
 export type TenantPbxSettings = z.infer<typeof pbxSettingsSchema>;
 

@@ -189,7 +189,10 @@ export function guardedLookup(policy: OutboundPolicy): LookupFunction | undefine
       (all) => {
         const wanted = options.family === 4 || options.family === 6 ? all.filter((a) => a.family === options.family) : all;
         if (wanted.length === 0) {
-          const error: NodeJS.ErrnoException = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', hostname });
+          const error: NodeJS.ErrnoException = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+            code: 'ENOTFOUND',
+            hostname,
+          });
           callback(error, '', 0);
         } else if (options.all) {
           callback(null, wanted);

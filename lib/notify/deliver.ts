@@ -234,7 +234,8 @@ export class NotificationDeliverer {
     const now = this.now();
     const attempts = (call.notify?.attempts ?? 0) + 1;
     const since = call.notify?.since ?? now.toISOString();
-    const expired = now.getTime() - Date.parse(since) >= settings.maxAgeMs || (settings.maxAttempts > 0 && attempts >= settings.maxAttempts);
+    const expired =
+      now.getTime() - Date.parse(since) >= settings.maxAgeMs || (settings.maxAttempts > 0 && attempts >= settings.maxAttempts);
     const host = hostOf(callback.url);
     const base: Omit<NotifyState, 'nextAttemptAt'> = { attempts, since, lastAttemptAt: now.toISOString(), lastError: error };
     if (expired) {
@@ -251,13 +252,31 @@ export class NotificationDeliverer {
         deadLetteredAt,
         callbackHost: host,
       });
-      await this.deps.calls.markNotifyDead(call.tenantId, call.callId, notified, { ...base, nextAttemptAt: deadLetteredAt, deadLetteredAt });
-      this.deps.logger.error('Notifications dead-lettered', { tenantId: call.tenantId, callId: call.callId, attempts, since, lastError: error, callbackHost: host });
+      await this.deps.calls.markNotifyDead(call.tenantId, call.callId, notified, {
+        ...base,
+        nextAttemptAt: deadLetteredAt,
+        deadLetteredAt,
+      });
+      this.deps.logger.error('Notifications dead-lettered', {
+        tenantId: call.tenantId,
+        callId: call.callId,
+        attempts,
+        since,
+        lastError: error,
+        callbackHost: host,
+      });
       return 'dead_lettered';
     }
     const nextAttemptAt = new Date(now.getTime() + this.backoffMs(attempts)).toISOString();
     await this.deps.calls.recordNotifyFailure(call.tenantId, call.callId, notified, { ...base, nextAttemptAt });
-    this.deps.logger.warn('Notification failed; will retry', { tenantId: call.tenantId, callId: call.callId, attempts, nextAttemptAt, lastError: error, callbackHost: host });
+    this.deps.logger.warn('Notification failed; will retry', {
+      tenantId: call.tenantId,
+      callId: call.callId,
+      attempts,
+      nextAttemptAt,
+      lastError: error,
+      callbackHost: host,
+    });
     return 'retrying';
   }
 

@@ -16,7 +16,10 @@ import { SCOPES } from '../model/scope';
 const problemSchema = z
   .object({
     // A root-relative reference into docs/api.md (`/docs/api.md#problem-<code>`), not an absolute URL.
-    type: z.string().meta({ format: 'uri-reference', description: 'Where the code is documented: /docs/api.md#problem-<code>, relative to the API\'s origin.' }),
+    type: z.string().meta({
+      format: 'uri-reference',
+      description: "Where the code is documented: /docs/api.md#problem-<code>, relative to the API's origin.",
+    }),
     title: z.string(),
     status: z.number().int(),
     code: z.string().meta({ description: 'Stable machine-readable code, e.g. invalid_request, agent_not_found, pbx_not_allowlisted.' }),
@@ -40,11 +43,22 @@ const agentDaySchema = z.object({
   notPlaced: z.number().int(),
 });
 const agentStatsReportSchema = z
-  .object({ from: z.iso.date(), to: z.iso.date(), tz: z.string(), days: z.array(agentDaySchema), agents: z.array(agentDaySchema.omit({ date: true })) })
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    tz: z.string(),
+    days: z.array(agentDaySchema),
+    agents: z.array(agentDaySchema.omit({ date: true })),
+  })
   .meta({ id: 'AgentStatsReport' });
 
 const healthSchema = z
-  .object({ status: z.literal('ok'), stage: z.string(), egressIp: z.string().nullable().meta({ description: 'The address each PBX customer must allowlist.' }), time: z.iso.datetime() })
+  .object({
+    status: z.literal('ok'),
+    stage: z.string(),
+    egressIp: z.string().nullable().meta({ description: 'The address each PBX customer must allowlist.' }),
+    time: z.iso.datetime(),
+  })
   .meta({ id: 'Health' });
 
 const notificationSchema = z
@@ -55,7 +69,9 @@ const notificationSchema = z
   })
   .meta({ id: 'CallNotification' });
 
-const pbxEventAnswerSchema = z.object({ status: z.string(), callId: z.string().optional(), state: z.enum(CALL_STATES).optional(), detail: z.string().optional() }).loose();
+const pbxEventAnswerSchema = z
+  .object({ status: z.string(), callId: z.string().optional(), state: z.enum(CALL_STATES).optional(), detail: z.string().optional() })
+  .loose();
 
 type Auth = 'apiKey' | 'webhook' | 'pathToken' | 'none';
 
@@ -76,13 +92,18 @@ interface Route {
 }
 
 const problems = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [String(s), { description: PROBLEM_TEXT[s] ?? 'Problem', schema: problemSchema, contentType: 'application/problem+json' }]));
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      { description: PROBLEM_TEXT[s] ?? 'Problem', schema: problemSchema, contentType: 'application/problem+json' },
+    ]),
+  );
 
 const PROBLEM_TEXT: Record<number, string> = {
   400: 'The body, a header or a parameter is invalid (each field named in `errors`); nothing was done.',
   401: 'Missing, unknown or revoked credentials.',
   403: 'The key lacks the scope, or the tenant is suspended.',
-  404: 'Not found (or another tenant\'s).',
+  404: "Not found (or another tenant's).",
   409: 'The same Idempotency-Key with a different body (`idempotency_key_reused`).',
   422: 'Refused for good: agent_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
   429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited); see Retry-After.',
@@ -127,15 +148,31 @@ export const ROUTES: Route[] = [
     auth: 'apiKey',
     scope: 'calls:write',
     tags: ['calls'],
-    headers: { 'Idempotency-Key': { description: 'Recommended: 1-255 printable ASCII characters, no spaces.', schema: idempotencyKeySchema } },
+    headers: {
+      'Idempotency-Key': { description: 'Recommended: 1-255 printable ASCII characters, no spaces.', schema: idempotencyKeySchema },
+    },
     body: {
       schema: callRequestSchema,
-      example: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900', defaultCountry: 'GB', prefix: '*', lead: { id: '1234' }, customData: { domain: 'anothertest' } },
+      example: {
+        agent: { crmUserId: 'u-17' },
+        to: '+44 7766 889900',
+        defaultCountry: 'GB',
+        prefix: '*',
+        lead: { id: '1234' },
+        customData: { domain: 'anothertest' },
+      },
     },
     responses: {
       '201': { description: 'The PBX accepted the call: state `dialing`.', schema: callResourceSchema, example: callExample },
-      '200': { description: 'Replay of an earlier request with the same key and body: the stored call, `duplicate: true`.', schema: callResourceSchema },
-      '202': { description: 'Sent, but the PBX\'s answer never came (`unknown`, reconciled later, never re-sent), or the first delivery is still in flight.', schema: callResourceSchema },
+      '200': {
+        description: 'Replay of an earlier request with the same key and body: the stored call, `duplicate: true`.',
+        schema: callResourceSchema,
+      },
+      '202': {
+        description:
+          "Sent, but the PBX's answer never came (`unknown`, reconciled later, never re-sent), or the first delivery is still in flight.",
+        schema: callResourceSchema,
+      },
       ...problems(400, 401, 403, 409, 422, 429, 503),
     },
   },
@@ -149,7 +186,10 @@ export const ROUTES: Route[] = [
     tags: ['calls'],
     query: listCallsQuerySchema,
     responses: {
-      '200': { description: 'A page of calls; pass `nextCursor` as `cursor` for the next one.', schema: z.object({ calls: z.array(callResourceSchema), nextCursor: z.string().nullable() }) },
+      '200': {
+        description: 'A page of calls; pass `nextCursor` as `cursor` for the next one.',
+        schema: z.object({ calls: z.array(callResourceSchema), nextCursor: z.string().nullable() }),
+      },
       ...problems(400, 401, 403),
     },
   },
@@ -184,7 +224,13 @@ export const ROUTES: Route[] = [
     scope: 'agents:read',
     tags: ['agents'],
     query: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), cursor: z.string().optional() }),
-    responses: { '200': { description: 'A page of agents.', schema: z.object({ agents: z.array(agentResourceSchema), nextCursor: z.string().nullable() }) }, ...problems(400, 401, 403) },
+    responses: {
+      '200': {
+        description: 'A page of agents.',
+        schema: z.object({ agents: z.array(agentResourceSchema), nextCursor: z.string().nullable() }),
+      },
+      ...problems(400, 401, 403),
+    },
   },
   {
     method: 'get',
@@ -230,42 +276,50 @@ export const ROUTES: Route[] = [
     operationId: 'receiveCrmWebhook',
     summary: "A CRM's or automation tool's own webhook places a call",
     description:
-      'Authenticated by the source\'s own scheme on the raw body (see docs/webhooks.md): `standard` (Standard Webhooks signature), `hubspot` (X-HubSpot-Signature-v3), `pipedrive` (HTTP Basic), `token` (a tenant token header). The payload is the vendor\'s own, mapped to a call request by the tenant\'s field mapping; the sender\'s delivery id is the idempotency key. Answers as POST /v1/calls, except that permanent refusals are answered 200 to senders that would otherwise retry for days.',
+      "Authenticated by the source's own scheme on the raw body (see docs/webhooks.md): `standard` (Standard Webhooks signature), `hubspot` (X-HubSpot-Signature-v3), `pipedrive` (HTTP Basic), `token` (a tenant token header). The payload is the vendor's own, mapped to a call request by the tenant's field mapping; the sender's delivery id is the idempotency key. Answers as POST /v1/calls, except that permanent refusals are answered 200 to senders that would otherwise retry for days.",
     auth: 'webhook',
     tags: ['webhooks'],
     pathParams: {
       source: { description: 'standard, hubspot, pipedrive or token.', schema: z.enum(['standard', 'hubspot', 'pipedrive', 'token']) },
       tenantId: { description: 'The tenant the webhook belongs to.' },
     },
-    body: { schema: z.record(z.string(), z.unknown()).meta({ description: "The sender's own payload." }), contentTypes: ['application/json', 'application/x-www-form-urlencoded'] },
+    body: {
+      schema: z.record(z.string(), z.unknown()).meta({ description: "The sender's own payload." }),
+      contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
+    },
     responses: {
       '201': { description: 'The call was placed.', schema: callResourceSchema },
-      '200': { description: 'A replay, or a permanent refusal answered so that the sender stops retrying (the rejected call, header X-C2C-Refusal).', schema: callResourceSchema },
+      '200': {
+        description:
+          'A replay, or a permanent refusal answered so that the sender stops retrying (the rejected call, header X-C2C-Refusal).',
+        schema: callResourceSchema,
+      },
       '202': { description: 'Sent, outcome unknown, or still in flight.', schema: callResourceSchema },
       ...problems(400, 401, 404, 409, 422, 429, 503),
     },
   },
-  ...(['get', 'post'] as const).map(
-    (method): Route => ({
-      method,
-      path: '/v1/pbx-events/{tenantId}/{token}',
-      operationId: method === 'get' ? 'pbxEventQuery' : 'pbxEventPost',
-      summary: 'PBX Stats webhook: Call Start, Call Answer, Call End',
-      description:
-        'As a query string (GET), a form or a JSON body (POST). Correlated to the call by `c2c_call_id` (sent to the PBX as custom data) or by `unique_id`. Unknown fields and hangup causes are kept. A repeated or late event changes nothing.',
-      auth: 'pathToken',
-      tags: ['pbx'],
-      pathParams: { tenantId: { description: 'The tenant.' }, token: { description: 'The tenant\'s PBX events token: the URL is the credential.' } },
-      ...(method === 'post'
-        ? { body: { schema: z.record(z.string(), z.unknown()), contentTypes: ['application/json', 'application/x-www-form-urlencoded'] } }
-        : {}),
-      responses: {
-        '200': { description: 'Applied, or already applied.', schema: pbxEventAnswerSchema },
-        '202': { description: 'Kept but not applied: no call matches (orphan), or an unknown event type.', schema: pbxEventAnswerSchema },
-        ...problems(400, 401),
-      },
-    }),
-  ),
+  ...(['get', 'post'] as const).map((method): Route => ({
+    method,
+    path: '/v1/pbx-events/{tenantId}/{token}',
+    operationId: method === 'get' ? 'pbxEventQuery' : 'pbxEventPost',
+    summary: 'PBX Stats webhook: Call Start, Call Answer, Call End',
+    description:
+      'As a query string (GET), a form or a JSON body (POST). Correlated to the call by `c2c_call_id` (sent to the PBX as custom data) or by `unique_id`. Unknown fields and hangup causes are kept. A repeated or late event changes nothing.',
+    auth: 'pathToken',
+    tags: ['pbx'],
+    pathParams: {
+      tenantId: { description: 'The tenant.' },
+      token: { description: "The tenant's PBX events token: the URL is the credential." },
+    },
+    ...(method === 'post'
+      ? { body: { schema: z.record(z.string(), z.unknown()), contentTypes: ['application/json', 'application/x-www-form-urlencoded'] } }
+      : {}),
+    responses: {
+      '200': { description: 'Applied, or already applied.', schema: pbxEventAnswerSchema },
+      '202': { description: 'Kept but not applied: no call matches (orphan), or an unknown event type.', schema: pbxEventAnswerSchema },
+      ...problems(400, 401),
+    },
+  })),
   {
     method: 'post',
     path: '/v1/diagnostics/pbx-probe',
@@ -280,7 +334,8 @@ export const ROUTES: Route[] = [
       '200': { description: 'What the PBX made of the probe.', schema: pbxProbeReportSchema },
       ...problems(401, 403),
       '429': {
-        description: 'More than 5 probes this minute for the tenant (`probe_rate_limited`): each is a real GET from the shared egress IP. Nothing was sent; see Retry-After.',
+        description:
+          'More than 5 probes this minute for the tenant (`probe_rate_limited`): each is a real GET from the shared egress IP. Nothing was sent; see Retry-After.',
         schema: problemSchema,
         contentType: 'application/problem+json',
       },
@@ -300,7 +355,8 @@ export const ROUTES: Route[] = [
     path: '/console',
     operationId: 'console',
     summary: 'The operator console: recent calls and their timelines, agents, daily figures, the egress IP',
-    description: 'One HTML page holding no data: the operator pastes a tenant API key, kept in the browser session only, and the page reads the API with it (docs/console.md).',
+    description:
+      'One HTML page holding no data: the operator pastes a tenant API key, kept in the browser session only, and the page reads the API with it (docs/console.md).',
     auth: 'none',
     tags: ['operations'],
     responses: { '200': { description: 'The console page.', schema: z.string(), contentType: 'text/html' } },
@@ -352,14 +408,31 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
   for (const route of ROUTES) {
     const parameters: unknown[] = [];
     for (const [name, p] of Object.entries(route.pathParams ?? {})) {
-      parameters.push({ name, in: 'path', required: true, description: p.description, schema: jsonSchemaOf(p.schema ?? z.string(), 'input', components) });
+      parameters.push({
+        name,
+        in: 'path',
+        required: true,
+        description: p.description,
+        schema: jsonSchemaOf(p.schema ?? z.string(), 'input', components),
+      });
     }
     for (const [name, field] of Object.entries(route.query?.shape ?? {})) {
       const schema = field as z.ZodType;
-      parameters.push({ name, in: 'query', required: !schema.safeParse(undefined).success, schema: jsonSchemaOf(schema, 'input', components) });
+      parameters.push({
+        name,
+        in: 'query',
+        required: !schema.safeParse(undefined).success,
+        schema: jsonSchemaOf(schema, 'input', components),
+      });
     }
     for (const [name, h] of Object.entries(route.headers ?? {})) {
-      parameters.push({ name, in: 'header', required: h.required ?? false, description: h.description, schema: jsonSchemaOf(h.schema, 'input', components) });
+      parameters.push({
+        name,
+        in: 'header',
+        required: h.required ?? false,
+        description: h.description,
+        schema: jsonSchemaOf(h.schema, 'input', components),
+      });
     }
     const operation: Record<string, unknown> = {
       operationId: route.operationId,
@@ -375,7 +448,10 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       operation.requestBody = {
         required: true,
         content: Object.fromEntries(
-          (route.body.contentTypes ?? ['application/json']).map((type) => [type, { schema, ...(route.body!.example ? { example: route.body!.example } : {}) }]),
+          (route.body.contentTypes ?? ['application/json']).map((type) => [
+            type,
+            { schema, ...(route.body!.example ? { example: route.body!.example } : {}) },
+          ]),
         ),
       };
     }
@@ -385,7 +461,14 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
         {
           description: r.description,
           ...(r.schema
-            ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchemaOf(r.schema, 'output', components), ...(r.example ? { example: r.example } : {}) } } }
+            ? {
+                content: {
+                  [r.contentType ?? 'application/json']: {
+                    schema: jsonSchemaOf(r.schema, 'output', components),
+                    ...(r.example ? { example: r.example } : {}),
+                  },
+                },
+              }
             : {}),
         },
       ]),
@@ -399,7 +482,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       title: 'c2c: click-to-call for CRMs through CommPeak',
       version: '1.0.0',
       description:
-        'Places calls through the customer\'s CommPeak PBX at most once per request, and reports their outcomes. Errors are RFC 9457 problem details whose type points at the code\'s section of docs/api.md, the full contract. See docs/webhooks.md and docs/outcomes.md for webhooks and outcome notifications.',
+        "Places calls through the customer's CommPeak PBX at most once per request, and reports their outcomes. Errors are RFC 9457 problem details whose type points at the code's section of docs/api.md, the full contract. See docs/webhooks.md and docs/outcomes.md for webhooks and outcome notifications.",
     },
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     tags: [
@@ -413,7 +496,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     webhooks: {
       callState: {
         post: {
-          summary: 'A state change of a call, sent to the tenant\'s callback URL',
+          summary: "A state change of a call, sent to the tenant's callback URL",
           description:
             'Standard Webhooks-signed (webhook-id `<callId>.<sequence>`, webhook-timestamp, webhook-signature `v1,<base64 HMAC-SHA256>`), at least once, in order per call. Dedupe on webhook-id. Answer 2xx. See docs/outcomes.md.',
           requestBody: { content: { 'application/json': { schema: jsonSchemaOf(notificationSchema, 'output', components) } } },
@@ -424,7 +507,11 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     components: {
       schemas: components,
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: `A tenant API key: Authorization: Bearer c2c_<tenant>_<secret>. Scopes: ${SCOPES.join(', ')}.` },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: `A tenant API key: Authorization: Bearer c2c_<tenant>_<secret>. Scopes: ${SCOPES.join(', ')}.`,
+        },
       },
     },
   };

@@ -75,11 +75,14 @@ export async function searchCdrs(settings: CdrSearchSettings, filters: Record<st
     });
   } catch (error) {
     if (error instanceof ForbiddenAddressError) throw new CdrAddressRefusedError(error);
-    if (error instanceof ResponseTooLargeError) throw new CdrSearchError(`The CDR search answer is larger than ${error.limit} bytes`, { cause: error });
+    if (error instanceof ResponseTooLargeError)
+      throw new CdrSearchError(`The CDR search answer is larger than ${error.limit} bytes`, { cause: error });
     throw new CdrSearchError('The CDR search could not be reached', { cause: error });
   }
   if (response.status >= 300 && response.status < 400) {
-    throw new CdrSearchError(`The CDR search answered HTTP ${response.status} (a redirect: not followed, so the API key stays with the CDR host; configure the final URL as the CDR URL)`);
+    throw new CdrSearchError(
+      `The CDR search answered HTTP ${response.status} (a redirect: not followed, so the API key stays with the CDR host; configure the final URL as the CDR URL)`,
+    );
   }
   if (response.status < 200 || response.status > 299) throw new CdrSearchError(`The CDR search answered HTTP ${response.status}`);
   const text = response.body.toString('utf8');

@@ -296,7 +296,10 @@ export class Click2CallClient {
     }
     // The callers check this before they reserve the call (lib/calls/dial-url.ts); this is the backstop.
     if (url.href.length > MAX_CLICK2CALL_URL_LENGTH) {
-      throw new InvalidDialRequestError('query', `the Click2Call URL would be ${url.href.length} characters, more than ${MAX_CLICK2CALL_URL_LENGTH}`);
+      throw new InvalidDialRequestError(
+        'query',
+        `the Click2Call URL would be ${url.href.length} characters, more than ${MAX_CLICK2CALL_URL_LENGTH}`,
+      );
     }
     return this.#get(url, settings, startedAt);
   }
@@ -391,7 +394,8 @@ export class Click2CallClient {
 
 function classifyTransportError(err: NodeJS.ErrnoException, connected: boolean, latencyMs: number): DialOutcome {
   // Refused by the lookup, before any socket connected: nothing left this host.
-  if (err instanceof ForbiddenAddressError && !connected) return { kind: 'not_sent', code: 'forbidden_address', detail: err.message, latencyMs };
+  if (err instanceof ForbiddenAddressError && !connected)
+    return { kind: 'not_sent', code: 'forbidden_address', detail: err.message, latencyMs };
   const code = err.code ?? 'transport_error';
   if (!connected && CONNECT_ERROR_CODES.has(code)) {
     return { kind: 'not_sent', code, detail: err.message, latencyMs };

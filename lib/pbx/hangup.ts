@@ -10,7 +10,10 @@ const ANSWERED = new Set(['ANSWERED', 'ANSWER', 'NORMAL_CLEARING']);
  * classified by what else is known (billed seconds mean it was answered) and never rejected.
  */
 export function classifyHangup(cause: string | null | undefined, billSec: number | null | undefined): HangupClass {
-  const normalized = (cause ?? '').trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const normalized = (cause ?? '')
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
   if (BUSY.has(normalized)) return 'busy';
   if (NO_ANSWER.has(normalized)) return 'no_answer';
   if (ANSWERED.has(normalized)) return billSec === 0 && normalized === 'NORMAL_CLEARING' ? 'no_answer' : 'answered';

@@ -38,7 +38,10 @@ const probeSettingsSchema = z.object({
   ),
   PBX_PROBE_NUMBER: z.preprocess(
     emptyAsUndefined,
-    z.string().regex(/^\d{8,15}$/, 'an E.164 number without +, 8 to 15 digits').default(DEFAULT_PROBE_NUMBER),
+    z
+      .string()
+      .regex(/^\d{8,15}$/, 'an E.164 number without +, 8 to 15 digits')
+      .default(DEFAULT_PROBE_NUMBER),
   ),
 });
 
@@ -192,7 +195,9 @@ export function interpretProbeOutcome(
   outcome: DialOutcome,
   context: { egressIp: string | null; legA: string; host: string | null },
 ): { verdict: ProbeVerdict; summary: string } {
-  const from = context.egressIp ? `this stage's egress IP ${context.egressIp}` : "this stage's egress IP (unknown to the stage: see the EgressIp stack output)";
+  const from = context.egressIp
+    ? `this stage's egress IP ${context.egressIp}`
+    : "this stage's egress IP (unknown to the stage: see the EgressIp stack output)";
   const pbx = context.host ?? 'the PBX';
   switch (outcome.kind) {
     case 'refused':

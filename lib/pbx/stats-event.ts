@@ -203,7 +203,10 @@ export function parsePbxStatsEvent(fields: Record<string, string>, options: Pars
 
   const typeAsSent = get('event');
   if (typeAsSent === undefined) {
-    throw new PbxEventFormatError('event', `No event type: send one of the fields ${FIELD_ALIASES.event.slice(0, 3).join(', ')} (e.g. "Call Start").`);
+    throw new PbxEventFormatError(
+      'event',
+      `No event type: send one of the fields ${FIELD_ALIASES.event.slice(0, 3).join(', ')} (e.g. "Call Start").`,
+    );
   }
   const uniqueId = get('uniqueId');
   const callId = exactCallId(own);
@@ -299,7 +302,14 @@ export function parseTimestamp(value: string | undefined, timeZone = 'UTC'): str
   if (/^\d{12,13}$/.test(value)) return new Date(Number(value)).toISOString();
   const zoneless = ZONELESS.exec(value);
   if (zoneless) {
-    const [year, month, day, hour, minute, second] = zoneless.slice(1, 7).map((part) => Number(part ?? 0)) as [number, number, number, number, number, number];
+    const [year, month, day, hour, minute, second] = zoneless.slice(1, 7).map((part) => Number(part ?? 0)) as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
     const ms = zoneless[7] ? Math.round(Number(`0.${zoneless[7]}`) * 1000) : 0;
     const date = zonedTimeToUtc({ year, month, day, hour, minute, second, ms }, timeZone);
     return Number.isNaN(date.getTime()) ? undefined : date.toISOString();

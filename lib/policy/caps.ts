@@ -32,7 +32,10 @@ interface Window {
  * write, and they run in parallel with the ledger's reservation, so caps add no round trip.
  */
 export class CallCaps {
-  constructor(private readonly repo: RateLimitRepository, private readonly now: () => number = () => Date.now()) {}
+  constructor(
+    private readonly repo: RateLimitRepository,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   /**
    * The tenant's per-second cap, counted for every request before anything else is written, refused

@@ -127,7 +127,10 @@ export class EnvelopeSealer implements SecretSealer {
       decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
       return Buffer.concat([decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)), decipher.final()]).toString('utf8');
     } catch (error) {
-      throw new SecretOpenError(`Sealed ${context.item} of tenant ${context.tenantId} does not open: altered, or sealed for another tenant or field`, { cause: error });
+      throw new SecretOpenError(
+        `Sealed ${context.item} of tenant ${context.tenantId} does not open: altered, or sealed for another tenant or field`,
+        { cause: error },
+      );
     }
   }
 
@@ -214,7 +217,10 @@ export class LocalKeyProvider implements DataKeyProvider {
       return Promise.resolve(Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)), decipher.final()]));
     } catch (error) {
       return Promise.reject(
-        new SecretOpenError(`A data key of tenant ${context.tenantId} does not unwrap under the local key (another key, tenant or purpose)`, { cause: error }),
+        new SecretOpenError(
+          `A data key of tenant ${context.tenantId} does not unwrap under the local key (another key, tenant or purpose)`,
+          { cause: error },
+        ),
       );
     }
   }
@@ -274,7 +280,9 @@ export class KmsKeyProvider implements DataKeyProvider {
       // The context or the blob does not match: the value was moved or altered. Anything else (throttling,
       // access) is an outage, not a bad value, and propagates as it is.
       if (error instanceof mod.InvalidCiphertextException) {
-        throw new SecretOpenError(`A data key of tenant ${context.tenantId} does not unwrap (altered, or another tenant or purpose)`, { cause: error });
+        throw new SecretOpenError(`A data key of tenant ${context.tenantId} does not unwrap (altered, or another tenant or purpose)`, {
+          cause: error,
+        });
       }
       throw error;
     }

@@ -23,9 +23,7 @@ export class AgentRepository {
   async find(tenantId: string, ref: AgentRef): Promise<Agent | undefined> {
     if ('crmUserId' in ref) return this.get(tenantId, ref.crmUserId);
     const [indexName, pk] =
-      'email' in ref
-        ? [INDEX.gsi1, agentByEmailPk(tenantId, ref.email)]
-        : [INDEX.gsi2, agentByExtensionPk(tenantId, ref.extension)];
+      'email' in ref ? [INDEX.gsi1, agentByEmailPk(tenantId, ref.email)] : [INDEX.gsi2, agentByExtensionPk(tenantId, ref.extension)];
     const out = await this.table.doc.send(
       new QueryCommand({
         TableName: this.table.name,
@@ -70,7 +68,10 @@ export class AgentRepository {
     let written = 0;
     for (let i = 0; i < rows.length; i += 25) {
       const batch = rows.slice(i, i + 25);
-      const created = await this.creationTimes(tenantId, batch.map((r) => r.crmUserId));
+      const created = await this.creationTimes(
+        tenantId,
+        batch.map((r) => r.crmUserId),
+      );
       let requests = batch.map(({ crmUserId, fields }) => ({
         PutRequest: { Item: toItem({ tenantId, crmUserId, ...fields, createdAt: created.get(crmUserId) ?? now, updatedAt: now }) },
       }));

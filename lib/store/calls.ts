@@ -32,9 +32,7 @@ export const storedCallSchema = callSchema.extend({
    */
   reservedBy: z.string().optional(),
   crmUserId: z.string().optional(),
-  reconcile: z
-    .object({ tries: z.number().int(), lastTriedAt: z.string().optional(), flagged: z.boolean() })
-    .optional(),
+  reconcile: z.object({ tries: z.number().int(), lastTriedAt: z.string().optional(), flagged: z.boolean() }).optional(),
   /**
    * The outbox: `events[0..notified)` were delivered to the tenant's callback URL. Absent on calls
    * written before notifications existed, which counts as 0.
@@ -72,7 +70,21 @@ export interface ListCallsFilter {
   to?: string;
 }
 
-const STRIP = new Set(['pk', 'sk', 'type', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk', 'gsi4pk', 'gsi4sk', 'gsi5pk', 'gsi5sk']);
+const STRIP = new Set([
+  'pk',
+  'sk',
+  'type',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'gsi5pk',
+  'gsi5sk',
+]);
 
 /**
  * Every write that appends an event also puts the call in the outbox index (gsi5), unless it is
@@ -424,7 +436,9 @@ export class CallRepository {
     range: { fromIso: string; toIso: string; crmUserId?: string; maxItems: number },
     onPage: (calls: Array<Pick<StoredCall, 'crmUserId' | 'state' | 'createdAt' | 'outcome'>>) => void,
   ): Promise<boolean> {
-    const [indexName, pk] = range.crmUserId ? [INDEX.gsi2, callsByAgentPk(tenantId, range.crmUserId)] : [INDEX.gsi3, callsByTenantPk(tenantId)];
+    const [indexName, pk] = range.crmUserId
+      ? [INDEX.gsi2, callsByAgentPk(tenantId, range.crmUserId)]
+      : [INDEX.gsi3, callsByTenantPk(tenantId)];
     let seen = 0;
     let start: Record<string, unknown> | undefined;
     do {
@@ -538,7 +552,12 @@ export class CallRepository {
   }
 
   /** Gives up delivering: the call moves to the dead index, where it waits for a redrive. */
-  async markNotifyDead(tenantId: string, callId: string, notified: number, notify: NotifyState & { deadLetteredAt: string }): Promise<boolean> {
+  async markNotifyDead(
+    tenantId: string,
+    callId: string,
+    notified: number,
+    notify: NotifyState & { deadLetteredAt: string },
+  ): Promise<boolean> {
     return this.parkOutbox(tenantId, callId, notified, notify, notifyDeadPk(), notify.deadLetteredAt);
   }
 
@@ -546,7 +565,14 @@ export class CallRepository {
    * Stores the retry state of a call still in the outbox (and still at `notified`) and files it under `indexPk`
    * at `at`: the pending index by due time, or the dead index by the time it was given up.
    */
-  private parkOutbox(tenantId: string, callId: string, notified: number, notify: NotifyState, indexPk: string, at: string): Promise<boolean> {
+  private parkOutbox(
+    tenantId: string,
+    callId: string,
+    notified: number,
+    notify: NotifyState,
+    indexPk: string,
+    at: string,
+  ): Promise<boolean> {
     return this.conditionalUpdate(tenantId, callId, {
       UpdateExpression: 'SET #notify = :notify, gsi5pk = :indexPk, gsi5sk = :indexSk',
       ConditionExpression: `${notifiedIs(notified)} AND gsi5pk = :pendingPk`,
@@ -609,7 +635,10 @@ export class CallRepository {
   private async conditionalUpdate(
     tenantId: string,
     callId: string,
-    update: Pick<ConstructorParameters<typeof UpdateCommand>[0], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    update: Pick<
+      ConstructorParameters<typeof UpdateCommand>[0],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
   ): Promise<boolean> {
     try {
       await this.table.doc.send(

@@ -27,9 +27,7 @@ export const LOCAL_STORE_REQUEST_TIMEOUT_MS = 30_000;
 export function createDocumentClient(options: StoreClientOptions): DynamoDBDocumentClient {
   const client = new DynamoDBClient({
     region: options.region,
-    ...(options.endpoint
-      ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-      : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
     maxAttempts: 3,
     requestHandler: {
       connectionTimeout: options.endpoint ? LOCAL_STORE_REQUEST_TIMEOUT_MS : 1_000,

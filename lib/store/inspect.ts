@@ -84,7 +84,12 @@ export class TenantInspector {
     const states = await Promise.all(
       keys.slice(0, maxRead).map(async (key) => {
         const out = await this.table.doc.send(
-          new GetCommand({ TableName: this.table.name, Key: { pk: key.pk, sk: key.sk }, ProjectionExpression: '#notify', ExpressionAttributeNames: { '#notify': 'notify' } }),
+          new GetCommand({
+            TableName: this.table.name,
+            Key: { pk: key.pk, sk: key.sk },
+            ProjectionExpression: '#notify',
+            ExpressionAttributeNames: { '#notify': 'notify' },
+          }),
         );
         return out.Item?.notify as { lastError?: unknown; lastAttemptAt?: unknown } | undefined;
       }),

@@ -23,9 +23,7 @@ export class TenantRepository {
   ) {}
 
   async get(tenantId: string): Promise<Tenant | undefined> {
-    const out = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }),
-    );
+    const out = await this.table.doc.send(new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }));
     return out.Item ? parseTenantItem(await openTenantItem(out.Item, this.sealer)) : undefined;
   }
 
@@ -85,7 +83,9 @@ async function sealTenant(tenant: Tenant, sealer: SecretSealer): Promise<Tenant>
       ? {
           callback: {
             ...callback,
-            secrets: await Promise.all(callback.secrets.map(async (s) => ({ ...s, secret: await seal(s.secret, `callback.secrets.${s.id}`) }))),
+            secrets: await Promise.all(
+              callback.secrets.map(async (s) => ({ ...s, secret: await seal(s.secret, `callback.secrets.${s.id}`) })),
+            ),
           },
         }
       : {}),
@@ -102,12 +102,15 @@ export async function openTenantItem(item: Record<string, unknown>, sealer: Secr
   const open = (value: unknown, name: string) =>
     typeof value === 'string' ? sealer.open(value, tenantSecret(tenantId, name)) : Promise.resolve(value);
   const pbx = isRecord(item.pbx) ? { ...item.pbx } : undefined;
-  if (pbx && isRecord(pbx.basicAuth)) pbx.basicAuth = { ...pbx.basicAuth, password: await open(pbx.basicAuth.password, 'pbx.basicAuth.password') };
+  if (pbx && isRecord(pbx.basicAuth))
+    pbx.basicAuth = { ...pbx.basicAuth, password: await open(pbx.basicAuth.password, 'pbx.basicAuth.password') };
   if (pbx && 'cdrApiKey' in pbx) pbx.cdrApiKey = await open(pbx.cdrApiKey, 'pbx.cdrApiKey');
   let callback = item.callback;
   if (isRecord(callback) && Array.isArray(callback.secrets)) {
     const secrets = await Promise.all(
-      callback.secrets.map(async (s: unknown) => (isRecord(s) ? { ...s, secret: await open(s.secret, `callback.secrets.${String(s.id)}`) } : s)),
+      callback.secrets.map(async (s: unknown) =>
+        isRecord(s) ? { ...s, secret: await open(s.secret, `callback.secrets.${String(s.id)}`) } : s,
+      ),
     );
     callback = { ...callback, secrets };
   }

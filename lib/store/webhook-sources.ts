@@ -41,8 +41,14 @@ export const webhookMappingSchema = z.strictObject({
   lead: pathListSchema.nullable().optional(),
   customData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), pathListSchema).optional(),
   deliveryId: pathListSchema.nullable().optional(),
-  defaultCountry: z.string().regex(/^[A-Z]{2}$/).optional(),
-  prefix: z.string().regex(/^[0-9*#]{1,10}$/).optional(),
+  defaultCountry: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .optional(),
+  prefix: z
+    .string()
+    .regex(/^[0-9*#]{1,10}$/)
+    .optional(),
 });
 export type WebhookMapping = z.infer<typeof webhookMappingSchema>;
 
@@ -186,7 +192,10 @@ export class WebhookSourceRepository {
   private async sealSecrets(config: WebhookSourceConfig): Promise<WebhookSourceConfig> {
     if (HASHED_SOURCES.has(config.source)) return config;
     const secrets = await Promise.all(
-      config.secrets.map(async (s) => ({ ...s, value: await this.sealer.seal(s.value, webhookSecretContext(config.tenantId, config.source, s.secretId)) })),
+      config.secrets.map(async (s) => ({
+        ...s,
+        value: await this.sealer.seal(s.value, webhookSecretContext(config.tenantId, config.source, s.secretId)),
+      })),
     );
     return { ...config, secrets };
   }
@@ -212,7 +221,10 @@ export async function openWebhookSourceItem(item: Record<string, unknown>, seale
     item.secrets.map(async (s: unknown) => {
       if (typeof s !== 'object' || s === null || typeof (s as WebhookSecret).value !== 'string') return s;
       const secret = s as WebhookSecret;
-      return { ...secret, value: await sealer.open(secret.value, webhookSecretContext(String(item.tenantId), String(item.source), secret.secretId)) };
+      return {
+        ...secret,
+        value: await sealer.open(secret.value, webhookSecretContext(String(item.tenantId), String(item.source), secret.secretId)),
+      };
     }),
   );
   return { ...item, secrets };

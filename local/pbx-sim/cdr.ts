@@ -133,7 +133,9 @@ export function cdrMatches(cdr: Cdr, filters: CdrFilters): boolean {
   const start = Date.parse(cdr.call_start);
   if (filters.from !== undefined && start < filters.from.getTime()) return false;
   if (filters.until !== undefined && start >= filters.until.getTime()) return false;
-  return Object.entries(filters.customFields).every(([name, value]) => Object.hasOwn(cdr.custom_fields, name) && cdr.custom_fields[name] === value);
+  return Object.entries(filters.customFields).every(
+    ([name, value]) => Object.hasOwn(cdr.custom_fields, name) && cdr.custom_fields[name] === value,
+  );
 }
 
 /** CDRs by unique id, oldest dropped first beyond `capacity`. */

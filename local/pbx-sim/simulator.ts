@@ -32,12 +32,7 @@ export interface PbxSimulatorOptions {
 
 /** How the simulator answered a request on the PBX surface. Fault answers carry the fault's name. */
 export type RequestOutcome =
-  | 'accepted'
-  | 'refused'
-  | 'not_allowlisted'
-  | 'unauthorized'
-  | 'no_route'
-  | Exclude<FaultMode, 'none' | 'latency'>;
+  'accepted' | 'refused' | 'not_allowlisted' | 'unauthorized' | 'no_route' | Exclude<FaultMode, 'none' | 'latency'>;
 
 /** One request the simulator received on its PBX surface (everything but `/_sim/*` and `/api/*`). */
 export interface SimRequestRecord {
@@ -224,9 +219,7 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     });
 
     const echo = { unique_id: uniqueId, leg_a: dial.legA, leg_b: `${dial.prefix ?? ''}${dial.legB}`, pbx: SIM_PBX_HOST };
-    const normalAnswer = verdict.placed
-      ? { success: true, message: 'OK', ...echo }
-      : { success: false, message: verdict.message, ...echo };
+    const normalAnswer = verdict.placed ? { success: true, message: 'OK', ...echo } : { success: false, message: verdict.message, ...echo };
 
     switch (fault.mode) {
       case 'none':

@@ -21,7 +21,10 @@ export const webhookConfigSchema = z.strictObject({
   delaySec: z.number().min(0).max(3600).default(0),
   /** Between a failed send and its retry. PBX Stats does not document it: a setting of the simulator. */
   retryDelaySec: z.number().min(0).max(3600).default(1),
-  events: z.array(z.enum(webhookEvents)).min(1).default([...webhookEvents]),
+  events: z
+    .array(z.enum(webhookEvents))
+    .min(1)
+    .default([...webhookEvents]),
   /** Sent with every event, beside the Click2Call custom data the call was placed with. */
   customParams: z.record(z.string(), z.string()).default({}),
   timeoutMs: z.number().int().min(10).max(60_000).default(5_000),
@@ -30,7 +33,10 @@ export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
 export type WebhookConfigInput = z.input<typeof webhookConfigSchema>;
 
 /** The body of `PUT /_sim/webhooks`: one webhook, or `{webhooks: [...]}` (an empty list turns them off). */
-export const webhooksBodySchema = z.union([z.strictObject({ webhooks: z.array(webhookConfigSchema) }), webhookConfigSchema.transform((w) => ({ webhooks: [w] }))]);
+export const webhooksBodySchema = z.union([
+  z.strictObject({ webhooks: z.array(webhookConfigSchema) }),
+  webhookConfigSchema.transform((w) => ({ webhooks: [w] })),
+]);
 
 /** One send of one webhook, as `GET /_sim/webhooks/deliveries` shows it. */
 export interface WebhookDeliveryRecord {
@@ -50,7 +56,12 @@ export interface WebhookDeliveryRecord {
 const DELIVERY_CAPACITY = 10_000;
 
 /** The parameters PBX Stats sends with an event: the CDR's names, times as `YYYY-MM-DD HH:mm:ss` UTC. */
-export function webhookParams(event: WebhookEvent, call: PlacedCall, plan: CallPlan, customParams: Record<string, string>): Record<string, string> {
+export function webhookParams(
+  event: WebhookEvent,
+  call: PlacedCall,
+  plan: CallPlan,
+  customParams: Record<string, string>,
+): Record<string, string> {
   const at = (ms: number) => pbxTime(new Date(call.placedAt.getTime() + ms));
   const params: Record<string, string> = {
     ...customParams,
@@ -140,7 +151,13 @@ export class WebhookDispatcher {
     this.#timers.add(timer);
   }
 
-  async #send(config: WebhookConfig, event: WebhookEvent, uniqueId: string, params: Record<string, string>, attempt: number): Promise<void> {
+  async #send(
+    config: WebhookConfig,
+    event: WebhookEvent,
+    uniqueId: string,
+    params: Record<string, string>,
+    attempt: number,
+  ): Promise<void> {
     if (this.#closed) return;
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), config.timeoutMs);
@@ -160,7 +177,17 @@ export class WebhookDispatcher {
     if (this.#closed) return;
     const ok = status !== undefined && status >= 200 && status < 300;
     this.#seq += 1;
-    this.#deliveries.push({ seq: this.#seq, at: new Date().toISOString(), event, uniqueId, method: config.method, attempt, ok, ...(status !== undefined && { status }), ...(error !== undefined && { error }) });
+    this.#deliveries.push({
+      seq: this.#seq,
+      at: new Date().toISOString(),
+      event,
+      uniqueId,
+      method: config.method,
+      attempt,
+      ok,
+      ...(status !== undefined && { status }),
+      ...(error !== undefined && { error }),
+    });
     if (this.#deliveries.length > DELIVERY_CAPACITY + 1000) this.#deliveries = this.#deliveries.slice(-DELIVERY_CAPACITY);
     if (!ok && attempt <= config.retries) {
       this.#after(config.retryDelaySec * 1000, () => this.#send(config, event, uniqueId, params, attempt + 1));
@@ -176,7 +203,15 @@ function requestOf(config: WebhookConfig, params: Record<string, string>, signal
       return [url.toString(), { method: 'GET', signal }];
     }
     case 'POST_FORM':
-      return [config.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(params).toString(), signal }];
+      return [
+        config.url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(params).toString(),
+          signal,
+        },
+      ];
     case 'POST_JSON':
       return [config.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params), signal }];
   }

@@ -47,7 +47,16 @@ beforeAll(async () => {
     // playwright gives each launch a fresh, throw-away profile.
     chromium.launch({
       executablePath,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     }),
   ]);
   if (stackStart.status === 'fulfilled') stack = stackStart.value;
@@ -81,7 +90,12 @@ interface PageElement {
 // The page sets every one of these attributes on each row (lib/console/browser/main.ts), '' when empty.
 const rowsOf = (): Promise<Array<{ callId: string; lead: string; agent: string; state: string }>> =>
   page.$$eval('#calls-list > li[data-call-id]', (items: PageElement[]) =>
-    items.map((li) => ({ callId: li.dataset.callId ?? '', lead: li.dataset.lead ?? '', agent: li.dataset.agent ?? '', state: li.dataset.state ?? '' })),
+    items.map((li) => ({
+      callId: li.dataset.callId ?? '',
+      lead: li.dataset.lead ?? '',
+      agent: li.dataset.agent ?? '',
+      state: li.dataset.state ?? '',
+    })),
   );
 
 describe('the console in headless Chromium', () => {
@@ -99,7 +113,9 @@ describe('the console in headless Chromium', () => {
     await page.fill('#api-key', stack.demo.apiKey);
     await page.click('#connect');
     await page.waitForSelector('#agents-body tr[data-agent="u-18"]');
-    const agents = await page.$$eval('#agents-body tr', (rows: PageElement[]) => rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)));
+    const agents = await page.$$eval('#agents-body tr', (rows: PageElement[]) =>
+      rows.map((row) => [...row.querySelectorAll('td')].map((td) => td.textContent)),
+    );
     expect(agents).toEqual([
       ['u-17', '1000', 'Alice Agent', 'alice@example.com'],
       ['u-18', '1001', 'Bob Agent', 'bob@example.com'],
@@ -126,7 +142,9 @@ describe('the console in headless Chromium', () => {
 
     await page.waitForSelector(`${callRow(placedCallId)}[data-state="completed"]`, { timeout: 20_000 });
     const completedMs = Date.now() - submitted;
-    const chips = await page.$$eval(`${callRow(placedCallId)} ol.timeline > li`, (items: PageElement[]) => items.map((li) => li.dataset.state));
+    const chips = await page.$$eval(`${callRow(placedCallId)} ol.timeline > li`, (items: PageElement[]) =>
+      items.map((li) => li.dataset.state),
+    );
     expect(chips).toEqual(LIFE);
     expect(await page.getAttribute(callRow(placedCallId), 'class')).toContain('mine');
     expect(await page.textContent(callRow(placedCallId))).toContain(LEAD);
@@ -136,11 +154,17 @@ describe('the console in headless Chromium', () => {
     // Per-agent daily figures: today's bars for u-17 count the call, answered included.
     const today = await page.evaluate<string>("new Date().toLocaleDateString('en-CA')");
     const bar = (kind: string) => `#charts figure[data-agent="u-17"] rect[data-kind="${kind}"][data-date="${today}"]`;
-    await expect.poll(async () => Number(await page.getAttribute(bar('answered'), 'data-value', { timeout: 500 }).catch(() => 0)), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(async () => Number(await page.getAttribute(bar('answered'), 'data-value', { timeout: 500 }).catch(() => 0)), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThanOrEqual(1);
     expect(Number(await page.getAttribute(bar('calls'), 'data-value'))).toBeGreaterThanOrEqual(1);
     expect(Number(await page.getAttribute(bar('calls'), 'height'))).toBeGreaterThan(0);
     // Talk time (billed seconds) counts once the call has ended.
-    await expect.poll(() => page.textContent('#charts figure[data-agent="u-17"] figcaption'), { timeout: 20_000 }).toMatch(/answered \(\d+%\) · talk [1-9]/);
+    await expect
+      .poll(() => page.textContent('#charts figure[data-agent="u-17"] figcaption'), { timeout: 20_000 })
+      .toMatch(/answered \(\d+%\) · talk [1-9]/);
     await shot('completed');
     console.log(`form submitted -> timeline completed in the page: ${completedMs} ms`);
   }, 60_000);
@@ -149,7 +173,11 @@ describe('the console in headless Chromium', () => {
     // A second call by another agent, to another number, placed straight through the API.
     const res = await fetch(`${stack.apiUrl}/v1/calls`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.demo.apiKey}`, 'idempotency-key': `console-other-${run}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${stack.demo.apiKey}`,
+        'idempotency-key': `console-other-${run}`,
+      },
       body: JSON.stringify({ agent: { crmUserId: 'u-18' }, to: '+44 7766 889901', lead: { id: OTHER_LEAD } }),
     });
     expect(res.status).toBe(201);
@@ -175,7 +203,7 @@ describe('the console in headless Chromium', () => {
     await expect.poll(async () => (await rowsOf()).map((r) => r.callId), SLOW).toEqual(expect.arrayContaining([placedCallId, other]));
   });
 
-  it('shows a refused call\'s problem details', async () => {
+  it("shows a refused call's problem details", async () => {
     await page.selectOption('#place-agent', 'u-17');
     await page.fill('#place-to', '+44 12');
     await page.fill('#place-lead', '');

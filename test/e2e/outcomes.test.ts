@@ -64,7 +64,7 @@ const typesOf = (callId: string) =>
     .filter((n: CallNotification) => n.data.call.callId === callId)
     .map((n) => n.type);
 
-describe('a call\'s whole life on the local stack', () => {
+describe("a call's whole life on the local stack", () => {
   it('ends `completed` with the duration the simulator played, and the CRM got every change, signed, in order, once', async () => {
     const started = Date.now();
     const { callId } = await placeCall();
@@ -73,7 +73,12 @@ describe('a call\'s whole life on the local stack', () => {
       return body.state === 'completed' ? body : undefined;
     });
     const cdr = stack.simulator.cdrs().find((c) => c.custom_fields.c2c_call_id === callId)!;
-    expect(call.outcome).toMatchObject({ durationSec: cdr.duration, billSec: cdr.bill_duration, hangupCause: 'ANSWERED', hangupClass: 'answered' });
+    expect(call.outcome).toMatchObject({
+      durationSec: cdr.duration,
+      billSec: cdr.bill_duration,
+      hangupCause: 'ANSWERED',
+      hangupClass: 'answered',
+    });
     expect(cdr).toMatchObject({ duration: 2, bill_duration: 2 });
 
     await until('all notifications', () => (typesOf(callId).length === LIFE.length ? true : undefined));

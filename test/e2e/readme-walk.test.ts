@@ -168,10 +168,15 @@ const bindable = (port: number) =>
 /** Runs a shell line as a reader pastes it. */
 function sh(line: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', line], { cwd: ROOT, env: { ...childEnv, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      appendFileSync(logFile(), `${stdout}\n${stderr}\n`);
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      'bash',
+      ['-c', line],
+      { cwd: ROOT, env: { ...childEnv, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => {
+        appendFileSync(logFile(), `${stdout}\n${stderr}\n`);
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -215,7 +220,18 @@ let stack: Proc;
 let banner: { apiKey: string; curlLine: string; crmUrl: string };
 let firstCall: { callId: string; uniqueId: string };
 let background: { pbxSim: Promise<void>; cli?: Promise<CliRun[]>; invoke?: Promise<{ code: number; stdout: string; stderr: string }> };
-const startArgs = () => ['start', '--', '--port', String(ports.api), '--pbx-port', String(ports.pbx), '--dynamo-port', String(ports.dynamo), '--data-dir', dataDir];
+const startArgs = () => [
+  'start',
+  '--',
+  '--port',
+  String(ports.api),
+  '--pbx-port',
+  String(ports.pbx),
+  '--dynamo-port',
+  String(ports.dynamo),
+  '--data-dir',
+  dataDir,
+];
 
 /** The README's addresses, on this run's ports. */
 const local = (text: string) =>
@@ -256,7 +272,11 @@ async function pbxSimAlone(): Promise<void> {
 describe('README: Five minutes on the local stack, against the real npm start', { timeout: 180_000 }, () => {
   it('1. npm start prints the API, simulator, dynalite, demo tenant, key, agents and a curl line; the facts go to the stack file', () => {
     const text = stack.out.join('\n');
-    const [apiUrl, simUrl, dynamo] = says(step(1), /the API \(`(http:\/\/[^`]+)`\), the PBX simulator \(`(http:\/\/[^`]+)`\) and dynalite \(`:(\d+)`\)/, 'the three addresses');
+    const [apiUrl, simUrl, dynamo] = says(
+      step(1),
+      /the API \(`(http:\/\/[^`]+)`\), the PBX simulator \(`(http:\/\/[^`]+)`\) and dynalite \(`:(\d+)`\)/,
+      'the three addresses',
+    );
     expect(text).toContain(`API             ${local(apiUrl!)}`);
     expect(text).toContain(`PBX simulator   ${local(simUrl!)}`);
     expect(dynamo).toBe('8000');
@@ -268,7 +288,11 @@ describe('README: Five minutes on the local stack, against the real npm start', 
     expect(text).toContain(`Agents          ${agents.join(', ')}`);
     const apiKey = /Demo API key +(c2c_\S+)/.exec(text)?.[1];
     expect(apiKey).toBeDefined();
-    const curlLine = /Place a call:\n((?:.+\n)+?)\n/.exec(`${text}\n`)?.[1]?.replace(/\\\n\s*/g, '').trim() ?? '';
+    const curlLine =
+      /Place a call:\n((?:.+\n)+?)\n/
+        .exec(`${text}\n`)?.[1]
+        ?.replace(/\\\n\s*/g, '')
+        .trim() ?? '';
     expect(curlLine).toMatch(/^curl /);
     expect(curlLine).toMatch(/Idempotency-Key: [\w-]+'/);
     const crmUrl = /stand-in CRM at (http:\/\/\S+\/c2c-callback)/.exec(text)?.[1] ?? '';
@@ -310,7 +334,11 @@ describe('README: Five minutes on the local stack, against the real npm start', 
   });
 
   it('4. the same line again is a 200 duplicate, still one GET; another number with the key is 409', async () => {
-    const [status, dup] = says(step(4), /again \(the same `Idempotency-Key`\): `(\d{3})`, `"duplicate": (true)`, and still one GET/, 'the replay');
+    const [status, dup] = says(
+      step(4),
+      /again \(the same `Idempotency-Key`\): `(\d{3})`, `"duplicate": (true)`, and still one GET/,
+      'the replay',
+    );
     const again = await curl(banner.curlLine);
     expect(again.status).toBe(Number(status));
     expect(again.body).toMatchObject({ callId: firstCall.callId, duplicate: dup === 'true' });
@@ -318,7 +346,12 @@ describe('README: Five minutes on the local stack, against the real npm start', 
 
     const [conflict, code] = says(step(4), /Change the number but keep the key: `(\d{3}) (\w+)`/, 'the 409');
     const to = /"to":"([^"]+)"/.exec(banner.curlLine)![1]!;
-    const changed = await curl(banner.curlLine.replace(to, to.replace(/\d$/, (d) => String((Number(d) + 1) % 10))));
+    const changed = await curl(
+      banner.curlLine.replace(
+        to,
+        to.replace(/\d$/, (d) => String((Number(d) + 1) % 10)),
+      ),
+    );
     expect(changed.status).toBe(Number(conflict));
     expect(changed.body.code).toBe(code);
   });
@@ -373,8 +406,15 @@ describe('README: Five minutes on the local stack, against the real npm start', 
     expect(call.outcome.billSec).toBe(talkSec);
 
     const printed = span(step(7), /^\[crm\] call\.completed \.\.\.$/, 'the [crm] line').replace(' ...', '');
-    await stack.waitFor(new RegExp(`^${printed.replace(/[[\].]/g, '\\$&')} +${firstCall.callId} +webhook-id ${firstCall.callId}\\.\\d+ +\\(${talkSec} s talk\\)$`, 'm'), 20_000);
-    for (const state of ['dialing', 'answered']) expect(stack.out.join('\n')).toMatch(new RegExp(`^\\[crm\\] call\\.${state} +${firstCall.callId}`, 'm'));
+    await stack.waitFor(
+      new RegExp(
+        `^${printed.replace(/[[\].]/g, '\\$&')} +${firstCall.callId} +webhook-id ${firstCall.callId}\\.\\d+ +\\(${talkSec} s talk\\)$`,
+        'm',
+      ),
+      20_000,
+    );
+    for (const state of ['dialing', 'answered'])
+      expect(stack.out.join('\n')).toMatch(new RegExp(`^\\[crm\\] call\\.${state} +${firstCall.callId}`, 'm'));
   });
 
   it('8. the doctor runs every check, prints its report, exits 0, the stand-in CRM prints the ping, and the stack still serves', async () => {
@@ -409,7 +449,11 @@ describe('README: Five minutes on the local stack, against the real npm start', 
     const post = (body: string, id: string, sign = true) => {
       const ts = Math.floor(Date.now() / 1000);
       const signature = sign ? signStandardWebhook(secret, id, ts, body) : 'v1,Zm9yZ2Vk';
-      return fetch(banner.crmUrl, { method: 'POST', headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature }, body });
+      return fetch(banner.crmUrl, {
+        method: 'POST',
+        headers: { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signature },
+        body,
+      });
     };
     // What ended the whole stack before: a signed body that is not JSON, a call type without a call.
     expect((await post('{"type":"call.completed","data":', 'junk_1')).status).toBe(400);
@@ -427,7 +471,14 @@ describe('README: Five minutes on the local stack, against the real npm start', 
     const runs = await background.cli!;
     for (const run of runs) expect(run.code, `${run.line}\n${run.stdout}${run.stderr}`).toBe(run.expectCode);
     expect(runs.map((r) => r.line.split(' ').slice(0, 4).join(' '))).toEqual(
-      expect.arrayContaining(['npx c2c tenant create', 'npx c2c key issue', 'npx c2c key revoke', 'npx c2c agent import', 'npx c2c calls erase', 'npx c2c outcomes pbx-token']),
+      expect.arrayContaining([
+        'npx c2c tenant create',
+        'npx c2c key issue',
+        'npx c2c key revoke',
+        'npx c2c agent import',
+        'npx c2c calls erase',
+        'npx c2c outcomes pbx-token',
+      ]),
     );
   });
 

@@ -25,7 +25,10 @@ describe('writing many agents at once', () => {
   it('keeps the creation time of agents that exist already', async () => {
     const { agent: before } = await env.agents.put('bulk', 'u-keep', { extension: '1000' });
     await new Promise((r) => setTimeout(r, 5));
-    await env.agents.putMany('bulk', [{ crmUserId: 'u-keep', extension: '1003' }, { crmUserId: 'u-new', extension: '1004' }]);
+    await env.agents.putMany('bulk', [
+      { crmUserId: 'u-keep', extension: '1003' },
+      { crmUserId: 'u-new', extension: '1004' },
+    ]);
     const after = await env.agents.get('bulk', 'u-keep');
     expect(after).toMatchObject({ extension: '1003', createdAt: before.createdAt });
     expect(after!.updatedAt > before.createdAt).toBe(true);

@@ -42,7 +42,7 @@ beforeEach(() => {
 });
 
 describe('POST /v1/calls on the simulator', () => {
-  it('places one call: 201 dialing, and the PBX got exactly one GET in the tenant\'s URL shape', async () => {
+  it("places one call: 201 dialing, and the PBX got exactly one GET in the tenant's URL shape", async () => {
     const res = await post(key, body({ prefix: '*', customData: { domain: 'anothertest' } }), idem());
     expect(res.status).toBe(201);
     expect(res.body.state).toBe('dialing');
@@ -224,7 +224,9 @@ describe('bad requests get their documented 4xx problem and reach no PBX', () =>
     const res = await post(key, { agent: { crmUserId: 'u-17' }, too: '+447766889900' });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('invalid_request');
-    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'to' }), { path: 'too', message: 'unknown field' }]));
+    expect(res.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'to' }), { path: 'too', message: 'unknown field' }]),
+    );
   });
 
   it('a bad Idempotency-Key header -> 400 naming the header', async () => {
@@ -243,7 +245,12 @@ describe('bad requests get their documented 4xx problem and reach no PBX', () =>
     const res = await post(key, body({ agent: { email: 'nobody@example.com' } }), idem());
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('agent_not_found');
-    const stored = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: callIdOf(res) }, headers: bearer(key) });
+    const stored = await invoke(getCall, {
+      method: 'GET',
+      route: '/v1/calls/{callId}',
+      path: { callId: callIdOf(res) },
+      headers: bearer(key),
+    });
     expect(stored.body).toMatchObject({ state: 'rejected', reason: 'agent_not_found' });
   });
 
@@ -257,12 +264,22 @@ describe('bad requests get their documented 4xx problem and reach no PBX', () =>
 });
 
 describe('reading calls', () => {
-  it('finds a call by id, and not another tenant\'s', async () => {
+  it("finds a call by id, and not another tenant's", async () => {
     const placed = await post(key, body({ lead: { id: 'read-1' } }), idem());
-    const own = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: present(placed.body.callId, 'callId') }, headers: bearer(key) });
+    const own = await invoke(getCall, {
+      method: 'GET',
+      route: '/v1/calls/{callId}',
+      path: { callId: present(placed.body.callId, 'callId') },
+      headers: bearer(key),
+    });
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ callId: placed.body.callId, state: 'dialing', duplicate: false });
-    const other = await invoke(getCall, { method: 'GET', route: '/v1/calls/{callId}', path: { callId: present(placed.body.callId, 'callId') }, headers: bearer(readOnlyKey) });
+    const other = await invoke(getCall, {
+      method: 'GET',
+      route: '/v1/calls/{callId}',
+      path: { callId: present(placed.body.callId, 'callId') },
+      headers: bearer(readOnlyKey),
+    });
     expect(other.status).toBe(404);
   });
 
@@ -272,7 +289,12 @@ describe('reading calls', () => {
       const res = await post(key, body({ lead: { id: 'lead-list' }, to: `+44 7766 88990${i}` }), idem());
       ids.push(present(res.body.callId, 'callId'));
     }
-    const page1 = await invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { leadId: 'lead-list', limit: '2' }, headers: bearer(key) });
+    const page1 = await invoke(listCalls, {
+      method: 'GET',
+      route: '/v1/calls',
+      query: { leadId: 'lead-list', limit: '2' },
+      headers: bearer(key),
+    });
     expect(page1.status).toBe(200);
     expect(page1.body.calls?.map((c) => c.callId)).toEqual([ids[2], ids[1]]);
     const page2 = await invoke(listCalls, {
@@ -286,7 +308,9 @@ describe('reading calls', () => {
   });
 
   it('refuses a cursor from another listing with 400', async () => {
-    const forged = Buffer.from(JSON.stringify({ gsi3pk: 'TENANT#acme#CALLS', gsi3sk: 'x', pk: 'TENANT#acme', sk: 'CALL#x' })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ gsi3pk: 'TENANT#acme#CALLS', gsi3sk: 'x', pk: 'TENANT#acme', sk: 'CALL#x' })).toString(
+      'base64url',
+    );
     const res = await invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { cursor: forged }, headers: bearer(readOnlyKey) });
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.path).toBe('query.cursor');
@@ -303,7 +327,10 @@ describe('an agent stored around the API', () => {
   it('without an extension: 422 agent_not_found saying how to fix it, not a 500, and nothing dialled', async () => {
     const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
     await env.table.doc.send(
-      new PutCommand({ TableName: env.table.name, Item: { pk: 'TENANT#acme', sk: 'AGENT#u-broken', tenantId: 'acme', crmUserId: 'u-broken', createdAt: 'x', updatedAt: 'x' } }),
+      new PutCommand({
+        TableName: env.table.name,
+        Item: { pk: 'TENANT#acme', sk: 'AGENT#u-broken', tenantId: 'acme', crmUserId: 'u-broken', createdAt: 'x', updatedAt: 'x' },
+      }),
     );
     const before = env.sim.requests().length;
     const res = await post(key, body({ agent: { crmUserId: 'u-broken' } }), idem());

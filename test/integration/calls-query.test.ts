@@ -15,7 +15,14 @@ let writeOnlyKey: string;
 const TENANT = 'query-acme';
 
 let n = 0;
-function call(over: { createdAt: string; crmUserId: string; state: CallState; leadId?: string; billSec?: number; hangupClass?: 'answered' | 'busy' | 'no_answer' | 'failed' }): StoredCall {
+function call(over: {
+  createdAt: string;
+  crmUserId: string;
+  state: CallState;
+  leadId?: string;
+  billSec?: number;
+  hangupClass?: 'answered' | 'busy' | 'no_answer' | 'failed';
+}): StoredCall {
   n++;
   const callId = `c_${String(n).padStart(26, '0')}`;
   return storedCall({
@@ -33,11 +40,39 @@ function call(over: { createdAt: string; crmUserId: string; state: CallState; le
 
 // Two agents over three days; 2026-07-01 23:30Z is already 2 July in London (BST).
 const FIXTURE = [
-  call({ createdAt: '2026-07-01T09:00:00.000Z', crmUserId: 'u-17', state: 'completed', leadId: 'L1', billSec: 60, hangupClass: 'answered' }),
-  call({ createdAt: '2026-07-01T10:00:00.000Z', crmUserId: 'u-17', state: 'no_answer', leadId: 'L1', billSec: 0, hangupClass: 'no_answer' }),
+  call({
+    createdAt: '2026-07-01T09:00:00.000Z',
+    crmUserId: 'u-17',
+    state: 'completed',
+    leadId: 'L1',
+    billSec: 60,
+    hangupClass: 'answered',
+  }),
+  call({
+    createdAt: '2026-07-01T10:00:00.000Z',
+    crmUserId: 'u-17',
+    state: 'no_answer',
+    leadId: 'L1',
+    billSec: 0,
+    hangupClass: 'no_answer',
+  }),
   call({ createdAt: '2026-07-01T11:00:00.000Z', crmUserId: 'u-18', state: 'busy', leadId: 'L2', billSec: 0, hangupClass: 'busy' }),
-  call({ createdAt: '2026-07-01T23:30:00.000Z', crmUserId: 'u-17', state: 'completed', leadId: 'L2', billSec: 30, hangupClass: 'answered' }),
-  call({ createdAt: '2026-07-02T12:00:00.000Z', crmUserId: 'u-18', state: 'completed', leadId: 'L1', billSec: 90, hangupClass: 'answered' }),
+  call({
+    createdAt: '2026-07-01T23:30:00.000Z',
+    crmUserId: 'u-17',
+    state: 'completed',
+    leadId: 'L2',
+    billSec: 30,
+    hangupClass: 'answered',
+  }),
+  call({
+    createdAt: '2026-07-02T12:00:00.000Z',
+    crmUserId: 'u-18',
+    state: 'completed',
+    leadId: 'L1',
+    billSec: 90,
+    hangupClass: 'answered',
+  }),
   call({ createdAt: '2026-07-02T13:00:00.000Z', crmUserId: 'u-18', state: 'rejected', leadId: 'L1' }),
   call({ createdAt: '2026-07-03T08:00:00.000Z', crmUserId: 'u-17', state: 'answered', leadId: 'L3' }),
 ];
@@ -101,7 +136,8 @@ describe('GET /v1/calls filters, newest first', () => {
 });
 
 describe('GET /v1/stats/agents', () => {
-  const get = (query: Record<string, string>, apiKey = key) => invoke(stats, { method: 'GET', route: '/v1/stats/agents', query, headers: bearer(apiKey) });
+  const get = (query: Record<string, string>, apiKey = key) =>
+    invoke(stats, { method: 'GET', route: '/v1/stats/agents', query, headers: bearer(apiKey) });
 
   it('counts per agent and UTC day: calls, answered, answer rate, talk time', async () => {
     const res = await get({ from: '2026-07-01', to: '2026-07-03' });
@@ -121,7 +157,10 @@ describe('GET /v1/stats/agents', () => {
   it('takes days in the given time zone', async () => {
     const res = await get({ from: '2026-07-02', to: '2026-07-02', tz: 'Europe/London', agent: 'u-17' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ tz: 'Europe/London', days: [{ crmUserId: 'u-17', date: '2026-07-02', calls: 1, answered: 1, talkTimeSec: 30 }] });
+    expect(res.body).toMatchObject({
+      tz: 'Europe/London',
+      days: [{ crmUserId: 'u-17', date: '2026-07-02', calls: 1, answered: 1, talkTimeSec: 30 }],
+    });
   });
 
   it('refuses a range over 31 days, a reversed range, an unknown zone and an unknown parameter, naming each', async () => {

@@ -19,7 +19,14 @@ beforeAll(async () => {
   table = cli.table;
   tenants = new TenantRepository(table, testSealer());
   calls = new CallRepository(table);
-  await tenants.create({ tenantId: 'cli-out', name: 'CLI Outcomes', crmId: '1', clientId: '2', defaultCountry: 'GB', pbx: { urlShape: 'click2call', baseUrl: 'https://pbx.example.com' } });
+  await tenants.create({
+    tenantId: 'cli-out',
+    name: 'CLI Outcomes',
+    crmId: '1',
+    clientId: '2',
+    defaultCountry: 'GB',
+    pbx: { urlShape: 'click2call', baseUrl: 'https://pbx.example.com' },
+  });
 });
 
 afterAll(async () => {
@@ -40,7 +47,9 @@ describe('c2c outcomes', () => {
     const again = await c2c(['outcomes', 'callback', 'set', 'cli-out', '--url', 'https://crm.example.com/v2', '--json']);
     expect(JSON.parse(again.stdout)).toEqual({ url: 'https://crm.example.com/v2' });
 
-    const rotated = (JSON.parse((await c2c(['outcomes', 'callback', 'rotate-secret', 'cli-out', '--json'])).stdout) as { newSecret: { id: string } }).newSecret;
+    const rotated = (
+      JSON.parse((await c2c(['outcomes', 'callback', 'rotate-secret', 'cli-out', '--json'])).stdout) as { newSecret: { id: string } }
+    ).newSecret;
     expect((await tenants.get('cli-out'))?.callback?.secrets.map((s) => s.id)).toEqual([first.id, rotated.id]);
 
     const shown = await c2c(['outcomes', 'callback', 'show', 'cli-out']);
@@ -60,7 +69,9 @@ describe('c2c outcomes', () => {
   });
 
   it('issues a PBX events token, prints the URL once, and revokes it', async () => {
-    const issued = await c2c(['outcomes', 'pbx-token', 'issue', 'cli-out', '--time-zone', 'Europe/London', '--json'], { C2C_API_URL: 'https://api.example.com/' });
+    const issued = await c2c(['outcomes', 'pbx-token', 'issue', 'cli-out', '--time-zone', 'Europe/London', '--json'], {
+      C2C_API_URL: 'https://api.example.com/',
+    });
     expect(issued.code, issued.stderr).toBe(0);
     const { tokenId, url } = JSON.parse(issued.stdout) as { tokenId: string; url: string };
     expect(url).toMatch(/^https:\/\/api\.example\.com\/v1\/pbx-events\/cli-out\/[A-Za-z0-9_-]{32}$/);
@@ -79,21 +90,47 @@ describe('c2c outcomes', () => {
 
   it('lists dead-lettered calls and redrives them', async () => {
     const at = new Date().toISOString();
-    const call = storedCall({ callId: 'c_DEADDEADDEADDEADDEADDEADDE', tenantId: 'cli-out', state: 'completed', agent: { crmUserId: 'u-1' }, crmUserId: 'u-1', createdAt: at });
+    const call = storedCall({
+      callId: 'c_DEADDEADDEADDEADDEADDEADDE',
+      tenantId: 'cli-out',
+      state: 'completed',
+      agent: { crmUserId: 'u-1' },
+      crmUserId: 'u-1',
+      createdAt: at,
+    });
     await calls.reserve(call);
-    await calls.markNotifyDead('cli-out', call.callId, 0, { attempts: 9, since: at, lastAttemptAt: at, nextAttemptAt: at, lastError: 'HTTP 503', deadLetteredAt: at });
+    await calls.markNotifyDead('cli-out', call.callId, 0, {
+      attempts: 9,
+      since: at,
+      lastAttemptAt: at,
+      nextAttemptAt: at,
+      lastError: 'HTTP 503',
+      deadLetteredAt: at,
+    });
 
     const listed: unknown = JSON.parse((await c2c(['outcomes', 'dead-letters', 'list', '--tenant', 'cli-out', '--json'])).stdout);
-    expect(listed).toEqual([expect.objectContaining({ callId: call.callId, attempts: 9, lastError: 'HTTP 503', fromEvent: 0, eventCount: 1 })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ callId: call.callId, attempts: 9, lastError: 'HTTP 503', fromEvent: 0, eventCount: 1 }),
+    ]);
     expect((await c2c(['outcomes', 'dead-letters', 'redrive'])).code).toBe(2);
     const redrive = await c2c(['outcomes', 'dead-letters', 'redrive', '--tenant', 'cli-out']);
     expect(redrive.stdout).toMatch(/Redrove 1 call/);
-    expect(await calls.listNotifyDue(new Date(Date.now() + 1000).toISOString(), 10)).toContainEqual({ tenantId: 'cli-out', callId: call.callId });
+    expect(await calls.listNotifyDue(new Date(Date.now() + 1000).toISOString(), 10)).toContainEqual({
+      tenantId: 'cli-out',
+      callId: call.callId,
+    });
     expect((await calls.get('cli-out', call.callId))?.notify).toBeUndefined();
   });
 
   it('lists orphan PBX events', async () => {
-    await new PbxEventRepository(table).put({ tenantId: 'cli-out', receivedAt: new Date().toISOString(), transport: 'query', eventType: 'Call End', fields: { uniqueid: '9.9', event: 'Call End' }, truncated: false });
+    await new PbxEventRepository(table).put({
+      tenantId: 'cli-out',
+      receivedAt: new Date().toISOString(),
+      transport: 'query',
+      eventType: 'Call End',
+      fields: { uniqueid: '9.9', event: 'Call End' },
+      truncated: false,
+    });
     const res = await c2c(['outcomes', 'orphans', 'cli-out']);
     expect(res.stdout).toContain('9.9');
   });

@@ -52,7 +52,11 @@ async function c2c(
   options: { env?: NodeJS.ProcessEnv; stackFile?: string; target?: string[]; isTTY?: boolean } = {},
 ): Promise<Result> {
   if (!options.target) return cli.c2c(args, options);
-  return runCli([...options.target, ...args], { stackFile: options.stackFile ?? join(workDir, 'no-stack.json'), env: options.env, isTTY: options.isTTY });
+  return runCli([...options.target, ...args], {
+    stackFile: options.stackFile ?? join(workDir, 'no-stack.json'),
+    env: options.env,
+    isTTY: options.isTTY,
+  });
 }
 
 const json = jsonOf;
@@ -80,18 +84,31 @@ function csvFile(content: string): string {
 
 describe('tenant', () => {
   const createArgs = (tenantId: string) => [
-    'tenant', 'create', tenantId,
-    '--name', 'Acme Ltd',
-    '--crm-id', '100',
-    '--client-id', '200',
-    '--default-country', 'gb',
-    '--pbx-url', 'https://acme.pbx.commpeak.com',
-    '--url-shape', 'stats',
-    '--pbx-user', 'acme',
-    '--pbx-password-env', 'ACME_PBX_PASSWORD',
-    '--cdr-url', 'https://acme.pbx.commpeak.com/api/cdrs',
-    '--cdr-key-env', 'ACME_CDR_KEY',
-    '--allowed-countries', 'GB,ie',
+    'tenant',
+    'create',
+    tenantId,
+    '--name',
+    'Acme Ltd',
+    '--crm-id',
+    '100',
+    '--client-id',
+    '200',
+    '--default-country',
+    'gb',
+    '--pbx-url',
+    'https://acme.pbx.commpeak.com',
+    '--url-shape',
+    'stats',
+    '--pbx-user',
+    'acme',
+    '--pbx-password-env',
+    'ACME_PBX_PASSWORD',
+    '--cdr-url',
+    'https://acme.pbx.commpeak.com/api/cdrs',
+    '--cdr-key-env',
+    'ACME_CDR_KEY',
+    '--allowed-countries',
+    'GB,ie',
   ];
   const env = { ACME_PBX_PASSWORD: PBX_PASSWORD, ACME_CDR_KEY: 'cdr-key-value-123' };
 
@@ -300,7 +317,12 @@ describe('agent import', () => {
     expect(erin).not.toHaveProperty('name');
   });
 
-  const oneBadRow = ['crmUserId,extension,email,name', 'u-1,1000,one@example.com,One', 'u-2,12x4,two@example.com,Two', 'u-3,1003,,Three'].join('\n');
+  const oneBadRow = [
+    'crmUserId,extension,email,name',
+    'u-1,1000,one@example.com,One',
+    'u-2,12x4,two@example.com,Two',
+    'u-3,1003,,Three',
+  ].join('\n');
 
   it('writes nothing when one row is invalid, and reports its line and field', async () => {
     const tenantId = await newTenant();
@@ -386,7 +408,14 @@ describe('agent import', () => {
 describe('calls', () => {
   function storedCallN(tenantId: string, n: number): StoredCall {
     const at = new Date(Date.UTC(2026, 0, 1, 9, n)).toISOString();
-    return storedCall({ callId: `c_test${n}`, tenantId, state: n === 2 ? 'completed' : 'dialing', lead: { id: `lead-${n}` }, idempotencyKey: `key-${n}`, createdAt: at });
+    return storedCall({
+      callId: `c_test${n}`,
+      tenantId,
+      state: n === 2 ? 'completed' : 'dialing',
+      lead: { id: `lead-${n}` },
+      idempotencyKey: `key-${n}`,
+      createdAt: at,
+    });
   }
 
   it('lists no calls for a tenant that has none', async () => {
@@ -484,8 +513,11 @@ describe('table selection', () => {
 describe('the c2c executable', () => {
   const exec = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [join(repoRoot, 'bin/c2c.cjs'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [join(repoRoot, 'bin/c2c.cjs'), ...args],
+        { cwd: repoRoot, env: { ...process.env, ...env } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
 

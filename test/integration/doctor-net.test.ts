@@ -25,7 +25,27 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'c2c-doctor-net-'));
   // openssl comes with Debian's base system (and with every machine this project runs on): no skip without it.
   // A self-signed certificate for "localhost", valid 10 days.
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '10', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '10',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   cert = readFileSync(join(dir, 'cert.pem'));
   server = tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (socket) => socket.end());
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
@@ -105,11 +125,17 @@ describe('pingCallback', () => {
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/`;
-      expect(await pingCallback({ url, secrets: [newCallbackSecret()] }, { tenantId: 'acme', timeoutMs: 2000 })).toMatchObject({ ok: false, status: 301 });
+      expect(await pingCallback({ url, secrets: [newCallbackSecret()] }, { tenantId: 'acme', timeoutMs: 2000 })).toMatchObject({
+        ok: false,
+        status: 301,
+      });
     } finally {
       await new Promise<void>((resolve) => redirecting.close(() => resolve()));
     }
     const closed = `http://127.0.0.1:${await freePort()}/`;
-    expect(await pingCallback({ url: closed, secrets: [newCallbackSecret()] }, { tenantId: 'acme', timeoutMs: 2000 })).toMatchObject({ ok: false, error: 'ECONNREFUSED' });
+    expect(await pingCallback({ url: closed, secrets: [newCallbackSecret()] }, { tenantId: 'acme', timeoutMs: 2000 })).toMatchObject({
+      ok: false,
+      error: 'ECONNREFUSED',
+    });
   });
 });

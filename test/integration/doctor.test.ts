@@ -18,7 +18,16 @@ import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
-import { agentSk, callsByTenantPk, callSk, flaggedCallsPk, notifyDeadPk, notifyPendingPk, pbxOrphanSk, tenantPk } from '../../lib/store/keys';
+import {
+  agentSk,
+  callsByTenantPk,
+  callSk,
+  flaggedCallsPk,
+  notifyDeadPk,
+  notifyPendingPk,
+  pbxOrphanSk,
+  tenantPk,
+} from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import type { CallbackSettings } from '../../lib/model/tenant';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
@@ -82,7 +91,11 @@ async function doctorRaw(args: string[], env: NodeJS.ProcessEnv = {}): Promise<R
   return { code, stdout, stderr };
 }
 
-async function doctor(tenantId: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; report: DoctorReport }> {
+async function doctor(
+  tenantId: string,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; report: DoctorReport }> {
   const result = await doctorRaw(['--tenant', tenantId, '--json', '--timeout-ms', '2000', ...extra], env);
   expect(result.stderr).toBe('');
   return { code: result.code, report: JSON.parse(result.stdout) as DoctorReport };
@@ -248,7 +261,14 @@ describe('c2c doctor finds each problem', () => {
 
   it('no agents at all', async () => {
     const tenantId = `doc-${randomUUID().slice(0, 8)}`;
-    await tenants.create({ tenantId, name: 'Empty', crmId: '1', clientId: '2', defaultCountry: 'GB', pbx: { urlShape: 'click2call', baseUrl: stack.pbxSimulatorUrl } });
+    await tenants.create({
+      tenantId,
+      name: 'Empty',
+      crmId: '1',
+      clientId: '2',
+      defaultCountry: 'GB',
+      pbx: { urlShape: 'click2call', baseUrl: stack.pbxSimulatorUrl },
+    });
     const { report } = await doctor(tenantId);
     expect(check(report, 'agents')).toMatchObject({ status: 'problem' });
     expect(check(report, 'agents').message).toContain('agent_not_found');
@@ -300,7 +320,17 @@ describe('c2c doctor finds each problem', () => {
       table.doc.send(
         new PutCommand({
           TableName: table.name,
-          Item: { pk: tenantPk(tenantId), sk: callSk(callId), type: 'call', tenantId, callId, createdAt: twoHoursAgo, gsi3pk: callsByTenantPk(tenantId), gsi3sk: `${twoHoursAgo}#${callId}`, ...extra },
+          Item: {
+            pk: tenantPk(tenantId),
+            sk: callSk(callId),
+            type: 'call',
+            tenantId,
+            callId,
+            createdAt: twoHoursAgo,
+            gsi3pk: callsByTenantPk(tenantId),
+            gsi3sk: `${twoHoursAgo}#${callId}`,
+            ...extra,
+          },
         }),
       );
     await callItem('c_flagged', { state: 'unknown', gsi4pk: flaggedCallsPk(), gsi4sk: `${twoHoursAgo}#${tenantId}#c_flagged` });
@@ -313,11 +343,16 @@ describe('c2c doctor finds each problem', () => {
       notify: { attempts: 3, since: twoHoursAgo, lastAttemptAt: twoHoursAgo, nextAttemptAt: twoHoursAgo, lastError: 'HTTP 503' },
     });
     // A PBX event that matched no call (kept as an orphan).
-    await table.doc.send(new PutCommand({ TableName: table.name, Item: { pk: tenantPk(tenantId), sk: pbxOrphanSk(twoHoursAgo, '1'), type: 'pbxOrphan' } }));
+    await table.doc.send(
+      new PutCommand({ TableName: table.name, Item: { pk: tenantPk(tenantId), sk: pbxOrphanSk(twoHoursAgo, '1'), type: 'pbxOrphan' } }),
+    );
     const { code, report } = await doctor(tenantId);
     expect(code).toBe(0);
     expect(check(report, 'flagged-calls')).toMatchObject({ status: 'warn', details: { count: 1 } });
-    expect(check(report, 'notifications')).toMatchObject({ status: 'warn', details: { deadLettered: 1, retrying: 1, lastError: 'HTTP 503' } });
+    expect(check(report, 'notifications')).toMatchObject({
+      status: 'warn',
+      details: { deadLettered: 1, retrying: 1, lastError: 'HTTP 503' },
+    });
     expect(check(report, 'outcomes')).toMatchObject({ status: 'warn', details: { stuckCalls: 1, orphanEvents: 1 } });
     expect(problems(report)).toEqual([]);
   });

@@ -56,7 +56,14 @@ interface SourceView {
 let counter = 0;
 async function newTenant(): Promise<string> {
   const tenantId = `h${++counter}-${randomUUID().slice(0, 6)}`;
-  await tenants.create({ tenantId, name: 'T', crmId: '1', clientId: '2', defaultCountry: 'GB', pbx: { urlShape: 'click2call', baseUrl: 'https://pbx.example.com' } });
+  await tenants.create({
+    tenantId,
+    name: 'T',
+    crmId: '1',
+    clientId: '2',
+    defaultCountry: 'GB',
+    pbx: { urlShape: 'click2call', baseUrl: 'https://pbx.example.com' },
+  });
   return tenantId;
 }
 
@@ -78,27 +85,46 @@ describe('hook set-secret / remove-secret', () => {
     const config = (await sources.get(tenantId, 'standard'))!;
     const now = Date.now();
     const body = '{"data":{}}';
-    const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(Math.floor(now / 1000)), 'webhook-signature': signStandardWebhook(out.secret, 'msg_1', Math.floor(now / 1000), body) };
-    expect(SOURCE_ADAPTERS.standard.verify(delivery(headers, body), config.secrets, now)).toMatchObject({ ok: true, secretId: out.secretId });
+    const headers = {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': String(Math.floor(now / 1000)),
+      'webhook-signature': signStandardWebhook(out.secret, 'msg_1', Math.floor(now / 1000), body),
+    };
+    expect(SOURCE_ADAPTERS.standard.verify(delivery(headers, body), config.secrets, now)).toMatchObject({
+      ok: true,
+      secretId: out.secretId,
+    });
   });
 
   it('--secret-env reads the secret from the environment, keeps the old one (rotation), and remove-secret ends it', async () => {
     const tenantId = await newTenant();
-    const first = json<SecretShown>(await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:first-password-123' } }));
-    const second = json<SecretShown>(await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:second-password-45' } }));
+    const first = json<SecretShown>(
+      await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:first-password-123' } }),
+    );
+    const second = json<SecretShown>(
+      await c2c(['hook', 'set-secret', tenantId, 'pipedrive', '--secret-env', 'PD', '--json'], { env: { PD: 'c2c:second-password-45' } }),
+    );
     expect(first.secret).toBeUndefined();
     expect(second.liveSecrets).toBe(2);
     const stored = (await sources.get(tenantId, 'pipedrive'))!;
     expect(JSON.stringify(stored)).not.toContain('first-password');
     for (const password of ['first-password-123', 'second-password-45']) {
-      expect(SOURCE_ADAPTERS.pipedrive.verify(delivery({ authorization: basicAuthorization('c2c', password) }), stored.secrets, Date.now()).ok).toBe(true);
+      expect(
+        SOURCE_ADAPTERS.pipedrive.verify(delivery({ authorization: basicAuthorization('c2c', password) }), stored.secrets, Date.now()).ok,
+      ).toBe(true);
     }
 
     const removed = await c2c(['hook', 'remove-secret', tenantId, 'pipedrive', first.secretId]);
     expect(removed.code, removed.stderr).toBe(0);
     const after = (await sources.get(tenantId, 'pipedrive'))!;
     expect(after.secrets.map((s) => s.secretId)).toEqual([second.secretId]);
-    expect(SOURCE_ADAPTERS.pipedrive.verify(delivery({ authorization: basicAuthorization('c2c', 'first-password-123') }), after.secrets, Date.now()).ok).toBe(false);
+    expect(
+      SOURCE_ADAPTERS.pipedrive.verify(
+        delivery({ authorization: basicAuthorization('c2c', 'first-password-123') }),
+        after.secrets,
+        Date.now(),
+      ).ok,
+    ).toBe(false);
 
     const last = await c2c(['hook', 'remove-secret', tenantId, 'pipedrive', second.secretId]);
     expect(last.stderr).toMatch(/no live secret/);
@@ -137,12 +163,20 @@ describe('hook set-mapping', () => {
     const tenantId = await newTenant();
     const view = json<SourceView>(
       await c2c([
-        'hook', 'set-mapping', tenantId, 'hubspot',
-        '--to', 'properties.mobilephone|properties.phone',
-        '--agent-by', 'email',
-        '--agent', 'properties.owner_email',
-        '--custom', 'campaign=properties.campaign',
-        '--custom', 'stage=properties.lifecyclestage',
+        'hook',
+        'set-mapping',
+        tenantId,
+        'hubspot',
+        '--to',
+        'properties.mobilephone|properties.phone',
+        '--agent-by',
+        'email',
+        '--agent',
+        'properties.owner_email',
+        '--custom',
+        'campaign=properties.campaign',
+        '--custom',
+        'stage=properties.lifecyclestage',
         '--no-lead',
         '--json',
       ]),
@@ -173,7 +207,9 @@ describe('hook set-mapping', () => {
     expect((await c2c(['hook', 'set-mapping', tenantId, 'token', '--to', 'a..b'])).code).toBe(2);
     expect((await c2c(['hook', 'set-mapping', tenantId, 'token', '--custom', 'nameonly'])).code).toBe(2);
     expect((await c2c(['hook', 'set-mapping', tenantId, 'standard', '--delivery-id', 'data.id'])).code).toBe(2);
-    const header = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'token', '--delivery-id', 'header:x-zap-run-id', '--json']));
+    const header = json<SourceView>(
+      await c2c(['hook', 'set-mapping', tenantId, 'token', '--delivery-id', 'header:x-zap-run-id', '--json']),
+    );
     expect(header.mapping.deliveryId).toEqual(['header:x-zap-run-id']);
   });
 });
@@ -182,9 +218,13 @@ describe('hook set-options, show and url', () => {
   it('sets the public URL and the refusal status, and shows them', async () => {
     const tenantId = await newTenant();
     const url = `https://calls.example.com/v1/hooks/hubspot/${tenantId}`;
-    const view = json<SourceView>(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--public-url', url, '--refusal-status', '200', '--json']));
+    const view = json<SourceView>(
+      await c2c(['hook', 'set-options', tenantId, 'hubspot', '--public-url', url, '--refusal-status', '200', '--json']),
+    );
     expect(view).toMatchObject({ publicUrl: url, refusalStatus: 200, refusalStatusIsDefault: false });
-    const back = json<SourceView>(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--no-public-url', '--refusal-status', 'default', '--json']));
+    const back = json<SourceView>(
+      await c2c(['hook', 'set-options', tenantId, 'hubspot', '--no-public-url', '--refusal-status', 'default', '--json']),
+    );
     expect(back).toMatchObject({ publicUrl: null, refusalStatus: 422, refusalStatusIsDefault: true });
     expect((await c2c(['hook', 'set-options', tenantId, 'hubspot', '--public-url', 'not a url'])).code).toBe(2);
   });
@@ -211,7 +251,10 @@ describe('hook set-options, show and url', () => {
     expect(fromEnv.stdout).toBe('https://calls.example.com/v1/hooks/hubspot/acme\n');
     expect(fromEnv.stderr).toMatch(/--public-url/);
     const stackFile = join(workDir, 'stack.json');
-    writeFileSync(stackFile, JSON.stringify({ apiUrl: 'http://127.0.0.1:3000', dynamoEndpoint: cli.dynamo.endpoint, tableName: cli.table.name }));
+    writeFileSync(
+      stackFile,
+      JSON.stringify({ apiUrl: 'http://127.0.0.1:3000', dynamoEndpoint: cli.dynamo.endpoint, tableName: cli.table.name }),
+    );
     expect((await c2c(['hook', 'url', 'acme', 'token'], { stackFile })).stdout).toBe('http://127.0.0.1:3000/v1/hooks/token/acme\n');
     expect((await c2c(['hook', 'url', 'acme', 'token'])).code).toBe(2);
   });

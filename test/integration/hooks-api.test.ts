@@ -146,7 +146,10 @@ describe.each(WEBHOOK_SOURCES)('source %s', (source) => {
     const res = await invokeEvent(hooks, signedVariant(source, 'valid', next(), OTHER[source]));
     expect(res.status).toBe(401);
     // The same secret on its own tenant's URL is fine: the secret is bound to the tenant, not global.
-    const own = await invokeEvent(hooks, resignSample(retargetSample(variant(source, 'valid', next()), 'other'), source, 'valid', Date.now(), OTHER[source]));
+    const own = await invokeEvent(
+      hooks,
+      resignSample(retargetSample(variant(source, 'valid', next()), 'other'), source, 'valid', Date.now(), OTHER[source]),
+    );
     expect(own.status).toBe(201);
     expect(env.sim.requests()).toHaveLength(1);
   });
@@ -189,10 +192,22 @@ describe('refused before any check of a secret', () => {
   });
 
   it('an unknown tenant, a tenant without a secret for the source and a forgery all get the same 401', async () => {
-    const forged = await invokeEvent(hooks, resignSample(loadSample('standard', 'forged-signature'), 'standard', 'forged-signature', Date.now()));
-    const unknownTenant = await invokeEvent(hooks, resignSample(retargetSample(loadSample('standard', 'valid'), 'nobody'), 'standard', 'valid', Date.now()));
-    const noSecret = await invokeEvent(hooks, resignSample(retargetSample(loadSample('standard', 'valid'), 'nosecret'), 'standard', 'valid', Date.now()));
-    const malformedTenant = await invokeEvent(hooks, resignSample(retargetSample(loadSample('standard', 'valid'), 'NO#PE'), 'standard', 'valid', Date.now()));
+    const forged = await invokeEvent(
+      hooks,
+      resignSample(loadSample('standard', 'forged-signature'), 'standard', 'forged-signature', Date.now()),
+    );
+    const unknownTenant = await invokeEvent(
+      hooks,
+      resignSample(retargetSample(loadSample('standard', 'valid'), 'nobody'), 'standard', 'valid', Date.now()),
+    );
+    const noSecret = await invokeEvent(
+      hooks,
+      resignSample(retargetSample(loadSample('standard', 'valid'), 'nosecret'), 'standard', 'valid', Date.now()),
+    );
+    const malformedTenant = await invokeEvent(
+      hooks,
+      resignSample(retargetSample(loadSample('standard', 'valid'), 'NO#PE'), 'standard', 'valid', Date.now()),
+    );
     const strip = (body: ApiBody) => ({ ...body, requestId: undefined });
     for (const res of [unknownTenant, noSecret, malformedTenant]) {
       expect(res.status).toBe(401);
@@ -203,7 +218,14 @@ describe('refused before any check of a secret', () => {
 
   it('a removed secret stops working at once (the end of a rotation)', async () => {
     await sources.addSecret('other', 'token', SOURCE_ADAPTERS.token.secrets.toStored('c2ct_short-lived-rotation-token-0000000'));
-    const sign = () => resignSample(retargetSample(variant('token', 'valid', next()), 'other'), 'token', 'valid', Date.now(), 'c2ct_short-lived-rotation-token-0000000');
+    const sign = () =>
+      resignSample(
+        retargetSample(variant('token', 'valid', next()), 'other'),
+        'token',
+        'valid',
+        Date.now(),
+        'c2ct_short-lived-rotation-token-0000000',
+      );
     expect((await invokeEvent(hooks, sign())).status).toBe(201);
     const config = (await sources.get('other', 'token'))!;
     const secretId = config.secrets.find((s) => s.hint.endsWith('0000'))!.secretId;
@@ -219,18 +241,22 @@ describe("answers that fit each sender's retry rule", () => {
     const event = variant(source, 'valid', next());
     // Each sender names its agent in its own field.
     const edits: Record<WebhookSource, () => APIGatewayProxyEventV2> = {
-      standard: () => editJson(event, (b: { data: { agent: { crmUserId: string } } }) => {
-        b.data.agent.crmUserId = 'u-nobody';
-      }),
-      hubspot: () => editJson(event, (b: { properties: { hubspot_owner_id: { value: string } } }) => {
-        b.properties.hubspot_owner_id.value = '99999999';
-      }),
-      pipedrive: () => editJson(event, (b: { data: { owner_id: number } }) => {
-        b.data.owner_id = 99999999;
-      }),
-      token: () => editJson(event, (b: { agent_email: string }) => {
-        b.agent_email = 'nobody@example.com';
-      }),
+      standard: () =>
+        editJson(event, (b: { data: { agent: { crmUserId: string } } }) => {
+          b.data.agent.crmUserId = 'u-nobody';
+        }),
+      hubspot: () =>
+        editJson(event, (b: { properties: { hubspot_owner_id: { value: string } } }) => {
+          b.properties.hubspot_owner_id.value = '99999999';
+        }),
+      pipedrive: () =>
+        editJson(event, (b: { data: { owner_id: number } }) => {
+          b.data.owner_id = 99999999;
+        }),
+      token: () =>
+        editJson(event, (b: { agent_email: string }) => {
+          b.agent_email = 'nobody@example.com';
+        }),
     };
     const edited = edits[source]();
     return resignSample(edited, source, 'valid', Date.now());
@@ -273,7 +299,11 @@ describe("answers that fit each sender's retry rule", () => {
   });
 
   it('a transient refusal keeps its status: PBX unreachable is 503 with Retry-After, and the retry dials', async () => {
-    await seedTenant(env, { tenantId: 'pbxdown', pbx: { urlShape: 'click2call', baseUrl: 'http://127.0.0.1:9' } }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
+    await seedTenant(
+      env,
+      { tenantId: 'pbxdown', pbx: { urlShape: 'click2call', baseUrl: 'http://127.0.0.1:9' } },
+      { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) },
+    );
     await configure('pbxdown', 'standard', SAMPLE_SECRETS.standard);
     const unsigned = retargetSample(variant('standard', 'valid', next()), 'pbxdown');
     const res = await invokeEvent(hooks, resignSample(unsigned, 'standard', 'valid', Date.now()));
@@ -291,11 +321,15 @@ describe("answers that fit each sender's retry rule", () => {
   it('a rate cap is 429 with Retry-After whatever the sender', async () => {
     await seedTenant(
       env,
-      { tenantId: 'capped', policy: { caps: { perDestination: { max: 1, windowSec: 900 }, perAgentPerMinute: 100, perTenantPerSecond: 100 } } },
+      {
+        tenantId: 'capped',
+        policy: { caps: { perDestination: { max: 1, windowSec: 900 }, perAgentPerMinute: 100, perTenantPerSecond: 100 } },
+      },
       { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) },
     );
     await configure('capped', 'pipedrive', SAMPLE_SECRETS.pipedrive);
-    const send = () => invokeEvent(hooks, resignSample(retargetSample(variant('pipedrive', 'valid', next()), 'capped'), 'pipedrive', 'valid', Date.now()));
+    const send = () =>
+      invokeEvent(hooks, resignSample(retargetSample(variant('pipedrive', 'valid', next()), 'capped'), 'pipedrive', 'valid', Date.now()));
     expect((await send()).status).toBe(201);
     const second = await send();
     expect(second.status).toBe(429);
@@ -312,8 +346,17 @@ describe('source specifics', () => {
     await sources.update('hs-domain', 'hubspot', (current) => ({ ...current, publicUrl }));
     const event = retargetSample(variant('hubspot', 'valid', next()), 'hs-domain');
     // HubSpot signed the URL it called: the custom domain with its base path.
-    const signedForPublicUrl = resignSample({ ...event, headers: { ...event.headers, host: 'calls.example.com' }, rawPath: '/c2c/v1/hooks/hubspot/hs-domain' }, 'hubspot', 'valid', Date.now());
-    const res = await invokeEvent(hooks, { ...signedForPublicUrl, headers: { ...signedForPublicUrl.headers, host: event.headers.host! }, rawPath: event.rawPath });
+    const signedForPublicUrl = resignSample(
+      { ...event, headers: { ...event.headers, host: 'calls.example.com' }, rawPath: '/c2c/v1/hooks/hubspot/hs-domain' },
+      'hubspot',
+      'valid',
+      Date.now(),
+    );
+    const res = await invokeEvent(hooks, {
+      ...signedForPublicUrl,
+      headers: { ...signedForPublicUrl.headers, host: event.headers.host! },
+      rawPath: event.rawPath,
+    });
     expect(res.status).toBe(201);
     // Signed for the API Gateway URL instead: not what was configured in HubSpot, refused.
     const wrongUrl = await invokeEvent(hooks, resignSample(event, 'hubspot', 'valid', Date.now()));
@@ -322,7 +365,9 @@ describe('source specifics', () => {
 
   /** HubSpot's v3 signature, computed here from its documented recipe rather than with the code under test. */
   const hubspotV3 = (event: APIGatewayProxyEventV2, signedUri: string, atMs = Date.now()): APIGatewayProxyEventV2 => {
-    const signature = createHmac('sha256', SAMPLE_SECRETS.hubspot).update(`POST${signedUri}${event.body ?? ''}${atMs}`, 'utf8').digest('base64');
+    const signature = createHmac('sha256', SAMPLE_SECRETS.hubspot)
+      .update(`POST${signedUri}${event.body ?? ''}${atMs}`, 'utf8')
+      .digest('base64');
     return { ...event, headers: { ...event.headers, 'x-hubspot-request-timestamp': String(atMs), 'x-hubspot-signature-v3': signature } };
   };
   const withQuery = (event: APIGatewayProxyEventV2, rawQueryString: string): APIGatewayProxyEventV2 => ({
@@ -368,7 +413,10 @@ describe('source specifics', () => {
     const bare = variant('pipedrive', 'valid', next());
     const { authorization: _a, ...noCredentials } = bare.headers;
     expect((await invokeEvent(hooks, { ...bare, headers: noCredentials })).headers['www-authenticate']).toMatch(/^Basic realm=/);
-    const stranger = await invokeEvent(hooks, resignSample(retargetSample(variant('pipedrive', 'valid', next()), 'no-such-tenant'), 'pipedrive', 'valid', Date.now()));
+    const stranger = await invokeEvent(
+      hooks,
+      resignSample(retargetSample(variant('pipedrive', 'valid', next()), 'no-such-tenant'), 'pipedrive', 'valid', Date.now()),
+    );
     expect(stranger.status).toBe(401);
     expect(stranger.headers['www-authenticate']).toMatch(/^Basic realm=/);
     for (const source of ['standard', 'hubspot', 'token'] as const) {
@@ -397,7 +445,12 @@ describe('source specifics', () => {
     const form = new URLSearchParams({ agent_email: 'alice@example.com', phone: '07766 889904', lead_id: `zoho-${next()}` }).toString();
     const res = await invokeEvent(hooks, {
       ...withBody(signed, form),
-      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(form.length), authorization: `Bearer ${token}` },
+      headers: {
+        ...headers,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(form.length),
+        authorization: `Bearer ${token}`,
+      },
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ to: '+447766889904', agent: { email: 'alice@example.com', extension: '1000' } });
@@ -426,7 +479,11 @@ describe('logs', () => {
   it('never carry a secret, a signature, a token or a whole phone number', async () => {
     const lines: string[] = [];
     const capture = (...args: unknown[]) => void lines.push(JSON.stringify(args));
-    const spies = [vi.spyOn(logger, 'info').mockImplementation(capture), vi.spyOn(logger, 'warn').mockImplementation(capture), vi.spyOn(logger, 'error').mockImplementation(capture)];
+    const spies = [
+      vi.spyOn(logger, 'info').mockImplementation(capture),
+      vi.spyOn(logger, 'warn').mockImplementation(capture),
+      vi.spyOn(logger, 'error').mockImplementation(capture),
+    ];
     try {
       const events = WEBHOOK_SOURCES.flatMap((source) => [
         signedVariant(source, 'valid', next()),
@@ -436,7 +493,8 @@ describe('logs', () => {
       const text = lines.join('\n');
       expect(lines.length).toBeGreaterThan(4);
       for (const source of WEBHOOK_SOURCES) {
-        for (const secret of [SAMPLE_SECRETS[source], FORGED_SECRETS[source], ...SAMPLE_SECRETS[source].split(':').slice(1)]) expect(text).not.toContain(secret);
+        for (const secret of [SAMPLE_SECRETS[source], FORGED_SECRETS[source], ...SAMPLE_SECRETS[source].split(':').slice(1)])
+          expect(text).not.toContain(secret);
       }
       for (const event of events) {
         for (const name of ['webhook-signature', 'x-hubspot-signature-v3', 'authorization', 'x-c2c-token']) {

@@ -113,7 +113,13 @@ describe('HubSpot deliveries (no delivery id)', () => {
 
   /** A HubSpot workflow delivery for lead `n`, signed at `signedAt`. */
   const delivery = (n: string, signedAt: number) => resignSample(variant('hubspot', 'valid', n), 'hubspot', 'valid', signedAt);
-  const sameContent = (event: ReturnType<typeof delivery>, signedAt: number) => resignSample(editJson(event, () => undefined), 'hubspot', 'valid', signedAt);
+  const sameContent = (event: ReturnType<typeof delivery>, signedAt: number) =>
+    resignSample(
+      editJson(event, () => undefined),
+      'hubspot',
+      'valid',
+      signedAt,
+    );
 
   it('the same signed request replayed 0.6 s later in the next minute dials once', async () => {
     const start = T0 + 4 * 3_600_000;
@@ -162,7 +168,12 @@ describe('the tenant per-second cap counts every request', () => {
     // Invalid numbers: refused for good, each under a key of its own (nothing dedupes them).
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(capped), 'idempotency-key': `junk-${i}` }, body: { agent: { crmUserId: 'u-17' }, to: '+44 12' } }),
+        invoke(create, {
+          method: 'POST',
+          route: '/v1/calls',
+          headers: { ...bearer(capped), 'idempotency-key': `junk-${i}` },
+          body: { agent: { crmUserId: 'u-17' }, to: '+44 12' },
+        }),
       ),
     );
     expect(answers.filter((a) => a.status === 422)).toHaveLength(5);
@@ -178,7 +189,15 @@ describe('the tenant per-second cap counts every request', () => {
     );
     expect(stored.Items).toHaveLength(5);
     // Copies of one request count once: a replay of an admitted key in the same second is not refused.
-    const replay = await invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(capped), 'idempotency-key': answers.findIndex((a) => a.status === 422) >= 0 ? `junk-${answers.findIndex((a) => a.status === 422)}` : 'none' }, body: { agent: { crmUserId: 'u-17' }, to: '+44 12' } });
+    const replay = await invoke(create, {
+      method: 'POST',
+      route: '/v1/calls',
+      headers: {
+        ...bearer(capped),
+        'idempotency-key': answers.findIndex((a) => a.status === 422) >= 0 ? `junk-${answers.findIndex((a) => a.status === 422)}` : 'none',
+      },
+      body: { agent: { crmUserId: 'u-17' }, to: '+44 12' },
+    });
     expect(replay.status).toBe(422);
     expect(dialsTo('4412')).toBe(0);
   });

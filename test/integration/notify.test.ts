@@ -141,7 +141,13 @@ describe('outcome notifications', () => {
     receiver.setDown(false);
     clock += 5 * 60_000;
     expect(await d.deliverDue()).toMatchObject({ sent: 5, results: { delivered: 1 } });
-    expect(notificationsOf(callId).map((n) => n.type)).toEqual(['call.accepted', 'call.dispatching', 'call.dialing', 'call.answered', 'call.completed']);
+    expect(notificationsOf(callId).map((n) => n.type)).toEqual([
+      'call.accepted',
+      'call.dispatching',
+      'call.dialing',
+      'call.answered',
+      'call.completed',
+    ]);
     const ids = deliveriesOf(callId).map((x) => x.webhookId);
     // Event 0 was tried on every attempt with the same id; after dedupe each id counts once.
     expect(new Set(ids)).toEqual(new Set([0, 1, 2, 3, 4].map((i) => webhookIdOf(callId, i))));
@@ -165,7 +171,13 @@ describe('outcome notifications', () => {
     expect(await calls.listNotifyDead(100)).toContainEqual({ tenantId: TENANT, callId });
     const letters = (await deadLetters.list()).filter((l) => l.callId === callId);
     expect(letters).toEqual([
-      expect.objectContaining({ tenantId: TENANT, fromEvent: 0, eventCount: 3, lastError: 'HTTP 500', callbackHost: new URL(receiver.url).host }),
+      expect.objectContaining({
+        tenantId: TENANT,
+        fromEvent: 0,
+        eventCount: 3,
+        lastError: 'HTTP 500',
+        callbackHost: new URL(receiver.url).host,
+      }),
     ]);
 
     // The receiver is back, and the call ends meanwhile: still dead, nothing is sent until a redrive.
@@ -252,7 +264,10 @@ describe('the AWS entry points', () => {
     const callId = await placeCall();
     const record = (sequenceNumber: string) => ({
       eventName: 'MODIFY',
-      dynamodb: { SequenceNumber: sequenceNumber, NewImage: { tenantId: { S: TENANT }, callId: { S: callId }, gsi5pk: { S: 'NOTIFY_PENDING' } } },
+      dynamodb: {
+        SequenceNumber: sequenceNumber,
+        NewImage: { tenantId: { S: TENANT }, callId: { S: callId }, gsi5pk: { S: 'NOTIFY_PENDING' } },
+      },
     });
     // The function's clock is the real one: the receiver checks signatures against ours.
     const saved = clock;

@@ -48,7 +48,27 @@ afterAll(async () => {
 
 describe('set time: the CLI refuses URLs that lead inside the network, outside the local stage', () => {
   const createTenant = (tenantId: string, pbxUrl: string, extra: string[] = [], cliEnv: NodeJS.ProcessEnv = {}) =>
-    cli.c2c(['tenant', 'create', tenantId, '--name', 'Outbound', '--crm-id', '1', '--client-id', '2', '--default-country', 'GB', '--pbx-url', pbxUrl, '--url-shape', 'click2call', ...extra], { env: cliEnv });
+    cli.c2c(
+      [
+        'tenant',
+        'create',
+        tenantId,
+        '--name',
+        'Outbound',
+        '--crm-id',
+        '1',
+        '--client-id',
+        '2',
+        '--default-country',
+        'GB',
+        '--pbx-url',
+        pbxUrl,
+        '--url-shape',
+        'click2call',
+        ...extra,
+      ],
+      { env: cliEnv },
+    );
 
   it.each([
     ['https://127.0.0.1/hook', 'loopback'],
@@ -121,7 +141,15 @@ describe('send time: a stored URL whose name resolves to loopback is refused aft
       calls,
       getTenant: (id) => env.tenants.get(id),
       sink: new DeadLetterRepository(env.table),
-      settings: { timeoutMs: 2000, baseDelayMs: 5000, maxDelayMs: 60_000, maxAgeMs: 3_600_000, maxAttempts: 0, concurrency: 1, batchSize: 10 },
+      settings: {
+        timeoutMs: 2000,
+        baseDelayMs: 5000,
+        maxDelayMs: 60_000,
+        maxAgeMs: 3_600_000,
+        maxAttempts: 0,
+        concurrency: 1,
+        batchSize: 10,
+      },
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       outbound: STRICT_OUTBOUND,
     });
@@ -132,7 +160,10 @@ describe('send time: a stored URL whose name resolves to loopback is refused aft
   });
 
   it("refuses the doctor's signed ping", async () => {
-    const ping = await pingCallback({ url: viaLocalhost(receiver.url), secrets: [secret] }, { tenantId, timeoutMs: 2000, outbound: STRICT_OUTBOUND });
+    const ping = await pingCallback(
+      { url: viaLocalhost(receiver.url), secrets: [secret] },
+      { tenantId, timeoutMs: 2000, outbound: STRICT_OUTBOUND },
+    );
     expect(ping).toMatchObject({ ok: false, error: containing('refused: localhost resolves to 127.0.0.1') });
     expect(receiver.deliveries()).toEqual([]);
   });

@@ -31,13 +31,17 @@ beforeAll(async () => {
   });
   calls = new CallRepository(env.table);
   const { token, record } = issuePbxEventsToken();
-  ({ key } = await seedTenant(env, { tenantId: TENANT, pbxEvents: { tokens: [record] } }, {
-    agents: [
-      { crmUserId: 'u-17', extension: '1000' },
-      { crmUserId: 'u-18', extension: '1001' },
-      { crmUserId: 'u-19', extension: '1002' },
-    ],
-  }));
+  ({ key } = await seedTenant(
+    env,
+    { tenantId: TENANT, pbxEvents: { tokens: [record] } },
+    {
+      agents: [
+        { crmUserId: 'u-17', extension: '1000' },
+        { crmUserId: 'u-18', extension: '1001' },
+        { crmUserId: 'u-19', extension: '1002' },
+      ],
+    },
+  ));
   eventsUrl = pbxEventsUrl(api.url, TENANT, token);
 });
 
@@ -79,7 +83,7 @@ async function settled(callId: string, timeoutMs = 5_000) {
   }
 }
 
-describe.each(['GET', 'POST_FORM', 'POST_JSON'] as const)('the simulator\'s webhooks by %s', (method) => {
+describe.each(['GET', 'POST_FORM', 'POST_JSON'] as const)("the simulator's webhooks by %s", (method) => {
   beforeEach(() => env.sim.setWebhooks([{ url: eventsUrl, method, retryDelaySec: 0.1 }]));
 
   it('plays an answered call to `completed` with the durations the simulator played', async () => {

@@ -76,7 +76,13 @@ function send(transport: Transport, fields: Fields, path: { tenantId?: string; t
         rawBody: new URLSearchParams(strings).toString(),
       });
     case 'json':
-      return invoke(pbxEvents, { method: 'POST', route, path: routePath, headers: { 'content-type': 'application/json' }, rawBody: JSON.stringify(fields) });
+      return invoke(pbxEvents, {
+        method: 'POST',
+        route,
+        path: routePath,
+        headers: { 'content-type': 'application/json' },
+        rawBody: JSON.stringify(fields),
+      });
   }
 }
 
@@ -86,7 +92,10 @@ describe.each<Transport>(['query', 'form', 'json'])('PBX Stats events as %s', (t
   it('plays a call through Start, Answer and End: completed, with what the PBX sent and the raw events kept', async () => {
     const { callId, uniqueId } = await placeCall();
     const ids = { unique_id: uniqueId, c2c_call_id: callId, leadid: 'lead-pbx' };
-    expect((await send(transport, { ...ids, event: 'Call Start', call_start: '2026-03-01 10:00:00' })).body).toMatchObject({ status: 'unchanged', state: 'dialing' });
+    expect((await send(transport, { ...ids, event: 'Call Start', call_start: '2026-03-01 10:00:00' })).body).toMatchObject({
+      status: 'unchanged',
+      state: 'dialing',
+    });
     const answer = await send(transport, { ...ids, event: 'Call Answer', call_answer: '2026-03-01T10:00:05Z' });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ status: 'applied', state: 'answered' });
@@ -122,7 +131,14 @@ describe.each<Transport>(['query', 'form', 'json'])('PBX Stats events as %s', (t
 
   it('ends a call right when its End overtakes its Answer, and the late Answer changes nothing', async () => {
     const { callId, uniqueId } = await placeCall();
-    const end = await send(transport, { uniqueid: uniqueId, event: 'call_end', call_end: '2026-03-01T10:01:00Z', billsec: 40, duration: 45, hangup_cause: 'ANSWERED' });
+    const end = await send(transport, {
+      uniqueid: uniqueId,
+      event: 'call_end',
+      call_end: '2026-03-01T10:01:00Z',
+      billsec: 40,
+      duration: 45,
+      hangup_cause: 'ANSWERED',
+    });
     expect(end.body).toMatchObject({ status: 'applied', state: 'completed' });
     const late = await send(transport, { uniqueid: uniqueId, event: 'call_answer', call_answer: '2026-03-01T10:00:21Z' });
     expect(late.status).toBe(200);
@@ -152,17 +168,29 @@ describe.each<Transport>(['query', 'form', 'json'])('PBX Stats events as %s', (t
   it('keeps an unknown hangup cause as sent and classifies it by the billed seconds', async () => {
     const talked = await placeCall();
     await send(transport, { c2c_call_id: talked.callId, event: 'Call End', billsec: 12, hangup_cause: 'Customer Hung Up (renamed)' });
-    expect((await stateOf(talked.callId)).outcome).toMatchObject({ hangupCause: 'Customer Hung Up (renamed)', hangupClass: 'answered', billSec: 12 });
+    expect((await stateOf(talked.callId)).outcome).toMatchObject({
+      hangupCause: 'Customer Hung Up (renamed)',
+      hangupClass: 'answered',
+      billSec: 12,
+    });
     expect((await stateOf(talked.callId)).state).toBe('completed');
 
     const silent = await placeCall();
     await send(transport, { c2c_call_id: silent.callId, event: 'Call End', billsec: 0, hangup_cause: 'WEIRD_CAUSE_42' });
-    expect(await stateOf(silent.callId)).toMatchObject({ state: 'failed', outcome: { hangupCause: 'WEIRD_CAUSE_42', hangupClass: 'failed' } });
+    expect(await stateOf(silent.callId)).toMatchObject({
+      state: 'failed',
+      outcome: { hangupCause: 'WEIRD_CAUSE_42', hangupClass: 'failed' },
+    });
   });
 
   it('answers 202 to an event for an unknown call and keeps it as an orphan', async () => {
     const before = (await rawEvents.listOrphans(TENANT)).length;
-    const res = await send(transport, { unique_id: '999.404', c2c_call_id: 'c_00000000000000000000000000', event: 'Call Start', secret_sauce: 'x' });
+    const res = await send(transport, {
+      unique_id: '999.404',
+      c2c_call_id: 'c_00000000000000000000000000',
+      event: 'Call Start',
+      secret_sauce: 'x',
+    });
     expect(res.status).toBe(202);
     expect(res.body.status).toBe('orphan');
     const orphans = await rawEvents.listOrphans(TENANT);
@@ -170,11 +198,17 @@ describe.each<Transport>(['query', 'form', 'json'])('PBX Stats events as %s', (t
     expect(orphans[0]!.fields).toMatchObject({ unique_id: '999.404', secret_sauce: 'x' });
   });
 
-  it('refuses a bad token, a revoked one, and another tenant\'s, with 401 and nothing changed', async () => {
+  it("refuses a bad token, a revoked one, and another tenant's, with 401 and nothing changed", async () => {
     const { callId, uniqueId } = await placeCall();
     const before = await stateOf(callId);
     const end = { unique_id: uniqueId, c2c_call_id: callId, event: 'Call End', billsec: 10, hangup_cause: 'ANSWERED' };
-    for (const path of [{ token: 'not-the-token' }, { token: revokedToken }, { tenantId: 'pbx-other' }, { tenantId: 'no-such-tenant' }, { tenantId: 'BAD TENANT' }]) {
+    for (const path of [
+      { token: 'not-the-token' },
+      { token: revokedToken },
+      { tenantId: 'pbx-other' },
+      { tenantId: 'no-such-tenant' },
+      { tenantId: 'BAD TENANT' },
+    ]) {
       const res = await send(transport, end, path);
       expect(res.status, JSON.stringify(path)).toBe(401);
       expect(res.headers['content-type']).toBe('application/problem+json');
@@ -203,7 +237,7 @@ describe.each<Transport>(['query', 'form', 'json'])('PBX Stats events as %s', (t
 });
 
 describe('correlation', () => {
-  it('settles an `unknown` call (its Click2Call answer lost) from the PBX\'s events, and learns its unique_id', async () => {
+  it("settles an `unknown` call (its Click2Call answer lost) from the PBX's events, and learns its unique_id", async () => {
     env.sim.setFault({ mode: 'reset', times: 1 });
     const res = await invoke(create, {
       method: 'POST',

@@ -25,7 +25,8 @@ describe('the allowlist probe budget', () => {
     const { key: otherKey } = await seedTenant(env, { tenantId: 'probe-other', clientId: '702' });
     // The budget is a fixed window: start well inside one, so the window cannot turn over mid-test.
     const intoWindow = (Date.now() / 1000) % PROBE_BUDGET.windowSec;
-    if (intoWindow > PROBE_BUDGET.windowSec - 10) await new Promise((resolve) => setTimeout(resolve, (PROBE_BUDGET.windowSec - intoWindow + 0.1) * 1000));
+    if (intoWindow > PROBE_BUDGET.windowSec - 10)
+      await new Promise((resolve) => setTimeout(resolve, (PROBE_BUDGET.windowSec - intoWindow + 0.1) * 1000));
 
     for (let i = 0; i < PROBE_BUDGET.max; i++) {
       const res = await probeAs(key);

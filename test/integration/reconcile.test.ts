@@ -17,7 +17,10 @@ beforeAll(async () => {
   env = await startTestEnv();
   useEnvForHandlers(env);
   ({ handler: create } = await import('../../functions/calls-create'));
-  ({ key } = await seedTenant(env, { tenantId: 'recon', pbx: { urlShape: 'click2call', baseUrl: env.sim.url, timeoutMs: 300, cdrApiUrl: `${env.sim.url}/api/cdrs` } }));
+  ({ key } = await seedTenant(env, {
+    tenantId: 'recon',
+    pbx: { urlShape: 'click2call', baseUrl: env.sim.url, timeoutMs: 300, cdrApiUrl: `${env.sim.url}/api/cdrs` },
+  }));
   calls = new CallRepository(env.table);
 });
 
@@ -100,12 +103,36 @@ describe('the reconciler', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      await seedTenant(env, { tenantId: 'recon-exact', pbx: { urlShape: 'click2call', baseUrl: env.sim.url, cdrApiUrl: `http://127.0.0.1:${port}/api/cdrs` } });
-      await calls.reserve(storedCall({ callId, tenantId: 'recon-exact', state: 'unknown', reason: 'pbx_timeout', createdAt: placedAt.toISOString(), updatedAt: placedAt.toISOString() }));
-      const reconciler = new ReconcileCalls({ calls, tenants: env.tenants, logger, maxTries: 5, minAgeSec: 0, cdrTimeoutMs: 2000, outbound: { allowPrivate: true } });
+      await seedTenant(env, {
+        tenantId: 'recon-exact',
+        pbx: { urlShape: 'click2call', baseUrl: env.sim.url, cdrApiUrl: `http://127.0.0.1:${port}/api/cdrs` },
+      });
+      await calls.reserve(
+        storedCall({
+          callId,
+          tenantId: 'recon-exact',
+          state: 'unknown',
+          reason: 'pbx_timeout',
+          createdAt: placedAt.toISOString(),
+          updatedAt: placedAt.toISOString(),
+        }),
+      );
+      const reconciler = new ReconcileCalls({
+        calls,
+        tenants: env.tenants,
+        logger,
+        maxTries: 5,
+        minAgeSec: 0,
+        cdrTimeoutMs: 2000,
+        outbound: { allowPrivate: true },
+      });
       await reconciler.run();
       expect(forms).toContain(`c2c_call_id=${callId}`);
-      expect(await calls.get('recon-exact', callId)).toMatchObject({ state: 'unknown', pbx: null, reconcile: { tries: 1, flagged: false } });
+      expect(await calls.get('recon-exact', callId)).toMatchObject({
+        state: 'unknown',
+        pbx: null,
+        reconcile: { tries: 1, flagged: false },
+      });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

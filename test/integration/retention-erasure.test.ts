@@ -55,7 +55,12 @@ async function rawItem(tenantId: string, sk: string): Promise<Record<string, unk
 
 async function tenantItems(tenantId: string): Promise<Array<Record<string, unknown>>> {
   const out = await table.doc.send(
-    new QueryCommand({ TableName: table.name, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': tenantPk(tenantId) }, ConsistentRead: true }),
+    new QueryCommand({
+      TableName: table.name,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
+      ConsistentRead: true,
+    }),
   );
   return out.Items ?? [];
 }
@@ -88,13 +93,23 @@ describe('retention', () => {
     expect([policy.retentionDays, policy.refusedRetentionDays]).toEqual([400, 30]);
     expect(expiry).toEqual({ full: createdSec + 400 * DAY, refused: createdSec + 30 * DAY });
     // A refused call is never kept longer than a dialled one.
-    expect(callExpiry({ retentionDays: 10, refusedRetentionDays: 30 }, created)).toEqual({ full: createdSec + 10 * DAY, refused: createdSec + 10 * DAY });
+    expect(callExpiry({ retentionDays: 10, refusedRetentionDays: 30 }, created)).toEqual({
+      full: createdSec + 10 * DAY,
+      refused: createdSec + 10 * DAY,
+    });
   });
 
   it('a reserved call expires after the full retention; a call reserved as rejected after the refused one', async () => {
     const tenant = 'ret-reserve';
     const dispatching = storedCall({ callId: callId(), tenantId: tenant, state: 'dispatching', createdAt: created.toISOString(), expiry });
-    const rejected = storedCall({ callId: callId(), tenantId: tenant, state: 'rejected', reason: 'invalid_number', createdAt: created.toISOString(), expiry });
+    const rejected = storedCall({
+      callId: callId(),
+      tenantId: tenant,
+      state: 'rejected',
+      reason: 'invalid_number',
+      createdAt: created.toISOString(),
+      expiry,
+    });
     await calls.reserve(dispatching);
     await calls.reserve(rejected);
     expect(await expiresAtOf(tenant, dispatching.callId)).toBe(expiry.full);
@@ -109,7 +124,12 @@ describe('retention', () => {
     const tenant = 'ret-moves';
     const call = storedCall({ callId: callId(), tenantId: tenant, state: 'dispatching', createdAt: created.toISOString(), expiry });
     await calls.reserve(call);
-    await calls.transition(tenant, call.callId, { from: ['dispatching'], to: 'not_sent', attempt: 1, changes: { reason: 'pbx_unreachable' } });
+    await calls.transition(tenant, call.callId, {
+      from: ['dispatching'],
+      to: 'not_sent',
+      attempt: 1,
+      changes: { reason: 'pbx_unreachable' },
+    });
     expect(await expiresAtOf(tenant, call.callId)).toBe(expiry.refused);
     expect(await calls.redispatch(tenant, call.callId, call.requestHash, 1)).toBeDefined();
     expect(await expiresAtOf(tenant, call.callId)).toBe(expiry.full);
@@ -121,7 +141,12 @@ describe('retention', () => {
     // The PBX refusing the call after the GET: rejected, the refused retention.
     const refused = storedCall({ callId: callId(), tenantId: tenant, state: 'dispatching', createdAt: created.toISOString(), expiry });
     await calls.reserve(refused);
-    await calls.transition(tenant, refused.callId, { from: ['dispatching'], to: 'rejected', attempt: 1, changes: { reason: 'pbx_rejected' } });
+    await calls.transition(tenant, refused.callId, {
+      from: ['dispatching'],
+      to: 'rejected',
+      attempt: 1,
+      changes: { reason: 'pbx_rejected' },
+    });
     expect(await expiresAtOf(tenant, refused.callId)).toBe(expiry.refused);
   });
 
@@ -129,7 +154,9 @@ describe('retention', () => {
     const tenant = 'ret-legacy';
     const call = storedCall({ callId: callId(), tenantId: tenant, state: 'dispatching' });
     await calls.reserve(call);
-    expect(await calls.transition(tenant, call.callId, { from: ['dispatching'], to: 'not_sent', attempt: 1 })).toMatchObject({ state: 'not_sent' });
+    expect(await calls.transition(tenant, call.callId, { from: ['dispatching'], to: 'not_sent', attempt: 1 })).toMatchObject({
+      state: 'not_sent',
+    });
     expect(await calls.redispatch(tenant, call.callId, call.requestHash, 1)).toMatchObject({ state: 'dispatching' });
     expect(typeof (await expiresAtOf(tenant, call.callId))).not.toBe('number');
   });
@@ -139,11 +166,20 @@ describe('retention', () => {
     const tenant = await newTenant(tenantId(), { pbxEvents: { tokens: [live.record] } });
     const call = storedCall({ callId: callId(), tenantId: tenant.tenantId, state: 'dialing', createdAt: created.toISOString(), expiry });
     await calls.reserve(call);
-    const record = new RecordPbxEvent({ calls, pbxEvents, getTenant: () => Promise.resolve(tenant), logger: { info: () => undefined, warn: () => undefined } });
+    const record = new RecordPbxEvent({
+      calls,
+      pbxEvents,
+      getTenant: () => Promise.resolve(tenant),
+      logger: { info: () => undefined, warn: () => undefined },
+    });
     const applied = await record.execute({
       tenantId: tenant.tenantId,
       token: live.token,
-      read: () => ({ transport: 'query', truncated: false, fields: { event: 'answer', unique_id: '1795729243.77', c2c_call_id: call.callId } }),
+      read: () => ({
+        transport: 'query',
+        truncated: false,
+        fields: { event: 'answer', unique_id: '1795729243.77', c2c_call_id: call.callId },
+      }),
     });
     expect(applied).toMatchObject({ kind: 'applied', state: 'answered' });
     const orphan = await record.execute({
@@ -170,15 +206,44 @@ describe('c2c calls erase', () => {
     const bystander = await newTenant();
     const at = new Date().toISOString();
     const expiry = callExpiry({ retentionDays: 400, refusedRetentionDays: 30 }, new Date());
-    const dialled: StoredCall = storedCall({ callId: callId(), tenantId: target.tenantId, to: NUMBER, legB: NUMBER.slice(1), pbx: { uniqueId: '1700000000.1', message: 'OK', host: null }, expiry });
-    const refused: StoredCall = storedCall({ callId: callId(), tenantId: target.tenantId, to: NUMBER, legB: NUMBER.slice(1), state: 'rejected', reason: 'outside_calling_hours', expiry });
-    const otherNumber: StoredCall = storedCall({ callId: callId(), tenantId: target.tenantId, to: OTHER_NUMBER, legB: OTHER_NUMBER.slice(1), expiry });
+    const dialled: StoredCall = storedCall({
+      callId: callId(),
+      tenantId: target.tenantId,
+      to: NUMBER,
+      legB: NUMBER.slice(1),
+      pbx: { uniqueId: '1700000000.1', message: 'OK', host: null },
+      expiry,
+    });
+    const refused: StoredCall = storedCall({
+      callId: callId(),
+      tenantId: target.tenantId,
+      to: NUMBER,
+      legB: NUMBER.slice(1),
+      state: 'rejected',
+      reason: 'outside_calling_hours',
+      expiry,
+    });
+    const otherNumber: StoredCall = storedCall({
+      callId: callId(),
+      tenantId: target.tenantId,
+      to: OTHER_NUMBER,
+      legB: OTHER_NUMBER.slice(1),
+      expiry,
+    });
     const elsewhere: StoredCall = storedCall({ callId: callId(), tenantId: bystander.tenantId, to: NUMBER, legB: NUMBER.slice(1), expiry });
     for (const call of [dialled, refused, otherNumber, elsewhere]) await calls.reserve(call);
     await calls.linkPbxUniqueId(target.tenantId, '1700000000.1', dialled.callId, expiry.full);
     await calls.linkPbxUniqueId(target.tenantId, '1700000000.2', otherNumber.callId, expiry.full);
     const event = (tenant: string, call: string | undefined, fields: Record<string, string>) =>
-      pbxEvents.put({ tenantId: tenant, ...(call ? { callId: call } : {}), receivedAt: at, transport: 'query', eventType: 'answer', fields, truncated: false });
+      pbxEvents.put({
+        tenantId: tenant,
+        ...(call ? { callId: call } : {}),
+        receivedAt: at,
+        transport: 'query',
+        eventType: 'answer',
+        fields,
+        truncated: false,
+      });
     await event(target.tenantId, dialled.callId, { event: 'start', unique_id: '1700000000.1', destination: NUMBER.slice(1) });
     await event(target.tenantId, dialled.callId, { event: 'answer', unique_id: '1700000000.1' });
     await event(target.tenantId, otherNumber.callId, { event: 'answer', unique_id: '1700000000.2', destination: OTHER_NUMBER.slice(1) });
@@ -212,7 +277,9 @@ describe('c2c calls erase', () => {
         callSk(s.refused.callId),
         pbxUniqueIdSk('1700000000.1'),
         ...before.filter((i) => i.type === 'pbxEvent' && i.callId === s.dialled.callId).map((i) => i.sk as string),
-        ...before.filter((i) => i.type === 'pbxOrphan' && (i.fields as Record<string, string>).dst !== OTHER_NUMBER.slice(1)).map((i) => i.sk as string),
+        ...before
+          .filter((i) => i.type === 'pbxOrphan' && (i.fields as Record<string, string>).dst !== OTHER_NUMBER.slice(1))
+          .map((i) => i.sk as string),
       ].sort(),
     );
     expect(gone).toHaveLength(7);
@@ -223,7 +290,13 @@ describe('c2c calls erase', () => {
 
     const records = await audit.list(s.target);
     expect(records).toEqual([
-      { tenantId: s.target, action: 'calls.erase', by: 'dpo@acme', at: anyOf(String), counts: { calls: 2, pbxEvents: 2, orphanPbxEvents: 2, pbxLinks: 1 } },
+      {
+        tenantId: s.target,
+        action: 'calls.erase',
+        by: 'dpo@acme',
+        at: anyOf(String),
+        counts: { calls: 2, pbxEvents: 2, orphanPbxEvents: 2, pbxLinks: 1 },
+      },
     ]);
     const auditItems = after.filter((i) => i.type === 'audit');
     expect(auditItems).toHaveLength(1);
@@ -236,7 +309,14 @@ describe('c2c calls erase', () => {
     expect((await cli.c2c(['calls', 'erase', s.target, '--number', NUMBER, '--by', 'ops'])).code).toBe(0);
     const again = await cli.c2c(['calls', 'erase', s.target, '--number', NUMBER, '--json']);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout)).toEqual({ tenantId: s.target, calls: 0, pbxEvents: 0, orphanPbxEvents: 0, pbxLinks: 0, by: userInfo().username });
+    expect(JSON.parse(again.stdout)).toEqual({
+      tenantId: s.target,
+      calls: 0,
+      pbxEvents: 0,
+      orphanPbxEvents: 0,
+      pbxLinks: 0,
+      by: userInfo().username,
+    });
     const records = await audit.list(s.target);
     expect(records.map((r) => [r.by, r.counts.calls])).toEqual([
       [userInfo().username, 0],

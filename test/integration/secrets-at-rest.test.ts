@@ -32,7 +32,14 @@ let callsCreate: Handler;
 let hooks: Handler;
 /** Every secret in clear that went into the table, to look for in the scan. */
 const callbackSecrets: string[] = [];
-const written: string[] = [PBX_PASSWORD, CDR_KEY, SAMPLE_SECRETS.standard, SAMPLE_SECRETS.hubspot, SAMPLE_SECRETS.pipedrive, SAMPLE_SECRETS.token];
+const written: string[] = [
+  PBX_PASSWORD,
+  CDR_KEY,
+  SAMPLE_SECRETS.standard,
+  SAMPLE_SECRETS.hubspot,
+  SAMPLE_SECRETS.pipedrive,
+  SAMPLE_SECRETS.token,
+];
 
 const c2c = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
   runCli(['--endpoint', env.dynamo.endpoint, '--table', env.table.name, ...args], {
@@ -59,7 +66,8 @@ interface StoredTenantItem {
 }
 
 const storedTenant = async (tenantId: string) =>
-  (await env.table.doc.send(new GetCommand({ TableName: env.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }))).Item! as StoredTenantItem;
+  (await env.table.doc.send(new GetCommand({ TableName: env.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } })))
+    .Item! as StoredTenantItem;
 
 /** `outcomes callback set | rotate-secret | show --json`: the callback secrets, in clear only when just made or asked for. */
 interface CallbackShown {
@@ -70,23 +78,57 @@ interface CallbackShown {
 beforeAll(async () => {
   env = await startTestEnv();
   // A PBX that insists on the tenant's Basic credentials and CDR key: a call only goes through if they opened.
-  pbx = await startPbxSimulator({ extensions: ['1000', '1001'], basicAuth: { username: 'acme', password: PBX_PASSWORD }, cdrApiKey: CDR_KEY });
+  pbx = await startPbxSimulator({
+    extensions: ['1000', '1001'],
+    basicAuth: { username: 'acme', password: PBX_PASSWORD },
+    cdrApiKey: CDR_KEY,
+  });
   useEnvForHandlers(env, { ALLOW_PRIVATE_OUTBOUND: 'true' });
   ({ handler: callsCreate } = await import('../../functions/calls-create'));
   ({ handler: hooks } = await import('../../functions/hooks'));
   tenants = new TenantRepository(env.table, testSealer());
   sources = new WebhookSourceRepository(env.table, testSealer());
 
-  const secretsEnv = { PBX_PW: PBX_PASSWORD, CDR_KEY, ...Object.fromEntries(Object.entries(SAMPLE_SECRETS).map(([k, v]) => [`HOOK_${k.toUpperCase()}`, v])) };
+  const secretsEnv = {
+    PBX_PW: PBX_PASSWORD,
+    CDR_KEY,
+    ...Object.fromEntries(Object.entries(SAMPLE_SECRETS).map(([k, v]) => [`HOOK_${k.toUpperCase()}`, v])),
+  };
   const created = await c2c(
-    ['tenant', 'create', TENANT, '--name', 'Sealed Ltd', '--crm-id', '100', '--client-id', '200', '--default-country', 'GB',
-      '--pbx-url', pbx.url, '--url-shape', 'click2call', '--pbx-user', 'acme', '--pbx-password-env', 'PBX_PW',
-      '--cdr-url', `${pbx.url}/api/cdrs`, '--cdr-key-env', 'CDR_KEY', '--json'],
+    [
+      'tenant',
+      'create',
+      TENANT,
+      '--name',
+      'Sealed Ltd',
+      '--crm-id',
+      '100',
+      '--client-id',
+      '200',
+      '--default-country',
+      'GB',
+      '--pbx-url',
+      pbx.url,
+      '--url-shape',
+      'click2call',
+      '--pbx-user',
+      'acme',
+      '--pbx-password-env',
+      'PBX_PW',
+      '--cdr-url',
+      `${pbx.url}/api/cdrs`,
+      '--cdr-key-env',
+      'CDR_KEY',
+      '--json',
+    ],
     secretsEnv,
   );
   expect(created.code, created.stderr).toBe(0);
-  for (const { crmUserId, ...agent } of SAMPLE_AGENTS) expect((await c2c(['agent', 'put', TENANT, crmUserId, '--extension', agent.extension])).code).toBe(0);
-  const callback = jsonOf<CallbackShown>(await c2c(['outcomes', 'callback', 'set', TENANT, '--url', 'https://crm.example.com/c2c-events', '--json']));
+  for (const { crmUserId, ...agent } of SAMPLE_AGENTS)
+    expect((await c2c(['agent', 'put', TENANT, crmUserId, '--extension', agent.extension])).code).toBe(0);
+  const callback = jsonOf<CallbackShown>(
+    await c2c(['outcomes', 'callback', 'set', TENANT, '--url', 'https://crm.example.com/c2c-events', '--json']),
+  );
   const rotated = jsonOf(await c2c(['outcomes', 'callback', 'rotate-secret', TENANT, '--json']));
   callbackSecrets.push(callback.newSecret.secret, JSON.stringify(rotated).match(/whsec_[A-Za-z0-9+/=]+/)![0]);
   written.push(...callbackSecrets);
@@ -142,10 +184,12 @@ describe('secrets at rest', () => {
     expect(item.pbx.cdrApiKey).toMatch(/^v1\./);
     for (const s of item.callback.secrets) expect(s.secret).toMatch(/^v1\./);
     for (const source of ['standard', 'hubspot'] as const) {
-      for (const s of (await scanAll()).find((i) => i.sk === `HOOKSOURCE#${source}`)!.secrets as Array<{ value: string }>) expect(s.value).toMatch(/^v1\./);
+      for (const s of (await scanAll()).find((i) => i.sk === `HOOKSOURCE#${source}`)!.secrets as Array<{ value: string }>)
+        expect(s.value).toMatch(/^v1\./);
     }
     for (const source of ['pipedrive', 'token'] as const) {
-      for (const s of (await scanAll()).find((i) => i.sk === `HOOKSOURCE#${source}`)!.secrets as Array<{ value: string }>) expect(s.value).toMatch(/^sha256:/);
+      for (const s of (await scanAll()).find((i) => i.sk === `HOOKSOURCE#${source}`)!.secrets as Array<{ value: string }>)
+        expect(s.value).toMatch(/^sha256:/);
     }
   });
 
@@ -154,15 +198,39 @@ describe('secrets at rest', () => {
     const sealed = item.pbx.cdrApiKey;
     const parts = sealed.split('.');
     parts[3] = `${parts[3]!.slice(0, 5)}${parts[3]![5] === 'A' ? 'B' : 'A'}${parts[3]!.slice(6)}`;
-    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'tampered', pk: tenantPk('tampered'), pbx: { ...item.pbx, basicAuth: undefined, cdrApiKey: parts.join('.') }, callback: undefined } }));
+    await env.table.doc.send(
+      new PutCommand({
+        TableName: env.table.name,
+        Item: {
+          ...item,
+          tenantId: 'tampered',
+          pk: tenantPk('tampered'),
+          pbx: { ...item.pbx, basicAuth: undefined, cdrApiKey: parts.join('.') },
+          callback: undefined,
+        },
+      }),
+    );
     await expect(tenants.get('tampered')).rejects.toBeInstanceOf(SecretOpenError);
   });
 
   it('a sealed value copied to another tenant, or to another field, does not open', async () => {
     const item = await storedTenant(TENANT);
-    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'copycat', pk: tenantPk('copycat'), callback: undefined } }));
+    await env.table.doc.send(
+      new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'copycat', pk: tenantPk('copycat'), callback: undefined } }),
+    );
     await expect(tenants.get('copycat')).rejects.toBeInstanceOf(SecretOpenError);
-    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, tenantId: 'swapped', pk: tenantPk('swapped'), pbx: { ...item.pbx, cdrApiKey: item.pbx.basicAuth.password }, callback: undefined } }));
+    await env.table.doc.send(
+      new PutCommand({
+        TableName: env.table.name,
+        Item: {
+          ...item,
+          tenantId: 'swapped',
+          pk: tenantPk('swapped'),
+          pbx: { ...item.pbx, cdrApiKey: item.pbx.basicAuth.password },
+          callback: undefined,
+        },
+      }),
+    );
     await expect(tenants.get('swapped')).rejects.toBeInstanceOf(SecretOpenError);
     // The original still opens: nothing was changed for it.
     expect((await tenants.get(TENANT))?.pbx.basicAuth?.password).toBe(PBX_PASSWORD);
@@ -170,10 +238,32 @@ describe('secrets at rest', () => {
 
   it('reads a tenant and a webhook source written in clear before sealing, and seals them on their next write', async () => {
     const item = await storedTenant(TENANT);
-    const legacy = { ...item, tenantId: 'legacy', pk: tenantPk('legacy'), pbx: { ...item.pbx, basicAuth: { username: 'acme', password: 'old-plain-password' }, cdrApiKey: 'old-plain-cdr-key' }, callback: undefined };
+    const legacy = {
+      ...item,
+      tenantId: 'legacy',
+      pk: tenantPk('legacy'),
+      pbx: { ...item.pbx, basicAuth: { username: 'acme', password: 'old-plain-password' }, cdrApiKey: 'old-plain-cdr-key' },
+      callback: undefined,
+    };
     await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: legacy }));
     const now = new Date().toISOString();
-    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { pk: tenantPk('legacy'), sk: 'HOOKSOURCE#hubspot', type: 'hookSource', tenantId: 'legacy', source: 'hubspot', secrets: [{ secretId: 'whs_old', value: 'old-plain-hubspot-secret', hint: '…cret', createdAt: now }], mapping: {}, version: 1, createdAt: now, updatedAt: now } }));
+    await env.table.doc.send(
+      new PutCommand({
+        TableName: env.table.name,
+        Item: {
+          pk: tenantPk('legacy'),
+          sk: 'HOOKSOURCE#hubspot',
+          type: 'hookSource',
+          tenantId: 'legacy',
+          source: 'hubspot',
+          secrets: [{ secretId: 'whs_old', value: 'old-plain-hubspot-secret', hint: '…cret', createdAt: now }],
+          mapping: {},
+          version: 1,
+          createdAt: now,
+          updatedAt: now,
+        },
+      }),
+    );
 
     const tenant = (await tenants.get('legacy'))!;
     expect(tenant.pbx.basicAuth?.password).toBe('old-plain-password');

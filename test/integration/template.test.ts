@@ -18,10 +18,7 @@ const run = promisify(execFile);
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const serverlessBin = join(repoRoot, 'node_modules', 'serverless', 'bin', 'serverless.js');
-const tableSchema = JSON.parse(readFileSync(join(repoRoot, 'lib', 'store', 'table-schema.json'), 'utf8')) as Record<
-  string,
-  unknown
->;
+const tableSchema = JSON.parse(readFileSync(join(repoRoot, 'lib', 'store', 'table-schema.json'), 'utf8')) as Record<string, unknown>;
 
 /** Top-level entries not copied into the packaging sandbox (node_modules is linked instead). */
 const NOT_COPIED = new Set([
@@ -116,7 +113,8 @@ function packagingEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('AWS_')) continue;
-    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS', 'PBX_SIMULATOR_URL', 'C2C_LOCAL_SEAL_KEY'].includes(name)) continue;
+    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS', 'PBX_SIMULATOR_URL', 'C2C_LOCAL_SEAL_KEY'].includes(name))
+      continue;
     env[name] = value;
   }
   env.AWS_SDK_LOAD_CONFIG = '0';
@@ -148,9 +146,7 @@ async function packageStage(stage: string): Promise<Packaged> {
     throw new Error(`serverless package --stage ${stage} failed: ${error.message}\n${error.stdout}\n${error.stderr}`);
   });
   const ms = Date.now() - started;
-  const template = JSON.parse(
-    readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as Template;
+  const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
   return { dir, template, ms };
 }
 
@@ -220,9 +216,7 @@ beforeAll(async () => {
   const started = Date.now();
   // Two copies, two processes: the stages package side by side.
   [dev, prod] = await Promise.all([packageStage('dev'), packageStage('prod')]);
-  console.log(
-    `serverless package: dev ${dev.ms} ms, prod ${prod.ms} ms, both ${Date.now() - started} ms (in parallel)`,
-  );
+  console.log(`serverless package: dev ${dev.ms} ms, prod ${prod.ms} ms, both ${Date.now() - started} ms (in parallel)`);
 }, 180_000);
 
 afterAll(() => {
@@ -266,9 +260,7 @@ describe('the packaged stack', () => {
     const endpoints = resourcesOfType(dev.template, 'AWS::EC2::VPCEndpoint').filter(
       ([, endpoint]) => endpoint.Properties?.VpcEndpointType === 'Gateway',
     );
-    const dynamodb = endpoints.filter(([, endpoint]) =>
-      /\.dynamodb"/.test(JSON.stringify(endpoint.Properties?.ServiceName)),
-    );
+    const dynamodb = endpoints.filter(([, endpoint]) => /\.dynamodb"/.test(JSON.stringify(endpoint.Properties?.ServiceName)));
     expect(dynamodb).toHaveLength(1);
     const attached = asArray(dynamodb[0]![1].Properties?.RouteTableIds as unknown[]).map((id) => target(id));
     expect(attached).toEqual(expect.arrayContaining(privateTables));
@@ -329,8 +321,7 @@ describe('the packaged stack', () => {
   it('renders the production environment: the egress IP from the stack, no local endpoint', () => {
     const [eipId] = resourcesOfType(dev.template, 'AWS::EC2::EIP')[0]!;
     for (const key of FUNCTION_KEYS) {
-      const variables = (props(dev.template, functionId(key)).Environment as { Variables: Record<string, unknown> })
-        .Variables;
+      const variables = (props(dev.template, functionId(key)).Environment as { Variables: Record<string, unknown> }).Variables;
       expect(mentions(variables.EGRESS_IP, eipId), key).toBe(true);
       expect(variables.DYNAMODB_ENDPOINT, key).toBe('');
       expect(variables.TABLE_NAME, key).toBe('c2c-dev');
@@ -369,10 +360,17 @@ describe('the packaged stack', () => {
         expect(kms, key).toEqual([]);
         continue;
       }
-      expect(kms.flatMap((s) => asArray(s.Action)), key).toEqual(['kms:Decrypt']);
+      expect(
+        kms.flatMap((s) => asArray(s.Action)),
+        key,
+      ).toEqual(['kms:Decrypt']);
       for (const statement of kms) {
-        expect(asArray(statement.Resource).map((r) => target(r, 'Arn')), key).toEqual([keyId]);
-        const condition = (statement as Statement & { Condition?: { StringEquals?: Record<string, unknown> } }).Condition?.StringEquals ?? {};
+        expect(
+          asArray(statement.Resource).map((r) => target(r, 'Arn')),
+          key,
+        ).toEqual([keyId]);
+        const condition =
+          (statement as Statement & { Condition?: { StringEquals?: Record<string, unknown> } }).Condition?.StringEquals ?? {};
         expect(condition['kms:EncryptionContext:service'], key).toBe('c2c');
         expect(asArray(condition['kms:EncryptionContext:purpose'] as string[]).sort(), key).toEqual([...purposes].sort());
       }
@@ -425,7 +423,10 @@ describe('the packaged stack', () => {
       const logs = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
       expect(logs.length, key).toBeGreaterThan(0);
       for (const statement of logs) {
-        expect(asArray(statement.Resource).map((r) => target(r, 'Arn')), key).toEqual([logGroupId(key)]);
+        expect(
+          asArray(statement.Resource).map((r) => target(r, 'Arn')),
+          key,
+        ).toEqual([logGroupId(key)]);
       }
     }
   });
@@ -473,7 +474,9 @@ describe('the packaged stack', () => {
     const onFailure = (mapping.Properties?.DestinationConfig as { OnFailure?: { Destination?: unknown } }).OnFailure;
     expect(target(onFailure?.Destination, 'Arn')).toBe(queueId);
     // notify may send to the queue (the on-failure destination uses its role), and to nothing else.
-    const sqs = inlineStatements(dev.template, roleOf(dev.template, 'notify')).filter((s) => asArray(s.Action).some((a) => a.startsWith('sqs:')));
+    const sqs = inlineStatements(dev.template, roleOf(dev.template, 'notify')).filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('sqs:')),
+    );
     expect(sqs.flatMap((s) => asArray(s.Action))).toEqual(['sqs:SendMessage']);
     expect(sqs.flatMap((s) => asArray(s.Resource)).map((r) => target(r, 'Arn'))).toEqual([queueId]);
 
@@ -498,7 +501,11 @@ describe('the packaged stack', () => {
     const alarms = resourcesOfType(dev.template, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties ?? {});
     const byMetric = (name: string) => alarms.find((a) => a.MetricName === name);
     for (const metric of ['PbxNotAllowlisted', 'UnknownOutcomes', 'CallsFlagged']) {
-      expect(byMetric(metric), metric).toMatchObject({ Namespace: 'C2C', Dimensions: [{ Name: 'service', Value: 'c2c' }], Statistic: 'Sum' });
+      expect(byMetric(metric), metric).toMatchObject({
+        Namespace: 'C2C',
+        Dimensions: [{ Name: 'service', Value: 'c2c' }],
+        Statistic: 'Sum',
+      });
     }
     const dlq = byMetric('ApproximateNumberOfMessagesVisible');
     expect(dlq?.Namespace).toBe('AWS/SQS');

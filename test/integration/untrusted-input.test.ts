@@ -19,7 +19,17 @@ import { loadSample, retargetSample, SAMPLE_SECRETS } from '../../local/hook-sam
 import { SIM_MAX_HEADER_BYTES } from '../../local/pbx-sim/simulator';
 import { LOG_DIR } from '../support/capture-logs';
 import { present } from '../support/api-body';
-import { bearer, invoke, invokeEvent, seedTenant, startTestEnv, testSealer, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
+import {
+  bearer,
+  invoke,
+  invokeEvent,
+  seedTenant,
+  startTestEnv,
+  testSealer,
+  useEnvForHandlers,
+  type InvokeResult,
+  type TestEnv,
+} from '../support/env';
 import { containing } from '../support/match';
 
 /**
@@ -79,11 +89,21 @@ async function placeCall(customData?: Record<string, string>): Promise<{ callId:
 
 const sendEvent = (fields: Record<string, string>, as: 'json' | 'query', pathToken = token) =>
   as === 'json'
-    ? invoke(pbxEvents, { method: 'POST', route: EVENTS_ROUTE, path: { tenantId: TENANT, token: pathToken }, rawBody: JSON.stringify(fields) })
+    ? invoke(pbxEvents, {
+        method: 'POST',
+        route: EVENTS_ROUTE,
+        path: { tenantId: TENANT, token: pathToken },
+        rawBody: JSON.stringify(fields),
+      })
     : invoke(pbxEvents, { method: 'GET', route: EVENTS_ROUTE, path: { tenantId: TENANT, token: pathToken }, query: fields, headers: {} });
 
 /** An HTTP API event whose body is given as bytes (API Gateway base64-encodes what it does not take for text). */
-function eventWithBytes(route: string, pathParams: Record<string, string>, headers: Record<string, string>, bytes: Buffer): APIGatewayProxyEventV2 {
+function eventWithBytes(
+  route: string,
+  pathParams: Record<string, string>,
+  headers: Record<string, string>,
+  bytes: Buffer,
+): APIGatewayProxyEventV2 {
   const [method, template] = route.split(' ') as [string, string];
   const rawPath = template.replace(/\{(\w+)\}/g, (_, name: string) => pathParams[name] ?? '');
   return {
@@ -105,7 +125,13 @@ async function logLinesDuring<T>(fn: () => Promise<T>): Promise<{ result: T; lin
   const before = existsSync(file) ? statSync(file).size : 0;
   const result = await fn();
   const text = existsSync(file) ? readFileSync(file).subarray(before).toString('utf8') : '';
-  return { result, lines: text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level?: string; message?: string }) };
+  return {
+    result,
+    lines: text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level?: string; message?: string }),
+  };
 }
 
 const errorLines = (lines: Array<{ level?: string }>) => lines.filter((line) => line.level === 'ERROR');
@@ -116,7 +142,11 @@ describe('custom data never speaks for the PBX', () => {
     env.sim.clearRequests();
     const keyHeader = idempotencyKey();
     const res = await postCall(
-      { agent: { crmUserId: 'u-17' }, to: '+44 7766 889901', customData: { domain: 'acme', 'c2c-call-id': victim.callId, Event: 'Call End', hangup_cause: 'USER_BUSY', billsec: '0' } },
+      {
+        agent: { crmUserId: 'u-17' },
+        to: '+44 7766 889901',
+        customData: { domain: 'acme', 'c2c-call-id': victim.callId, Event: 'Call End', hangup_cause: 'USER_BUSY', billsec: '0' },
+      },
       keyHeader,
     );
     expect(res.status).toBe(400);
@@ -134,7 +164,15 @@ describe('custom data never speaks for the PBX', () => {
     const ours = await placeCall();
     // The look-alike comes first, as the PBX puts custom data before its own fields.
     const res = await sendEvent(
-      { 'c2c-call-id': victim.callId, C2C_Call_Id: victim.callId, c2c_call_id: ours.callId, uniqueid: ours.uniqueId, event: 'Call End', hangup_cause: 'USER_BUSY', billsec: '0' },
+      {
+        'c2c-call-id': victim.callId,
+        C2C_Call_Id: victim.callId,
+        c2c_call_id: ours.callId,
+        uniqueid: ours.uniqueId,
+        event: 'Call End',
+        hangup_cause: 'USER_BUSY',
+        billsec: '0',
+      },
       as,
     );
     expect(res.status).toBe(200);
@@ -157,7 +195,10 @@ describe('custom data never speaks for the PBX', () => {
       }),
     );
     // As PBX Stats sends a Call Start: the call's custom data, then its own fields.
-    const res = await sendEvent({ ...legacy, event: 'Call Start', uniqueid: call.uniqueId, c2c_call_id: call.callId, call_start: '2026-03-01 10:00:00' }, 'json');
+    const res = await sendEvent(
+      { ...legacy, event: 'Call Start', uniqueid: call.uniqueId, c2c_call_id: call.callId, call_start: '2026-03-01 10:00:00' },
+      'json',
+    );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'unchanged', callId: call.callId, state: 'dialing' });
     const stored = await calls.get(TENANT, call.callId);
@@ -170,7 +211,11 @@ describe('bodies built to break a parser', () => {
   it('answers a 30,000-deep JSON to pbx-events 401 without a valid token, 400 with one, and never logs an ERROR', async () => {
     const post = (tenantId: string, pathToken: string) =>
       invoke(pbxEvents, { method: 'POST', route: EVENTS_ROUTE, path: { tenantId, token: pathToken }, rawBody: DEEP_JSON });
-    const { result, lines } = await logLinesDuring(async () => [await post(TENANT, 'not-the-token'), await post('nobody', 'x'), await post(TENANT, token)]);
+    const { result, lines } = await logLinesDuring(async () => [
+      await post(TENANT, 'not-the-token'),
+      await post('nobody', 'x'),
+      await post(TENANT, token),
+    ]);
     const [badToken, unknownTenant, withToken] = result;
     expect(badToken!.status).toBe(401);
     expect(unknownTenant!.status).toBe(401);
@@ -194,7 +239,13 @@ describe('bodies built to break a parser', () => {
     };
     const { result, lines } = await logLinesDuring(async () => [
       await invoke(create, { method: 'POST', route: '/v1/calls', headers: bearer(key), rawBody: DEEP_JSON }),
-      await invoke(agents, { method: 'PUT', route: '/v1/agents/{crmUserId}', path: { crmUserId: 'u-99' }, headers: bearer(key), rawBody: DEEP_JSON }),
+      await invoke(agents, {
+        method: 'PUT',
+        route: '/v1/agents/{crmUserId}',
+        path: { crmUserId: 'u-99' },
+        headers: bearer(key),
+        rawBody: DEEP_JSON,
+      }),
       await invokeEvent(hooks, hookEvent(SAMPLE_SECRETS.token)),
       await invoke(create, { method: 'POST', route: '/v1/calls', headers: bearer('c2c_nope'), rawBody: DEEP_JSON }),
       await invokeEvent(hooks, hookEvent(undefined)),
@@ -211,9 +262,18 @@ describe('bodies built to break a parser', () => {
     const { result, lines } = await logLinesDuring(async () => [
       await invokeEvent(pbxEvents, eventWithBytes(`POST ${EVENTS_ROUTE}`, { tenantId: TENANT, token }, form, bytes)),
       await invokeEvent(pbxEvents, eventWithBytes(`POST ${EVENTS_ROUTE}`, { tenantId: TENANT, token: 'wrong' }, form, bytes)),
-      await invokeEvent(create, eventWithBytes('POST /v1/calls', {}, { ...bearer(key), 'content-type': 'application/json' }, Buffer.from([0x7b, 0xff, 0x7d]))),
+      await invokeEvent(
+        create,
+        eventWithBytes('POST /v1/calls', {}, { ...bearer(key), 'content-type': 'application/json' }, Buffer.from([0x7b, 0xff, 0x7d])),
+      ),
       // A lone surrogate, as a Lambda event's JSON can carry it: no UTF-8 sender wrote that.
-      await invoke(pbxEvents, { method: 'POST', route: EVENTS_ROUTE, path: { tenantId: TENANT, token }, headers: form, rawBody: 'event=start&uniqueid=1&x=\uD800' }),
+      await invoke(pbxEvents, {
+        method: 'POST',
+        route: EVENTS_ROUTE,
+        path: { tenantId: TENANT, token },
+        headers: form,
+        rawBody: 'event=start&uniqueid=1&x=\uD800',
+      }),
     ]);
     const [withToken, wrongToken, callsApi, surrogate] = result;
     expect(withToken!.status).toBe(400);
@@ -227,7 +287,8 @@ describe('bodies built to break a parser', () => {
 
   it('answers an oversize body 400 with the token, 401 without, and stores no event', async () => {
     const big = JSON.stringify({ event: 'Call Start', uniqueid: '9.9', pad: 'x'.repeat(EVENT_LIMITS.maxBodyBytes) });
-    const post = (pathToken: string) => invoke(pbxEvents, { method: 'POST', route: EVENTS_ROUTE, path: { tenantId: TENANT, token: pathToken }, rawBody: big });
+    const post = (pathToken: string) =>
+      invoke(pbxEvents, { method: 'POST', route: EVENTS_ROUTE, path: { tenantId: TENANT, token: pathToken }, rawBody: big });
     const { result, lines } = await logLinesDuring(async () => [await post(token), await post('wrong')]);
     expect(result[0]!.status).toBe(400);
     expect(result[0]!.body.errors).toEqual([{ path: 'body', message: containing(`${EVENT_LIMITS.maxBodyBytes} bytes`) }]);
@@ -282,14 +343,20 @@ describe('the Click2Call URL cap', () => {
 
   it(`dials a URL of exactly ${MAX_CLICK2CALL_URL_LENGTH} characters, and refuses one more before anything is sent`, async () => {
     const atCapKey = idempotencyKey();
-    const atCap = await postCall({ ...base, customData: customDataOfLength(callIdFor(TENANT, atCapKey), MAX_CLICK2CALL_URL_LENGTH) }, atCapKey);
+    const atCap = await postCall(
+      { ...base, customData: customDataOfLength(callIdFor(TENANT, atCapKey), MAX_CLICK2CALL_URL_LENGTH) },
+      atCapKey,
+    );
     expect(atCap.status).toBe(201);
     const [dial] = env.sim.requests();
     expect(`${env.sim.url}${dial!.path}?${new URLSearchParams(dial!.query).toString()}`).toHaveLength(MAX_CLICK2CALL_URL_LENGTH);
 
     env.sim.clearRequests();
     const overKey = idempotencyKey();
-    const over = await postCall({ ...base, customData: customDataOfLength(callIdFor(TENANT, overKey), MAX_CLICK2CALL_URL_LENGTH + 1) }, overKey);
+    const over = await postCall(
+      { ...base, customData: customDataOfLength(callIdFor(TENANT, overKey), MAX_CLICK2CALL_URL_LENGTH + 1) },
+      overKey,
+    );
     expect(over.status).toBe(400);
     expect(over.body.errors?.[0]?.path).toBe('customData');
     expect(env.sim.requests()).toHaveLength(0);

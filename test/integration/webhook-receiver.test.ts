@@ -38,11 +38,19 @@ async function deliver(body: string, options: { sign?: boolean; id?: string } = 
 }
 
 const callNotification = (type: string, callId: string, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ type, timestamp: new Date().toISOString(), data: { event: { state: type.slice(5), sequence: 0 }, call: { callId, ...extra } } });
+  JSON.stringify({
+    type,
+    timestamp: new Date().toISOString(),
+    data: { event: { state: type.slice(5), sequence: 0 }, call: { callId, ...extra } },
+  });
 
 describe('the stand-in CRM', () => {
   it('answers the doctor’s ping 204 and prints it, keeping no call notification', async () => {
-    const ping = JSON.stringify({ type: 'ping', timestamp: new Date().toISOString(), data: { tenantId: 'demo', reason: 'c2c doctor: checking the callback URL' } });
+    const ping = JSON.stringify({
+      type: 'ping',
+      timestamp: new Date().toISOString(),
+      data: { tenantId: 'demo', reason: 'c2c doctor: checking the callback URL' },
+    });
     expect(await deliver(ping, { id: 'ping_0123456789abcdef' })).toBe(204);
     expect(receiver.notifications()).toEqual([]);
     expect(lines).toEqual([expect.stringMatching(/^\[crm\] ping +tenant demo {2}webhook-id ping_0123456789abcdef/)]);
@@ -93,10 +101,18 @@ describe('the stand-in CRM', () => {
       const id = 'c_D.0';
       const body = callNotification('call.dialing', 'c_D');
       const ts = Math.floor(Date.now() / 1000);
-      const headers = { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(secret.secret, id, ts, body) };
+      const headers = {
+        'webhook-id': id,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signStandardWebhook(secret.secret, id, ts, body),
+      };
       expect((await fetch(throwing.url, { method: 'POST', headers, body })).status).toBe(204);
       expect((await fetch(throwing.url, { method: 'POST', headers, body })).status).toBe(204);
-      expect(faults.map((f) => (f as Error).message)).toEqual(['bug in the demo printer', 'bug in the line printer', 'bug in the line printer']);
+      expect(faults.map((f) => (f as Error).message)).toEqual([
+        'bug in the demo printer',
+        'bug in the line printer',
+        'bug in the line printer',
+      ]);
       expect(throwing.notifications()).toHaveLength(1);
     } finally {
       await throwing.close();
@@ -104,7 +120,15 @@ describe('the stand-in CRM', () => {
   });
 
   it('never prints more of a stranger’s body than a cut-down type and id', () => {
-    const delivery: ReceivedDelivery = { at: '', webhookId: 'x\u001b[2J'.repeat(30), verified: false, status: 401, body: '', type: 'call.\u001b[31m+447766889900 whole number', refused: 'signature_mismatch' };
+    const delivery: ReceivedDelivery = {
+      at: '',
+      webhookId: 'x\u001b[2J'.repeat(30),
+      verified: false,
+      status: 401,
+      body: '',
+      type: 'call.\u001b[31m+447766889900 whole number',
+      refused: 'signature_mismatch',
+    };
     const line = describeDelivery(delivery, {});
     expect(line).not.toMatch(/\u001b/);
     expect(line).not.toContain('447766889900');

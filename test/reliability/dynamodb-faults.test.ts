@@ -19,7 +19,17 @@ import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '.
 import { startPbxSimulator } from '../../local/pbx-sim/simulator';
 import { freePort } from '../../local/ports';
 import { present } from '../support/api-body';
-import { bearer, invoke, invokeEvent, seedTenant, startTestEnv, testSealer, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
+import {
+  bearer,
+  invoke,
+  invokeEvent,
+  seedTenant,
+  startTestEnv,
+  testSealer,
+  useEnvForHandlers,
+  type InvokeResult,
+  type TestEnv,
+} from '../support/env';
 import { variant } from '../support/hooks';
 import { machineLine, renderTable, writeReportSection, type ReliabilityRow } from './report';
 import { FAULT_KINDS, pkOf, skOf, StoreFaults, type CommandInput, type DocCommand, type FaultKind } from './store-faults';
@@ -91,7 +101,8 @@ afterAll(async () => {
   const elapsed = Date.now() - started;
   const table = renderTable(rows);
   console.log(`\nDynamoDB faults\n\n${table}\n`);
-  if (process.env.RELIABILITY_REPORT === '1') writeReportSection(path.resolve(__dirname, '../../RELIABILITY.md'), 'dynamodb-faults', report(table, elapsed));
+  if (process.env.RELIABILITY_REPORT === '1')
+    writeReportSection(path.resolve(__dirname, '../../RELIABILITY.md'), 'dynamodb-faults', report(table, elapsed));
   await env?.stop();
 });
 
@@ -103,7 +114,14 @@ function phrase(res: InvokeResult): string {
 }
 
 const reconciler = () =>
-  new ReconcileCalls({ calls, tenants: env.tenants, logger: { info: () => undefined, warn: () => undefined }, maxTries: 1, minAgeSec: 0, cdrTimeoutMs: 2000 });
+  new ReconcileCalls({
+    calls,
+    tenants: env.tenants,
+    logger: { info: () => undefined, warn: () => undefined },
+    maxTries: 1,
+    minAgeSec: 0,
+    cdrTimeoutMs: 2000,
+  });
 
 /** What one call-path row observed; the expected side is written in the same shape, so the two compare as text. */
 interface Story {
@@ -126,17 +144,49 @@ const tell = (s: Story) =>
 
 const UNAVAILABLE = '503 store_unavailable + Retry-After';
 /** Nothing was kept before the fault: the retry places the call, once. */
-const NOTHING_KEPT: Story = { first: UNAVAILABLE, getsFirst: 0, foundFirst: 'none', retries: '201,200,200', gets: 1, found: 'dialing', settled: '-' };
+const NOTHING_KEPT: Story = {
+  first: UNAVAILABLE,
+  getsFirst: 0,
+  foundFirst: 'none',
+  retries: '201,200,200',
+  gets: 1,
+  found: 'dialing',
+  settled: '-',
+};
 /**
  * The reservation is in the table (it won, and a cap write beside it failed; or its write landed and only the answer
  * was lost): nothing was sent, so the request gives its own reservation back (`not_sent`, conditioned on its token)
  * and the retry with the same key dials, once.
  */
-const RESERVED_GIVEN_BACK: Story = { first: UNAVAILABLE, getsFirst: 0, foundFirst: 'not_sent', retries: '201,200,200', gets: 1, found: 'dialing', settled: '-' };
+const RESERVED_GIVEN_BACK: Story = {
+  first: UNAVAILABLE,
+  getsFirst: 0,
+  foundFirst: 'not_sent',
+  retries: '201,200,200',
+  gets: 1,
+  found: 'dialing',
+  settled: '-',
+};
 /** The GET went out, its answer was not recorded: 202 in flight, never a second GET, the reconciler settles it. */
-const SENT_UNRECORDED: Story = { first: '202 dispatching', getsFirst: 1, foundFirst: 'dispatching', retries: '202,202,202', gets: 1, found: 'dispatching', settled: 'completed' };
+const SENT_UNRECORDED: Story = {
+  first: '202 dispatching',
+  getsFirst: 1,
+  foundFirst: 'dispatching',
+  retries: '202,202,202',
+  gets: 1,
+  found: 'dispatching',
+  settled: 'completed',
+};
 /** The GET went out and its answer was recorded; a side write (link, lock release) failed and costs nothing. */
-const SENT_RECORDED: Story = { first: '201 dialing', getsFirst: 1, foundFirst: 'dialing', retries: '200,200,200', gets: 1, found: 'dialing', settled: '-' };
+const SENT_RECORDED: Story = {
+  first: '201 dialing',
+  getsFirst: 1,
+  foundFirst: 'dialing',
+  retries: '200,200,200',
+  gets: 1,
+  found: 'dialing',
+  settled: '-',
+};
 
 interface RowContext {
   crmUserId: string;
@@ -177,9 +227,27 @@ const CALL_PATH: FaultPoint[] = [
     expect: { ...NOTHING_KEPT, foundFirst: '-' },
   },
   { id: 'reservation', name: 'reservation', command: PutCommand, matches: (i, r) => skOf(i) === callSk(r.callId!), expect: NOTHING_KEPT },
-  { id: 'agent-lock', name: 'agent lock (cap)', command: PutCommand, matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId), expect: RESERVED_GIVEN_BACK },
-  { id: 'destination-cap', name: 'destination cap', command: UpdateCommand, matches: (i, r) => rateScope(i, `dest#${r.digits}`), expect: RESERVED_GIVEN_BACK },
-  { id: 'agent-cap', name: 'agent per-minute cap', command: UpdateCommand, matches: (i, r) => rateScope(i, `agent#${r.crmUserId}`), expect: RESERVED_GIVEN_BACK },
+  {
+    id: 'agent-lock',
+    name: 'agent lock (cap)',
+    command: PutCommand,
+    matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId),
+    expect: RESERVED_GIVEN_BACK,
+  },
+  {
+    id: 'destination-cap',
+    name: 'destination cap',
+    command: UpdateCommand,
+    matches: (i, r) => rateScope(i, `dest#${r.digits}`),
+    expect: RESERVED_GIVEN_BACK,
+  },
+  {
+    id: 'agent-cap',
+    name: 'agent per-minute cap',
+    command: UpdateCommand,
+    matches: (i, r) => rateScope(i, `agent#${r.crmUserId}`),
+    expect: RESERVED_GIVEN_BACK,
+  },
   {
     id: 'transition',
     name: 'transition after the GET',
@@ -194,7 +262,13 @@ const CALL_PATH: FaultPoint[] = [
     matches: (i, r) => skOf(i).startsWith(pbxUniqueIdSk('')) && i.Item?.callId === r.callId,
     expect: SENT_RECORDED,
   },
-  { id: 'release', name: 'agent lock release after the GET', command: DeleteCommand, matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId), expect: SENT_RECORDED },
+  {
+    id: 'release',
+    name: 'agent lock release after the GET',
+    command: DeleteCommand,
+    matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId),
+    expect: SENT_RECORDED,
+  },
 ];
 
 const KINDS: FaultKind[] = [FAULT_KINDS.provisioned, FAULT_KINDS.throttling, FAULT_KINDS.internal, FAULT_KINDS.timeout];
@@ -203,7 +277,10 @@ const KINDS: FaultKind[] = [FAULT_KINDS.provisioned, FAULT_KINDS.throttling, FAU
 const LANDED: Array<{ point: FaultPoint; expect: Story }> = [
   // The SDK cannot tell a lost answer from a lost request; the request's token can: it gives its reservation back.
   { point: CALL_PATH.find((p) => p.id === 'reservation')!, expect: RESERVED_GIVEN_BACK },
-  { point: CALL_PATH.find((p) => p.id === 'transition')!, expect: { ...SENT_UNRECORDED, foundFirst: 'dialing', retries: '200,200,200', found: 'dialing', settled: '-' } },
+  {
+    point: CALL_PATH.find((p) => p.id === 'transition')!,
+    expect: { ...SENT_UNRECORDED, foundFirst: 'dialing', retries: '200,200,200', found: 'dialing', settled: '-' },
+  },
 ];
 
 async function findCall(callId: string | undefined): Promise<string> {
@@ -227,7 +304,14 @@ async function callPathRow(point: FaultPoint, kind: FaultKind, expected: Story) 
   row.callId = idem ? callIdFor(TENANT, idem) : undefined;
   const body = { agent: { crmUserId: row.crmUserId }, to: `+${row.digits}`, lead: { id: `dbf-${n}` } };
   const post = () =>
-    answered(invoke(handlers.create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(key), ...(idem ? { 'idempotency-key': idem } : {}) }, body }));
+    answered(
+      invoke(handlers.create, {
+        method: 'POST',
+        route: '/v1/calls',
+        headers: { ...bearer(key), ...(idem ? { 'idempotency-key': idem } : {}) },
+        body,
+      }),
+    );
   const dials = () => env.sim.requests().filter((r) => r.legB === row.digits).length;
 
   faults.arm(point.command, (input) => point.matches(input, row), kind);
@@ -263,20 +347,36 @@ describe('DynamoDB faults on the call path (POST /v1/calls)', () => {
   for (const point of CALL_PATH) {
     it.each(KINDS)(`${point.name} x $label`, async (kind) => callPathRow(point, kind, point.expect));
   }
-  it.each(LANDED)('$point.name x a timeout after the write landed', async ({ point, expect: story }) => callPathRow(point, FAULT_KINDS.timeoutLanded, story));
+  it.each(LANDED)('$point.name x a timeout after the write landed', async ({ point, expect: story }) =>
+    callPathRow(point, FAULT_KINDS.timeoutLanded, story),
+  );
 });
 
 describe('DynamoDB faults on the retry of a call that was not sent', () => {
   it('the re-dispatch claim fails: 503, nothing dialled, the agent is free at once, and the next retry dials once', async () => {
     const port = await freePort();
-    const { key: downKey } = await seedTenant(env, { tenantId: 'dbf-down', pbx: { urlShape: 'click2call', baseUrl: `http://127.0.0.1:${port}` } });
+    const { key: downKey } = await seedTenant(env, {
+      tenantId: 'dbf-down',
+      pbx: { urlShape: 'click2call', baseUrl: `http://127.0.0.1:${port}` },
+    });
     const post = (idem: string, to: string) =>
-      answered(invoke(handlers.create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(downKey), 'idempotency-key': idem }, body: { agent: { crmUserId: 'u-17' }, to } }));
+      answered(
+        invoke(handlers.create, {
+          method: 'POST',
+          route: '/v1/calls',
+          headers: { ...bearer(downKey), 'idempotency-key': idem },
+          body: { agent: { crmUserId: 'u-17' }, to },
+        }),
+      );
     const notSent = await post('dbf-down-1', '+44 7766 889911');
     const callId = callIdFor('dbf-down', 'dbf-down-1');
     const back = await startPbxSimulator({ port, extensions: ['1000'] });
     try {
-      faults.arm(UpdateCommand, (i) => skOf(i) === callSk(callId) && String(i.ConditionExpression).includes(':notSent'), FAULT_KINDS.throttling);
+      faults.arm(
+        UpdateCommand,
+        (i) => skOf(i) === callSk(callId) && String(i.ConditionExpression).includes(':notSent'),
+        FAULT_KINDS.throttling,
+      );
       const faulted = await post('dbf-down-1', '+44 7766 889911');
       const hits = faults.disarm();
       const getsAfterFault = back.requests().length;
@@ -286,7 +386,12 @@ describe('DynamoDB faults on the retry of a call that was not sent', () => {
       const dials = back.requests().filter((r) => r.query.c2c_call_id === callId).length;
       const expected = `503 pbx_unreachable + Retry-After; then ${UNAVAILABLE}, 0 GET; the agent's next call 201 dialing; the retry 201 dialing, 1 GET in all`;
       const observed = `${phrase(notSent)}; then ${phrase(faulted)}, ${getsAfterFault} GET; the agent's next call ${phrase(other)}; the retry ${phrase(retried)}, ${dials} GET in all`;
-      record('DynamoDB fault: re-dispatch of a not_sent call x ThrottlingException', expected, `${observed} (${hits} failed)`, hits > 0 && observed === expected);
+      record(
+        'DynamoDB fault: re-dispatch of a not_sent call x ThrottlingException',
+        expected,
+        `${observed} (${hits} failed)`,
+        hits > 0 && observed === expected,
+      );
     } finally {
       await back.close();
     }
@@ -355,12 +460,42 @@ describe('DynamoDB faults on the CRM webhook path (POST /v1/hooks/standard/{tena
 });
 
 describe('DynamoDB faults on the PBX-event path (GET /v1/pbx-events/{tenantId}/{token})', () => {
-  const cases: Array<{ name: string; command: DocCommand; matches: (i: CommandInput, callId: string) => boolean; kind: FaultKind; retry: string }> = [
-    { name: 'call read (correlation)', command: GetCommand, matches: (i, id) => skOf(i) === callSk(id), kind: FAULT_KINDS.timeout, retry: '200 applied' },
-    { name: 'raw event write', command: PutCommand, matches: (i, id) => skOf(i).startsWith(`${callSk(id)}#PBXEVENT#`), kind: FAULT_KINDS.provisioned, retry: '200 applied' },
-    { name: 'call transition', command: UpdateCommand, matches: (i, id) => skOf(i) === callSk(id) && isTransition(i), kind: FAULT_KINDS.internal, retry: '200 applied' },
+  const cases: Array<{
+    name: string;
+    command: DocCommand;
+    matches: (i: CommandInput, callId: string) => boolean;
+    kind: FaultKind;
+    retry: string;
+  }> = [
+    {
+      name: 'call read (correlation)',
+      command: GetCommand,
+      matches: (i, id) => skOf(i) === callSk(id),
+      kind: FAULT_KINDS.timeout,
+      retry: '200 applied',
+    },
+    {
+      name: 'raw event write',
+      command: PutCommand,
+      matches: (i, id) => skOf(i).startsWith(`${callSk(id)}#PBXEVENT#`),
+      kind: FAULT_KINDS.provisioned,
+      retry: '200 applied',
+    },
+    {
+      name: 'call transition',
+      command: UpdateCommand,
+      matches: (i, id) => skOf(i) === callSk(id) && isTransition(i),
+      kind: FAULT_KINDS.internal,
+      retry: '200 applied',
+    },
     // The transition was applied, its answer lost: the PBX's retry finds the call there already and changes nothing.
-    { name: 'call transition', command: UpdateCommand, matches: (i, id) => skOf(i) === callSk(id) && isTransition(i), kind: FAULT_KINDS.timeoutLanded, retry: '200 unchanged' },
+    {
+      name: 'call transition',
+      command: UpdateCommand,
+      matches: (i, id) => skOf(i) === callSk(id) && isTransition(i),
+      kind: FAULT_KINDS.timeoutLanded,
+      retry: '200 unchanged',
+    },
   ];
 
   it.each(cases)('$name x $kind.label', async ({ name, command, matches, kind, retry }) => {
@@ -385,7 +520,15 @@ describe('DynamoDB faults on the PBX-event path (GET /v1/pbx-events/{tenantId}/{
       hangup_cause: 'NORMAL_CLEARING',
     };
     const send = () =>
-      answered(invoke(handlers.pbxEvents, { method: 'GET', route: '/v1/pbx-events/{tenantId}/{token}', path: { tenantId: TENANT, token: pbxToken }, query: fields, headers: {} }));
+      answered(
+        invoke(handlers.pbxEvents, {
+          method: 'GET',
+          route: '/v1/pbx-events/{tenantId}/{token}',
+          path: { tenantId: TENANT, token: pbxToken },
+          query: fields,
+          headers: {},
+        }),
+      );
 
     faults.arm(command, (input) => matches(input, callId), kind);
     const first = await send();
@@ -395,15 +538,28 @@ describe('DynamoDB faults on the PBX-event path (GET /v1/pbx-events/{tenantId}/{
     const completions = call?.events.filter((e) => e.state === 'completed').length ?? 0;
     const expected = `${UNAVAILABLE}; the PBX's retry: ${retry} completed; applied once`;
     const observed = `${phrase(first)}; the PBX's retry: ${again.status} ${again.body?.status} ${call?.state}; applied ${completions === 1 ? 'once' : `${completions} times`}`;
-    record(`DynamoDB fault, PBX event: ${name} x ${kind.label}`, expected, `${observed} (${hits} failed)`, hits > 0 && observed === expected);
+    record(
+      `DynamoDB fault, PBX event: ${name} x ${kind.label}`,
+      expected,
+      `${observed} (${hits} failed)`,
+      hits > 0 && observed === expected,
+    );
   });
 });
 
 describe('every answer of the DynamoDB fault rows', () => {
   it('is never a bare 500', () => {
     const fives = answers.filter((s) => s === 500).length;
-    const summary = [...new Set(answers)].sort().map((s) => `${answers.filter((a) => a === s).length}x${s}`).join(', ');
-    record('DynamoDB faults: every answer above', 'no 500', `${answers.length} answers (${summary}); ${fives} x 500`, answers.length > 0 && fives === 0);
+    const summary = [...new Set(answers)]
+      .sort()
+      .map((s) => `${answers.filter((a) => a === s).length}x${s}`)
+      .join(', ');
+    record(
+      'DynamoDB faults: every answer above',
+      'no 500',
+      `${answers.length} answers (${summary}); ${fives} x 500`,
+      answers.length > 0 && fives === 0,
+    );
   });
 });
 

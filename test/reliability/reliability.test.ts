@@ -77,7 +77,12 @@ beforeAll(async () => {
     env,
     {
       tenantId: 'rel',
-      pbx: { urlShape: 'click2call', baseUrl: env.sim.url, basicAuth: { username: 'c2c', password: PBX_SECRET }, cdrApiUrl: `${env.sim.url}/api/cdrs` },
+      pbx: {
+        urlShape: 'click2call',
+        baseUrl: env.sim.url,
+        basicAuth: { username: 'c2c', password: PBX_SECRET },
+        cdrApiUrl: `${env.sim.url}/api/cdrs`,
+      },
       policy: {
         allowedCountries: ['GB'],
         denyPrefixes: ['4470'],
@@ -114,7 +119,10 @@ describe('reliability', () => {
       );
     }
     const gets = env.sim.requests().length;
-    const summary = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${n}x${s}`).join(', ');
+    const summary = [...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${n}x${s}`)
+      .join(', ');
     record(
       `duplicate storm (${STORM_KEYS} keys x ${STORM_COPIES} concurrent)`,
       `${STORM_KEYS} GETs; one 201 per key; the rest 200/202; no 5xx`,
@@ -128,7 +136,9 @@ describe('reliability', () => {
       env,
       {
         tenantId: 'rel-capped',
-        policy: { caps: { perDestination: { max: 100_000, windowSec: 900 }, perAgentPerMinute: 100_000, perTenantPerSecond: CAPPED_PER_SECOND } },
+        policy: {
+          caps: { perDestination: { max: 100_000, windowSec: 900 }, perAgentPerMinute: 100_000, perTenantPerSecond: CAPPED_PER_SECOND },
+        },
       },
       { agents: Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-cap-${i}`, extension: '1000' })) },
     );
@@ -139,7 +149,12 @@ describe('reliability', () => {
     const persistent = async (i: number) => {
       const body = { agent: { crmUserId: `u-cap-${i}` }, to: '+44 7766 889900', lead: { id: `cap-${i}` } };
       for (let attempt = 0; attempt < 30; attempt++) {
-        const answer = await invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(cappedKey), 'idempotency-key': `cap-${i}` }, body });
+        const answer = await invoke(create, {
+          method: 'POST',
+          route: '/v1/calls',
+          headers: { ...bearer(cappedKey), 'idempotency-key': `cap-${i}` },
+          body,
+        });
         if (answer.status !== 429 && answer.status !== 503) return answer;
         retries++;
         await new Promise((r) => setTimeout(r, Number(answer.headers['retry-after'] ?? '1') * 1000 * Math.random() + 50));
@@ -151,7 +166,10 @@ describe('reliability', () => {
     const dialled = env.sim.requests().filter((r) => !before.has(r.query.c2c_call_id));
     const perCall = new Map<string, number>();
     for (const r of dialled) perCall.set(r.query.c2c_call_id ?? '', (perCall.get(r.query.c2c_call_id ?? '') ?? 0) + 1);
-    const summary = [...statuses].sort(([a], [b]) => a - b).map(([st, n]) => `${n}x${st}`).join(', ');
+    const summary = [...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([st, n]) => `${n}x${st}`)
+      .join(', ');
     record(
       `capped storm (${STORM_KEYS} keys x ${CAPPED_COPIES} copies, cap ${CAPPED_PER_SECOND}/s, retries on 429/503)`,
       `${STORM_KEYS} GETs, one per key`,
@@ -188,12 +206,23 @@ describe('reliability', () => {
     const before = env.sim.requests().length;
     const reused = await post({ agent: { crmUserId: 'u-main' }, to: '+44 7766 889901' }, { 'idempotency-key': 'reuse-1' });
     const gets = env.sim.requests().length - before;
-    record('reused key, other body', '409 idempotency_key_reused, no GET', `${reused.status} ${reused.body.code}, ${gets} GET`, first.status === 201 && reused.status === 409 && reused.body.code === 'idempotency_key_reused' && gets === 0);
+    record(
+      'reused key, other body',
+      '409 idempotency_key_reused, no GET',
+      `${reused.status} ${reused.body.code}, ${gets} GET`,
+      first.status === 201 && reused.status === 409 && reused.body.code === 'idempotency_key_reused' && gets === 0,
+    );
   });
 
   type Fault = Parameters<PbxSimulator['setFault']>[0];
   const matrix: Array<{ name: string; fault?: Fault; status: number; state: string; extraAfterRetries: number }> = [
-    { name: 'latency under the timeout (100 ms of 600)', fault: { mode: 'latency', latencyMs: 100 }, status: 201, state: 'dialing', extraAfterRetries: 0 },
+    {
+      name: 'latency under the timeout (100 ms of 600)',
+      fault: { mode: 'latency', latencyMs: 100 },
+      status: 201,
+      state: 'dialing',
+      extraAfterRetries: 0,
+    },
     { name: 'hang past the timeout', fault: { mode: 'hang' }, status: 202, state: 'unknown', extraAfterRetries: 0 },
     { name: 'reset after the request was read', fault: { mode: 'reset' }, status: 202, state: 'unknown', extraAfterRetries: 0 },
     { name: 'HTTP 500', fault: { mode: 'http_500' }, status: 202, state: 'unknown', extraAfterRetries: 0 },
@@ -226,9 +255,13 @@ describe('reliability', () => {
 
   it('fault: connection refused, then the PBX comes back', async () => {
     const port = await freePort();
-    const { key: downKey } = await seedTenant(env, { tenantId: 'rel-down', pbx: { urlShape: 'click2call', baseUrl: `http://127.0.0.1:${port}` } });
+    const { key: downKey } = await seedTenant(env, {
+      tenantId: 'rel-down',
+      pbx: { urlShape: 'click2call', baseUrl: `http://127.0.0.1:${port}` },
+    });
     const body = { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900' };
-    const send = () => invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(downKey), 'idempotency-key': 'refused-1' }, body });
+    const send = () =>
+      invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(downKey), 'idempotency-key': 'refused-1' }, body });
     const first = await send();
     const back = await startPbxSimulator({ port, extensions: ['1000'] });
     try {
@@ -239,7 +272,11 @@ describe('reliability', () => {
         'fault: connection refused (PBX down, then back)',
         '503 not_sent; 0 GET; +1 after 5 retries (the first retry dials, the rest replay)',
         `${first.status} ${first.body.call?.state}; 0 GET; +${gets} after 5 retries (${retries.join(',')})`,
-        first.status === 503 && first.body.call?.state === 'not_sent' && gets === 1 && retries[0] === 201 && retries.slice(1).every((s) => s === 200),
+        first.status === 503 &&
+          first.body.call?.state === 'not_sent' &&
+          gets === 1 &&
+          retries[0] === 201 &&
+          retries.slice(1).every((s) => s === 200),
       );
     } finally {
       await back.close();
@@ -274,12 +311,21 @@ describe('reliability', () => {
       const tenant = (await c.tenants.get('rel'))!;
       const body = { agent: { crmUserId: agent }, to: '+44 7766 889902', lead: { id: `crash-${point}` } };
       numbersSent.add(body.to);
-      await expect(crashAt(point).execute({ tenant, request: callRequestSchema.parse(body), idempotencyKey: `crash-${point}`, source: 'api' })).rejects.toThrow(/simulated crash/);
+      await expect(
+        crashAt(point).execute({ tenant, request: callRequestSchema.parse(body), idempotencyKey: `crash-${point}`, source: 'api' }),
+      ).rejects.toThrow(/simulated crash/);
       const retries = [];
       for (let i = 0; i < 5; i++) retries.push((await post(body, { 'idempotency-key': `crash-${point}` })).status);
       const callId = present((await post(body, { 'idempotency-key': `crash-${point}` })).body.callId, 'callId');
       const gets = dialsFor(env.sim, callId);
-      const reconciler = new ReconcileCalls({ calls: c.calls, tenants: c.tenants, logger: { info: () => undefined, warn: () => undefined }, maxTries: 1, minAgeSec: 0, cdrTimeoutMs: 2000 });
+      const reconciler = new ReconcileCalls({
+        calls: c.calls,
+        tenants: c.tenants,
+        logger: { info: () => undefined, warn: () => undefined },
+        maxTries: 1,
+        minAgeSec: 0,
+        cdrTimeoutMs: 2000,
+      });
       await reconciler.run();
       const final = await c.calls.get('rel', callId);
       const afterReconcile = dialsFor(env.sim, callId);
@@ -287,7 +333,11 @@ describe('reliability', () => {
         `crash ${point.replace('_', ' ')}, then 5 retried deliveries and the reconciler`,
         `${dials} GET; retries 202; reconciled ${settled}${settled === 'unknown' ? ' (flagged)' : ''}; no GET after`,
         `${gets} GET; retries ${retries.join(',')}; reconciled ${final?.state}${final?.reconcile?.flagged ? ' (flagged)' : ''}; ${afterReconcile - gets} GET after`,
-        gets === dials && retries.every((s) => s === 202) && final?.state === settled && afterReconcile === gets && (settled !== 'unknown' || final?.reconcile?.flagged === true),
+        gets === dials &&
+          retries.every((s) => s === 202) &&
+          final?.state === settled &&
+          afterReconcile === gets &&
+          (settled !== 'unknown' || final?.reconcile?.flagged === true),
       );
     });
   });
@@ -309,21 +359,29 @@ describe('reliability', () => {
     );
     const badBody = fc.oneof(
       badNumber.map((to) => ({ ...valid, to })),
-      fc.oneof(urlish, fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constant('*'.repeat(11))).map((prefix) => ({ ...valid, prefix: `*${prefix}x` })),
-      fc.oneof(
-        fc.constant({}),
-        fc.constant({ crmUserId: 'u-fuzz', extension: '1001' }),
-        fc.string({ unit: 'binary', minLength: 0, maxLength: 40 }).map((id) => ({ crmUserId: `${id}#/` })),
-        fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 20 }).map((id) => ({ crmUserId: `nobody-${id.replace(/[\s#/?%\\]/g, '')}` })),
-        fc.string({ unit: 'binary', maxLength: 30 }).map((email) => ({ email })),
-      ).map((agent) => ({ ...valid, agent })),
-      fc.oneof(
-        fc.constant({ leadid: 'x' }),
-        fc.constant({ c2c_call_id: 'c_x' }),
-        fc.record({ a: fc.integer() }),
-        fc.string({ unit: 'binary', maxLength: 20 }).map((v) => ({ '9bad-name': v })),
-        fc.constant(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']))),
-      ).map((customData) => ({ ...valid, customData })),
+      fc
+        .oneof(urlish, fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }), fc.constant('*'.repeat(11)))
+        .map((prefix) => ({ ...valid, prefix: `*${prefix}x` })),
+      fc
+        .oneof(
+          fc.constant({}),
+          fc.constant({ crmUserId: 'u-fuzz', extension: '1001' }),
+          fc.string({ unit: 'binary', minLength: 0, maxLength: 40 }).map((id) => ({ crmUserId: `${id}#/` })),
+          fc
+            .string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 20 })
+            .map((id) => ({ crmUserId: `nobody-${id.replace(/[\s#/?%\\]/g, '')}` })),
+          fc.string({ unit: 'binary', maxLength: 30 }).map((email) => ({ email })),
+        )
+        .map((agent) => ({ ...valid, agent })),
+      fc
+        .oneof(
+          fc.constant({ leadid: 'x' }),
+          fc.constant({ c2c_call_id: 'c_x' }),
+          fc.record({ a: fc.integer() }),
+          fc.string({ unit: 'binary', maxLength: 20 }).map((v) => ({ '9bad-name': v })),
+          fc.constant(Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']))),
+        )
+        .map((customData) => ({ ...valid, customData })),
       fc.string({ unit: 'binary', maxLength: 20 }).map((v) => ({ ...valid, extra: v })),
       fc.string({ unit: 'binary', maxLength: 200 }).map((lead) => ({ ...valid, lead: { id: `${lead}\u0007` } })),
       fc.anything().filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)),
@@ -354,7 +412,10 @@ describe('reliability', () => {
       { numRuns: FUZZ_RUNS, seed: Number(process.env.FUZZ_SEED ?? 20261126) },
     );
     const gets = env.sim.requests().length - before;
-    const summary = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${n}x${s}`).join(', ');
+    const summary = [...statuses]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${n}x${s}`)
+      .join(', ');
     record(
       `input fuzz (${FUZZ_RUNS.toLocaleString('en')} invalid bodies and headers, fast-check)`,
       'only 400/422; no 5xx; no GET',

@@ -19,7 +19,16 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 /** The document client's commands that the service sends; each is routed through the fault check. */
-const COMMANDS = [GetCommand, PutCommand, UpdateCommand, DeleteCommand, QueryCommand, ScanCommand, BatchGetCommand, BatchWriteCommand] as const;
+const COMMANDS = [
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  DeleteCommand,
+  QueryCommand,
+  ScanCommand,
+  BatchGetCommand,
+  BatchWriteCommand,
+] as const;
 export type DocCommand = (typeof COMMANDS)[number];
 
 /** The input of a document client command, as far as a fault point looks at it. */
@@ -62,7 +71,8 @@ export const FAULT_KINDS = {
     label: 'ProvisionedThroughputExceededException',
     error: () =>
       new ProvisionedThroughputExceededException({
-        message: 'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
+        message:
+          'The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.',
         $metadata: metadata(400),
       }),
   },
@@ -145,6 +155,7 @@ export class StoreFaults {
 
 /** The sort key a command addresses (Key.sk for reads, updates and deletes; Item.sk for puts). */
 /** A key attribute as text: this table's keys are strings; anything else is shown as JSON rather than `[object Object]`. */
-const keyText = (value: unknown): string => (typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value));
+const keyText = (value: unknown): string =>
+  typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
 export const skOf = (input: CommandInput) => keyText(input.Key?.sk ?? input.Item?.sk);
 export const pkOf = (input: CommandInput) => keyText(input.Key?.pk ?? input.Item?.pk);

@@ -15,7 +15,7 @@ const isServiceLog = (line: string) => line.startsWith('{"level"') || line.start
 
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+  stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     const lines = text.split('\n').filter(Boolean);
     if (lines.length > 0 && lines.every(isServiceLog)) {
@@ -25,5 +25,5 @@ for (const stream of [process.stdout, process.stderr]) {
       return true;
     }
     return write(chunk, ...rest);
-  });
+  };
 }

@@ -15,10 +15,7 @@ export interface CliResult {
 }
 
 /** Runs the c2c CLI in-process (argv without `node c2c`), capturing what it prints. */
-export async function runCli(
-  argv: string[],
-  options: { stackFile: string; env?: NodeJS.ProcessEnv; isTTY?: boolean },
-): Promise<CliResult> {
+export async function runCli(argv: string[], options: { stackFile: string; env?: NodeJS.ProcessEnv; isTTY?: boolean }): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await run(['node', 'c2c', ...argv], {

@@ -97,7 +97,15 @@ export interface InvokeResult {
 /** Invokes a handler with an HTTP API (payload 2.0) event, as API Gateway would. */
 export async function invoke(
   handler: Handler,
-  request: { method: string; route: string; path?: Record<string, string>; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown; rawBody?: string },
+  request: {
+    method: string;
+    route: string;
+    path?: Record<string, string>;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+  },
 ): Promise<InvokeResult> {
   const rawPath = request.route.replace(/\{(\w+)\}/g, (_, name: string) => request.path?.[name] ?? '');
   const event = {

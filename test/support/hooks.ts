@@ -29,9 +29,12 @@ export function variant(source: WebhookSource, kase: SampleCase, n: string): API
   const event = loadSample(source, kase);
   switch (source) {
     case 'standard':
-      return editJson({ ...event, headers: { ...event.headers, 'webhook-id': `${event.headers['webhook-id']}_${n}` } }, (b: { data: { lead: { id: string } } }) => {
-        b.data.lead.id = `lead-${n}`;
-      });
+      return editJson(
+        { ...event, headers: { ...event.headers, 'webhook-id': `${event.headers['webhook-id']}_${n}` } },
+        (b: { data: { lead: { id: string } } }) => {
+          b.data.lead.id = `lead-${n}`;
+        },
+      );
     case 'hubspot':
       return editJson(event, (b: { objectId: string }) => {
         b.objectId = `9${n.replace(/\D/g, '')}${Math.floor(Math.random() * 1e6)}`;

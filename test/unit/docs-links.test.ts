@@ -44,7 +44,9 @@ describe('the repository documentation', () => {
   const files = markdownFiles();
 
   it('finds the docs it checks', () => {
-    expect(files).toEqual(expect.arrayContaining(['README.md', path.join('docs', 'api.md'), path.join('docs', 'pbx.md'), path.join('docs', 'design.md')]));
+    expect(files).toEqual(
+      expect.arrayContaining(['README.md', path.join('docs', 'api.md'), path.join('docs', 'pbx.md'), path.join('docs', 'design.md')]),
+    );
   });
 
   it('links only to files inside the repository that exist, and to anchors they have', () => {
@@ -55,7 +57,12 @@ describe('the repository documentation', () => {
         const resolved = target === '' ? path.join(ROOT, file) : path.resolve(ROOT, path.dirname(file), decodeURIComponent(target));
         if (path.relative(ROOT, resolved).startsWith('..')) broken.push(`${file}: ${link} leaves the repository`);
         else if (!existsSync(resolved)) broken.push(`${file}: ${link} does not exist`);
-        else if (fragment && resolved.endsWith('.md') && statSync(resolved).isFile() && !anchorsOf(readFileSync(resolved, 'utf8')).has(fragment)) {
+        else if (
+          fragment &&
+          resolved.endsWith('.md') &&
+          statSync(resolved).isFile() &&
+          !anchorsOf(readFileSync(resolved, 'utf8')).has(fragment)
+        ) {
           broken.push(`${file}: ${link} has no such anchor`);
         }
       }

@@ -116,7 +116,19 @@ type Child = Node | string | number | null | undefined | false | Child[];
 // ---------------------------------------------------------------- state
 
 const KEY_STORAGE = 'c2c.console.apiKey';
-const STATES = ['accepted', 'dispatching', 'dialing', 'answered', 'completed', 'no_answer', 'busy', 'failed', 'rejected', 'unknown', 'not_sent'];
+const STATES = [
+  'accepted',
+  'dispatching',
+  'dialing',
+  'answered',
+  'completed',
+  'no_answer',
+  'busy',
+  'failed',
+  'rejected',
+  'unknown',
+  'not_sent',
+];
 const CALLS_EVERY_MS = 2000;
 const SIM_EVERY_MS = 1000;
 const STATS_EVERY_MS = 15000;
@@ -225,18 +237,19 @@ function api<T>(path: string, init: ApiInit = {}): Promise<Answer<T>> {
   const headers: Record<string, string> = Object.assign({ accept: 'application/json' }, init.headers || {});
   if (session) headers.authorization = 'Bearer ' + session.key;
   const mine = generation;
-  return fetch(base + path, Object.assign({}, init, { headers: headers, cache: 'no-store' as const, credentials: 'omit' as const })).then((res) =>
-    res.text().then((text) => {
-      let body: T | null = null;
-      try {
-        body = text ? (JSON.parse(text) as T) : null;
-      } catch {
-        body = null;
-      }
-      const answer: Answer<T> = { status: res.status, ok: res.ok, body: body, headers: res.headers };
-      if (res.status === 401 && session && mine === generation) disconnect(problemText(answer), true);
-      return answer;
-    }),
+  return fetch(base + path, Object.assign({}, init, { headers: headers, cache: 'no-store' as const, credentials: 'omit' as const })).then(
+    (res) =>
+      res.text().then((text) => {
+        let body: T | null = null;
+        try {
+          body = text ? (JSON.parse(text) as T) : null;
+        } catch {
+          body = null;
+        }
+        const answer: Answer<T> = { status: res.status, ok: res.ok, body: body, headers: res.headers };
+        if (res.status === 401 && session && mine === generation) disconnect(problemText(answer), true);
+        return answer;
+      }),
   );
 }
 
@@ -274,9 +287,21 @@ function problemNode(answer: Answer<unknown>) {
     { class: 'problem', 'data-code': p.code || '', role: 'alert' },
     el('strong', null, (p.title || 'Request failed') + ' (' + answer.status + (p.code ? ', ' + p.code : '') + ')'),
     p.detail ? el('p', null, p.detail) : null,
-    Array.isArray(p.errors) && p.errors.length ? el('ul', null, p.errors.map((e) => el('li', null, el('code', null, e.path), ': ' + e.message))) : null,
+    Array.isArray(p.errors) && p.errors.length
+      ? el(
+          'ul',
+          null,
+          p.errors.map((e) => el('li', null, el('code', null, e.path), ': ' + e.message)),
+        )
+      : null,
     p.call && p.call.callId
-      ? el('p', null, 'Recorded as ', el('code', null, p.call.callId), ', state ' + p.call.state + (p.call.reason ? ' (' + p.call.reason + ')' : '') + '.')
+      ? el(
+          'p',
+          null,
+          'Recorded as ',
+          el('code', null, p.call.callId),
+          ', state ' + p.call.state + (p.call.reason ? ' (' + p.call.reason + ')' : '') + '.',
+        )
       : null,
     retryAfter ? el('p', null, 'Retry after ' + retryAfter + ' s.') : null,
     p.requestId ? el('p', { class: 'muted' }, 'Request id ' + p.requestId) : null,
@@ -333,7 +358,14 @@ function loadAgents() {
     target.replaceChildren(
       ...(agents.length
         ? agents.map((a) =>
-            el('tr', { 'data-agent': a.crmUserId }, el('td', null, el('code', null, a.crmUserId)), el('td', null, a.extension), el('td', null, a.name || ''), el('td', null, a.email || '')),
+            el(
+              'tr',
+              { 'data-agent': a.crmUserId },
+              el('td', null, el('code', null, a.crmUserId)),
+              el('td', null, a.extension),
+              el('td', null, a.name || ''),
+              el('td', null, a.email || ''),
+            ),
           )
         : [el('tr', null, el('td', { colspan: 4, class: 'muted' }, 'No agents yet: PUT /v1/agents/{crmUserId} or c2c agent import.'))]),
     );
@@ -358,7 +390,9 @@ function loadCalls() {
   const mine = generation;
   const request = ++callsRequests;
   const asked = filters;
-  return api<{ calls?: Call[] }>('/v1/calls' + query({ limit: CALLS_LIMIT, leadId: asked.leadId, agent: asked.agent, state: asked.state })).then((answer) => {
+  return api<{ calls?: Call[] }>(
+    '/v1/calls' + query({ limit: CALLS_LIMIT, leadId: asked.leadId, agent: asked.agent, state: asked.state }),
+  ).then((answer) => {
     // A slower answer to an earlier request (other filters, perhaps) must not overwrite a newer one.
     if (mine !== generation || request !== callsRequests) return;
     const list = $('calls-list');
@@ -373,9 +407,15 @@ function loadCalls() {
     if (signature === callsSignature) return;
     if (callsSignature) statsDueAt = Math.min(statsDueAt, Date.now() + STATS_AFTER_CHANGE_MS);
     callsSignature = signature;
-    list.replaceChildren(...(calls.length ? calls.map(callItem) : [el('li', { class: 'muted' }, anyFilter() ? 'No call matches these filters.' : 'No calls yet: place one.')]));
+    list.replaceChildren(
+      ...(calls.length
+        ? calls.map(callItem)
+        : [el('li', { class: 'muted' }, anyFilter() ? 'No call matches these filters.' : 'No calls yet: place one.')]),
+    );
     $('calls-count').textContent =
-      (calls.length === CALLS_LIMIT ? 'the newest ' + calls.length : count(calls.length, 'call', 'calls')) + ', newest first' + (anyFilter() ? ', filtered' : '');
+      (calls.length === CALLS_LIMIT ? 'the newest ' + calls.length : count(calls.length, 'call', 'calls')) +
+      ', newest first' +
+      (anyFilter() ? ', filtered' : '');
   });
 }
 
@@ -391,7 +431,13 @@ function callItem(call: Call) {
   const mine = placedCallIds.indexOf(call.callId) >= 0;
   return el(
     'li',
-    { class: mine ? 'mine' : null, 'data-call-id': call.callId, 'data-state': call.state, 'data-agent': agent.crmUserId || '', 'data-lead': (call.lead && call.lead.id) || '' },
+    {
+      class: mine ? 'mine' : null,
+      'data-call-id': call.callId,
+      'data-state': call.state,
+      'data-agent': agent.crmUserId || '',
+      'data-lead': (call.lead && call.lead.id) || '',
+    },
     el(
       'div',
       { class: 'call-head' },
@@ -403,7 +449,12 @@ function callItem(call: Call) {
     el(
       'div',
       { class: 'call-meta' },
-      el('span', null, (agent.crmUserId || '?') + (agent.extension ? ' (ext ' + agent.extension + ')' : '') + ' \u2192 ', el('span', { class: 'mono' }, call.to || call.legB || '')),
+      el(
+        'span',
+        null,
+        (agent.crmUserId || '?') + (agent.extension ? ' (ext ' + agent.extension + ')' : '') + ' \u2192 ',
+        el('span', { class: 'mono' }, call.to || call.legB || ''),
+      ),
       call.lead && call.lead.id ? el('span', null, 'lead ', el('code', null, call.lead.id)) : null,
       call.reason ? el('span', null, 'reason ', el('code', null, call.reason)) : null,
       outcome.billSec !== null && outcome.billSec !== undefined ? el('span', null, 'talk ' + duration(outcome.billSec)) : null,
@@ -418,7 +469,12 @@ function callItem(call: Call) {
         return el(
           'li',
           { class: 'state-' + event.state, 'data-state': event.state, title: event.at + (event.detail ? ' \u2014 ' + event.detail : '') },
-          el('span', { class: 'chip' }, el('span', { class: 'chip-state' }, event.state), el('time', { datetime: event.at }, i === 0 ? clock(event.at) : '+' + seconds(at - first))),
+          el(
+            'span',
+            { class: 'chip' },
+            el('span', { class: 'chip-state' }, event.state),
+            el('time', { datetime: event.at }, i === 0 ? clock(event.at) : '+' + seconds(at - first)),
+          ),
         );
       }),
     ),
@@ -450,7 +506,10 @@ function newIdempotencyKey() {
 
 function placeCall(event: Event) {
   event.preventDefault();
-  const body: { agent: { crmUserId: string }; to: string; lead?: { id: string } } = { agent: { crmUserId: select('place-agent').value }, to: input('place-to').value.trim() };
+  const body: { agent: { crmUserId: string }; to: string; lead?: { id: string } } = {
+    agent: { crmUserId: select('place-agent').value },
+    to: input('place-to').value.trim(),
+  };
   const lead = input('place-lead').value.trim();
   if (lead) body.lead = { id: lead };
   const signature = JSON.stringify(body);
@@ -461,7 +520,11 @@ function placeCall(event: Event) {
   const result = $('place-result');
   button.disabled = true;
   result.replaceChildren(el('span', { class: 'muted' }, 'Placing the call\u2026'));
-  return api<Call>('/v1/calls', { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: signature })
+  return api<Call>('/v1/calls', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': key },
+    body: signature,
+  })
     .then(
       (answer) => {
         if (answer.status < 500) pendingAttempt = null;
@@ -474,14 +537,26 @@ function placeCall(event: Event) {
               : call.duplicate
                 ? 'Already placed (same Idempotency-Key): state ' + call.state + '.'
                 : 'The PBX accepted it: ' + call.state + '.';
-          result.replaceChildren(el('div', { 'data-call-id': call.callId }, el('span', { class: 'ok' }, answer.status + ' '), says, el('br', null), el('code', null, call.callId)));
+          result.replaceChildren(
+            el(
+              'div',
+              { 'data-call-id': call.callId },
+              el('span', { class: 'ok' }, answer.status + ' '),
+              says,
+              el('br', null),
+              el('code', null, call.callId),
+            ),
+          );
           void loadCalls();
         } else {
           result.replaceChildren(problemNode(answer));
         }
       },
       (error: unknown) => {
-        result.replaceChildren(networkProblem(error), el('p', { class: 'muted' }, 'Press Call again: the same Idempotency-Key is sent, so it cannot dial twice.'));
+        result.replaceChildren(
+          networkProblem(error),
+          el('p', { class: 'muted' }, 'Press Call again: the same Idempotency-Key is sent, so it cannot dial twice.'),
+        );
       },
     )
     .then(() => {
@@ -526,7 +601,9 @@ function maybeLoadStats() {
     });
     const totals = (report.agents || []).slice().sort((a, b) => a.crmUserId.localeCompare(b.crmUserId));
     target.replaceChildren(
-      ...(totals.length ? totals.map((total) => agentChart(total, byAgent[total.crmUserId] || {}, days)) : [el('p', { class: 'muted' }, 'No calls in the last ' + STATS_DAYS + ' days.')]),
+      ...(totals.length
+        ? totals.map((total) => agentChart(total, byAgent[total.crmUserId] || {}, days))
+        : [el('p', { class: 'muted' }, 'No calls in the last ' + STATS_DAYS + ' days.')]),
     );
   });
 }
@@ -582,21 +659,54 @@ function agentChart(total: AgentTotals, byDate: Record<string, DayFigures>, days
       nodes.push(
         svgEl(
           'rect',
-          { class: 'bar bar-' + kind, 'data-agent': total.crmUserId, 'data-date': date, 'data-kind': kind, 'data-value': value, x: x.toFixed(1), y: y(value).toFixed(1), width: barW.toFixed(1), height: h.toFixed(1), rx: 2 },
+          {
+            class: 'bar bar-' + kind,
+            'data-agent': total.crmUserId,
+            'data-date': date,
+            'data-kind': kind,
+            'data-value': value,
+            x: x.toFixed(1),
+            y: y(value).toFixed(1),
+            width: barW.toFixed(1),
+            height: h.toFixed(1),
+            rx: 2,
+          },
           svgEl('title', null, tip),
         ),
       );
-      if (value > 0) nodes.push(svgEl('text', { class: 'value', x: (x + barW / 2).toFixed(1), y: (y(value) - 3).toFixed(1), 'text-anchor': 'middle' }, String(value)));
+      if (value > 0)
+        nodes.push(
+          svgEl(
+            'text',
+            { class: 'value', x: (x + barW / 2).toFixed(1), y: (y(value) - 3).toFixed(1), 'text-anchor': 'middle' },
+            String(value),
+          ),
+        );
     });
     if (d.calls > 0) nodes.push(svgEl('text', { class: 'rate', x: x0.toFixed(1), y: 12, 'text-anchor': 'middle' }, percent(d.answerRate)));
-    nodes.push(svgEl('text', { class: date === today ? 'today' : null, x: x0.toFixed(1), y: H - 19, 'text-anchor': 'middle' }, date === today ? 'today' : label));
-    if (d.talkTimeSec > 0) nodes.push(svgEl('text', { class: 'talk', x: x0.toFixed(1), y: H - 4, 'text-anchor': 'middle' }, duration(d.talkTimeSec)));
+    nodes.push(
+      svgEl(
+        'text',
+        { class: date === today ? 'today' : null, x: x0.toFixed(1), y: H - 19, 'text-anchor': 'middle' },
+        date === today ? 'today' : label,
+      ),
+    );
+    if (d.talkTimeSec > 0)
+      nodes.push(svgEl('text', { class: 'talk', x: x0.toFixed(1), y: H - 4, 'text-anchor': 'middle' }, duration(d.talkTimeSec)));
   });
   return el(
     'figure',
     { class: 'agent-chart', 'data-agent': total.crmUserId },
-    el('h3', null, total.crmUserId + (agent && agent.name ? ' \u00b7 ' + agent.name : '') + (agent ? ' (ext ' + agent.extension + ')' : '')),
-    svgEl('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Calls and answered calls per day for ' + total.crmUserId }, nodes),
+    el(
+      'h3',
+      null,
+      total.crmUserId + (agent && agent.name ? ' \u00b7 ' + agent.name : '') + (agent ? ' (ext ' + agent.extension + ')' : ''),
+    ),
+    svgEl(
+      'svg',
+      { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Calls and answered calls per day for ' + total.crmUserId },
+      nodes,
+    ),
     el(
       'figcaption',
       null,
@@ -621,7 +731,9 @@ function loadSimulator() {
       const list = $('sim-calls');
       const calls = answer.calls || [];
       $('sim-note').textContent = simulatorUrl + ' \u00b7 ' + clock(new Date().toISOString());
-      list.replaceChildren(...(calls.length ? calls.map(simItem) : [el('li', { class: 'muted' }, 'The simulator has placed no call yet.')]));
+      list.replaceChildren(
+        ...(calls.length ? calls.map(simItem) : [el('li', { class: 'muted' }, 'The simulator has placed no call yet.')]),
+      );
     })
     .catch((error: unknown) => {
       $('sim-calls').replaceChildren(el('li', { class: 'muted' }, 'The simulator does not answer (' + errorText(error) + ').'));

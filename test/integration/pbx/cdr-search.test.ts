@@ -32,19 +32,31 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; seen
   };
 }
 
-const cdr = (n: number) => ({ uniqueid: `1795000000.${n}`, hangup_cause: 'ANSWERED', bill_duration: 10, custom_fields: { c2c_call_id: `c_${n}`, pad: 'x'.repeat(200) } });
+const cdr = (n: number) => ({
+  uniqueid: `1795000000.${n}`,
+  hangup_cause: 'ANSWERED',
+  bill_duration: 10,
+  custom_fields: { c2c_call_id: `c_${n}`, pad: 'x'.repeat(200) },
+});
 
 let elsewhere: Awaited<ReturnType<typeof serve>>;
 let redirecting: Awaited<ReturnType<typeof serve>>;
 let huge: Awaited<ReturnType<typeof serve>>;
 let hugeChunked: Awaited<ReturnType<typeof serve>>;
 /** A well-formed answer past the bound: the old search read it whole and returned it. */
-const hugeBody = JSON.stringify({ data: Array.from({ length: Math.ceil((MAX_CDR_ANSWER_BYTES * 1.5) / 260) }, (_, i) => cdr(i)), total: 0 });
+const hugeBody = JSON.stringify({
+  data: Array.from({ length: Math.ceil((MAX_CDR_ANSWER_BYTES * 1.5) / 260) }, (_, i) => cdr(i)),
+  total: 0,
+});
 
 beforeAll(async () => {
-  elsewhere = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [cdr(1)] })));
+  elsewhere = await serve((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [cdr(1)] })),
+  );
   redirecting = await serve((_req, res) => res.writeHead(302, { location: `${elsewhere.url}/api/cdrs` }).end());
-  huge = await serve((_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(hugeBody) }).end(hugeBody));
+  huge = await serve((_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(hugeBody) }).end(hugeBody),
+  );
   hugeChunked = await serve((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     for (let i = 0; i < hugeBody.length; i += 64 * 1024) res.write(hugeBody.slice(i, i + 64 * 1024));
@@ -58,7 +70,10 @@ afterAll(async () => {
 
 describe('searchCdrs', () => {
   it('does not follow a redirect to another host: the API key never reaches it', async () => {
-    const error = await searchCdrs({ url: `${redirecting.url}/api/cdrs`, apiKey: API_KEY, timeoutMs: 2000, outbound: LOCAL }, { c2c_call_id: 'c_1' }).catch((e: unknown) => e);
+    const error = await searchCdrs(
+      { url: `${redirecting.url}/api/cdrs`, apiKey: API_KEY, timeoutMs: 2000, outbound: LOCAL },
+      { c2c_call_id: 'c_1' },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CdrSearchError);
     expect((error as Error).message).toMatch(/HTTP 302 \(a redirect: not followed/);
     expect(redirecting.seen).toHaveLength(1);
@@ -70,12 +85,17 @@ describe('searchCdrs', () => {
     ['with a Content-Length', () => huge],
     ['chunked, with no length announced', () => hugeChunked],
   ])(`refuses an answer larger than ${MAX_CDR_ANSWER_BYTES} bytes (%s)`, async (_how, server) => {
-    const error = await searchCdrs({ url: `${server().url}/api/cdrs`, apiKey: API_KEY, timeoutMs: 5000, outbound: LOCAL }, { c2c_call_id: 'c_1' }).catch((e: unknown) => e);
+    const error = await searchCdrs(
+      { url: `${server().url}/api/cdrs`, apiKey: API_KEY, timeoutMs: 5000, outbound: LOCAL },
+      { c2c_call_id: 'c_1' },
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CdrSearchError);
     expect((error as Error).message).toBe(`The CDR search answer is larger than ${MAX_CDR_ANSWER_BYTES} bytes`);
   });
 
   it('still reads a well-formed answer within the bound', async () => {
-    expect(await searchCdrs({ url: `${elsewhere.url}/api/cdrs`, apiKey: API_KEY, timeoutMs: 2000, outbound: LOCAL }, { c2c_call_id: 'c_1' })).toMatchObject([{ uniqueid: '1795000000.1' }]);
+    expect(
+      await searchCdrs({ url: `${elsewhere.url}/api/cdrs`, apiKey: API_KEY, timeoutMs: 2000, outbound: LOCAL }, { c2c_call_id: 'c_1' }),
+    ).toMatchObject([{ uniqueid: '1795000000.1' }]);
   });
 });

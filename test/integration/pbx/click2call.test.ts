@@ -48,7 +48,13 @@ describe('Click2CallClient against the PBX simulator', () => {
     it('places a call in the click2call shape and gets its unique id', async () => {
       const outcome = await client.dial(settings, dial);
 
-      expect(outcome).toMatchObject({ kind: 'accepted', message: 'OK', legA: '1000', legB: '4477668899', pbxHost: 'sim.pbx.commpeak.local' });
+      expect(outcome).toMatchObject({
+        kind: 'accepted',
+        message: 'OK',
+        legA: '1000',
+        legB: '4477668899',
+        pbxHost: 'sim.pbx.commpeak.local',
+      });
       const requests = sim.requests();
       expect(requests).toHaveLength(1);
       expect(requests[0]).toMatchObject({
@@ -68,7 +74,9 @@ describe('Click2CallClient against the PBX simulator', () => {
       const outcome = await client.dial({ ...settings, urlShape: 'stats' }, { ...dial, prefix: '*9/?#..' });
 
       expect(outcome).toMatchObject({ kind: 'accepted', legB: '*9/?#..4477668899' });
-      expect(sim.requests()).toEqual([expect.objectContaining({ shape: 'stats', prefix: '*9/?#..', legB: '4477668899', query: dial.query })]);
+      expect(sim.requests()).toEqual([
+        expect.objectContaining({ shape: 'stats', prefix: '*9/?#..', legB: '4477668899', query: dial.query }),
+      ]);
     });
 
     it('answers accepted when the PBX is slow but within the timeout', async () => {
@@ -107,7 +115,12 @@ describe('Click2CallClient against the PBX simulator', () => {
       const outcomes = await Promise.all(ids.map((id) => client.dial(settings, { ...dial, query: { c2c_call_id: id } })));
 
       expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
-      expect(sim.requests().map((r) => r.query.c2c_call_id).sort()).toEqual([...ids].sort());
+      expect(
+        sim
+          .requests()
+          .map((r) => r.query.c2c_call_id)
+          .sort(),
+      ).toEqual([...ids].sort());
     });
   });
 

@@ -9,7 +9,10 @@ let sim: PbxSimulator;
 
 beforeAll(async () => {
   sim = await startPbxSimulator({
-    playout: { default: { outcome: 'answered', ringSec: 0.2, talkSec: 1.5 }, rules: [{ match: { extension: '1001' }, outcome: 'busy', ringSec: 60 }] },
+    playout: {
+      default: { outcome: 'answered', ringSec: 0.2, talkSec: 1.5 },
+      rules: [{ match: { extension: '1001' }, outcome: 'busy', ringSec: 60 }],
+    },
   });
 });
 
@@ -29,7 +32,13 @@ describe('GET /_sim/calls', () => {
     expect((await dial('1001', 'c_B')).status).toBe(200);
     const { body } = await simCalls();
     expect(body.calls.map((c) => c.callId)).toEqual(['c_B', 'c_A']);
-    expect(body.calls[0]).toMatchObject({ extension: '1001', destination: '447766889900', phase: 'ringing', outcome: 'busy', hangupCause: 'BUSY' });
+    expect(body.calls[0]).toMatchObject({
+      extension: '1001',
+      destination: '447766889900',
+      phase: 'ringing',
+      outcome: 'busy',
+      hangupCause: 'BUSY',
+    });
     expect(body.calls[1]).toMatchObject({ extension: '1000', phase: 'ringing', outcome: 'answered', billSec: 2 });
 
     await new Promise((r) => setTimeout(r, 400));
@@ -46,7 +55,11 @@ describe('GET /_sim/calls', () => {
     expect(local.res.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:3000');
     const other = await simCalls('', { origin: 'https://evil.example' });
     expect(other.res.headers.get('access-control-allow-origin')).toBeNull();
-    const write = await fetch(`${sim.url}/_sim/fault`, { method: 'PUT', headers: { origin: 'http://127.0.0.1:3000' }, body: '{"mode":"none"}' });
+    const write = await fetch(`${sim.url}/_sim/fault`, {
+      method: 'PUT',
+      headers: { origin: 'http://127.0.0.1:3000' },
+      body: '{"mode":"none"}',
+    });
     expect(write.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
@@ -56,13 +69,21 @@ describe('the playout phase', () => {
     const placed = new Date('2026-03-01T10:00:00Z');
     const at = (ms: number) => new Date(placed.getTime() + ms);
     const answered = planCall({ outcome: 'answered', ringSec: 2, talkSec: 8 });
-    expect([0, 1999, 2000, 9999, 10_000].map((ms) => phaseAt(answered, placed, at(ms)))).toEqual(['ringing', 'ringing', 'answered', 'answered', 'ended']);
+    expect([0, 1999, 2000, 9999, 10_000].map((ms) => phaseAt(answered, placed, at(ms)))).toEqual([
+      'ringing',
+      'ringing',
+      'answered',
+      'answered',
+      'ended',
+    ]);
     const busy = planCall({ outcome: 'busy', ringSec: 3, talkSec: 0 });
     expect([0, 2999, 3000].map((ms) => phaseAt(busy, placed, at(ms)))).toEqual(['ringing', 'ringing', 'ended']);
   });
 
   it('counts loopback origins only', () => {
-    for (const origin of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://[::1]:3000', 'http://localhost']) expect(isLoopbackOrigin(origin), origin).toBe(true);
-    for (const origin of [undefined, 'null', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example:3000', 'http://10.0.0.1:3000']) expect(isLoopbackOrigin(origin), origin).toBe(false);
+    for (const origin of ['http://127.0.0.1:3000', 'http://localhost:3000', 'http://[::1]:3000', 'http://localhost'])
+      expect(isLoopbackOrigin(origin), origin).toBe(true);
+    for (const origin of [undefined, 'null', 'http://127.0.0.1.evil.example', 'http://localhost.evil.example:3000', 'http://10.0.0.1:3000'])
+      expect(isLoopbackOrigin(origin), origin).toBe(false);
   });
 });

@@ -49,9 +49,14 @@ beforeEach(() => {
 });
 
 const control = (path: string, method: string, body?: unknown) =>
-  fetch(`${sim.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  fetch(`${sim.url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
 
-const dial = (legA: string, legB: string, query = '') => fetch(`${sim.url}/call/1/2/${legA}/${legB}${query}`).then((r) => r.json() as Promise<{ unique_id: string }>);
+const dial = (legA: string, legB: string, query = '') =>
+  fetch(`${sim.url}/call/1/2/${legA}/${legB}${query}`).then((r) => r.json() as Promise<{ unique_id: string }>);
 
 async function until(predicate: () => boolean, timeoutMs = 3_000) {
   const deadline = Date.now() + timeoutMs;
@@ -62,7 +67,7 @@ async function until(predicate: () => boolean, timeoutMs = 3_000) {
 }
 
 describe('PUT /_sim/playout and PUT /_sim/webhooks', () => {
-  it('plays an answered call out: Start, Answer, End by JSON, with the Click2Call custom data and the CDR\'s figures', async () => {
+  it("plays an answered call out: Start, Answer, End by JSON, with the Click2Call custom data and the CDR's figures", async () => {
     expect((await control('/_sim/playout', 'PUT', { default: { outcome: 'answered', ringSec: 0.1, talkSec: 0.3 } })).status).toBe(200);
     const put = await control('/_sim/webhooks', 'PUT', { url: receiverUrl, method: 'POST_JSON', customParams: { account: 'acme' } });
     expect(await put.json()).toMatchObject({ webhooks: [{ method: 'POST_JSON', retries: 3, delaySec: 0 }] });
@@ -88,7 +93,12 @@ describe('PUT /_sim/playout and PUT /_sim/webhooks', () => {
 
   it('sends by GET with a query string, and by POST with a form; a busy extension has no Answer', async () => {
     await control('/_sim/playout', 'PUT', { rules: [{ match: { extension: '1001' }, outcome: 'busy', ringSec: 0.05 }] });
-    await control('/_sim/webhooks', 'PUT', { webhooks: [{ url: receiverUrl, method: 'GET' }, { url: receiverUrl, method: 'POST_FORM', events: ['end'] }] });
+    await control('/_sim/webhooks', 'PUT', {
+      webhooks: [
+        { url: receiverUrl, method: 'GET' },
+        { url: receiverUrl, method: 'POST_FORM', events: ['end'] },
+      ],
+    });
     await dial('1001', '447766889900');
     await until(() => received.length === 3);
     const byGet = received.filter((r) => r.method === 'GET');
@@ -96,7 +106,10 @@ describe('PUT /_sim/playout and PUT /_sim/webhooks', () => {
     expect(byGet[0]!.params.static).toBe('1');
     const byForm = received.filter((r) => r.method === 'POST');
     expect(byForm).toHaveLength(1);
-    expect(byForm[0]).toMatchObject({ contentType: 'application/x-www-form-urlencoded', params: { event: 'Call End', hangup_cause: 'BUSY', bill_duration: '0' } });
+    expect(byForm[0]).toMatchObject({
+      contentType: 'application/x-www-form-urlencoded',
+      params: { event: 'Call End', hangup_cause: 'BUSY', bill_duration: '0' },
+    });
   });
 
   it('retries a refused webhook the configured number of times, and keeps a record of each send', async () => {
@@ -109,7 +122,9 @@ describe('PUT /_sim/playout and PUT /_sim/webhooks', () => {
     await until(() => received.length === 3);
     await new Promise((r) => setTimeout(r, 150));
     expect(received).toHaveLength(3);
-    const records = (await (await control(`/_sim/webhooks/deliveries?since=${since}`, 'GET')).json()) as { deliveries: Array<{ attempt: number; status: number; ok: boolean; uniqueId: string }> };
+    const records = (await (await control(`/_sim/webhooks/deliveries?since=${since}`, 'GET')).json()) as {
+      deliveries: Array<{ attempt: number; status: number; ok: boolean; uniqueId: string }>;
+    };
     expect(records.deliveries.map((d) => [d.attempt, d.status, d.ok, d.uniqueId])).toEqual([
       [1, 503, false, unique_id],
       [2, 503, false, unique_id],

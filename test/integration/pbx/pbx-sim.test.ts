@@ -74,7 +74,8 @@ describe('PBX simulator over HTTP', () => {
 
   it('hands out a different unique id for every call', async () => {
     const ids = new Set<string>();
-    for (let i = 0; i < 20; i += 1) ids.add((JSON.parse((await get('/click2call/1000/4477668899')).text) as { unique_id: string }).unique_id);
+    for (let i = 0; i < 20; i += 1)
+      ids.add((JSON.parse((await get('/click2call/1000/4477668899')).text) as { unique_id: string }).unique_id);
     expect(ids.size).toBe(20);
   });
 

@@ -7,15 +7,26 @@ import { matching } from '../../support/match';
 const withCustomData = (customData: Record<string, string>) => ({ agent: { crmUserId: 'u-17' }, to: '+447766889900', customData });
 
 describe('custom data names', () => {
-  it.each(['c2c-call-id', 'C2C_CALL_ID', 'c2c.call_id', 'c2c.call.id', 'Event', 'event-type', 'unique.id', 'UniqueID', 'hangup-cause', 'duration', 'bill_sec', 'type', 'custom.billsec'])(
-    'refuses %s, which the PBX events parser would read as its own field, naming it',
-    (name) => {
-      const parsed = callRequestSchema.safeParse(withCustomData({ domain: 'acme', [name]: 'x' }));
-      expect(parsed.success).toBe(false);
-      const errors = zodFieldErrors(parsed.error!);
-      expect(errors).toEqual([{ path: `customData.${name}`, message: matching(/reserved/) }]);
-    },
-  );
+  it.each([
+    'c2c-call-id',
+    'C2C_CALL_ID',
+    'c2c.call_id',
+    'c2c.call.id',
+    'Event',
+    'event-type',
+    'unique.id',
+    'UniqueID',
+    'hangup-cause',
+    'duration',
+    'bill_sec',
+    'type',
+    'custom.billsec',
+  ])('refuses %s, which the PBX events parser would read as its own field, naming it', (name) => {
+    const parsed = callRequestSchema.safeParse(withCustomData({ domain: 'acme', [name]: 'x' }));
+    expect(parsed.success).toBe(false);
+    const errors = zodFieldErrors(parsed.error!);
+    expect(errors).toEqual([{ path: `customData.${name}`, message: matching(/reserved/) }]);
+  });
 
   it("refuses every alias of the parser's field list, so the two cannot drift apart", () => {
     for (const alias of Object.values(FIELD_ALIASES).flat()) {
@@ -30,10 +41,12 @@ describe('custom data names', () => {
   });
 
   it('takes ordinary names', () => {
-    expect(callRequestSchema.parse(withCustomData({ domain: 'anothertest', campaign: 'spring', 'lead.source': 'web' })).customData).toEqual({
-      domain: 'anothertest',
-      campaign: 'spring',
-      'lead.source': 'web',
-    });
+    expect(callRequestSchema.parse(withCustomData({ domain: 'anothertest', campaign: 'spring', 'lead.source': 'web' })).customData).toEqual(
+      {
+        domain: 'anothertest',
+        campaign: 'spring',
+        'lead.source': 'web',
+      },
+    );
   });
 });

@@ -36,7 +36,10 @@ function requestOfLength(target: number): CallRequest {
   }
 }
 
-const check = (request: CallRequest, dial: { legA?: string; legB?: string } = legs) => () => assertDialUrlFits(tenant, { callId: CALL_ID, request, ...dial });
+const check =
+  (request: CallRequest, dial: { legA?: string; legB?: string } = legs) =>
+  () =>
+    assertDialUrlFits(tenant, { callId: CALL_ID, request, ...dial });
 
 describe('assertDialUrlFits', () => {
   it(`takes a URL of exactly ${MAX_CLICK2CALL_URL_LENGTH} characters and refuses one more, naming customData`, () => {
@@ -48,7 +51,9 @@ describe('assertDialUrlFits', () => {
     try {
       check(over)();
     } catch (error) {
-      expect((error as InvalidRequestError).errors).toEqual([{ path: 'customData', message: containing(`${MAX_CLICK2CALL_URL_LENGTH + 1} characters`) }]);
+      expect((error as InvalidRequestError).errors).toEqual([
+        { path: 'customData', message: containing(`${MAX_CLICK2CALL_URL_LENGTH + 1} characters`) },
+      ]);
     }
   });
 
@@ -74,7 +79,9 @@ describe('assertDialUrlFits', () => {
 
 describe('dialQueryOf', () => {
   it('sends our call id and the lead over any custom data', () => {
-    expect(dialQueryOf({ callId: CALL_ID, customData: { domain: 'x', c2c_call_id: 'c_FORGED', leadid: 'forged' }, leadId: 'lead-1' })).toEqual({
+    expect(
+      dialQueryOf({ callId: CALL_ID, customData: { domain: 'x', c2c_call_id: 'c_FORGED', leadid: 'forged' }, leadId: 'lead-1' }),
+    ).toEqual({
       domain: 'x',
       c2c_call_id: CALL_ID,
       leadid: 'lead-1',
@@ -86,7 +93,11 @@ describe('Click2CallClient.dial past the URL cap', () => {
   it('refuses before any I/O (the backstop behind the check at request time)', async () => {
     const client = new Click2CallClient();
     const settings = { ...pbxSettingsOf(tenant, 1000), baseUrl: 'http://127.0.0.1:9' };
-    const query = dialQueryOf({ callId: CALL_ID, customData: requestOfLength(MAX_CLICK2CALL_URL_LENGTH + 50).customData!, leadId: 'lead-1' });
+    const query = dialQueryOf({
+      callId: CALL_ID,
+      customData: requestOfLength(MAX_CLICK2CALL_URL_LENGTH + 50).customData!,
+      leadId: 'lead-1',
+    });
     await expect(client.dial(settings, { ...legs, query })).rejects.toThrow(InvalidDialRequestError);
     client.close();
   });

@@ -11,7 +11,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const serverless = loadYaml(readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8')) as { functions: Record<string, { handler: string }> };
-const FUNCTIONS = Object.entries(serverless.functions).map(([name, f]) => ({ name, entry: path.join(ROOT, `${f.handler.replace(/\.[^.]+$/, '')}.ts`) }));
+const FUNCTIONS = Object.entries(serverless.functions).map(([name, f]) => ({
+  name,
+  entry: path.join(ROOT, `${f.handler.replace(/\.[^.]+$/, '')}.ts`),
+}));
 
 const packagesOf = new Map<string, Set<string>>();
 
@@ -40,7 +43,10 @@ beforeAll(async () => {
   );
 }, 60_000);
 
-const holding = (pkg: string) => FUNCTIONS.map((f) => f.name).filter((name) => packagesOf.get(name)!.has(pkg)).sort();
+const holding = (pkg: string) =>
+  FUNCTIONS.map((f) => f.name)
+    .filter((name) => packagesOf.get(name)!.has(pkg))
+    .sort();
 
 describe('function bundles', () => {
   it('carry the phone-number metadata and the time zones only where a call is placed', () => {

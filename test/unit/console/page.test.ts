@@ -114,7 +114,9 @@ describe('the console page', () => {
 
   it('escapes the simulator origin into its attribute', () => {
     // Only loopback origins get here, but the attribute is escaped regardless.
-    expect(renderConsolePage({ simulatorOrigin: 'http://127.0.0.1:1"><x' }).html).toContain('data-simulator-url="http://127.0.0.1:1&quot;&gt;&lt;x"');
+    expect(renderConsolePage({ simulatorOrigin: 'http://127.0.0.1:1"><x' }).html).toContain(
+      'data-simulator-url="http://127.0.0.1:1&quot;&gt;&lt;x"',
+    );
     expect(contentSecurityPolicy({})).not.toContain('undefined');
   });
 });

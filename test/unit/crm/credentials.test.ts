@@ -25,9 +25,18 @@ describe('Pipedrive HTTP Basic credentials', () => {
 
   it('accepts either of two live credentials; user and password must both match', () => {
     const secrets = stored('pipedrive', 'c2c:first-password-0001', 'c2c:second-password-002');
-    expect(verifyPipedriveBasic(delivery({ authorization: basicAuthorization('c2c', 'second-password-002') }), secrets)).toEqual({ ok: true, secretId: 'whs_1' });
-    expect(verifyPipedriveBasic(delivery({ authorization: basicAuthorization('other', 'first-password-0001') }), secrets)).toEqual({ ok: false, reason: 'credentials_mismatch' });
-    expect(verifyPipedriveBasic(delivery({ authorization: basicAuthorization('c2c', 'first-password-0002') }), secrets)).toEqual({ ok: false, reason: 'credentials_mismatch' });
+    expect(verifyPipedriveBasic(delivery({ authorization: basicAuthorization('c2c', 'second-password-002') }), secrets)).toEqual({
+      ok: true,
+      secretId: 'whs_1',
+    });
+    expect(verifyPipedriveBasic(delivery({ authorization: basicAuthorization('other', 'first-password-0001') }), secrets)).toEqual({
+      ok: false,
+      reason: 'credentials_mismatch',
+    });
+    expect(verifyPipedriveBasic(delivery({ authorization: basicAuthorization('c2c', 'first-password-0002') }), secrets)).toEqual({
+      ok: false,
+      reason: 'credentials_mismatch',
+    });
     expect(verifyPipedriveBasic(delivery({}), secrets)).toEqual({ ok: false, reason: 'missing_credentials' });
   });
 

@@ -26,14 +26,19 @@ describe('HubSpot signature v3', () => {
   });
 
   it('decodes the URL escapes HubSpot lists before signing, and only those', () => {
-    expect(hubspotSignedUri('https://x.com/a%3Ab%2Fc%3Fd%40e%21f%24g%27h%28i%29j%2Ak%2Cl%3Bm')).toBe("https://x.com/a:b/c?d@e!f$g'h(i)j*k,l;m");
+    expect(hubspotSignedUri('https://x.com/a%3Ab%2Fc%3Fd%40e%21f%24g%27h%28i%29j%2Ak%2Cl%3Bm')).toBe(
+      "https://x.com/a:b/c?d@e!f$g'h(i)j*k,l;m",
+    );
     expect(hubspotSignedUri('https://x.com/a%3ab')).toBe('https://x.com/a:b');
     expect(hubspotSignedUri('https://x.com/?q=a%20b%26c%3D')).toBe('https://x.com/?q=a%20b%26c%3D');
   });
 
   it('accepts a fresh signature from any live secret', () => {
     expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + 1_000)).toMatchObject({ ok: true, secretId: 'whs_0' });
-    expect(verifyHubSpotV3(delivery(signed(NOW, 'the-new-secret-000')), live(SECRET, 'the-new-secret-000'), NOW)).toMatchObject({ ok: true, secretId: 'whs_1' });
+    expect(verifyHubSpotV3(delivery(signed(NOW, 'the-new-secret-000')), live(SECRET, 'the-new-secret-000'), NOW)).toMatchObject({
+      ok: true,
+      secretId: 'whs_1',
+    });
   });
 
   it('names the delivery by its signature and timestamp, valid for the whole window both ways', () => {
@@ -47,21 +52,38 @@ describe('HubSpot signature v3', () => {
   });
 
   it('refuses a timestamp older than 5 minutes, or as far in the future', () => {
-    expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + HUBSPOT_MAX_AGE_MS + 1)).toEqual({ ok: false, reason: 'timestamp_out_of_window' });
-    expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW - HUBSPOT_MAX_AGE_MS - 1)).toEqual({ ok: false, reason: 'timestamp_out_of_window' });
+    expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + HUBSPOT_MAX_AGE_MS + 1)).toEqual({
+      ok: false,
+      reason: 'timestamp_out_of_window',
+    });
+    expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW - HUBSPOT_MAX_AGE_MS - 1)).toEqual({
+      ok: false,
+      reason: 'timestamp_out_of_window',
+    });
     expect(verifyHubSpotV3(delivery(signed()), live(SECRET), NOW + HUBSPOT_MAX_AGE_MS).ok).toBe(true);
   });
 
   it('refuses another URL, another method, another body, another secret', () => {
-    expect(verifyHubSpotV3(delivery(signed(), { url: 'https://calls.example.com/v1/hooks/hubspot/other' }), live(SECRET), NOW).ok).toBe(false);
+    expect(verifyHubSpotV3(delivery(signed(), { url: 'https://calls.example.com/v1/hooks/hubspot/other' }), live(SECRET), NOW).ok).toBe(
+      false,
+    );
     expect(verifyHubSpotV3(delivery(signed(), { method: 'PUT' }), live(SECRET), NOW).ok).toBe(false);
-    expect(verifyHubSpotV3(delivery(signed(), { rawBody: BODY.replace('1051', '1052') }), live(SECRET), NOW)).toEqual({ ok: false, reason: 'signature_mismatch' });
+    expect(verifyHubSpotV3(delivery(signed(), { rawBody: BODY.replace('1051', '1052') }), live(SECRET), NOW)).toEqual({
+      ok: false,
+      reason: 'signature_mismatch',
+    });
     expect(verifyHubSpotV3(delivery(signed()), live('not-the-secret'), NOW).ok).toBe(false);
   });
 
   it('names what is wrong with malformed headers (for the log)', () => {
     expect(verifyHubSpotV3(delivery({}), live(SECRET), NOW)).toEqual({ ok: false, reason: 'missing_headers' });
-    expect(verifyHubSpotV3(delivery({ ...signed(), 'x-hubspot-request-timestamp': '17e11' }), live(SECRET), NOW)).toEqual({ ok: false, reason: 'malformed_timestamp' });
-    expect(verifyHubSpotV3(delivery({ ...signed(), 'x-hubspot-signature-v3': 'not base64!' }), live(SECRET), NOW)).toEqual({ ok: false, reason: 'malformed_signature' });
+    expect(verifyHubSpotV3(delivery({ ...signed(), 'x-hubspot-request-timestamp': '17e11' }), live(SECRET), NOW)).toEqual({
+      ok: false,
+      reason: 'malformed_timestamp',
+    });
+    expect(verifyHubSpotV3(delivery({ ...signed(), 'x-hubspot-signature-v3': 'not base64!' }), live(SECRET), NOW)).toEqual({
+      ok: false,
+      reason: 'malformed_signature',
+    });
   });
 });

@@ -30,7 +30,9 @@ describe('lookup', () => {
   });
 
   it('unwraps {value: ...} objects (HubSpot properties, Pipedrive phone entries)', () => {
-    expect(lookup({ properties: { phone: { value: '+1 555', versions: [] } } }, {}, ['properties.phone'])).toMatchObject({ value: '+1 555' });
+    expect(lookup({ properties: { phone: { value: '+1 555', versions: [] } } }, {}, ['properties.phone'])).toMatchObject({
+      value: '+1 555',
+    });
     expect(lookup({ phones: [{ value: '+1 555', primary: true }] }, {}, ['phones.0'])).toMatchObject({ value: '+1 555' });
   });
 
@@ -60,7 +62,10 @@ describe('lookup', () => {
 
 describe('mapPayload', () => {
   it('builds a call request, leaving out an absent optional lead', () => {
-    expect(mapPayload({ owner: 17, phone: '+44 7766 889900' }, {}, base).request).toEqual({ agent: { crmUserId: '17' }, to: '+44 7766 889900' });
+    expect(mapPayload({ owner: 17, phone: '+44 7766 889900' }, {}, base).request).toEqual({
+      agent: { crmUserId: '17' },
+      to: '+44 7766 889900',
+    });
   });
 
   it('names each missing required field by its payload path, all at once', () => {
@@ -100,20 +105,37 @@ describe('default mappings read the vendors’ documented payloads', () => {
   it('HubSpot: wrapped properties (workflow webhook) and a customised flat body', () => {
     const defaults = SOURCE_ADAPTERS.hubspot.defaultMapping;
     const wrapped = { objectId: 1051, properties: { phone: { value: '+44 7766 889901' }, hubspot_owner_id: { value: '52550153' } } };
-    expect(mapPayload(wrapped, {}, defaults).request).toMatchObject({ agent: { crmUserId: '52550153' }, to: '+44 7766 889901', lead: { id: '1051' } });
+    expect(mapPayload(wrapped, {}, defaults).request).toMatchObject({
+      agent: { crmUserId: '52550153' },
+      to: '+44 7766 889901',
+      lead: { id: '1051' },
+    });
     const flat = { phone: '+44 7766 889901', hubspot_owner_id: '52550153', hs_object_id: '1051' };
     expect(mapPayload(flat, {}, defaults).request).toMatchObject({ agent: { crmUserId: '52550153' }, lead: { id: '1051' } });
   });
 
   it('Pipedrive v2 person: owner, first phone, person id, meta.id', () => {
-    const payload = { meta: { id: 'd-1', version: '2.0' }, data: { id: 4242, owner_id: 23865811, phones: [{ value: '+44 7766 889902', primary: true }] } };
+    const payload = {
+      meta: { id: 'd-1', version: '2.0' },
+      data: { id: 4242, owner_id: 23865811, phones: [{ value: '+44 7766 889902', primary: true }] },
+    };
     const mapped = mapPayload(payload, {}, SOURCE_ADAPTERS.pipedrive.defaultMapping);
-    expect(mapped).toEqual({ request: { agent: { crmUserId: '23865811' }, to: '+44 7766 889902', lead: { id: '4242' } }, deliveryId: 'd-1' });
+    expect(mapped).toEqual({
+      request: { agent: { crmUserId: '23865811' }, to: '+44 7766 889902', lead: { id: '4242' } },
+      deliveryId: 'd-1',
+    });
   });
 
   it('token: plain JSON from Zapier, Make or n8n, with the Idempotency-Key header as delivery id', () => {
-    const mapped = mapPayload({ agent_email: 'Alice@Example.com', phone: '07766 889903', lead_id: 'z-1' }, { 'idempotency-key': 'run-9' }, SOURCE_ADAPTERS.token.defaultMapping);
-    expect(mapped).toEqual({ request: { agent: { email: 'alice@example.com' }, to: '07766 889903', lead: { id: 'z-1' } }, deliveryId: 'run-9' });
+    const mapped = mapPayload(
+      { agent_email: 'Alice@Example.com', phone: '07766 889903', lead_id: 'z-1' },
+      { 'idempotency-key': 'run-9' },
+      SOURCE_ADAPTERS.token.defaultMapping,
+    );
+    expect(mapped).toEqual({
+      request: { agent: { email: 'alice@example.com' }, to: '07766 889903', lead: { id: 'z-1' } },
+      deliveryId: 'run-9',
+    });
   });
 
   it('an override replaces a field and keeps the others; null turns the lead off', () => {

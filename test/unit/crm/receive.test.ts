@@ -6,7 +6,14 @@ import { HttpProblem } from '../../../lib/http/errors';
 import { hookSourceSk } from '../../../lib/store/keys';
 
 const call = { callId: 'c_1', state: 'rejected', reason: 'agent_not_found' } as unknown as Call;
-const refused = (status: 409 | 422 | 429 | 503): PlaceCallOutcome => ({ kind: 'refused', status, code: status === 422 ? 'agent_not_found' : 'x', detail: 'd', retryAfterSec: 3, call });
+const refused = (status: 409 | 422 | 429 | 503): PlaceCallOutcome => ({
+  kind: 'refused',
+  status,
+  code: status === 422 ? 'agent_not_found' : 'x',
+  detail: 'd',
+  retryAfterSec: 3,
+  call,
+});
 const thrown = (fn: () => unknown) => {
   try {
     fn();
@@ -18,7 +25,11 @@ const thrown = (fn: () => unknown) => {
 
 describe('answers per sender', () => {
   it('a permanent refusal is 200 with the call where the sender would retry it, else 422', () => {
-    expect(answer(refused(422), 200)).toEqual({ status: 200, body: call, headers: { location: '/v1/calls/c_1', 'x-c2c-refusal': 'agent_not_found' } });
+    expect(answer(refused(422), 200)).toEqual({
+      status: 200,
+      body: call,
+      headers: { location: '/v1/calls/c_1', 'x-c2c-refusal': 'agent_not_found' },
+    });
     expect(thrown(() => answer(refused(422), 422))).toMatchObject({ status: 422, code: 'agent_not_found' });
   });
 
@@ -52,7 +63,9 @@ describe('the URL the sender called', () => {
   it('is rebuilt from the Host header and the raw path, over HTTPS unless the proxy says otherwise', () => {
     expect(requestUrl(event({ host: 'h.example.com' }), { host: 'h.example.com' })).toBe('https://h.example.com/v1/hooks/hubspot/acme');
     expect(requestUrl(event({}, 'a=1'), {})).toBe('https://api.example.com/v1/hooks/hubspot/acme?a=1');
-    expect(requestUrl(event({}), { host: '127.0.0.1:3000', 'x-forwarded-proto': 'http' })).toBe('http://127.0.0.1:3000/v1/hooks/hubspot/acme');
+    expect(requestUrl(event({}), { host: '127.0.0.1:3000', 'x-forwarded-proto': 'http' })).toBe(
+      'http://127.0.0.1:3000/v1/hooks/hubspot/acme',
+    );
   });
 });
 

@@ -21,11 +21,19 @@ function testPayload(timestampMs = Date.now()) {
   const signature = createHmac('sha256', Buffer.from(SECRET, 'base64')).update(`${MSG_ID}.${timestamp}.${PAYLOAD}`).digest('base64');
   return {
     payload: PAYLOAD,
-    headers: { 'webhook-id': MSG_ID, 'webhook-signature': `v1,${signature}`, 'webhook-timestamp': String(timestamp) } as Record<string, string>,
+    headers: { 'webhook-id': MSG_ID, 'webhook-signature': `v1,${signature}`, 'webhook-timestamp': String(timestamp) } as Record<
+      string,
+      string
+    >,
   };
 }
 
-const delivery = (headers: Record<string, string>, rawBody = PAYLOAD): WebhookDelivery => ({ method: 'POST', url: 'https://x/y', headers, rawBody });
+const delivery = (headers: Record<string, string>, rawBody = PAYLOAD): WebhookDelivery => ({
+  method: 'POST',
+  url: 'https://x/y',
+  headers,
+  rawBody,
+});
 const verify = (headers: Record<string, string>, secrets = live(SECRET), rawBody = PAYLOAD) =>
   verifyStandardWebhook(delivery(headers, rawBody), secrets, Date.now());
 
@@ -35,8 +43,16 @@ describe('the published examples', () => {
   });
 
   it('verifies the published signature at its own time, and refuses it five minutes and one second later', () => {
-    const headers = { 'webhook-id': MSG_ID, 'webhook-timestamp': '1614265330', 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' };
-    expect(verifyStandardWebhook(delivery(headers), live(`whsec_${SECRET}`), 1614265330_000)).toEqual({ ok: true, secretId: 'whs_0', deliveryId: MSG_ID });
+    const headers = {
+      'webhook-id': MSG_ID,
+      'webhook-timestamp': '1614265330',
+      'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    };
+    expect(verifyStandardWebhook(delivery(headers), live(`whsec_${SECRET}`), 1614265330_000)).toEqual({
+      ok: true,
+      secretId: 'whs_0',
+      deliveryId: MSG_ID,
+    });
     expect(verifyStandardWebhook(delivery(headers), live(`whsec_${SECRET}`), (1614265330 + STANDARD_TOLERANCE_SEC + 1) * 1000)).toEqual({
       ok: false,
       reason: 'timestamp_out_of_window',
@@ -86,11 +102,17 @@ describe('the published examples', () => {
   });
 
   it('old timestamp fails', () => {
-    expect(verify(testPayload(Date.now() - STANDARD_TOLERANCE_SEC * 1000 - 1000).headers)).toEqual({ ok: false, reason: 'timestamp_out_of_window' });
+    expect(verify(testPayload(Date.now() - STANDARD_TOLERANCE_SEC * 1000 - 1000).headers)).toEqual({
+      ok: false,
+      reason: 'timestamp_out_of_window',
+    });
   });
 
   it('new timestamp fails', () => {
-    expect(verify(testPayload(Date.now() + STANDARD_TOLERANCE_SEC * 1000 + 1000).headers)).toEqual({ ok: false, reason: 'timestamp_out_of_window' });
+    expect(verify(testPayload(Date.now() + STANDARD_TOLERANCE_SEC * 1000 + 1000).headers)).toEqual({
+      ok: false,
+      reason: 'timestamp_out_of_window',
+    });
   });
 
   it('multi sig payload is valid', () => {
@@ -114,7 +136,10 @@ describe('the published examples', () => {
 describe('beyond the published examples', () => {
   it('accepts a delivery signed with any of several live secrets, and names the one that matched', () => {
     const { headers } = testPayload();
-    expect(verify(headers, live('whsec_b3RoZXItc2VjcmV0LW9mLTI0LWJ5dGVzLTAw', `whsec_${SECRET}`))).toMatchObject({ ok: true, secretId: 'whs_1' });
+    expect(verify(headers, live('whsec_b3RoZXItc2VjcmV0LW9mLTI0LWJ5dGVzLTAw', `whsec_${SECRET}`))).toMatchObject({
+      ok: true,
+      secretId: 'whs_1',
+    });
   });
 
   it('refuses a body changed by one byte', () => {
@@ -123,7 +148,11 @@ describe('beyond the published examples', () => {
 
   it("reads Svix's branded svix-* headers too", () => {
     const { headers } = testPayload();
-    const svix = { 'svix-id': headers['webhook-id']!, 'svix-timestamp': headers['webhook-timestamp']!, 'svix-signature': headers['webhook-signature']! };
+    const svix = {
+      'svix-id': headers['webhook-id']!,
+      'svix-timestamp': headers['webhook-timestamp']!,
+      'svix-signature': headers['webhook-signature']!,
+    };
     expect(verify(svix).ok).toBe(true);
   });
 

@@ -29,7 +29,11 @@ function tenant(overrides: Record<string, unknown> = {}): Tenant {
     crmId: '100',
     clientId: '200',
     defaultCountry: 'GB',
-    pbx: { urlShape: 'click2call', baseUrl: 'https://click2call.pbx.commpeak.com', cdrApiUrl: 'https://acme.stats.pbx.commpeak.com/api/cdrs' },
+    pbx: {
+      urlShape: 'click2call',
+      baseUrl: 'https://click2call.pbx.commpeak.com',
+      cdrApiUrl: 'https://acme.stats.pbx.commpeak.com/api/cdrs',
+    },
     createdAt: NOW,
     updatedAt: NOW,
     ...overrides,
@@ -62,7 +66,9 @@ describe('tenant', () => {
   it('settings that fail validation are a problem naming each field', () => {
     const { result } = checkTenant('acme', { ...tenant(), crmId: 'abc', callback: { url: 'https://x.example', secrets: [] } }, 'here');
     expect(result.status).toBe('problem');
-    expect(result.details?.invalidFields).toEqual(expect.arrayContaining([expect.stringMatching(/^crmId: /), expect.stringMatching(/^callback\.secrets: /)]));
+    expect(result.details?.invalidFields).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^crmId: /), expect.stringMatching(/^callback\.secrets: /)]),
+    );
   });
 
   it('a suspended tenant is a problem; an active one is ok', () => {
@@ -83,7 +89,10 @@ describe('PBX settings', () => {
     expect(result.message).toContain('is a PBX Stats host but the URL shape is click2call');
     expect(result.message).toContain('plain http');
     expect(result.message).toContain('No CDR search URL');
-    const stats = checkPbxSettings(tenant({ pbx: { urlShape: 'stats', baseUrl: 'https://click2call.pbx.commpeak.com', cdrApiUrl: 'https://x.example' } }), undefined);
+    const stats = checkPbxSettings(
+      tenant({ pbx: { urlShape: 'stats', baseUrl: 'https://click2call.pbx.commpeak.com', cdrApiUrl: 'https://x.example' } }),
+      undefined,
+    );
     expect(stats.message).toContain('is the Click2Call service but the URL shape is stats');
   });
 
@@ -120,7 +129,9 @@ describe('PBX network from this machine', () => {
 
 describe('egress IP and allowlist', () => {
   it('the egress IP from /v1/health; unknown is a warning; no API is a problem', () => {
-    expect(checkEgressIp('https://api.example.com', { ok: true, egressIp: '203.0.113.7', stage: 'prod', ms: 20 }).message).toContain('203.0.113.7');
+    expect(checkEgressIp('https://api.example.com', { ok: true, egressIp: '203.0.113.7', stage: 'prod', ms: 20 }).message).toContain(
+      '203.0.113.7',
+    );
     expect(checkEgressIp('https://api.example.com', { ok: true, egressIp: null, ms: 20 }).status).toBe('warn');
     expect(checkEgressIp('https://api.example.com', { ok: false, error: 'ECONNREFUSED', ms: 2 }).status).toBe('problem');
     expect(checkEgressIp(undefined, undefined).status).toBe('warn');
@@ -130,7 +141,9 @@ describe('egress IP and allowlist', () => {
     const answer = (report: PbxProbeReport): ProbeAnswer => ({ ok: true, report, ms: 100 });
     const run = (report: PbxProbeReport) => checkAllowlist({ apiUrl: 'https://api', keySource: 'k', probe: answer(report) });
     expect(run(probeReport({})).status).toBe('ok');
-    const missing = run(probeReport({ verdict: 'not_allowlisted', ok: false, answer: { kind: 'not_allowlisted', httpStatus: 404, latencyMs: 5 } }));
+    const missing = run(
+      probeReport({ verdict: 'not_allowlisted', ok: false, answer: { kind: 'not_allowlisted', httpStatus: 404, latencyMs: 5 } }),
+    );
     expect(missing.status).toBe('problem');
     expect(missing.fix).toContain('add 203.0.113.7 to the IP ACL');
     expect(missing.message).toContain('no phone rang');
@@ -138,14 +151,22 @@ describe('egress IP and allowlist', () => {
     expect(accepted.status).toBe('problem');
     expect(accepted.message).toContain('A phone may have rung');
     expect(accepted.message).not.toContain('no phone rang');
-    expect(run(probeReport({ verdict: 'inconclusive', ok: false, answer: { kind: 'unknown', code: 'timeout', latencyMs: 5 } })).status).toBe('warn');
-    expect(run(probeReport({ verdict: 'credentials_refused', ok: false, answer: { kind: 'unknown', httpStatus: 401, latencyMs: 5 } })).status).toBe('problem');
+    expect(
+      run(probeReport({ verdict: 'inconclusive', ok: false, answer: { kind: 'unknown', code: 'timeout', latencyMs: 5 } })).status,
+    ).toBe('warn');
+    expect(
+      run(probeReport({ verdict: 'credentials_refused', ok: false, answer: { kind: 'unknown', httpStatus: 401, latencyMs: 5 } })).status,
+    ).toBe('problem');
   });
 
   it('without a key or an API URL, or when the endpoint refuses, says it did not check and how to', () => {
     expect(checkAllowlist({}).message).toMatch(/^Not checked/);
     expect(checkAllowlist({ apiUrl: 'https://api' }).fix).toContain('--temp-key');
-    const scope = checkAllowlist({ apiUrl: 'https://api', keySource: 'k', probe: { ok: false, status: 403, code: 'insufficient_scope', error: 'x', ms: 1 } });
+    const scope = checkAllowlist({
+      apiUrl: 'https://api',
+      keySource: 'k',
+      probe: { ok: false, status: 403, code: 'insufficient_scope', error: 'x', ms: 1 },
+    });
     expect(scope).toMatchObject({ status: 'warn' });
     expect(scope.message).toContain('lacks the scope calls:write');
     const old = checkAllowlist({ apiUrl: 'https://api', keySource: 'k', probe: { ok: false, status: 404, error: 'x', ms: 1 } });
@@ -154,14 +175,27 @@ describe('egress IP and allowlist', () => {
 
   it('the stage reached the PBX when the probe got any HTTP answer', () => {
     expect(stageReachedPbx({ ok: true, report: probeReport({ verdict: 'not_allowlisted' }), ms: 1 })).toBe(true);
-    expect(stageReachedPbx({ ok: true, report: probeReport({ verdict: 'unreachable', answer: { kind: 'not_sent', latencyMs: 1 } }), ms: 1 })).toBe(false);
-    expect(stageReachedPbx({ ok: true, report: probeReport({ verdict: 'inconclusive', answer: { kind: 'unknown', httpStatus: 502, latencyMs: 1 } }), ms: 1 })).toBe(true);
+    expect(
+      stageReachedPbx({ ok: true, report: probeReport({ verdict: 'unreachable', answer: { kind: 'not_sent', latencyMs: 1 } }), ms: 1 }),
+    ).toBe(false);
+    expect(
+      stageReachedPbx({
+        ok: true,
+        report: probeReport({ verdict: 'inconclusive', answer: { kind: 'unknown', httpStatus: 502, latencyMs: 1 } }),
+        ms: 1,
+      }),
+    ).toBe(true);
     expect(stageReachedPbx(undefined)).toBe(false);
   });
 });
 
 describe('agents', () => {
-  const item = (crmUserId: string, extension?: unknown) => ({ pk: 'TENANT#acme', sk: `AGENT#${crmUserId}`, crmUserId, ...(extension === undefined ? {} : { extension }) });
+  const item = (crmUserId: string, extension?: unknown) => ({
+    pk: 'TENANT#acme',
+    sk: `AGENT#${crmUserId}`,
+    crmUserId,
+    ...(extension === undefined ? {} : { extension }),
+  });
 
   it('none at all is a problem, and the other agent checks are left out', () => {
     const results = checkAgents([]);
@@ -169,11 +203,22 @@ describe('agents', () => {
   });
 
   it('finds agents without an extension or with an invalid one, and extensions held twice', () => {
-    const results = checkAgents([item('u-1', '1000'), item('u-2', '1000'), item('u-3'), item('u-4', 'ext 12'), item('u-5', '1001'), item('u-6', '1001'), item('u-7', '1002')]);
+    const results = checkAgents([
+      item('u-1', '1000'),
+      item('u-2', '1000'),
+      item('u-3'),
+      item('u-4', 'ext 12'),
+      item('u-5', '1001'),
+      item('u-6', '1001'),
+      item('u-7', '1002'),
+    ]);
     const byId = Object.fromEntries(results.map((r) => [r.id, r]));
     expect(byId.agents).toMatchObject({ status: 'ok', message: '7 agents.' });
     expect(byId['agent-extensions']).toMatchObject({ status: 'problem', details: { missing: ['u-3'], invalid: ['u-4'] } });
-    expect(byId['duplicate-extensions']).toMatchObject({ status: 'problem', details: { shared: { '1000': ['u-1', 'u-2'], '1001': ['u-5', 'u-6'] } } });
+    expect(byId['duplicate-extensions']).toMatchObject({
+      status: 'problem',
+      details: { shared: { '1000': ['u-1', 'u-2'], '1001': ['u-5', 'u-6'] } },
+    });
     expect(byId['duplicate-extensions']!.message).toMatch(/^Extension 1000 is held by u-1, u-2; Extension 1001 is held by u-5, u-6: /);
   });
 
@@ -218,7 +263,11 @@ describe('callback', () => {
   });
 
   it('tells apart the failures an operator meets', () => {
-    const ping = (status: number | undefined, error = `HTTP ${status}`) => checkCallback(withCallback, { ...reached, ping: { ok: false, webhookId: 'ping_1', ms: 10, error, ...(status === undefined ? {} : { status }) } });
+    const ping = (status: number | undefined, error = `HTTP ${status}`) =>
+      checkCallback(withCallback, {
+        ...reached,
+        ping: { ok: false, webhookId: 'ping_1', ms: 10, error, ...(status === undefined ? {} : { status }) },
+      });
     expect(ping(401)).toMatchObject({ status: 'problem' });
     expect(ping(401).message).toContain('another secret');
     expect(ping(302).message).toContain('do not follow redirects');

@@ -17,7 +17,10 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const SOURCES = [...sourceFiles('lib'), ...sourceFiles('functions')].map((file) => ({ file, text: readFileSync(path.join(ROOT, file), 'utf8') }));
+const SOURCES = [...sourceFiles('lib'), ...sourceFiles('functions')].map((file) => ({
+  file,
+  text: readFileSync(path.join(ROOT, file), 'utf8'),
+}));
 const CODE = `'([a-z][a-z0-9_]*)'`;
 
 /** The object literal around `index`: from the nearest unclosed `{` before it to its matching `}`. */
@@ -48,7 +51,7 @@ function problemCodesInSource(): Set<string> {
   const codes = new Set<string>(REJECTION_REASONS);
   const family = new Set(['HttpProblem']);
   const extensions = SOURCES.flatMap(({ text }) => [...text.matchAll(/class (\w+) extends (\w+)/g)].map((m) => [m[1]!, m[2]!] as const));
-  for (let grown = true; grown; ) {
+  for (let grown = true; grown;) {
     grown = false;
     for (const [child, parent] of extensions) {
       if (family.has(parent) && !family.has(child)) {
@@ -63,7 +66,8 @@ function problemCodesInSource(): Set<string> {
     // `super(...)` inside a class of the family: each class's body runs up to the next class.
     for (const chunk of text.split(/(?=\bclass \w+ extends )/)) {
       const parent = /^class \w+ extends (\w+)/.exec(chunk)?.[1];
-      if (parent && family.has(parent)) for (const m of chunk.matchAll(new RegExp(`super\\(\\s*(?:\\d{3}\\s*,\\s*)?${CODE}`, 'g'))) codes.add(m[1]!);
+      if (parent && family.has(parent))
+        for (const m of chunk.matchAll(new RegExp(`super\\(\\s*(?:\\d{3}\\s*,\\s*)?${CODE}`, 'g'))) codes.add(m[1]!);
     }
     for (const at of [...text.matchAll(/kind: 'refused'/g)].map((m) => m.index)) {
       const outcome = enclosingObject(text, at);
@@ -71,7 +75,8 @@ function problemCodesInSource(): Set<string> {
       for (const m of outcome.matchAll(new RegExp(`(?:code: |\\?\\? )${CODE}`, 'g'))) codes.add(m[1]!);
     }
     if (file.startsWith(path.join('lib', 'policy'))) for (const m of text.matchAll(new RegExp(`code: ${CODE}`, 'g'))) codes.add(m[1]!);
-    if (file === path.join('lib', 'calls', 'place-call.ts')) for (const m of text.matchAll(new RegExp(`reason: ${CODE}`, 'g'))) codes.add(m[1]!);
+    if (file === path.join('lib', 'calls', 'place-call.ts'))
+      for (const m of text.matchAll(new RegExp(`reason: ${CODE}`, 'g'))) codes.add(m[1]!);
   }
   return codes;
 }
@@ -81,7 +86,22 @@ const documentedCodes = () => [...API_DOC.matchAll(/<a id="problem-([a-z0-9_]+)"
 describe('problem types', () => {
   it('finds the codes of every kind of source (the scan itself works)', () => {
     const codes = problemCodesInSource();
-    for (const code of ['invalid_request', 'unauthorized', 'insufficient_scope', 'unknown_source', 'mapping_failed', 'idempotency_key_reused', 'agent_not_found', 'pbx_unreachable', 'store_unavailable', 'agent_busy', 'destination_rate_limited', 'probe_rate_limited', 'range_too_large', 'internal_error']) {
+    for (const code of [
+      'invalid_request',
+      'unauthorized',
+      'insufficient_scope',
+      'unknown_source',
+      'mapping_failed',
+      'idempotency_key_reused',
+      'agent_not_found',
+      'pbx_unreachable',
+      'store_unavailable',
+      'agent_busy',
+      'destination_rate_limited',
+      'probe_rate_limited',
+      'range_too_large',
+      'internal_error',
+    ]) {
       expect(codes, code).toContain(code);
     }
   });
@@ -99,8 +119,15 @@ describe('problem types', () => {
   });
 
   it('answers with a type that is a reference into docs/api.md, the same from every route', async () => {
-    const refusing = httpHandler({}, () => Promise.reject(new UnprocessableError('agent_not_found', 'No agent of this tenant matches the request.')));
-    const res = await invoke(refusing, { method: 'POST', route: '/v1/hooks/{source}/{tenantId}', path: { source: 'token', tenantId: 'acme' }, body: {} });
+    const refusing = httpHandler({}, () =>
+      Promise.reject(new UnprocessableError('agent_not_found', 'No agent of this tenant matches the request.')),
+    );
+    const res = await invoke(refusing, {
+      method: 'POST',
+      route: '/v1/hooks/{source}/{tenantId}',
+      path: { source: 'token', tenantId: 'acme' },
+      body: {},
+    });
     expect(res.headers['content-type']).toBe('application/problem+json');
     expect(res.body).toMatchObject({ type: '/docs/api.md#problem-agent_not_found', code: 'agent_not_found', status: 422 });
     const { type } = res.body as { type: string };

@@ -61,7 +61,10 @@ describe('classifyAddress', () => {
 });
 
 describe('resolveAllowed', () => {
-  const answers = (...addresses: string[]) => () => Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+  const answers =
+    (...addresses: string[]) =>
+    () =>
+      Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
 
   it('refuses a name when any one of its addresses is forbidden', async () => {
     const error = await resolveAllowed('mixed.example', STRICT_OUTBOUND, answers('8.8.8.8', '10.0.0.5')).catch((e: unknown) => e);

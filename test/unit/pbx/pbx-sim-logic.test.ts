@@ -158,7 +158,8 @@ describe('CDRs', () => {
 
   it('drops the oldest CDR beyond capacity', () => {
     const store = new CdrStore(2);
-    for (const uniqueId of ['1.1', '1.2', '1.3']) store.add(createCdr({ uniqueId, legA: '1000', legB: '4477668899', customFields: {}, placedAt }));
+    for (const uniqueId of ['1.1', '1.2', '1.3'])
+      store.add(createCdr({ uniqueId, legA: '1000', legB: '4477668899', customFields: {}, placedAt }));
     expect(store.all().map((c) => c.uniqueid)).toEqual(['1.2', '1.3']);
   });
 });

@@ -4,7 +4,13 @@ import { planCall, PlayoutTable } from '../../../local/pbx-sim/playout';
 import { webhookParams, webhooksBodySchema } from '../../../local/pbx-sim/webhooks';
 import { containing } from '../../support/match';
 
-const call = { uniqueId: '1772359200.1001', legA: '1000', legB: '447766889900', customFields: { c2c_call_id: 'c_A', leadid: '7' }, placedAt: new Date('2026-03-01T10:00:00Z') };
+const call = {
+  uniqueId: '1772359200.1001',
+  legA: '1000',
+  legB: '447766889900',
+  customFields: { c2c_call_id: 'c_A', leadid: '7' },
+  placedAt: new Date('2026-03-01T10:00:00Z'),
+};
 
 describe('simulator playout', () => {
   it('resolves the first matching rule by extension or number, else the default', () => {
@@ -36,16 +42,28 @@ describe('simulator playout', () => {
       billSec: 2,
       hangupCause: 'ANSWERED',
     });
-    expect(planCall({ outcome: 'no_answer', ringSec: 30, talkSec: 99 })).toEqual({ outcome: 'no_answer', endAfterMs: 30_000, durationSec: 30, billSec: 0, hangupCause: 'NO ANSWER' });
+    expect(planCall({ outcome: 'no_answer', ringSec: 30, talkSec: 99 })).toEqual({
+      outcome: 'no_answer',
+      endAfterMs: 30_000,
+      durationSec: 30,
+      billSec: 0,
+      hangupCause: 'NO ANSWER',
+    });
     expect(planCall({ outcome: 'failed', ringSec: 0, talkSec: 0, hangupCause: 'Custom' }).hangupCause).toBe('Custom');
   });
 
   it('makes the CDR from the same plan', () => {
     const cdr = createCdr(call, planCall({ outcome: 'busy', ringSec: 3, talkSec: 0 }));
-    expect(cdr).toMatchObject({ duration: 3, bill_duration: 0, hangup_cause: 'BUSY', recording_link: '', call_end: '2026-03-01T10:00:03.000Z' });
+    expect(cdr).toMatchObject({
+      duration: 3,
+      bill_duration: 0,
+      hangup_cause: 'BUSY',
+      recording_link: '',
+      call_end: '2026-03-01T10:00:03.000Z',
+    });
   });
 
-  it('sends the CDR\'s figures and the Click2Call custom data with each event', () => {
+  it("sends the CDR's figures and the Click2Call custom data with each event", () => {
     const plan = planCall({ outcome: 'answered', ringSec: 2, talkSec: 40 });
     expect(webhookParams('start', call, plan, { account: 'x' })).toEqual({
       account: 'x',
@@ -68,7 +86,7 @@ describe('simulator playout', () => {
     });
   });
 
-  it('takes one webhook or a list, with PBX Stats\' defaults', () => {
+  it("takes one webhook or a list, with PBX Stats' defaults", () => {
     expect(webhooksBodySchema.parse({ url: 'http://x/y' }).webhooks).toEqual([
       expect.objectContaining({ method: 'GET', retries: 3, delaySec: 0, events: ['start', 'answer', 'end'] }),
     ]);

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DialOutcome, DialRequest, PbxSettings } from '../../../lib/pbx/click2call';
 import { InvalidPbxSettingsError } from '../../../lib/pbx/errors';
-import {
-  DEFAULT_PROBE_EXTENSION,
-  DEFAULT_PROBE_NUMBER,
-  interpretProbeOutcome,
-  loadProbeSettings,
-  probePbx,
-} from '../../../lib/pbx/probe';
+import { DEFAULT_PROBE_EXTENSION, DEFAULT_PROBE_NUMBER, interpretProbeOutcome, loadProbeSettings, probePbx } from '../../../lib/pbx/probe';
 import { extensionSchema } from '../../../lib/model/agent';
 
 const settings: PbxSettings = {
@@ -77,7 +71,11 @@ describe('probePbx', () => {
   it('answers "misconfigured" when the settings cannot make a request, and rethrows anything else', async () => {
     const bad = fakePbx(new InvalidPbxSettingsError('crmId', 'crmId must be digits only'));
     const report = await probePbx(bad, settings, loadProbeSettings({}), null);
-    expect(report).toMatchObject({ verdict: 'misconfigured', ok: false, answer: { kind: 'invalid_settings', detail: 'crmId must be digits only' } });
+    expect(report).toMatchObject({
+      verdict: 'misconfigured',
+      ok: false,
+      answer: { kind: 'invalid_settings', detail: 'crmId must be digits only' },
+    });
 
     const bug = fakePbx(new TypeError('boom'));
     await expect(probePbx(bug, settings, loadProbeSettings({}), null)).rejects.toThrow('boom');
@@ -86,7 +84,9 @@ describe('probePbx', () => {
 
 describe('interpretProbeOutcome', () => {
   it('a refusal means the PBX read the request: allowlisted', () => {
-    expect(interpretProbeOutcome({ kind: 'refused', message: 'Extension does not exist.', latencyMs: 1 }, context)).toMatchObject({ verdict: 'allowlisted' });
+    expect(interpretProbeOutcome({ kind: 'refused', message: 'Extension does not exist.', latencyMs: 1 }, context)).toMatchObject({
+      verdict: 'allowlisted',
+    });
     // Any refusal message will do: the PBX answered this address.
     expect(interpretProbeOutcome({ kind: 'refused', message: 'Invalid leg_a.', latencyMs: 1 }, context).verdict).toBe('allowlisted');
   });
@@ -99,7 +99,15 @@ describe('interpretProbeOutcome', () => {
   });
 
   it('a PBX that accepts a call to an extension that cannot exist is reported loudly, with its unique id', () => {
-    const accepted: DialOutcome = { kind: 'accepted', uniqueId: '1.2', message: 'OK', legA: DEFAULT_PROBE_EXTENSION, legB: '', pbxHost: '', latencyMs: 1 };
+    const accepted: DialOutcome = {
+      kind: 'accepted',
+      uniqueId: '1.2',
+      message: 'OK',
+      legA: DEFAULT_PROBE_EXTENSION,
+      legB: '',
+      pbxHost: '',
+      latencyMs: 1,
+    };
     const { verdict, summary } = interpretProbeOutcome(accepted, context);
     expect(verdict).toBe('accepted');
     expect(summary).toContain('unique_id 1.2');
@@ -108,11 +116,19 @@ describe('interpretProbeOutcome', () => {
 
   it('nothing sent is unreachable; 401/403 are the credentials; other lost answers are inconclusive', () => {
     expect(interpretProbeOutcome({ kind: 'not_sent', code: 'ENOTFOUND', detail: 'x', latencyMs: 1 }, context).verdict).toBe('unreachable');
-    expect(interpretProbeOutcome({ kind: 'unknown', code: 'http_401', detail: 'x', httpStatus: 401, latencyMs: 1 }, context).verdict).toBe('credentials_refused');
-    expect(interpretProbeOutcome({ kind: 'unknown', code: 'http_403', detail: 'x', httpStatus: 403, latencyMs: 1 }, context).verdict).toBe('credentials_refused');
+    expect(interpretProbeOutcome({ kind: 'unknown', code: 'http_401', detail: 'x', httpStatus: 401, latencyMs: 1 }, context).verdict).toBe(
+      'credentials_refused',
+    );
+    expect(interpretProbeOutcome({ kind: 'unknown', code: 'http_403', detail: 'x', httpStatus: 403, latencyMs: 1 }, context).verdict).toBe(
+      'credentials_refused',
+    );
     expect(interpretProbeOutcome({ kind: 'unknown', code: 'timeout', detail: 'x', latencyMs: 1 }, context).verdict).toBe('inconclusive');
-    expect(interpretProbeOutcome({ kind: 'unknown', code: 'http_503', detail: 'x', httpStatus: 503, latencyMs: 1 }, context).verdict).toBe('inconclusive');
-    expect(interpretProbeOutcome({ kind: 'unknown', code: 'unreadable_body', detail: 'x', httpStatus: 200, latencyMs: 1 }, context).verdict).toBe('inconclusive');
+    expect(interpretProbeOutcome({ kind: 'unknown', code: 'http_503', detail: 'x', httpStatus: 503, latencyMs: 1 }, context).verdict).toBe(
+      'inconclusive',
+    );
+    expect(
+      interpretProbeOutcome({ kind: 'unknown', code: 'unreadable_body', detail: 'x', httpStatus: 200, latencyMs: 1 }, context).verdict,
+    ).toBe('inconclusive');
   });
 
   it('without a known egress IP, says where to find it', () => {

@@ -49,13 +49,25 @@ describe('reading a PBX Stats event tolerantly', () => {
   });
 
   it('reads durations, causes and the recording under their aliases', () => {
-    expect(parse({ event: 'end', uniqueid: '1', duration: '47', bill_duration: '42', disposition: 'ANSWERED', recording_url: 'https://r/x.mp3' })).toMatchObject({
+    expect(
+      parse({
+        event: 'end',
+        uniqueid: '1',
+        duration: '47',
+        bill_duration: '42',
+        disposition: 'ANSWERED',
+        recording_url: 'https://r/x.mp3',
+      }),
+    ).toMatchObject({
       durationSec: 47,
       billSec: 42,
       hangupCause: 'ANSWERED',
       recordingUrl: 'https://r/x.mp3',
     });
-    expect(parse({ event: 'end', uniqueid: '1', billsec: '00:01:05', hangup_cause: 'Renamed Cause' })).toMatchObject({ billSec: 65, hangupCause: 'Renamed Cause' });
+    expect(parse({ event: 'end', uniqueid: '1', billsec: '00:01:05', hangup_cause: 'Renamed Cause' })).toMatchObject({
+      billSec: 65,
+      hangupCause: 'Renamed Cause',
+    });
   });
 
   it('leaves unreadable numbers and times unread rather than refusing the event', () => {
@@ -90,7 +102,7 @@ describe('timestamps and seconds', () => {
     expect(parseTimestamp(value)).toBe(iso);
   });
 
-  it('reads a time without an offset in the tenant\'s zone, DST included', () => {
+  it("reads a time without an offset in the tenant's zone, DST included", () => {
     expect(parseTimestamp('2026-07-01 10:00:00', 'Europe/London')).toBe('2026-07-01T09:00:00.000Z');
     expect(parseTimestamp('2026-01-15 10:00:00', 'Europe/London')).toBe('2026-01-15T10:00:00.000Z');
     expect(parseTimestamp('2026-07-01 10:00:00', 'Asia/Jerusalem')).toBe('2026-07-01T07:00:00.000Z');
@@ -130,9 +142,23 @@ describe('the three transports', () => {
     const raw = readPbxEventRequest({
       query: {},
       contentType: 'application/json',
-      rawBody: JSON.stringify({ event: 'Call End', billsec: 42, answered: true, custom: { c2c_call_id: 'c_A', tags: ['a', 'b'] }, none: null }),
+      rawBody: JSON.stringify({
+        event: 'Call End',
+        billsec: 42,
+        answered: true,
+        custom: { c2c_call_id: 'c_A', tags: ['a', 'b'] },
+        none: null,
+      }),
     });
-    expect(raw.fields).toEqual({ event: 'Call End', billsec: '42', answered: 'true', 'custom.c2c_call_id': 'c_A', 'custom.tags.0': 'a', 'custom.tags.1': 'b', none: '' });
+    expect(raw.fields).toEqual({
+      event: 'Call End',
+      billsec: '42',
+      answered: 'true',
+      'custom.c2c_call_id': 'c_A',
+      'custom.tags.0': 'a',
+      'custom.tags.1': 'b',
+      none: '',
+    });
     expect(parsePbxStatsEvent(raw.fields)).toMatchObject({ kind: 'end', callId: 'c_A', billSec: 42 });
   });
 
@@ -141,7 +167,9 @@ describe('the three transports', () => {
   });
 
   it('refuses declared JSON that does not parse, naming the body', () => {
-    expect(() => readPbxEventRequest({ query: {}, contentType: 'application/json', rawBody: '{"event":' })).toThrow(expect.objectContaining({ field: 'body' }));
+    expect(() => readPbxEventRequest({ query: {}, contentType: 'application/json', rawBody: '{"event":' })).toThrow(
+      expect.objectContaining({ field: 'body' }),
+    );
   });
 
   it('bounds what it keeps: fields, names and values', () => {
@@ -157,7 +185,13 @@ describe('the three transports', () => {
 
 describe('custom data never speaks for the PBX', () => {
   it('reads our call id by its exact name only: look-alikes before it are not it', () => {
-    const event = parse({ 'c2c-call-id': 'c_VICTIM', C2C_CALL_ID: 'c_VICTIM2', 'c2c.call.id': 'c_X', c2c_call_id: 'c_OURS', event: 'Call End' });
+    const event = parse({
+      'c2c-call-id': 'c_VICTIM',
+      C2C_CALL_ID: 'c_VICTIM2',
+      'c2c.call.id': 'c_X',
+      c2c_call_id: 'c_OURS',
+      event: 'Call End',
+    });
     expect(event.callId).toBe('c_OURS');
   });
 
@@ -185,7 +219,10 @@ describe('custom data never speaks for the PBX', () => {
   });
 
   it('keeps a PBX field that has a custom name but another value: the PBX overwrote the echo', () => {
-    const event = parsePbxStatsEvent({ event: 'Call End', uniqueid: '1.2', hangup_cause: 'NORMAL_CLEARING' }, { customData: { hangup_cause: 'USER_BUSY' } });
+    const event = parsePbxStatsEvent(
+      { event: 'Call End', uniqueid: '1.2', hangup_cause: 'NORMAL_CLEARING' },
+      { customData: { hangup_cause: 'USER_BUSY' } },
+    );
     expect(event.hangupCause).toBe('NORMAL_CLEARING');
   });
 
@@ -211,7 +248,10 @@ describe('reading an event body from a stranger', () => {
   });
 
   it('still flattens a moderately nested body', () => {
-    const raw = readPbxEventRequest({ query: {}, rawBody: JSON.stringify({ event: 'start', a: { b: { c: { d: { e: { f: { g: 1 } } } } } }, uniqueid: '1' }) });
+    const raw = readPbxEventRequest({
+      query: {},
+      rawBody: JSON.stringify({ event: 'start', a: { b: { c: { d: { e: { f: { g: 1 } } } } } }, uniqueid: '1' }),
+    });
     expect(raw.fields['a.b.c.d.e']).toBe('{"f":{"g":1}}');
   });
 });

@@ -7,19 +7,33 @@ const policy = (overrides: Record<string, unknown> = {}) => callPolicySchema.par
 
 describe('normalizeNumber', () => {
   it('reads human formats into E.164', () => {
-    expect(normalizeNumber('+44 7766 889900', undefined)).toMatchObject({ e164: '+447766889900', digits: '447766889900', country: 'GB', type: 'MOBILE' });
+    expect(normalizeNumber('+44 7766 889900', undefined)).toMatchObject({
+      e164: '+447766889900',
+      digits: '447766889900',
+      country: 'GB',
+      type: 'MOBILE',
+    });
     expect(normalizeNumber('07766 889900', 'GB')?.e164).toBe('+447766889900');
     expect(normalizeNumber('(212) 555-0123', 'US')?.country).toBe('US');
     expect(normalizeNumber('+44 (0) 7766-889900', undefined)?.e164).toBe('+447766889900');
     expect(normalizeNumber('07766.889.900', 'GB')?.e164).toBe('+447766889900');
   });
 
-  it.each(['+..44 7766 889900', '+44 7766..889900', '+44 7766 -.889900', '+44 () 7766 889900', '1-800-FLOWERS', '+44 12', '', '+44 7766 889900 ext 5', '+44/7766889900', '+447766889900#', '../+447766889900'])(
-    'refuses %j',
-    (raw) => {
-      expect(normalizeNumber(raw, 'GB')).toBeUndefined();
-    },
-  );
+  it.each([
+    '+..44 7766 889900',
+    '+44 7766..889900',
+    '+44 7766 -.889900',
+    '+44 () 7766 889900',
+    '1-800-FLOWERS',
+    '+44 12',
+    '',
+    '+44 7766 889900 ext 5',
+    '+44/7766889900',
+    '+447766889900#',
+    '../+447766889900',
+  ])('refuses %j', (raw) => {
+    expect(normalizeNumber(raw, 'GB')).toBeUndefined();
+  });
 });
 
 describe('maskNumber', () => {
@@ -53,7 +67,9 @@ describe('checkDestination', () => {
   });
 
   it('refuses deny-listed prefixes', () => {
-    expect(checkDestination(normalizeNumber('+447766889900', undefined)!, policy({ denyPrefixes: ['4477'] }), 'GB')?.detail).toMatch(/\+4477/);
+    expect(checkDestination(normalizeNumber('+447766889900', undefined)!, policy({ denyPrefixes: ['4477'] }), 'GB')?.detail).toMatch(
+      /\+4477/,
+    );
   });
 
   it('defaults the allowed countries to the tenant country', () => {

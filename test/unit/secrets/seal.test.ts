@@ -19,7 +19,12 @@ import {
 } from '../../../lib/secrets/seal';
 
 const KEY = Buffer.alloc(32, 3).toString('base64');
-const ctx = (over: Partial<SealContext> = {}): SealContext => ({ tenantId: 'acme', purpose: 'tenant-secrets', item: 'pbx.basicAuth.password', ...over });
+const ctx = (over: Partial<SealContext> = {}): SealContext => ({
+  tenantId: 'acme',
+  purpose: 'tenant-secrets',
+  item: 'pbx.basicAuth.password',
+  ...over,
+});
 const SECRET = 'pbx-password-Very-S3cret';
 
 /** Flips one character of one dot-separated part of a sealed value (keeping it base64url). */
@@ -72,7 +77,9 @@ describe('EnvelopeSealer with the local key (real AES-256-GCM)', () => {
   it('refuses a tampered wrapped key, IV or ciphertext, and a value sealed under another key', async () => {
     const sealed = await new EnvelopeSealer(new LocalKeyProvider(KEY)).seal(SECRET, ctx());
     for (const part of [1, 2, 3] as const) {
-      await expect(new EnvelopeSealer(new LocalKeyProvider(KEY)).open(tamper(sealed, part), ctx()), `part ${part}`).rejects.toBeInstanceOf(SecretOpenError);
+      await expect(new EnvelopeSealer(new LocalKeyProvider(KEY)).open(tamper(sealed, part), ctx()), `part ${part}`).rejects.toBeInstanceOf(
+        SecretOpenError,
+      );
     }
     await expect(new EnvelopeSealer(new LocalKeyProvider(newLocalKey())).open(sealed, ctx())).rejects.toBeInstanceOf(SecretOpenError);
   });
@@ -143,10 +150,14 @@ describe('KmsKeyProvider (KMS mocked: no KMS here)', () => {
     kms.on(GenerateDataKeyCommand).resolves({ Plaintext: plainKey, CiphertextBlob: blob });
     const sealed = await new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' })).seal(SECRET, ctx());
     kms.on(DecryptCommand).rejects(new InvalidCiphertextException({ message: 'context mismatch', $metadata: {} }));
-    await expect(new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' })).open(sealed, ctx({ tenantId: 'other' }))).rejects.toBeInstanceOf(SecretOpenError);
+    await expect(
+      new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' })).open(sealed, ctx({ tenantId: 'other' })),
+    ).rejects.toBeInstanceOf(SecretOpenError);
     const outage = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
     kms.on(DecryptCommand).rejects(outage);
-    const error = await new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' })).open(sealed, ctx()).catch((e: unknown) => e);
+    const error = await new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' }))
+      .open(sealed, ctx())
+      .catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(SecretOpenError);
     expect((error as Error).name).toBe('ThrottlingException');
   });
@@ -175,6 +186,8 @@ describe('choosing the sealer from the configuration', () => {
 
   it('refuses to build the container of a deployed stage without a KMS key id', () => {
     expect(() => sealerOf(createRoot({ config: loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod' }) }))).toThrow(/SEAL_KMS_KEY_ID/);
-    expect(sealerOf(createRoot({ config: loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod', SEAL_KMS_KEY_ID: 'alias/c2c-prod' }) }))).toBeInstanceOf(EnvelopeSealer);
+    expect(
+      sealerOf(createRoot({ config: loadConfig({ TABLE_NAME: 'c2c-prod', STAGE: 'prod', SEAL_KMS_KEY_ID: 'alias/c2c-prod' }) })),
+    ).toBeInstanceOf(EnvelopeSealer);
   });
 });

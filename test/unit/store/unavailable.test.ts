@@ -23,7 +23,10 @@ describe('isStoreUnavailable', () => {
     ['a request timeout', transport('TimeoutError', 'ETIMEDOUT')],
     ['a refused connection', transport('Error', 'ECONNREFUSED')],
     ['a reset connection', transport('Error', 'ECONNRESET')],
-    ['a store error caused by a throttle', new StoreError('wrapped', { cause: new ThrottlingException({ message: 'x', $metadata: meta(400) }) })],
+    [
+      'a store error caused by a throttle',
+      new StoreError('wrapped', { cause: new ThrottlingException({ message: 'x', $metadata: meta(400) }) }),
+    ],
   ])('recognises %s as DynamoDB being unavailable', (_, error) => {
     expect(isStoreUnavailable(error)).toBe(true);
   });

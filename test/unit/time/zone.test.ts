@@ -18,11 +18,15 @@ describe('time zones with Intl only', () => {
     expect(startOfLocalDay('2026-07-01', 'Europe/London').toISOString()).toBe('2026-06-30T23:00:00.000Z');
     expect(startOfLocalDay('2026-01-01', 'Europe/London').toISOString()).toBe('2026-01-01T00:00:00.000Z');
     // Clocks go forward at 01:00 on 29 March 2026 in London: that day is 23 hours long.
-    expect(startOfLocalDay('2026-03-30', 'Europe/London').getTime() - startOfLocalDay('2026-03-29', 'Europe/London').getTime()).toBe(23 * 3600_000);
+    expect(startOfLocalDay('2026-03-30', 'Europe/London').getTime() - startOfLocalDay('2026-03-29', 'Europe/London').getTime()).toBe(
+      23 * 3600_000,
+    );
   });
 
   it('lands a wall time in the skipped hour just after it', () => {
-    expect(zonedTimeToUtc({ year: 2026, month: 3, day: 29, hour: 1, minute: 30 }, 'Europe/London').toISOString()).toBe('2026-03-29T01:30:00.000Z');
+    expect(zonedTimeToUtc({ year: 2026, month: 3, day: 29, hour: 1, minute: 30 }, 'Europe/London').toISOString()).toBe(
+      '2026-03-29T01:30:00.000Z',
+    );
   });
 
   it('steps calendar dates over month and year ends', () => {
