@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Two files at a time on a 2-core machine (vitest's default is one fewer than the cores): most of a file's time
+    // is waiting on servers, timers and sockets, not on the CPU.
+    maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/support/capture-logs.ts'],
     // The PBX simulator and the receivers of the tests listen on loopback, which only the local stage may reach
