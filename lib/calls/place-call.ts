@@ -3,7 +3,7 @@ import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
 import type { CallMetrics } from '../observability/metrics';
 import { PbxError } from '../pbx/errors';
-import type { CallCaps } from '../policy/caps';
+import type { CallCaps, CapRefusal } from '../policy/caps';
 import { checkCallingHours, checkDestination } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { Agent } from '../model/agent';
@@ -69,6 +69,11 @@ const INCOMPLETE_AGENT = {
 /** Seconds a caller should wait before retrying a call that never left us. */
 const NOT_SENT_RETRY_AFTER_SEC = 5;
 
+/** A cap said no: 429 with when to come back, and the call as it stands when one was written. */
+function capRefused(refusal: CapRefusal, call?: Call): PlaceCallOutcome {
+  return { kind: 'refused', status: 429, code: refusal.code, detail: refusal.detail, retryAfterSec: refusal.retryAfterSec, call };
+}
+
 /**
  * The call request use case: the at-most-once ledger of docs/design.md around one Click2Call GET.
  *
@@ -112,10 +117,7 @@ export class PlaceCall {
       this.findAgent(tenant.tenantId, request.agent),
       this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, input.idempotencyKey ?? `auto:${subject}`),
     ]);
-    if (admitted.refusal) {
-      const { code, detail, retryAfterSec } = admitted.refusal;
-      return { kind: 'refused', status: 429, code, detail, retryAfterSec };
-    }
+    if (admitted.refusal) return capRefused(admitted.refusal);
     const agent = found === 'incomplete' ? undefined : found;
     // A request whose Click2Call URL would be too long is the caller's mistake: refused before anything
     // is written. Every call id has the same length, so the subject's stands in for a keyless one.
@@ -197,14 +199,7 @@ export class PlaceCall {
         }),
         caps.release(),
       ]);
-      return {
-        kind: 'refused',
-        status: 429,
-        code: caps.refusal.code,
-        detail: caps.refusal.detail,
-        retryAfterSec: caps.refusal.retryAfterSec,
-        call: notSent ? toCallResource(notSent) : undefined,
-      };
+      return capRefused(caps.refusal, notSent ? toCallResource(notSent) : undefined);
     }
     return this.dispatch(tenant, call, agent, caps.release);
   }
@@ -336,14 +331,7 @@ export class PlaceCall {
     const caps = await this.deps.caps.admit(tenant.policy, this.capRequest(tenant, existing.callId, agent, number));
     if (caps.refusal) {
       await caps.release();
-      return {
-        kind: 'refused',
-        status: 429,
-        code: caps.refusal.code,
-        detail: caps.refusal.detail,
-        retryAfterSec: caps.refusal.retryAfterSec,
-        call: toCallResource(existing, true),
-      };
+      return capRefused(caps.refusal, toCallResource(existing, true));
     }
     let claimed: StoredCall | undefined;
     try {
