@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { newCallbackSecret } from '../lib/notify/secrets';
+import { writeConsoleModule } from '../scripts/build-console';
 import { startLocalStack, writeStackFile, type LocalStack } from './stack';
 import { describeDelivery, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -32,6 +33,11 @@ const fault = (component: string) => (error: unknown) =>
 let stopping = false;
 
 async function main() {
+  // The console's script from its browser source, built in-process beside the start-up (no second tsx launch). A
+  // failed build leaves the checked-in script in place and says so: it is no reason to stop the stack.
+  const consoleBuilt = writeConsoleModule().catch((error: unknown) => {
+    console.error(`console script not rebuilt: ${error instanceof Error ? error.message : String(error)}`);
+  });
   // Ctrl-C during the start-up aborts it: startLocalStack stops what it had started, then we exit.
   const starting = new AbortController();
   // What has started so far, for a stop that may come at any moment.
@@ -91,6 +97,7 @@ async function main() {
   startup = stackStarting;
   const stack = await stackStarting;
   running.stack = stack;
+  await consoleBuilt;
   if (stopping) return;
   // C2C_STACK_FILE puts the facts elsewhere, so a second stack (a test's) does not overwrite a developer's .local/stack.json.
   const file = writeStackFile(stack, process.env.C2C_STACK_FILE?.trim() || undefined);

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
  * the rest) into the one script that lib/console/page.ts inlines, and writes it as a string constant to
  * lib/console/generated/script.ts. The generated file is checked in, so the Lambda bundle, serverless-offline and
  * the tests need no build step of their own; test/unit/console/build.test.ts fails when it is stale.
- * `npm start`, `npm test` and `npm run package` run this first.
+ * `npm test` and `npm run package` run this first; `npm start` builds it in-process while the stack starts.
  */
 export const CONSOLE_ENTRY = fileURLToPath(new URL('../lib/console/browser/main.ts', import.meta.url));
 export const GENERATED_MODULE = fileURLToPath(new URL('../lib/console/generated/script.ts', import.meta.url));
@@ -49,7 +49,8 @@ export function generatedModule(script: string): string {
   ].join('\n');
 }
 
-async function main() {
+/** Builds the script and writes the generated module when it changed; true when it wrote. */
+export async function writeConsoleModule(): Promise<boolean> {
   const text = generatedModule(await buildConsoleScript());
   let current = '';
   try {
@@ -58,9 +59,13 @@ async function main() {
     // first build
   }
   // Unchanged source, untouched file: no needless reload in watchers.
-  if (current === text) return;
+  if (current === text) return false;
   writeFileSync(GENERATED_MODULE, text);
-  console.log(`wrote ${GENERATED_MODULE} (${Buffer.byteLength(text)} bytes)`);
+  return true;
+}
+
+async function main() {
+  if (await writeConsoleModule()) console.log(`wrote ${GENERATED_MODULE}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
