@@ -1,19 +1,8 @@
 import * as z from 'zod';
 
-export const CALL_STATES = [
-  'accepted',
-  'dispatching',
-  'dialing',
-  'answered',
-  'completed',
-  'no_answer',
-  'busy',
-  'failed',
-  'rejected',
-  'unknown',
-  'not_sent',
-] as const;
-export type CallState = (typeof CALL_STATES)[number];
+import { CALL_STATES, type CallState } from './call-states';
+
+export { CALL_STATES, type CallState };
 
 /** States of a call that never reached the PBX: kept for the shorter, refused retention (lib/calls/retention.ts). */
 export const REFUSED_STATES = ['rejected', 'not_sent'] as const satisfies readonly CallState[];

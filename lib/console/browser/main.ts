@@ -4,7 +4,7 @@
  * Content-Security-Policy. It runs under Trusted Types, so it never assigns HTML: every value from the API goes
  * into the page as text (`textContent`, text nodes, attributes).
  */
-'use strict';
+import { CALL_STATES } from '../../model/call-states';
 
 // ---------------------------------------------------------------- what the page reads from the API (docs/API.md)
 
@@ -116,19 +116,7 @@ type Child = Node | string | number | null | undefined | false | Child[];
 // ---------------------------------------------------------------- state
 
 const KEY_STORAGE = 'c2c.console.apiKey';
-const STATES = [
-  'accepted',
-  'dispatching',
-  'dialing',
-  'answered',
-  'completed',
-  'no_answer',
-  'busy',
-  'failed',
-  'rejected',
-  'unknown',
-  'not_sent',
-];
+const STATES = CALL_STATES;
 const CALLS_EVERY_MS = 2000;
 const SIM_EVERY_MS = 1000;
 const STATS_EVERY_MS = 15000;
