@@ -566,7 +566,7 @@ async function cliExamples(): Promise<CliRun[]> {
   const rest = lines.filter((l) => l !== create && !l.startsWith('npx c2c key revoke'));
   for (const line of rest) results.push(await run(line));
   const revoke = lines.find((l) => l.startsWith('npx c2c key revoke'));
-  const keyId = /\bk_[0-9A-Za-z]+/.exec(results.find((r) => r.line.startsWith('npx c2c key issue'))?.stdout ?? '')?.[0];
+  const keyId = /Issued key (k_[0-9A-Za-z_-]{8})/.exec(results.find((r) => r.line.startsWith('npx c2c key issue'))?.stdout ?? '')?.[1];
   if (revoke && keyId) results.push(await run(revoke.replace(/k_X+/, keyId)));
   return results;
 }
