@@ -9,7 +9,7 @@ import type { CallbackSettings } from '../lib/model/tenant';
 export interface DemoFacts {
   tenantId: string;
   apiKey: string;
-  agents: Array<{ crmUserId: string; extension: string; email: string; name: string }>;
+  agents: Array<{ crmUserId: string; extension: string; email: string; name: string; teams: string[] }>;
   /** The token of the demo tenant's PBX Stats webhook URL, issued afresh on every start (only its hash is stored). */
   pbxEventsToken?: string;
 }
@@ -19,9 +19,12 @@ const DEMO_TOKEN_ID = 'pt_localdemo';
 
 export const DEMO_TENANT_ID = 'demo';
 export const DEMO_AGENTS: DemoFacts['agents'] = [
-  { crmUserId: 'u-17', extension: '1000', email: 'alice@example.com', name: 'Alice Agent' },
-  { crmUserId: 'u-18', extension: '1001', email: 'bob@example.com', name: 'Bob Agent' },
+  { crmUserId: 'u-17', extension: '1000', email: 'alice@example.com', name: 'Alice Agent', teams: ['sales'] },
+  { crmUserId: 'u-18', extension: '1001', email: 'bob@example.com', name: 'Bob Agent', teams: ['sales'] },
+  { crmUserId: 'u-19', extension: '1002', email: 'carol@example.com', name: 'Carol Agent', teams: ['sales'] },
 ];
+/** The demo's team: every demo agent, so "call this lead" with `"team": "sales"` works out of the box. */
+export const DEMO_TEAM = 'sales';
 
 /**
  * The demo tenant of the local stack: its PBX is the simulator, its agents are the simulator's

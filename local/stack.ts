@@ -5,6 +5,13 @@ import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
 import { notifySettingsOf } from '../lib/compose/notifier';
 import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
+import { CallDispatch } from '../lib/calls/dispatch';
+import { DispatchDue, type DispatchReport } from '../lib/calls/dispatch-due';
+import { Click2CallClient } from '../lib/pbx/click2call';
+import { CallCaps } from '../lib/policy/caps';
+import { AgentPresenceRepository } from '../lib/store/agent-presence';
+import { AgentRepository } from '../lib/store/agents';
+import { RateLimitRepository } from '../lib/store/rate-limits';
 import { EnvelopeSealer, LocalKeyProvider, newLocalKey } from '../lib/secrets/seal';
 import { CallRepository } from '../lib/store/calls';
 import { createDocumentClient } from '../lib/store/client';
@@ -43,6 +50,8 @@ export interface LocalStackOptions {
   notifyPollMs?: number;
   /** Where the poller's warnings go; silent by default. */
   onNotifyLog?: (line: string) => void;
+  /** How often the in-process scheduler runs (default 1000 ms); 0 turns it off (tests then call `runScheduler`). */
+  schedulerPollMs?: number;
   /**
    * Told of a fault in one component (`pbx-sim`, `notify`, `offline`) that the stack outlives: the simulator's own
    * errors, a notification pass that threw, serverless-offline exiting on its own. Silent by default.
@@ -68,6 +77,8 @@ export interface LocalStack {
   sealKey: string;
   /** One notification pass now, besides the poller's (tests that cannot wait). */
   deliverNotifications(): Promise<DeliveryReport>;
+  /** One pass of the scheduler: due scheduled calls, queued calls with an agent free (lib/calls/dispatch-due.ts). */
+  runScheduler(): Promise<DispatchReport>;
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -184,6 +195,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     cleanups.push(() => poller.stop());
 
+    // No EventBridge schedule off AWS: the same scheduler the dispatchDue function runs, on a timer.
+    const calls = new CallRepository(table);
+    const scheduler = new DispatchDue({
+      calls,
+      agents: new AgentRepository(table),
+      presence: new AgentPresenceRepository(table),
+      caps: new CallCaps(new RateLimitRepository(table)),
+      sender: new CallDispatch({
+        calls,
+        pbx: new Click2CallClient({ outbound: { allowPrivate: true } }),
+        pbxTimeoutMs: config.PBX_TIMEOUT_MS,
+        logger: { info: log('INFO'), warn: log('WARN') },
+      }),
+      getTenant: (tenantId) => new TenantRepository(table, sealer).get(tenantId),
+      pbxTimeoutMs: config.PBX_TIMEOUT_MS,
+      logger: { info: log('INFO'), warn: log('WARN') },
+    });
+    if ((options.schedulerPollMs ?? 1000) > 0) {
+      const schedulerLoop = startPoller(
+        () => scheduler.runOnce(),
+        options.schedulerPollMs ?? 1000,
+        (error) => {
+          log('ERROR')('Scheduler pass failed', { error: String(error) });
+          onFault('scheduler')(error);
+        },
+      );
+      cleanups.push(() => schedulerLoop.stop());
+    }
+
     const stack: LocalStack = {
       apiUrl,
       pbxSimulatorUrl: simulator.url,
@@ -194,6 +234,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       pbxEventsUrl: eventsUrl,
       sealKey,
       deliverNotifications: () => deliverer.deliverDue(),
+      runScheduler: () => scheduler.runOnce(),
       startupMs: Math.round(performance.now() - started),
       stop: () => runCleanups(cleanups),
     };

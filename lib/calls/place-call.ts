@@ -2,28 +2,39 @@ import { randomUUID } from 'node:crypto';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
 import type { CallMetrics } from '../observability/metrics';
-import { PbxError } from '../pbx/errors';
-import type { CallCaps, CapRefusal } from '../policy/caps';
-import { checkCallingHours, checkDestination } from '../policy/destination';
+import type { CallCaps } from '../policy/caps';
+import { checkCallingHours, checkDestination, nextCallingOpening } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
-import type { Agent } from '../model/agent';
-import type { AgentRepository } from '../store/agents';
+import type { Agent, AgentRef } from '../model/agent';
+import type { AgentRepository, TeamMember } from '../store/agents';
+import type { AgentPresenceRepository } from '../store/agent-presence';
 import type { DedupeWindowRepository } from '../store/dedupe-windows';
 import { toCallResource } from './resource';
 import type { CallRepository, StoredCall } from '../store/calls';
 import { CorruptItemError } from '../store/errors';
 import type { Tenant } from '../model/tenant';
-import { isStoreUnavailable } from '../store/unavailable';
-import { assertDialUrlFits, dialQueryOf, pbxSettingsOf } from './dial-url';
-import { emptyOutcome, type Call, type RejectionReason } from '../model/call';
+import { InvalidRequestError } from '../http/errors';
+import { assertDialUrlFits } from './dial-url';
+import { emptyOutcome, type Call, type RejectionReason, type Routing, type Schedule } from '../model/call';
+import type { CallPolicy } from '../model/call-policy';
 import { callExpiry } from './retention';
-import { callIdFor, dedupeSubject, requestHash, windowIdempotencyKey, type CallRequest, type NormalizedCallRequest } from './request';
+import {
+  callIdFor,
+  dedupeSubject,
+  MAX_SCHEDULE_AHEAD_DAYS,
+  requestHash,
+  windowIdempotencyKey,
+  type CallRequest,
+  type CallTarget,
+  type NormalizedCallRequest,
+} from './request';
 import { systemClock, type Clock } from '../time/clock';
+import { CallDispatch, type FaultPoint, type ReleaseLock } from './dispatch';
+import { capRefused, NOT_SENT_RETRY_AFTER_SEC, type PlaceCallOutcome } from './outcome';
+import { TeamRouter } from './route-team';
 
-/** What became of a call request; `lib/calls/respond.ts` turns it into an HTTP answer. */
-export type PlaceCallOutcome =
-  | { kind: 'call'; status: 200 | 201 | 202; call: Call }
-  | { kind: 'refused'; status: 409 | 422 | 429 | 503; code: string; detail: string; retryAfterSec?: number; call?: Call };
+export type { PlaceCallOutcome } from './outcome';
+export type { FaultPoint } from './dispatch';
 
 export interface PlaceCallInput {
   tenant: Tenant;
@@ -38,19 +49,20 @@ export interface PlaceCallInput {
   delivery?: { id: string; validForSec: number };
   /** For a keyless request: the dedupe window, when the source sets its own (else the tenant's policy). */
   dedupeWindowSec?: number;
+  /** A webhook source's own choice for calls outside the calling hours (else the tenant's policy). */
+  outsideCallingHours?: CallPolicy['outsideCallingHours'];
   /** Who asked: `api`, or a webhook source. */
   source: string;
 }
 
 type Logger = Pick<PowertoolsLogger, 'info' | 'warn'> & Partial<Pick<PowertoolsLogger, 'appendKeys'>>;
 
-/** Points where a test may kill the invocation, to prove that a crash never leads to a second dial. */
-export type FaultPoint = 'after_reserve' | 'after_dial';
-
 export interface PlaceCallDeps {
   calls: CallRepository;
   agents: AgentRepository;
   caps: CallCaps;
+  /** Agents' presence: needed by team calls only (the router's reads and takes). */
+  presence?: AgentPresenceRepository;
   /** Dedupe windows of keyless requests. */
   windows: Pick<DedupeWindowRepository, 'claim'>;
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
@@ -66,13 +78,14 @@ const INCOMPLETE_AGENT = {
   detail: "The agent's record is incomplete (no valid extension): put it again with PUT /v1/agents/{crmUserId}.",
 };
 
-/** Seconds a caller should wait before retrying a call that never left us. */
-const NOT_SENT_RETRY_AFTER_SEC = 5;
-
-/** A cap said no: 429 with when to come back, and the call as it stands when one was written. */
-function capRefused(refusal: CapRefusal, call?: Call): PlaceCallOutcome {
-  return { kind: 'refused', status: 429, code: refusal.code, detail: refusal.detail, retryAfterSec: refusal.retryAfterSec, call };
+/** A call's refusal before anything was sent: the reason stored with it and the words of the answer. */
+interface Refusal {
+  reason: RejectionReason;
+  detail: string;
 }
+
+/** The longest extension a team's calls may carry in their URL, for the length check before a member is chosen. */
+const longestExtension = (members: TeamMember[]) => members.reduce((a, m) => (m.extension.length > a.length ? m.extension : a), '');
 
 /**
  * The call request use case: the at-most-once ledger of docs/design.md around one Click2Call GET.
@@ -81,12 +94,22 @@ function capRefused(refusal: CapRefusal, call?: Call): PlaceCallOutcome {
  * then one parallel group of conditional writes: the reservation and the caps. The reservation is
  * written straight in `dispatching`: the checks that could refuse the call ran before it, so the
  * winner of that one conditional put is the only one who may send.
+ *
+ * A team call takes its agent first (the router's conditional take), then reserves the call for that agent; a
+ * call that must wait (a time asked for, calling hours closed with defer, no agent free with a wait allowed) is
+ * reserved in `scheduled` or `queued` instead, and only the scheduler's claim moves it on (lib/calls/dispatch-due.ts).
  */
 export class PlaceCall {
   private readonly now: Clock;
+  private readonly sender: CallDispatch;
+  private readonly router?: TeamRouter;
 
   constructor(private readonly deps: PlaceCallDeps) {
     this.now = deps.now ?? systemClock;
+    this.sender = new CallDispatch(deps);
+    if (deps.presence) {
+      this.router = new TeamRouter({ agents: deps.agents, presence: deps.presence, caps: deps.caps, now: () => this.now().getTime() });
+    }
   }
 
   async execute(input: PlaceCallInput): Promise<PlaceCallOutcome> {
@@ -100,12 +123,16 @@ export class PlaceCall {
     const { tenant, request } = input;
     const now = this.now();
     const number = normalizeNumber(request.to, request.defaultCountry ?? tenant.defaultCountry);
+    const target: CallTarget = request.team !== undefined ? { team: request.team } : request.agent!;
+    const notBefore = this.notBeforeOf(request, now);
     const normalized: NormalizedCallRequest = {
-      agent: request.agent,
+      agent: target,
       to: number?.e164 ?? request.to.trim(),
       prefix: request.prefix,
       leadId: request.lead?.id,
       customData: request.customData ?? {},
+      notBefore: request.notBefore === undefined ? undefined : new Date(request.notBefore).toISOString(),
+      maxWaitSec: request.maxWaitSec,
     };
     const hash = requestHash(normalized);
     const subject = dedupeSubject(normalized);
@@ -114,17 +141,18 @@ export class PlaceCall {
     // ones included: a key holder or a webhook sender cannot fill the table with refusals. Copies
     // of one request count once (the counter is a set of request identities).
     const [found, admitted] = await Promise.all([
-      this.findAgent(tenant.tenantId, request.agent),
+      'team' in target ? this.teamOf(tenant.tenantId, target.team) : this.findAgent(tenant.tenantId, target),
       this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, input.idempotencyKey ?? `auto:${subject}`),
     ]);
     if (admitted.refusal) return capRefused(admitted.refusal);
-    const agent = found === 'incomplete' ? undefined : found;
+    const members = Array.isArray(found) ? found : undefined;
+    const agent = found === 'incomplete' || Array.isArray(found) ? undefined : found;
     // A request whose Click2Call URL would be too long is the caller's mistake: refused before anything
     // is written. Every call id has the same length, so the subject's stands in for a keyless one.
     assertDialUrlFits(tenant, {
       callId: callIdFor(tenant.tenantId, input.idempotencyKey ?? subject),
       request,
-      legA: agent?.extension,
+      legA: members ? longestExtension(members) : agent?.extension,
       legB: number?.digits,
     });
 
@@ -133,15 +161,33 @@ export class PlaceCall {
     // Every later line of this request carries the call id (the HTTP stack resets keys per request).
     this.deps.logger.appendKeys?.({ callId });
 
-    const refusal = found === 'incomplete' ? INCOMPLETE_AGENT : this.refusalOf(tenant, agent, number, now);
+    const targetRefusal: Refusal | undefined =
+      found === 'incomplete'
+        ? INCOMPLETE_AGENT
+        : members
+          ? members.length === 0
+            ? { reason: 'team_not_found', detail: `The team ${request.team} has no agent: PUT /v1/agents/{crmUserId} with "teams".` }
+            : undefined
+          : agent
+            ? undefined
+            : { reason: 'agent_not_found', detail: 'No agent of this tenant matches the request.' };
+    const timing = targetRefusal ?? this.numberRefusal(tenant, number);
+    const { refusal, schedule } = timing
+      ? { refusal: timing, schedule: undefined }
+      : this.whenToCall(tenant, number!, now, notBefore, input.outsideCallingHours ?? tenant.policy.outsideCallingHours);
     const at = now.toISOString();
+    const waiting = schedule ? 'scheduled' : undefined;
     const call: StoredCall = {
       callId,
       tenantId: tenant.tenantId,
-      state: refusal ? 'rejected' : 'dispatching',
+      state: refusal ? 'rejected' : (waiting ?? 'dispatching'),
       reason: refusal?.reason ?? null,
-      agent: { ...request.agent, ...(agent ? { crmUserId: agent.crmUserId, extension: agent.extension } : {}) },
+      agent: 'team' in target ? {} : { ...target, ...(agent ? { crmUserId: agent.crmUserId, extension: agent.extension } : {}) },
       crmUserId: agent?.crmUserId,
+      ...('team' in target
+        ? { team: target.team, queue: request.maxWaitSec ? { maxWaitSec: request.maxWaitSec, since: null, until: null } : null }
+        : {}),
+      schedule: schedule ?? null,
       to: normalized.to,
       legB: number?.digits ?? null,
       prefix: request.prefix ?? null,
@@ -149,25 +195,50 @@ export class PlaceCall {
       customData: normalized.customData,
       pbx: null,
       outcome: emptyOutcome(),
-      events: [{ at, state: 'accepted' }, refusal ? { at, state: 'rejected', detail: refusal.reason } : { at, state: 'dispatching' }],
+      events: [
+        { at, state: 'accepted' },
+        refusal
+          ? { at, state: 'rejected', detail: refusal.reason }
+          : schedule
+            ? { at, state: 'scheduled', detail: `${schedule.reason} ${schedule.notBefore}` }
+            : { at, state: 'dispatching' },
+      ],
       source: input.source,
       idempotencyKey,
       duplicate: false,
       createdAt: at,
       updatedAt: at,
       requestHash: hash,
-      attempt: refusal ? 0 : 1,
+      attempt: refusal || schedule ? 0 : 1,
       reservedBy: randomUUID(),
       expiry: callExpiry(tenant.policy, now),
     };
 
-    if (refusal || !agent || !number) {
+    if (refusal || !number) {
       const reservation = await this.deps.calls.reserve(call);
       if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
       this.deps.logger.info('Call refused', { callId, reason: call.reason, to: maskNumber(call.to) });
       return { kind: 'refused', status: 422, code: call.reason!, detail: refusal!.detail, call: toCallResource(call) };
     }
+    if (schedule) {
+      const reservation = await this.deps.calls.reserve(call);
+      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
+      this.deps.logger.info('Call scheduled', { callId, notBefore: schedule.notBefore, why: schedule.reason });
+      return { kind: 'call', status: 202, call: toCallResource(call) };
+    }
+    if (members) return this.placeTeamCall(tenant, call, members, number, hash);
+    return this.placeAgentCall(tenant, call, agent!, number, hash);
+  }
 
+  /** A named agent's call: the reservation and the caps in one parallel group, then the GET. */
+  private async placeAgentCall(
+    tenant: Tenant,
+    call: StoredCall,
+    agent: Agent,
+    number: NormalizedNumber,
+    hash: string,
+  ): Promise<PlaceCallOutcome> {
+    const { callId } = call;
     const [reserved, admittedCaps] = await Promise.allSettled([
       this.deps.calls.reserve(call),
       this.deps.caps.admit(tenant.policy, this.capRequest(tenant, callId, agent, number)),
@@ -201,7 +272,130 @@ export class PlaceCall {
       ]);
       return capRefused(caps.refusal, notSent ? toCallResource(notSent) : undefined);
     }
-    return this.dispatch(tenant, call, agent, caps.release);
+    return this.sender.send(tenant, call, agent, caps.release);
+  }
+
+  /**
+   * A team's call: the router takes a free agent in this request's own name, then the call is reserved for that
+   * agent. No agent free: 429 with nothing written, or, when the request allows a wait, the call is reserved
+   * `queued` for the scheduler. A lost reservation (a copy of this request won) gives the agent straight back.
+   */
+  private async placeTeamCall(
+    tenant: Tenant,
+    call: StoredCall,
+    members: TeamMember[],
+    number: NormalizedNumber,
+    hash: string,
+  ): Promise<PlaceCallOutcome> {
+    const route = await this.routerOf().route({
+      tenant,
+      team: call.team!,
+      callId: call.callId,
+      holder: `${call.callId}:${call.reservedBy}`,
+      destination: number.digits,
+      leaseSec: this.leaseSecOf(tenant),
+      members,
+    });
+    if (route.kind === 'capped') return capRefused(route.refusal);
+    if (route.kind === 'no_team') {
+      return { kind: 'refused', status: 422, code: 'team_not_found', detail: `The team ${call.team} has no agent.` };
+    }
+    if (route.kind === 'none_free') {
+      if (!call.queue) {
+        return {
+          kind: 'refused',
+          status: 429,
+          code: 'no_agent_available',
+          detail: `No agent of the team ${call.team} is free (${summary(route.routing)}). Send maxWaitSec to wait for one instead.`,
+          retryAfterSec: route.retryAfterSec,
+        };
+      }
+      const since = call.createdAt;
+      const until = new Date(new Date(since).getTime() + call.queue.maxWaitSec * 1000).toISOString();
+      const queued: StoredCall = {
+        ...call,
+        state: 'queued',
+        attempt: 0,
+        queue: { ...call.queue, since, until },
+        routing: route.routing,
+        events: [call.events[0]!, { at: since, state: 'queued', detail: `until ${until}` }],
+      };
+      const reservation = await this.deps.calls.reserve(queued);
+      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, undefined, number);
+      this.deps.logger.info('Call queued', { callId: call.callId, team: call.team, until });
+      return { kind: 'call', status: 202, call: toCallResource(queued) };
+    }
+    const agent = route.agent;
+    const routed: StoredCall = {
+      ...call,
+      agent: { crmUserId: agent.crmUserId, extension: agent.extension },
+      crmUserId: agent.crmUserId,
+      routing: route.routing,
+      events: [call.events[0]!, { at: call.createdAt, state: 'dispatching', detail: `agent ${agent.crmUserId}` }],
+    };
+    let reservation: Awaited<ReturnType<CallRepository['reserve']>>;
+    try {
+      reservation = await this.deps.calls.reserve(routed);
+    } catch (error) {
+      await this.bestEffort('release the agent', route.caps.release);
+      await this.giveBack(routed);
+      throw error;
+    }
+    if (!reservation.reserved) {
+      // The lock was taken in this request's own name: giving it back can never free another's.
+      await route.caps.release();
+      return this.replay(reservation.existing, hash, tenant, undefined, number);
+    }
+    this.deps.faultHook?.('after_reserve');
+    return this.sender.send(tenant, routed, agent, route.caps.release);
+  }
+
+  private routerOf(): TeamRouter {
+    if (!this.router) throw new Error('PlaceCall was built without agent presence: team calls need it');
+    return this.router;
+  }
+
+  /** The request's `notBefore` as a time, refused when it lies too far ahead; a past time means now. */
+  private notBeforeOf(request: CallRequest, now: Date): Date | undefined {
+    if (request.notBefore === undefined) return undefined;
+    const at = new Date(request.notBefore);
+    if (at.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_DAYS * 86_400_000) {
+      throw new InvalidRequestError(`A call may be scheduled at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead.`, [
+        { path: 'notBefore', message: `at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead` },
+      ]);
+    }
+    return at.getTime() > now.getTime() ? at : undefined;
+  }
+
+  /**
+   * When the call may dial: now (no schedule), at a time asked for, or at the next opening of the lead's calling
+   * hours when they are closed then and the policy defers; or a refusal when they are closed and it refuses.
+   */
+  private whenToCall(
+    tenant: Tenant,
+    number: NormalizedNumber,
+    now: Date,
+    notBefore: Date | undefined,
+    outsideHours: CallPolicy['outsideCallingHours'],
+  ): { refusal?: Refusal; schedule?: Schedule } {
+    const at = notBefore ?? now;
+    const requested: Schedule | undefined = notBefore ? { notBefore: notBefore.toISOString(), reason: 'requested' } : undefined;
+    const closed = checkCallingHours(number, tenant.policy, at);
+    if (!closed) return { schedule: requested };
+    if (outsideHours !== 'defer') return { refusal: { reason: 'outside_calling_hours', detail: closed.detail } };
+    const opening = nextCallingOpening(number, tenant.policy, at);
+    if (!opening) {
+      return { refusal: { reason: 'outside_calling_hours', detail: `${closed.detail} They do not open within the next 8 days.` } };
+    }
+    return { schedule: { notBefore: opening.toISOString(), reason: 'calling_hours' } };
+  }
+
+  private async teamOf(tenantId: string, team: string): Promise<TeamMember[]> {
+    return this.deps.agents.listTeam(tenantId, team);
+  }
+
+  private leaseSecOf(tenant: Tenant): number {
+    return Math.ceil((tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs) / 1000) + 5;
   }
 
   /**
@@ -257,7 +451,7 @@ export class PlaceCall {
    * The agent, or 'incomplete' for a stored agent that does not pass its schema (written around the API, e.g.
    * without an extension): a refusal the operator can act on, not a 500.
    */
-  private async findAgent(tenantId: string, ref: CallRequest['agent']): Promise<Agent | undefined | 'incomplete'> {
+  private async findAgent(tenantId: string, ref: AgentRef): Promise<Agent | undefined | 'incomplete'> {
     try {
       return await this.deps.agents.find(tenantId, ref);
     } catch (error) {
@@ -269,12 +463,11 @@ export class PlaceCall {
     }
   }
 
-  private refusalOf(tenant: Tenant, agent: Agent | undefined, number: NormalizedNumber | undefined, now: Date) {
-    if (!agent) return { reason: 'agent_not_found' as RejectionReason, detail: 'No agent of this tenant matches the request.' };
-    if (!number)
-      return { reason: 'invalid_number' as RejectionReason, detail: 'The destination is not a valid phone number for its country.' };
-    const policy = checkDestination(number, tenant.policy, tenant.defaultCountry) ?? checkCallingHours(number, tenant.policy, now);
-    return policy ? { reason: policy.code as RejectionReason, detail: policy.detail } : undefined;
+  /** The number's own refusal: not a valid number, or a destination the tenant's policy does not allow. */
+  private numberRefusal(tenant: Tenant, number: NormalizedNumber | undefined): Refusal | undefined {
+    if (!number) return { reason: 'invalid_number', detail: 'The destination is not a valid phone number for its country.' };
+    const policy = checkDestination(number, tenant.policy, tenant.defaultCountry);
+    return policy ? { reason: policy.code, detail: policy.detail } : undefined;
   }
 
   private capRequest(tenant: Tenant, callId: string, agent: Agent, number: NormalizedNumber) {
@@ -304,6 +497,7 @@ export class PlaceCall {
         detail: 'This idempotency key was used for a different request.',
       };
     }
+    if (existing.state === 'not_sent' && number && existing.team) return this.retryTeamNotSent(existing, tenant, number);
     if (existing.state === 'not_sent' && agent && number) return this.retryNotSent(existing, tenant, agent, number);
     const call = toCallResource(existing, true);
     switch (existing.state) {
@@ -312,13 +506,18 @@ export class PlaceCall {
       case 'not_sent':
         return {
           kind: 'refused',
-          status: existing.reason?.endsWith('rate_limited') || existing.reason === 'agent_busy' ? 429 : 503,
+          status:
+            existing.reason?.endsWith('rate_limited') || existing.reason === 'agent_busy' || existing.reason === 'no_agent_available'
+              ? 429
+              : 503,
           code: existing.reason ?? 'pbx_unreachable',
           detail: 'The call has not been sent yet.',
           retryAfterSec: NOT_SENT_RETRY_AFTER_SEC,
           call,
         };
       case 'accepted':
+      case 'scheduled':
+      case 'queued':
       case 'dispatching':
       case 'unknown':
         return { kind: 'call', status: 202, call };
@@ -348,142 +547,58 @@ export class PlaceCall {
       if (current?.state !== 'dispatching') await caps.release();
       return { kind: 'call', status: 202, call: toCallResource(current ?? existing, true) };
     }
-    return this.dispatch(tenant, claimed, agent, caps.release);
+    return this.sender.send(tenant, claimed, agent, caps.release);
   }
 
-  /** A write after the GET failed: worth a warning (the reconciler or a lease repairs it), never an error answer. */
-  private warnAfterDial(message: string, call: StoredCall, error: unknown) {
-    this.deps.logger.warn(message, {
-      callId: call.callId,
-      attempt: call.attempt,
-      errorName: error instanceof Error ? error.name : typeof error,
-      storeUnavailable: isStoreUnavailable(error),
+  /**
+   * A retry of a team call that was never sent: routed again (the agent of the first attempt may be busy by now),
+   * then the same conditional move out of `not_sent` as a named call's retry, carrying the new agent.
+   */
+  private async retryTeamNotSent(existing: StoredCall, tenant: Tenant, number: NormalizedNumber): Promise<PlaceCallOutcome> {
+    const holder = `${existing.callId}:${randomUUID()}`;
+    const route = await this.routerOf().route({
+      tenant,
+      team: existing.team!,
+      callId: existing.callId,
+      holder,
+      destination: number.digits,
+      leaseSec: this.leaseSecOf(tenant),
+      attempts: existing.routing?.attempts,
     });
-  }
-
-  /** The one GET, then its answer into the ledger. Called only by the holder of `dispatching`. */
-  private async dispatch(tenant: Tenant, call: StoredCall, agent: Agent, releaseLock: () => Promise<void>): Promise<PlaceCallOutcome> {
-    // The same builders as the length check before the reservation: what was measured is what is sent.
-    const settings = pbxSettingsOf(tenant, this.deps.pbxTimeoutMs);
-    const query = dialQueryOf({ callId: call.callId, customData: call.customData, leadId: call.lead?.id });
-    let outcome: DialOutcome;
+    if (route.kind === 'capped') return capRefused(route.refusal, toCallResource(existing, true));
+    if (route.kind !== 'routed') {
+      return {
+        kind: 'refused',
+        status: route.kind === 'no_team' ? 422 : 429,
+        code: route.kind === 'no_team' ? 'team_not_found' : 'no_agent_available',
+        detail: `No agent of the team ${existing.team} is free.`,
+        retryAfterSec: route.kind === 'none_free' ? route.retryAfterSec : undefined,
+        call: toCallResource(existing, true),
+      };
+    }
+    const agent = route.agent;
+    let claimed: StoredCall | undefined;
     try {
-      outcome = await this.deps.pbx.dial(settings, { legA: agent.extension, legB: call.legB!, prefix: call.prefix ?? undefined, query });
+      claimed = await this.deps.calls.redispatch(tenant.tenantId, existing.callId, existing.requestHash, existing.attempt, {
+        agent: { crmUserId: agent.crmUserId, extension: agent.extension },
+        crmUserId: agent.crmUserId,
+        routing: route.routing,
+        createdAt: existing.createdAt,
+      });
     } catch (error) {
-      // The client refuses bad settings before any I/O: nothing left, so the ledger must say so.
-      if (!(error instanceof PbxError)) throw error;
-      outcome = { kind: 'not_sent', code: 'invalid_pbx_request', detail: error.message, latencyMs: 0 };
+      await route.caps.release().catch(() => undefined);
+      throw error;
     }
-    this.deps.faultHook?.('after_dial');
-    this.deps.metrics?.pbxAnswer(outcome.kind, outcome.latencyMs);
-    const recorded = this.recordOf(outcome);
-    // From here on the GET has been sent: a failing write must neither become an error answer (the
-    // caller would retry) nor lose the call. Each write is settled on its own, none cancels another.
-    const [transitioned, released, linked] = await Promise.allSettled([
-      this.deps.calls.transition(tenant.tenantId, call.callId, {
-        from: ['dispatching'],
-        to: recorded.state,
-        attempt: call.attempt,
-        changes: { reason: recorded.reason, pbx: recorded.pbx },
-        detail: recorded.detail,
-      }),
-      releaseLock(),
-      outcome.kind === 'accepted'
-        ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId, call.expiry?.full)
-        : undefined,
-    ]);
-    this.deps.logger.info('Call dispatched', {
-      callId: call.callId,
-      outcome: outcome.kind,
-      state: recorded.state,
-      to: maskNumber(call.to),
-      pbxLatencyMs: Math.round(outcome.latencyMs),
-      attempt: call.attempt,
-    });
-    if (released.status === 'rejected') {
-      this.warnAfterDial('Agent lock not released: its lease frees the agent', call, released.reason);
+    if (!claimed) {
+      await route.caps.release();
+      const current = await this.deps.calls.get(tenant.tenantId, existing.callId);
+      return { kind: 'call', status: 202, call: toCallResource(current ?? existing, true) };
     }
-    if (linked.status === 'rejected') {
-      this.warnAfterDial("PBX unique_id not linked: the PBX's events still find the call by its call id", call, linked.reason);
-    }
-    if (transitioned.status === 'rejected') {
-      // The call item says `dispatching` (written before the GET), so it stays findable and the
-      // reconciler settles it from the PBX's CDRs; a retry of the key is answered 202 and never dials.
-      this.warnAfterDial("The PBX's answer was not recorded: the call stays dispatching for the reconciler", call, transitioned.reason);
-      return { kind: 'call', status: 202, call: toCallResource(call) };
-    }
-    let final = transitioned.value;
-    if (!final) {
-      // A PBX webhook moved the call on before we wrote the answer: keep its state, add the PBX's ids.
-      try {
-        if (recorded.pbx) await this.deps.calls.patch(tenant.tenantId, call.callId, { pbx: recorded.pbx });
-        final = await this.deps.calls.get(tenant.tenantId, call.callId);
-      } catch (error) {
-        this.warnAfterDial('Call moved on by a PBX event; reading it back failed', call, error);
-      }
-      // Unreadable for now: answer what is known for sure, that the call was sent and is in flight.
-      if (!final) return { kind: 'call', status: 202, call: toCallResource(call) };
-    }
-    const resource = toCallResource(final);
-    switch (outcome.kind) {
-      case 'accepted':
-        return { kind: 'call', status: 201, call: resource };
-      case 'unknown':
-        return { kind: 'call', status: 202, call: resource };
-      case 'refused':
-        return {
-          kind: 'refused',
-          status: 422,
-          code: 'pbx_rejected',
-          detail: `The PBX refused the call: ${outcome.message}`,
-          call: resource,
-        };
-      case 'not_allowlisted':
-        return {
-          kind: 'refused',
-          status: 422,
-          code: 'pbx_not_allowlisted',
-          detail: "The PBX answered 404, its answer to an address outside its allowlist: add this service's egress IP to the PBX's IP ACL.",
-          call: resource,
-        };
-      case 'not_sent':
-        return {
-          kind: 'refused',
-          status: 503,
-          code: 'pbx_unreachable',
-          detail: `The PBX could not be reached (${outcome.code}); nothing was sent. A retry with the same key may dial.`,
-          retryAfterSec: NOT_SENT_RETRY_AFTER_SEC,
-          call: resource,
-        };
-    }
+    return this.sender.send(tenant, claimed, agent, route.caps.release);
   }
+}
 
-  private recordOf(outcome: DialOutcome): { state: StoredCall['state']; reason: string | null; pbx: StoredCall['pbx']; detail?: string } {
-    switch (outcome.kind) {
-      case 'accepted':
-        return {
-          state: 'dialing',
-          reason: null,
-          pbx: { uniqueId: outcome.uniqueId, message: outcome.message, host: outcome.pbxHost || null },
-        };
-      case 'refused':
-        return {
-          state: 'rejected',
-          reason: 'pbx_rejected',
-          pbx: { uniqueId: outcome.uniqueId ?? null, message: outcome.message, host: outcome.pbxHost ?? null },
-          detail: outcome.message,
-        };
-      case 'not_allowlisted':
-        return { state: 'rejected', reason: 'pbx_not_allowlisted', pbx: null, detail: 'HTTP 404' };
-      case 'not_sent':
-        return { state: 'not_sent', reason: 'pbx_unreachable', pbx: null, detail: outcome.code };
-      case 'unknown':
-        return {
-          state: 'unknown',
-          reason: `pbx_${outcome.code}`,
-          pbx: null,
-          detail: outcome.httpStatus ? `${outcome.code} (HTTP ${outcome.httpStatus})` : outcome.code,
-        };
-    }
-  }
+/** "a: on_call, b: away" for the words of a 429. */
+function summary(routing: Routing): string {
+  return routing.passedOver.map((p) => `${p.crmUserId}: ${p.reason}`).join(', ') || 'none';
 }

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { CALL_ID_FIELD, FIELD_ALIASES, pbxEventFieldOf } from '../pbx/stats-event';
-import { crmUserIdSchema, extensionSchema, type AgentRef } from '../model/agent';
+import { crmUserIdSchema, extensionSchema, teamNameSchema, type AgentRef } from '../model/agent';
+
+/** The longest a team call may wait for a free agent. */
+export const MAX_WAIT_SEC = 3600;
+/** How far ahead a call may be scheduled. */
+export const MAX_SCHEDULE_AHEAD_DAYS = 30;
 
 /** Query names we send to the PBX ourselves; custom data may not reuse them. */
 export const RESERVED_QUERY_NAMES = ['leadid', CALL_ID_FIELD] as const;
@@ -37,46 +42,67 @@ const agentRefSchema = z.union(
   { error: 'exactly one of crmUserId, email or extension' },
 );
 
-export const callRequestSchema = z.strictObject({
-  agent: agentRefSchema,
-  to: z.string().min(1).max(64),
-  defaultCountry: z
-    .string()
-    .regex(/^[A-Za-z]{2}$/, 'ISO 3166-1 alpha-2 country code')
-    .transform((c) => c.toUpperCase())
-    .optional(),
-  prefix: z
-    .string()
-    .regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'")
-    .optional(),
-  lead: z.strictObject({ id: z.string().regex(/^[^\x00-\x1f\x7f]{1,128}$/, '1-128 characters, no control characters') }).optional(),
-  customData: z
-    .record(
-      z
-        .string()
-        .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'names start with a letter: letters, digits, _ . -, at most 64')
-        .superRefine((k, ctx) => {
-          const problem = customDataNameProblem(k);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
-      z
-        .string()
-        .max(256)
-        .regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'),
-    )
-    .refine((r) => Object.keys(r).length <= 20, 'at most 20 entries')
-    .optional(),
-});
+export const callRequestSchema = z
+  .strictObject({
+    /** Exactly one of `agent` and `team`. */
+    agent: agentRefSchema.optional(),
+    team: teamNameSchema.optional(),
+    /** A team call may wait this long for a free agent (`queued`) instead of a 429 no_agent_available. */
+    maxWaitSec: z.number().int().min(1).max(MAX_WAIT_SEC).optional(),
+    /** The earliest time to dial (RFC 3339 with an offset): the call is `scheduled` until then. */
+    notBefore: z.iso.datetime({ offset: true }).optional(),
+    to: z.string().min(1).max(64),
+    defaultCountry: z
+      .string()
+      .regex(/^[A-Za-z]{2}$/, 'ISO 3166-1 alpha-2 country code')
+      .transform((c) => c.toUpperCase())
+      .optional(),
+    prefix: z
+      .string()
+      .regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'")
+      .optional(),
+    lead: z.strictObject({ id: z.string().regex(/^[^\x00-\x1f\x7f]{1,128}$/, '1-128 characters, no control characters') }).optional(),
+    customData: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'names start with a letter: letters, digits, _ . -, at most 64')
+          .superRefine((k, ctx) => {
+            const problem = customDataNameProblem(k);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+        z
+          .string()
+          .max(256)
+          .regex(/^[^\x00-\x1f\x7f]*$/, 'no control characters'),
+      )
+      .refine((r) => Object.keys(r).length <= 20, 'at most 20 entries')
+      .optional(),
+  })
+  .superRefine((r, ctx) => {
+    if ((r.agent === undefined) === (r.team === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [r.agent ? 'team' : 'agent'], message: 'exactly one of agent or team' });
+    }
+    if (r.maxWaitSec !== undefined && r.team === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['maxWaitSec'], message: 'only a team call waits for a free agent: name a team' });
+    }
+  });
 export type CallRequest = z.infer<typeof callRequestSchema>;
+
+/** Who a request asks for: one agent, or any free agent of a team. */
+export type CallTarget = AgentRef | { team: string };
 
 /** The request as the ledger sees it: what decides "same request" for a replay. */
 export interface NormalizedCallRequest {
-  agent: AgentRef;
+  agent: CallTarget;
   /** E.164 when the number is valid; the raw text otherwise (the call is then refused). */
   to: string;
   prefix?: string;
   leadId?: string;
   customData: Record<string, string>;
+  /** Part of "the same request": a replay that asks for another time or wait is another request. */
+  notBefore?: string;
+  maxWaitSec?: number;
 }
 
 /** Stable JSON: keys sorted, so the same request always hashes the same. */

@@ -3,6 +3,7 @@ import { logger } from '../http/logger';
 import { callMetrics } from '../observability/metrics';
 import { Click2CallClient } from '../pbx/click2call';
 import { CallCaps } from '../policy/caps';
+import { AgentPresenceRepository } from '../store/agent-presence';
 import { DedupeWindowRepository } from '../store/dedupe-windows';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
@@ -19,6 +20,7 @@ export const placeCallUseCase = perRoot(
       calls: calls(r),
       agents: agents(r),
       caps: new CallCaps(new RateLimitRepository(table(r)), () => r.clock().getTime()),
+      presence: new AgentPresenceRepository(table(r)),
       windows: new DedupeWindowRepository(table(r)),
       // One client per container: its keep-alive agents save a TLS handshake per call.
       pbx: new Click2CallClient({ outbound: outbound(r) }),

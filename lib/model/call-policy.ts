@@ -13,6 +13,11 @@ export const callPolicySchema = z.object({
   denyPrefixes: z.array(z.string().regex(/^\d{1,15}$/)).default([]),
   /** Checked in the destination's time zone; absent means any time. */
   callingHours: z.object({ start: hhmm, end: hhmm, days: z.array(z.number().int().min(0).max(6)).default([1, 2, 3, 4, 5]) }).optional(),
+  /**
+   * What becomes of a call asked for outside the calling hours: `refuse` (422 outside_calling_hours) or `defer`
+   * (the call is `scheduled` for the next opening in the lead's time zone). A webhook source may say otherwise.
+   */
+  outsideCallingHours: z.enum(['refuse', 'defer']).default('refuse'),
   caps: z
     .object({
       perDestination: z.object({ max: z.number().int().min(1), windowSec: z.number().int().min(1) }).default({ max: 3, windowSec: 900 }),

@@ -4,6 +4,8 @@
  */
 export const CALL_STATES = [
   'accepted',
+  'scheduled',
+  'queued',
   'dispatching',
   'dialing',
   'answered',
@@ -14,5 +16,6 @@ export const CALL_STATES = [
   'rejected',
   'unknown',
   'not_sent',
+  'cancelled',
 ] as const;
 export type CallState = (typeof CALL_STATES)[number];

@@ -5,7 +5,16 @@ import { CALL_STATES, type CallState } from './call-states';
 export { CALL_STATES, type CallState };
 
 /** States of a call that never reached the PBX: kept for the shorter, refused retention (lib/calls/retention.ts). */
-export const REFUSED_STATES = ['rejected', 'not_sent'] as const satisfies readonly CallState[];
+export const REFUSED_STATES = ['rejected', 'not_sent', 'cancelled'] as const satisfies readonly CallState[];
+
+/**
+ * States of a call that waits for the scheduler: `scheduled` until its time comes, `queued` until an agent
+ * of its team is free. Only these may be cancelled, and only the scheduler's claim moves a call out of
+ * them towards the PBX (docs/design.md, "Scheduled and queued calls").
+ */
+export const WAITING_STATES = ['scheduled', 'queued'] as const satisfies readonly CallState[];
+export type WaitingState = (typeof WAITING_STATES)[number];
+export const isWaiting = (state: CallState): state is WaitingState => (WAITING_STATES as readonly CallState[]).includes(state);
 
 /** States the reconciler must settle: the GET may or may not have reached the PBX. */
 export const PENDING_STATES: readonly CallState[] = ['dispatching', 'unknown'];
@@ -17,16 +26,19 @@ export const PENDING_STATES: readonly CallState[] = ['dispatching', 'unknown'];
  */
 const RANK: Record<CallState, number> = {
   accepted: 0,
-  not_sent: 1,
-  dispatching: 2,
-  unknown: 3,
-  dialing: 4,
-  answered: 5,
-  completed: 6,
-  no_answer: 6,
-  busy: 6,
-  failed: 6,
-  rejected: 6,
+  scheduled: 1,
+  queued: 2,
+  not_sent: 3,
+  dispatching: 4,
+  unknown: 5,
+  dialing: 6,
+  answered: 7,
+  completed: 8,
+  no_answer: 8,
+  busy: 8,
+  failed: 8,
+  rejected: 8,
+  cancelled: 8,
 };
 
 export function canTransition(from: CallState, to: CallState): boolean {
@@ -45,6 +57,7 @@ export const REJECTION_REASONS = [
   'outside_calling_hours',
   'pbx_rejected',
   'pbx_not_allowlisted',
+  'team_not_found',
 ] as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
@@ -80,6 +93,46 @@ export const emptyOutcome = (): z.infer<typeof outcomeSchema> => ({
   recordingUrl: null,
 });
 
+/**
+ * Why the router passed over an agent of the team (docs/api.md, "Teams"): busy placing another call, on a call,
+ * away, over its per-minute cap, its record unusable (not found or no longer in the team), or free but another
+ * member had been idle longer.
+ */
+export const PASS_REASONS = ['placing_call', 'on_call', 'away', 'rate_limited', 'incomplete', 'shorter_idle'] as const;
+export type PassReason = (typeof PASS_REASONS)[number];
+
+/** How a team call chose its agent: who, when, and why each other member was passed over. */
+export const routingSchema = z.object({
+  team: z.string(),
+  /** The chosen agent's crmUserId; null while the call waits for one. */
+  chosen: z.string().nullable(),
+  decidedAt: z.string().nullable(),
+  /** Members considered before the chosen one (or all of them, while none is free), with the reason. */
+  passedOver: z.array(z.object({ crmUserId: z.string(), reason: z.enum(PASS_REASONS) })),
+  /** How many times the router looked for an agent. */
+  attempts: z.number().int().min(0),
+});
+export type Routing = z.infer<typeof routingSchema>;
+
+/** When a waiting call is due, and why it waits. */
+export const scheduleSchema = z.object({
+  /** The earliest time the call may dial. */
+  notBefore: z.string(),
+  /** `requested`: the request's notBefore; `calling_hours`: deferred to the next opening of the lead's hours. */
+  reason: z.enum(['requested', 'calling_hours']),
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+/** A team call's wait for a free agent. */
+export const queueSchema = z.object({
+  maxWaitSec: z.number().int(),
+  /** When the wait began (the call was queued). Null until then. */
+  since: z.string().nullable(),
+  /** When the wait ends: the call is then `not_sent` with reason `no_agent_available`. Null until queued. */
+  until: z.string().nullable(),
+});
+export type Queue = z.infer<typeof queueSchema>;
+
 /** The call resource of docs/api.md: what clients read, and the core of the stored item. */
 export const callSchema = z.object({
   callId: z.string(),
@@ -91,6 +144,11 @@ export const callSchema = z.object({
     email: z.string().optional(),
     extension: z.string().optional(),
   }),
+  /** The team the request named instead of an agent; absent on calls that named an agent. */
+  team: z.string().nullable().optional(),
+  routing: routingSchema.nullable().optional(),
+  schedule: scheduleSchema.nullable().optional(),
+  queue: queueSchema.nullable().optional(),
   to: z.string(),
   legB: z.string().nullable(),
   prefix: z.string().nullable(),

@@ -17,6 +17,17 @@ export interface CapRequest {
   destination: string;
   /** How long the agent lock may be held before it expires by itself (the PBX timeout and a margin). */
   leaseSec: number;
+  /** Who holds the agent lock: the call id unless given (copies of one request share it). */
+  holder?: string;
+  /** The router took the agent's lock already (with every availability check): only the counters are left. */
+  lockTaken?: boolean;
+}
+
+/** What the caps said: a refusal, or nothing; `release` gives back what was taken either way. */
+export interface CapAdmission {
+  refusal?: CapRefusal;
+  /** Gives back the agent lock (and, on a refusal, the counters); `busy` marks the agent on that call from now. */
+  release: (busy?: { callId: string; until: number }) => Promise<void>;
 }
 
 interface Window {
@@ -50,7 +61,8 @@ export class CallCaps {
   }
 
   /** The caps of a call that would dial: destination, agent per minute, and the agent's lock. */
-  async admit(policy: CallPolicy, request: CapRequest): Promise<{ refusal?: CapRefusal; release: () => Promise<void> }> {
+  async admit(policy: CallPolicy, request: CapRequest): Promise<CapAdmission> {
+    const holder = request.holder ?? request.callId;
     const nowSec = Math.floor(this.now() / 1000);
     const caps = policy.caps;
     const windows: Window[] = [
@@ -71,18 +83,18 @@ export class CallCaps {
     ];
     const starts = windows.map((w) => nowSec - (nowSec % w.windowSec));
     const [lock, ...admitted] = await Promise.all([
-      this.repo.lockAgent(request.tenantId, request.crmUserId, request.callId, nowSec + request.leaseSec, nowSec),
+      request.lockTaken ? true : this.repo.lockAgent(request.tenantId, request.crmUserId, holder, nowSec + request.leaseSec, nowSec),
       ...windows.map((w, i) => this.repo.admit(request.tenantId, w.scope, starts[i]!, w.windowSec, w.max, request.callId)),
     ]);
 
     const releaseAll = async () => {
       await Promise.all([
-        lock ? this.repo.unlockAgent(request.tenantId, request.crmUserId, request.callId) : undefined,
+        lock ? this.repo.unlockAgent(request.tenantId, request.crmUserId, holder) : undefined,
         ...windows.map((w, i) => (admitted[i] ? this.repo.release(request.tenantId, w.scope, starts[i]!, request.callId) : undefined)),
       ]);
     };
-    const releaseLock = async () => {
-      if (lock) await this.repo.unlockAgent(request.tenantId, request.crmUserId, request.callId);
+    const releaseLock = async (busy?: { callId: string; until: number }) => {
+      if (lock) await this.repo.unlockAgent(request.tenantId, request.crmUserId, holder, busy);
     };
 
     if (!lock) {

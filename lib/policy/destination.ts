@@ -71,3 +71,31 @@ export function checkCallingHours(number: NormalizedNumber, policy: CallPolicy, 
   }
   return undefined;
 }
+
+/** The farthest ahead the next opening of the calling hours is looked for. */
+const OPENING_HORIZON_DAYS = 8;
+const STEP_MS = 15 * 60_000;
+
+/**
+ * The first moment at or after `from` when {@link checkCallingHours} lets a call to `number` through: the time
+ * a deferred call is scheduled for. Zone offsets are whole quarter hours, so an opening (a local HH:MM) falls on
+ * a UTC minute congruent to the opening's minute modulo 15: stepping by 15 minutes from there meets it exactly.
+ * `undefined` when the hours never open within {@link OPENING_HORIZON_DAYS} days (no day in `days`, or zones
+ * whose hours never overlap).
+ */
+export function nextCallingOpening(number: NormalizedNumber, policy: CallPolicy, from: Date): Date | undefined {
+  if (!checkCallingHours(number, policy, from)) return from;
+  const hours = policy.callingHours!;
+  const phase = minutesOf(hours.start) % 15;
+  const start = new Date(from.getTime());
+  start.setUTCSeconds(0, 0);
+  // The first UTC minute after `from` whose minute-of-hour is `phase` modulo 15.
+  const shift = (((phase - (start.getUTCMinutes() % 15)) % 15) + 15) % 15;
+  let at = start.getTime() + shift * 60_000;
+  if (at <= from.getTime()) at += STEP_MS;
+  const end = from.getTime() + OPENING_HORIZON_DAYS * 86_400_000;
+  for (; at <= end; at += STEP_MS) {
+    if (!checkCallingHours(number, policy, new Date(at))) return new Date(at);
+  }
+  return undefined;
+}

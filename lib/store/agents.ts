@@ -3,8 +3,15 @@ import { agentInputSchema, agentSchema, crmUserIdSchema, type Agent, type AgentI
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
-import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, tenantPk } from './keys';
-import { decodeCursor, encodeCursor, type Page } from './pagination';
+import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, teamMemberSk, teamMembersPrefix, tenantPk } from './keys';
+import { decodeCursor, encodeCursor, InvalidCursorError, type Page } from './pagination';
+
+/** A member of a team as the team's index holds it: enough to route without reading the agent. */
+export interface TeamMember {
+  team: string;
+  crmUserId: string;
+  extension: string;
+}
 
 export class AgentRepository {
   constructor(
@@ -49,10 +56,15 @@ export class AgentRepository {
       }),
     );
     const previous = out.Attributes ? parseAgentItem(out.Attributes) : undefined;
-    if (!previous) return { agent: agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: now, updatedAt: now }), created: true };
+    if (!previous) {
+      const agent = agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: now, updatedAt: now });
+      await this.syncTeams(tenantId, [{ agent }]);
+      return { agent, created: true };
+    }
     // Keep the first creation time: a PUT replaces the agent's settings, not its history.
     const agent = agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: previous.createdAt, updatedAt: now });
     await this.table.doc.send(new PutCommand({ TableName: this.table.name, Item: toItem(agent) }));
+    await this.syncTeams(tenantId, [{ agent, before: previous.teams }]);
     return { agent, created: false };
   }
 
@@ -65,40 +77,180 @@ export class AgentRepository {
     const now = this.clock().toISOString();
     const latest = new Map(agents.map((agent) => [crmUserIdSchema.parse(agent.crmUserId), agent]));
     const rows = [...latest].map(([crmUserId, { crmUserId: _id, ...input }]) => ({ crmUserId, fields: agentInputSchema.parse(input) }));
-    let written = 0;
+    let count = 0;
     for (let i = 0; i < rows.length; i += 25) {
       const batch = rows.slice(i, i + 25);
-      const created = await this.creationTimes(
+      const existing = await this.existingOf(
         tenantId,
         batch.map((r) => r.crmUserId),
       );
-      let requests = batch.map(({ crmUserId, fields }) => ({
-        PutRequest: { Item: toItem({ tenantId, crmUserId, ...fields, createdAt: created.get(crmUserId) ?? now, updatedAt: now }) },
+      const written = batch.map(({ crmUserId, fields }) => ({
+        agent: agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: existing.get(crmUserId)?.createdAt ?? now, updatedAt: now }),
+        before: existing.get(crmUserId)?.teams,
       }));
+      let requests = written.map(({ agent }) => ({ PutRequest: { Item: toItem(agent) } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed agent writes');
         if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
         const out = await this.table.doc.send(new BatchWriteCommand({ RequestItems: { [this.table.name]: requests } }));
         requests = (out.UnprocessedItems?.[this.table.name] ?? []) as typeof requests;
       }
-      written += batch.length;
-      onBatch?.(written);
+      await this.syncTeams(tenantId, written);
+      count += batch.length;
+      onBatch?.(count);
     }
-    return written;
+    return count;
   }
 
-  /** Creation times of the agents among `crmUserIds` that exist already (at most 25 at once). */
-  private async creationTimes(tenantId: string, crmUserIds: string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
+  /**
+   * Brings the team index in line with the agents just written: a member item per team the agent is in (with its
+   * extension, so routing reads no agent), none for a team it left. The agent item is the truth; the router checks
+   * a member it picks against it, so an index a crash left behind never routes a call to a non-member.
+   */
+  private async syncTeams(tenantId: string, written: Array<{ agent: Agent; before?: string[] }>): Promise<void> {
+    const requests: Array<Record<string, unknown>> = [];
+    for (const { agent, before } of written) {
+      for (const team of agent.teams ?? []) {
+        requests.push({
+          PutRequest: {
+            Item: {
+              pk: tenantPk(tenantId),
+              sk: teamMemberSk(team, agent.crmUserId),
+              type: 'teamMember',
+              team,
+              crmUserId: agent.crmUserId,
+              extension: agent.extension,
+            },
+          },
+        });
+      }
+      for (const team of before ?? []) {
+        if (!(agent.teams ?? []).includes(team)) {
+          requests.push({ DeleteRequest: { Key: { pk: tenantPk(tenantId), sk: teamMemberSk(team, agent.crmUserId) } } });
+        }
+      }
+    }
+    await this.batchWrite(requests);
+  }
+
+  private async batchWrite(all: Array<Record<string, unknown>>): Promise<void> {
+    for (let i = 0; i < all.length; i += 25) {
+      let requests = all.slice(i, i + 25);
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed team writes');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const out = await this.table.doc.send(new BatchWriteCommand({ RequestItems: { [this.table.name]: requests } }));
+        requests = out.UnprocessedItems?.[this.table.name] ?? [];
+      }
+    }
+  }
+
+  /** The members of a team, from the team index (at most `limit`, 1000 by default). */
+  async listTeam(tenantId: string, team: string, limit = 1000): Promise<TeamMember[]> {
+    const members: TeamMember[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': teamMembersPrefix(team) },
+          ExclusiveStartKey: start,
+          Limit: Math.min(limit - members.length, 1000),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (typeof item.crmUserId === 'string' && typeof item.extension === 'string') {
+          members.push({ team, crmUserId: item.crmUserId, extension: item.extension });
+        }
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && members.length < limit);
+    return members;
+  }
+
+  /**
+   * A page of the team index in key order: one team's members, or with no `team` every team's (a member of two
+   * teams is two items). The cursor is bound to its listing: one of another listing is refused, never followed.
+   */
+  async listMembers(tenantId: string, options: { team?: string; limit?: number; cursor?: string } = {}): Promise<Page<TeamMember>> {
+    const pk = tenantPk(tenantId);
+    const prefix = teamMembersPrefix(options.team);
+    const start = decodeCursor(options.cursor, { pk });
+    // A key outside the query's range would be DynamoDB's ValidationException (a 500), not the client's 400.
+    if (start && !(typeof start.sk === 'string' && start.sk.startsWith(prefix))) throw new InvalidCursorError();
+    const out = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+        Limit: options.limit ?? 100,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const items: TeamMember[] = [];
+    for (const item of out.Items ?? []) {
+      if (typeof item.team === 'string' && typeof item.crmUserId === 'string' && typeof item.extension === 'string') {
+        items.push({ team: item.team, crmUserId: item.crmUserId, extension: item.extension });
+      }
+    }
+    return { items, nextCursor: encodeCursor(out.LastEvaluatedKey) };
+  }
+
+  /** Agents by id, 100 to a request (the members of a team page); ids with no agent are absent from the map. */
+  async getMany(tenantId: string, crmUserIds: readonly string[]): Promise<Map<string, Agent>> {
+    const found = new Map<string, Agent>();
+    const unique = [...new Set(crmUserIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Array<Record<string, unknown>> = unique.slice(i, i + 100).map((id) => ({ pk: tenantPk(tenantId), sk: agentSk(id) }));
+      for (let attempt = 0; keys.length > 0; attempt++) {
+        if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed agent reads');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        const out = await this.table.doc.send(new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys } } }));
+        for (const item of out.Responses?.[this.table.name] ?? []) {
+          const agent = parseAgentItem(item);
+          found.set(agent.crmUserId, agent);
+        }
+        keys = out.UnprocessedKeys?.[this.table.name]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  /** Every team of a tenant with its member count, from the team index. */
+  async listTeams(tenantId: string): Promise<Array<{ team: string; members: number }>> {
+    const counts = new Map<string, number>();
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': teamMembersPrefix() },
+          ProjectionExpression: 'team',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of out.Items ?? []) if (typeof item.team === 'string') counts.set(item.team, (counts.get(item.team) ?? 0) + 1);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([team, members]) => ({ team, members }));
+  }
+
+  /** Creation times and teams of the agents among `crmUserIds` that exist already (at most 25 at once). */
+  private async existingOf(tenantId: string, crmUserIds: string[]): Promise<Map<string, { createdAt: string; teams?: string[] }>> {
+    const found = new Map<string, { createdAt: string; teams?: string[] }>();
     let keys: Array<Record<string, unknown>> = crmUserIds.map((id) => ({ pk: tenantPk(tenantId), sk: agentSk(id) }));
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed agent reads');
       if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       const out = await this.table.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys, ProjectionExpression: 'crmUserId, createdAt' } } }),
+        new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys, ProjectionExpression: 'crmUserId, createdAt, teams' } } }),
       );
       for (const item of out.Responses?.[this.table.name] ?? []) {
-        if (typeof item.crmUserId === 'string' && typeof item.createdAt === 'string') found.set(item.crmUserId, item.createdAt);
+        if (typeof item.crmUserId === 'string' && typeof item.createdAt === 'string') {
+          found.set(item.crmUserId, { createdAt: item.createdAt, teams: Array.isArray(item.teams) ? (item.teams as string[]) : undefined });
+        }
       }
       keys = out.UnprocessedKeys?.[this.table.name]?.Keys ?? [];
     }
@@ -113,6 +265,8 @@ export class AgentRepository {
         ReturnValues: 'ALL_OLD',
       }),
     );
+    const teams = Array.isArray(out.Attributes?.teams) ? (out.Attributes.teams as string[]) : [];
+    await this.batchWrite(teams.map((team) => ({ DeleteRequest: { Key: { pk: tenantPk(tenantId), sk: teamMemberSk(team, crmUserId) } } })));
     return out.Attributes !== undefined;
   }
 

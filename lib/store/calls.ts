@@ -1,6 +1,19 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { callSchema, PENDING_STATES, REFUSED_STATES, type CallEvent, type CallOutcome, type CallState } from '../model/call';
+import {
+  callSchema,
+  isWaiting,
+  PENDING_STATES,
+  REFUSED_STATES,
+  WAITING_STATES,
+  type CallEvent,
+  type CallOutcome,
+  type CallState,
+  type Queue,
+  type Routing,
+  type Schedule,
+  type WaitingState,
+} from '../model/call';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { conditionFailureItem, CorruptItemError, isConditionalCheckFailed } from './errors';
@@ -10,6 +23,8 @@ import {
   callsByTenantPk,
   callSk,
   callTimeSk,
+  dueCallSk,
+  dueCallsPk,
   INDEX,
   notifyDeadPk,
   notifyPendingPk,
@@ -59,7 +74,12 @@ export const storedCallSchema = callSchema.extend({
 export type NotifyState = NonNullable<StoredCall['notify']>;
 export type StoredCall = z.infer<typeof storedCallSchema>;
 
-export type CallChanges = Partial<Pick<StoredCall, 'reason' | 'pbx' | 'outcome' | 'legB' | 'reconcile'>>;
+export type CallChanges = Partial<Pick<StoredCall, 'reason' | 'pbx' | 'outcome' | 'legB' | 'reconcile' | 'routing' | 'queue' | 'schedule'>>;
+
+/** When the scheduler should look at a waiting call: a scheduled call at its time, a queued call at once (every run). */
+export function dueAtOf(call: Pick<StoredCall, 'state' | 'schedule' | 'updatedAt'>): string {
+  return call.state === 'scheduled' && call.schedule ? call.schedule.notBefore : call.updatedAt;
+}
 
 export interface ListCallsFilter {
   leadId?: string;
@@ -210,6 +230,11 @@ export class CallRepository {
       sets.push('gsi4pk = :pending', 'gsi4sk = :pendingSk');
       values[':pending'] = pendingCallsPk();
       values[':pendingSk'] = `${now}#${tenantId}#${callId}`;
+    } else if (transition.to === 'queued') {
+      // A queued call is due at once: every run of the scheduler looks for a free agent for it.
+      sets.push('gsi4pk = :due', 'gsi4sk = :dueSk');
+      values[':due'] = dueCallsPk();
+      values[':dueSk'] = dueCallSk(now, tenantId, callId);
     } else {
       removes.push('gsi4pk', 'gsi4sk');
     }
@@ -238,14 +263,33 @@ export class CallRepository {
    * Takes a `not_sent` call back to `dispatching` for one more attempt, only for a request with
    * the same hash. The attempt counter makes the later outcome write belong to this attempt only.
    */
-  async redispatch(tenantId: string, callId: string, requestHash: string, attempt: number): Promise<StoredCall | undefined> {
+  async redispatch(
+    tenantId: string,
+    callId: string,
+    requestHash: string,
+    attempt: number,
+    /** A team call's agent for this attempt (the router chose it again). */
+    assign?: { agent: StoredCall['agent']; crmUserId: string; routing: Routing; createdAt: string },
+  ): Promise<StoredCall | undefined> {
     const now = this.clock().toISOString();
     // Out of `not_sent`: the call may reach the PBX now, so it gets its full retention back.
     const expiry = expirySet('dispatching');
+    const assigned = assign
+      ? {
+          set: ', #agent = :agent, crmUserId = :crmUserId, #routing = :routing, gsi2pk = :agentPk, gsi2sk = :timeSk',
+          values: {
+            ':agent': assign.agent,
+            ':crmUserId': assign.crmUserId,
+            ':routing': assign.routing,
+            ':agentPk': callsByAgentPk(tenantId, assign.crmUserId),
+            ':timeSk': callTimeSk(assign.createdAt, callId),
+          },
+        }
+      : { set: '', values: {} };
     return this.updateIf(tenantId, callId, {
-      expression: `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}, ${expiry.set}`,
+      expression: `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}, ${expiry.set}${assigned.set}`,
       condition: '#state = :notSent AND requestHash = :hash AND attempt = :attempt',
-      names: { '#state': 'state', ...expiry.names },
+      names: { '#state': 'state', ...expiry.names, ...(assign ? { '#agent': 'agent', '#routing': 'routing' } : {}) },
       values: {
         ...expiry.values,
         ':dispatching': 'dispatching',
@@ -259,6 +303,7 @@ export class CallRepository {
         ':pending': pendingCallsPk(),
         ':pendingSk': `${now}#${tenantId}#${callId}`,
         ...outboxValues(now, tenantId, callId),
+        ...assigned.values,
       },
     });
   }
@@ -522,6 +567,103 @@ export class CallRepository {
   }
 
   /**
+   * Waiting calls due by `now` (ISO), earliest first, across tenants: the scheduler's work list. The index holds
+   * whole items, so one query is all the scheduler reads of a call before its claim.
+   */
+  async listDue(now: string, options: { limit: number; after?: string }): Promise<Array<StoredCall & { dueKey: string }>> {
+    const out = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        IndexName: INDEX.gsi4,
+        KeyConditionExpression: options.after ? 'gsi4pk = :pk AND gsi4sk BETWEEN :after AND :upper' : 'gsi4pk = :pk AND gsi4sk <= :upper',
+        ExpressionAttributeValues: {
+          ':pk': dueCallsPk(),
+          // Every due key of `now` sorts before this: `now`, then '#' and the rest, and '~' is above '#'.
+          ':upper': `${now}~`,
+          ...(options.after ? { ':after': `${options.after}\u0000` } : {}),
+        },
+        Limit: options.limit,
+      }),
+    );
+    return (out.Items ?? []).map((item) => ({ ...parseCallItem(item), dueKey: String(item.gsi4sk) }));
+  }
+
+  /**
+   * The scheduler's claim: a waiting call goes to `dispatching` for the agent it was given, if, and only if, it is
+   * still in `from` at `attempt`. Exactly one of any number of concurrent claims (two scheduler runs, a cancel)
+   * holds, so only its holder may send the GET: the reservation argument of the ledger for waiting calls.
+   */
+  async claimWaiting(
+    tenantId: string,
+    callId: string,
+    claim: {
+      from: WaitingState;
+      attempt: number;
+      reservedBy: string;
+      agent: StoredCall['agent'];
+      crmUserId: string;
+      routing: Routing | null;
+      /** The call's creation time: its place in the agent's index, which a team call joins only now. */
+      createdAt: string;
+    },
+  ): Promise<StoredCall | undefined> {
+    const now = this.clock().toISOString();
+    const expiry = expirySet('dispatching');
+    const timeSk = callTimeSk(claim.createdAt, callId);
+    return this.updateIf(tenantId, callId, {
+      expression: [
+        'SET #state = :dispatching, attempt = :next, reservedBy = :token, #agent = :agent, crmUserId = :crmUserId, #routing = :routing',
+        'updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk',
+        'gsi2pk = :agentPk, gsi2sk = :timeSk',
+        OUTBOX_SET,
+        expiry.set,
+      ].join(', '),
+      condition: '#state = :from AND attempt = :attempt',
+      names: { '#state': 'state', '#agent': 'agent', '#routing': 'routing', ...expiry.names },
+      values: {
+        ...expiry.values,
+        ':dispatching': 'dispatching',
+        ':from': claim.from,
+        ':attempt': claim.attempt,
+        ':next': claim.attempt + 1,
+        ':token': claim.reservedBy,
+        ':agent': claim.agent,
+        ':crmUserId': claim.crmUserId,
+        ':routing': claim.routing,
+        ':now': now,
+        ':event': [eventOf('dispatching', now, `agent ${claim.crmUserId}`)],
+        ':pending': pendingCallsPk(),
+        ':pendingSk': `${now}#${tenantId}#${callId}`,
+        ':agentPk': callsByAgentPk(tenantId, claim.crmUserId),
+        ':timeSk': timeSk,
+        ...outboxValues(now, tenantId, callId),
+      },
+    });
+  }
+
+  /** Moves a scheduled call to a later time (the lead's hours closed meanwhile), if it is still scheduled at `attempt`. */
+  async reschedule(tenantId: string, callId: string, attempt: number, schedule: Schedule): Promise<StoredCall | undefined> {
+    const now = this.clock().toISOString();
+    return this.updateIf(tenantId, callId, {
+      expression: 'SET #schedule = :schedule, updatedAt = :now, gsi4sk = :dueSk',
+      condition: '#state = :scheduled AND attempt = :attempt',
+      names: { '#state': 'state', '#schedule': 'schedule' },
+      values: {
+        ':schedule': schedule,
+        ':now': now,
+        ':scheduled': 'scheduled',
+        ':attempt': attempt,
+        ':dueSk': dueCallSk(schedule.notBefore, tenantId, callId),
+      },
+    });
+  }
+
+  /** Cancels a waiting call: the call, now `cancelled`, or undefined when it was no longer waiting. */
+  async cancel(tenantId: string, callId: string, detail?: string): Promise<StoredCall | undefined> {
+    return this.transition(tenantId, callId, { from: WAITING_STATES, to: 'cancelled', detail });
+  }
+
+  /**
    * Records that `events[from]` was delivered: `notified` goes from `from` to `from + 1`, and the
    * retry state is cleared. When that was the last event, the call also leaves the outbox index, on
    * condition that no event was appended meanwhile. Returns false when the condition did not hold
@@ -697,6 +839,7 @@ function toItem(call: StoredCall): Record<string, unknown> {
     ...(PENDING_STATES.includes(call.state)
       ? { gsi4pk: pendingCallsPk(), gsi4sk: `${call.updatedAt}#${call.tenantId}#${call.callId}` }
       : {}),
+    ...(isWaiting(call.state) ? { gsi4pk: dueCallsPk(), gsi4sk: dueCallSk(dueAtOf(call), call.tenantId, call.callId) } : {}),
     gsi5pk: notifyPendingPk(),
     gsi5sk: notifySk(call.updatedAt, call.tenantId, call.callId),
     ...(call.expiry

@@ -14,7 +14,11 @@ export const apiKeysByTenantSk = (keyId: string) => `APIKEY#${keyId}`;
 export const agentSk = (crmUserId: string) => `AGENT#${crmUserId}`;
 export const agentByEmailPk = (tenantId: string, email: string) => `TENANT#${tenantId}#AGENTEMAIL#${email.toLowerCase()}`;
 export const agentByExtensionPk = (tenantId: string, extension: string) => `TENANT#${tenantId}#AGENTEXT#${extension}`;
+/** The agent's presence: the lock of a call being placed, the call it is on, the away toggle (lib/store/agent-presence.ts). */
 export const agentLockSk = (crmUserId: string) => `AGENTLOCK#${crmUserId}`;
+/** A team's member, under the tenant: one query lists a team. */
+export const teamMemberSk = (team: string, crmUserId: string) => `TEAM#${team}#AGENT#${crmUserId}`;
+export const teamMembersPrefix = (team?: string) => (team === undefined ? 'TEAM#' : `TEAM#${team}#AGENT#`);
 
 export const callSk = (callId: string) => `CALL#${callId}`;
 /** Time-ordered sort key for the call indexes: ISO timestamps sort as strings. */
@@ -24,6 +28,9 @@ export const callsByLeadPk = (tenantId: string, leadId: string) => `TENANT#${ten
 export const callsByAgentPk = (tenantId: string, crmUserId: string) => `TENANT#${tenantId}#AGENTCALLS#${crmUserId}`;
 /** The reconciler's sparse index holds only calls whose outcome is not known yet. */
 export const pendingCallsPk = () => 'PENDING_CALLS';
+/** The scheduler's sparse index (gsi4, beside the pending calls): `scheduled` and `queued` calls by due time. */
+export const dueCallsPk = () => 'DUE_CALLS';
+export const dueCallSk = (dueAt: string, tenantId: string, callId: string) => `${dueAt}#${tenantId}#${callId}`;
 /** Calls the reconciler could not settle: for a human to look at. */
 export const flaggedCallsPk = () => 'FLAGGED_CALLS';
 export const pbxUniqueIdSk = (uniqueId: string) => `PBXUID#${uniqueId}`;

@@ -1,7 +1,8 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AgentPresenceRepository } from './agent-presence';
 import type { Table } from './client';
 import { isConditionalCheckFailed } from './errors';
-import { agentLockSk, rateCounterPk, rateCounterSk, tenantPk } from './keys';
+import { rateCounterPk, rateCounterSk } from './keys';
 
 /**
  * Counters shared by every Lambda: one item per cap and fixed window, holding the set of call ids
@@ -9,7 +10,11 @@ import { agentLockSk, rateCounterPk, rateCounterSk, tenantPk } from './keys';
  * deliveries of one call never use up the cap that the call itself needs.
  */
 export class RateLimitRepository {
-  constructor(private readonly table: Table) {}
+  private readonly presence: AgentPresenceRepository;
+
+  constructor(private readonly table: Table) {
+    this.presence = new AgentPresenceRepository(table);
+  }
 
   /** Admits `member` if it is already in the window or the window holds fewer than `max`. */
   async admit(tenantId: string, scope: string, windowStart: number, windowSec: number, max: number, member: string): Promise<boolean> {
@@ -49,39 +54,15 @@ export class RateLimitRepository {
   }
 
   /**
-   * Takes the agent's lock for `holder` until `leaseUntil` (epoch seconds). The lease makes a lock
-   * left by a crashed invocation expire by itself instead of blocking the agent for good.
+   * Takes the agent's lock for `holder` until `leaseUntil` (epoch seconds): see {@link AgentPresenceRepository.take}.
+   * The lease makes a lock left by a crashed invocation expire by itself instead of blocking the agent for good.
    */
   async lockAgent(tenantId: string, crmUserId: string, holder: string, leaseUntil: number, now: number): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new PutCommand({
-          TableName: this.table.name,
-          Item: { pk: tenantPk(tenantId), sk: agentLockSk(crmUserId), type: 'agentLock', holder, leaseUntil, expiresAt: leaseUntil + 3600 },
-          ConditionExpression: 'attribute_not_exists(pk) OR holder = :holder OR leaseUntil < :now',
-          ExpressionAttributeValues: { ':holder': holder, ':now': now },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+    return (await this.presence.take(tenantId, crmUserId, holder, leaseUntil, now)).taken;
   }
 
-  async unlockAgent(tenantId: string, crmUserId: string, holder: string): Promise<void> {
-    try {
-      await this.table.doc.send(
-        new DeleteCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: agentLockSk(crmUserId) },
-          ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':holder': holder },
-        }),
-      );
-    } catch (error) {
-      // Someone else holds it now (our lease ran out): theirs to release.
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+  /** Lets go of `holder`'s lock; with `busy`, the agent is on that call from now (the PBX accepted the dial). */
+  async unlockAgent(tenantId: string, crmUserId: string, holder: string, busy?: { callId: string; until: number }): Promise<void> {
+    await this.presence.release(tenantId, crmUserId, holder, busy);
   }
 }

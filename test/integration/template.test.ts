@@ -35,8 +35,10 @@ const NOT_COPIED = new Set([
 
 /** Function key -> exactly the DynamoDB actions its role may use (none: no table statement at all). */
 const TABLE_ACTIONS: Record<string, string[]> = {
-  callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
-  hooks: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'],
+  callsCreate: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
+  hooks: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'Query'],
+  callsCancel: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+  dispatchDue: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
   pbxProbe: ['GetItem'],
   callsGet: ['GetItem', 'BatchGetItem'],
   callsList: ['GetItem', 'BatchGetItem', 'Query'],
@@ -52,7 +54,7 @@ const TABLE_ACTIONS: Record<string, string[]> = {
 };
 const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
-const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe'];
+const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe', 'dispatchDue'];
 /**
  * Function key -> the seal purposes its role may Decrypt (lib/secrets/seal.ts): every function that reads a tenant
  * (any authenticated request) opens its secrets; hooks opens webhook secrets too. None may GenerateDataKey.
@@ -62,6 +64,8 @@ const SEAL_PURPOSES: Record<string, string[]> = {
   hooks: ['tenant-secrets', 'webhook-secrets'],
   pbxProbe: ['tenant-secrets'],
   callsGet: ['tenant-secrets'],
+  callsCancel: ['tenant-secrets'],
+  dispatchDue: ['tenant-secrets'],
   callsList: ['tenant-secrets'],
   agents: ['tenant-secrets'],
   health: [],

@@ -15,6 +15,10 @@ export interface ApiBody {
   lead?: { id: string };
   pbx?: { uniqueId?: string; message?: string };
   events?: Array<{ state: string; at: string; detail?: string }>;
+  team?: string | null;
+  routing?: { team: string; chosen: string | null; decidedAt: string | null; passedOver: Array<{ crmUserId: string; reason: string }> };
+  schedule?: { notBefore: string; reason: string } | null;
+  queue?: { maxWaitSec: number; since: string | null; until: string | null } | null;
   // lists and figures
   calls?: ApiBody[];
   nextCursor?: string | null;

@@ -50,12 +50,12 @@ const holding = (pkg: string) =>
 
 describe('function bundles', () => {
   it('carry the phone-number metadata and the time zones only where a call is placed', () => {
-    expect(holding('libphonenumber-js')).toEqual(['callsCreate', 'hooks']);
-    expect(holding('countries-and-timezones')).toEqual(['callsCreate', 'hooks']);
+    expect(holding('libphonenumber-js')).toEqual(['callsCreate', 'dispatchDue', 'hooks']);
+    expect(holding('countries-and-timezones')).toEqual(['callsCreate', 'dispatchDue', 'hooks']);
   });
 
   it('carry the metrics client only in the functions that publish metrics', () => {
-    expect(holding('@aws-lambda-powertools/metrics')).toEqual(['callsCreate', 'hooks', 'notifyRetry', 'reconcile']);
+    expect(holding('@aws-lambda-powertools/metrics')).toEqual(['callsCreate', 'dispatchDue', 'hooks', 'notifyRetry', 'reconcile']);
   });
 
   it('leave the DynamoDB client and the KMS SDK out of the functions that read no table', () => {

@@ -1,0 +1,26 @@
+import { cancelCallUseCase } from '../lib/compose/cancel-call';
+import { authenticator } from '../lib/compose/shared';
+import { ConflictError, NotFoundError } from '../lib/http/errors';
+import { httpHandler, json } from '../lib/http/handler';
+
+const cancelCall = cancelCallUseCase();
+
+/** DELETE /v1/calls/{callId}: cancel a scheduled or queued call. */
+export const handler = httpHandler({ scope: 'calls:write', authenticator: authenticator() }, async (req) => {
+  const callId = req.path.callId ?? '';
+  const outcome = await cancelCall.execute(req.auth.tenant.tenantId, callId, `by key ${req.auth.keyId}`);
+  switch (outcome.kind) {
+    case 'cancelled':
+      return json(200, outcome.call);
+    case 'not_found':
+      throw new NotFoundError(`No call ${callId.slice(0, 64)} for this tenant.`);
+    case 'already_dispatched':
+      throw new ConflictError('already_dispatched', 'The call was already sent to the PBX: it can no longer be cancelled.', {
+        call: outcome.call,
+      });
+    case 'not_cancellable':
+      throw new ConflictError('not_cancellable', `The call ended ${outcome.call.state} without being sent: there is nothing to cancel.`, {
+        call: outcome.call,
+      });
+  }
+});

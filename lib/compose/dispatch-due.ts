@@ -1,0 +1,35 @@
+import { CallDispatch } from '../calls/dispatch';
+import { DispatchDue } from '../calls/dispatch-due';
+import { logger } from '../http/logger';
+import { callMetrics } from '../observability/metrics';
+import { Click2CallClient } from '../pbx/click2call';
+import { CallCaps } from '../policy/caps';
+import { AgentPresenceRepository } from '../store/agent-presence';
+import { RateLimitRepository } from '../store/rate-limits';
+import { perRoot } from './root';
+
+export { runScheduler } from '../calls/scheduler-loop';
+import { agents, calls, outbound, table, tenants } from './shared';
+
+/** The scheduler: scheduled calls at their time, queued calls as agents free up, each dialled at most once. */
+export const dispatchDueUseCase = perRoot((r) => {
+  const sender = new CallDispatch({
+    calls: calls(r),
+    pbx: new Click2CallClient({ outbound: outbound(r) }),
+    pbxTimeoutMs: r.config.PBX_TIMEOUT_MS,
+    logger,
+    metrics: callMetrics,
+    now: r.clock,
+  });
+  return new DispatchDue({
+    calls: calls(r),
+    agents: agents(r),
+    presence: new AgentPresenceRepository(table(r)),
+    caps: new CallCaps(new RateLimitRepository(table(r)), () => r.clock().getTime()),
+    sender,
+    getTenant: (tenantId) => tenants(r).get(tenantId),
+    pbxTimeoutMs: r.config.PBX_TIMEOUT_MS,
+    logger,
+    now: r.clock,
+  });
+});
