@@ -3,13 +3,18 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as z from 'zod';
 import { effectiveMapping } from '../crm/mapping';
 import { SecretFormatError, SOURCE_ADAPTERS } from '../crm/sources';
+import { teamNameSchema } from '../model/agent';
+import type { Tenant } from '../model/tenant';
 import {
-  AGENT_REF_KINDS,
+  CALL_TARGET_KINDS,
   isWebhookSource,
+  OUTSIDE_CALLING_HOURS,
   payloadPathSchema,
+  SOURCE_MAX_WAIT_SEC,
   WEBHOOK_SOURCES,
   WebhookSourceRepository,
   webhookMappingSchema,
+  type CallTargetKind,
   type WebhookMapping,
   type WebhookSource,
   type WebhookSourceConfig,
@@ -21,8 +26,9 @@ import { renderFields, renderTable, writeJson } from './io';
 const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.`;
 
 /** A source's settings as they may be shown: secrets by id and hint only. */
-function publicView(config: WebhookSourceConfig | undefined, source: WebhookSource, tenantId: string) {
+function publicView(config: WebhookSourceConfig | undefined, source: WebhookSource, tenant: Tenant) {
   const adapter = SOURCE_ADAPTERS[source];
+  const tenantId = tenant.tenantId;
   return {
     tenantId,
     source,
@@ -33,8 +39,13 @@ function publicView(config: WebhookSourceConfig | undefined, source: WebhookSour
     publicUrl: config?.publicUrl ?? null,
     refusalStatus: config?.refusalStatus ?? adapter.defaultRefusalStatus,
     refusalStatusIsDefault: config?.refusalStatus === undefined,
+    /** The rule in force for calls from this source outside the calling hours: the source's own, else the tenant's. */
+    outsideCallingHours: config?.outsideCallingHours ?? tenant.policy.outsideCallingHours,
+    outsideCallingHoursIsTenantPolicy: config?.outsideCallingHours === undefined,
   };
 }
+
+type SourceView = ReturnType<typeof publicView>;
 
 const hookPath = (source: WebhookSource, tenantId: string) => `/v1/hooks/${source}/${tenantId}`;
 
@@ -54,6 +65,19 @@ function parsePaths(value: string): string[] {
   return paths;
 }
 
+function parseTeam(value: string): string {
+  const parsed = teamNameSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'not a team name');
+  return parsed.data;
+}
+
+function parseMaxWait(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > SOURCE_MAX_WAIT_SEC)
+    throw new InvalidArgumentError(`whole seconds, 1 to ${SOURCE_MAX_WAIT_SEC}`);
+  return seconds;
+}
+
 function collectCustom(value: string, previous: Record<string, string[]> | undefined): Record<string, string[]> {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new InvalidArgumentError('expected name=path (e.g. campaign=properties.campaign)');
@@ -68,7 +92,10 @@ interface SetSecretOptions {
 
 interface SetMappingOptions {
   agent?: string[];
-  agentBy?: (typeof AGENT_REF_KINDS)[number];
+  agentBy?: CallTargetKind;
+  team?: string | false;
+  maxWaitSec?: number | false;
+  notBefore?: string[] | false;
   to?: string[];
   lead?: string[] | false;
   custom?: Record<string, string[]> | false;
@@ -88,10 +115,14 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .description('secrets, field mappings and URLs of inbound CRM webhooks')
     .addHelpText('after', `\n${SOURCES_HELP}`);
 
-  const withSources = <T>(command: Command, tenantId: string, fn: (repo: WebhookSourceRepository, stores: Stores) => Promise<T>) =>
+  const withSources = <T>(
+    command: Command,
+    tenantId: string,
+    fn: (repo: WebhookSourceRepository, tenant: Tenant, stores: Stores) => Promise<T>,
+  ) =>
     withStores(command, deps, state, async (stores) => {
-      await requireTenant(stores, tenantId);
-      return fn(new WebhookSourceRepository(stores.table, stores.sealer), stores);
+      const tenant = await requireTenant(stores, tenantId);
+      return fn(new WebhookSourceRepository(stores.table, stores.sealer), tenant, stores);
     });
 
   hook
@@ -151,8 +182,11 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .argument('<secretId>')
     .option('--json', 'print JSON')
     .action(async (tenantId: string, source: WebhookSource, secretId: string, options: { json?: boolean }, command: Command) => {
-      const config = await withSources(command, tenantId, (repo) => repo.removeSecret(tenantId, source, secretId));
-      if (options.json) return writeJson(deps.stdout, publicView(config, source, tenantId));
+      const { config, tenant } = await withSources(command, tenantId, async (repo, tenant) => ({
+        config: await repo.removeSecret(tenantId, source, secretId),
+        tenant,
+      }));
+      if (options.json) return writeJson(deps.stdout, publicView(config, source, tenant));
       deps.stdout.write(`Removed secret ${secretId} from ${source} of tenant ${tenantId}; ${config.secrets.length} live.\n`);
       if (config.secrets.length === 0)
         deps.stderr.write(`Warning: ${source} of tenant ${tenantId} has no live secret: every delivery is refused.\n`);
@@ -163,8 +197,22 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .description("set where a source's payload holds the agent, the number, the lead, custom data and the delivery id")
     .argument('<tenantId>')
     .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
-    .option('--agent <path>', 'path of the agent (alternatives separated by |)', parsePaths)
-    .addOption(new Option('--agent-by <kind>', 'what the agent value is').choices(AGENT_REF_KINDS))
+    .option('--agent <path>', 'path of the agent, or of the team with --agent-by team (alternatives separated by |)', parsePaths)
+    .addOption(
+      new Option('--agent-by <kind>', 'what the agent value is; team: the name of a team, whose free member is called').choices(
+        CALL_TARGET_KINDS,
+      ),
+    )
+    .option('--team <name>', 'call this team (a free member) for every delivery, instead of an agent read from the payload', parseTeam)
+    .option('--no-team', 'stop calling the constant team: back to the agent path')
+    .option(
+      '--max-wait-sec <seconds>',
+      `a team call waits up to this long for a free agent (queued), 1-${SOURCE_MAX_WAIT_SEC}; else none free is a 429 the sender retries`,
+      parseMaxWait,
+    )
+    .option('--no-max-wait-sec', 'a team call does not wait: none free is a 429 with Retry-After')
+    .option('--not-before <path>', 'path of the earliest time to dial (RFC 3339 with an offset, or epoch milliseconds)', parsePaths)
+    .option('--no-not-before', 'dial at once, whatever the payload says')
     .option('--to <path>', 'path of the number to call', parsePaths)
     .option('--lead <path>', 'path of the lead id', parsePaths)
     .option('--no-lead', 'send no lead id')
@@ -184,23 +232,26 @@ a value {"value": ...} is read as its value. Alternatives: "properties.phone|pho
 Examples:
   c2c hook set-mapping acme hubspot --to "properties.mobilephone|properties.phone"
   c2c hook set-mapping acme pipedrive --agent data.owner_id --agent-by crmUserId --custom deal=data.id
-  c2c hook set-mapping acme token --agent agent_extension --agent-by extension --delivery-id header:x-zap-run-id`,
+  c2c hook set-mapping acme token --agent agent_extension --agent-by extension --delivery-id header:x-zap-run-id
+  c2c hook set-mapping acme hubspot --team inbound-sales --max-wait-sec 120
+  c2c hook set-mapping acme standard --agent data.team --agent-by team --not-before data.notBefore
+Outside the calling hours: c2c hook set-options <tenant> <source> --outside-calling-hours defer.`,
     )
     .action(async (tenantId: string, source: WebhookSource, options: SetMappingOptions, command: Command) => {
-      const config = await withSources(command, tenantId, (repo) =>
-        repo.update(tenantId, source, (current) => ({
+      const view = await withSources(command, tenantId, async (repo, tenant) => {
+        const config = await repo.update(tenantId, source, (current) => ({
           ...current,
           mapping: nextMapping(options.reset ? {} : current.mapping, source, options),
-        })),
-      );
-      const view = publicView(config, source, tenantId);
+        }));
+        return publicView(config, source, tenant);
+      });
       if (options.json) return writeJson(deps.stdout, view);
       deps.stdout.write(`Mapping of ${source} for tenant ${tenantId}:\n${renderMapping(view.mapping)}`);
     });
 
   hook
     .command('set-options')
-    .description("set a source's public URL (HubSpot signs it) and the status of permanent refusals")
+    .description("set a source's public URL (HubSpot signs it), the status of permanent refusals, and its rule outside calling hours")
     .argument('<tenantId>')
     .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
     .option('--public-url <url>', 'the exact URL configured at the sender, when it is not the one the function sees')
@@ -211,35 +262,38 @@ Examples:
         'answer to a permanent refusal: 200 with the rejected call, or 422; default: the source default',
       ).choices(['200', '422', 'default']),
     )
+    .addOption(
+      new Option(
+        '--outside-calling-hours <rule>',
+        "a call asked for outside the calling hours: refuse it, or defer it to the next opening; default: the tenant's policy",
+      ).choices([...OUTSIDE_CALLING_HOURS, 'default']),
+    )
     .option('--json', 'print JSON')
     .action(
       async (
         tenantId: string,
         source: WebhookSource,
-        options: { publicUrl?: string | false; refusalStatus?: string; json?: boolean },
+        options: { publicUrl?: string | false; refusalStatus?: string; outsideCallingHours?: string; json?: boolean },
         command: Command,
       ) => {
         if (typeof options.publicUrl === 'string' && !z.url().safeParse(options.publicUrl).success)
           throw new UsageError('--public-url: not a URL');
-        const config = await withSources(command, tenantId, (repo) =>
-          repo.update(tenantId, source, (current) => {
+        const view = await withSources(command, tenantId, async (repo, tenant) => {
+          const config = await repo.update(tenantId, source, (current) => {
             const next = { ...current };
             if (options.publicUrl === false) delete next.publicUrl;
             else if (options.publicUrl !== undefined) next.publicUrl = options.publicUrl;
             if (options.refusalStatus === 'default') delete next.refusalStatus;
             else if (options.refusalStatus !== undefined) next.refusalStatus = Number(options.refusalStatus) as 200 | 422;
+            if (options.outsideCallingHours === 'default') delete next.outsideCallingHours;
+            else if (options.outsideCallingHours !== undefined)
+              next.outsideCallingHours = options.outsideCallingHours as (typeof OUTSIDE_CALLING_HOURS)[number];
             return next;
-          }),
-        );
-        const view = publicView(config, source, tenantId);
+          });
+          return publicView(config, source, tenant);
+        });
         if (options.json) return writeJson(deps.stdout, view);
-        deps.stdout.write(
-          renderFields([
-            ['source', `${source} of tenant ${tenantId}`],
-            ['public URL', view.publicUrl ?? '(derived from the request)'],
-            ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
-          ]),
-        );
+        deps.stdout.write(renderFields([['source', `${source} of tenant ${tenantId}`], ...optionFields(view)]));
       },
     );
 
@@ -250,14 +304,14 @@ Examples:
     .argument('[source]', WEBHOOK_SOURCES.join(' | '), parseSource)
     .option('--json', 'print JSON')
     .action(async (tenantId: string, source: WebhookSource | undefined, options: { json?: boolean }, command: Command) => {
-      const views = await withSources(command, tenantId, async (repo) => {
+      const views = await withSources(command, tenantId, async (repo, tenant) => {
         const stored = source ? [await repo.get(tenantId, source)].filter((c) => c !== undefined) : await repo.list(tenantId);
         const wanted = source ? [source] : stored.map((c) => c.source);
         return wanted.map((s) =>
           publicView(
             stored.find((c) => c.source === s),
             s,
-            tenantId,
+            tenant,
           ),
         );
       });
@@ -277,14 +331,7 @@ Examples:
               ),
         );
         deps.stdout.write(indent(renderMapping(view.mapping)));
-        deps.stdout.write(
-          indent(
-            renderFields([
-              ['public URL', view.publicUrl ?? '(derived from the request)'],
-              ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
-            ]),
-          ),
-        );
+        deps.stdout.write(indent(renderFields(optionFields(view))));
       }
     });
 
@@ -314,10 +361,32 @@ Examples:
 
 function nextMapping(current: WebhookMapping, source: WebhookSource, options: SetMappingOptions): WebhookMapping {
   const next: WebhookMapping = { ...current };
-  if (options.agent || options.agentBy) {
-    const inForce = effectiveMapping(SOURCE_ADAPTERS[source].defaultMapping, current).agent;
-    next.agent = { by: options.agentBy ?? inForce.by, path: options.agent ?? inForce.path };
+  const defaults = SOURCE_ADAPTERS[source].defaultMapping;
+  const readsTarget = Boolean(options.agent || options.agentBy);
+  if (readsTarget && typeof options.team === 'string')
+    throw new UsageError('give --team (one team for every delivery) or --agent/--agent-by (read from the payload), not both');
+  if (typeof options.team === 'string') {
+    next.team = options.team;
+    delete next.agent;
+  } else if (options.team === false) {
+    delete next.team;
   }
+  if (readsTarget) {
+    // After a constant team there is no path in force: start from the source's default one.
+    const inForce = effectiveMapping(defaults, current).agent ?? defaults.agent;
+    const by = options.agentBy ?? inForce?.by;
+    const path = options.agent ?? inForce?.path;
+    if (!by || !path) throw new UsageError('give both --agent and --agent-by');
+    next.agent = { by, path };
+    delete next.team;
+  }
+  if (options.maxWaitSec === false) delete next.maxWaitSec;
+  else if (options.maxWaitSec !== undefined) next.maxWaitSec = options.maxWaitSec;
+  if (next.maxWaitSec !== undefined && next.team === undefined && next.agent?.by !== 'team')
+    throw new UsageError(
+      '--max-wait-sec is for team calls: route the source to a team (--team, or --agent-by team), or drop the wait (--no-max-wait-sec)',
+    );
+  if (options.notBefore !== undefined) next.notBefore = options.notBefore === false ? null : options.notBefore;
   if (options.to) next.to = options.to;
   if (options.lead !== undefined) next.lead = options.lead === false ? null : options.lead;
   if (options.custom !== undefined) next.customData = options.custom === false ? {} : options.custom;
@@ -335,8 +404,15 @@ function nextMapping(current: WebhookMapping, source: WebhookSource, options: Se
 
 function renderMapping(mapping: ReturnType<typeof effectiveMapping>): string {
   const paths = (list: string[] | null) => (list ? list.join(' | ') : '(none)');
+  const target: [string, string] = mapping.team
+    ? ['team', `${mapping.team} (every delivery)`]
+    : mapping.agent?.by === 'team'
+      ? ['team (from the payload)', paths(mapping.agent.path)]
+      : [`agent (${mapping.agent?.by ?? 'none'})`, paths(mapping.agent?.path ?? null)];
   return renderFields([
-    [`agent (${mapping.agent.by})`, paths(mapping.agent.path)],
+    target,
+    ...(mapping.maxWaitSec ? [['max wait', `${mapping.maxWaitSec} s for a free agent`] as [string, string]] : []),
+    ...(mapping.notBefore ? [['not before', paths(mapping.notBefore)] as [string, string]] : []),
     ['to', paths(mapping.to)],
     ['lead', paths(mapping.lead)],
     ...Object.entries(mapping.customData).map(([name, list]): [string, string] => [`custom ${name}`, paths(list)]),
@@ -344,6 +420,14 @@ function renderMapping(mapping: ReturnType<typeof effectiveMapping>): string {
     ...(mapping.defaultCountry ? [['default country', mapping.defaultCountry] as [string, string]] : []),
     ...(mapping.prefix ? [['prefix', mapping.prefix] as [string, string]] : []),
   ]);
+}
+
+function optionFields(view: SourceView): Array<[string, string]> {
+  return [
+    ['public URL', view.publicUrl ?? '(derived from the request)'],
+    ['permanent refusal', `${view.refusalStatus}${view.refusalStatusIsDefault ? ' (source default)' : ''}`],
+    ['outside calling hours', `${view.outsideCallingHours}${view.outsideCallingHoursIsTenantPolicy ? " (the tenant's policy)" : ''}`],
+  ];
 }
 
 const indent = (text: string) => text.replace(/^(?=.)/gm, '  ');

@@ -1,11 +1,22 @@
+import * as z from 'zod';
 import { callRequestSchema, type CallRequest } from '../calls/request';
 import type { FieldError } from '../http/errors';
-import { AGENT_REF_KINDS, type PathList, type WebhookMapping } from '../store/webhook-sources';
+import type { CallTargetKind, PathList, WebhookMapping } from '../store/webhook-sources';
 import { MappingError } from './errors';
 
 /** A source's mapping with every field decided: its defaults overlaid with the tenant's overrides. */
 export interface EffectiveMapping {
-  agent: { by: (typeof AGENT_REF_KINDS)[number]; path: PathList };
+  /**
+   * Where the payload names whom to call: an agent by one of its keys, or a team (`by: 'team'`, any free member).
+   * `null` when the source calls the constant `team`.
+   */
+  agent: { by: CallTargetKind; path: PathList } | null;
+  /** The team every delivery of this source calls, whatever the payload says. */
+  team?: string;
+  /** How long a team call waits for a free agent (`queued`); without it none free is a 429 the sender retries. */
+  maxWaitSec?: number;
+  /** Optional in the payload: the earliest time to dial (the call is `scheduled` until then). */
+  notBefore: PathList | null;
   to: PathList;
   /** Optional in the payload: a delivery without it places a call with no lead. */
   lead: PathList | null;
@@ -18,8 +29,18 @@ export interface EffectiveMapping {
 }
 
 export function effectiveMapping(defaults: EffectiveMapping, overrides: WebhookMapping = {}): EffectiveMapping {
+  // Whom to call is one setting, overridden as a whole: an agent path (which may name a team) or a constant team.
+  const target =
+    overrides.team !== undefined
+      ? { agent: null, team: overrides.team }
+      : overrides.agent !== undefined
+        ? { agent: overrides.agent }
+        : { agent: defaults.agent, ...(defaults.team === undefined ? {} : { team: defaults.team }) };
+  const maxWaitSec = overrides.maxWaitSec ?? defaults.maxWaitSec;
   return {
-    agent: overrides.agent ?? defaults.agent,
+    ...target,
+    ...(maxWaitSec === undefined ? {} : { maxWaitSec }),
+    notBefore: overrides.notBefore === undefined ? defaults.notBefore : overrides.notBefore,
     to: overrides.to ?? defaults.to,
     lead: overrides.lead === undefined ? defaults.lead : overrides.lead,
     customData: overrides.customData ?? defaults.customData,
@@ -106,10 +127,29 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
     if (found.kind === 'invalid') errors.push({ path: found.path, message: found.message });
     return undefined;
   };
+  /**
+   * A time as the call request takes it (RFC 3339 with an offset), or epoch milliseconds: HubSpot sends its
+   * date-time properties that way. Anything else is refused under its path rather than read as "now".
+   */
+  const optionalTime = (field: string, paths: PathList | null): string | undefined => {
+    const value = optional(field, paths);
+    const path = origin.get(field);
+    if (value === undefined || path === undefined) return undefined;
+    if (/^\d{13}$/.test(value)) return new Date(Number(value)).toISOString();
+    if (isoDateTime.safeParse(value).success) return value;
+    errors.push({ path, message: TIME_MESSAGE });
+    return undefined;
+  };
 
-  const agent = required('agent', mapping.agent.path);
+  // A constant team is taken as it is; a path by 'team' reads the team's name from the payload. The schema below
+  // refuses a name that is not a team's under the payload path it came from, as it does a bad agent.
+  const target = mapping.team === undefined ? mapping.agent : null;
+  const team = mapping.team ?? (target?.by === 'team' ? required('team', target.path) : undefined);
+  const agentBy = target && target.by !== 'team' ? target.by : undefined;
+  const agent = target && agentBy ? required('agent', target.path) : undefined;
   const to = required('to', mapping.to);
   const lead = optional('lead', mapping.lead);
+  const notBefore = optionalTime('notBefore', mapping.notBefore);
   const customData: Record<string, string> = {};
   for (const [name, paths] of Object.entries(mapping.customData)) {
     const value = optional(`customData.${name}`, paths);
@@ -119,7 +159,10 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
   if (errors.length > 0) throw new MappingError(errors);
 
   const candidate = {
-    agent: { [mapping.agent.by]: agent },
+    ...(agentBy ? { agent: { [agentBy]: agent } } : {}),
+    ...(team === undefined ? {} : { team }),
+    ...(mapping.maxWaitSec === undefined ? {} : { maxWaitSec: mapping.maxWaitSec }),
+    ...(notBefore === undefined ? {} : { notBefore }),
     to,
     ...(lead === undefined ? {} : { lead: { id: lead } }),
     ...(Object.keys(customData).length > 0 ? { customData } : {}),
@@ -138,6 +181,9 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
   }
   return { request: parsed.data, ...(deliveryId?.kind === 'found' ? { deliveryId: deliveryId.value } : {}) };
 }
+
+const isoDateTime = z.iso.datetime({ offset: true });
+const TIME_MESSAGE = 'a date-time with an offset (RFC 3339, e.g. 2026-03-12T14:30:00+01:00), or epoch milliseconds';
 
 function missingMessage(field: string, paths: PathList): string {
   const others = paths.slice(1);

@@ -89,6 +89,8 @@ export class ReceiveWebhook {
       source: inbound.source,
       dedupeWindowSec: adapter.keylessWindowSec,
       delivery: idempotencyKey ? undefined : verification.replay,
+      // The source's own rule for calls asked outside the calling hours; unset, the tenant's policy decides.
+      outsideCallingHours: config.outsideCallingHours,
     });
     return answer(outcome, config.refusalStatus ?? adapter.defaultRefusalStatus);
   }

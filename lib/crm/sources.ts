@@ -65,6 +65,7 @@ const standard: SourceAdapter = {
     agent: { by: 'crmUserId', path: ['data.agent.crmUserId', 'data.agent_id'] },
     to: ['data.to', 'data.phone'],
     lead: ['data.lead.id', 'data.lead_id'],
+    notBefore: null,
     customData: {},
     // The delivery id is `webhook-id`, which the signature covers: no mapping needed.
     deliveryId: null,
@@ -99,6 +100,7 @@ const hubspot: SourceAdapter = {
     agent: { by: 'crmUserId', path: ['properties.hubspot_owner_id', 'hubspot_owner_id'] },
     to: ['properties.phone', 'phone'],
     lead: ['objectId', 'vid', 'properties.hs_object_id', 'hs_object_id'],
+    notBefore: null,
     customData: {},
     // HubSpot documents no delivery id for workflow webhooks: the short-window derived key applies.
     deliveryId: null,
@@ -130,6 +132,7 @@ const pipedrive: SourceAdapter = {
     agent: { by: 'crmUserId', path: ['data.owner_id'] },
     to: ['data.phones.0.value', 'data.phone.0.value'],
     lead: ['data.id', 'meta.entity_id'],
+    notBefore: null,
     customData: {},
     deliveryId: ['meta.id'],
   },
@@ -174,6 +177,7 @@ const token: SourceAdapter = {
     agent: { by: 'email', path: ['agent_email', 'agent.email'] },
     to: ['phone', 'to'],
     lead: ['lead_id', 'lead.id'],
+    notBefore: null,
     customData: {},
     deliveryId: ['header:idempotency-key', 'idempotency_key'],
   },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { teamNameSchema } from '../model/agent';
 import type { SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
@@ -29,27 +30,62 @@ export const payloadPathSchema = z
 export const pathListSchema = z.array(payloadPathSchema).min(1).max(5);
 export type PathList = z.infer<typeof pathListSchema>;
 
+/**
+ * The longest wait a source may set: lib/calls/request.ts's MAX_WAIT_SEC, which the store may not import (it sits
+ * under the use cases). A test holds the two equal, and a mapped request is checked against the call request's own
+ * schema anyway.
+ */
+export const SOURCE_MAX_WAIT_SEC = 3600;
+
+/** A source's say on calls asked for outside the calling hours; the tenant's policy (lib/model/call-policy.ts) otherwise. */
+export const OUTSIDE_CALLING_HOURS = ['refuse', 'defer'] as const;
+
 export const AGENT_REF_KINDS = ['crmUserId', 'email', 'extension'] as const;
+/** What the payload value at the agent path names: an agent (by one of its keys), or a team (any free member). */
+export const CALL_TARGET_KINDS = [...AGENT_REF_KINDS, 'team'] as const;
+export type CallTargetKind = (typeof CALL_TARGET_KINDS)[number];
 
 /**
  * A tenant's overrides of a source's default mapping, field by field: a field left out keeps the
- * default; `null` turns an optional one (lead, delivery id) off.
+ * default; `null` turns an optional one (lead, delivery id, not-before) off.
  */
-export const webhookMappingSchema = z.strictObject({
-  agent: z.strictObject({ by: z.enum(AGENT_REF_KINDS), path: pathListSchema }).optional(),
-  to: pathListSchema.optional(),
-  lead: pathListSchema.nullable().optional(),
-  customData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), pathListSchema).optional(),
-  deliveryId: pathListSchema.nullable().optional(),
-  defaultCountry: z
-    .string()
-    .regex(/^[A-Z]{2}$/)
-    .optional(),
-  prefix: z
-    .string()
-    .regex(/^[0-9*#]{1,10}$/)
-    .optional(),
-});
+export const webhookMappingSchema = z
+  .strictObject({
+    /** Where the payload names the agent, or its team with `by: 'team'`. */
+    agent: z.strictObject({ by: z.enum(CALL_TARGET_KINDS), path: pathListSchema }).optional(),
+    /** One team for every delivery of the source, whatever the payload says: replaces the agent path. */
+    team: teamNameSchema.optional(),
+    /** A team call waits this long for a free agent (`queued`) instead of being refused 429 no_agent_available. */
+    maxWaitSec: z.number().int().min(1).max(SOURCE_MAX_WAIT_SEC).optional(),
+    /** Where the payload holds the earliest time to dial; the call is `scheduled` until then. */
+    notBefore: pathListSchema.nullable().optional(),
+    to: pathListSchema.optional(),
+    lead: pathListSchema.nullable().optional(),
+    customData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), pathListSchema).optional(),
+    deliveryId: pathListSchema.nullable().optional(),
+    defaultCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .optional(),
+    prefix: z
+      .string()
+      .regex(/^[0-9*#]{1,10}$/)
+      .optional(),
+  })
+  .superRefine((m, ctx) => {
+    // Every source's default reads an agent, so the overrides alone say whether a source calls a team: a constant
+    // team beside an agent path would leave two answers, and a wait means nothing on a call to one agent.
+    if (m.team !== undefined && m.agent !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['team'], message: 'a constant team replaces the agent path: give one of agent or team' });
+    }
+    if (m.maxWaitSec !== undefined && m.team === undefined && m.agent?.by !== 'team') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxWaitSec'],
+        message: 'only a team call waits for a free agent: route the source to a team',
+      });
+    }
+  });
 export type WebhookMapping = z.infer<typeof webhookMappingSchema>;
 
 export const webhookSecretSchema = z.object({
@@ -74,6 +110,11 @@ export const webhookSourceSchema = z.object({
   publicUrl: z.url().optional(),
   /** The status of a permanent refusal (agent unknown, number refused...): unset means the source's default. */
   refusalStatus: z.union([z.literal(200), z.literal(422)]).optional(),
+  /**
+   * What becomes of a call from this source asked for outside the calling hours: `refuse` or `defer` (scheduled for
+   * the next opening). Unset means the tenant's policy (`policy.outsideCallingHours`).
+   */
+  outsideCallingHours: z.enum(OUTSIDE_CALLING_HOURS).optional(),
   version: z.number().int().min(1),
   createdAt: z.string(),
   updatedAt: z.string(),

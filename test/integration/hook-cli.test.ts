@@ -50,6 +50,8 @@ interface SourceView {
   publicUrl: string | null;
   refusalStatus: number;
   refusalStatusIsDefault: boolean;
+  outsideCallingHours: 'refuse' | 'defer';
+  outsideCallingHoursIsTenantPolicy: boolean;
   secrets: Array<{ secretId: string; hint: string; createdAt: string }>;
 }
 
@@ -214,7 +216,97 @@ describe('hook set-mapping', () => {
   });
 });
 
+describe('hook set-mapping: calling a team', () => {
+  it('--team calls one team for every delivery, with --max-wait-sec; --json and show say so', async () => {
+    const tenantId = await newTenant();
+    const view = json<SourceView>(
+      await c2c(['hook', 'set-mapping', tenantId, 'hubspot', '--team', 'inbound-sales', '--max-wait-sec', '120', '--json']),
+    );
+    expect(view.mapping).toMatchObject({ agent: null, team: 'inbound-sales', maxWaitSec: 120, to: ['properties.phone', 'phone'] });
+    expect((await sources.get(tenantId, 'hubspot'))!.mapping).toEqual({ team: 'inbound-sales', maxWaitSec: 120 });
+    const text = await c2c(['hook', 'show', tenantId, 'hubspot']);
+    expect(text.stdout).toMatch(/team:\s+inbound-sales \(every delivery\)/);
+    expect(text.stdout).toMatch(/max wait:\s+120 s/);
+  });
+
+  it('--agent-by team reads the team from the payload and replaces a constant team; --not-before maps the time', async () => {
+    const tenantId = await newTenant();
+    await c2c(['hook', 'set-mapping', tenantId, 'pipedrive', '--team', 'inbound-sales', '--max-wait-sec', '60']);
+    const view = json<SourceView>(
+      await c2c([
+        'hook',
+        'set-mapping',
+        tenantId,
+        'pipedrive',
+        '--agent-by',
+        'team',
+        '--agent',
+        'data.custom_fields.team.value',
+        '--not-before',
+        'data.custom_fields.call_at.value',
+        '--json',
+      ]),
+    );
+    expect(view.mapping).toMatchObject({
+      agent: { by: 'team', path: ['data.custom_fields.team.value'] },
+      maxWaitSec: 60,
+      notBefore: ['data.custom_fields.call_at.value'],
+    });
+    expect(view.mapping).not.toHaveProperty('team');
+    expect((await sources.get(tenantId, 'pipedrive'))!.mapping).toEqual({
+      agent: { by: 'team', path: ['data.custom_fields.team.value'] },
+      maxWaitSec: 60,
+      notBefore: ['data.custom_fields.call_at.value'],
+    });
+    const off = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'pipedrive', '--no-not-before', '--json']));
+    expect(off.mapping.notBefore).toBeNull();
+  });
+
+  it('--no-team goes back to the agent path, once the wait is dropped too', async () => {
+    const tenantId = await newTenant();
+    await c2c(['hook', 'set-mapping', tenantId, 'token', '--team', 'inbound-sales', '--max-wait-sec', '300']);
+    const kept = await c2c(['hook', 'set-mapping', tenantId, 'token', '--no-team']);
+    expect(kept.code).toBe(2);
+    expect(kept.stderr).toMatch(/--no-max-wait-sec/);
+    expect((await sources.get(tenantId, 'token'))!.mapping).toEqual({ team: 'inbound-sales', maxWaitSec: 300 });
+    const back = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'token', '--no-team', '--no-max-wait-sec', '--json']));
+    expect(back.mapping.agent).toEqual(SOURCE_ADAPTERS.token.defaultMapping.agent);
+    expect(back.mapping).not.toHaveProperty('maxWaitSec');
+    expect((await sources.get(tenantId, 'token'))!.mapping).toEqual({});
+  });
+
+  it('refuses a bad team name, a team beside an agent path, a wait out of range, and a wait for an agent call', async () => {
+    const tenantId = await newTenant();
+    const refused = async (...args: string[]) => {
+      const res = await c2c(['hook', 'set-mapping', tenantId, 'standard', ...args]);
+      expect(res.code, args.join(' ')).toBe(2);
+      return res.stderr;
+    };
+    expect(await refused('--team', 'inbound sales')).toMatch(/--team/);
+    expect(await refused('--team', 'inbound-sales', '--agent', 'data.owner')).toMatch(/not both/);
+    expect(await refused('--team', 'inbound-sales', '--max-wait-sec', '0')).toMatch(/1 to 3600/);
+    expect(await refused('--team', 'inbound-sales', '--max-wait-sec', '3601')).toMatch(/1 to 3600/);
+    expect(await refused('--max-wait-sec', '60')).toMatch(/team calls/);
+    expect(await sources.list(tenantId)).toEqual([]);
+  });
+});
+
 describe('hook set-options, show and url', () => {
+  it("sets the rule outside calling hours per source; default is the tenant's policy", async () => {
+    const tenantId = await newTenant();
+    const view = json<SourceView>(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--outside-calling-hours', 'defer', '--json']));
+    expect(view).toMatchObject({ outsideCallingHours: 'defer', outsideCallingHoursIsTenantPolicy: false });
+    expect((await sources.get(tenantId, 'hubspot'))!.outsideCallingHours).toBe('defer');
+    expect((await c2c(['hook', 'show', tenantId, 'hubspot'])).stdout).toMatch(/outside calling hours:\s+defer\n/);
+
+    const tenant = (await tenants.get(tenantId))!;
+    await tenants.put({ ...tenant, policy: { ...tenant.policy, outsideCallingHours: 'defer' } });
+    const back = json<SourceView>(await c2c(['hook', 'set-options', tenantId, 'hubspot', '--outside-calling-hours', 'default', '--json']));
+    expect(back).toMatchObject({ outsideCallingHours: 'defer', outsideCallingHoursIsTenantPolicy: true });
+    expect((await sources.get(tenantId, 'hubspot'))!).not.toHaveProperty('outsideCallingHours');
+    expect((await c2c(['hook', 'set-options', tenantId, 'hubspot', '--outside-calling-hours', 'later'])).code).toBe(2);
+  });
+
   it('sets the public URL and the refusal status, and shows them', async () => {
     const tenantId = await newTenant();
     const url = `https://calls.example.com/v1/hooks/hubspot/${tenantId}`;

@@ -14,6 +14,7 @@ import {
   SAMPLE_SECRETS,
   SAMPLE_TENANT_ID,
 } from '../../local/hook-samples';
+import { PlaceCall, type PlaceCallInput } from '../../lib/calls/place-call';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { WEBHOOK_SOURCES, WebhookSourceRepository, type WebhookSource } from '../../lib/store/webhook-sources';
 import { present, type ApiBody } from '../support/api-body';
@@ -472,6 +473,124 @@ describe('source specifics', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ agent: { extension: '1001' }, customData: { campaign: 'spring' } });
     expect(env.sim.requests()[0]?.query).toMatchObject({ campaign: 'spring', leadid: present(res.body.lead?.id, 'lead.id') });
+  });
+});
+
+describe('a source that calls a team', () => {
+  const TEAM = 'inbound-sales';
+  /** Watches PlaceCall, calling through: what the hooks handler handed it is the mapped request and the source's options. */
+  let spy: ReturnType<typeof watchPlaceCall>;
+  const watchPlaceCall = () => vi.spyOn(PlaceCall.prototype, 'execute');
+  const placed = (): PlaceCallInput[] => spy.mock.calls.map(([input]) => input);
+
+  beforeAll(async () => {
+    await seedTenant(env, { tenantId: 'teams' }, { agents: [] });
+    // Two members of the team, and an agent outside it that the payload's owner id names.
+    await env.agents.put('teams', 'm-1', { extension: '1001', teams: [TEAM] });
+    await env.agents.put('teams', 'm-2', { extension: '1002', teams: [TEAM, 'renewals'] });
+    await env.agents.put('teams', '52550153', { extension: '1000' });
+    for (const source of WEBHOOK_SOURCES) await configure('teams', source, SAMPLE_SECRETS[source]);
+  });
+
+  beforeEach(() => {
+    spy = watchPlaceCall();
+  });
+
+  afterEach(async () => {
+    spy.mockRestore();
+    for (const source of WEBHOOK_SOURCES) await sources.update('teams', source, (current) => ({ ...current, mapping: {} }));
+  });
+
+  const delivery = (source: WebhookSource, edit?: (body: never) => void) => {
+    const event = retargetSample(variant(source, 'valid', next()), 'teams');
+    return resignSample(edit ? editJson(event, edit) : event, source, 'valid', Date.now());
+  };
+
+  it("hubspot with a constant team: the call goes to a free member of the team, not to the record's owner", async () => {
+    await sources.update('teams', 'hubspot', (current) => ({ ...current, mapping: { team: TEAM, maxWaitSec: 90 } }));
+    const res = await invokeEvent(hooks, delivery('hubspot'));
+    expect(placed()).toHaveLength(1);
+    expect(placed()[0]!.request).toMatchObject({ team: TEAM, maxWaitSec: 90, to: '+44 7766 889901' });
+    expect(placed()[0]!.request).not.toHaveProperty('agent');
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ team: TEAM, source: 'hubspot', state: 'dialing' });
+    expect(['1001', '1002']).toContain(res.body.agent?.extension);
+    expect(env.sim.requests()).toEqual([expect.objectContaining({ legA: res.body.agent?.extension })]);
+  });
+
+  it('standard with the team read from the payload: the request names that team', async () => {
+    await sources.update('teams', 'standard', (current) => ({ ...current, mapping: { agent: { by: 'team', path: ['data.team'] } } }));
+    const res = await invokeEvent(
+      hooks,
+      delivery('standard', (b: { data: { team?: string } }) => {
+        b.data.team = 'renewals';
+      }),
+    );
+    expect(placed().map((p) => p.request.team)).toEqual(['renewals']);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ team: 'renewals', agent: { extension: '1002' } });
+  });
+
+  it('a payload value that is not a team name is 422 mapping_failed naming the field; nothing is placed', async () => {
+    await sources.update('teams', 'token', (current) => ({
+      ...current,
+      mapping: { agent: { by: 'team', path: ['team'] } },
+    }));
+    const res = await invokeEvent(
+      hooks,
+      delivery('token', (b: { team?: string }) => {
+        b.team = 'Inbound Sales!';
+      }),
+    );
+    expect(res.status).toBe(422);
+    expect(res.headers['content-type']).toBe('application/problem+json');
+    expect(res.body.code).toBe('mapping_failed');
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: 'team' })]);
+    expect(placed()).toHaveLength(0);
+    expect(env.sim.requests()).toHaveLength(0);
+  });
+
+  it('a team without members is refused 422 team_not_found (HubSpot), and nothing is dialled', async () => {
+    await sources.update('teams', 'hubspot', (current) => ({ ...current, mapping: { team: 'nobody-here' } }));
+    const res = await invokeEvent(hooks, delivery('hubspot'));
+    expect(placed().map((p) => p.request.team)).toEqual(['nobody-here']);
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('team_not_found');
+    expect(env.sim.requests()).toHaveLength(0);
+  });
+
+  it("the source's rule outside calling hours overrides the tenant's: defer schedules, the tenant's refuse refuses", async () => {
+    // Calling hours that are closed in London now (the samples call +44 numbers): an hour starting two hours ahead.
+    const hour = Number(
+      new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', hourCycle: 'h23' }).format(new Date()),
+    );
+    const hhmm = (h: number) => `${String(h % 24).padStart(2, '0')}:00`;
+    await seedTenant(
+      env,
+      {
+        tenantId: 'after-hours',
+        policy: {
+          callingHours: { start: hhmm(hour + 2), end: hhmm(hour + 3), days: [0, 1, 2, 3, 4, 5, 6] },
+          caps: { perDestination: { max: 10_000, windowSec: 900 }, perAgentPerMinute: 10_000, perTenantPerSecond: 10_000 },
+        },
+      },
+      { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) },
+    );
+    for (const source of ['standard', 'token'] as const) await configure('after-hours', source, SAMPLE_SECRETS[source]);
+    await sources.update('after-hours', 'standard', (current) => ({ ...current, outsideCallingHours: 'defer' }));
+    const send = (source: WebhookSource) =>
+      invokeEvent(hooks, resignSample(retargetSample(variant(source, 'valid', next()), 'after-hours'), source, 'valid', Date.now()));
+
+    const deferred = await send('standard');
+    expect(placed()[0]).toMatchObject({ source: 'standard', outsideCallingHours: 'defer' });
+    expect(deferred.status).toBe(202);
+    expect(deferred.body).toMatchObject({ state: 'scheduled', schedule: { reason: 'calling_hours' } });
+
+    const refused = await send('token');
+    expect(placed()[1]?.outsideCallingHours).toBeUndefined();
+    expect(refused.status).toBe(200);
+    expect(refused.body).toMatchObject({ state: 'rejected', reason: 'outside_calling_hours' });
+    expect(env.sim.requests()).toHaveLength(0);
   });
 });
 

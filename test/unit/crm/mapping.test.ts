@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { MappingError } from '../../../lib/crm/errors';
 import { effectiveMapping, lookup, mapPayload, type EffectiveMapping } from '../../../lib/crm/mapping';
 import { SOURCE_ADAPTERS } from '../../../lib/crm/sources';
+import { MAX_WAIT_SEC } from '../../../lib/calls/request';
+import { SOURCE_MAX_WAIT_SEC, webhookMappingSchema } from '../../../lib/store/webhook-sources';
 import { containing } from '../../support/match';
 
 const base: EffectiveMapping = {
   agent: { by: 'crmUserId', path: ['owner'] },
   to: ['phone'],
   lead: ['lead'],
+  notBefore: null,
   customData: {},
   deliveryId: null,
 };
@@ -143,5 +146,78 @@ describe('default mappings read the vendors’ documented payloads', () => {
     expect(mapping.to).toEqual(['mobile']);
     expect(mapping.lead).toBeNull();
     expect(mapping.agent).toEqual(SOURCE_ADAPTERS.token.defaultMapping.agent);
+  });
+});
+
+describe('a source that calls a team', () => {
+  const byTeam: EffectiveMapping = { ...base, agent: { by: 'team', path: ['properties.c2c_team', 'team'] } };
+
+  it('reads the team from the payload: the request names the team and no agent', () => {
+    const payload = { properties: { c2c_team: { value: 'inbound-sales' } }, phone: '+44 7766 889901', lead: 'l-1' };
+    expect(mapPayload(payload, {}, byTeam).request).toEqual({ team: 'inbound-sales', to: '+44 7766 889901', lead: { id: 'l-1' } });
+    expect(mapPayload({ team: 42, phone: '1' }, {}, byTeam).request).toMatchObject({ team: '42' });
+  });
+
+  it('calls a constant team whatever the payload says, with its wait for a free agent', () => {
+    const constant = effectiveMapping(SOURCE_ADAPTERS.hubspot.defaultMapping, { team: 'inbound-sales', maxWaitSec: 120 });
+    expect(constant.agent).toBeNull();
+    const wrapped = { objectId: 1051, properties: { phone: { value: '+44 7766 889901' }, hubspot_owner_id: { value: '52550153' } } };
+    const { request } = mapPayload(wrapped, {}, constant);
+    expect(request).toEqual({ team: 'inbound-sales', maxWaitSec: 120, to: '+44 7766 889901', lead: { id: '1051' } });
+    expect(request).not.toHaveProperty('agent');
+  });
+
+  it('refuses a payload value that is not a team name with 422 mapping_failed naming its path, as for a bad agent', () => {
+    const error = mappingError(() => mapPayload({ team: 'Inbound Sales #1', phone: '1' }, {}, byTeam));
+    expect(error.status).toBe(422);
+    expect(error.code).toBe('mapping_failed');
+    expect(error.errors).toEqual([{ path: 'team', message: containing('letters, digits') }]);
+    expect(error.message).toContain('team');
+  });
+
+  it('names the team path when it is missing, and an object where a name belongs', () => {
+    expect(mappingError(() => mapPayload({ phone: '1' }, {}, byTeam)).errors).toEqual([
+      { path: 'properties.c2c_team', message: containing('mapped to team') },
+    ]);
+    expect(mappingError(() => mapPayload({ team: { id: 3 }, phone: '1' }, {}, byTeam)).errors).toEqual([
+      { path: 'team', message: containing('not a value') },
+    ]);
+  });
+
+  it('reads the earliest time to dial: RFC 3339 with an offset, or epoch milliseconds (HubSpot date-times)', () => {
+    const mapping: EffectiveMapping = { ...byTeam, notBefore: ['properties.call_at'] };
+    const at = (value: unknown) => mapPayload({ team: 't', phone: '1', properties: { call_at: { value } } }, {}, mapping).request.notBefore;
+    expect(at('2026-03-12T14:30:00+01:00')).toBe('2026-03-12T14:30:00+01:00');
+    expect(at('1773325800000')).toBe('2026-03-12T14:30:00.000Z');
+    expect(at(1773325800000)).toBe('2026-03-12T14:30:00.000Z');
+    expect(mapPayload({ team: 't', phone: '1' }, {}, mapping).request).not.toHaveProperty('notBefore');
+    for (const bad of ['2026-03-12T14:30:00', 'tomorrow', '1773325800']) {
+      expect(mappingError(() => at(bad)).errors).toEqual([{ path: 'properties.call_at', message: containing('RFC 3339') }]);
+    }
+  });
+
+  it('an agent override replaces a constant team and the other way round', () => {
+    const defaults = { ...SOURCE_ADAPTERS.standard.defaultMapping, team: 'fallback' };
+    const byAgent = effectiveMapping(defaults, { agent: { by: 'email', path: ['data.email'] } });
+    expect(byAgent.agent).toEqual({ by: 'email', path: ['data.email'] });
+    expect(byAgent).not.toHaveProperty('team');
+    expect(effectiveMapping(SOURCE_ADAPTERS.standard.defaultMapping, { team: 'inbound' })).toMatchObject({ agent: null, team: 'inbound' });
+  });
+});
+
+describe('stored overrides', () => {
+  it('take a team by path or a constant team, never both, and a wait only for a team', () => {
+    expect(webhookMappingSchema.safeParse({ agent: { by: 'team', path: ['team'] }, maxWaitSec: 60 }).success).toBe(true);
+    expect(webhookMappingSchema.safeParse({ team: 'inbound-sales', maxWaitSec: SOURCE_MAX_WAIT_SEC }).success).toBe(true);
+    const issues = (mapping: unknown) => webhookMappingSchema.safeParse(mapping).error?.issues.map((i) => i.path.join('.'));
+    expect(issues({ team: 'inbound', agent: { by: 'email', path: ['e'] } })).toEqual(['team']);
+    expect(issues({ maxWaitSec: 60 })).toEqual(['maxWaitSec']);
+    expect(issues({ agent: { by: 'crmUserId', path: ['o'] }, maxWaitSec: 60 })).toEqual(['maxWaitSec']);
+    expect(issues({ team: 'no spaces allowed' })).toEqual(['team']);
+    expect(issues({ team: 'inbound', maxWaitSec: SOURCE_MAX_WAIT_SEC + 1 })).toEqual(['maxWaitSec']);
+  });
+
+  it("allow the call request's own longest wait, no more", () => {
+    expect(SOURCE_MAX_WAIT_SEC).toBe(MAX_WAIT_SEC);
   });
 });
