@@ -1,46 +1,60 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import * as z from 'zod';
-import { agents, authenticator } from '../lib/compose/shared';
-import { NotFoundError } from '../lib/http/errors';
+import { agentDirectoryUseCase, availabilityInputSchema, listAgentsQuerySchema } from '../lib/compose/agents';
+import { authenticator } from '../lib/compose/shared';
+import { InvalidRequestError, NotFoundError } from '../lib/http/errors';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
-import { agentInputSchema, crmUserIdSchema, type Agent } from '../lib/model/agent';
+import { agentInputSchema, crmUserIdSchema } from '../lib/model/agent';
 
 const auth = authenticator();
-const directory = agents();
+const directory = agentDirectoryUseCase();
 
-const agentResource = ({ tenantId: _t, ...agent }: Agent) => agent;
 const crmUserIdOf = (path: Record<string, string>) => parseInput(crmUserIdSchema, path.crmUserId, 'path.crmUserId');
-const listQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(2048).optional(),
-});
+const notFound = (crmUserId: string) => new NotFoundError(`No agent ${crmUserId} for this tenant.`);
 
 const routes = {
   'PUT /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:write', authenticator: auth, jsonBody: true }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);
     const input = parseInput(agentInputSchema, req.body);
     const { agent, created } = await directory.put(req.auth.tenant.tenantId, crmUserId, input);
-    return json(created ? 201 : 200, agentResource(agent));
+    return json(created ? 201 : 200, agent);
   }),
   'GET /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);
     const agent = await directory.get(req.auth.tenant.tenantId, crmUserId);
-    if (!agent) throw new NotFoundError(`No agent ${crmUserId} for this tenant.`);
-    return json(200, agentResource(agent));
+    if (!agent) throw notFound(crmUserId);
+    return json(200, agent);
   }),
   'DELETE /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:write', authenticator: auth }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);
-    if (!(await directory.delete(req.auth.tenant.tenantId, crmUserId))) throw new NotFoundError(`No agent ${crmUserId} for this tenant.`);
+    if (!(await directory.delete(req.auth.tenant.tenantId, crmUserId))) throw notFound(crmUserId);
     return { status: 204 };
   }),
   'GET /v1/agents': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
-    const q = parseInput(listQuerySchema, req.query, 'query');
+    const q = parseInput(listAgentsQuerySchema, req.query, 'query');
     const page = await directory.list(req.auth.tenant.tenantId, q);
-    return json(200, { agents: page.items.map(agentResource), nextCursor: page.nextCursor ?? null });
+    return json(200, { agents: page.items, nextCursor: page.nextCursor ?? null });
+  }),
+  'PUT /v1/agents/{crmUserId}/availability': httpHandler({ scope: 'agents:write', authenticator: auth, jsonBody: true }, async (req) => {
+    const crmUserId = crmUserIdOf(req.path);
+    const input = parseInput(availabilityInputSchema, req.body);
+    const result = await directory.setAvailability(req.auth.tenant.tenantId, crmUserId, input);
+    switch (result.kind) {
+      case 'not_found':
+        throw notFound(crmUserId);
+      case 'invalid':
+        throw new InvalidRequestError(`The body is not valid: ${result.field} ${result.message}.`, [
+          { path: result.field, message: result.message },
+        ]);
+      case 'updated':
+        return json(200, result.agent);
+    }
+  }),
+  'GET /v1/teams': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
+    return json(200, { teams: await directory.teams(req.auth.tenant.tenantId) });
   }),
 };
 
-/** The agents API: one function for the four routes of one concern. */
+/** The agents API: one function for the routes of one concern (agents, their teams, their availability). */
 export const handler = async (event: APIGatewayProxyEventV2, context: Context) => {
   const route = routes[event.routeKey as keyof typeof routes];
   if (!route) return { statusCode: 404, body: '' };

@@ -1,10 +1,12 @@
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { classifyHangup, finalStateOf } from '../pbx/hangup';
-import { parsePbxStatsEvent, PbxEventFormatError, type PbxStatsEvent, type RawPbxEvent } from '../pbx/stats-event';
+import { parsePbxStatsEvent, PbxEventFormatError, type PbxEventKind, type PbxStatsEvent, type RawPbxEvent } from '../pbx/stats-event';
+import type { AgentPresenceRepository } from '../store/agent-presence';
 import type { CallRepository, StoredCall } from '../store/calls';
 import type { PbxEventRepository } from '../store/pbx-events';
 import { tenantIdSchema, type Tenant } from '../model/tenant';
-import { statesBefore, type CallOutcome, type CallState } from '../model/call';
+import { ON_CALL_MAX_SEC } from '../model/agent';
+import { isWaiting, statesBefore, type CallOutcome, type CallState } from '../model/call';
 import { verifyPbxEventsToken } from './pbx-event-tokens';
 import { systemClock, type Clock } from '../time/clock';
 
@@ -25,6 +27,8 @@ export interface RecordPbxEventDeps {
   calls: CallRepository;
   pbxEvents: PbxEventRepository;
   getTenant: (tenantId: string) => Promise<Tenant | undefined>;
+  /** Where the events mark the call's agent on and off the call, for the team router. Absent: the ledger alone. */
+  presence?: Pick<AgentPresenceRepository, 'markOnCall' | 'markCallEnded'>;
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
   now?: Clock;
 }
@@ -101,7 +105,8 @@ export class RecordPbxEvent {
     }
     const move = this.moveOf(event, call, receivedAt);
     const updated = await this.deps.calls.transition(call.tenantId, call.callId, {
-      from: statesBefore(move.to),
+      // A waiting call has not been sent: no PBX event can be about it, whatever it claims.
+      from: statesBefore(move.to).filter((state) => !isWaiting(state)),
       to: move.to,
       outcome: move.outcome,
       detail: move.detail,
@@ -114,10 +119,38 @@ export class RecordPbxEvent {
         event: event.kind,
         state: current.state,
       });
+      await this.trackPresence(call, event.kind, current.state);
       return { kind: 'unchanged', callId: call.callId, state: current.state };
     }
     this.deps.logger.info('PBX event applied', { callId: call.callId, event: event.kind, state: updated.state });
+    await this.trackPresence(call, event.kind, updated.state);
     return { kind: 'applied', callId: call.callId, state: updated.state };
+  }
+
+  /**
+   * Keeps the agent's presence in step with the PBX: on the call from its Start (or its Answer, when the Start was
+   * missed) until its End. A Start or Answer that finds the call ended already (its End came first) marks nothing, or
+   * the agent would stay busy for hours. A repeated event writes the same again, which is harmless. Best effort: the
+   * event is what matters, and a presence that missed it corrects itself (busyUntil runs out).
+   */
+  private async trackPresence(call: StoredCall, kind: PbxEventKind, state: CallState): Promise<void> {
+    // The stored crmUserId is the agent the call rang, however the request named it (by email, by extension).
+    const crmUserId = call.crmUserId ?? call.agent.crmUserId;
+    if (!this.deps.presence || !crmUserId) return;
+    const nowSec = Math.floor(this.now().getTime() / 1000);
+    try {
+      if (kind === 'end') await this.deps.presence.markCallEnded(call.tenantId, crmUserId, call.callId, nowSec);
+      else if (state === 'dialing' || state === 'answered') {
+        await this.deps.presence.markOnCall(call.tenantId, crmUserId, call.callId, nowSec + ON_CALL_MAX_SEC);
+      }
+    } catch (error) {
+      this.deps.logger.warn('Agent presence not updated from a PBX event', {
+        callId: call.callId,
+        crmUserId,
+        event: kind,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
   }
 
   /** Our own call id first (it cannot be another tenant's or another call's), then the PBX's unique_id. */

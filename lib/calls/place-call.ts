@@ -15,7 +15,7 @@ import { CorruptItemError } from '../store/errors';
 import type { Tenant } from '../model/tenant';
 import { InvalidRequestError } from '../http/errors';
 import { assertDialUrlFits } from './dial-url';
-import { emptyOutcome, type Call, type RejectionReason, type Routing, type Schedule } from '../model/call';
+import { emptyOutcome, type RejectionReason, type Routing, type Schedule } from '../model/call';
 import type { CallPolicy } from '../model/call-policy';
 import { callExpiry } from './retention';
 import {
@@ -29,7 +29,7 @@ import {
   type NormalizedCallRequest,
 } from './request';
 import { systemClock, type Clock } from '../time/clock';
-import { CallDispatch, type FaultPoint, type ReleaseLock } from './dispatch';
+import { CallDispatch, type FaultPoint } from './dispatch';
 import { capRefused, NOT_SENT_RETRY_AFTER_SEC, type PlaceCallOutcome } from './outcome';
 import { TeamRouter } from './route-team';
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { crmUserIdSchema } from '../model/agent';
 import type { CallRepository, StoredCall } from '../store/calls';
 import { isTimeZone, localDate, nextDate, startOfLocalDay } from '../time/zone';
-import type { CallState } from '../model/call';
+import { isWaiting, type CallState } from '../model/call';
 
 /** The longest range one request may cover. */
 export const MAX_RANGE_DAYS = 31;
@@ -27,14 +27,14 @@ export interface AgentDayStats {
   crmUserId: string;
   /** Local date in the requested zone. */
   date: string;
-  /** Calls that reached the PBX (or may have): everything but `rejected`, `not_sent` and `accepted`. */
+  /** Calls that reached the PBX (or may have): everything but `rejected`, `not_sent`, `cancelled`, `accepted` and the waiting states. */
   calls: number;
   answered: number;
   /** answered / calls, 4 decimals. */
   answerRate: number;
   /** Sum of billed seconds. */
   talkTimeSec: number;
-  /** Calls refused before the PBX (`rejected`) or never sent (`not_sent`). */
+  /** Calls refused before the PBX (`rejected`), never sent (`not_sent`) or cancelled before they were sent (`cancelled`). */
   notPlaced: number;
 }
 
@@ -56,7 +56,7 @@ export class StatsRangeTooLargeError extends Error {
   }
 }
 
-const NOT_PLACED: readonly CallState[] = ['rejected', 'not_sent'];
+const NOT_PLACED: readonly CallState[] = ['rejected', 'not_sent', 'cancelled'];
 
 /**
  * Per agent and day: calls, answered, answer rate and talk time, computed from the calls index over
@@ -108,7 +108,8 @@ function count(row: Omit<AgentDayStats, 'date'>, call: Pick<StoredCall, 'state' 
     row.notPlaced++;
     return;
   }
-  if (call.state === 'accepted') return;
+  // Not placed yet: a scheduled or queued call counts once it is sent (or ends without being sent).
+  if (call.state === 'accepted' || isWaiting(call.state)) return;
   row.calls++;
   if (call.state === 'answered' || call.state === 'completed' || call.outcome?.hangupClass === 'answered') row.answered++;
   row.talkTimeSec += call.outcome?.billSec ?? 0;

@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { ZodError } from 'zod';
+import { AgentDirectory, MAX_UNTIL_AHEAD_SEC, type AgentAvailability } from '../agents/directory';
 import { crmUserIdSchema, type Agent } from '../model/agent';
-import { parseAgentCsv, type AgentCsvIssue, type AgentCsvResult } from './agents-csv';
-import { requireTenant, withStores, type CliDeps, type RunState } from './context';
+import { AgentPresenceRepository } from '../store/agent-presence';
+import { parseAgentCsv, TEAM_SEPARATOR, type AgentCsvIssue, type AgentCsvResult } from './agents-csv';
+import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
 import { renderTable, writeJson, type Output } from './io';
 
@@ -15,7 +17,7 @@ interface ImportOptions {
 }
 
 export function agentCommand(deps: CliDeps, state: RunState): Command {
-  const agent = new Command('agent').description('put, list, delete and import agents');
+  const agent = new Command('agent').description("put, list, delete and import agents; set an agent's availability");
 
   agent
     .command('put')
@@ -25,28 +27,37 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
     .requiredOption('--extension <digits>', "the agent's PBX extension")
     .option('--email <email>')
     .option('--name <name>')
+    .option('--teams <names>', 'the teams the agent is in, comma-separated (sales,support); none when left out')
     .option('--json', 'print JSON')
     .action(
       async (
         tenantId: string,
         crmUserId: string,
-        options: { extension: string; email?: string; name?: string; json?: boolean },
+        options: { extension: string; email?: string; name?: string; teams?: string; json?: boolean },
         command: Command,
       ) => {
         const id = crmUserIdSchema.safeParse(crmUserId);
         if (!id.success) throw new UsageError(`<crmUserId>: ${id.error.issues[0]?.message}`);
+        const teams = options.teams?.split(',').flatMap((t) => (t.trim() === '' ? [] : [t.trim()]));
         const { agent: saved, created } = await withStores(command, deps, state, async (stores) => {
           await requireTenant(stores, tenantId);
           const input = {
             extension: options.extension,
             ...(options.email !== undefined ? { email: options.email } : {}),
             ...(options.name !== undefined ? { name: options.name } : {}),
+            ...(teams !== undefined ? { teams } : {}),
           };
           try {
             return await stores.agents.put(tenantId, crmUserId, input);
           } catch (error) {
             if (error instanceof ZodError) {
-              const fields = error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ');
+              const fields = error.issues
+                .map((i) => {
+                  // A bad team is named by its value: "--teams.2" would send the operator counting.
+                  const team = i.path[0] === 'teams' && typeof i.path[1] === 'number' ? teams?.[i.path[1]] : undefined;
+                  return `--${String(i.path[0] ?? 'value')}: ${team !== undefined ? `${JSON.stringify(team)}: ` : ''}${i.message}`;
+                })
+                .join('; ');
               throw new CliError(`Invalid agent: ${fields}`, { cause: error });
             }
             throw error;
@@ -83,7 +94,7 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
     .action(async (tenantId: string, crmUserId: string, options: { json?: boolean }, command: Command) => {
       const deleted = await withStores(command, deps, state, async (stores) => {
         await requireTenant(stores, tenantId);
-        return stores.agents.delete(tenantId, crmUserId);
+        return directoryOf(stores).delete(tenantId, crmUserId);
       });
       if (options.json) return writeJson(deps.stdout, { tenantId, crmUserId, deleted });
       if (!deleted) throw new CliError(`Agent ${crmUserId} not found in tenant ${tenantId}`);
@@ -92,9 +103,9 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
 
   agent
     .command('import')
-    .description('create or replace agents from a CSV file (header crmUserId,extension,email,name)')
+    .description('create or replace agents from a CSV file (header crmUserId,extension,email,name,teams)')
     .argument('<tenantId>')
-    .argument('<file>', 'CSV file; headers match case-insensitively, email and name are optional')
+    .argument('<file>', 'CSV file; headers match case-insensitively, email, name and teams are optional')
     .option('--dry-run', 'validate only, write nothing')
     .option('--skip-invalid', 'write the valid rows even if some rows are invalid (those are reported and skipped)')
     .option('--json', 'print JSON (no progress output)')
@@ -102,7 +113,8 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
       'after',
       '\nEvery row is validated before anything is written. If any row is invalid, nothing is written\n' +
         'and each problem is reported with its line, unless --skip-invalid is given. A crmUserId on\n' +
-        'more than one row makes all those rows invalid. Agents already stored are replaced.',
+        'more than one row makes all those rows invalid. Agents already stored are replaced.\n' +
+        `The teams column holds team names separated by ${TEAM_SEPARATOR} (sales${TEAM_SEPARATOR}support); an empty cell: no team.`,
     )
     .action(async (tenantId: string, file: string, options: ImportOptions, command: Command) => {
       const parsed = parseAgentCsv(await readText(file));
@@ -161,7 +173,72 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
       );
     });
 
+  agent
+    .command('availability')
+    .description("set an agent's away toggle: the team router passes over an away agent")
+    .argument('<tenantId>')
+    .argument('<crmUserId>')
+    .option('--away', 'away from now: until --until, or until set back with --available')
+    .option('--available', 'available from now; with --until, away from then on')
+    .option('--until <time>', 'an RFC 3339 time with an offset (2026-03-02T18:00:00+01:00), or from now: 90m, 8h, 2d (at most 30 days)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        tenantId: string,
+        crmUserId: string,
+        options: { away?: boolean; available?: boolean; until?: string; json?: boolean },
+        command: Command,
+      ) => {
+        if (options.away === options.available) throw new UsageError('Give exactly one of --away and --available');
+        const id = crmUserIdSchema.safeParse(crmUserId);
+        if (!id.success) throw new UsageError(`<crmUserId>: ${id.error.issues[0]?.message}`);
+        const until = options.until === undefined ? undefined : untilOf(options.until, new Date());
+        const result = await withStores(command, deps, state, async (stores) => {
+          await requireTenant(stores, tenantId);
+          return directoryOf(stores).setAvailability(tenantId, crmUserId, { available: options.available === true, until });
+        });
+        if (result.kind === 'not_found') throw new CliError(`Agent ${crmUserId} not found in tenant ${tenantId}`);
+        if (result.kind === 'invalid') throw new CliError(`--until: ${result.message}`);
+        if (options.json) return writeJson(deps.stdout, result.agent);
+        deps.stdout.write(`Agent ${crmUserId} of tenant ${tenantId}: ${describeAvailability(result.agent.availability)}.\n`);
+      },
+    );
+
   return agent;
+}
+
+/** The agents, teams and availability of the table the command works on, as the API reads them. */
+export function directoryOf(stores: Stores): AgentDirectory {
+  return new AgentDirectory({ agents: stores.agents, presence: new AgentPresenceRepository(stores.table) });
+}
+
+/** `--until`: an RFC 3339 time with an offset, or a span from `now` (90m, 8h, 2d), as the API's RFC 3339 `until`. */
+export function untilOf(value: string, now: Date): string {
+  const span = /^(\d{1,5})([mhd])$/.exec(value.trim());
+  if (span) {
+    const seconds = Number(span[1]) * { m: 60, h: 3600, d: 86_400 }[span[2] as 'm' | 'h' | 'd'];
+    if (seconds > MAX_UNTIL_AHEAD_SEC) throw new CliError('--until: must be at most 30 days ahead');
+    return new Date(now.getTime() + seconds * 1000).toISOString();
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) && Number.isFinite(Date.parse(value))) {
+    // The API takes seconds: a time given to the minute is the same instant.
+    return new Date(Date.parse(value)).toISOString();
+  }
+  throw new CliError(`--until: ${JSON.stringify(value)} is neither an RFC 3339 time with an offset nor a span such as 90m, 8h, 2d`);
+}
+
+/** One phrase for an availability: "away until 2026-03-02T17:00:00.000Z", "on a call (c_...)". */
+export function describeAvailability(a: AgentAvailability): string {
+  switch (a.state) {
+    case 'away':
+      return a.until ? `away until ${a.until}` : 'away until set back';
+    case 'available':
+      return a.until ? `available, away from ${a.until}` : 'available';
+    case 'on_call':
+      return `on a call${a.busyCallId ? ` (${a.busyCallId})` : ''}`;
+    case 'placing_call':
+      return 'a call is being placed for the agent';
+  }
 }
 
 function agentTable(agents: Agent[]): string {
@@ -170,6 +247,7 @@ function agentTable(agents: Agent[]): string {
     { header: 'EXTENSION', value: (a) => a.extension },
     { header: 'EMAIL', value: (a) => a.email },
     { header: 'NAME', value: (a) => a.name },
+    { header: 'TEAMS', value: (a) => a.teams?.join(',') },
     { header: 'UPDATED', value: (a) => a.updatedAt },
   ]);
 }

@@ -3,7 +3,12 @@ import { agentInputSchema, crmUserIdSchema, type AgentInput } from '../model/age
 import { CliError } from './errors';
 
 /** The columns of an agent import file, in the canonical spelling; headers match case-insensitively. */
-export const AGENT_CSV_COLUMNS = ['crmUserId', 'extension', 'email', 'name'] as const;
+export const AGENT_CSV_COLUMNS = ['crmUserId', 'extension', 'email', 'name', 'teams'] as const;
+/**
+ * Between the team names of the `teams` column (`sales|support`). Not a comma, which would need quoting in every
+ * row, nor a semicolon, which some spreadsheets write as the field separator of their CSV.
+ */
+export const TEAM_SEPARATOR = '|';
 type AgentColumn = (typeof AGENT_CSV_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly AgentColumn[] = ['crmUserId', 'extension'];
 
@@ -70,14 +75,21 @@ export function parseAgentCsv(text: string): AgentCsvResult {
     } else {
       linesById.set(crmUserId, [...(linesById.get(crmUserId) ?? []), line]);
     }
-    const input: Record<string, string> = { extension: value('extension') };
+    const input: { extension: string; email?: string; name?: string; teams?: string[] } = { extension: value('extension') };
     if (value('email') !== '') input.email = value('email');
     if (value('name') !== '') input.name = value('name');
+    if (value('teams') !== '') input.teams = splitTeams(value('teams'));
     const agent = agentInputSchema.safeParse(input);
     if (!agent.success) {
       for (const issue of agent.error.issues) {
         const field = String(issue.path[0] ?? 'row');
-        const message = field === 'extension' && input.extension === '' ? 'required' : issue.message;
+        const team = field === 'teams' && typeof issue.path[1] === 'number' ? input.teams?.[issue.path[1]] : undefined;
+        const message =
+          field === 'extension' && input.extension === ''
+            ? 'required'
+            : team !== undefined
+              ? `${JSON.stringify(team)}: ${issue.message}`
+              : issue.message;
         rowIssues.push({ line, field, message });
       }
     }
@@ -110,6 +122,14 @@ export function parseAgentCsv(text: string): AgentCsvResult {
     invalidLines: [...new Set(issues.map((i) => i.line))],
     issues,
   };
+}
+
+/** The team names of one `teams` cell: separated by {@link TEAM_SEPARATOR}, blanks around each name dropped. */
+export function splitTeams(cell: string): string[] {
+  return cell
+    .split(TEAM_SEPARATOR)
+    .map((team) => team.trim())
+    .filter((team) => team !== '');
 }
 
 interface CsvRecord {
@@ -152,7 +172,7 @@ function readHeader(fields: string[], line: number): AgentColumn[] {
     const column = byLowerCase.get(field.toLowerCase());
     if (!column) {
       throw new AgentCsvFileError(
-        `Line ${line}: unknown column ${JSON.stringify(field)} (the header is ${AGENT_CSV_COLUMNS.join(',')}; email and name are optional)`,
+        `Line ${line}: unknown column ${JSON.stringify(field)} (the header is ${AGENT_CSV_COLUMNS.join(',')}; email, name and teams are optional)`,
       );
     }
     if (columns.includes(column)) throw new AgentCsvFileError(`Line ${line}: column ${column} appears twice`);

@@ -1,13 +1,15 @@
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EraseNumber } from '../calls/erase-number';
-import { CALL_STATES, type CallState } from '../model/call';
+import { CALL_STATES, WAITING_STATES, type CallState } from '../model/call';
+import { CancelCall } from '../calls/cancel-call';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import { AuditRepository } from '../store/audit';
 import { toCallResource } from '../calls/resource';
 import type { StoredCall } from '../store/calls';
 import { PbxEventRepository } from '../store/pbx-events';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
+import { CliError } from './errors';
 import { maskPhoneNumber, renderTable, writeJson } from './io';
 
 interface ListOptions {
@@ -79,6 +81,72 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
     });
 
   calls
+    .command('waiting')
+    .description("a tenant's scheduled and queued calls, the soonest due first: what the scheduler will dial")
+    .argument('<tenantId>')
+    .option('--show-numbers', 'show phone numbers in full (masked by default)')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { showNumbers?: boolean; json?: boolean }, command: Command) => {
+      const waiting = await withStores(command, deps, state, async (stores) => {
+        await requireTenant(stores, tenantId);
+        const all: StoredCall[] = [];
+        for (const waitingState of WAITING_STATES) {
+          let cursor: string | undefined;
+          do {
+            const page = await stores.calls.list(tenantId, { state: waitingState }, { limit: 500, ...(cursor ? { cursor } : {}) });
+            all.push(...page.items);
+            cursor = page.nextCursor;
+          } while (cursor);
+        }
+        return all.sort((a, b) => dueOf(a).localeCompare(dueOf(b)));
+      });
+      if (options.json)
+        return writeJson(
+          deps.stdout,
+          waiting.map((call) => shownCall(call, options.showNumbers === true)),
+        );
+      if (waiting.length === 0) return void deps.stdout.write(`No scheduled or queued calls for tenant ${tenantId}.\n`);
+      const number = (call: StoredCall) => (options.showNumbers ? call.to : maskPhoneNumber(call.to));
+      deps.stdout.write(
+        renderTable(waiting, [
+          { header: 'CALL ID', value: (c) => c.callId },
+          { header: 'STATE', value: (c) => c.state },
+          { header: 'DUE', value: (c) => (c.state === 'queued' ? `waits until ${c.queue?.until ?? '?'}` : (c.schedule?.notBefore ?? '')) },
+          { header: 'WHY', value: (c) => (c.state === 'queued' ? 'no agent free' : (c.schedule?.reason ?? '')) },
+          {
+            header: 'TEAM/AGENT',
+            value: (c) => (c.team ? `team ${c.team}` : (c.crmUserId ?? c.agent.crmUserId ?? c.agent.email ?? c.agent.extension)),
+          },
+          { header: 'TO', value: number },
+          { header: 'LEAD', value: (c) => c.lead?.id },
+        ]),
+      );
+    });
+
+  calls
+    .command('cancel')
+    .description('cancel a scheduled or queued call (a call already sent to the PBX cannot be cancelled)')
+    .argument('<tenantId>')
+    .argument('<callId>')
+    .option('--by <name>', "who cancels, kept in the call's events (default: your OS user name)", parseBy)
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, callId: string, options: { by?: string; json?: boolean }, command: Command) => {
+      const by = options.by ?? operatorName(deps.env);
+      const outcome = await withStores(command, deps, state, async (stores) => {
+        await requireTenant(stores, tenantId);
+        return new CancelCall({ calls: stores.calls }).execute(tenantId, callId, `by ${by} (c2c)`);
+      });
+      if (outcome.kind === 'not_found') throw new CliError(`No call ${callId} for tenant ${tenantId}.`);
+      if (options.json) return writeJson(deps.stdout, { outcome: outcome.kind, call: outcome.call });
+      if (outcome.kind === 'cancelled') return void deps.stdout.write(`Call ${callId} is cancelled: it will not be dialled.\n`);
+      throw new CliError(
+        outcome.kind === 'already_dispatched'
+          ? `Call ${callId} was already sent to the PBX (state ${outcome.call.state}): it can no longer be cancelled.`
+          : `Call ${callId} ended ${outcome.call.state} without being sent: there is nothing to cancel.`,
+      );
+    });
+
+  calls
     .command('erase')
     .description(
       "erase every call, call event and PBX event of one number (a data subject's erasure request); leaves an audit record without the number",
@@ -132,6 +200,9 @@ function operatorName(env: NodeJS.ProcessEnv): string {
     return env.USER ?? env.LOGNAME ?? 'unknown';
   }
 }
+
+/** When a waiting call is next looked at: its time for a scheduled call, the end of its wait for a queued one. */
+const dueOf = (call: StoredCall) => (call.state === 'queued' ? (call.queue?.until ?? '') : (call.schedule?.notBefore ?? ''));
 
 function shownCall(call: StoredCall, showNumbers: boolean) {
   const resource = toCallResource(call);

@@ -12,6 +12,7 @@ import { hookCommand } from './hook-commands';
 import { keyCommand } from './key-commands';
 import { outcomesCommand } from './outcomes';
 import type { Target } from './target';
+import { teamCommand } from './team-commands';
 import { tenantCommand } from './tenant-commands';
 
 export type { CliDeps } from './context';
@@ -40,7 +41,7 @@ Examples:
  */
 export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   const program = new Command('c2c')
-    .description('Operator CLI of the click-to-call service: tenants, API keys, agents and calls')
+    .description('Operator CLI of the click-to-call service: tenants, API keys, agents, teams and calls')
     .version(version, '-V, --version')
     .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
     .addOption(new Option('--endpoint <url>', 'a DynamoDB-compatible endpoint'))
@@ -58,6 +59,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(tenantCommand(deps, state));
   program.addCommand(keyCommand(deps, state));
   program.addCommand(agentCommand(deps, state));
+  program.addCommand(teamCommand(deps, state));
   program.addCommand(callsCommand(deps, state));
   program.addCommand(outcomesCommand(deps, state));
   program.addCommand(hookCommand(deps, state));

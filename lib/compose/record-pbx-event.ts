@@ -1,5 +1,6 @@
 import { RecordPbxEvent } from '../calls/pbx-events';
 import { logger } from '../http/logger';
+import { AgentPresenceRepository } from '../store/agent-presence';
 import { PbxEventRepository } from '../store/pbx-events';
 import { perRoot } from './root';
 import { calls, table, tenants } from './shared';
@@ -14,6 +15,7 @@ export const recordPbxEventUseCase = perRoot((r) => {
     calls: calls(r),
     pbxEvents: new PbxEventRepository(table(r)),
     getTenant: (tenantId) => tenantRepository.get(tenantId),
+    presence: new AgentPresenceRepository(table(r)),
     logger,
     now: r.clock,
   });

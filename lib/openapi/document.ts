@@ -4,6 +4,7 @@ import { callEventSchema, callSchema, CALL_STATES } from '../model/call';
 import { callRequestSchema, idempotencyKeySchema } from '../calls/request';
 import { agentStatsQuerySchema } from '../calls/stats';
 import { agentInputSchema, agentSchema } from '../model/agent';
+import { agentAvailabilitySchema, availabilityInputSchema, listAgentsQuerySchema, teamSummarySchema } from '../agents/directory';
 import { pbxProbeReportSchema } from '../pbx/probe';
 import { SCOPES } from '../model/scope';
 
@@ -30,7 +31,7 @@ const problemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
 
-const agentResourceSchema = agentSchema.omit({ tenantId: true }).meta({ id: 'Agent' });
+const agentResourceSchema = agentSchema.omit({ tenantId: true }).extend({ availability: agentAvailabilitySchema }).meta({ id: 'Agent' });
 const callResourceSchema = callSchema.meta({ id: 'Call' });
 
 const agentDaySchema = z.object({
@@ -219,11 +220,13 @@ export const ROUTES: Route[] = [
     method: 'get',
     path: '/v1/agents',
     operationId: 'listAgents',
-    summary: 'List agents',
+    summary: 'List agents, or the members of a team, with their availability',
+    description:
+      "`team` lists that team's members; `available=true|false` keeps the agents that are (or are not) available now. Filters apply to each page as read: a page may be short while more follow.",
     auth: 'apiKey',
     scope: 'agents:read',
     tags: ['agents'],
-    query: z.object({ limit: z.coerce.number().int().min(1).max(500).optional(), cursor: z.string().optional() }),
+    query: listAgentsQuerySchema,
     responses: {
       '200': {
         description: 'A page of agents.',
@@ -252,7 +255,7 @@ export const ROUTES: Route[] = [
     scope: 'agents:write',
     tags: ['agents'],
     pathParams: crmUserIdParam,
-    body: { schema: agentInputSchema, example: { extension: '1000', email: 'alice@acme.example', name: 'Alice' } },
+    body: { schema: agentInputSchema, example: { extension: '1000', email: 'alice@acme.example', name: 'Alice', teams: ['sales'] } },
     responses: {
       '201': { description: 'Created.', schema: agentResourceSchema },
       '200': { description: 'Replaced.', schema: agentResourceSchema },
@@ -269,6 +272,37 @@ export const ROUTES: Route[] = [
     tags: ['agents'],
     pathParams: crmUserIdParam,
     responses: { '204': { description: 'Deleted.' }, ...problems(400, 401, 403, 404) },
+  },
+  {
+    method: 'put',
+    path: '/v1/agents/{crmUserId}/availability',
+    operationId: 'setAgentAvailability',
+    summary: "Set an agent's away toggle",
+    description:
+      'available:false is away from now until `until` (or until set back); available:true is available now and, with `until`, away from then on. A team call passes over an away agent.',
+    auth: 'apiKey',
+    scope: 'agents:write',
+    tags: ['agents'],
+    pathParams: crmUserIdParam,
+    body: { schema: availabilityInputSchema, example: { available: false, until: '2026-11-26T18:00:00+01:00' } },
+    responses: {
+      '200': { description: 'The agent, with its availability.', schema: agentResourceSchema },
+      ...problems(400, 401, 403, 404),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/teams',
+    operationId: 'listTeams',
+    summary: 'Every team, its members counted by availability now',
+    description: 'A team is the agents whose `teams` name it: one nobody is in is not listed.',
+    auth: 'apiKey',
+    scope: 'agents:read',
+    tags: ['agents'],
+    responses: {
+      '200': { description: 'Every team of the tenant, by name.', schema: z.object({ teams: z.array(teamSummarySchema) }) },
+      ...problems(401, 403),
+    },
   },
   {
     method: 'post',
@@ -487,7 +521,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     ...(options.serverUrl ? { servers: [{ url: options.serverUrl }] } : {}),
     tags: [
       { name: 'calls', description: 'Place and read calls.' },
-      { name: 'agents', description: 'Agents and their PBX extensions.' },
+      { name: 'agents', description: 'Agents, their PBX extensions, teams and availability.' },
       { name: 'webhooks', description: 'CRM and automation webhooks that place calls.' },
       { name: 'pbx', description: 'Webhooks from PBX Stats (outcomes).' },
       { name: 'operations', description: 'Health and this document.' },

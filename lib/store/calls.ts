@@ -9,7 +9,6 @@ import {
   type CallEvent,
   type CallOutcome,
   type CallState,
-  type Queue,
   type Routing,
   type Schedule,
   type WaitingState,

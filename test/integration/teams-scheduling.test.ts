@@ -87,7 +87,7 @@ describe('team calls', () => {
     // Two calls end (the PBX's Call End frees their agents): the two queued calls dial, to those two agents.
     const ended = dialled.slice(0, 2);
     const nowSec = Math.floor(Date.now() / 1000);
-    for (const a of ended) await presence.markCallEnded(tenantId, a.body.agent!.crmUserId!, callIdOf(a), nowSec);
+    for (const a of ended) await presence.markCallEnded(tenantId, a.body.agent!.crmUserId, callIdOf(a), nowSec);
     const report = await scheduler.runOnce();
     expect(report.sent).toBe(2);
     const later = env.sim.requests().slice(3);
@@ -108,13 +108,13 @@ describe('team calls', () => {
     await presence.setAvailability(tenantId, 'u-19', false, nowSec);
     const res = await post(k, { team: 'sales', to: '+44 7766 889900' });
     expect(res.status).toBe(201);
-    expect(res.body.routing).toMatchObject({
-      chosen: 'u-18',
-      passedOver: expect.arrayContaining([
+    expect(res.body.routing?.chosen).toBe('u-18');
+    expect(res.body.routing?.passedOver).toEqual(
+      expect.arrayContaining([
         { crmUserId: 'u-19', reason: 'away' },
         { crmUserId: 'u-17', reason: 'shorter_idle' },
       ]),
-    });
+    );
   });
 
   it('no agent free and no wait allowed: 429 no_agent_available with Retry-After, nothing written or sent', async () => {
@@ -173,7 +173,7 @@ describe('scheduled calls', () => {
   });
 
   it("asked for at 21:30 in the lead's zone with defer on: scheduled for the next opening, and dials then", async () => {
-    const { key: k, tenantId } = await teamTenant({
+    const { tenantId } = await teamTenant({
       policy: {
         callingHours: { start: '09:00', end: '20:00', days: [0, 1, 2, 3, 4, 5, 6] },
         outsideCallingHours: 'defer',
