@@ -110,9 +110,11 @@ const BODY = `<header>
 
 <section id="intro" class="panel intro">
   <h2>Operator console</h2>
-  <p>Recent calls with their timelines, per-agent daily figures, the agents, and a form to place a call. The page
-  holds no data of its own: paste an API key of your tenant above (scopes <code>calls:read</code>, <code>calls:write</code>,
-  <code>agents:read</code>). The key stays in this tab (sessionStorage) and goes only to this service's API.</p>
+  <p>Recent calls with their timelines, scheduled and queued calls, per-agent daily figures, the teams with who is free,
+  on a call or away, and a form to place a call to an agent or a team. The page holds no data of its own: paste an API
+  key of your tenant above (scopes <code>calls:read</code>, <code>calls:write</code>, <code>agents:read</code>; with
+  <code>agents:write</code>, the team view can also set an agent away). The key stays in this tab (sessionStorage) and
+  goes only to this service's API.</p>
 </section>
 
 <main id="app" hidden>
@@ -138,9 +140,13 @@ const BODY = `<header>
     <section id="place" class="panel">
       <h2>Place a call</h2>
       <form id="place-form" class="stack" autocomplete="off">
-        <label>Agent <select id="place-agent" name="agent" required></select></label>
+        <label>Call for <select id="place-by" name="by"><option value="agent">an agent</option><option value="team">any free agent of a team</option></select></label>
+        <label id="place-agent-field">Agent <select id="place-agent" name="agent" required></select></label>
+        <label id="place-team-field" hidden>Team <select id="place-team" name="team" required disabled></select></label>
         <label>Number <input id="place-to" name="to" required placeholder="+44 7766 889900"></label>
         <label>Lead id <input id="place-lead" name="lead" placeholder="optional"></label>
+        <label id="place-wait-field" hidden>Wait up to (s) for a free agent <input id="place-wait" name="maxWaitSec" type="number" min="1" max="3600" step="1" placeholder="optional: none free is a 429" disabled></label>
+        <label>Not before <input id="place-not-before" name="notBefore" type="datetime-local" placeholder="optional"><span class="hint" id="place-tz"></span></label>
         <button id="place-submit" type="submit">Call</button>
       </form>
       <div id="place-result" class="result" aria-live="polite"></div>
@@ -149,9 +155,17 @@ const BODY = `<header>
       <h2>PBX simulator <span class="note" id="sim-note"></span></h2>
       <ol id="sim-calls" class="sim"></ol>
     </section>
+    <section id="teams" class="panel">
+      <h2>Teams <span class="note" id="teams-updated"></span></h2>
+      <div class="row teams-tools">
+        <label>Set away <select id="away-for"><option value="">until set back</option><option value="900">for 15 minutes</option><option value="3600">for an hour</option><option value="14400">for 4 hours</option></select></label>
+      </div>
+      <div id="teams-list" class="teams"></div>
+      <div id="teams-result" class="result" aria-live="polite"></div>
+    </section>
     <section id="agents" class="panel">
       <h2>Agents</h2>
-      <table><thead><tr><th>CRM user</th><th>Extension</th><th>Name</th><th>Email</th></tr></thead><tbody id="agents-body"></tbody></table>
+      <table><thead><tr><th>CRM user</th><th>Extension</th><th>Name</th><th>Email</th><th>Teams</th></tr></thead><tbody id="agents-body"></tbody></table>
     </section>
   </div>
 </main>`;

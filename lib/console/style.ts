@@ -54,6 +54,18 @@ ol.calls > li.mine { background: #f1f5ff; border-radius: 6px; box-shadow: inset 
 .call-head { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 12px; }
 .call-head .when { margin-left: auto; color: var(--muted); font-size: 12.5px; }
 .call-meta { display: flex; flex-wrap: wrap; gap: 4px 16px; margin: 3px 0 6px; font-size: 13px; }
+.call-wait, .call-route { display: flex; flex-wrap: wrap; gap: 2px 16px; margin: -2px 0 6px; font-size: 12.5px; }
+.call-wait .due { font-weight: 600; }
+.call-route { display: block; color: var(--muted); }
+.call-route code { color: var(--ink); }
+.call-result:empty { display: none; }
+.call-result { font-size: 13px; margin-top: 6px; }
+.call-result .ok { color: var(--ok); font-weight: 600; }
+.cancel-note { margin: 0; }
+button.small { padding: 2px 9px; font-size: 12px; border-radius: 5px; }
+button.cancel { background: #fff; color: var(--bad); border-color: #e3b2ac; }
+button.cancel:hover:not(:disabled) { background: #fdf1f0; }
+form.stack .hint { font-size: 11.5px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 650; color: #fff; background: #6b7385; }
 ol.timeline { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 0; margin: 0; padding: 0; }
 ol.timeline li { display: inline-flex; align-items: center; font-size: 12px; }
@@ -68,6 +80,9 @@ ol.timeline time { color: var(--muted); font-variant-numeric: tabular-nums; }
 .state-no_answer, .state-busy { --c: var(--warn); }
 .state-failed, .state-rejected, .state-not_sent { --c: var(--bad); }
 .state-unknown { --c: var(--odd); }
+.state-scheduled { --c: #5b6bbf; }
+.state-queued { --c: #b4582a; }
+.state-cancelled { --c: #8a93a5; }
 .badge[class*="state-"] { background: var(--c); }
 ol.timeline li[class*="state-"] .chip-state { color: var(--c); }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 12px 20px; }
@@ -92,6 +107,23 @@ table { width: 100%; border-collapse: collapse; font-size: 13px; }
 th, td { text-align: left; padding: 5px 6px; border-bottom: 1px solid var(--line); }
 th { font-size: 12px; color: var(--muted); font-weight: 600; }
 tr:last-child td { border-bottom: 0; }
+.teams-tools { display: flex; justify-content: flex-end; margin: -4px 0 6px; }
+.teams-tools label { font-size: 12.5px; color: var(--muted); display: flex; align-items: center; gap: 6px; }
+.teams-tools select { padding: 3px 6px; font-size: 12.5px; }
+.team + .team { margin-top: 14px; }
+.team h3 { margin: 0 0 4px; font-size: 13.5px; display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 10px; }
+.team h3 .note { font-weight: 400; color: var(--muted); font-size: 12px; }
+table.members td { vertical-align: middle; }
+table.members td.who { white-space: nowrap; width: 1%; }
+table.members td.now { width: 100%; }
+#agents th, #agents td code { white-space: nowrap; }
+table.members td.actions { text-align: right; white-space: nowrap; }
+table.members .detail { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
+.avail { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 650; color: #fff; background: var(--a, #6b7385); white-space: nowrap; }
+.avail-available { --a: var(--ok); }
+.avail-placing_call { --a: var(--accent); }
+.avail-on_call { --a: #0f7a8a; }
+.avail-away { --a: #8a93a5; }
 ol.sim { list-style: none; margin: 0; padding: 0; font-size: 13px; }
 ol.sim li { display: grid; grid-template-columns: 92px 1fr; gap: 1px 10px; padding: 6px 2px; border-top: 1px solid var(--line); }
 ol.sim li:first-child { border-top: 0; }

@@ -4,7 +4,7 @@
  * Content-Security-Policy. It runs under Trusted Types, so it never assigns HTML: every value from the API goes
  * into the page as text (`textContent`, text nodes, attributes).
  */
-import { CALL_STATES } from '../../model/call-states';
+import { CALL_STATES, type CallState } from '../../model/call-states';
 
 // ---------------------------------------------------------------- what the page reads from the API (docs/API.md)
 
@@ -23,11 +23,41 @@ interface Problem {
   requestId?: string;
 }
 
+/** What an agent is doing now, as the team router sees it (docs/api.md, "Availability"). */
+interface Availability {
+  state: string;
+  since?: string;
+  until?: string;
+  busyCallId?: string;
+  idleSince?: string;
+}
+
 interface Agent {
   crmUserId: string;
   extension: string;
   name?: string;
   email?: string;
+  teams?: string[];
+  availability?: Availability;
+}
+
+/** One team of `GET /v1/teams`: its members counted by availability now. */
+interface TeamSummary {
+  team: string;
+  members: number;
+  available?: number;
+  onCall?: number;
+  away?: number;
+  placingCall?: number;
+}
+
+/** How a team call chose its agent (or is still looking for one). */
+interface Routing {
+  team?: string;
+  chosen?: string | null;
+  decidedAt?: string | null;
+  passedOver?: Array<{ crmUserId: string; reason: string }>;
+  attempts?: number;
 }
 
 interface CallEvent {
@@ -49,6 +79,20 @@ interface Call {
   source?: string;
   outcome?: { billSec?: number | null; hangupCause?: string };
   events?: CallEvent[];
+  team?: string | null;
+  routing?: Routing | null;
+  schedule?: { notBefore: string; reason: string } | null;
+  queue?: { maxWaitSec: number; since: string | null; until: string | null } | null;
+}
+
+/** The body of `POST /v1/calls` the form sends: one agent, or any free agent of a team. */
+interface PlaceBody {
+  agent?: { crmUserId: string };
+  team?: string;
+  to: string;
+  lead?: { id: string };
+  maxWaitSec?: number;
+  notBefore?: string;
 }
 
 interface DayFigures {
@@ -121,7 +165,8 @@ const CALLS_EVERY_MS = 2000;
 const SIM_EVERY_MS = 1000;
 const STATS_EVERY_MS = 15000;
 const STATS_AFTER_CHANGE_MS = 1000;
-const AGENTS_EVERY_MS = 30000;
+// Agents and teams together: availability changes with every call, so the team view refreshes often (two reads).
+const AGENTS_EVERY_MS = 5000;
 const HEALTH_EVERY_MS = 60000;
 const CALLS_LIMIT = 25;
 const STATS_DAYS = 7;
@@ -134,6 +179,14 @@ const simulatorUrl = document.body.getAttribute('data-simulator-url') || '';
 let session: { key: string; generation: number } | null = null; // while connected
 let generation = 0;
 let agents: Agent[] = [];
+let teams: TeamSummary[] = [];
+let selectsSignature = '';
+let agentsRequests = 0;
+/** Calls with a DELETE under way, and the answer of each cancel: kept across redraws of the list. */
+const cancelling = new Set<string>();
+const cancelNotes = new Map<string, HTMLElement>();
+let cancelVersion = 0;
+const toggling = new Set<string>();
 let filters = { leadId: '', agent: '', state: '' };
 let placedCallIds: string[] = [];
 let callsSignature = '';
@@ -191,6 +244,23 @@ function dateTime(iso: string) {
 }
 function localDate(d: Date) {
   return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+}
+/** A time today as its clock, another day with its date too. */
+function when(iso: string | null | undefined) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (isNaN(d.getTime())) return '';
+  return localDate(d) === localDate(new Date()) ? clock(iso) : dateTime(iso);
+}
+/** The browser's offset from UTC at that moment, as RFC 3339 writes it (+01:00). */
+function offsetOf(d: Date) {
+  const minutes = -d.getTimezoneOffset();
+  const abs = Math.abs(minutes);
+  return (minutes < 0 ? '-' : '+') + pad(Math.floor(abs / 60)) + ':' + pad(abs % 60);
+}
+/** RFC 3339 in the browser's time zone with its offset, what `notBefore` and `until` take: 2026-03-02T14:30:00+01:00. */
+function rfc3339Local(d: Date) {
+  return localDate(d) + 'T' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()) + offsetOf(d);
 }
 function seconds(ms: number) {
   return (ms / 1000).toFixed(ms < 10000 ? 2 : 1).replace(/\.?0+$/, '') + ' s';
@@ -333,33 +403,59 @@ function loadHealth() {
     });
 }
 
-// ---------------------------------------------------------------- agents
+// ---------------------------------------------------------------- agents and teams
+
+const AVAILABILITY_TEXT: Record<string, string> = {
+  available: 'free',
+  placing_call: 'placing a call',
+  on_call: 'on a call',
+  away: 'away',
+};
+const availabilityText = (state: string) => AVAILABILITY_TEXT[state] || state;
 
 function loadAgents() {
-  return api<{ agents?: Agent[] }>('/v1/agents' + query({ limit: 500 })).then((answer) => {
-    const target = $('agents-body');
-    if (!answer.ok) {
-      target.replaceChildren(el('tr', null, el('td', { colspan: 4 }, problemNode(answer))));
-      return;
-    }
-    agents = bodyOf(answer).agents || [];
-    target.replaceChildren(
-      ...(agents.length
-        ? agents.map((a) =>
-            el(
-              'tr',
-              { 'data-agent': a.crmUserId },
-              el('td', null, el('code', null, a.crmUserId)),
-              el('td', null, a.extension),
-              el('td', null, a.name || ''),
-              el('td', null, a.email || ''),
-            ),
-          )
-        : [el('tr', null, el('td', { colspan: 4, class: 'muted' }, 'No agents yet: PUT /v1/agents/{crmUserId} or c2c agent import.'))]),
-    );
-    fillAgentSelect(select('place-agent'), false);
-    fillAgentSelect(select('filter-agent'), true);
-  });
+  const mine = generation;
+  const request = ++agentsRequests;
+  return Promise.all([api<{ agents?: Agent[] }>('/v1/agents' + query({ limit: 500 })), api<{ teams?: TeamSummary[] }>('/v1/teams')]).then(
+    ([agentsAnswer, teamsAnswer]) => {
+      // A toggle refreshes at once: an answer to a request sent before it must not draw the agent as it was.
+      if (mine !== generation || request !== agentsRequests) return;
+      const target = $('agents-body');
+      if (!agentsAnswer.ok) {
+        target.replaceChildren(el('tr', null, el('td', { colspan: 5 }, problemNode(agentsAnswer))));
+        $('teams-list').replaceChildren(problemNode(agentsAnswer));
+        return;
+      }
+      agents = bodyOf(agentsAnswer).agents || [];
+      // Without the summaries (an older API, a failed read) the teams still follow from the agents' own `teams`.
+      teams = teamsAnswer.ok ? bodyOf(teamsAnswer).teams || [] : [];
+      target.replaceChildren(
+        ...(agents.length
+          ? agents.map((a) =>
+              el(
+                'tr',
+                { 'data-agent': a.crmUserId },
+                el('td', null, el('code', null, a.crmUserId)),
+                el('td', null, a.extension),
+                el('td', null, a.name || ''),
+                el('td', null, a.email || ''),
+                el('td', null, (a.teams || []).join(', ')),
+              ),
+            )
+          : [el('tr', null, el('td', { colspan: 5, class: 'muted' }, 'No agents yet: PUT /v1/agents/{crmUserId} or c2c agent import.'))]),
+      );
+      drawTeams(teamsAnswer);
+      $('teams-updated').textContent = 'updated ' + clock(new Date().toISOString());
+      // Refilled only when they change: redrawing a select every few seconds would close it under the operator's pointer.
+      const names = teamNames();
+      const signature = JSON.stringify([agents.map((a) => [a.crmUserId, a.extension, a.name]), names]);
+      if (signature === selectsSignature) return;
+      selectsSignature = signature;
+      fillAgentSelect(select('place-agent'), false);
+      fillAgentSelect(select('filter-agent'), true);
+      fillTeamSelect(select('place-team'), names);
+    },
+  );
 }
 
 function fillAgentSelect(target: HTMLSelectElement, withAny: boolean) {
@@ -370,6 +466,170 @@ function fillAgentSelect(target: HTMLSelectElement, withAny: boolean) {
   });
   target.replaceChildren(...options);
   if (current && agents.some((a) => a.crmUserId === current)) target.value = current;
+}
+
+function fillTeamSelect(target: HTMLSelectElement, names: string[]) {
+  const current = target.value;
+  target.replaceChildren(...names.map((name) => el('option', { value: name }, name)));
+  if (current && names.indexOf(current) >= 0) target.value = current;
+}
+
+/** Every team: those `GET /v1/teams` counts, and any an agent of the list names. */
+function teamNames() {
+  const names: string[] = teams.map((t) => t.team);
+  agents.forEach((a) => (a.teams || []).forEach((t) => names.indexOf(t) < 0 && names.push(t)));
+  return names.sort();
+}
+
+/** What more the availability says: until when, on which call, free since when. */
+function availabilityDetail(a: Availability) {
+  switch (a.state) {
+    case 'away':
+      return a.until ? 'until ' + when(a.until) : 'until set back';
+    case 'on_call':
+      // Its `until` is a safety net (when the call stops counting without a Call End), not when it ends: left out.
+      return a.busyCallId ? a.busyCallId : '';
+    case 'available':
+      return a.until ? 'away from ' + when(a.until) : a.idleSince ? 'free since ' + when(a.idleSince) : '';
+    default:
+      return '';
+  }
+}
+
+function drawTeams(teamsAnswer: Answer<{ teams?: TeamSummary[] }>) {
+  const names = teamNames();
+  const nodes: Node[] = [];
+  if (!teamsAnswer.ok) nodes.push(problemNode(teamsAnswer));
+  if (!names.length) nodes.push(el('p', { class: 'muted' }, 'No teams yet: give agents "teams" (PUT /v1/agents/{crmUserId}).'));
+  names.forEach((name) => {
+    const members = agents.filter((a) => (a.teams || []).indexOf(name) >= 0);
+    nodes.push(teamBlock(name, members, teams.filter((t) => t.team === name)[0]));
+  });
+  // Agents in no team take no team call, but go away and come back like the others: the view shows them too.
+  const loners = agents.filter((a) => !(a.teams || []).length);
+  if (loners.length) nodes.push(teamBlock('', loners, undefined));
+  $('teams-list').replaceChildren(...nodes);
+}
+
+/** One team (with no name: the agents in none), its members counted by availability, each with the away toggle. */
+function teamBlock(name: string, members: Agent[], summary: TeamSummary | undefined) {
+  // The counts are of the members drawn, read together with them; the team may have more than the first 500 agents.
+  const counts: Record<string, number> = {};
+  members.forEach((m) => {
+    const state = m.availability ? m.availability.state : 'unknown';
+    counts[state] = (counts[state] || 0) + 1;
+  });
+  const total = summary ? Math.max(summary.members, members.length) : members.length;
+  return el(
+    'div',
+    { class: name ? 'team' : 'team no-team', 'data-team': name, 'data-members': total },
+    el(
+      'h3',
+      null,
+      name || 'In no team',
+      el(
+        'span',
+        { class: 'note' },
+        [
+          count(total, name ? 'member' : 'agent', name ? 'members' : 'agents') +
+            (total > members.length ? ' (' + members.length + ' shown)' : ''),
+          (counts.available || 0) + ' free',
+          counts.placing_call ? counts.placing_call + ' placing a call' : '',
+          (counts.on_call || 0) + ' on a call',
+          (counts.away || 0) + ' away',
+        ]
+          .filter(Boolean)
+          .join(' \u00b7 '),
+      ),
+    ),
+    el(
+      'table',
+      { class: 'members' },
+      el(
+        'tbody',
+        null,
+        members.map((m) => memberRow(name, m)),
+      ),
+    ),
+  );
+}
+
+function memberRow(team: string, agent: Agent) {
+  const availability = agent.availability || { state: 'unknown' };
+  const away = availability.state === 'away';
+  const detail = availabilityDetail(availability);
+  return el(
+    'tr',
+    { 'data-team': team, 'data-agent': agent.crmUserId, 'data-availability': availability.state },
+    el('td', { class: 'who' }, el('code', null, agent.crmUserId), agent.name ? el('div', { class: 'detail' }, agent.name) : null),
+    el(
+      'td',
+      { class: 'now' },
+      el('span', { class: 'avail avail-' + availability.state }, availabilityText(availability.state)),
+      detail ? el('div', { class: 'detail' }, detail) : null,
+    ),
+    el(
+      'td',
+      { class: 'actions' },
+      el(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary small',
+          'data-toggle': agent.crmUserId,
+          'data-available': away ? 'true' : 'false',
+          disabled: toggling.has(agent.crmUserId),
+        },
+        away ? 'Set available' : 'Set away',
+      ),
+    ),
+  );
+}
+
+/** The away toggle: away from now (for the chosen time, or until set back), or available again. */
+function toggleAvailability(crmUserId: string, available: boolean) {
+  if (toggling.has(crmUserId)) return Promise.resolve();
+  const mine = generation;
+  const body: { available: boolean; until?: string } = { available: available };
+  const forSec = Number(select('away-for').value);
+  if (!available && forSec > 0) body.until = rfc3339Local(new Date(Date.now() + forSec * 1000));
+  toggling.add(crmUserId);
+  const result = $('teams-result');
+  $('teams-list')
+    .querySelectorAll('button[data-toggle="' + CSS.escape(crmUserId) + '"]')
+    .forEach((b) => ((b as HTMLButtonElement).disabled = true));
+  return api<Agent>('/v1/agents/' + encodeURIComponent(crmUserId) + '/availability', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+    .then(
+      (answer) => {
+        if (mine !== generation) return;
+        const agent = answer.body;
+        if (answer.ok && agent && agent.availability) {
+          const detail = availabilityDetail(agent.availability);
+          result.replaceChildren(
+            el(
+              'div',
+              { 'data-agent': crmUserId, 'data-status': answer.status },
+              el('span', { class: 'ok' }, answer.status + ' '),
+              el('code', null, crmUserId),
+              ' is ' + availabilityText(agent.availability.state) + (detail ? ' ' + detail : '') + '.',
+            ),
+          );
+        } else {
+          result.replaceChildren(problemNode(answer));
+        }
+      },
+      (error: unknown) => {
+        if (mine === generation) result.replaceChildren(networkProblem(error));
+      },
+    )
+    .then(() => {
+      toggling.delete(crmUserId);
+      if (mine === generation) return loadAgents();
+    });
 }
 
 // ---------------------------------------------------------------- calls
@@ -390,7 +650,7 @@ function loadCalls() {
       return;
     }
     const calls = bodyOf(answer).calls || [];
-    const signature = JSON.stringify([asked, placedCallIds, calls]);
+    const signature = JSON.stringify([asked, placedCallIds, calls, cancelVersion]);
     $('calls-updated').textContent = 'updated ' + clock(new Date().toISOString());
     if (signature === callsSignature) return;
     if (callsSignature) statsDueAt = Math.min(statsDueAt, Date.now() + STATS_AFTER_CHANGE_MS);
@@ -411,12 +671,27 @@ function anyFilter() {
   return Boolean(filters.leadId || filters.agent || filters.state);
 }
 
+/** The states a call waits in for the scheduler, the only ones a cancel stops (lib/model/call.ts, WAITING_STATES). */
+const WAITING: readonly CallState[] = ['scheduled', 'queued'];
+const isWaiting = (state: string) => WAITING.some((s) => s === state);
+
+const PASS_REASON_TEXT: Record<string, string> = {
+  placing_call: 'placing a call',
+  on_call: 'on a call',
+  away: 'away',
+  rate_limited: 'over its per-minute cap',
+  incomplete: 'its record unusable',
+  shorter_idle: 'idle for less time',
+};
+
 function callItem(call: Call) {
   const agent = call.agent || {};
   const outcome = call.outcome || {};
   const events = call.events || [];
   const first = events[0] ? new Date(events[0].at).getTime() : 0;
   const mine = placedCallIds.indexOf(call.callId) >= 0;
+  const waiting = isWaiting(call.state);
+  const note = cancelNotes.get(call.callId);
   return el(
     'li',
     {
@@ -424,6 +699,7 @@ function callItem(call: Call) {
       'data-call-id': call.callId,
       'data-state': call.state,
       'data-agent': agent.crmUserId || '',
+      'data-team': call.team || '',
       'data-lead': (call.lead && call.lead.id) || '',
     },
     el(
@@ -432,6 +708,13 @@ function callItem(call: Call) {
       el('span', { class: 'badge state-' + call.state }, call.state),
       el('code', { class: 'call-id' }, call.callId),
       mine ? el('span', { class: 'muted' }, 'placed from this console') : null,
+      waiting
+        ? el(
+            'button',
+            { type: 'button', class: 'small cancel', 'data-cancel': call.callId, disabled: cancelling.has(call.callId) },
+            cancelling.has(call.callId) ? 'Cancelling\u2026' : 'Cancel',
+          )
+        : null,
       el('span', { class: 'when', title: call.createdAt }, dateTime(call.createdAt)),
     ),
     el(
@@ -440,7 +723,13 @@ function callItem(call: Call) {
       el(
         'span',
         null,
-        (agent.crmUserId || '?') + (agent.extension ? ' (ext ' + agent.extension + ')' : '') + ' \u2192 ',
+        agent.crmUserId
+          ? agent.crmUserId + (agent.extension ? ' (ext ' + agent.extension + ')' : '')
+          : call.team
+            ? 'an agent of ' + call.team
+            : '?',
+        call.team && agent.crmUserId ? el('span', { class: 'muted' }, ' of ' + call.team) : null,
+        ' \u2192 ',
         el('span', { class: 'mono' }, call.to || call.legB || ''),
       ),
       call.lead && call.lead.id ? el('span', null, 'lead ', el('code', null, call.lead.id)) : null,
@@ -449,6 +738,9 @@ function callItem(call: Call) {
       outcome.hangupCause ? el('span', { class: 'muted' }, outcome.hangupCause) : null,
       call.source && call.source !== 'api' ? el('span', { class: 'muted' }, 'via ' + call.source) : null,
     ),
+    waitLine(call),
+    routingLine(call),
+    el('div', { class: 'call-result', 'aria-live': 'polite' }, note || null),
     el(
       'ol',
       { class: 'timeline', 'aria-label': 'timeline' },
@@ -467,6 +759,131 @@ function callItem(call: Call) {
       }),
     ),
   );
+}
+
+/** When a scheduled call is due, until when a queued call waits; what it was, once it no longer waits. */
+function waitLine(call: Call) {
+  const schedule = call.schedule;
+  const queue = call.queue;
+  const parts: Child[] = [];
+  if (schedule && schedule.notBefore) {
+    const why = schedule.reason === 'calling_hours' ? 'the next opening of the lead\u2019s calling hours' : 'as requested';
+    parts.push(
+      el(
+        'span',
+        { class: call.state === 'scheduled' ? 'due' : null, title: schedule.notBefore },
+        call.state === 'scheduled' ? 'dials at ' : 'was scheduled for ',
+        el('time', { datetime: schedule.notBefore }, when(schedule.notBefore)),
+        ' (' + why + ')',
+      ),
+    );
+  }
+  if (queue) {
+    if (call.state === 'queued' && queue.until) {
+      parts.push(
+        el(
+          'span',
+          { class: 'due', title: queue.until },
+          'waits for a free agent until ',
+          el('time', { datetime: queue.until }, when(queue.until)),
+          ' (at most ' + queue.maxWaitSec + ' s)',
+        ),
+      );
+    } else if (queue.since) {
+      parts.push(el('span', { class: 'muted' }, 'waited for an agent from ' + when(queue.since)));
+    } else if (call.state === 'scheduled') {
+      parts.push(el('span', { class: 'muted' }, 'then waits up to ' + queue.maxWaitSec + ' s for a free agent'));
+    }
+  }
+  return parts.length ? el('div', { class: 'call-wait' }, parts) : null;
+}
+
+/** A team call: which member it went to, and why each one before was passed over. */
+function routingLine(call: Call) {
+  const routing = call.routing;
+  if (!routing) return null;
+  const passed = routing.passedOver || [];
+  return el(
+    'div',
+    { class: 'call-route', 'data-chosen': routing.chosen || '' },
+    'team ',
+    el('code', null, routing.team || call.team || ''),
+    routing.chosen
+      ? [': chose ', el('code', null, routing.chosen), routing.decidedAt ? ' at ' + when(routing.decidedAt) : '']
+      : ': no agent free yet',
+    routing.attempts && routing.attempts > 1 ? ' after ' + routing.attempts + ' tries' : '',
+    passed.length
+      ? [
+          routing.chosen ? '; passed over ' : ' (',
+          passed.map((p, i) => [
+            i ? ', ' : '',
+            el(
+              'span',
+              { class: 'passed', 'data-agent': p.crmUserId, 'data-reason': p.reason },
+              el('code', null, p.crmUserId),
+              ' ' + (PASS_REASON_TEXT[p.reason] || p.reason),
+            ),
+          ]),
+          routing.chosen ? '' : ')',
+        ]
+      : '',
+  );
+}
+
+/** Cancels a scheduled or queued call: the answer (the cancelled call, or a 409 problem) stays under the call. */
+function cancelCall(callId: string) {
+  if (cancelling.has(callId)) return Promise.resolve();
+  const mine = generation;
+  cancelling.add(callId);
+  // `final`: the call no longer waits (cancelled, or gone to the PBX): its button goes; otherwise it may be pressed again.
+  const show = (node: HTMLElement, final: boolean) => {
+    cancelNotes.set(callId, node);
+    cancelVersion++;
+    // At once, not at the next refresh of the list: that one may be slow.
+    const row = $('calls-list').querySelector('li[data-call-id="' + CSS.escape(callId) + '"]');
+    if (!row) return;
+    const box = row.querySelector('.call-result');
+    if (box) box.replaceChildren(node);
+    const button = row.querySelector<HTMLButtonElement>('button[data-cancel]');
+    if (button && final) button.remove();
+    else if (button) {
+      button.disabled = false;
+      button.textContent = 'Cancel';
+    }
+  };
+  const row = $('calls-list').querySelector('li[data-call-id="' + CSS.escape(callId) + '"]');
+  const button = row && row.querySelector<HTMLButtonElement>('button[data-cancel]');
+  if (button) {
+    button.disabled = true;
+    button.textContent = 'Cancelling\u2026';
+  }
+  return api<Call>('/v1/calls/' + encodeURIComponent(callId), { method: 'DELETE' })
+    .then(
+      (answer) => {
+        if (mine !== generation) return;
+        const call = answer.body;
+        if (answer.ok && call) {
+          show(
+            el(
+              'p',
+              { class: 'cancel-note', 'data-status': answer.status },
+              el('span', { class: 'ok' }, answer.status + ' '),
+              'Cancelled: state ' + call.state + ', it will not be dialled.',
+            ),
+            true,
+          );
+        } else {
+          show(problemNode(answer), answer.status === 409 || answer.status === 404);
+        }
+      },
+      (error: unknown) => {
+        if (mine === generation) show(networkProblem(error), false);
+      },
+    )
+    .then(() => {
+      cancelling.delete(callId);
+      if (mine === generation) return loadCalls();
+    });
 }
 
 function applyFilters(event?: Event) {
@@ -492,14 +909,59 @@ function newIdempotencyKey() {
   return 'console-' + Array.from(bytes, (b) => pad(b.toString(16))).join('');
 }
 
+function placingTeam() {
+  return select('place-by').value === 'team';
+}
+
+/** Agent or team: the other's fields are hidden and disabled, so the form neither sends nor validates them. */
+function showPlaceBy() {
+  const team = placingTeam();
+  $('place-agent-field').hidden = team;
+  select('place-agent').disabled = team;
+  $('place-team-field').hidden = !team;
+  select('place-team').disabled = !team;
+  $('place-wait-field').hidden = !team;
+  input('place-wait').disabled = !team;
+}
+
+/** What the accepted request became, in words. */
+function placedText(status: number, call: Call) {
+  if (call.duplicate) return 'Already placed (same Idempotency-Key): state ' + call.state + '.';
+  if (call.state === 'scheduled') {
+    const due = call.schedule ? when(call.schedule.notBefore) : '';
+    const why = call.schedule && call.schedule.reason === 'calling_hours' ? ', when the lead\u2019s calling hours open' : '';
+    return 'Scheduled: it dials at ' + due + why + '. Until then it can be cancelled in the list.';
+  }
+  if (call.state === 'queued') {
+    return (
+      'Queued: no agent of ' +
+      (call.team || 'the team') +
+      ' is free; it waits for one until ' +
+      when(call.queue && call.queue.until) +
+      ', then ends not_sent.'
+    );
+  }
+  if (status === 202) return 'Sent, but the PBX\u2019s answer was lost: state ' + call.state + '. It is reconciled, never re-sent.';
+  const chosen = call.routing && call.routing.chosen;
+  return 'The PBX accepted it: ' + call.state + (chosen ? ', for ' + chosen + ' of ' + (call.team || 'the team') : '') + '.';
+}
+
 function placeCall(event: Event) {
   event.preventDefault();
-  const body: { agent: { crmUserId: string }; to: string; lead?: { id: string } } = {
-    agent: { crmUserId: select('place-agent').value },
-    to: input('place-to').value.trim(),
-  };
+  const body: PlaceBody = placingTeam()
+    ? { team: select('place-team').value, to: input('place-to').value.trim() }
+    : { agent: { crmUserId: select('place-agent').value }, to: input('place-to').value.trim() };
   const lead = input('place-lead').value.trim();
   if (lead) body.lead = { id: lead };
+  const wait = input('place-wait').value.trim();
+  if (placingTeam() && wait) body.maxWaitSec = Number(wait);
+  // datetime-local is wall-clock time without a zone: read as the browser's local time and sent with its offset.
+  const notBefore = input('place-not-before').value;
+  if (notBefore) {
+    const at = new Date(notBefore);
+    // A browser without datetime-local shows a text box: what it cannot read goes as typed, and the API names the field.
+    body.notBefore = isNaN(at.getTime()) ? notBefore : rfc3339Local(at);
+  }
   const signature = JSON.stringify(body);
   // Same request again after no definite answer (network error, 5xx): same key, so the service never dials twice.
   const key = pendingAttempt && pendingAttempt.signature === signature ? pendingAttempt.key : newIdempotencyKey();
@@ -519,23 +981,19 @@ function placeCall(event: Event) {
         const call = answer.body;
         if (answer.ok && call && call.callId) {
           if (placedCallIds.indexOf(call.callId) < 0) placedCallIds.unshift(call.callId);
-          const says =
-            answer.status === 202
-              ? 'Sent, but the PBX\u2019s answer was lost: state ' + call.state + '. It is reconciled, never re-sent.'
-              : call.duplicate
-                ? 'Already placed (same Idempotency-Key): state ' + call.state + '.'
-                : 'The PBX accepted it: ' + call.state + '.';
           result.replaceChildren(
             el(
               'div',
-              { 'data-call-id': call.callId },
+              { 'data-call-id': call.callId, 'data-state': call.state },
               el('span', { class: 'ok' }, answer.status + ' '),
-              says,
+              placedText(answer.status, call),
               el('br', null),
               el('code', null, call.callId),
             ),
           );
           void loadCalls();
+          // The agent is now placing a call, or on one: the team view shows it without waiting for its next refresh.
+          void loadAgents();
         } else {
           result.replaceChildren(problemNode(answer));
         }
@@ -760,9 +1218,12 @@ function connect(key: string) {
   $('disconnect').hidden = false;
   $('intro').hidden = true;
   $('app').hidden = false;
-  setStatus('Connected \u00b7 calls refresh every ' + CALLS_EVERY_MS / 1000 + ' s');
+  setStatus(
+    'Connected \u00b7 calls refresh every ' + CALLS_EVERY_MS / 1000 + ' s, agents and teams every ' + AGENTS_EVERY_MS / 1000 + ' s',
+  );
   statsDueAt = 0;
   callsSignature = '';
+  selectsSignature = '';
   every(AGENTS_EVERY_MS, loadAgents);
   every(CALLS_EVERY_MS, loadCalls);
   every(STATS_AFTER_CHANGE_MS, maybeLoadStats);
@@ -780,9 +1241,15 @@ function disconnect(message?: string, isError?: boolean) {
   } catch {
     /* nothing stored */
   }
-  ['calls-list', 'charts', 'agents-body', 'sim-calls', 'place-result'].forEach((id) => $(id).replaceChildren());
+  ['calls-list', 'charts', 'agents-body', 'teams-list', 'teams-result', 'sim-calls', 'place-result'].forEach((id) =>
+    $(id).replaceChildren(),
+  );
   agents = [];
+  teams = [];
   placedCallIds = [];
+  cancelNotes.clear();
+  cancelling.clear();
+  toggling.clear();
   $('app').hidden = true;
   $('intro').hidden = false;
   $('key-form').hidden = false;
@@ -799,6 +1266,19 @@ function init() {
   $('disconnect').addEventListener('click', () => disconnect());
   // Listeners return nothing: each load handles its own answer and errors.
   $('place-form').addEventListener('submit', (event) => void placeCall(event));
+  $('place-by').addEventListener('change', showPlaceBy);
+  showPlaceBy();
+  const now = new Date();
+  $('place-tz').textContent = ' your time: ' + timeZone() + ' (UTC' + offsetOf(now) + '); empty: now';
+  // The rows are redrawn on every refresh: one listener on each list instead of one per button.
+  $('calls-list').addEventListener('click', (event) => {
+    const button = event.target instanceof Element ? event.target.closest('button[data-cancel]') : null;
+    if (button) void cancelCall(button.getAttribute('data-cancel') || '');
+  });
+  $('teams-list').addEventListener('click', (event) => {
+    const button = event.target instanceof Element ? event.target.closest('button[data-toggle]') : null;
+    if (button) void toggleAvailability(button.getAttribute('data-toggle') || '', button.getAttribute('data-available') === 'true');
+  });
   $('filters').addEventListener('submit', (event) => void applyFilters(event));
   $('filter-clear').addEventListener('click', () => void clearFilters());
   $('filter-agent').addEventListener('change', (event) => void applyFilters(event));
@@ -813,7 +1293,10 @@ function init() {
     saved = null;
   }
   if (saved) connect(saved);
-  else setStatus('Paste an API key (scopes calls:read, calls:write, agents:read). It stays in this tab only (sessionStorage).');
+  else
+    setStatus(
+      'Paste an API key (scopes calls:read, calls:write, agents:read; agents:write to set agents away). It stays in this tab only (sessionStorage).',
+    );
 }
 
 init();
