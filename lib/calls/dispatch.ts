@@ -67,7 +67,8 @@ export class CallDispatch {
     const recorded = this.recordOf(outcome);
     // From here on the GET has been sent: a failing write must neither become an error answer (the
     // caller would retry) nor lose the call. Each write is settled on its own, none cancels another.
-    const [transitioned, released, linked] = await Promise.allSettled([
+    // The PBX's unique_id rides in the transition (an index of the call item): two writes after the GET, not three.
+    const [transitioned, released] = await Promise.allSettled([
       this.deps.calls.transition(tenant.tenantId, call.callId, {
         from: ['dispatching'],
         to: recorded.state,
@@ -81,9 +82,6 @@ export class CallDispatch {
           ? { callId: call.callId, until: Math.floor(this.now().getTime() / 1000) + ON_CALL_AFTER_DIAL_SEC }
           : undefined,
       ),
-      outcome.kind === 'accepted'
-        ? this.deps.calls.linkPbxUniqueId(tenant.tenantId, outcome.uniqueId, call.callId, call.expiry?.full)
-        : undefined,
     ]);
     this.deps.logger.info('Call dispatched', {
       callId: call.callId,
@@ -95,9 +93,6 @@ export class CallDispatch {
     });
     if (released.status === 'rejected') {
       this.warnAfterDial('Agent lock not released: its lease frees the agent', call, released.reason);
-    }
-    if (linked.status === 'rejected') {
-      this.warnAfterDial("PBX unique_id not linked: the PBX's events still find the call by its call id", call, linked.reason);
     }
     if (transitioned.status === 'rejected') {
       // The call item says `dispatching` (written before the GET), so it stays findable and the

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
 import type { CallMetrics } from '../observability/metrics';
-import type { CallCaps } from '../policy/caps';
+import type { AgentAdmission, CallCaps } from '../policy/caps';
 import { checkCallingHours, checkDestination, nextCallingOpening } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { Agent, AgentRef } from '../model/agent';
@@ -78,6 +78,9 @@ const INCOMPLETE_AGENT = {
   detail: "The agent's record is incomplete (no valid extension): put it again with PUT /v1/agents/{crmUserId}.",
 };
 
+/** What a call needs of its agent: who, and the extension its Click2Call URL rings first. */
+type CallAgent = Pick<Agent, 'crmUserId' | 'extension'>;
+
 /** A call's refusal before anything was sent: the reason stored with it and the words of the answer. */
 interface Refusal {
   reason: RejectionReason;
@@ -140,21 +143,66 @@ export class PlaceCall {
     // Every request counts against the tenant's per-second cap before anything is written, refused
     // ones included: a key holder or a webhook sender cannot fill the table with refusals. Copies
     // of one request count once (the counter is a set of request identities).
-    const [found, admitted] = await Promise.all([
-      'team' in target ? this.teamOf(tenant.tenantId, target.team) : this.findAgent(tenant.tenantId, target),
-      this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, input.idempotencyKey ?? `auto:${subject}`),
-    ]);
-    if (admitted.refusal) return capRefused(admitted.refusal);
+    const identity = input.idempotencyKey ?? `auto:${subject}`;
+    const outsideHours = input.outsideCallingHours ?? tenant.policy.outsideCallingHours;
+    const numberTiming = number
+      ? (this.numberRefusal(tenant, number) ?? this.whenToCall(tenant, number, now, notBefore, outsideHours))
+      : undefined;
+    let found: CallAgent | TeamMember[] | 'incomplete' | undefined;
+    let taken: AgentAdmission | undefined;
+    if ('crmUserId' in target && numberTiming && !('reason' in numberTiming) && !numberTiming.schedule && !numberTiming.refusal) {
+      // A call that will dial now and names its agent by id: the agent's lock, its per-minute cap and its
+      // extension in one write, beside the tenant's cap (docs/design.md, "Requests per call").
+      const [take, admitted] = await Promise.all([
+        this.deps.caps.takeAgent(tenant.policy, {
+          tenantId: tenant.tenantId,
+          crmUserId: target.crmUserId,
+          holder: identity,
+          member: identity,
+          leaseSec: this.leaseSecOf(tenant),
+          requireAgent: true,
+        }),
+        this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, identity),
+      ]);
+      if (admitted.refusal) {
+        if (!take.refusal) await this.bestEffort('give the agent back', take.giveBack);
+        return capRefused(admitted.refusal);
+      }
+      if (take.why === 'unknown_agent') {
+        // Not on the presence item: no such agent, or one written before the item carried extensions.
+        found = await this.findAgent(tenant.tenantId, target);
+      } else if (take.refusal || take.extension === undefined) {
+        // Busy or over its cap: the refused call is kept with the agent as the directory has it (a read on refusals only).
+        found = await this.findAgent(tenant.tenantId, target);
+        if (found && found !== 'incomplete' && take.refusal) taken = take;
+        else if (!take.refusal) await this.bestEffort('give the agent back', take.giveBack);
+      } else {
+        found = { crmUserId: target.crmUserId, extension: take.extension };
+        taken = take;
+      }
+    } else {
+      const [looked, admitted] = await Promise.all([
+        'team' in target ? this.teamOf(tenant.tenantId, target.team) : this.findAgent(tenant.tenantId, target),
+        this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, identity),
+      ]);
+      if (admitted.refusal) return capRefused(admitted.refusal);
+      found = looked;
+    }
     const members = Array.isArray(found) ? found : undefined;
     const agent = found === 'incomplete' || Array.isArray(found) ? undefined : found;
     // A request whose Click2Call URL would be too long is the caller's mistake: refused before anything
     // is written. Every call id has the same length, so the subject's stands in for a keyless one.
-    assertDialUrlFits(tenant, {
-      callId: callIdFor(tenant.tenantId, input.idempotencyKey ?? subject),
-      request,
-      legA: members ? longestExtension(members) : agent?.extension,
-      legB: number?.digits,
-    });
+    try {
+      assertDialUrlFits(tenant, {
+        callId: callIdFor(tenant.tenantId, input.idempotencyKey ?? subject),
+        request,
+        legA: members ? longestExtension(members) : agent?.extension,
+        legB: number?.digits,
+      });
+    } catch (error) {
+      if (taken && !taken.refusal) await this.bestEffort('give the agent back', taken.giveBack);
+      throw error;
+    }
 
     const idempotencyKey = input.idempotencyKey ?? (await this.keyOfWindow(input, subject, now.getTime()));
     const callId = callIdFor(tenant.tenantId, idempotencyKey);
@@ -171,10 +219,13 @@ export class PlaceCall {
           : agent
             ? undefined
             : { reason: 'agent_not_found', detail: 'No agent of this tenant matches the request.' };
-    const timing = targetRefusal ?? this.numberRefusal(tenant, number);
-    const { refusal, schedule } = timing
-      ? { refusal: timing, schedule: undefined }
-      : this.whenToCall(tenant, number!, now, notBefore, input.outsideCallingHours ?? tenant.policy.outsideCallingHours);
+    const { refusal, schedule } = targetRefusal
+      ? { refusal: targetRefusal, schedule: undefined }
+      : number
+        ? numberTiming && 'reason' in numberTiming
+          ? { refusal: numberTiming, schedule: undefined }
+          : (numberTiming ?? {})
+        : { refusal: this.numberRefusal(tenant, number), schedule: undefined };
     const at = now.toISOString();
     const waiting = schedule ? 'scheduled' : undefined;
     const call: StoredCall = {
@@ -227,14 +278,75 @@ export class PlaceCall {
       return { kind: 'call', status: 202, call: toCallResource(call) };
     }
     if (members) return this.placeTeamCall(tenant, call, members, number, hash);
+    if (taken) return this.placeTakenAgentCall(tenant, call, agent!, taken, number, hash);
     return this.placeAgentCall(tenant, call, agent!, number, hash);
+  }
+
+  /**
+   * A named agent's call whose agent was taken with the tenant's cap (lock, per-minute cap and extension in one
+   * write): the reservation and the destination's cap in one parallel group, then the GET. Six requests in all.
+   */
+  private async placeTakenAgentCall(
+    tenant: Tenant,
+    call: StoredCall,
+    agent: CallAgent,
+    taken: AgentAdmission,
+    number: NormalizedNumber,
+    hash: string,
+  ): Promise<PlaceCallOutcome> {
+    if (taken.refusal) {
+      // The agent is busy or over its cap: the call is kept as not sent, so a retry with the key may dial.
+      const notSent: StoredCall = {
+        ...call,
+        state: 'not_sent',
+        reason: taken.refusal.code,
+        attempt: 1,
+        events: [call.events[0]!, { at: call.createdAt, state: 'not_sent', detail: taken.refusal.code }],
+      };
+      const reservation = await this.deps.calls.reserve(notSent);
+      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
+      return capRefused(taken.refusal, toCallResource(notSent));
+    }
+    const [reserved, admittedDestination] = await Promise.allSettled([
+      this.deps.calls.reserve(call),
+      this.deps.caps.admitDestination(tenant.policy, { tenantId: tenant.tenantId, callId: call.callId, destination: number.digits }),
+    ]);
+    if (reserved.status === 'rejected' || admittedDestination.status === 'rejected') {
+      // The store failed before the GET: as in placeAgentCall, nothing was sent; give everything back.
+      await this.bestEffort('give the agent back', taken.giveBack);
+      if (admittedDestination.status === 'fulfilled') await this.bestEffort('release the caps', admittedDestination.value.giveBack);
+      if (reserved.status === 'rejected' || reserved.value.reserved) await this.giveBack(call);
+      throw reserved.status === 'rejected' ? reserved.reason : (admittedDestination as PromiseRejectedResult).reason;
+    }
+    const reservation = reserved.value;
+    const destination = admittedDestination.value;
+    if (!reservation.reserved) {
+      // Copies of one request share the lock's holder: let it go only when the winner is no longer placing the call.
+      if (reservation.existing.state !== 'dispatching') await taken.release();
+      return this.replay(reservation.existing, hash, tenant, agent, number);
+    }
+    this.deps.faultHook?.('after_reserve');
+    if (destination.refusal) {
+      const [notSent] = await Promise.all([
+        this.deps.calls.transition(tenant.tenantId, call.callId, {
+          from: ['dispatching'],
+          to: 'not_sent',
+          attempt: call.attempt,
+          changes: { reason: destination.refusal.code },
+          detail: destination.refusal.code,
+        }),
+        taken.giveBack(),
+      ]);
+      return capRefused(destination.refusal, notSent ? toCallResource(notSent) : undefined);
+    }
+    return this.sender.send(tenant, call, agent, taken.release);
   }
 
   /** A named agent's call: the reservation and the caps in one parallel group, then the GET. */
   private async placeAgentCall(
     tenant: Tenant,
     call: StoredCall,
-    agent: Agent,
+    agent: CallAgent,
     number: NormalizedNumber,
     hash: string,
   ): Promise<PlaceCallOutcome> {
@@ -470,7 +582,7 @@ export class PlaceCall {
     return policy ? { reason: policy.code, detail: policy.detail } : undefined;
   }
 
-  private capRequest(tenant: Tenant, callId: string, agent: Agent, number: NormalizedNumber) {
+  private capRequest(tenant: Tenant, callId: string, agent: CallAgent, number: NormalizedNumber) {
     const timeoutMs = tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs;
     return {
       tenantId: tenant.tenantId,
@@ -486,7 +598,7 @@ export class PlaceCall {
     existing: StoredCall,
     hash: string,
     tenant: Tenant,
-    agent: Agent | undefined,
+    agent: CallAgent | undefined,
     number: NormalizedNumber | undefined,
   ): Promise<PlaceCallOutcome> {
     if (existing.requestHash !== hash) {
@@ -526,7 +638,7 @@ export class PlaceCall {
     }
   }
 
-  private async retryNotSent(existing: StoredCall, tenant: Tenant, agent: Agent, number: NormalizedNumber): Promise<PlaceCallOutcome> {
+  private async retryNotSent(existing: StoredCall, tenant: Tenant, agent: CallAgent, number: NormalizedNumber): Promise<PlaceCallOutcome> {
     const caps = await this.deps.caps.admit(tenant.policy, this.capRequest(tenant, existing.callId, agent, number));
     if (caps.refusal) {
       await caps.release();

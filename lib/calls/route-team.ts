@@ -36,8 +36,8 @@ export type TeamRoute =
 
 export interface TeamRouterDeps {
   agents: Pick<AgentRepository, 'listTeam' | 'get'>;
-  presence: Pick<AgentPresenceRepository, 'getMany' | 'take' | 'release'>;
-  caps: Pick<CallCaps, 'admit'>;
+  presence: Pick<AgentPresenceRepository, 'getMany'>;
+  caps: Pick<CallCaps, 'takeAgent' | 'admitDestination'>;
   now: () => number;
 }
 
@@ -79,43 +79,40 @@ export class TeamRouter {
 
     for (const [i, member] of candidates.entries()) {
       if (i >= MAX_TAKES) break;
-      const taken = await this.deps.presence.take(
-        tenant.tenantId,
-        member.crmUserId,
-        request.holder,
-        nowSec + request.leaseSec,
-        nowSec,
-        true,
-      );
-      if (!taken.taken) {
-        passedOver.push({ crmUserId: member.crmUserId, reason: taken.why });
+      // One conditional write: free (no lock, not on a call, not away) and under its per-minute cap.
+      const agentCaps = await this.deps.caps.takeAgent(tenant.policy, {
+        tenantId: tenant.tenantId,
+        crmUserId: member.crmUserId,
+        holder: request.holder,
+        member: request.callId,
+        leaseSec: request.leaseSec,
+        requireFree: true,
+      });
+      if (agentCaps.refusal) {
+        const why = agentCaps.why === 'unknown_agent' || agentCaps.why === undefined ? 'incomplete' : agentCaps.why;
+        passedOver.push({ crmUserId: member.crmUserId, reason: why });
         continue;
       }
-      const [agent, caps] = await Promise.all([
+      const [agent, destination] = await Promise.all([
         this.deps.agents.get(tenant.tenantId, member.crmUserId).catch(() => undefined),
-        this.deps.caps.admit(tenant.policy, {
+        this.deps.caps.admitDestination(tenant.policy, {
           tenantId: tenant.tenantId,
           callId: request.callId,
-          crmUserId: member.crmUserId,
           destination: request.destination,
-          leaseSec: request.leaseSec,
-          holder: request.holder,
-          lockTaken: true,
         }),
       ]);
       // The team index may lag the agent item (a crash between the two writes): the agent item is the truth.
       const usable = agent && (agent.teams ?? []).includes(team) ? agent : undefined;
-      if (!usable || caps.refusal) {
-        await caps.release();
-        if (caps.refusal && caps.refusal.code !== 'agent_rate_limited' && caps.refusal.code !== 'agent_busy') {
-          return { kind: 'capped', refusal: caps.refusal, routing: routing(null) };
-        }
-        passedOver.push({ crmUserId: member.crmUserId, reason: usable ? 'rate_limited' : 'incomplete' });
+      if (!usable || destination.refusal) {
+        await Promise.all([agentCaps.giveBack(), destination.giveBack()]);
+        // The destination's cap: no other agent would change it.
+        if (destination.refusal) return { kind: 'capped', refusal: destination.refusal, routing: routing(null) };
+        passedOver.push({ crmUserId: member.crmUserId, reason: 'incomplete' });
         continue;
       }
       // Members free but not chosen: another had been idle longer.
       for (const other of candidates.slice(i + 1)) passedOver.push({ crmUserId: other.crmUserId, reason: 'shorter_idle' });
-      return { kind: 'routed', agent: usable, routing: routing(usable.crmUserId), caps };
+      return { kind: 'routed', agent: usable, routing: routing(usable.crmUserId), caps: { release: agentCaps.release } };
     }
     return { kind: 'none_free', routing: routing(null), retryAfterSec: retryAfterOf(members, presence, nowSec) };
   }

@@ -1,3 +1,4 @@
+import { AgentPresenceRepository, type TakeRefusalReason } from '../store/agent-presence';
 import type { RateLimitRepository } from '../store/rate-limits';
 import type { CallPolicy } from '../model/call-policy';
 
@@ -30,23 +31,19 @@ export interface CapAdmission {
   release: (busy?: { callId: string; until: number }) => Promise<void>;
 }
 
-interface Window {
-  scope: string;
-  windowSec: number;
-  max: number;
-  code: CapCode;
-  detail: string;
-}
-
 /**
  * The per-tenant caps of the call policy, checked all at once: every counter is one conditional
  * write, and they run in parallel with the ledger's reservation, so caps add no round trip.
  */
 export class CallCaps {
+  private readonly presence: AgentPresenceRepository;
+
   constructor(
     private readonly repo: RateLimitRepository,
     private readonly now: () => number = () => Date.now(),
-  ) {}
+  ) {
+    this.presence = new AgentPresenceRepository(repo.table);
+  }
 
   /**
    * The tenant's per-second cap, counted for every request before anything else is written, refused
@@ -60,55 +57,133 @@ export class CallCaps {
     return { refusal: { code: 'tenant_rate_limited', detail: `At most ${max} requests a second for this tenant.`, retryAfterSec: 1 } };
   }
 
-  /** The caps of a call that would dial: destination, agent per minute, and the agent's lock. */
-  async admit(policy: CallPolicy, request: CapRequest): Promise<CapAdmission> {
-    const holder = request.holder ?? request.callId;
+  /**
+   * The agent's lock and its per-minute cap, in one conditional write of the agent's presence item
+   * (lib/store/agent-presence.ts). `requireAgent` also refuses an agent the store does not know, and answers with
+   * its extension: a call naming its agent by crmUserId reads the agent in this same write.
+   */
+  async takeAgent(policy: CallPolicy, request: AgentTakeRequest): Promise<AgentAdmission> {
     const nowSec = Math.floor(this.now() / 1000);
-    const caps = policy.caps;
-    const windows: Window[] = [
+    const window = { start: nowSec - (nowSec % 60), max: policy.caps.perAgentPerMinute, member: request.member };
+    const taken = await this.presence.take(
+      request.tenantId,
+      request.crmUserId,
+      request.holder,
+      nowSec + request.leaseSec,
+      nowSec,
+      request.requireFree,
       {
-        scope: `dest#${request.destination}`,
-        windowSec: caps.perDestination.windowSec,
-        max: caps.perDestination.max,
-        code: 'destination_rate_limited',
-        detail: `At most ${caps.perDestination.max} calls to one number in ${caps.perDestination.windowSec} s.`,
+        requireAgent: request.requireAgent,
+        window,
       },
-      {
-        scope: `agent#${request.crmUserId}`,
-        windowSec: 60,
-        max: caps.perAgentPerMinute,
-        code: 'agent_rate_limited',
-        detail: `At most ${caps.perAgentPerMinute} calls a minute per agent.`,
-      },
-    ];
-    const starts = windows.map((w) => nowSec - (nowSec % w.windowSec));
-    const [lock, ...admitted] = await Promise.all([
-      request.lockTaken ? true : this.repo.lockAgent(request.tenantId, request.crmUserId, holder, nowSec + request.leaseSec, nowSec),
-      ...windows.map((w, i) => this.repo.admit(request.tenantId, w.scope, starts[i]!, w.windowSec, w.max, request.callId)),
-    ]);
-
-    const releaseAll = async () => {
-      await Promise.all([
-        lock ? this.repo.unlockAgent(request.tenantId, request.crmUserId, holder) : undefined,
-        ...windows.map((w, i) => (admitted[i] ? this.repo.release(request.tenantId, w.scope, starts[i]!, request.callId) : undefined)),
-      ]);
+    );
+    if (!taken.taken) {
+      const refusal: CapRefusal =
+        taken.why === 'rate_limited'
+          ? {
+              code: 'agent_rate_limited',
+              detail: `At most ${policy.caps.perAgentPerMinute} calls a minute per agent.`,
+              retryAfterSec: window.start + 60 - nowSec,
+            }
+          : { code: 'agent_busy', detail: "The agent's previous call is still being placed.", retryAfterSec: 2 };
+      return { refusal, why: taken.why, release: nothing, giveBack: nothing };
+    }
+    const { tenantId, crmUserId, holder } = request;
+    return {
+      extension: taken.extension,
+      // After the GET: the lock goes, the counter keeps the call, and past minutes' windows are cleaned up.
+      release: (busy) => this.presence.release(tenantId, crmUserId, holder, busy, { stale: taken.stale }),
+      // Refused after all (another cap, a lost reservation): the lock goes and the minute's slot comes back.
+      giveBack: () => this.presence.release(tenantId, crmUserId, holder, undefined, { giveBack: window, stale: taken.stale }),
     };
-    const releaseLock = async (busy?: { callId: string; until: number }) => {
-      if (lock) await this.repo.unlockAgent(request.tenantId, request.crmUserId, holder, busy);
-    };
+  }
 
-    if (!lock) {
+  /** The destination's cap: a string set of call ids per window, so copies of one call count once. */
+  async admitDestination(
+    policy: CallPolicy,
+    request: { tenantId: string; callId: string; destination: string },
+  ): Promise<DestinationAdmission> {
+    const nowSec = Math.floor(this.now() / 1000);
+    const { max, windowSec } = policy.caps.perDestination;
+    const start = nowSec - (nowSec % windowSec);
+    const scope = `dest#${request.destination}`;
+    const admitted = await this.repo.admit(request.tenantId, scope, start, windowSec, max, request.callId);
+    if (!admitted) {
       return {
-        refusal: { code: 'agent_busy', detail: "The agent's previous call is still being placed.", retryAfterSec: 2 },
-        release: releaseAll,
+        refusal: {
+          code: 'destination_rate_limited',
+          detail: `At most ${max} calls to one number in ${windowSec} s.`,
+          retryAfterSec: start + windowSec - nowSec,
+        },
+        giveBack: nothing,
       };
     }
-    const refusedAt = admitted.findIndex((ok) => !ok);
-    if (refusedAt >= 0) {
-      const w = windows[refusedAt]!;
-      return { refusal: { code: w.code, detail: w.detail, retryAfterSec: starts[refusedAt]! + w.windowSec - nowSec }, release: releaseAll };
-    }
-    // Admitted: the counters keep this call; only the agent lock is given back once the GET is done.
-    return { release: releaseLock };
+    return { giveBack: () => this.repo.release(request.tenantId, scope, start, request.callId) };
   }
+
+  /** The caps of a call that would dial: the agent's lock and per-minute cap (one write), and the destination's. */
+  async admit(policy: CallPolicy, request: CapRequest): Promise<CapAdmission> {
+    const holder = request.holder ?? request.callId;
+    const [agent, destination] = await Promise.all([
+      request.lockTaken
+        ? undefined
+        : this.takeAgent(policy, {
+            tenantId: request.tenantId,
+            crmUserId: request.crmUserId,
+            holder,
+            member: request.callId,
+            leaseSec: request.leaseSec,
+          }),
+      this.admitDestination(policy, request),
+    ]);
+    const releaseAll = async () => {
+      await Promise.all([
+        agent ? agent.giveBack() : this.presence.release(request.tenantId, request.crmUserId, holder),
+        destination.giveBack(),
+      ]);
+    };
+    const refusal = agent?.refusal ?? destination.refusal;
+    if (refusal) return { refusal, release: releaseAll };
+    // Admitted: the counters keep this call; only the agent lock is given back once the GET is done.
+    return {
+      release: async (busy) => {
+        if (agent) await agent.release(busy);
+        else await this.presence.release(request.tenantId, request.crmUserId, holder, busy);
+      },
+    };
+  }
+}
+
+/** Nothing to give back: the write it would undo was refused. */
+const nothing = (): Promise<void> => Promise.resolve();
+
+export interface AgentTakeRequest {
+  tenantId: string;
+  crmUserId: string;
+  /** Who takes the lock: copies of one request share it, so a copy is not refused by its own original. */
+  holder: string;
+  /** What the per-minute window counts: the request's identity, so copies count once. */
+  member: string;
+  leaseSec: number;
+  /** The router's take: the agent must also be neither on a call nor away. */
+  requireFree?: boolean;
+  /** Refuse an agent the store does not know (`unknownAgent`), and read its extension. */
+  requireAgent?: boolean;
+}
+
+export interface AgentAdmission {
+  refusal?: CapRefusal;
+  /** Why the take was refused, as the presence item tells. */
+  why?: TakeRefusalReason;
+  /** The agent's extension, when the take read it. */
+  extension?: string;
+  /** After the GET: lets go of the lock (with `busy`, the agent is on that call from now). */
+  release: (busy?: { callId: string; until: number }) => Promise<void>;
+  /** Refused after all: lets go of the lock and gives the minute's slot back. */
+  giveBack: () => Promise<void>;
+}
+
+export interface DestinationAdmission {
+  refusal?: CapRefusal;
+  giveBack: () => Promise<void>;
 }

@@ -7,6 +7,22 @@ import { agentLockSk, tenantPk } from './keys';
 /** Why an agent could not be taken for a call. */
 export type TakeRefusal = 'placing_call' | 'on_call' | 'away';
 
+/** A per-minute window of the agent's calls: its start (epoch seconds), its cap, and the member this call adds. */
+export interface PresenceWindow {
+  start: number;
+  max: number;
+  member: string;
+}
+
+/** Why a take was refused: the agent's state, its per-minute cap, or no such agent (`requireAgent`). */
+export type TakeRefusalReason = TakeRefusal | 'rate_limited' | 'unknown_agent';
+
+export type TakeResult = { taken: true; extension?: string; stale: string[] } | { taken: false; why: TakeRefusalReason };
+
+/** The attribute of one per-minute window: `w` and its start, so that a new minute needs no reset of the last. */
+const windowAttribute = (start: number) => `w${start}`;
+const WINDOW = /^w\d+$/;
+
 /**
  * One item per agent (`AGENTLOCK#<crmUserId>`) holding everything the router needs to know at once: the lock of
  * the call being placed, the call the agent is on, the away toggle and when the agent last became free. One item,
@@ -24,6 +40,12 @@ export class AgentPresenceRepository {
    * Takes the agent's lock for `holder` until `leaseUntil` (epoch seconds). The lease makes a lock left by a
    * crashed invocation expire by itself. With `requireFree`, the agent must also be neither on a call nor away
    * (the router's take); without it only another holder's live lock refuses (a call that names its agent).
+   *
+   * `options.window` counts the call against the agent's per-minute cap in the same write: the item holds one string
+   * set per window (`w<start>`), and the take adds `member` to the current one only if it holds fewer than `max` (or
+   * holds `member` already: copies of one request count once). `options.requireAgent` refuses an agent the store does
+   * not know: the agent store copies each agent's extension onto this item, so the take also reads the agent.
+   * Stale windows are named in the answer, for the release to remove: no extra request, and the item stays small.
    */
   async take(
     tenantId: string,
@@ -32,39 +54,84 @@ export class AgentPresenceRepository {
     leaseUntil: number,
     now: number,
     requireFree = false,
-  ): Promise<{ taken: true } | { taken: false; why: TakeRefusal }> {
+    options: { requireAgent?: boolean; window?: PresenceWindow } = {},
+  ): Promise<TakeResult> {
     let condition = '(attribute_not_exists(holder) OR holder = :holder OR leaseUntil < :now)';
     if (requireFree) {
       condition +=
         ' AND (attribute_not_exists(busyUntil) OR busyUntil < :now) AND (attribute_not_exists(awayFrom) OR awayFrom > :now OR awayUntil <= :now)';
     }
+    const names: Record<string, string> = { '#type': 'type' };
+    const values: Record<string, unknown> = { ':type': 'agentPresence', ':holder': holder, ':leaseUntil': leaseUntil, ':now': now };
+    let update = 'SET #type = :type, holder = :holder, leaseUntil = :leaseUntil';
+    if (options.requireAgent) condition += ' AND attribute_exists(extension)';
+    if (options.window) {
+      names['#win'] = windowAttribute(options.window.start);
+      values[':member'] = options.window.member;
+      values[':members'] = new Set([options.window.member]);
+      values[':max'] = options.window.max;
+      condition += ' AND (attribute_not_exists(#win) OR contains(#win, :member) OR size(#win) < :max)';
+      update += ' ADD #win :members';
+    }
     try {
-      await this.table.doc.send(
+      const out = await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
           Key: this.key(tenantId, crmUserId),
           // The TTL of items written before presence existed is removed: the away toggle must outlive any lease.
-          UpdateExpression: 'SET #type = :type, holder = :holder, leaseUntil = :leaseUntil REMOVE expiresAt',
+          UpdateExpression: `${update} REMOVE expiresAt`,
           ConditionExpression: condition,
-          ExpressionAttributeNames: { '#type': 'type' },
-          ExpressionAttributeValues: { ':type': 'agentPresence', ':holder': holder, ':leaseUntil': leaseUntil, ':now': now },
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { taken: true };
+      const item = out.Attributes ?? {};
+      const current = options.window ? windowAttribute(options.window.start) : undefined;
+      return {
+        taken: true,
+        extension: typeof item.extension === 'string' ? item.extension : undefined,
+        stale: Object.keys(item).filter((name) => WINDOW.test(name) && name !== current),
+      };
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
       // DynamoDB returns the item with the refusal; servers that do not (dynalite, the local stack) get one more read.
       const old = conditionFailureItem(error) ?? (await this.read(tenantId, crmUserId));
+      if (options.requireAgent && typeof old?.extension !== 'string') return { taken: false, why: 'unknown_agent' };
       const presence = old ? presenceOf(old) : undefined;
-      if (presence?.awayFrom !== undefined && presence.awayFrom <= now && now < (presence.awayUntil ?? FOREVER_SEC)) {
+      if (requireFree && presence?.awayFrom !== undefined && presence.awayFrom <= now && now < (presence.awayUntil ?? FOREVER_SEC)) {
         return { taken: false, why: 'away' };
       }
       if (presence?.lockedUntil !== undefined && presence.lockedUntil >= now && old?.holder !== holder) {
         return { taken: false, why: 'placing_call' };
       }
-      return { taken: false, why: presence?.busyUntil !== undefined ? 'on_call' : 'placing_call' };
+      if (requireFree && presence?.busyUntil !== undefined && presence.busyUntil >= now) return { taken: false, why: 'on_call' };
+      if (options.window) {
+        const members = old?.[windowAttribute(options.window.start)];
+        if (members instanceof Set && members.size >= options.window.max && !members.has(options.window.member)) {
+          return { taken: false, why: 'rate_limited' };
+        }
+      }
+      // The item changed between the refusal and the read: report the agent busy, the caller tries again later.
+      return { taken: false, why: 'placing_call' };
     }
+  }
+
+  /**
+   * Copies the agent's extension onto its presence item (the agent store calls it on every write of the agent), so
+   * that a call naming the agent reads it in the same write that takes the agent's lock.
+   */
+  async setExtension(tenantId: string, crmUserId: string, extension: string): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: this.key(tenantId, crmUserId),
+        UpdateExpression: 'SET #type = :type, extension = :extension REMOVE expiresAt',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: { ':type': 'agentPresence', ':extension': extension },
+      }),
+    );
   }
 
   private async read(tenantId: string, crmUserId: string): Promise<Record<string, unknown> | undefined> {
@@ -77,16 +144,44 @@ export class AgentPresenceRepository {
   /**
    * Lets go of the lock `holder` took. With `busy`, the agent is then on that call until `busy.until` (a Call End
    * of the PBX frees it earlier, a Call Start holds it longer): the PBX accepted the dial, the agent's phone rings.
+   * `giveBack` takes the member out of the per-minute window again (the call was refused after all); `stale` names
+   * the windows of past minutes the take saw, removed here in the same write.
    */
-  async release(tenantId: string, crmUserId: string, holder: string, busy?: { callId: string; until: number }): Promise<void> {
+  async release(
+    tenantId: string,
+    crmUserId: string,
+    holder: string,
+    busy?: { callId: string; until: number },
+    cleanup: { giveBack?: PresenceWindow; stale?: string[] } = {},
+  ): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':holder': holder };
+    const removes = ['holder', 'leaseUntil'];
+    const sets: string[] = [];
+    if (busy) {
+      sets.push('busyCallId = :callId', 'busyUntil = :until');
+      values[':callId'] = busy.callId;
+      values[':until'] = busy.until;
+    }
+    for (const [i, name] of (cleanup.stale ?? []).filter((n) => WINDOW.test(n)).entries()) {
+      names[`#stale${i}`] = name;
+      removes.push(`#stale${i}`);
+    }
+    let update = `${sets.length ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`;
+    if (cleanup.giveBack) {
+      names['#win'] = windowAttribute(cleanup.giveBack.start);
+      values[':members'] = new Set([cleanup.giveBack.member]);
+      update += ' DELETE #win :members';
+    }
     try {
       await this.table.doc.send(
         new UpdateCommand({
           TableName: this.table.name,
           Key: this.key(tenantId, crmUserId),
-          UpdateExpression: busy ? 'SET busyCallId = :callId, busyUntil = :until REMOVE holder, leaseUntil' : 'REMOVE holder, leaseUntil',
+          UpdateExpression: update,
           ConditionExpression: 'holder = :holder',
-          ExpressionAttributeValues: { ':holder': holder, ...(busy ? { ':callId': busy.callId, ':until': busy.until } : {}) },
+          ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (error) {

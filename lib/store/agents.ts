@@ -3,6 +3,7 @@ import { agentInputSchema, agentSchema, crmUserIdSchema, type Agent, type AgentI
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
+import { AgentPresenceRepository } from './agent-presence';
 import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, teamMemberSk, teamMembersPrefix, tenantPk } from './keys';
 import { decodeCursor, encodeCursor, InvalidCursorError, type Page } from './pagination';
 
@@ -14,10 +15,14 @@ export interface TeamMember {
 }
 
 export class AgentRepository {
+  private readonly presence: AgentPresenceRepository;
+
   constructor(
     private readonly table: Table,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.presence = new AgentPresenceRepository(table);
+  }
 
   async get(tenantId: string, crmUserId: string): Promise<Agent | undefined> {
     const out = await this.table.doc.send(
@@ -106,6 +111,8 @@ export class AgentRepository {
    * Brings the team index in line with the agents just written: a member item per team the agent is in (with its
    * extension, so routing reads no agent), none for a team it left. The agent item is the truth; the router checks
    * a member it picks against it, so an index a crash left behind never routes a call to a non-member.
+   * Also copies each agent's extension onto its presence item, where a call naming the agent reads it in the write
+   * that takes the agent's lock (lib/policy/caps.ts): one request fewer per call.
    */
   private async syncTeams(tenantId: string, written: Array<{ agent: Agent; before?: string[] }>): Promise<void> {
     const requests: Array<Record<string, unknown>> = [];
@@ -131,6 +138,7 @@ export class AgentRepository {
       }
     }
     await this.batchWrite(requests);
+    await Promise.all(written.map(({ agent }) => this.presence.setExtension(tenantId, agent.crmUserId, agent.extension)));
   }
 
   private async batchWrite(all: Array<Record<string, unknown>>): Promise<void> {
@@ -267,6 +275,8 @@ export class AgentRepository {
     );
     const teams = Array.isArray(out.Attributes?.teams) ? (out.Attributes.teams as string[]) : [];
     await this.batchWrite(teams.map((team) => ({ DeleteRequest: { Key: { pk: tenantPk(tenantId), sk: teamMemberSk(team, crmUserId) } } })));
+    // The presence item carries the extension calls read: without it, no call can name this agent any more.
+    await this.presence.delete(tenantId, crmUserId);
     return out.Attributes !== undefined;
   }
 

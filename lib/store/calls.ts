@@ -2,6 +2,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import * as z from 'zod';
 import {
   callSchema,
+  emptyOutcome,
   isWaiting,
   PENDING_STATES,
   REFUSED_STATES,
@@ -22,6 +23,7 @@ import {
   callsByTenantPk,
   callSk,
   callTimeSk,
+  callsByPbxUniqueIdPk,
   dueCallSk,
   dueCallsPk,
   INDEX,
@@ -90,6 +92,7 @@ export interface ListCallsFilter {
 }
 
 const STRIP = new Set([
+  'gsi6pk',
   'pk',
   'sk',
   'type',
@@ -216,6 +219,12 @@ export class CallRepository {
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
+    const uniqueId = transition.changes?.pbx?.uniqueId;
+    if (uniqueId) {
+      // The PBX's unique_id, indexed on the call item itself (gsi6): its events find the call without a link item.
+      sets.push('gsi6pk = :uidPk');
+      values[':uidPk'] = callsByPbxUniqueIdPk(tenantId, uniqueId);
+    }
     if (transition.outcome && !transition.changes?.outcome) {
       names['#outcome'] = 'outcome';
       for (const [field, value] of Object.entries(transition.outcome)) {
@@ -311,14 +320,19 @@ export class CallRepository {
   async patch(tenantId: string, callId: string, changes: CallChanges): Promise<void> {
     const entries = Object.entries(changes);
     if (entries.length === 0) return;
+    const uniqueId = changes.pbx?.uniqueId;
     await this.table.doc.send(
       new UpdateCommand({
         TableName: this.table.name,
         Key: { pk: tenantPk(tenantId), sk: callSk(callId) },
-        UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}, updatedAt = :now`,
+        UpdateExpression: `SET ${entries.map(([k]) => `#${k} = :${k}`).join(', ')}, updatedAt = :now${uniqueId ? ', gsi6pk = :uidPk' : ''}`,
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: Object.fromEntries(entries.map(([k]) => [`#${k}`, k])),
-        ExpressionAttributeValues: { ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])), ':now': this.clock().toISOString() },
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(entries.map(([k, v]) => [`:${k}`, v])),
+          ':now': this.clock().toISOString(),
+          ...(uniqueId ? { ':uidPk': callsByPbxUniqueIdPk(tenantId, uniqueId) } : {}),
+        },
       }),
     );
   }
@@ -408,10 +422,21 @@ export class CallRepository {
   }
 
   async findByPbxUniqueId(tenantId: string, uniqueId: string): Promise<StoredCall | undefined> {
-    const out = await this.table.doc.send(
-      new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: pbxUniqueIdSk(uniqueId) } }),
-    );
-    const callId: unknown = out.Item?.callId;
+    const [indexed, linked] = await Promise.all([
+      this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          IndexName: INDEX.gsi6,
+          KeyConditionExpression: 'gsi6pk = :pk',
+          ExpressionAttributeValues: { ':pk': callsByPbxUniqueIdPk(tenantId, uniqueId) },
+          Limit: 1,
+        }),
+      ),
+      // Ids learnt after the dial (an event, a CDR) and calls dialled before the index existed have a link item.
+      this.table.doc.send(new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: pbxUniqueIdSk(uniqueId) } })),
+    ]);
+    const sk: unknown = indexed.Items?.[0]?.sk;
+    const callId: unknown = typeof sk === 'string' && sk.startsWith(callSk('')) ? sk.slice(callSk('').length) : linked.Item?.callId;
     return typeof callId === 'string' ? this.get(tenantId, callId) : undefined;
   }
 
@@ -844,13 +869,46 @@ function toItem(call: StoredCall): Record<string, unknown> {
     ...(call.expiry
       ? { expiresAt: (REFUSED_STATES as readonly CallState[]).includes(call.state) ? call.expiry.refused : call.expiry.full }
       : {}),
-    ...call,
-    notified: call.notified ?? 0,
+    ...slim(call),
   };
 }
 
+/**
+ * Fields the call item leaves out while they hold their default, and the reader puts back (parseCallItem): every
+ * byte of the item is written twice per call (the reservation and the PBX's answer), and indexed up to five times.
+ */
+const DEFAULTS: Partial<StoredCall> = {
+  reason: null,
+  prefix: null,
+  lead: null,
+  pbx: null,
+  customData: {},
+  duplicate: false,
+  notified: 0,
+  team: null,
+  routing: null,
+  schedule: null,
+  queue: null,
+};
+
+function slim(call: StoredCall): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(call)) {
+    if (value === undefined) continue;
+    if (name in DEFAULTS && JSON.stringify(value) === JSON.stringify(DEFAULTS[name as keyof StoredCall])) continue;
+    item[name] = value;
+  }
+  // The outcome map stays (the PBX's events set its fields one by one), holding only what is known.
+  item.outcome = Object.fromEntries(Object.entries(call.outcome).filter(([, v]) => v !== null && v !== undefined));
+  // duplicate is an answer's property, never the ledger's: a stored call is the original.
+  delete item.duplicate;
+  return item;
+}
+
 export function parseCallItem(item: Record<string, unknown>): StoredCall {
-  const fields = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k)));
+  const fields: Record<string, unknown> = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k)));
+  for (const [name, value] of Object.entries(DEFAULTS)) if (!(name in fields)) fields[name] = value;
+  fields.outcome = { ...emptyOutcome(), ...(fields.outcome as Record<string, unknown> | undefined) };
   const parsed = storedCallSchema.safeParse(fields);
   if (!parsed.success) throw new CorruptItemError('call', { cause: parsed.error });
   return parsed.data;

@@ -34,6 +34,11 @@ export const dueCallSk = (dueAt: string, tenantId: string, callId: string) => `$
 /** Calls the reconciler could not settle: for a human to look at. */
 export const flaggedCallsPk = () => 'FLAGGED_CALLS';
 export const pbxUniqueIdSk = (uniqueId: string) => `PBXUID#${uniqueId}`;
+/**
+ * The PBX unique_id index (gsi6, keys only) of a call item: set in the same write that records the PBX's answer, so
+ * the link costs no request of its own. Link items (`PBXUID#`) remain for ids learnt later (events, CDRs).
+ */
+export const callsByPbxUniqueIdPk = (tenantId: string, uniqueId: string) => `TENANT#${tenantId}#PBXUID#${uniqueId}`;
 /** The keyless dedupe window of one subject (agent, number, lead): which idempotency key is in force. */
 export const dedupeWindowSk = (subject: string) => `DEDUPE#${subject}`;
 
@@ -60,4 +65,4 @@ export const deadLetterSk = (at: string, tenantId: string, callId: string) => `$
 /** An audit record of an operator's action on a tenant (an erasure): `at` first, so they sort by time. */
 export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
 
-export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2', gsi3: 'gsi3', gsi4: 'gsi4', gsi5: 'gsi5' } as const;
+export const INDEX = { gsi1: 'gsi1', gsi2: 'gsi2', gsi3: 'gsi3', gsi4: 'gsi4', gsi5: 'gsi5', gsi6: 'gsi6' } as const;

@@ -12,7 +12,7 @@ import { rateCounterPk, rateCounterSk } from './keys';
 export class RateLimitRepository {
   private readonly presence: AgentPresenceRepository;
 
-  constructor(private readonly table: Table) {
+  constructor(readonly table: Table) {
     this.presence = new AgentPresenceRepository(table);
   }
 

@@ -29,24 +29,24 @@ const presenceOf = async (id: string) => (await presence.getMany(T, [id])).get(i
 describe('taking an agent', () => {
   it('takes a free agent once: a second holder is refused as placing_call, the same holder again is not', async () => {
     const id = agent();
-    expect(await presence.take(T, id, 'call-a', NOW + 30, NOW, true)).toEqual({ taken: true });
+    expect(await presence.take(T, id, 'call-a', NOW + 30, NOW, true)).toMatchObject({ taken: true });
     expect(await presence.take(T, id, 'call-b', NOW + 30, NOW, true)).toEqual({ taken: false, why: 'placing_call' });
-    expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 1, true)).toEqual({ taken: true });
+    expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 1, true)).toMatchObject({ taken: true });
     expect(availabilityOf(await presenceOf(id), NOW)).toBe('placing_call');
     // A lease a crashed invocation left behind runs out by itself.
-    expect(await presence.take(T, id, 'call-b', NOW + 90, NOW + 41, true)).toEqual({ taken: true });
+    expect(await presence.take(T, id, 'call-b', NOW + 90, NOW + 41, true)).toMatchObject({ taken: true });
   });
 
   it('with requireFree refuses an agent on a call (on_call) and an away agent (away); without it, only a live lock refuses', async () => {
     const onCall = agent();
     await presence.markOnCall(T, onCall, 'c_1', NOW + 600);
     expect(await presence.take(T, onCall, 'call-x', NOW + 30, NOW, true)).toEqual({ taken: false, why: 'on_call' });
-    expect(await presence.take(T, onCall, 'call-x', NOW + 30, NOW, false)).toEqual({ taken: true });
+    expect(await presence.take(T, onCall, 'call-x', NOW + 30, NOW, false)).toMatchObject({ taken: true });
 
     const away = agent();
     await presence.setAvailability(T, away, false, NOW);
     expect(await presence.take(T, away, 'call-y', NOW + 30, NOW + 5, true)).toEqual({ taken: false, why: 'away' });
-    expect(await presence.take(T, away, 'call-y', NOW + 30, NOW + 5, false)).toEqual({ taken: true });
+    expect(await presence.take(T, away, 'call-y', NOW + 30, NOW + 5, false)).toMatchObject({ taken: true });
   });
 
   it('says away before placing_call when both hold, and takes an agent whose call ran out', async () => {
@@ -57,7 +57,7 @@ describe('taking an agent', () => {
 
     const stale = agent();
     await presence.markOnCall(T, stale, 'c_old', NOW - 1);
-    expect(await presence.take(T, stale, 'call-c', NOW + 30, NOW, true)).toEqual({ taken: true });
+    expect(await presence.take(T, stale, 'call-c', NOW + 30, NOW, true)).toMatchObject({ taken: true });
   });
 });
 
@@ -76,7 +76,7 @@ describe('releasing an agent', () => {
     await presence.take(T, other, 'call-a', NOW + 30, NOW, true);
     await presence.release(T, other, 'call-a');
     expect(await presenceOf(other)).toEqual({});
-    expect(await presence.take(T, other, 'call-b', NOW + 30, NOW, true)).toEqual({ taken: true });
+    expect(await presence.take(T, other, 'call-b', NOW + 30, NOW, true)).toMatchObject({ taken: true });
   });
 
   it("lets go of nothing it does not hold: another holder's lock stays", async () => {
@@ -129,7 +129,7 @@ describe('the away toggle', () => {
     expect(availabilityOf(set, NOW)).toBe('away');
     expect(availabilityOf(set, NOW + 3599)).toBe('away');
     expect(availabilityOf(set, NOW + 3600)).toBe('available');
-    expect(await presence.take(T, id, 'call-a', NOW + 3630, NOW + 3600, true)).toEqual({ taken: true });
+    expect(await presence.take(T, id, 'call-a', NOW + 3630, NOW + 3600, true)).toMatchObject({ taken: true });
   });
 
   it('available:false without until is away until set back; available:true sets it back', async () => {
@@ -137,7 +137,7 @@ describe('the away toggle', () => {
     expect(await presence.setAvailability(T, id, false, NOW)).toEqual({ awayFrom: NOW, awayUntil: FOREVER_SEC });
     expect(availabilityOf(await presenceOf(id), NOW + 365 * 86_400)).toBe('away');
     expect(await presence.setAvailability(T, id, true, NOW + 10)).toEqual({});
-    expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 10, true)).toEqual({ taken: true });
+    expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 10, true)).toMatchObject({ taken: true });
   });
 
   it('available:true with until is available now and away from then on', async () => {
@@ -147,7 +147,7 @@ describe('the away toggle', () => {
     expect(set).toEqual({ awayFrom: NOW + 1800, awayUntil: FOREVER_SEC });
     expect(availabilityOf(set, NOW + 5)).toBe('available');
     expect(availabilityOf(set, NOW + 1800)).toBe('away');
-    expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 10, true)).toEqual({ taken: true });
+    expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 10, true)).toMatchObject({ taken: true });
     await presence.release(T, id, 'call-a');
     expect(await presence.take(T, id, 'call-b', NOW + 1830, NOW + 1800, true)).toEqual({ taken: false, why: 'away' });
   });

@@ -214,7 +214,7 @@ describe('scheduled calls', () => {
     expect(refused).toMatchObject({ kind: 'refused', status: 422, code: 'outside_calling_hours' });
   });
 
-  it('the scheduler run twice at once dials each of 20 due calls exactly once', async () => {
+  it('the scheduler run twice at once dials each of 20 due calls exactly once', { timeout: 90_000 }, async () => {
     const at = new Date(Date.now() + 7_200_000);
     const { key: k } = await teamTenant();
     const placed = await Promise.all(

@@ -46,7 +46,7 @@ const TABLE_ACTIONS: Record<string, string[]> = {
   health: [],
   openapi: [],
   reconcile: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
-  pbxEvents: ['GetItem', 'PutItem', 'UpdateItem'],
+  pbxEvents: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   notify: ['GetItem', 'PutItem', 'UpdateItem', 'DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
   notifyRetry: ['Query', 'GetItem', 'PutItem', 'UpdateItem'],
   statsAgents: ['GetItem', 'Query'],
