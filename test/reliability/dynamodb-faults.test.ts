@@ -5,7 +5,7 @@
  * the table is asserted; with RELIABILITY_REPORT=1 it becomes the "DynamoDB faults" section of RELIABILITY.md.
  */
 import path from 'node:path';
-import { GetCommand, PutCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
 import { ReconcileCalls } from '../../lib/calls/reconcile';
@@ -13,7 +13,7 @@ import { callIdFor } from '../../lib/calls/request';
 import { webhookIdempotencyKey } from '../../lib/crm/receive';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { CallRepository } from '../../lib/store/calls';
-import { agentLockSk, agentSk, callSk, dedupeWindowSk, hookSourceSk, pbxUniqueIdSk, rateCounterPk, tenantPk } from '../../lib/store/keys';
+import { agentLockSk, callSk, dedupeWindowSk, hookSourceSk, rateCounterPk, tenantPk } from '../../lib/store/keys';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import { startPbxSimulator } from '../../local/pbx-sim/simulator';
@@ -177,7 +177,7 @@ const SENT_UNRECORDED: Story = {
   found: 'dispatching',
   settled: 'completed',
 };
-/** The GET went out and its answer was recorded; a side write (link, lock release) failed and costs nothing. */
+/** The GET went out and its answer was recorded; a side write (the lock release) failed and costs nothing. */
 const SENT_RECORDED: Story = {
   first: '201 dialing',
   getsFirst: 1,
@@ -215,7 +215,13 @@ const isTransition = (input: CommandInput) => String(input.UpdateExpression).inc
  * the command class and what tells its input apart (most often the sort key's prefix, lib/store/keys.ts).
  */
 const CALL_PATH: FaultPoint[] = [
-  { id: 'agent-read', name: 'agent read', command: GetCommand, matches: (i, r) => skOf(i) === agentSk(r.crmUserId), expect: NOTHING_KEPT },
+  {
+    id: 'agent-take',
+    name: 'agent take (lock, per-minute cap and extension in one write)',
+    command: UpdateCommand,
+    matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId) && String(i.UpdateExpression).includes('holder = :holder'),
+    expect: NOTHING_KEPT,
+  },
   { id: 'tenant-cap', name: 'tenant per-second cap', command: UpdateCommand, matches: (i) => rateScope(i, 'tenant'), expect: NOTHING_KEPT },
   {
     id: 'dedupe',
@@ -228,13 +234,6 @@ const CALL_PATH: FaultPoint[] = [
   },
   { id: 'reservation', name: 'reservation', command: PutCommand, matches: (i, r) => skOf(i) === callSk(r.callId!), expect: NOTHING_KEPT },
   {
-    id: 'agent-lock',
-    name: 'agent lock (cap)',
-    command: PutCommand,
-    matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId),
-    expect: RESERVED_GIVEN_BACK,
-  },
-  {
     id: 'destination-cap',
     name: 'destination cap',
     command: UpdateCommand,
@@ -242,31 +241,17 @@ const CALL_PATH: FaultPoint[] = [
     expect: RESERVED_GIVEN_BACK,
   },
   {
-    id: 'agent-cap',
-    name: 'agent per-minute cap',
-    command: UpdateCommand,
-    matches: (i, r) => rateScope(i, `agent#${r.crmUserId}`),
-    expect: RESERVED_GIVEN_BACK,
-  },
-  {
     id: 'transition',
-    name: 'transition after the GET',
+    name: 'transition after the GET (with the unique-id index key)',
     command: UpdateCommand,
     matches: (i, r) => skOf(i) === callSk(r.callId!) && isTransition(i),
     expect: SENT_UNRECORDED,
   },
   {
-    id: 'link',
-    name: 'unique-id link after the GET',
-    command: PutCommand,
-    matches: (i, r) => skOf(i).startsWith(pbxUniqueIdSk('')) && i.Item?.callId === r.callId,
-    expect: SENT_RECORDED,
-  },
-  {
     id: 'release',
     name: 'agent lock release after the GET',
-    command: DeleteCommand,
-    matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId),
+    command: UpdateCommand,
+    matches: (i, r) => skOf(i) === agentLockSk(r.crmUserId) && String(i.UpdateExpression).includes('REMOVE holder'),
     expect: SENT_RECORDED,
   },
 ];
