@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { listCallsQuerySchema } from '../model/call-query';
-import { callEventSchema, callSchema, CALL_STATES } from '../model/call';
-import { callRequestSchema, idempotencyKeySchema } from '../calls/request';
+import { callEventSchema, callSchema, CALL_STATES, PASS_REASONS } from '../model/call';
+import { callRequestSchema, idempotencyKeySchema, MAX_SCHEDULE_AHEAD_DAYS, MAX_WAIT_SEC } from '../calls/request';
 import { agentStatsQuerySchema } from '../calls/stats';
 import { agentInputSchema, agentSchema } from '../model/agent';
 import { agentAvailabilitySchema, availabilityInputSchema, listAgentsQuerySchema, teamSummarySchema } from '../agents/directory';
@@ -32,7 +32,28 @@ const problemSchema = z
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
 
 const agentResourceSchema = agentSchema.omit({ tenantId: true }).extend({ availability: agentAvailabilitySchema }).meta({ id: 'Agent' });
-const callResourceSchema = callSchema.meta({ id: 'Call' });
+const callResourceSchema = callSchema
+  .extend({
+    state: callSchema.shape.state.meta({
+      description:
+        'See docs/api.md, "Call states". `scheduled` and `queued` wait for the scheduler; `cancelled` was cancelled while waiting.',
+    }),
+    team: callSchema.shape.team.meta({
+      description: 'The team the request named instead of an agent; absent on calls that named an agent.',
+    }),
+    routing: callSchema.shape.routing.meta({
+      description: `How a team call chose its agent: \`chosen\` (null while none was free), when, and every other member in \`passedOver\` with why: ${PASS_REASONS.join(', ')}.`,
+    }),
+    schedule: callSchema.shape.schedule.meta({
+      description:
+        "A scheduled call: the earliest time it may dial, and why it waits (`requested`: the request's notBefore; `calling_hours`: deferred to the next opening of the lead's calling hours).",
+    }),
+    queue: callSchema.shape.queue.meta({
+      description:
+        'The wait for a free agent: `since` and `until` are null until the call queues; past `until` it ends `not_sent`, reason `no_agent_available`.',
+    }),
+  })
+  .meta({ id: 'Call' });
 
 const agentDaySchema = z.object({
   crmUserId: z.string(),
@@ -88,8 +109,25 @@ interface Route {
   query?: z.ZodObject;
   pathParams?: Record<string, { description: string; schema?: z.ZodType }>;
   headers?: Record<string, { description: string; schema: z.ZodType; required?: boolean }>;
-  body?: { schema: z.ZodType; example?: unknown; contentTypes?: string[] };
-  responses: Record<string, { description: string; schema?: z.ZodType; contentType?: string; example?: unknown }>;
+  body?: {
+    schema: z.ZodType;
+    /** One example, or several by name (OpenAPI allows one of the two). */
+    example?: unknown;
+    examples?: Record<string, { summary: string; value: unknown }>;
+    contentTypes?: string[];
+    /** JSON Schema merged over the generated one: what a refinement checks in code, which zod cannot express. */
+    rules?: JsonSchema;
+  };
+  responses: Record<
+    string,
+    {
+      description: string;
+      schema?: z.ZodType;
+      contentType?: string;
+      example?: unknown;
+      examples?: Record<string, { summary: string; value: unknown }>;
+    }
+  >;
 }
 
 const problems = (...statuses: number[]) =>
@@ -106,8 +144,8 @@ const PROBLEM_TEXT: Record<number, string> = {
   403: 'The key lacks the scope, or the tenant is suspended.',
   404: "Not found (or another tenant's).",
   409: 'The same Idempotency-Key with a different body (`idempotency_key_reused`).',
-  422: 'Refused for good: agent_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
-  429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited); see Retry-After.',
+  422: 'Refused for good: agent_not_found, team_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
+  429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited), or no member of the team is free and the request set no maxWaitSec (no_agent_available, nothing recorded); see Retry-After.',
   503: 'Nothing was sent: the PBX could not be reached (pbx_unreachable), or our database failed before the GET (store_unavailable); a retry with the same key may dial, once. See Retry-After.',
 };
 
@@ -136,6 +174,63 @@ const callExample = {
   updatedAt: '2026-11-26T10:00:00.310Z',
 };
 
+/** A team call that found nobody free: it waits, queued, for a member (202). */
+const queuedExample = {
+  ...callExample,
+  callId: 'c_7Q2M4VJ0XW9K3D8T1R6B5N0ZHA',
+  state: 'queued',
+  agent: {},
+  team: 'sales',
+  queue: { maxWaitSec: 120, since: '2026-11-26T10:00:00.000Z', until: '2026-11-26T10:02:00.000Z' },
+  schedule: null,
+  routing: {
+    team: 'sales',
+    chosen: null,
+    decidedAt: null,
+    passedOver: [
+      { crmUserId: 'u-17', reason: 'on_call' },
+      { crmUserId: 'u-18', reason: 'away' },
+    ],
+    attempts: 1,
+  },
+  prefix: null,
+  customData: {},
+  pbx: null,
+  events: [
+    { at: '2026-11-26T10:00:00.000Z', state: 'accepted' },
+    { at: '2026-11-26T10:00:00.000Z', state: 'queued', detail: 'until 2026-11-26T10:02:00.000Z' },
+  ],
+  idempotencyKey: 'crm-click-a87ff679',
+  updatedAt: '2026-11-26T10:00:00.000Z',
+};
+
+/** A call asked for a later time (202); cancelled, the same call answers DELETE (200). */
+const scheduledExample = {
+  ...callExample,
+  callId: 'c_3F9K1P7T0B6W2N8R4D5X0M9QZE',
+  state: 'scheduled',
+  schedule: { notBefore: '2026-11-26T13:30:00.000Z', reason: 'requested' },
+  prefix: null,
+  customData: {},
+  pbx: null,
+  events: [
+    { at: '2026-11-26T10:00:00.000Z', state: 'accepted' },
+    { at: '2026-11-26T10:00:00.000Z', state: 'scheduled', detail: 'requested 2026-11-26T13:30:00.000Z' },
+  ],
+  idempotencyKey: 'crm-click-e4da3b7f',
+  updatedAt: '2026-11-26T10:00:00.000Z',
+};
+const cancelledExample = {
+  ...scheduledExample,
+  state: 'cancelled',
+  events: [...scheduledExample.events, { at: '2026-11-26T10:05:00.000Z', state: 'cancelled', detail: 'by key k_Qm3xT9aZ' }],
+  updatedAt: '2026-11-26T10:05:00.000Z',
+};
+
+/** Where a call waits: see docs/api.md, "Scheduled and queued calls". */
+const WAITING_TEXT =
+  'The call waits for the scheduler (`scheduled` until `schedule.notBefore`; `queued` for a free member until `queue.until`), dialled at most once when it is due; cancel it with DELETE /v1/calls/{callId} until then.';
+
 const crmUserIdParam = { crmUserId: { description: "The agent's user id in the CRM." } };
 
 export const ROUTES: Route[] = [
@@ -145,7 +240,7 @@ export const ROUTES: Route[] = [
     operationId: 'placeCall',
     summary: 'Place a call: ring the agent, then dial the lead',
     description:
-      'At most one Click2Call GET per idempotency key. Without an Idempotency-Key, a key is derived from agent, number and lead over a short window (60 s by default), so a double click dials once.',
+      'At most one Click2Call GET per idempotency key. Without an Idempotency-Key, a key is derived from agent (or team), number and lead over a short window (60 s by default), so a double click dials once. Exactly one of `agent` and `team`: a team call goes to the free member idle longest (docs/api.md, "Calling a team"). `notBefore` in the future, or calling hours closed with the policy `outsideCallingHours: defer`, answers 202 `scheduled`; a team call with `maxWaitSec` and no member free answers 202 `queued`.',
     auth: 'apiKey',
     scope: 'calls:write',
     tags: ['calls'],
@@ -154,25 +249,57 @@ export const ROUTES: Route[] = [
     },
     body: {
       schema: callRequestSchema,
-      example: {
-        agent: { crmUserId: 'u-17' },
-        to: '+44 7766 889900',
-        defaultCountry: 'GB',
-        prefix: '*',
-        lead: { id: '1234' },
-        customData: { domain: 'anothertest' },
+      examples: {
+        agent: {
+          summary: 'Ring an agent now',
+          value: {
+            agent: { crmUserId: 'u-17' },
+            to: '+44 7766 889900',
+            defaultCountry: 'GB',
+            prefix: '*',
+            lead: { id: '1234' },
+            customData: { domain: 'anothertest' },
+          },
+        },
+        team: {
+          summary: 'Ring a free member of a team, waiting up to 2 minutes for one, not before 14:30 Paris time',
+          value: { team: 'sales', maxWaitSec: 120, notBefore: '2026-11-26T14:30:00+01:00', to: '+44 7766 889900', lead: { id: '1234' } },
+        },
+      },
+      // The request schema's refinement, which its JSON Schema cannot show: exactly one of agent and team,
+      // maxWaitSec only with team (both answered 400 naming the field).
+      rules: {
+        oneOf: [{ required: ['agent'] }, { required: ['team'] }],
+        dependentRequired: { maxWaitSec: ['team'] },
+        properties: {
+          agent: { description: 'The agent to ring: exactly one of `agent` and `team`.' },
+          team: { description: 'Ring a free member of this team instead of a named agent: exactly one of `agent` and `team`.' },
+          maxWaitSec: {
+            description: `Team calls only: with no member free, wait this long (1-${MAX_WAIT_SEC} s), queued, for one instead of a 429 no_agent_available.`,
+          },
+          notBefore: {
+            description: `The earliest time to dial (RFC 3339 with an offset), at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead: in the future, the call is scheduled (202); in the past, it dials now.`,
+          },
+        },
       },
     },
     responses: {
-      '201': { description: 'The PBX accepted the call: state `dialing`.', schema: callResourceSchema, example: callExample },
+      '201': {
+        description: 'The PBX accepted the call: state `dialing`. A team call carries the member chosen in `agent`, and `routing`.',
+        schema: callResourceSchema,
+        example: callExample,
+      },
       '200': {
         description: 'Replay of an earlier request with the same key and body: the stored call, `duplicate: true`.',
         schema: callResourceSchema,
       },
       '202': {
-        description:
-          "Sent, but the PBX's answer never came (`unknown`, reconciled later, never re-sent), or the first delivery is still in flight.",
+        description: `Not dialled yet, or dialled and its outcome not known: never sent twice. ${WAITING_TEXT} Or sent, but the PBX's answer never came (\`unknown\`, reconciled later, never re-sent), or the first delivery is still in flight; a replay of a waiting call's key answers the same, \`duplicate: true\`.`,
         schema: callResourceSchema,
+        examples: {
+          scheduled: { summary: 'Scheduled for the time asked for', value: scheduledExample },
+          queued: { summary: 'A team call waiting for a free member', value: queuedExample },
+        },
       },
       ...problems(400, 401, 403, 409, 422, 429, 503),
     },
@@ -204,6 +331,32 @@ export const ROUTES: Route[] = [
     tags: ['calls'],
     pathParams: { callId: { description: 'The call id (c_ followed by 26 characters).' } },
     responses: { '200': { description: 'The call.', schema: callResourceSchema, example: callExample }, ...problems(401, 403, 404) },
+  },
+  {
+    method: 'delete',
+    path: '/v1/calls/{callId}',
+    operationId: 'cancelCall',
+    summary: 'Cancel a scheduled or queued call before it is dialled',
+    description:
+      "One conditional update from the waiting states, the scheduler's claim's own condition: of a cancel and a claim racing, exactly one holds, so a call is either cancelled and never dialled, or dialled and its cancel answered 409 already_dispatched.",
+    auth: 'apiKey',
+    scope: 'calls:write',
+    tags: ['calls'],
+    pathParams: { callId: { description: 'The call id (c_ followed by 26 characters).' } },
+    responses: {
+      '200': {
+        description: 'The call, `cancelled`: it will never be dialled. The same answer when it was cancelled already.',
+        schema: callResourceSchema,
+        example: cancelledExample,
+      },
+      ...problems(401, 403, 404),
+      '409': {
+        description:
+          'The call is no longer waiting, with the call in `call`: `already_dispatched` (it left the waiting states towards the PBX and may be ringing), or `not_cancellable` (it ended `rejected` or `not_sent` without being sent: nothing to cancel).',
+        schema: problemSchema,
+        contentType: 'application/problem+json',
+      },
+    },
   },
   {
     method: 'get',
@@ -431,6 +584,17 @@ function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output', components: Rec
   return rest;
 }
 
+/** `rules` over a generated schema: its keywords added, and each of its `properties` merged into the property's own. */
+function withRules(schema: JsonSchema, rules: JsonSchema): JsonSchema {
+  const { properties: ruleProperties, ...keywords } = rules as JsonSchema & { properties?: Record<string, JsonSchema> };
+  const properties = { ...(schema.properties as Record<string, JsonSchema> | undefined) };
+  for (const [name, extra] of Object.entries(ruleProperties ?? {})) {
+    if (!properties[name]) throw new Error(`OpenAPI rules describe ${name}, which the schema does not have`);
+    properties[name] = { ...properties[name], ...extra };
+  }
+  return { ...schema, ...keywords, properties };
+}
+
 export interface OpenApiOptions {
   serverUrl?: string;
 }
@@ -484,7 +648,11 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
         content: Object.fromEntries(
           (route.body.contentTypes ?? ['application/json']).map((type) => [
             type,
-            { schema, ...(route.body!.example ? { example: route.body!.example } : {}) },
+            {
+              schema: route.body!.rules ? withRules(schema, route.body!.rules) : schema,
+              ...(route.body!.example ? { example: route.body!.example } : {}),
+              ...(route.body!.examples ? { examples: route.body!.examples } : {}),
+            },
           ]),
         ),
       };
@@ -500,6 +668,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
                   [r.contentType ?? 'application/json']: {
                     schema: jsonSchemaOf(r.schema, 'output', components),
                     ...(r.example ? { example: r.example } : {}),
+                    ...(r.examples ? { examples: r.examples } : {}),
                   },
                 },
               }
@@ -532,7 +701,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
         post: {
           summary: "A state change of a call, sent to the tenant's callback URL",
           description:
-            'Standard Webhooks-signed (webhook-id `<callId>.<sequence>`, webhook-timestamp, webhook-signature `v1,<base64 HMAC-SHA256>`), at least once, in order per call. Dedupe on webhook-id. Answer 2xx. See docs/outcomes.md.',
+            'One per state change, `type` `call.<state>` (also `call.scheduled`, `call.queued` and `call.cancelled` for waiting calls). Standard Webhooks-signed (webhook-id `<callId>.<sequence>`, webhook-timestamp, webhook-signature `v1,<base64 HMAC-SHA256>`), at least once, in order per call. Dedupe on webhook-id. Answer 2xx. See docs/outcomes.md.',
           requestBody: { content: { 'application/json': { schema: jsonSchemaOf(notificationSchema, 'output', components) } } },
           responses: { '200': { description: 'Received.' } },
         },

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as runCli } from '../../lib/cli/program';
 import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
+import { PASS_REASONS } from '../../lib/model/call';
 import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { createDocumentClient } from '../../lib/store/client';
 import { TenantRepository } from '../../lib/store/tenants';
@@ -188,6 +189,9 @@ interface Answer {
   code?: string;
   mode?: string;
   pbx: { uniqueId: string };
+  agent?: { crmUserId?: string };
+  team?: string;
+  routing?: { team: string; chosen: string | null; passedOver: Array<{ crmUserId: string; reason: string }> };
   events: Array<{ state: string }>;
   outcome: { billSec: number | null };
   calls: Array<{ callId: string }>;
@@ -356,11 +360,27 @@ describe('README: Five minutes on the local stack, against the real npm start', 
     expect(changed.body.code).toBe(code);
   });
 
-  it('5. reading calls back by lead lists the call', async () => {
+  it('5. reading calls back by lead lists the call; a call to the team goes to a member, routing naming the others', async () => {
     const line = span(step(5), /^curl .*\/v1\/calls\?leadId=/, 'the read-back curl');
     const { status, body } = await curl(local(line), { KEY: banner.apiKey });
     expect(status).toBe(200);
     expect(body.calls.map((c: { callId: string }) => c.callId)).toContain(firstCall.callId);
+
+    const teamLine = span(step(5), /^curl .*"team":/, 'the team call curl');
+    const [teamStatus] = says(step(5), /answers `(\d{3})` with the call on the free member/, 'the team call answer');
+    const team = /"team":"([^"]+)"/.exec(teamLine)![1]!;
+    const [stepTeam] = says(step(1), /three agents in the team `(\w+)`/, 'the demo team');
+    expect(team).toBe(stepTeam);
+    const members = [...step(1).matchAll(/`(u-\d+)` on (?:extension )?\d+/g)].map((m) => m[1]!);
+    const called = await curl(local(teamLine), { KEY: banner.apiKey });
+    expect(called.status, JSON.stringify(called.body)).toBe(Number(teamStatus));
+    const chosen = called.body.agent?.crmUserId;
+    expect(members).toContain(chosen);
+    expect(called.body).toMatchObject({ team, routing: { team, chosen } });
+    // Every other member is named, once, with why it was passed over.
+    const passed = called.body.routing!.passedOver;
+    expect(passed.map((p) => p.crmUserId).sort()).toEqual(members.filter((m) => m !== chosen).sort());
+    for (const { reason } of passed) expect(PASS_REASONS).toContain(reason);
   });
 
   it('6. the fault switches: hang gives 202 unknown, not_found gives 422 pbx_not_allowlisted, DELETE puts things right', async () => {
@@ -477,9 +497,16 @@ describe('README: Five minutes on the local stack, against the real npm start', 
         'npx c2c key revoke',
         'npx c2c agent import',
         'npx c2c calls erase',
+        'npx c2c calls waiting',
+        'npx c2c calls cancel',
         'npx c2c outcomes pbx-token',
       ]),
     );
+    // The waiting call is listed, then cancelled: it will never dial.
+    const waiting = runs.find((r) => r.line.startsWith('npx c2c calls waiting'))!;
+    const cancel = runs.find((r) => r.line.startsWith('npx c2c calls cancel'))!;
+    expect(waiting.stdout).toMatch(new RegExp(`^${waiting.waitingCallId} +scheduled +\\S+ +requested `, 'm'));
+    expect(cancel.stdout).toContain(`Call ${cancel.waitingCallId} is cancelled`);
   });
 
   it('serverless invoke local runs the hooks function with a sample of events/, as docs/webhooks.md shows', async () => {
@@ -524,6 +551,8 @@ interface CliRun {
   expectCode: number;
   stdout: string;
   stderr: string;
+  /** The scheduled call `calls waiting` and `calls cancel` ran on. */
+  waitingCallId?: string;
 }
 
 /** A command line's words, as a shell splits them (double and single quotes; no expansion). */
@@ -538,7 +567,9 @@ function words(line: string): string[] {
  * the real `npx c2c` binary against the same stack file. Left out:
  * the doctor (it would check the real CommPeak host; step 8 runs it on the demo tenant), and the callback URL (its
  * host is checked by a DNS lookup, which a machine without internet may wait on). The CSV file named is the sample
- * of events/; `key revoke` gets the id `key list` shows; optional `[...]` parts are left out.
+ * of events/; `key revoke` gets the id `key list` shows; optional `[...]` parts are left out. `calls waiting` and
+ * `calls cancel` run once a call waits: one scheduled for tomorrow through the API with the key `key issue` printed
+ * (so nothing dials, and the tenant's real PBX host is never asked), whose id replaces the `c_X...` placeholder.
  */
 async function cliExamples(): Promise<CliRun[]> {
   const block = fenced(section(README, 'Operator CLI'), 'bash')[0]!;
@@ -563,10 +594,39 @@ async function cliExamples(): Promise<CliRun[]> {
   };
   const create = lines.find((l) => l.startsWith('npx c2c tenant create'))!;
   const results = [await run(create)];
-  const rest = lines.filter((l) => l !== create && !l.startsWith('npx c2c key revoke'));
+  const waiting = lines.filter((l) => /^npx c2c calls (?:waiting|cancel) /.test(l));
+  const rest = lines.filter((l) => l !== create && !l.startsWith('npx c2c key revoke') && !waiting.includes(l));
   for (const line of rest) results.push(await run(line));
+  const issued = results.find((r) => r.line.startsWith('npx c2c key issue'))?.stdout ?? '';
+  const key = /^ {2}(c2c_\S+)$/m.exec(issued)?.[1];
+  if (waiting.length && key) {
+    // `npx c2c agent put <tenant> <crmUserId> ...`: the agent the examples put, on their tenant.
+    const [, , , , tenantId, crmUserId] = words(lines.find((l) => l.startsWith('npx c2c agent put'))!);
+    const res = await fetch(api('/v1/calls'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        agent: { crmUserId },
+        to: '+44 7766 889900',
+        notBefore: new Date(Date.now() + 86_400_000).toISOString(),
+      }),
+    });
+    const call = (await res.json()) as { callId?: string; state?: string };
+    if (res.status === 202 && call.state === 'scheduled') {
+      for (const line of waiting) results.push({ ...(await run(line.replace(/c_X+/, call.callId!))), waitingCallId: call.callId });
+    } else {
+      // Reported by the test as a failed run (a throw here would surface as an unhandled rejection of the background).
+      results.push({
+        line: `POST /v1/calls for ${tenantId}, scheduled: what calls waiting and calls cancel run on`,
+        code: res.status,
+        expectCode: 202,
+        stdout: JSON.stringify(call),
+        stderr: '',
+      });
+    }
+  }
   const revoke = lines.find((l) => l.startsWith('npx c2c key revoke'));
-  const keyId = /Issued key (k_[0-9A-Za-z_-]{8})/.exec(results.find((r) => r.line.startsWith('npx c2c key issue'))?.stdout ?? '')?.[1];
+  const keyId = /Issued key (k_[0-9A-Za-z_-]{8})/.exec(issued)?.[1];
   if (revoke && keyId) results.push(await run(revoke.replace(/k_X+/, keyId)));
   return results;
 }

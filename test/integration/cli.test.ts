@@ -310,8 +310,10 @@ describe('agent import', () => {
     );
     expect(summary).toMatchObject({ written: 3, skipped: 0, errors: [] });
     const dan = await agents.get(tenantId, 'u-102');
-    expect(dan).toMatchObject({ extension: '1102', name: 'Dan Agent, Sales' });
+    expect(dan).toMatchObject({ extension: '1102', name: 'Dan Agent, Sales', teams: ['outbound'] });
     expect(dan).not.toHaveProperty('email');
+    expect(await agents.get(tenantId, 'u-101')).toMatchObject({ teams: ['inbound', 'outbound'] });
+    expect((await agents.listTeam(tenantId, 'outbound')).map((m) => m.crmUserId).sort()).toEqual(['u-101', 'u-102']);
     const erin = await agents.get(tenantId, 'u-103');
     expect(erin).toMatchObject({ email: 'erin@example.com' });
     expect(erin).not.toHaveProperty('name');

@@ -173,7 +173,8 @@ describe('c2c doctor on a healthy tenant', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^c2c doctor: tenant demo, local table c2c-local/);
     expect(result.stdout).toMatch(/✓ PBX allowlist\s+\S/);
-    expect(result.stdout).toMatch(/✓ Agents\s+2 agents\./);
+    // The demo tenant's three agents (local/seed.ts: u-17, u-18, u-19, the team `sales`).
+    expect(result.stdout).toMatch(/✓ Agents\s+3 agents\./);
     expect(result.stdout).toMatch(/All good: \d+ ok/);
     expect(result.stdout).not.toContain('✗');
   });

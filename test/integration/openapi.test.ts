@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callSchema } from '../../lib/model/call';
+import { CALL_STATES, callSchema } from '../../lib/model/call';
 import { callRequestSchema } from '../../lib/calls/request';
 import { buildOpenApiDocument, ROUTES } from '../../lib/openapi/document';
 import { invoke } from '../support/env';
@@ -30,9 +30,15 @@ interface SchemaObject {
   required?: string[];
   additionalProperties?: unknown;
   properties?: Record<string, SchemaObject>;
+  oneOf?: SchemaObject[];
+  dependentRequired?: Record<string, string[]>;
+  enum?: string[];
+  minimum?: number;
+  maximum?: number;
+  $ref?: string;
 }
 interface Content {
-  content: Record<string, { schema: SchemaObject; example?: unknown }>;
+  content: Record<string, { schema: SchemaObject; example?: unknown; examples?: Record<string, { summary: string; value: unknown }> }>;
 }
 interface Operation {
   requestBody: Content;
@@ -78,13 +84,49 @@ describe('the OpenAPI document', () => {
 
   it('describes the call request with the schema the handler validates with', () => {
     const body = document.paths['/v1/calls']!.post!.requestBody.content['application/json']!;
-    expect(body.schema.required).toEqual(expect.arrayContaining(['agent', 'to']));
+    expect(body.schema.required).toEqual(['to']);
     expect(body.schema.additionalProperties).toBe(false);
     expect(body.schema.properties?.prefix?.pattern).toBe('^[0-9*#]{1,10}$');
+    expect(body.schema.properties?.team?.pattern).toBe('^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$');
+    expect(body.schema.properties?.maxWaitSec).toMatchObject({ type: 'integer', minimum: 1, maximum: 3600 });
+    expect(body.schema.properties?.notBefore).toMatchObject({ type: 'string', format: 'date-time' });
+    // The handler's refinement (exactly one of agent and team; maxWaitSec only with team), said in JSON Schema: every
+    // combination of the three fields passes the document's oneOf and dependentRequired exactly when the handler's
+    // schema accepts it.
+    const { oneOf, dependentRequired } = body.schema;
+    expect(oneOf).toHaveLength(2);
+    for (const agent of [undefined, { crmUserId: 'u-17' }])
+      for (const team of [undefined, 'sales'])
+        for (const maxWaitSec of [undefined, 60]) {
+          const request = Object.fromEntries(
+            Object.entries({ to: '+44 7766 889900', agent, team, maxWaitSec }).filter(([, v]) => v !== undefined),
+          );
+          const has = (field: string) => field in request;
+          const passesOneOf = oneOf!.filter((branch) => branch.required!.every(has)).length === 1;
+          const passesDependent = Object.entries(dependentRequired!).every(([field, needs]) => !has(field) || needs.every(has));
+          expect(passesOneOf && passesDependent, JSON.stringify(request)).toBe(callRequestSchema.safeParse(request).success);
+        }
     // The examples are checked by the same schemas, so they cannot drift either.
-    expect(callRequestSchema.safeParse(body.example).success).toBe(true);
-    const created = document.paths['/v1/calls']!.post!.responses['201']!.content['application/json']!;
-    expect(callSchema.safeParse(created.example).success).toBe(true);
+    expect(Object.keys(body.examples!)).toEqual(['agent', 'team']);
+    for (const [name, { value }] of Object.entries(body.examples!)) expect(callRequestSchema.safeParse(value).success, name).toBe(true);
+    const { responses } = document.paths['/v1/calls']!.post!;
+    expect(callSchema.safeParse(responses['201']!.content['application/json']!.example).success).toBe(true);
+    const waiting = responses['202']!.content['application/json']!.examples!;
+    for (const state of ['scheduled', 'queued']) {
+      const parsed = callSchema.safeParse(waiting[state]?.value);
+      expect(parsed.success, state).toBe(true);
+      expect(parsed.data?.state).toBe(state);
+    }
+  });
+
+  it('describes the cancel of a waiting call, with each answer docs/api.md gives it', () => {
+    const cancel = document.paths['/v1/calls/{callId}']!.delete!;
+    expect(cancel.security).toEqual([{ apiKey: ['calls:write'] }]);
+    expect(Object.keys(cancel.responses).sort()).toEqual(['200', '401', '403', '404', '409']);
+    expect(Object.keys(cancel.responses['409']!.content)).toEqual(['application/problem+json']);
+    const cancelled = callSchema.safeParse(cancel.responses['200']!.content['application/json']!.example);
+    expect(cancelled.success).toBe(true);
+    expect(cancelled.data?.state).toBe('cancelled');
   });
 
   it('names every documented status of POST /v1/calls from docs/api.md, problems as problem+json', () => {
@@ -108,8 +150,12 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('describes the outcome notifications sent to the CRM as a webhook', () => {
-    expect(document.webhooks.callState!.post!.requestBody.content['application/json']!.schema).toBeDefined();
+  it('describes the outcome notifications sent to the CRM as a webhook, one type per state', () => {
+    const schema = document.webhooks.callState!.post!.requestBody.content['application/json']!.schema;
+    const notification = document.components.schemas[schema.$ref!.replace('#/components/schemas/', '')]!;
+    const types = notification.properties!.type!.enum!;
+    expect(types).toEqual(expect.arrayContaining(['call.dialing', 'call.scheduled', 'call.queued', 'call.cancelled']));
+    expect(types).toHaveLength(CALL_STATES.length);
   });
 
   it('is served at GET /v1/openapi.json', async () => {

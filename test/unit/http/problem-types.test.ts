@@ -44,8 +44,10 @@ function enclosingObject(text: string, index: number): string {
  * ship without its section in docs/api.md:
  * - the literal code given to an HttpProblem class (or a subclass, found by `extends`) by `new` or `super`;
  * - the literal codes of the call outcomes that become problems (`kind: 'refused'` with a `status`), the
- *   refusal codes of the call policy (lib/policy), the rejection reasons, and the reasons the ledger writes
- *   on a call, which a replay of the same key answers with.
+ *   refusal codes of the call policy (lib/policy), the rejection reasons, and the reasons the ledger and the
+ *   scheduler write on a call (`rejected`, `not_sent`), which a replay of the same key answers with.
+ * A `reason` inside a schedule (`{notBefore, reason}`: `requested`, `calling_hours`) says why a call waits: it is
+ * never written as the call's reason nor answered as a code, so it is left out.
  */
 function problemCodesInSource(): Set<string> {
   const codes = new Set<string>(REJECTION_REASONS);
@@ -76,7 +78,10 @@ function problemCodesInSource(): Set<string> {
     }
     if (file.startsWith(path.join('lib', 'policy'))) for (const m of text.matchAll(new RegExp(`code: ${CODE}`, 'g'))) codes.add(m[1]!);
     if (file === path.join('lib', 'calls', 'place-call.ts'))
-      for (const m of text.matchAll(new RegExp(`reason: ${CODE}`, 'g'))) codes.add(m[1]!);
+      for (const m of text.matchAll(new RegExp(`reason: ${CODE}`, 'g')))
+        if (!/\bnotBefore\b/.test(enclosingObject(text, m.index))) codes.add(m[1]!);
+    if (file === path.join('lib', 'calls', 'dispatch-due.ts'))
+      for (const m of text.matchAll(new RegExp(`this\\.end\\(call, '(?:rejected|not_sent)', ${CODE}`, 'g'))) codes.add(m[1]!);
   }
   return codes;
 }
@@ -101,9 +106,16 @@ describe('problem types', () => {
       'probe_rate_limited',
       'range_too_large',
       'internal_error',
+      'team_not_found',
+      'no_agent_available',
+      'already_dispatched',
+      'not_cancellable',
+      'tenant_inactive',
     ]) {
       expect(codes, code).toContain(code);
     }
+    // Why a scheduled call waits, not a code: the scan must not take it for one.
+    for (const notACode of ['requested', 'calling_hours']) expect(codes, notACode).not.toContain(notACode);
   });
 
   it('documents every code the code base can answer with in docs/api.md, each under its own anchor, and no other', () => {
