@@ -353,11 +353,11 @@ describe('the console in headless Chromium', () => {
   }, 60_000);
 
   it('shows the 409 when the scheduler dialled the call before the Cancel reached it', async () => {
-    // Due in a few seconds: the list shows it scheduled with its Cancel button first.
+    // Due in 15 s (room for a loaded machine): the list shows it scheduled with its Cancel button first.
     const res = await apiFetch('/v1/calls', {
       method: 'POST',
       headers: { 'idempotency-key': `console-race-${run}` },
-      body: { agent: { crmUserId: 'u-18' }, to: '+44 7766 889905', notBefore: new Date(Date.now() + 8000).toISOString() },
+      body: { agent: { crmUserId: 'u-18' }, to: '+44 7766 889905', notBefore: new Date(Date.now() + 15_000).toISOString() },
     });
     expect(res.status).toBe(202);
     const callId = ((await res.json()) as CallBody).callId;
@@ -376,7 +376,7 @@ describe('the console in headless Chromium', () => {
       // One refresh held: any sent before the hold has been drawn, and none after it will be.
       await expect.poll(() => held.length, SLOW).toBeGreaterThan(0);
       await page.waitForSelector(`${row}[data-state="scheduled"] button[data-cancel]`, { timeout: 1000 });
-      await expect.poll(async () => (await getCall(callId)).state, SLOW).not.toBe('scheduled');
+      await expect.poll(async () => (await getCall(callId)).state, { timeout: 30_000 }).not.toBe('scheduled');
       expect(dialsFor(callId)).toHaveLength(1);
 
       await page.click(`${row} button[data-cancel]`);
@@ -392,7 +392,7 @@ describe('the console in headless Chromium', () => {
     await page.waitForSelector(`${row}:not([data-state="scheduled"])`, SLOW);
     expect(await page.$(`${row} .call-result .problem[data-code="already_dispatched"]`)).not.toBeNull();
     expect(dialsFor(callId)).toHaveLength(1);
-  }, 60_000);
+  }, 90_000);
 
   it("shows a refused call's problem details", async () => {
     await page.selectOption('#place-agent', 'u-17');

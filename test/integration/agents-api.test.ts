@@ -207,7 +207,7 @@ describe('PUT /v1/agents/{crmUserId}/availability', () => {
     const back = await setAvailability(avKey, 'u-1', { available: true });
     expect(back.status).toBe(200);
     expect(asAgent(back.body).availability).toEqual({ state: 'available' });
-    expect(await presence.take(AV, 'u-1', 'router', nowSec() + 30, nowSec(), true)).toEqual({ taken: true });
+    expect(await presence.take(AV, 'u-1', 'router', nowSec() + 30, nowSec(), true)).toMatchObject({ taken: true });
     await presence.release(AV, 'u-1', 'router');
   });
 

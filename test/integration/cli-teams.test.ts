@@ -142,7 +142,7 @@ describe('agent availability', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('exactly one of --away and --available');
     }
-    expect((await presence.getMany(tenantId, ['u-1'])).size).toBe(0);
+    expect((await presence.getMany(tenantId, ['u-1'])).get('u-1')).toEqual({});
   });
 
   it('refuses an until in the past, more than 30 days ahead, or unreadable, and an unknown agent (exit 1)', async () => {
@@ -160,7 +160,7 @@ describe('agent availability', () => {
       expect(result.code, until).toBe(1);
       expect(result.stderr).toContain(message);
     }
-    expect((await presence.getMany(tenantId, ['u-1'])).size).toBe(0);
+    expect((await presence.getMany(tenantId, ['u-1'])).get('u-1')).toEqual({});
 
     const unknown = await c2c(['agent', 'availability', tenantId, 'u-none', '--away']);
     expect(unknown.code).toBe(1);

@@ -85,7 +85,7 @@ describe('presence from PBX Stats events', () => {
     expect(freed).not.toHaveProperty('busyCallId');
     expect(freed).not.toHaveProperty('busyUntil');
     expect(freed?.idleSince).toBeGreaterThanOrEqual(before);
-    expect(await presence.take(T, agent, 'router', nowSec() + 30, nowSec(), true)).toEqual({ taken: true });
+    expect(await presence.take(T, agent, 'router', nowSec() + 30, nowSec(), true)).toMatchObject({ taken: true });
   });
 
   it('an Answer marks the agent on the call when the Start never came', async () => {
