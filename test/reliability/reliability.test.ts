@@ -1,11 +1,14 @@
 /**
  * The reliability suite of issue 3: duplicate storms, reused keys, every PBX fault with its retries, crashes at the
- * two dangerous points, 10,000 fuzzed requests, and a scan of everything logged. It prints one table; with
+ * two dangerous points, the scheduler's due calls (issue 13: two runs at once, a crash after its claim, cancels racing
+ * it), 10,000 fuzzed requests, and a scan of everything logged. It prints one table; with
  * RELIABILITY_REPORT=1 (`npm run test:reliability`) it also writes RELIABILITY.md.
  */
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CallDispatch } from '../../lib/calls/dispatch';
+import { DispatchDue, type DispatchReport } from '../../lib/calls/dispatch-due';
 import { PlaceCall, type FaultPoint } from '../../lib/calls/place-call';
 import { ReconcileCalls } from '../../lib/calls/reconcile';
 import { callRequestSchema } from '../../lib/calls/request';
@@ -14,11 +17,13 @@ import { createRoot, type Root } from '../../lib/compose/root';
 import { agents, calls, table, tenants } from '../../lib/compose/shared';
 import { Click2CallClient } from '../../lib/pbx/click2call';
 import { CallCaps } from '../../lib/policy/caps';
+import { AgentPresenceRepository } from '../../lib/store/agent-presence';
+import type { CallRepository } from '../../lib/store/calls';
 import { RateLimitRepository } from '../../lib/store/rate-limits';
 import { DedupeWindowRepository } from '../../lib/store/dedupe-windows';
 import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
 import { freePort } from '../../local/ports';
-import { present } from '../support/api-body';
+import { callIdOf, present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 import { renderTable, writeReport, type ReliabilityRow } from './report';
 
@@ -340,6 +345,285 @@ describe('reliability', () => {
           (settled !== 'unknown' || final?.reconcile?.flagged === true),
       );
     });
+  });
+
+  describe('the scheduler: due calls dialled at most once (issue 13)', () => {
+    const TENANT = 'rel-due';
+    const DUE_NAMED = 100;
+    const DUE_TEAM = 100;
+    /** Teams side by side (the scheduler serves a team's calls in order, teams in parallel), each smaller than its calls. */
+    const DUE_TEAMS = 4;
+    const DUE_TEAM_AGENTS = 10;
+    const RACE_NAMED = 50;
+    const RACE_TEAM = 50;
+    const RACE_TEAMS = 2;
+    const CANCEL_GAP_MS = 25;
+    let dueKey: string;
+    let cancel: typeof import('../../functions/calls-cancel').handler;
+    let dispatchDueUseCase: typeof import('../../lib/compose/dispatch-due').dispatchDueUseCase;
+    let store: CallRepository;
+    let presence: AgentPresenceRepository;
+
+    const postDue = (body: { to: string } & Record<string, unknown>, idempotencyKey: string) => {
+      numbersSent.add(body.to);
+      return invoke(create, {
+        method: 'POST',
+        route: '/v1/calls',
+        headers: { ...bearer(dueKey), 'idempotency-key': idempotencyKey },
+        body,
+      });
+    };
+    const cancelCall = (callId: string) =>
+      invoke(cancel, { method: 'DELETE', route: '/v1/calls/{callId}', path: { callId }, headers: bearer(dueKey) });
+    /** The scheduler as deployed (lib/compose/dispatch-due.ts), on a root of its own whose clock the test drives. */
+    const schedulerAt = (clock: () => Date) => dispatchDueUseCase(createRoot({ clock }));
+    const numberOf = (i: number) => `+44 7766 ${880_000 + i}`;
+    const nextMinuteAfter = (ms: number) => Math.ceil((Date.now() + ms) / 60_000) * 60_000;
+
+    /** This tenant's waiting calls due by `at`: what a scheduler run would still find. */
+    async function dueAt(at: Date) {
+      const due = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.listDue(at.toISOString(), { limit: 100, after });
+        due.push(...page.filter((c) => c.tenantId === TENANT));
+        if (page.length < 100) return due;
+        after = page[page.length - 1]!.dueKey;
+      }
+    }
+
+    /** GETs the simulator received, per call id of `ids`. */
+    function getsPer(ids: readonly string[]) {
+      const wanted = new Set(ids);
+      const per = new Map<string, number>();
+      for (const r of env.sim.requests()) {
+        const id = r.query.c2c_call_id ?? '';
+        if (wanted.has(id)) per.set(id, (per.get(id) ?? 0) + 1);
+      }
+      return per;
+    }
+
+    /**
+     * Runs the given schedulers side by side, pass after pass, until nothing of this tenant is due. Between passes the
+     * calls dialled so far end, as the PBX's Call End would say, which frees their team agents for the next pass.
+     */
+    async function drain(schedulers: Array<{ runOnce(): Promise<DispatchReport> }>, clock: { now: Date }, ids: readonly string[]) {
+      const totals = { passes: 0, sent: 0, lost: 0, failed: 0 };
+      const ended = new Set<string>();
+      while ((await dueAt(clock.now)).length > 0) {
+        if (totals.passes >= 40) throw new Error('calls still due after 40 passes');
+        const reports = await Promise.all(schedulers.map((s) => s.runOnce()));
+        totals.passes++;
+        for (const r of reports) {
+          totals.sent += r.sent;
+          totals.lost += r.lost;
+          totals.failed += r.failed;
+        }
+        clock.now = new Date(clock.now.getTime() + 2_000);
+        const nowSec = Math.floor(clock.now.getTime() / 1000);
+        const dialled = [...getsPer(ids).keys()].filter((id) => !ended.has(id));
+        await Promise.all(
+          dialled.map(async (id) => {
+            const call = await store.get(TENANT, id);
+            if (call?.crmUserId) await presence.markCallEnded(TENANT, call.crmUserId, id, nowSec);
+            ended.add(id);
+          }),
+        );
+      }
+      return totals;
+    }
+
+    beforeAll(async () => {
+      ({ handler: cancel } = await import('../../functions/calls-cancel'));
+      ({ dispatchDueUseCase } = await import('../../lib/compose/dispatch-due'));
+      const root = createRoot({ config: loadConfig() });
+      store = calls(root);
+      presence = new AgentPresenceRepository(table(root));
+      ({ key: dueKey } = await seedTenant(env, { tenantId: TENANT }, { agents: [] }));
+      // Every agent on one of the simulator's extensions: the lock that matters is per agent, not per extension.
+      const ext = (i: number) => `100${i % 3}`;
+      await env.agents.putMany(TENANT, [
+        ...Array.from({ length: DUE_NAMED }, (_, i) => ({ crmUserId: `u-due-${i}`, extension: ext(i) })),
+        ...Array.from({ length: DUE_TEAMS * DUE_TEAM_AGENTS }, (_, i) => ({
+          crmUserId: `u-dt-${i}`,
+          extension: ext(i),
+          teams: [`due-${i % DUE_TEAMS}`],
+        })),
+        ...Array.from({ length: 2 }, (_, i) => ({ crmUserId: `u-ct-${i}`, extension: ext(i), teams: ['crash'] })),
+        ...Array.from({ length: RACE_NAMED }, (_, i) => ({ crmUserId: `u-race-${i}`, extension: ext(i) })),
+        ...Array.from({ length: RACE_TEAM }, (_, i) => ({ crmUserId: `u-rt-${i}`, extension: ext(i), teams: [`race-${i % RACE_TEAMS}`] })),
+      ]);
+    });
+
+    it(`${DUE_NAMED + DUE_TEAM} scheduled calls due the same minute, two schedulers at once`, async () => {
+      const total = DUE_NAMED + DUE_TEAM;
+      const minute = nextMinuteAfter(3_600_000);
+      const placed = await Promise.all(
+        Array.from({ length: total }, (_, i) => {
+          // Spread over the minute, as a CRM's "call at 10:00" batch would be.
+          const notBefore = new Date(minute + Math.floor((i * 59_000) / total)).toISOString();
+          const to = numberOf(i);
+          return postDue(
+            i < DUE_NAMED
+              ? { agent: { crmUserId: `u-due-${i}` }, to, notBefore }
+              : { team: `due-${i % DUE_TEAMS}`, to, notBefore, maxWaitSec: 3600 },
+            `due-${i}`,
+          );
+        }),
+      );
+      expect(placed.every((p) => p.status === 202 && p.body.state === 'scheduled')).toBe(true);
+      const ids = placed.map(callIdOf);
+      const clock = { now: new Date(minute + 60_000) };
+      const totals = await drain([schedulerAt(() => clock.now), schedulerAt(() => clock.now)], clock, ids);
+      const per = getsPer(ids);
+      const gets = [...per.values()].reduce((a, b) => a + b, 0);
+      const final = await Promise.all(ids.map((id) => store.get(TENANT, id)));
+      const dialing = final.filter((c) => c?.state === 'dialing').length;
+      // Calls a run moved to the queue on the way: no agent free for them at that moment (the team's all busy, or the
+      // other run holding the named agent for this very call).
+      const queuedOnTheWay = final.filter((c) => c?.events.some((e) => e.state === 'queued')).length;
+      record(
+        `${total} scheduled calls due the same minute (${DUE_NAMED} to named agents, ${DUE_TEAM} to ${DUE_TEAMS} teams of ${DUE_TEAM_AGENTS} agents), two schedulers run at once until none is due`,
+        `${total} GETs, one per call; every call dialing`,
+        `${gets} GETs for ${per.size} calls in ${totals.passes} passes of both (${totals.sent} sent, ${totals.lost} lost to the other run, ${queuedOnTheWay} queued on the way); ${dialing} dialing`,
+        gets === total && per.size === total && [...per.values()].every((n) => n === 1) && dialing === total && totals.sent === total,
+      );
+    }, 120_000);
+
+    it('a crash of the scheduler between its claim and the GET', async () => {
+      const at = nextMinuteAfter(3 * 3_600_000);
+      const body = { team: 'crash', to: '+44 7766 889903', notBefore: new Date(at).toISOString(), maxWaitSec: 600 };
+      const placed = await postDue(body, 'sched-crash');
+      expect(placed.body.state).toBe('scheduled');
+      const callId = callIdOf(placed);
+      let now = new Date(at + 1_000);
+      const root = createRoot({ config: loadConfig(), clock: () => now });
+      const crashing = new DispatchDue({
+        calls: calls(root),
+        agents: agents(root),
+        presence: new AgentPresenceRepository(table(root)),
+        caps: new CallCaps(new RateLimitRepository(table(root)), () => now.getTime()),
+        sender: new CallDispatch({
+          calls: calls(root),
+          pbx: new Click2CallClient(),
+          pbxTimeoutMs: 600,
+          logger: { info: () => undefined, warn: () => undefined },
+          now: () => now,
+        }),
+        getTenant: (tenantId) => tenants(root).get(tenantId),
+        pbxTimeoutMs: 600,
+        logger: { info: () => undefined, warn: () => undefined },
+        now: () => now,
+        faultHook: (point) => {
+          if (point === 'after_claim') throw new Error('simulated crash after_claim');
+        },
+      });
+      const crashed = await crashing.runOnce();
+      const stateAfterCrash = (await store.get(TENANT, callId))?.state;
+      const getsAfterCrash = getsPer([callId]).get(callId) ?? 0;
+
+      // Healthy schedulers, two at once: now, once the crashed run's agent lease has run out, and past the call's wait.
+      const healthy = [schedulerAt(() => now), schedulerAt(() => now)];
+      let sentLater = 0;
+      for (const later of [at + 1_000, at + 30_000, at + 700_000]) {
+        now = new Date(later);
+        for (const r of await Promise.all(healthy.map((s) => s.runOnce()))) sentLater += r.sent;
+      }
+      const retries = [];
+      for (let i = 0; i < 5; i++) retries.push(await postDue(body, 'sched-crash'));
+      const gets = getsPer([callId]).get(callId) ?? 0;
+      const reconciler = new ReconcileCalls({
+        calls: store,
+        tenants: tenants(root),
+        logger: { info: () => undefined, warn: () => undefined },
+        maxTries: 1,
+        minAgeSec: 0,
+        cdrTimeoutMs: 2000,
+        now: () => new Date(at + 800_000),
+      });
+      await reconciler.run();
+      const final = await store.get(TENANT, callId);
+      const afterReconcile = getsPer([callId]).get(callId) ?? 0;
+      const retried = retries.map((r) => `${r.status} ${r.body.state}`).join(',');
+      record(
+        'scheduler crash after its claim of a due team call, then 6 healthy runs, 5 retried deliveries and the reconciler',
+        '0 GET; call stays dispatching; retries 202 dispatching; reconciled unknown (flagged); no GET after',
+        `${getsAfterCrash} GET; ${stateAfterCrash} (run: ${crashed.failed} failed); ${sentLater} sent by healthy runs; retries ${retried}; reconciled ${final?.state}${final?.reconcile?.flagged ? ' (flagged)' : ''}; ${afterReconcile - getsAfterCrash} GET after`,
+        crashed.failed === 1 &&
+          crashed.sent === 0 &&
+          getsAfterCrash === 0 &&
+          stateAfterCrash === 'dispatching' &&
+          sentLater === 0 &&
+          retries.every((r) => r.status === 202 && r.body.state === 'dispatching') &&
+          gets === 0 &&
+          final?.state === 'unknown' &&
+          final.reconcile?.flagged === true &&
+          afterReconcile === 0,
+      );
+    }, 60_000);
+
+    it(`${RACE_NAMED + RACE_TEAM} cancels racing ${RACE_NAMED + RACE_TEAM} dispatches`, async () => {
+      const total = RACE_NAMED + RACE_TEAM;
+      const minute = nextMinuteAfter(2 * 3_600_000);
+      const placed = await Promise.all(
+        Array.from({ length: total }, (_, i) => {
+          const notBefore = new Date(minute + i * 500).toISOString();
+          const to = numberOf(1_000 + i);
+          return postDue(
+            i < RACE_NAMED
+              ? { agent: { crmUserId: `u-race-${i}` }, to, notBefore }
+              : { team: `race-${i % RACE_TEAMS}`, to, notBefore, maxWaitSec: 3600 },
+            `race-${i}`,
+          );
+        }),
+      );
+      expect(placed.every((p) => p.status === 202 && p.body.state === 'scheduled')).toBe(true);
+      const ids = placed.map(callIdOf);
+      const clock = { now: new Date(minute + 60_000) };
+      const schedulers = [schedulerAt(() => clock.now), schedulerAt(() => clock.now)];
+      const since = env.sim.requests().at(-1)?.seq ?? 0;
+      const wanted = new Set(ids);
+      let running = true;
+      const runs = Promise.all(schedulers.map((s) => s.runOnce())).finally(() => {
+        running = false;
+      });
+      // The cancels start once the schedulers have dialled a first call, in an order unrelated to theirs (due order),
+      // one every CANCEL_GAP_MS without waiting for the previous: spread over the runs, so that both sides win some.
+      while (running && !env.sim.requests(since).some((r) => wanted.has(r.query.c2c_call_id ?? ''))) {
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      const order = ids.map((_, i) => ids[(i * 37) % total]!);
+      const answers = new Map(
+        await Promise.all(
+          order.map(async (id, i) => {
+            await new Promise((r) => setTimeout(r, i * CANCEL_GAP_MS));
+            return [id, await cancelCall(id)] as const;
+          }),
+        ),
+      );
+      await runs;
+      // Calls whose cancel lost and which the racing runs left waiting (a claim lost to the other run) dial now.
+      await drain(schedulers, clock, ids);
+
+      const per = getsPer(ids);
+      let cancelled = 0;
+      let dialled = 0;
+      const odd: string[] = [];
+      for (const id of ids) {
+        const answer = answers.get(id)!;
+        const state = (await store.get(TENANT, id))?.state;
+        const gets = per.get(id) ?? 0;
+        if (answer.status === 200 && answer.body.state === 'cancelled' && state === 'cancelled' && gets === 0) cancelled++;
+        else if (answer.status === 409 && answer.body.code === 'already_dispatched' && state === 'dialing' && gets === 1) dialled++;
+        else odd.push(`${answer.status} ${answer.body.code ?? answer.body.state} ${state} ${gets} GET`);
+      }
+      record(
+        `${total} cancels (DELETE /v1/calls/{id}) racing two schedulers over ${total} due calls (${RACE_NAMED} to named agents, ${RACE_TEAM} to ${RACE_TEAMS} teams)`,
+        `each call cancelled with no GET, or dialled once and its cancel 409 already_dispatched; the two add to ${total}, both occur`,
+        `${cancelled} cancelled (0 GET), ${dialled} dialled once (409 already_dispatched)${odd.length ? `; other: ${odd.join('; ')}` : ''}`,
+        cancelled + dialled === total && odd.length === 0 && cancelled > 0 && dialled > 0,
+      );
+    }, 120_000);
   });
 
   it(`input fuzz: ${FUZZ_RUNS.toLocaleString('en')} generated bodies and headers`, async () => {

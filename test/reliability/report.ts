@@ -27,8 +27,9 @@ Every line is asserted by the suite: a line that does not hold fails the run.
 
 - When: ${new Date().toISOString()}
 - Machine: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, Node.js ${process.version}
-- Parts: the real handler \`functions/calls-create\` and the real use case, AWS SDK v3 against dynalite over HTTP,
-  real HTTP to the PBX simulator (which counts every request it receives).
+- Parts: the real handlers \`functions/calls-create\` and \`functions/calls-cancel\`, the real use cases and scheduler
+  (\`lib/calls/dispatch-due.ts\`, on a clock the suite drives), AWS SDK v3 against dynalite over HTTP, real HTTP to
+  the PBX simulator (which counts every request it receives).
 - Suite wall time: ${(elapsedMs / 1000).toFixed(1)} s
 
 ${renderTable(rows)}
@@ -42,6 +43,9 @@ ${renderTable(rows)}
   is the only state a retry may dial from.
 - A crash between the reservation and the GET therefore costs a call (flagged, never dialled) rather than risking
   a second ring: at most once, by design.
+- A \`scheduled\` or \`queued\` call is dialled by the scheduler only after one conditional write moved it to
+  \`dispatching\` (its claim). A second scheduler run, or a cancel, that comes later finds it claimed and sends
+  nothing: the cancel answers 409 \`already_dispatched\`. A crash after the claim is settled as one after the reservation.
 `;
   writeFileSync(file, text + keptSections(file));
 }
