@@ -177,6 +177,8 @@ export class DispatchDue {
       });
       if (caps.refusal) {
         await caps.release();
+        // Another run took the agent for this very call (its holder names the call): that run claims it, not us.
+        if (caps.heldBy?.startsWith(`${call.callId}:`)) return 'lost';
         return this.wait(call, routing);
       }
     }

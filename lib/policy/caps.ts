@@ -27,6 +27,8 @@ export interface CapRequest {
 /** What the caps said: a refusal, or nothing; `release` gives back what was taken either way. */
 export interface CapAdmission {
   refusal?: CapRefusal;
+  /** Who holds the agent's lock, when a live lock refused the call. */
+  heldBy?: string;
   /** Gives back the agent lock (and, on a refusal, the counters); `busy` marks the agent on that call from now. */
   release: (busy?: { callId: string; until: number }) => Promise<void>;
 }
@@ -86,7 +88,7 @@ export class CallCaps {
               retryAfterSec: window.start + 60 - nowSec,
             }
           : { code: 'agent_busy', detail: "The agent's previous call is still being placed.", retryAfterSec: 2 };
-      return { refusal, why: taken.why, release: nothing, giveBack: nothing };
+      return { refusal, why: taken.why, heldBy: taken.heldBy, release: nothing, giveBack: nothing };
     }
     const { tenantId, crmUserId, holder } = request;
     return {
@@ -143,7 +145,7 @@ export class CallCaps {
       ]);
     };
     const refusal = agent?.refusal ?? destination.refusal;
-    if (refusal) return { refusal, release: releaseAll };
+    if (refusal) return { refusal, heldBy: agent?.heldBy, release: releaseAll };
     // Admitted: the counters keep this call; only the agent lock is given back once the GET is done.
     return {
       release: async (busy) => {
@@ -175,6 +177,8 @@ export interface AgentAdmission {
   refusal?: CapRefusal;
   /** Why the take was refused, as the presence item tells. */
   why?: TakeRefusalReason;
+  /** Who holds the agent's lock, when a live lock refused the take. */
+  heldBy?: string;
   /** The agent's extension, when the take read it. */
   extension?: string;
   /** After the GET: lets go of the lock (with `busy`, the agent is on that call from now). */

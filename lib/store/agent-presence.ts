@@ -17,7 +17,10 @@ export interface PresenceWindow {
 /** Why a take was refused: the agent's state, its per-minute cap, or no such agent (`requireAgent`). */
 export type TakeRefusalReason = TakeRefusal | 'rate_limited' | 'unknown_agent';
 
-export type TakeResult = { taken: true; extension?: string; stale: string[] } | { taken: false; why: TakeRefusalReason };
+export type TakeResult =
+  | { taken: true; extension?: string; stale: string[] }
+  /** `heldBy`: the live lock's holder, when a lock refused the take. */
+  | { taken: false; why: TakeRefusalReason; heldBy?: string };
 
 /** The attribute of one per-minute window: `w` and its start, so that a new minute needs no reset of the last. */
 const windowAttribute = (start: number) => `w${start}`;
@@ -104,7 +107,7 @@ export class AgentPresenceRepository {
         return { taken: false, why: 'away' };
       }
       if (presence?.lockedUntil !== undefined && presence.lockedUntil >= now && old?.holder !== holder) {
-        return { taken: false, why: 'placing_call' };
+        return { taken: false, why: 'placing_call', heldBy: typeof old?.holder === 'string' ? old.holder : undefined };
       }
       if (requireFree && presence?.busyUntil !== undefined && presence.busyUntil >= now) return { taken: false, why: 'on_call' };
       if (options.window) {
