@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { DialOutcome, DialRequest, PbxSettings } from '../pbx/click2call';
 import type { CallMetrics } from '../observability/metrics';
-import type { AgentAdmission, CallCaps } from '../policy/caps';
+import type { AgentAdmission, CallCaps, CapAdmission } from '../policy/caps';
 import { checkCallingHours, checkDestination, nextCallingOpening } from '../policy/destination';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { Agent, AgentRef } from '../model/agent';
@@ -278,82 +278,40 @@ export class PlaceCall {
       return { kind: 'call', status: 202, call: toCallResource(call) };
     }
     if (members) return this.placeTeamCall(tenant, call, members, number, hash);
-    if (taken) return this.placeTakenAgentCall(tenant, call, agent!, taken, number, hash);
-    return this.placeAgentCall(tenant, call, agent!, number, hash);
+    return this.placeAgentCall(tenant, call, agent!, number, hash, taken);
   }
 
   /**
-   * A named agent's call whose agent was taken with the tenant's cap (lock, per-minute cap and extension in one
-   * write): the reservation and the destination's cap in one parallel group, then the GET. Six requests in all.
+   * A named agent's call: the reservation and the caps in one parallel group, then the GET. `taken`: the agent was
+   * taken beside the tenant's cap already (lock, per-minute cap and extension in one write: docs/design.md,
+   * "Requests per call"), so only the destination's cap is left beside the reservation.
    */
-  private async placeTakenAgentCall(
-    tenant: Tenant,
-    call: StoredCall,
-    agent: CallAgent,
-    taken: AgentAdmission,
-    number: NormalizedNumber,
-    hash: string,
-  ): Promise<PlaceCallOutcome> {
-    if (taken.refusal) {
-      // The agent is busy or over its cap: the call is kept as not sent, so a retry with the key may dial.
-      const notSent: StoredCall = {
-        ...call,
-        state: 'not_sent',
-        reason: taken.refusal.code,
-        attempt: 1,
-        events: [call.events[0]!, { at: call.createdAt, state: 'not_sent', detail: taken.refusal.code }],
-      };
-      const reservation = await this.deps.calls.reserve(notSent);
-      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
-      return capRefused(taken.refusal, toCallResource(notSent));
-    }
-    const [reserved, admittedDestination] = await Promise.allSettled([
-      this.deps.calls.reserve(call),
-      this.deps.caps.admitDestination(tenant.policy, { tenantId: tenant.tenantId, callId: call.callId, destination: number.digits }),
-    ]);
-    if (reserved.status === 'rejected' || admittedDestination.status === 'rejected') {
-      // The store failed before the GET: as in placeAgentCall, nothing was sent; give everything back.
-      await this.bestEffort('give the agent back', taken.giveBack);
-      if (admittedDestination.status === 'fulfilled') await this.bestEffort('release the caps', admittedDestination.value.giveBack);
-      if (reserved.status === 'rejected' || reserved.value.reserved) await this.giveBack(call);
-      throw reserved.status === 'rejected' ? reserved.reason : (admittedDestination as PromiseRejectedResult).reason;
-    }
-    const reservation = reserved.value;
-    const destination = admittedDestination.value;
-    if (!reservation.reserved) {
-      // Copies of one request share the lock's holder: let it go only when the winner is no longer placing the call.
-      if (reservation.existing.state !== 'dispatching') await taken.release();
-      return this.replay(reservation.existing, hash, tenant, agent, number);
-    }
-    this.deps.faultHook?.('after_reserve');
-    if (destination.refusal) {
-      const [notSent] = await Promise.all([
-        this.deps.calls.transition(tenant.tenantId, call.callId, {
-          from: ['dispatching'],
-          to: 'not_sent',
-          attempt: call.attempt,
-          changes: { reason: destination.refusal.code },
-          detail: destination.refusal.code,
-        }),
-        taken.giveBack(),
-      ]);
-      return capRefused(destination.refusal, notSent ? toCallResource(notSent) : undefined);
-    }
-    return this.sender.send(tenant, call, agent, taken.release);
-  }
-
-  /** A named agent's call: the reservation and the caps in one parallel group, then the GET. */
   private async placeAgentCall(
     tenant: Tenant,
     call: StoredCall,
     agent: CallAgent,
     number: NormalizedNumber,
     hash: string,
+    taken?: AgentAdmission,
   ): Promise<PlaceCallOutcome> {
     const { callId } = call;
+    if (taken?.refusal) {
+      // The agent is busy or over its cap: the call is kept as not sent, so a retry with the key may dial.
+      const notSent: StoredCall = {
+        ...call,
+        state: 'not_sent',
+        reason: taken.refusal.code,
+        events: [call.events[0]!, { at: call.createdAt, state: 'not_sent', detail: taken.refusal.code }],
+      };
+      const reservation = await this.deps.calls.reserve(notSent);
+      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
+      return capRefused(taken.refusal, toCallResource(notSent));
+    }
     const [reserved, admittedCaps] = await Promise.allSettled([
       this.deps.calls.reserve(call),
-      this.deps.caps.admit(tenant.policy, this.capRequest(tenant, callId, agent, number)),
+      taken
+        ? this.destinationBeside(tenant, call, number, taken)
+        : this.deps.caps.admit(tenant.policy, this.capRequest(tenant, callId, agent, number)),
     ]);
     if (reserved.status === 'rejected' || admittedCaps.status === 'rejected') {
       // The store failed before the GET: nothing was sent, and the caller gets a 503 to retry. The
@@ -460,6 +418,29 @@ export class PlaceCall {
     }
     this.deps.faultHook?.('after_reserve');
     return this.sender.send(tenant, routed, agent, route.caps.release);
+  }
+
+  /** The destination's cap for a call whose agent is taken already; a refusal or a fault gives the agent back too. */
+  private async destinationBeside(
+    tenant: Tenant,
+    call: StoredCall,
+    number: NormalizedNumber,
+    taken: AgentAdmission,
+  ): Promise<CapAdmission> {
+    let destination: Awaited<ReturnType<CallCaps['admitDestination']>>;
+    try {
+      destination = await this.deps.caps.admitDestination(tenant.policy, {
+        tenantId: tenant.tenantId,
+        callId: call.callId,
+        destination: number.digits,
+      });
+    } catch (error) {
+      await this.bestEffort('give the agent back', taken.giveBack);
+      throw error;
+    }
+    if (!destination.refusal) return { release: taken.release };
+    const refusal = destination.refusal;
+    return { refusal, release: async () => void (await Promise.all([taken.giveBack(), destination.giveBack()])) };
   }
 
   private routerOf(): TeamRouter {

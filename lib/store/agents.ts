@@ -153,27 +153,15 @@ export class AgentRepository {
     }
   }
 
-  /** The members of a team, from the team index (at most `limit`, 1000 by default). */
+  /** The members of a team, from the team index (at most `limit`, 1000 by default), page after page. */
   async listTeam(tenantId: string, team: string, limit = 1000): Promise<TeamMember[]> {
     const members: TeamMember[] = [];
-    let start: Record<string, unknown> | undefined;
+    let cursor: string | undefined;
     do {
-      const out = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': teamMembersPrefix(team) },
-          ExclusiveStartKey: start,
-          Limit: Math.min(limit - members.length, 1000),
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        if (typeof item.crmUserId === 'string' && typeof item.extension === 'string') {
-          members.push({ team, crmUserId: item.crmUserId, extension: item.extension });
-        }
-      }
-      start = out.LastEvaluatedKey;
-    } while (start && members.length < limit);
+      const page = await this.listMembers(tenantId, { team, limit: Math.min(limit - members.length, 1000), cursor });
+      members.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor && members.length < limit);
     return members;
   }
 
