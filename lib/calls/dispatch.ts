@@ -73,7 +73,8 @@ export class CallDispatch {
         from: ['dispatching'],
         to: recorded.state,
         attempt: call.attempt,
-        changes: { reason: recorded.reason, pbx: recorded.pbx },
+        // A null reason is the call's default already (the item leaves it out): written only when there is one.
+        changes: { ...(recorded.reason ? { reason: recorded.reason } : {}), pbx: recorded.pbx },
         detail: recorded.detail,
       }),
       // Accepted: the agent's phone rings now, so the agent is on this call until the PBX's events say more.

@@ -397,16 +397,17 @@ export class CallRepository {
           IndexName: INDEX.gsi3,
           KeyConditionExpression: 'gsi3pk = :pk',
           FilterExpression: '#to = :e164 OR legB = :digits',
-          ProjectionExpression: 'callId, pbx',
+          ProjectionExpression: 'sk, callId, pbx',
           ExpressionAttributeNames: { '#to': 'to' },
           ExpressionAttributeValues: { ':pk': callsByTenantPk(tenantId), ':e164': number.e164, ':digits': number.digits },
           ExclusiveStartKey: start,
         }),
       );
       for (const item of out.Items ?? []) {
-        if (typeof item.callId !== 'string') continue;
+        const callId = callIdOfItem(item);
+        if (!callId) continue;
         const pbx = item.pbx as StoredCall['pbx'] | undefined;
-        found.push({ callId: item.callId, pbx: pbx ?? null });
+        found.push({ callId, pbx: pbx ?? null });
       }
       start = out.LastEvaluatedKey;
     } while (start);
@@ -900,14 +901,26 @@ function slim(call: StoredCall): Record<string, unknown> {
   }
   // The outcome map stays (the PBX's events set its fields one by one), holding only what is known.
   item.outcome = Object.fromEntries(Object.entries(call.outcome).filter(([, v]) => v !== null && v !== undefined));
-  // duplicate is an answer's property, never the ledger's: a stored call is the original.
+  // duplicate is an answer's property, never the ledger's: a stored call is the original. The call and tenant
+  // ids are in the keys already (the reader takes them from there).
   delete item.duplicate;
+  delete item.callId;
+  delete item.tenantId;
   return item;
+}
+
+/** A call item's id: from its sort key (`CALL#<id>`), or the attribute items written before the keys carried it alone. */
+function callIdOfItem(item: Record<string, unknown>): string | undefined {
+  if (typeof item.sk === 'string' && item.sk.startsWith(callSk(''))) return item.sk.slice(callSk('').length);
+  return typeof item.callId === 'string' ? item.callId : undefined;
 }
 
 export function parseCallItem(item: Record<string, unknown>): StoredCall {
   const fields: Record<string, unknown> = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k)));
   for (const [name, value] of Object.entries(DEFAULTS)) if (!(name in fields)) fields[name] = value;
+  fields.callId ??= callIdOfItem(item);
+  if (fields.tenantId === undefined && typeof item.pk === 'string' && item.pk.startsWith(tenantPk('')))
+    fields.tenantId = item.pk.slice(tenantPk('').length);
   fields.outcome = { ...emptyOutcome(), ...(fields.outcome as Record<string, unknown> | undefined) };
   const parsed = storedCallSchema.safeParse(fields);
   if (!parsed.success) throw new CorruptItemError('call', { cause: parsed.error });

@@ -30,7 +30,7 @@ describe('taking an agent', () => {
   it('takes a free agent once: a second holder is refused as placing_call, the same holder again is not', async () => {
     const id = agent();
     expect(await presence.take(T, id, 'call-a', NOW + 30, NOW, true)).toMatchObject({ taken: true });
-    expect(await presence.take(T, id, 'call-b', NOW + 30, NOW, true)).toEqual({ taken: false, why: 'placing_call' });
+    expect(await presence.take(T, id, 'call-b', NOW + 30, NOW, true)).toEqual({ taken: false, why: 'placing_call', heldBy: 'call-a' });
     expect(await presence.take(T, id, 'call-a', NOW + 40, NOW + 1, true)).toMatchObject({ taken: true });
     expect(availabilityOf(await presenceOf(id), NOW)).toBe('placing_call');
     // A lease a crashed invocation left behind runs out by itself.
