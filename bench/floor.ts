@@ -1,7 +1,8 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { callIdFor } from '../lib/calls/request';
 import { Click2CallClient } from '../lib/pbx/click2call';
 import { createDocumentClient } from '../lib/store/client';
+import { BENCH_AGENTS } from './tenant';
 
 /**
  * The least a call request can cost: read the agent, reserve the key, the one GET, record the answer, with the
@@ -12,27 +13,19 @@ export function createFloor(options: {
   endpoint: string;
   tableName: string;
   simUrl: string;
-  traces: (t: { command: string; start: number; end: number; bytes: number }) => unknown;
+  /** Adds the bench's meter (trace, latency model, billing: bench/dynamo-meter.ts) to the floor's client. */
+  instrument: (doc: DynamoDBDocumentClient) => void;
   onGet: () => unknown;
 }) {
   const doc = createDocumentClient({ region: 'eu-west-1', endpoint: options.endpoint });
-  doc.middlewareStack.add(
-    (next, context) => async (args) => {
-      const start = performance.now();
-      const body = (args as { request?: { body?: string } }).request?.body ?? '';
-      const out = await next(args);
-      options.traces({ command: context.commandName ?? '?', start, end: performance.now(), bytes: Buffer.byteLength(body) });
-      return out;
-    },
-    { step: 'finalizeRequest', name: 'benchTrace' },
-  );
+  options.instrument(doc);
   const pbx = new Click2CallClient();
   const TableName = options.tableName;
   const settings = { urlShape: 'click2call' as const, baseUrl: options.simUrl, crmId: '100', clientId: '200', timeoutMs: 5000 };
 
   return async (i: number) => {
     const callId = callIdFor('bench', `floor-${process.pid}-${i}`);
-    const agent = await doc.send(new GetCommand({ TableName, Key: { pk: 'TENANT#bench', sk: `AGENT#u-${i % 64}` } }));
+    const agent = await doc.send(new GetCommand({ TableName, Key: { pk: 'TENANT#bench', sk: `AGENT#u-${i % BENCH_AGENTS}` } }));
     const extension = String(agent.Item?.extension ?? '1000');
     const now = new Date().toISOString();
     await doc.send(

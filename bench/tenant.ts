@@ -4,6 +4,9 @@ import type { Table } from '../lib/store/client';
 import { EnvelopeSealer, LocalKeyProvider, newLocalKey } from '../lib/secrets/seal';
 import { TenantRepository } from '../lib/store/tenants';
 
+/** Agents of the warm path's tenant (`u-0`...`u-63`): calls rotate over them. */
+export const BENCH_AGENTS = 64;
+
 /**
  * A tenant for load: its PBX is the simulator, its agents `u-0`...`u-<agents-1>` all on extension 1000, and its
  * caps all still checked but with room for the load (the bench measures the path, not the caps). Returns a key.
