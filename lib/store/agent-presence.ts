@@ -3,6 +3,7 @@ import { FOREVER_SEC, type AgentPresence } from '../model/agent';
 import type { Table } from './client';
 import { conditionFailureItem, isConditionalCheckFailed } from './errors';
 import { agentLockSk, tenantPk } from './keys';
+import { memberToken } from './members';
 
 /** Why an agent could not be taken for a call. */
 export type TakeRefusal = 'placing_call' | 'on_call' | 'away';
@@ -70,8 +71,8 @@ export class AgentPresenceRepository {
     if (options.requireAgent) condition += ' AND attribute_exists(extension)';
     if (options.window) {
       names['#win'] = windowAttribute(options.window.start);
-      values[':member'] = options.window.member;
-      values[':members'] = new Set([options.window.member]);
+      values[':member'] = memberToken(options.window.member);
+      values[':members'] = new Set([memberToken(options.window.member)]);
       values[':max'] = options.window.max;
       condition += ' AND (attribute_not_exists(#win) OR contains(#win, :member) OR size(#win) < :max)';
       update += ' ADD #win :members';
@@ -112,7 +113,7 @@ export class AgentPresenceRepository {
       if (requireFree && presence?.busyUntil !== undefined && presence.busyUntil >= now) return { taken: false, why: 'on_call' };
       if (options.window) {
         const members = old?.[windowAttribute(options.window.start)];
-        if (members instanceof Set && members.size >= options.window.max && !members.has(options.window.member)) {
+        if (members instanceof Set && members.size >= options.window.max && !members.has(memberToken(options.window.member))) {
           return { taken: false, why: 'rate_limited' };
         }
       }
@@ -173,7 +174,7 @@ export class AgentPresenceRepository {
     let update = `${sets.length ? `SET ${sets.join(', ')} ` : ''}REMOVE ${removes.join(', ')}`;
     if (cleanup.giveBack) {
       names['#win'] = windowAttribute(cleanup.giveBack.start);
-      values[':members'] = new Set([cleanup.giveBack.member]);
+      values[':members'] = new Set([memberToken(cleanup.giveBack.member)]);
       update += ' DELETE #win :members';
     }
     try {

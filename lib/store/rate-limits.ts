@@ -1,5 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AgentPresenceRepository } from './agent-presence';
+import { memberToken } from './members';
 import type { Table } from './client';
 import { isConditionalCheckFailed } from './errors';
 import { rateCounterPk, rateCounterSk } from './keys';
@@ -26,8 +27,8 @@ export class RateLimitRepository {
           UpdateExpression: 'ADD members :member SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
           ConditionExpression: 'attribute_not_exists(members) OR contains(members, :id) OR size(members) < :max',
           ExpressionAttributeValues: {
-            ':member': new Set([member]),
-            ':id': member,
+            ':member': new Set([memberToken(member)]),
+            ':id': memberToken(member),
             ':max': max,
             // DynamoDB's TTL removes old windows; a day of slack keeps them readable for support.
             ':expiresAt': windowStart + windowSec + 86_400,
@@ -48,7 +49,7 @@ export class RateLimitRepository {
         TableName: this.table.name,
         Key: { pk: rateCounterPk(tenantId), sk: rateCounterSk(scope, windowStart) },
         UpdateExpression: 'DELETE members :member',
-        ExpressionAttributeValues: { ':member': new Set([member]) },
+        ExpressionAttributeValues: { ':member': new Set([memberToken(member)]) },
       }),
     );
   }
