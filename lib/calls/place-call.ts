@@ -182,7 +182,7 @@ export class PlaceCall {
       }
     } else {
       const [looked, admitted] = await Promise.all([
-        'team' in target ? this.teamOf(tenant.tenantId, target.team) : this.findAgent(tenant.tenantId, target),
+        'team' in target ? this.deps.agents.listTeam(tenant.tenantId, target.team) : this.findAgent(tenant.tenantId, target),
         this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, identity),
       ]);
       if (admitted.refusal) return capRefused(admitted.refusal);
@@ -483,10 +483,6 @@ export class PlaceCall {
     return { schedule: { notBefore: opening.toISOString(), reason: 'calling_hours' } };
   }
 
-  private async teamOf(tenantId: string, team: string): Promise<TeamMember[]> {
-    return this.deps.agents.listTeam(tenantId, team);
-  }
-
   private leaseSecOf(tenant: Tenant): number {
     return Math.ceil((tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs) / 1000) + 5;
   }
@@ -564,14 +560,7 @@ export class PlaceCall {
   }
 
   private capRequest(tenant: Tenant, callId: string, agent: CallAgent, number: NormalizedNumber) {
-    const timeoutMs = tenant.pbx.timeoutMs ?? this.deps.pbxTimeoutMs;
-    return {
-      tenantId: tenant.tenantId,
-      callId,
-      crmUserId: agent.crmUserId,
-      destination: number.digits,
-      leaseSec: Math.ceil(timeoutMs / 1000) + 5,
-    };
+    return { tenantId: tenant.tenantId, callId, crmUserId: agent.crmUserId, destination: number.digits, leaseSec: this.leaseSecOf(tenant) };
   }
 
   /** A second delivery of a key: answer from the ledger; dial again only after `not_sent`. */

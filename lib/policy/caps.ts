@@ -20,8 +20,6 @@ export interface CapRequest {
   leaseSec: number;
   /** Who holds the agent lock: the call id unless given (copies of one request share it). */
   holder?: string;
-  /** The router took the agent's lock already (with every availability check): only the counters are left. */
-  lockTaken?: boolean;
 }
 
 /** What the caps said: a refusal, or nothing; `release` gives back what was taken either way. */
@@ -125,34 +123,22 @@ export class CallCaps {
 
   /** The caps of a call that would dial: the agent's lock and per-minute cap (one write), and the destination's. */
   async admit(policy: CallPolicy, request: CapRequest): Promise<CapAdmission> {
-    const holder = request.holder ?? request.callId;
     const [agent, destination] = await Promise.all([
-      request.lockTaken
-        ? undefined
-        : this.takeAgent(policy, {
-            tenantId: request.tenantId,
-            crmUserId: request.crmUserId,
-            holder,
-            member: request.callId,
-            leaseSec: request.leaseSec,
-          }),
+      this.takeAgent(policy, {
+        tenantId: request.tenantId,
+        crmUserId: request.crmUserId,
+        holder: request.holder ?? request.callId,
+        member: request.callId,
+        leaseSec: request.leaseSec,
+      }),
       this.admitDestination(policy, request),
     ]);
-    const releaseAll = async () => {
-      await Promise.all([
-        agent ? agent.giveBack() : this.presence.release(request.tenantId, request.crmUserId, holder),
-        destination.giveBack(),
-      ]);
-    };
-    const refusal = agent?.refusal ?? destination.refusal;
-    if (refusal) return { refusal, heldBy: agent?.heldBy, release: releaseAll };
+    const refusal = agent.refusal ?? destination.refusal;
+    if (refusal) {
+      return { refusal, heldBy: agent.heldBy, release: async () => void (await Promise.all([agent.giveBack(), destination.giveBack()])) };
+    }
     // Admitted: the counters keep this call; only the agent lock is given back once the GET is done.
-    return {
-      release: async (busy) => {
-        if (agent) await agent.release(busy);
-        else await this.presence.release(request.tenantId, request.crmUserId, holder, busy);
-      },
-    };
+    return { release: agent.release };
   }
 }
 

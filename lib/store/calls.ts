@@ -423,22 +423,25 @@ export class CallRepository {
   }
 
   async findByPbxUniqueId(tenantId: string, uniqueId: string): Promise<StoredCall | undefined> {
-    const [indexed, linked] = await Promise.all([
-      this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          IndexName: INDEX.gsi6,
-          KeyConditionExpression: 'gsi6pk = :pk',
-          ExpressionAttributeValues: { ':pk': callsByPbxUniqueIdPk(tenantId, uniqueId) },
-          Limit: 1,
-        }),
-      ),
+    const indexed = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        IndexName: INDEX.gsi6,
+        KeyConditionExpression: 'gsi6pk = :pk',
+        ExpressionAttributeValues: { ':pk': callsByPbxUniqueIdPk(tenantId, uniqueId) },
+        Limit: 1,
+      }),
+    );
+    const item = indexed.Items?.[0];
+    let callId = item ? callIdOfItem(item) : undefined;
+    if (!callId) {
       // Ids learnt after the dial (an event, a CDR) and calls dialled before the index existed have a link item.
-      this.table.doc.send(new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: pbxUniqueIdSk(uniqueId) } })),
-    ]);
-    const sk: unknown = indexed.Items?.[0]?.sk;
-    const callId: unknown = typeof sk === 'string' && sk.startsWith(callSk('')) ? sk.slice(callSk('').length) : linked.Item?.callId;
-    return typeof callId === 'string' ? this.get(tenantId, callId) : undefined;
+      const linked = await this.table.doc.send(
+        new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: pbxUniqueIdSk(uniqueId) } }),
+      );
+      callId = typeof linked.Item?.callId === 'string' ? linked.Item.callId : undefined;
+    }
+    return callId ? this.get(tenantId, callId) : undefined;
   }
 
   /** Newest first, through the index that fits the filter; the state filter is applied page by page. */

@@ -1,5 +1,4 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { AgentPresenceRepository } from './agent-presence';
 import { memberToken } from './members';
 import type { Table } from './client';
 import { isConditionalCheckFailed } from './errors';
@@ -11,11 +10,7 @@ import { rateCounterPk, rateCounterSk } from './keys';
  * deliveries of one call never use up the cap that the call itself needs.
  */
 export class RateLimitRepository {
-  private readonly presence: AgentPresenceRepository;
-
-  constructor(readonly table: Table) {
-    this.presence = new AgentPresenceRepository(table);
-  }
+  constructor(readonly table: Table) {}
 
   /** Admits `member` if it is already in the window or the window holds fewer than `max`. */
   async admit(tenantId: string, scope: string, windowStart: number, windowSec: number, max: number, member: string): Promise<boolean> {
@@ -52,18 +47,5 @@ export class RateLimitRepository {
         ExpressionAttributeValues: { ':member': new Set([memberToken(member)]) },
       }),
     );
-  }
-
-  /**
-   * Takes the agent's lock for `holder` until `leaseUntil` (epoch seconds): see {@link AgentPresenceRepository.take}.
-   * The lease makes a lock left by a crashed invocation expire by itself instead of blocking the agent for good.
-   */
-  async lockAgent(tenantId: string, crmUserId: string, holder: string, leaseUntil: number, now: number): Promise<boolean> {
-    return (await this.presence.take(tenantId, crmUserId, holder, leaseUntil, now)).taken;
-  }
-
-  /** Lets go of `holder`'s lock; with `busy`, the agent is on that call from now (the PBX accepted the dial). */
-  async unlockAgent(tenantId: string, crmUserId: string, holder: string, busy?: { callId: string; until: number }): Promise<void> {
-    await this.presence.release(tenantId, crmUserId, holder, busy);
   }
 }
