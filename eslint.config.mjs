@@ -1,5 +1,18 @@
 import tseslint from 'typescript-eslint';
 
+// `import { z }` pulls every zod locale into each Lambda bundle (about 370 KB); the namespace import tree-shakes.
+const ZOD_NAMESPACE = {
+  selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+  message: "Use `import * as z from 'zod'`: it keeps unused locales out of the bundles.",
+};
+
+const ENV_MESSAGE = 'Read the environment through lib/config.ts (loadConfig, processEnv or a named accessor).';
+const PROCESS_ENV = [
+  { selector: "MemberExpression[object.name='process'][property.name='env']", message: ENV_MESSAGE },
+  { selector: "MemberExpression[object.name='process'][property.value='env']", message: ENV_MESSAGE },
+  { selector: "VariableDeclarator[init.name='process'] > ObjectPattern > Property[key.name='env']", message: ENV_MESSAGE },
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.esbuild/**', '.serverless/**', '.local/**', 'coverage/**', 'bin/*.cjs'] },
   ...tseslint.configs.recommendedTypeChecked,
@@ -11,15 +24,14 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
-      // `import { z }` pulls every zod locale into each Lambda bundle (about 370 KB); the namespace import tree-shakes.
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
-          message: "Use `import * as z from 'zod'`: it keeps unused locales out of the bundles.",
-        },
-      ],
+      'no-restricted-syntax': ['error', ZOD_NAMESPACE],
     },
+  },
+  {
+    // Every environment read goes through lib/config.ts, so one file lists every variable the service reads.
+    files: ['lib/**/*.ts', 'functions/**/*.ts'],
+    ignores: ['lib/config.ts'],
+    rules: { 'no-restricted-syntax': ['error', ZOD_NAMESPACE, ...PROCESS_ENV] },
   },
   {
     // Plain JavaScript (this file, bin/*.cjs) is in no tsconfig: no type information to lint it with.

@@ -1,6 +1,6 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { dispatchDueUseCase, runScheduler } from '../lib/compose/dispatch-due';
-import { startInvocationLog } from '../lib/http/logger';
+import { startInvocationLog } from '../lib/observability/logger';
 
 const dispatchDue = dispatchDueUseCase();
 

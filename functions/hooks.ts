@@ -1,6 +1,6 @@
 import { receiveWebhookUseCase, requestUrl } from '../lib/compose/receive-webhook';
 import { httpHandler } from '../lib/http/handler';
-import { logger } from '../lib/http/logger';
+import { logger } from '../lib/observability/logger';
 
 const receive = receiveWebhookUseCase();
 

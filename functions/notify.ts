@@ -1,6 +1,6 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { notifierUseCase } from '../lib/compose/notifier';
-import { logger, startInvocationLog } from '../lib/http/logger';
+import { logger, startInvocationLog } from '../lib/observability/logger';
 
 const notifier = notifierUseCase();
 

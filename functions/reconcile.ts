@@ -1,6 +1,6 @@
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { reconcileUseCase } from '../lib/compose/reconcile';
-import { startInvocationLog } from '../lib/http/logger';
+import { startInvocationLog } from '../lib/observability/logger';
 import { reconcileMetrics } from '../lib/observability/metrics';
 
 const reconcile = reconcileUseCase();

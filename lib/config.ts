@@ -50,6 +50,27 @@ const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 
 /**
+ * The process environment. This module is the one place in lib/ and functions/ that reads it (eslint refuses
+ * `process.env` elsewhere): every variable the service reads is then listed here, in the schema above or below.
+ */
+export function processEnv(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
+/**
+ * Read before any configuration is parsed, by the logger and the metrics at module load: Powertools' own variables,
+ * with the names the service logs and publishes under when they are unset.
+ */
+export function observabilityEnv(env: NodeJS.ProcessEnv = process.env): { serviceName: string; metricsNamespace: string } {
+  return { serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'c2c', metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'C2C' };
+}
+
+/** Set by the local stack only (local/stack.ts): the PBX simulator the console also shows. */
+export function pbxSimulatorUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.PBX_SIMULATOR_URL;
+}
+
+/**
  * Parses the environment once. Handlers call this at module scope so that a misconfigured
  * stage fails at cold start, in the deploy's smoke test, not at the first customer call.
  */

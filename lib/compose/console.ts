@@ -1,5 +1,6 @@
+import { pbxSimulatorUrl } from '../config';
 import { renderConsolePage, simulatorOriginOf } from '../console/page';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { once } from './root';
 
 /**
@@ -7,7 +8,8 @@ import { once } from './root';
  * the local stack only: its console also shows the PBX simulator's calls. Ignored unless a loopback URL.
  */
 export const consolePage = once(() => {
-  const simulatorOrigin = simulatorOriginOf(process.env.PBX_SIMULATOR_URL);
-  if (process.env.PBX_SIMULATOR_URL && !simulatorOrigin) logger.warn('PBX_SIMULATOR_URL ignored: not a loopback http URL');
+  const url = pbxSimulatorUrl();
+  const simulatorOrigin = simulatorOriginOf(url);
+  if (url && !simulatorOrigin) logger.warn('PBX_SIMULATOR_URL ignored: not a loopback http URL');
   return renderConsolePage({ simulatorOrigin });
 });

@@ -1,6 +1,6 @@
 import { CallDispatch } from '../calls/dispatch';
 import { DispatchDue } from '../calls/dispatch-due';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { callMetrics } from '../observability/metrics';
 import { Click2CallClient } from '../pbx/click2call';
 import { CallCaps } from '../policy/caps';

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } from '../notify/deliver';
 import { DeadLetterRepository } from '../store/dead-letters';
 import { perRoot } from './root';

@@ -1,5 +1,5 @@
 import { PlaceCall } from '../calls/place-call';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { callMetrics } from '../observability/metrics';
 import { Click2CallClient } from '../pbx/click2call';
 import { CallCaps } from '../policy/caps';

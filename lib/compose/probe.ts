@@ -1,5 +1,5 @@
 import { ProbePbx } from '../diagnostics/probe-pbx';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { Click2CallClient } from '../pbx/click2call';
 import { loadProbeSettings } from '../pbx/probe';
 import { RateLimitRepository } from '../store/rate-limits';

@@ -1,5 +1,5 @@
 import { ReceiveWebhook } from '../crm/receive';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { WebhookSourceRepository } from '../store/webhook-sources';
 import { placeCallUseCase } from './place-call';
 import { perRoot } from './root';

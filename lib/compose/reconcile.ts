@@ -1,5 +1,5 @@
 import { ReconcileCalls } from '../calls/reconcile';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { perRoot } from './root';
 import { calls, outbound, tenants } from './shared';
 

@@ -1,5 +1,5 @@
 import { RecordPbxEvent } from '../calls/pbx-events';
-import { logger } from '../http/logger';
+import { logger } from '../observability/logger';
 import { AgentPresenceRepository } from '../store/agent-presence';
 import { PbxEventRepository } from '../store/pbx-events';
 import { perRoot } from './root';

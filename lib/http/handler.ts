@@ -7,7 +7,7 @@ import { isStoreUnavailable, sdkMetadataOf } from '../store/unavailable';
 import type { AuthContext, Authenticator } from './auth';
 import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, StoreUnavailableError, type FieldError } from './errors';
 import { JsonTooDeepError, parseJsonBounded } from './json';
-import { logger, startInvocationLog } from './logger';
+import { logger, startInvocationLog } from '../observability/logger';
 
 export interface HttpRequest {
   event: APIGatewayProxyEventV2;

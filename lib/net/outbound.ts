@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { processEnv } from '../config';
 
 /**
  * Which addresses this service may send requests to. The callback URL, the PBX base URL and the CDR URL are
@@ -24,7 +25,7 @@ export const STRICT_OUTBOUND: OutboundPolicy = Object.freeze({ allowPrivate: fal
  * anything else (unset included) refuses them. Deployed stacks never set it (serverless.yml does not
  * declare it); the local stack (local/stack.ts) and the test runner (vitest.config.ts) do.
  */
-export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): OutboundPolicy {
+export function outboundPolicyFromEnv(env: NodeJS.ProcessEnv = processEnv()): OutboundPolicy {
   const value = env.ALLOW_PRIVATE_OUTBOUND?.trim().toLowerCase();
   return { allowPrivate: value === 'true' || value === '1' };
 }

@@ -1,4 +1,5 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { observabilityEnv } from '../config';
 
 /**
  * CloudWatch metrics in embedded metric format: JSON lines in the function's log, turned into
@@ -7,7 +8,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  * nothing is lost when an invocation ends early. The names are the ones the alarms in
  * resources/alarms.yml watch.
  */
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'C2C', serviceName: 'c2c' });
+export const metrics = new Metrics({ namespace: observabilityEnv().metricsNamespace, serviceName: 'c2c' });
 
 export const METRIC = {
   calls: 'Calls',

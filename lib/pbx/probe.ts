@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { DialOutcome, DialRequest, PbxSettings } from './click2call';
 import { PbxError } from './errors';
 import { systemClock, type Clock } from '../time/clock';
+import { processEnv } from '../config';
 
 /**
  * The allowlist probe: one Click2Call GET that cannot ring anything, whose answer tells whether the
@@ -55,7 +56,7 @@ export interface ProbeSettings {
  * Reads `PBX_PROBE_EXTENSION` and `PBX_PROBE_NUMBER` (both optional). Called at cold start, so a bad
  * value fails the deploy's first request, not an operator's diagnosis.
  */
-export function loadProbeSettings(env: NodeJS.ProcessEnv = process.env): ProbeSettings {
+export function loadProbeSettings(env: NodeJS.ProcessEnv = processEnv()): ProbeSettings {
   const parsed = probeSettingsSchema.safeParse(env);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -23,7 +23,7 @@ import { midWindowClock, editJson, invokeEvent, signedVariant, variant, withBody
 
 let env: TestEnv;
 let hooks: typeof import('../../functions/hooks').handler;
-let logger: typeof import('../../lib/http/logger').logger;
+let logger: typeof import('../../lib/observability/logger').logger;
 let sources: WebhookSourceRepository;
 
 /** A second live secret of the sample tenant, as during a rotation. */
@@ -63,7 +63,7 @@ beforeAll(async () => {
   env = await startTestEnv();
   useEnvForHandlers(env);
   ({ handler: hooks } = await import('../../functions/hooks'));
-  ({ logger } = await import('../../lib/http/logger'));
+  ({ logger } = await import('../../lib/observability/logger'));
   sources = new WebhookSourceRepository(env.table, testSealer());
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   await seedTenant(env, { tenantId: 'other' }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });

@@ -225,7 +225,7 @@ describe('bodies built to break a parser', () => {
   });
 
   it('sees an ERROR line when one is written (the capture the previous test relies on works)', async () => {
-    const { logger } = await import('../../lib/http/logger');
+    const { logger } = await import('../../lib/observability/logger');
     const { lines } = await logLinesDuring(() => Promise.resolve(logger.error('capture check')));
     expect(errorLines(lines)).toEqual([expect.objectContaining({ message: 'capture check' })]);
   });

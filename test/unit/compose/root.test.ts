@@ -4,7 +4,7 @@ import { loadConfig } from '../../../lib/config';
 import { healthReport } from '../../../lib/compose/health';
 import { createRoot, perRoot } from '../../../lib/compose/root';
 import { calls, table } from '../../../lib/compose/shared';
-import { logger, startInvocationLog } from '../../../lib/http/logger';
+import { logger, startInvocationLog } from '../../../lib/observability/logger';
 
 const config = loadConfig({ TABLE_NAME: 'c2c-test', STAGE: 'test', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' });
 

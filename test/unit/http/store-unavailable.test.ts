@@ -1,7 +1,7 @@
 import { DynamoDBServiceException, InternalServerError, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { httpHandler } from '../../../lib/http/handler';
-import { logger } from '../../../lib/http/logger';
+import { logger } from '../../../lib/observability/logger';
 import { invoke } from '../../support/env';
 
 const failingWith = (error: unknown) =>

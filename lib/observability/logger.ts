@@ -1,11 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
+import { observabilityEnv } from '../config';
 
 /**
  * One logger per container. Phone numbers and secrets never reach it whole: callers log masked
  * numbers (`maskNumber`) and key ids, never keys.
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'c2c' });
+export const logger = new Logger({ serviceName: observabilityEnv().serviceName });
 
 /**
  * Starts an invocation's log context: the keys of the previous invocation dropped, the Lambda context (request id,
