@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { credentialHash, safeEqual } from '../crm/compare';
+import { credentialHash, safeEqual } from '../secrets/compare';
 import type { PbxEventsSettings, Tenant } from '../model/tenant';
 
 export type PbxEventsToken = PbxEventsSettings['tokens'][number];

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { WebhookSource } from '../store/webhook-sources';
-import { credentialHash } from './compare';
+import { credentialHash } from '../secrets/compare';
 import { UnsupportedPayloadError } from './errors';
 import { verifyHubSpotV3 } from './hubspot';
 import type { EffectiveMapping } from './mapping';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { sameBytes } from './compare';
+import { sameBytes } from '../secrets/compare';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
 
 /**

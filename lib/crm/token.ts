@@ -1,4 +1,4 @@
-import { credentialHash, safeEqual } from './compare';
+import { credentialHash, safeEqual } from '../secrets/compare';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { credentialHash, safeEqual } from '../../../lib/crm/compare';
+import { credentialHash, safeEqual } from '../../../lib/secrets/compare';
 import { basicAuthorization, basicCredentials, verifyPipedriveBasic } from '../../../lib/crm/pipedrive';
 import { SecretFormatError, SOURCE_ADAPTERS } from '../../../lib/crm/sources';
 import { verifyToken } from '../../../lib/crm/token';
