@@ -1,0 +1,42 @@
+import type { CallState } from '../../../model/call-states';
+import type { Call, CallEvent, Filters } from '../types';
+import { clock, count, seconds } from './format';
+
+/** What the calls list says about a call, in words. Pure (no DOM): unit-tested in Node. */
+
+/** The states a call waits in for the scheduler, the only ones a cancel stops (lib/model/call.ts, WAITING_STATES). */
+const WAITING: readonly CallState[] = ['scheduled', 'queued'];
+export const isWaiting = (state: string) => WAITING.some((s) => s === state);
+
+const PASS_REASON_TEXT: Record<string, string> = {
+  placing_call: 'placing a call',
+  on_call: 'on a call',
+  away: 'away',
+  rate_limited: 'over its per-minute cap',
+  incomplete: 'its record unusable',
+  shorter_idle: 'idle for less time',
+};
+/** Why the team router passed a member over (an unknown reason as the API wrote it). */
+export const passReasonText = (reason: string) => PASS_REASON_TEXT[reason] || reason;
+
+/** Whom the call is for: its agent, or (not chosen yet) any agent of its team. */
+export function callWho(call: Call) {
+  const agent = call.agent || {};
+  if (agent.crmUserId) return agent.crmUserId + (agent.extension ? ' (ext ' + agent.extension + ')' : '');
+  return call.team ? 'an agent of ' + call.team : '?';
+}
+
+export function anyFilter(filters: Filters) {
+  return Boolean(filters.leadId || filters.agent || filters.state);
+}
+
+/** The list's heading: how many calls it shows (a full page is "the newest"), and whether filtered. */
+export function callsCountText(shown: number, limit: number, filtered: boolean) {
+  return (shown === limit ? 'the newest ' + shown : count(shown, 'call', 'calls')) + ', newest first' + (filtered ? ', filtered' : '');
+}
+
+/** Each chip's time on the timeline: the first event's clock, each later one as the time after it. */
+export function timelineLabels(events: CallEvent[]) {
+  const first = events[0] ? new Date(events[0].at).getTime() : 0;
+  return events.map((event, i) => (i === 0 ? clock(event.at) : '+' + seconds(new Date(event.at).getTime() - first)));
+}
