@@ -29,7 +29,10 @@ const routes = {
   }),
   'GET /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);
-    const [agent] = await Promise.all([directory.get(req.auth.tenant.tenantId, crmUserId), reads.charge(req.auth.tenant, READ_ITEMS.agent)]);
+    const [agent] = await Promise.all([
+      directory.get(req.auth.tenant.tenantId, crmUserId),
+      reads.charge(req.auth.tenant, READ_ITEMS.agent),
+    ]);
     if (!agent) throw notFound(crmUserId);
     return json(200, agent);
   }),
@@ -64,7 +67,8 @@ const routes = {
     try {
       return json(200, { teams: await directory.teams(req.auth.tenant.tenantId, { maxMemberships: MAX_TEAM_MEMBERSHIPS }) });
     } catch (error) {
-      if (error instanceof TooManyMembershipsError) throw new HttpProblem(422, 'too_many_memberships', 'Too many memberships', error.message);
+      if (error instanceof TooManyMembershipsError)
+        throw new HttpProblem(422, 'too_many_memberships', 'Too many memberships', error.message);
       throw error;
     }
   }),
