@@ -1,12 +1,21 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { agentDirectoryUseCase, availabilityInputSchema, listAgentsQuerySchema } from '../lib/compose/agents';
+import {
+  agentDirectoryUseCase,
+  availabilityInputSchema,
+  listAgentsQuerySchema,
+  MAX_TEAM_MEMBERSHIPS,
+  TooManyMembershipsError,
+} from '../lib/compose/agents';
+import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
 import { authenticator } from '../lib/compose/shared';
-import { InvalidRequestError, NotFoundError } from '../lib/http/errors';
+import { HttpProblem, InvalidRequestError, NotFoundError } from '../lib/http/errors';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { agentInputSchema, crmUserIdSchema } from '../lib/model/agent';
 
 const auth = authenticator();
 const directory = agentDirectoryUseCase();
+// GET routes are charged to the tenant's read budget: alongside a read by id, before a listing reads its page.
+const reads = readBudget();
 
 const crmUserIdOf = (path: Record<string, string>) => parseInput(crmUserIdSchema, path.crmUserId, 'path.crmUserId');
 const notFound = (crmUserId: string) => new NotFoundError(`No agent ${crmUserId} for this tenant.`);
@@ -20,7 +29,10 @@ const routes = {
   }),
   'GET /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);
-    const agent = await directory.get(req.auth.tenant.tenantId, crmUserId);
+    const [agent] = await Promise.all([
+      directory.get(req.auth.tenant.tenantId, crmUserId),
+      reads.charge(req.auth.tenant, READ_ITEMS.agent),
+    ]);
     if (!agent) throw notFound(crmUserId);
     return json(200, agent);
   }),
@@ -31,6 +43,7 @@ const routes = {
   }),
   'GET /v1/agents': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     const q = parseInput(listAgentsQuerySchema, req.query, 'query');
+    await reads.charge(req.auth.tenant, READ_ITEMS.agentsList(q));
     const page = await directory.list(req.auth.tenant.tenantId, q);
     return json(200, { agents: page.items, nextCursor: page.nextCursor ?? null });
   }),
@@ -50,7 +63,14 @@ const routes = {
     }
   }),
   'GET /v1/teams': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
-    return json(200, { teams: await directory.teams(req.auth.tenant.tenantId) });
+    await reads.charge(req.auth.tenant, READ_ITEMS.teams);
+    try {
+      return json(200, { teams: await directory.teams(req.auth.tenant.tenantId, { maxMemberships: MAX_TEAM_MEMBERSHIPS }) });
+    } catch (error) {
+      if (error instanceof TooManyMembershipsError)
+        throw new HttpProblem(422, 'too_many_memberships', 'Too many memberships', error.message);
+      throw error;
+    }
   }),
 };
 

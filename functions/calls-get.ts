@@ -1,14 +1,19 @@
 import { readCallsUseCase } from '../lib/compose/read-calls';
+import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
 import { authenticator } from '../lib/compose/shared';
 import { NotFoundError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
 
 const readCalls = readCallsUseCase();
+const reads = readBudget();
 
-/** GET /v1/calls/{callId} */
+/**
+ * GET /v1/calls/{callId}. The read budget is charged alongside the read, not before it: the one item a refused
+ * request reads costs less than the counter's write, and the call's read gets no extra round trip.
+ */
 export const handler = httpHandler({ scope: 'calls:read', authenticator: authenticator() }, async (req) => {
   const callId = req.path.callId ?? '';
-  const call = await readCalls.get(req.auth.tenant.tenantId, callId);
+  const [call] = await Promise.all([readCalls.get(req.auth.tenant.tenantId, callId), reads.charge(req.auth.tenant, READ_ITEMS.call)]);
   if (!call) throw new NotFoundError(`No call ${callId.slice(0, 64)} for this tenant.`);
   return json(200, call);
 });

@@ -98,6 +98,17 @@ export function availabilityView(presence: AgentPresence | undefined, nowSec: nu
   return view;
 }
 
+/** Memberships GET /v1/teams reads at most (the read budget charges it for them, and their presence items). */
+export const MAX_TEAM_MEMBERSHIPS = 2000;
+
+/** The tenant's teams hold more memberships than one answer may read. */
+export class TooManyMembershipsError extends Error {
+  constructor(readonly max: number) {
+    super(`The teams hold more than ${max} memberships (an agent in two teams is two): list each team with GET /v1/agents?team=<name>.`);
+    this.name = 'TooManyMembershipsError';
+  }
+}
+
 /**
  * The agents of a tenant as the API and the CLI show them: the agent items, their teams, and each agent's availability
  * read from its presence item (lib/store/agent-presence.ts), which the router, the PBX's events and the away toggle write.
@@ -186,14 +197,21 @@ export class AgentDirectory {
     return all;
   }
 
-  /** Every team of the tenant with its members counted by availability now, by team name. */
-  async teams(tenantId: string): Promise<TeamSummary[]> {
+  /**
+   * Every team of the tenant with its members counted by availability now, by team name. With `maxMemberships` (the
+   * API's bound), reads at most one membership past it and refuses rather than answer counts that leave members out.
+   *
+   * @throws {TooManyMembershipsError} past `maxMemberships`
+   */
+  async teams(tenantId: string, options: { maxMemberships?: number } = {}): Promise<TeamSummary[]> {
+    const max = options.maxMemberships ?? Infinity;
     const members: Array<{ team: string; crmUserId: string }> = [];
     let cursor: string | undefined;
     do {
-      const page = await this.deps.agents.listMembers(tenantId, { limit: 1000, cursor });
+      const page = await this.deps.agents.listMembers(tenantId, { limit: Math.min(1000, max + 1 - members.length), cursor });
       members.push(...page.items);
       cursor = page.nextCursor;
+      if (members.length > max) throw new TooManyMembershipsError(max);
     } while (cursor);
     const presence = await this.deps.presence.getMany(
       tenantId,

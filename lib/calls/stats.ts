@@ -6,8 +6,11 @@ import { isWaiting, type CallState } from '../model/call';
 
 /** The longest range one request may cover. */
 export const MAX_RANGE_DAYS = 31;
-/** Calls one report reads at most; past that the request is refused, not cut short. */
-export const MAX_CALLS_PER_REPORT = 200_000;
+/**
+ * Calls one report reads at most (and the read budget charges it for: lib/compose/read-budget.ts). Past that the
+ * request is refused, not cut short: a report that silently left calls out would under-count the agents it shows.
+ */
+export const MAX_CALLS_PER_REPORT = 10_000;
 
 const calendarDate = z.iso.date();
 

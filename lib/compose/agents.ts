@@ -3,8 +3,8 @@ import { AgentPresenceRepository } from '../store/agent-presence';
 import { perRoot } from './root';
 import { agents, table } from './shared';
 
-// What functions/agents.ts reads besides the use case: the schemas of its query and availability body.
-export { availabilityInputSchema, listAgentsQuerySchema } from '../agents/directory';
+// What functions/agents.ts reads besides the use case: the schemas of its query and availability body, the teams' bound.
+export { availabilityInputSchema, listAgentsQuerySchema, MAX_TEAM_MEMBERSHIPS, TooManyMembershipsError } from '../agents/directory';
 
 /** The agents API: agents, their teams and their availability. */
 export const agentDirectoryUseCase = perRoot(

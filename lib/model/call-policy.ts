@@ -25,6 +25,11 @@ export const callPolicySchema = z.object({
       perTenantPerSecond: z.number().int().min(1).default(20),
     })
     .default({ perDestination: { max: 3, windowSec: 900 }, perAgentPerMinute: 10, perTenantPerSecond: 20 }),
+  /**
+   * The tenant's read budget on the API's read routes, in reads a second (lib/policy/read-budget.ts: one read is one item
+   * read by id or up to 100 items a listing may read), counted over 10-second windows.
+   */
+  readsPerSecond: z.number().int().min(1).max(100_000).default(50),
   /** Window of the key derived when a caller sends no Idempotency-Key. */
   dedupeWindowSec: z.number().int().min(1).max(3600).default(60),
   /**

@@ -149,6 +149,16 @@ const PROBLEM_TEXT: Record<number, string> = {
   503: 'Nothing was sent: the PBX could not be reached (pbx_unreachable), or our database failed before the GET (store_unavailable); a retry with the same key may dial, once. See Retry-After.',
 };
 
+/** The 429 of every read route: the tenant's read budget (docs/api.md, "Read budget"). */
+const readRateLimited = {
+  '429': {
+    description:
+      "The tenant's read budget is spent (`read_rate_limited`): `readsPerSecond` in its policy (default 50), counted over 10-second windows; a request is charged for the most it may read (one read per started 100 items). Nothing more was read; see Retry-After.",
+    schema: problemSchema,
+    contentType: 'application/problem+json',
+  },
+};
+
 const callExample = {
   callId: 'c_HEDR0N6K5378QF7K0WDNP161P2',
   tenantId: 'acme',
@@ -319,6 +329,7 @@ export const ROUTES: Route[] = [
         schema: z.object({ calls: z.array(callResourceSchema), nextCursor: z.string().nullable() }),
       },
       ...problems(400, 401, 403),
+      ...readRateLimited,
     },
   },
   {
@@ -330,7 +341,11 @@ export const ROUTES: Route[] = [
     scope: 'calls:read',
     tags: ['calls'],
     pathParams: { callId: { description: 'The call id (c_ followed by 26 characters).' } },
-    responses: { '200': { description: 'The call.', schema: callResourceSchema, example: callExample }, ...problems(401, 403, 404) },
+    responses: {
+      '200': { description: 'The call.', schema: callResourceSchema, example: callExample },
+      ...problems(401, 403, 404),
+      ...readRateLimited,
+    },
   },
   {
     method: 'delete',
@@ -367,7 +382,17 @@ export const ROUTES: Route[] = [
     scope: 'calls:read',
     tags: ['calls'],
     query: agentStatsQuerySchema,
-    responses: { '200': { description: 'The report.', schema: agentStatsReportSchema }, ...problems(400, 401, 403, 422) },
+    responses: {
+      '200': { description: 'The report.', schema: agentStatsReportSchema },
+      ...problems(400, 401, 403),
+      '422': {
+        description:
+          'The range holds more than 10,000 calls, the most one report reads (`range_too_large`): ask for fewer days, or one agent.',
+        schema: problemSchema,
+        contentType: 'application/problem+json',
+      },
+      ...readRateLimited,
+    },
   },
   {
     method: 'get',
@@ -386,6 +411,7 @@ export const ROUTES: Route[] = [
         schema: z.object({ agents: z.array(agentResourceSchema), nextCursor: z.string().nullable() }),
       },
       ...problems(400, 401, 403),
+      ...readRateLimited,
     },
   },
   {
@@ -397,7 +423,7 @@ export const ROUTES: Route[] = [
     scope: 'agents:read',
     tags: ['agents'],
     pathParams: crmUserIdParam,
-    responses: { '200': { description: 'The agent.', schema: agentResourceSchema }, ...problems(400, 401, 403, 404) },
+    responses: { '200': { description: 'The agent.', schema: agentResourceSchema }, ...problems(400, 401, 403, 404), ...readRateLimited },
   },
   {
     method: 'put',
@@ -455,6 +481,13 @@ export const ROUTES: Route[] = [
     responses: {
       '200': { description: 'Every team of the tenant, by name.', schema: z.object({ teams: z.array(teamSummarySchema) }) },
       ...problems(401, 403),
+      '422': {
+        description:
+          'The teams hold more than 2,000 memberships, the most one answer reads (`too_many_memberships`): list each team with GET /v1/agents?team=<name>.',
+        schema: problemSchema,
+        contentType: 'application/problem+json',
+      },
+      ...readRateLimited,
     },
   },
   {

@@ -137,6 +137,9 @@ function notifiedIs(n: number): string {
   return n === 0 ? '(attribute_not_exists(notified) OR notified = :notified)' : 'notified = :notified';
 }
 
+/** Queries one filtered page of GET /v1/calls may take at most (the read budget charges for them: lib/compose/read-budget.ts). */
+export const MAX_LIST_READS = 10;
+
 /**
  * The call ledger's storage: one item per call, keyed by a call id derived from the idempotency
  * key, so the conditional put that creates it is also the reservation of that key.
@@ -479,7 +482,7 @@ export class CallRepository {
     const items: StoredCall[] = [];
     let start = decodeCursor(options.cursor, { [`${indexName}pk`]: pk });
     // A filter can empty a page; read on until the page is full or the index is exhausted.
-    for (let reads = 0; reads < 10; reads++) {
+    for (let reads = 0; reads < MAX_LIST_READS; reads++) {
       const out = await this.table.doc.send(
         new QueryCommand({
           TableName: this.table.name,
@@ -524,6 +527,8 @@ export class CallRepository {
           ProjectionExpression: 'crmUserId, #state, createdAt, outcome',
           ExpressionAttributeNames: { '#pk': `${indexName}pk`, '#sk': `${indexName}sk`, '#state': 'state' },
           ExpressionAttributeValues: { ':pk': pk, ':from': range.fromIso, ':to': range.toIso },
+          // One item past the bound says the range holds more, without reading a page beyond it.
+          Limit: range.maxItems + 1 - seen,
           ExclusiveStartKey: start,
         }),
       );

@@ -37,6 +37,28 @@ export class RateLimitRepository {
     }
   }
 
+  /**
+   * Adds `cost` to a numeric counter of the window if the sum stays within `max`: one conditional write, nothing
+   * written when refused. For budgets where copies need not count once (reads), so a number, not a set of members.
+   */
+  async charge(tenantId: string, scope: string, windowStart: number, windowSec: number, max: number, cost: number): Promise<boolean> {
+    try {
+      await this.table.doc.send(
+        new UpdateCommand({
+          TableName: this.table.name,
+          Key: { pk: rateCounterPk(tenantId), sk: rateCounterSk(scope, windowStart) },
+          UpdateExpression: 'ADD used :cost SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          ConditionExpression: 'attribute_not_exists(used) OR used <= :room',
+          ExpressionAttributeValues: { ':cost': cost, ':room': max - cost, ':expiresAt': windowStart + windowSec + 86_400 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
   /** Gives a slot back (a call that was refused after all). */
   async release(tenantId: string, scope: string, windowStart: number, member: string): Promise<void> {
     await this.table.doc.send(

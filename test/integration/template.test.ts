@@ -40,8 +40,8 @@ const TABLE_ACTIONS: Record<string, string[]> = {
   callsCancel: ['GetItem', 'BatchGetItem', 'UpdateItem'],
   dispatchDue: ['Query', 'GetItem', 'BatchGetItem', 'UpdateItem', 'PutItem'],
   pbxProbe: ['GetItem'],
-  callsGet: ['GetItem', 'BatchGetItem'],
-  callsList: ['GetItem', 'BatchGetItem', 'Query'],
+  callsGet: ['GetItem', 'BatchGetItem', 'UpdateItem'],
+  callsList: ['GetItem', 'BatchGetItem', 'Query', 'UpdateItem'],
   agents: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'BatchWriteItem'],
   health: [],
   openapi: [],
@@ -49,7 +49,7 @@ const TABLE_ACTIONS: Record<string, string[]> = {
   pbxEvents: ['GetItem', 'PutItem', 'UpdateItem', 'Query'],
   notify: ['GetItem', 'PutItem', 'UpdateItem', 'DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'],
   notifyRetry: ['Query', 'GetItem', 'PutItem', 'UpdateItem'],
-  statsAgents: ['GetItem', 'Query'],
+  statsAgents: ['GetItem', 'Query', 'UpdateItem'],
   console: [],
 };
 const FUNCTION_KEYS = Object.keys(TABLE_ACTIONS);
