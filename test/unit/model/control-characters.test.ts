@@ -11,35 +11,7 @@ import { escapeControlCharacters, firstControlCharacter } from '../../../lib/mod
 import { tenantNameSchema } from '../../../lib/model/tenant';
 import { apiKeyNameSchema } from '../../../lib/store/api-keys';
 import { payloadPathSchema } from '../../../lib/store/webhook-sources';
-
-/** Each kind with the visible form it is printed as. */
-export const CONTROL_KINDS: ReadonlyArray<[kind: string, char: string, escaped: string]> = [
-  ['NUL', '\u0000', '\\u0000'],
-  ['BEL', '\u0007', '\\u0007'],
-  ['BS', '\u0008', '\\u0008'],
-  ['TAB', '\u0009', '\\u0009'],
-  ['LF', '\u000a', '\\u000a'],
-  ['CR', '\u000d', '\\u000d'],
-  ['ESC', '\u001b', '\\u001b'],
-  ['US', '\u001f', '\\u001f'],
-  ['DEL', '\u007f', '\\u007f'],
-  ['C1 PAD', '\u0080', '\\u0080'],
-  ['C1 NEL', '\u0085', '\\u0085'],
-  ['C1 CSI', '\u009b', '\\u009b'],
-  ['C1 APC', '\u009f', '\\u009f'],
-  ['ALM (Arabic letter mark)', '\u061c', '\\u061c'],
-  ['LRM', '\u200e', '\\u200e'],
-  ['RLM', '\u200f', '\\u200f'],
-  ['LRE', '\u202a', '\\u202a'],
-  ['RLE', '\u202b', '\\u202b'],
-  ['PDF', '\u202c', '\\u202c'],
-  ['LRO', '\u202d', '\\u202d'],
-  ['RLO', '\u202e', '\\u202e'],
-  ['LRI', '\u2066', '\\u2066'],
-  ['RLI', '\u2067', '\\u2067'],
-  ['FSI', '\u2068', '\\u2068'],
-  ['PDI', '\u2069', '\\u2069'],
-];
+import { CONTROL_KINDS } from '../../support/control-characters';
 
 /** Text that is text: kept as it is, however far from ASCII. */
 const ORDINARY = ['Zoë Ångström', 'Renée Müller-Łukasz', '山田太郎', '김민준', 'محمد', 'עברית', '👩🏽‍💻 sales 🚀', 'a\u00a0b', 'x\u2028y'];
