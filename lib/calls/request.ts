@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { CALL_ID_FIELD, FIELD_ALIASES, pbxEventFieldOf } from '../pbx/stats-event';
 import { crmUserIdSchema, extensionSchema, teamNameSchema, type AgentRef } from '../model/agent';
+import { noControlCharacters } from '../model/control-characters';
 
 /** The longest a team call may wait for a free agent. */
 export const MAX_WAIT_SEC = 3600;
@@ -34,6 +35,7 @@ const agentRefSchema = z.union(
     z.strictObject({
       email: z
         .email()
+        .check(noControlCharacters)
         .max(254)
         .transform((e) => e.toLowerCase()),
     }),
@@ -61,7 +63,7 @@ export const callRequestSchema = z
       .string()
       .regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'")
       .optional(),
-    lead: z.strictObject({ id: z.string().regex(/^[^\x00-\x1f\x7f]{1,128}$/, '1-128 characters, no control characters') }).optional(),
+    lead: z.strictObject({ id: z.string().check(noControlCharacters).min(1).max(128) }).optional(),
     customData: z
       .record(
         z

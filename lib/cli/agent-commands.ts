@@ -8,7 +8,7 @@ import { AgentPresenceRepository } from '../store/agent-presence';
 import { parseAgentCsv, TEAM_SEPARATOR, type AgentCsvIssue, type AgentCsvResult } from './agents-csv';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
-import { renderTable, writeJson, type Output } from './io';
+import { renderTable, terminalOf, writeJson, type Output } from './io';
 
 interface ImportOptions {
   dryRun?: boolean;
@@ -284,7 +284,7 @@ interface Progress {
 function startProgress(out: Output, total: number): Progress {
   if (out.isTTY) {
     const bar = new SingleBar({
-      stream: out as NodeJS.WritableStream,
+      stream: terminalOf(out) as NodeJS.WritableStream,
       format: 'agents [{bar}] {percentage}% | {value}/{total}',
       hideCursor: true,
       clearOnComplete: false,

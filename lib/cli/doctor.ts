@@ -7,7 +7,7 @@ import { SecretOpenError } from '../secrets/seal';
 import { CorruptItemError } from '../store/errors';
 import { withStores, type CliDeps, type RunState } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
-import { writeJson, type Output } from './io';
+import { oneLine, writeJson, type Output } from './io';
 import { outboundPolicyOf } from './target';
 
 interface DoctorCommandOptions {
@@ -104,7 +104,7 @@ export function doctorCommand(deps: CliDeps, state: RunState): Command {
 
 function render(out: Output, report: DoctorReport): void {
   const width = Math.max(...report.checks.map((c) => c.title.length));
-  out.write(`c2c doctor: tenant ${report.tenantId}, ${report.where}${report.apiUrl ? `, API ${report.apiUrl}` : ''}\n\n`);
+  out.write(`c2c doctor: ${oneLine(`tenant ${report.tenantId}, ${report.where}${report.apiUrl ? `, API ${report.apiUrl}` : ''}`)}\n\n`);
   for (const check of report.checks) out.write(renderCheck(check, width));
   const { ok, warn, problem } = report.summary;
   const parts = [
@@ -118,11 +118,12 @@ function render(out: Output, report: DoctorReport): void {
   );
 }
 
+/** A check's lines; its message and fix quote stored names (agents, sources, the tenant's), each on one line. */
 function renderCheck(check: CheckResult, width: number): string {
   const head = `  ${MARK[check.status]} ${check.title.padEnd(width)}  `;
   const indent = ' '.repeat(head.length);
-  let text = `${head}${check.message}\n`;
-  if (check.fix && check.status !== 'ok') text += `${indent}→ ${check.fix}\n`;
+  let text = `${head}${oneLine(check.message)}\n`;
+  if (check.fix && check.status !== 'ok') text += `${indent}→ ${oneLine(check.fix)}\n`;
   return text;
 }
 

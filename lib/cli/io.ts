@@ -1,12 +1,45 @@
+import { escapeControlCharacters } from '../model/control-characters';
+
 /** Where the CLI writes: the process's streams in production, buffers in tests. */
 export interface Output {
   write(text: string): unknown;
   isTTY?: boolean;
 }
 
-/** Prints a value as indented JSON, for `--json`. */
+const BENEATH = Symbol('the stream beneath');
+type EscapingOutput = Output & { [BENEATH]: Output };
+
+/**
+ * What every command writes through (`run` wraps both streams): control characters become visible `\uXXXX`, the
+ * line breaks of the output itself excepted, whatever the text's source (a stored name from before control characters
+ * were refused, a PBX's answer, an error message). JSON stays valid: its strings hold the same values.
+ */
+export function escapingOutput(out: Output): Output {
+  if (BENEATH in out) return out;
+  const wrapped: EscapingOutput = {
+    write: (text: string) => out.write(escapeControlCharacters(text, { keepNewlines: true })),
+    isTTY: out.isTTY,
+    [BENEATH]: out,
+  };
+  return wrapped;
+}
+
+/**
+ * The stream beneath an escaping output, for the one writer that draws with control sequences of its own: the
+ * import's progress bar, whose text is a constant format and numbers.
+ */
+export function terminalOf(out: Output): Output {
+  return BENEATH in out ? (out as EscapingOutput)[BENEATH] : out;
+}
+
+/** One value on one line: every control character escaped, line breaks, tabs and carriage returns included. */
+export function oneLine(text: string): string {
+  return escapeControlCharacters(text);
+}
+
+/** Prints a value as indented JSON, for `--json`: C1 and bidirectional characters escaped too, which JSON.stringify leaves. */
 export function writeJson(out: Output, value: unknown): void {
-  out.write(`${JSON.stringify(value, null, 2)}\n`);
+  out.write(`${escapeControlCharacters(JSON.stringify(value, null, 2), { keepNewlines: true })}\n`);
 }
 
 export interface Column<T> {
@@ -30,10 +63,6 @@ export function renderTable<T>(rows: readonly T[], columns: ReadonlyArray<Column
 export function renderFields(fields: ReadonlyArray<[string, string | undefined | null]>): string {
   const width = Math.max(...fields.map(([k]) => k.length));
   return fields.map(([k, v]) => `${`${k}:`.padEnd(width + 2)}${oneLine(v ?? '-') || '-'}\n`).join('');
-}
-
-function oneLine(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ');
 }
 
 const SECRET_MASK = '********';

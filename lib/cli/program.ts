@@ -2,13 +2,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { ZodError } from 'zod';
 import { version } from '../../package.json';
+import { controlCharacterMessage, firstControlCharacter } from '../model/control-characters';
 import { StoreError } from '../store/errors';
 import { agentCommand } from './agent-commands';
 import { callsCommand } from './call-commands';
 import type { CliDeps, RunState } from './context';
 import { doctorCommand } from './doctor';
-import { CliError, ReportedError } from './errors';
+import { CliError, ReportedError, UsageError } from './errors';
 import { hookCommand } from './hook-commands';
+import { escapingOutput, oneLine } from './io';
 import { keyCommand } from './key-commands';
 import { outcomesCommand } from './outcomes';
 import type { Target } from './target';
@@ -56,6 +58,8 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', TARGET_HELP);
 
+  // Before any action: a value the command would store or print is refused as a usage error when it holds a control character.
+  program.hook('preAction', (_program, action) => refuseControlCharacters(action));
   program.addCommand(tenantCommand(deps, state));
   program.addCommand(keyCommand(deps, state));
   program.addCommand(agentCommand(deps, state));
@@ -73,6 +77,37 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   return program;
 }
 
+/**
+ * Refuses a command line whose arguments or options (the command's and its parents') hold a control character,
+ * naming the one to fix: identifiers and names never hold one (lib/model/control-characters.ts), and no other value
+ * of the command line needs one.
+ */
+function refuseControlCharacters(action: Command): void {
+  action.registeredArguments.forEach((argument, i) => {
+    const char = controlCharacterIn(action.processedArgs[i]);
+    if (char !== undefined) throw new UsageError(`<${argument.name()}>: ${controlCharacterMessage(char)}`);
+  });
+  for (let command: Command | null = action; command; command = command.parent) {
+    for (const option of command.options) {
+      const char = controlCharacterIn(command.getOptionValue(option.attributeName()));
+      if (char !== undefined) throw new UsageError(`${option.long ?? option.flags}: ${controlCharacterMessage(char)}`);
+    }
+  }
+}
+
+/** The first control character in a parsed value: a string, or the lists and records option parsers build. */
+function controlCharacterIn(value: unknown): string | undefined {
+  if (typeof value === 'string') return firstControlCharacter(value);
+  if (Array.isArray(value)) return value.map(controlCharacterIn).find((c) => c !== undefined);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .flat()
+      .map(controlCharacterIn)
+      .find((c) => c !== undefined);
+  }
+  return undefined;
+}
+
 function forEachCommand(command: Command, fn: (command: Command) => void): void {
   for (const sub of command.commands) {
     fn(sub);
@@ -84,7 +119,9 @@ function forEachCommand(command: Command, fn: (command: Command) => void): void 
  * Runs the CLI on `argv` (as process.argv: node, script, args...) and returns the exit code:
  * 0 done, 1 the command failed, 2 the command line was wrong.
  */
-export async function run(argv: readonly string[], deps: CliDeps): Promise<number> {
+export async function run(argv: readonly string[], given: CliDeps): Promise<number> {
+  // Every byte the CLI prints, commander's own messages included, goes through the escaping streams.
+  const deps: CliDeps = { ...given, stdout: escapingOutput(given.stdout), stderr: escapingOutput(given.stderr) };
   const state: RunState = {};
   const program = buildProgram(deps, state);
   try {
@@ -96,7 +133,7 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<numbe
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof ReportedError) return error.exitCode;
-    deps.stderr.write(`c2c: ${describeError(error, state.target)}\n`);
+    deps.stderr.write(`c2c: ${oneLine(describeError(error, state.target))}\n`);
     if (deps.env.C2C_DEBUG && error instanceof Error && error.stack) deps.stderr.write(`${error.stack}\n`);
     return error instanceof CliError ? error.exitCode : 1;
   }

@@ -1,6 +1,10 @@
 import * as z from 'zod';
+import { noControlCharacters } from './control-characters';
 
-export const crmUserIdSchema = z.string().regex(/^[^\s#/?%\\]{1,128}$/, 'non-empty, at most 128 characters, no spaces or # / ? % \\');
+/** The crmUserIds the table may hold: agents written before control characters were refused among them. */
+const storedCrmUserIdSchema = z.string().regex(/^[^\s#/?%\\]{1,128}$/, 'non-empty, at most 128 characters, no spaces or # / ? % \\');
+/** A crmUserId as a caller gives it (path, body, CSV, command line). */
+export const crmUserIdSchema = storedCrmUserIdSchema.check(noControlCharacters);
 export const extensionSchema = z.string().regex(/^\d{1,12}$/, 'digits only, at most 12');
 /** A team's name: what a call request names instead of an agent. No '#', which the store's keys use. */
 export const teamNameSchema = z
@@ -13,10 +17,11 @@ export const agentInputSchema = z.strictObject({
   extension: extensionSchema,
   email: z
     .email()
+    .check(noControlCharacters)
     .max(254)
     .transform((e) => e.toLowerCase())
     .optional(),
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z.string().check(noControlCharacters).trim().min(1).max(200).optional(),
   teams: z
     .array(teamNameSchema)
     .max(MAX_TEAMS_PER_AGENT)
@@ -27,7 +32,7 @@ export type AgentInput = z.input<typeof agentInputSchema>;
 
 export const agentSchema = z.object({
   tenantId: z.string(),
-  crmUserId: crmUserIdSchema,
+  crmUserId: storedCrmUserIdSchema,
   extension: extensionSchema,
   email: z.string().optional(),
   name: z.string().optional(),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { callPolicySchema } from './call-policy';
+import { noControlCharacters } from './control-characters';
 
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'lowercase letters, digits and dashes, 2-40 characters');
 
@@ -80,3 +81,8 @@ export const tenantSchema = z.object({
 });
 export type Tenant = z.infer<typeof tenantSchema>;
 export type NewTenant = z.input<typeof tenantSchema>;
+
+/** A tenant's name as an operator gives it. The stored one (`tenantSchema`) may predate the rule, and still reads. */
+export const tenantNameSchema = z.string().check(noControlCharacters).min(1).max(200);
+/** What creates a tenant: the stored shape, its name checked as an input. */
+export const newTenantSchema = tenantSchema.extend({ name: tenantNameSchema });

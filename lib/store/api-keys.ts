@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
+import { noControlCharacters } from '../model/control-characters';
 import { SCOPES, type Scope } from '../model/scope';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
@@ -19,6 +20,9 @@ export const apiKeyRecordSchema = z.object({
   revokedAt: z.string().optional(),
 });
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
+
+/** What a key is for, as an operator names it ("HubSpot workflow"); the stored one may predate the rule. */
+export const apiKeyNameSchema = z.string().check(noControlCharacters).trim().min(1).max(200);
 
 const KEY_PATTERN = /^c2c_([a-z0-9][a-z0-9-]{1,39})_([A-Za-z0-9_-]{32,64})$/;
 
@@ -51,13 +55,14 @@ export class ApiKeyRepository {
 
   /** Issues a key. The returned `key` is the only time the secret exists outside the caller's hands. */
   async issue(tenantId: string, name: string, scopes: Scope[]): Promise<{ key: string; record: ApiKeyRecord }> {
+    const label = apiKeyNameSchema.parse(name);
     const secret = randomBytes(24).toString('base64url');
     const key = `c2c_${tenantId}_${secret}`;
     const record: ApiKeyRecord = {
       keyId: `k_${secret.slice(0, 8)}`,
       keyHash: hashApiKey(key),
       tenantId,
-      name,
+      name: label,
       scopes: [...new Set(scopes)],
       createdAt: this.clock().toISOString(),
     };

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { tenantSchema, type NewTenant, type Tenant } from '../model/tenant';
+import { newTenantSchema, tenantSchema, type NewTenant, type Tenant } from '../model/tenant';
 import type { SealContext, SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
@@ -30,7 +30,7 @@ export class TenantRepository {
   /** Creates a tenant; refuses to overwrite one. */
   async create(input: Omit<NewTenant, 'createdAt' | 'updatedAt'>): Promise<Tenant> {
     const now = this.clock().toISOString();
-    const tenant = tenantSchema.parse({ ...input, createdAt: now, updatedAt: now });
+    const tenant = newTenantSchema.parse({ ...input, createdAt: now, updatedAt: now });
     try {
       await this.table.doc.send(
         new PutCommand({

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { teamNameSchema } from '../model/agent';
+import { noControlCharacters } from '../model/control-characters';
 import type { SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
@@ -23,6 +24,7 @@ export const MAX_LIVE_SECRETS = 5;
  */
 export const payloadPathSchema = z
   .string()
+  .check(noControlCharacters)
   .max(200)
   .regex(/^(header:[a-z0-9-]{1,64}|[^.\s]{1,100}(\.[^.\s]{1,100}){0,15})$/, 'dotted path (e.g. properties.phone), or header:<name>');
 
