@@ -175,6 +175,8 @@ async function loadTimes(files: string[], runs: number, nodeOptions: string): Pr
           TABLE_NAME: 'c2c-bench',
           // As the stack sets it: a stage without a seal key refuses to start (lib/secrets/seal.ts).
           SEAL_KMS_KEY_ID: 'alias/c2c-bench',
+          // Likewise a stage without a cursor secret (lib/store/pagination.ts).
+          CURSOR_SECRET: 'c2c-bench-cursor-secret-of-32-characters-or-more',
           AWS_REGION: 'eu-west-1',
           AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1',
           NODE_NO_WARNINGS: '1',

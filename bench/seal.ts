@@ -103,6 +103,7 @@ export async function measureSealColdStart(runs = 20): Promise<SealColdStart> {
       AWS_REGION: 'eu-west-1',
       TABLE_NAME: 'c2c-bench',
       SEAL_KMS_KEY_ID: 'alias/c2c-bench',
+      CURSOR_SECRET: 'c2c-bench-cursor-secret-of-32-characters-or-more',
       NODE_NO_WARNINGS: '1',
     };
     const load = async (file: string) =>

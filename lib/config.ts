@@ -42,6 +42,11 @@ const configSchema = z.object({
   SEAL_KMS_KEY_ID: z.preprocess(emptyAsUndefined, z.string().optional()),
   /** Off AWS only (a DYNAMODB_ENDPOINT is set): a 32-byte base64 key that seals secrets instead of KMS. */
   C2C_LOCAL_SEAL_KEY: z.preprocess(emptyAsUndefined, z.string().optional()),
+  /**
+   * Signs pagination cursors (lib/store/pagination.ts): on AWS a random value of the stack's own, resolved at deploy
+   * (resources/secrets.yml); off AWS, when unset, a fixed local value. At least 32 characters.
+   */
+  CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32).optional()),
   /** How long a container keeps a plain data key: bounds KMS calls and the time a key lives in memory. */
   SEAL_DATA_KEY_TTL_SEC: z.coerce.number().int().min(1).max(86_400).default(900),
   LOG_LEVEL: z.string().default('INFO'),

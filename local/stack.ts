@@ -15,6 +15,7 @@ import { RateLimitRepository } from '../lib/store/rate-limits';
 import { EnvelopeSealer, LocalKeyProvider, newLocalKey } from '../lib/secrets/seal';
 import { CallRepository } from '../lib/store/calls';
 import { createDocumentClient } from '../lib/store/client';
+import { LOCAL_CURSOR_SECRET } from '../lib/store/pagination';
 import { DeadLetterRepository } from '../lib/store/dead-letters';
 import { TenantRepository } from '../lib/store/tenants';
 import type { CallbackSettings } from '../lib/model/tenant';
@@ -143,6 +144,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ALLOW_PRIVATE_OUTBOUND: 'true',
           // Off AWS the handlers seal secrets under this key instead of KMS (lib/secrets/seal.ts).
           C2C_LOCAL_SEAL_KEY: sealKey,
+          // serverless.yml's deployed value is a CloudFormation reference serverless-offline cannot resolve.
+          CURSOR_SECRET: LOCAL_CURSOR_SECRET,
           // The console (/console) shows the simulator's calls on the local stack only.
           PBX_SIMULATOR_URL: simulator.url,
           SLS_TELEMETRY_DISABLED: '1',

@@ -30,7 +30,8 @@ export type AvailabilityInput = z.infer<typeof availabilityInputSchema>;
 /** `GET /v1/agents`: the plain listing, or one team's members; either filtered by availability. */
 export const listAgentsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(2048).optional(),
+  // Any length: one that is not a cursor of this listing is the listing's own 400 `invalid_cursor`.
+  cursor: z.string().optional(),
   team: teamNameSchema.optional(),
   available: z
     .enum(['true', 'false'])
@@ -164,11 +165,13 @@ export class AgentDirectory {
   async list(tenantId: string, query: { limit: number; cursor?: string; team?: string; available?: boolean }): Promise<Page<AgentView>> {
     let agents: Agent[];
     let nextCursor: string | undefined;
+    // The availability filter is applied here, page by page: bound into the cursor all the same, like the store's own.
+    const filters = [query.available ?? null];
     if (query.team === undefined) {
-      ({ items: agents, nextCursor } = await this.deps.agents.list(tenantId, { limit: query.limit, cursor: query.cursor }));
+      ({ items: agents, nextCursor } = await this.deps.agents.list(tenantId, { limit: query.limit, cursor: query.cursor, filters }));
     } else {
       const team = query.team;
-      const page = await this.deps.agents.listMembers(tenantId, { team, limit: query.limit, cursor: query.cursor });
+      const page = await this.deps.agents.listMembers(tenantId, { team, limit: query.limit, cursor: query.cursor, filters });
       const found = await this.deps.agents.getMany(
         tenantId,
         page.items.map((m) => m.crmUserId),

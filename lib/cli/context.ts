@@ -4,6 +4,7 @@ import { AgentRepository } from '../store/agents';
 import { ApiKeyRepository } from '../store/api-keys';
 import { CallRepository } from '../store/calls';
 import { createDocumentClient, type Table } from '../store/client';
+import { CursorCodec, LOCAL_CURSOR_SECRET } from '../store/pagination';
 import { TenantRepository } from '../store/tenants';
 import type { Tenant } from '../model/tenant';
 import { CliError } from './errors';
@@ -65,8 +66,8 @@ export async function withStores<T>(command: Command, deps: CliDeps, state: RunS
       sealer,
       tenants: new TenantRepository(table, sealer),
       keys: new ApiKeyRepository(table),
-      agents: new AgentRepository(table),
-      calls: new CallRepository(table),
+      agents: new AgentRepository(table, undefined, cursorCodecForTarget(target)),
+      calls: new CallRepository(table, undefined, cursorCodecForTarget(target)),
     });
   } finally {
     if (!deps.openTable) table.doc.destroy();
@@ -78,6 +79,15 @@ export async function requireTenant(stores: Stores, tenantId: string): Promise<T
   const tenant = await stores.tenants.get(tenantId);
   if (!tenant) throw new CliError(`Tenant ${tenantId} not found in ${stores.target.description}`);
   return tenant;
+}
+
+/**
+ * The codec of the CLI's cursors (`--cursor`): off AWS the local stage's, so the local API's cursors work here too;
+ * for a stage a value of the CLI's own, not the stage's CURSOR_SECRET, which only the functions hold. The CLI's
+ * operator can read the table anyway: its cursors need no secret, only the key-shape checks every cursor gets.
+ */
+export function cursorCodecForTarget(target: Target): CursorCodec {
+  return new CursorCodec(target.kind === 'stage' ? `c2c-operator-cli-cursors:${target.tableName}:not-the-api` : LOCAL_CURSOR_SECRET);
 }
 
 /**

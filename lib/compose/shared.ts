@@ -5,6 +5,7 @@ import { AgentRepository } from '../store/agents';
 import { ApiKeyRepository } from '../store/api-keys';
 import { CallRepository } from '../store/calls';
 import { createDocumentClient, type Table } from '../store/client';
+import { createCursorCodec, type CursorCodec } from '../store/pagination';
 import { TenantRepository } from '../store/tenants';
 import { perRoot } from './root';
 
@@ -27,12 +28,17 @@ export const sealer = /* @__PURE__ */ perRoot(({ config }): SecretSealer =>
   }),
 );
 
+/** Signs and checks pagination cursors: the stage's CURSOR_SECRET. Throws on a deployed stage that has none. */
+export const cursors = /* @__PURE__ */ perRoot(({ config }): CursorCodec =>
+  createCursorCodec({ secret: config.CURSOR_SECRET, offAws: config.DYNAMODB_ENDPOINT !== undefined }),
+);
+
 /** Which addresses requests to tenant-set URLs may reach (PBX, CDR search, callback): lib/net/outbound.ts. */
 export const outbound = /* @__PURE__ */ perRoot(({ config }): OutboundPolicy => ({ allowPrivate: config.ALLOW_PRIVATE_OUTBOUND }));
 
 export const tenants = /* @__PURE__ */ perRoot((r) => new TenantRepository(table(r), sealer(r), r.clock));
-export const agents = /* @__PURE__ */ perRoot((r) => new AgentRepository(table(r), r.clock));
-export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock));
+export const agents = /* @__PURE__ */ perRoot((r) => new AgentRepository(table(r), r.clock, cursors(r)));
+export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock, cursors(r)));
 export const apiKeys = /* @__PURE__ */ perRoot((r) => new ApiKeyRepository(table(r), r.clock));
 
 /** API keys to tenants, with the per-container cache of lib/http/auth.ts. */

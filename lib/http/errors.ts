@@ -49,6 +49,22 @@ export class InvalidRequestError extends HttpProblem {
   }
 }
 
+/** A `cursor` that is not one this listing issued (docs/api.md, "Pagination"): tampered with, cut, or of another listing. */
+export class InvalidCursorProblem extends HttpProblem {
+  constructor(detail: string) {
+    super(
+      400,
+      'invalid_cursor',
+      'The cursor is not valid',
+      `${detail}: start again without a cursor, or pass the nextCursor this listing answered.`,
+      {
+        errors: [{ path: 'query.cursor', message: detail }],
+      },
+    );
+    this.name = 'InvalidCursorProblem';
+  }
+}
+
 export class UnauthorizedError extends HttpProblem {
   constructor(detail: string) {
     super(401, 'unauthorized', 'Authentication required', detail, { headers: { 'www-authenticate': 'Bearer' } });

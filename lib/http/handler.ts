@@ -5,7 +5,14 @@ import type { Scope } from '../store/api-keys';
 import { InvalidCursorError } from '../store/pagination';
 import { isStoreUnavailable, sdkMetadataOf } from '../store/unavailable';
 import type { AuthContext, Authenticator } from './auth';
-import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, StoreUnavailableError, type FieldError } from './errors';
+import {
+  HttpProblem,
+  InvalidCursorProblem,
+  InvalidRequestError,
+  PROBLEM_TYPE_BASE,
+  StoreUnavailableError,
+  type FieldError,
+} from './errors';
 import { JsonTooDeepError, parseJsonBounded } from './json';
 import { logger, startInvocationLog } from '../observability/logger';
 
@@ -141,8 +148,7 @@ function problemResponse(error: unknown, requestId: string): APIGatewayProxyResu
   let problem: HttpProblem;
   if (error instanceof HttpProblem) problem = error;
   else if (error instanceof ZodError) problem = new InvalidRequestError('The request is not valid.', zodFieldErrors(error));
-  else if (error instanceof InvalidCursorError)
-    problem = new InvalidRequestError(error.message, [{ path: 'query.cursor', message: error.message }]);
+  else if (error instanceof InvalidCursorError) problem = new InvalidCursorProblem(error.message);
   else if (isStoreUnavailable(error)) {
     // Not a bug: DynamoDB throttled or failed after the SDK's own retries. The caller's retry is the cure.
     const metadata = sdkMetadataOf(error);

@@ -13,7 +13,8 @@ export const listCallsQuerySchema = z
     from: isoInstant.optional(),
     to: isoInstant.optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
-    cursor: z.string().max(2048).optional(),
+    // Any length: one that is not a cursor of this listing is the listing's own 400 `invalid_cursor`.
+    cursor: z.string().optional(),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { message: '"from" must not be after "to"', path: ['from'] });
 export type ListCallsQuery = z.infer<typeof listCallsQuerySchema>;

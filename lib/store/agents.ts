@@ -5,7 +5,8 @@ import type { Table } from './client';
 import { CorruptItemError } from './errors';
 import { AgentPresenceRepository } from './agent-presence';
 import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, teamMemberSk, teamMembersPrefix, tenantPk } from './keys';
-import { decodeCursor, encodeCursor, InvalidCursorError, type Page } from './pagination';
+import { agentsListing, teamMembersListing, type PageFilters } from './listings';
+import { processCursorCodec, type CursorCodec, type Page } from './pagination';
 
 /** A member of a team as the team's index holds it: enough to route without reading the agent. */
 export interface TeamMember {
@@ -20,6 +21,8 @@ export class AgentRepository {
   constructor(
     private readonly table: Table,
     private readonly clock: Clock = systemClock,
+    /** Signs and checks the cursors of the listings: a stage's own (lib/compose/shared.ts); this process's by default. */
+    private readonly cursors: CursorCodec = processCursorCodec(),
   ) {
     this.presence = new AgentPresenceRepository(table);
   }
@@ -167,21 +170,23 @@ export class AgentRepository {
 
   /**
    * A page of the team index in key order: one team's members, or with no `team` every team's (a member of two
-   * teams is two items). The cursor is bound to its listing: one of another listing is refused, never followed.
+   * teams is two items). The cursor is bound to its listing (and to the `filters` the caller applies to the page):
+   * one of another listing is refused, never followed.
    */
-  async listMembers(tenantId: string, options: { team?: string; limit?: number; cursor?: string } = {}): Promise<Page<TeamMember>> {
+  async listMembers(
+    tenantId: string,
+    options: { team?: string; limit?: number; cursor?: string; filters?: PageFilters } = {},
+  ): Promise<Page<TeamMember>> {
     const pk = tenantPk(tenantId);
     const prefix = teamMembersPrefix(options.team);
-    const start = decodeCursor(options.cursor, { pk });
-    // A key outside the query's range would be DynamoDB's ValidationException (a 500), not the client's 400.
-    if (start && !(typeof start.sk === 'string' && start.sk.startsWith(prefix))) throw new InvalidCursorError();
+    const listing = teamMembersListing(tenantId, options.team, options.filters);
     const out = await this.table.doc.send(
       new QueryCommand({
         TableName: this.table.name,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
         Limit: options.limit ?? 100,
-        ExclusiveStartKey: start,
+        ExclusiveStartKey: this.cursors.decode(listing, options.cursor),
       }),
     );
     const items: TeamMember[] = [];
@@ -190,7 +195,7 @@ export class AgentRepository {
         items.push({ team: item.team, crmUserId: item.crmUserId, extension: item.extension });
       }
     }
-    return { items, nextCursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items, nextCursor: this.cursors.encode(listing, out.LastEvaluatedKey) };
   }
 
   /** Agents by id, 100 to a request (the members of a team page); ids with no agent are absent from the map. */
@@ -268,18 +273,20 @@ export class AgentRepository {
     return out.Attributes !== undefined;
   }
 
-  async list(tenantId: string, options: { limit?: number; cursor?: string } = {}): Promise<Page<Agent>> {
+  /** A page of the agents in key order; the cursor is bound to this listing and to the `filters` the caller applies. */
+  async list(tenantId: string, options: { limit?: number; cursor?: string; filters?: PageFilters } = {}): Promise<Page<Agent>> {
     const pk = tenantPk(tenantId);
+    const listing = agentsListing(tenantId, options.filters);
     const out = await this.table.doc.send(
       new QueryCommand({
         TableName: this.table.name,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :agent)',
         ExpressionAttributeValues: { ':pk': pk, ':agent': 'AGENT#' },
         Limit: options.limit ?? 100,
-        ExclusiveStartKey: decodeCursor(options.cursor, { pk }),
+        ExclusiveStartKey: this.cursors.decode(listing, options.cursor),
       }),
     );
-    return { items: (out.Items ?? []).map(parseAgentItem), nextCursor: encodeCursor(out.LastEvaluatedKey) };
+    return { items: (out.Items ?? []).map(parseAgentItem), nextCursor: this.cursors.encode(listing, out.LastEvaluatedKey) };
   }
 
   /** Every agent of a tenant, page after page (the CLI and the doctor). */

@@ -35,7 +35,8 @@ import {
   pendingCallsPk,
   tenantPk,
 } from './keys';
-import { decodeCursor, encodeCursor, type Page } from './pagination';
+import { callsListing } from './listings';
+import { processCursorCodec, type CursorCodec, type Page } from './pagination';
 
 export const storedCallSchema = callSchema.extend({
   /** Hash of the normalized request: tells a replay (same hash) from a reused key (other hash). */
@@ -148,6 +149,8 @@ export class CallRepository {
   constructor(
     private readonly table: Table,
     private readonly clock: Clock = systemClock,
+    /** Signs and checks the cursors of `list`: a stage's own (lib/compose/shared.ts); this process's by default. */
+    private readonly cursors: CursorCodec = processCursorCodec(),
   ) {}
 
   /** Conditional put: `reserved` is true for exactly one of any number of concurrent callers. */
@@ -480,7 +483,8 @@ export class CallRepository {
       filters.push('crmUserId = :agent');
     }
     const items: StoredCall[] = [];
-    let start = decodeCursor(options.cursor, { [`${indexName}pk`]: pk });
+    const listing = callsListing({ tenantId, indexName, pk, filter });
+    let start: Record<string, unknown> | undefined = this.cursors.decode(listing, options.cursor);
     // A filter can empty a page; read on until the page is full or the index is exhausted.
     for (let reads = 0; reads < MAX_LIST_READS; reads++) {
       const out = await this.table.doc.send(
@@ -500,7 +504,7 @@ export class CallRepository {
       start = out.LastEvaluatedKey;
       if (!start || items.length >= options.limit) break;
     }
-    return { items, nextCursor: encodeCursor(start) };
+    return { items, nextCursor: this.cursors.encode(listing, start) };
   }
 
   /**

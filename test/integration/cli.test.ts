@@ -452,6 +452,12 @@ describe('calls', () => {
       await c2c(['calls', 'list', tenantId, '--limit', '2', '--cursor', paged.nextCursor, '--json']),
     );
     expect(rest.items.map((c) => c.callId)).toEqual(['c_test1']);
+    // A cursor of another filter, or altered, is refused in one line: never followed, never DynamoDB's error.
+    for (const cursor of [paged.nextCursor, `${paged.nextCursor.slice(0, -1)}A`, '']) {
+      const refused = await c2c(['calls', 'list', tenantId, '--state', 'completed', '--cursor', cursor]);
+      expect(refused.code, cursor).toBe(1);
+      expect(refused.stderr, cursor).toContain('The cursor is not one this listing issued');
+    }
   });
 
   it('lists the calls the reconciler flagged', async () => {

@@ -117,7 +117,17 @@ function packagingEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (name.startsWith('AWS_')) continue;
-    if (['EGRESS_IP', 'DYNAMODB_ENDPOINT', 'LOG_LEVEL', 'PBX_TIMEOUT_MS', 'PBX_SIMULATOR_URL', 'C2C_LOCAL_SEAL_KEY'].includes(name))
+    if (
+      [
+        'EGRESS_IP',
+        'DYNAMODB_ENDPOINT',
+        'LOG_LEVEL',
+        'PBX_TIMEOUT_MS',
+        'PBX_SIMULATOR_URL',
+        'C2C_LOCAL_SEAL_KEY',
+        'CURSOR_SECRET',
+      ].includes(name)
+    )
       continue;
     env[name] = value;
   }
@@ -352,6 +362,24 @@ describe('the packaged stack', () => {
     // Losing the key loses every sealed secret: kept when the prod stack is deleted.
     expect(prod.template.Resources[resourcesOfType(prod.template, 'AWS::KMS::Key')[0]![0]]?.DeletionPolicy).toBe('Retain');
     expect(key.DeletionPolicy).toBe('Delete');
+  });
+
+  it("signs cursors with a random secret of the stack's own, resolved into every function at deploy, readable by no role", () => {
+    const secrets = resourcesOfType(dev.template, 'AWS::SecretsManager::Secret');
+    expect(secrets).toHaveLength(1);
+    const [secretId, secret] = secrets[0]!;
+    expect(secret.Properties?.GenerateSecretString).toMatchObject({
+      GenerateStringKey: 'secret',
+      PasswordLength: 64,
+      ExcludePunctuation: true,
+    });
+    const reference = { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:secret}}']] };
+    for (const key of FUNCTION_KEYS) {
+      const variables = (props(dev.template, functionId(key)).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(variables.CURSOR_SECRET, key).toEqual(reference);
+      // Resolved by CloudFormation: no function reads the secret at run time.
+      expect(JSON.stringify(inlineStatements(dev.template, roleOf(dev.template, key))), key).not.toMatch(/secretsmanager|CursorSecret/i);
+    }
   });
 
   it('lets each role only Decrypt with the seal key, for its own purposes, and no role generate data keys', () => {
