@@ -1,6 +1,6 @@
 import { BatchWriteCommand, DynamoDBDocumentClient, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { logger } from '../../lib/http/logger';
+import { logger } from '../../lib/observability/logger';
 import { MAX_CALLS_PER_REPORT } from '../../lib/calls/stats';
 import { MAX_TEAM_MEMBERSHIPS } from '../../lib/agents/directory';
 import { CallRepository } from '../../lib/store/calls';
