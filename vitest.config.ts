@@ -11,7 +11,7 @@ export default defineConfig({
     // is waiting on servers, timers and sockets, not on the CPU.
     maxWorkers: 2,
     globalSetup: ['test/global-setup.ts'],
-    setupFiles: ['test/support/capture-logs.ts'],
+    setupFiles: ['test/support/capture-logs.ts', 'test/support/record-secrets.ts'],
     // The PBX simulator and the receivers of the tests listen on loopback, which only the local stage may reach
     // (lib/net/outbound.ts); the tests of that rule pass a strict policy of their own.
     env: { ALLOW_PRIVATE_OUTBOUND: 'true' },

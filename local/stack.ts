@@ -348,10 +348,17 @@ function pipeLines(child: ChildProcess, onOutput: ((line: string) => void) | und
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) onOutput?.(line);
+      for (const line of lines) onOutput?.(maskPbxEventsToken(line));
     });
   }
 }
+
+/**
+ * serverless-offline prints every request's path, and a PBX-event URL carries its token (a credential) in the path.
+ * API Gateway's access log names the route (`/v1/pbx-events/{tenantId}/{token}`), never the path; the local stack's
+ * output does the same for the token.
+ */
+export const maskPbxEventsToken = (line: string) => line.replace(/(\/pbx-events\/[^/\s"]+\/)[^/\s"?]+/g, '$1<token>');
 
 async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: number, signal: AbortSignal | undefined) {
   const deadline = Date.now() + timeoutMs;

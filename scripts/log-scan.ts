@@ -1,13 +1,20 @@
 /**
  * The last step of `npm test`: reads every log line the service wrote during the run (kept by
  * test/support/capture-logs.ts and by the local stack under C2C_LOG_DIR) and fails if any carries a
- * whole phone number, an API key, a webhook secret or a credential header.
+ * whole phone number or any kind of secret the service issues or stores: by shape where it has one
+ * (test/support/log-rules.ts), by value where it has none (the secrets the run used, recorded by
+ * test/support/record-secrets.ts).
+ *
+ * `log-scan.ts [log dir] [secrets dir]`: the test run's folders by default.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { leaksIn } from '../test/support/log-rules';
+import { KnownSecrets, leaksIn } from '../test/support/log-rules';
+import { knownSecrets, SECRETS_DIR } from '../test/support/secret-ledger';
 
-const LOG_DIR = path.resolve(__dirname, '../test/artifacts/logs');
+const LOG_DIR = path.resolve(process.argv[2] ?? path.resolve(__dirname, '../test/artifacts/logs'));
+const secrets = knownSecrets(path.resolve(process.argv[3] ?? SECRETS_DIR));
+const known = new KnownSecrets(secrets);
 
 function main() {
   if (!existsSync(LOG_DIR)) {
@@ -18,17 +25,21 @@ function main() {
   let lines = 0;
   const leaks: string[] = [];
   for (const file of files) {
-    for (const line of readFileSync(path.join(LOG_DIR, file), 'utf8').split('\n')) {
+    for (const [index, line] of readFileSync(path.join(LOG_DIR, file), 'utf8').split('\n').entries()) {
       if (!line) continue;
+      const n = index + 1;
       lines++;
-      for (const what of leaksIn(line)) leaks.push(`${file}: ${what}: ${line.slice(0, 200)}`);
+      // The line is not shown: it holds the secret. The file and line number find it.
+      for (const what of leaksIn(line, known)) leaks.push(`${file}:${n}: ${what}`);
     }
   }
   if (lines === 0) {
     console.error('log scan: the logs are empty: the capture is broken');
     process.exit(1);
   }
-  console.log(`log scan: ${lines} log lines in ${files.length} files: ${leaks.length} leaks`);
+  console.log(
+    `log scan: ${lines} log lines in ${files.length} files, ${secrets.length} secrets of the run looked for: ${leaks.length} leaks`,
+  );
   if (leaks.length > 0) {
     for (const leak of leaks.slice(0, 50)) console.error(`  ${leak}`);
     process.exit(1);

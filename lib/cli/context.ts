@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createSealer, isSealed, SealConfigError, type SecretSealer } from '../secrets/seal';
+import { assertSealed, createSealer, SealConfigError, type SecretSealer } from '../secrets/seal';
 import { AgentRepository } from '../store/agents';
 import { ApiKeyRepository } from '../store/api-keys';
 import { CallRepository } from '../store/calls';
@@ -57,8 +57,11 @@ export async function withStores<T>(command: Command, deps: CliDeps, state: RunS
     const sealerNow = () => (built ??= deps.sealer ? deps.sealer(target) : sealerForTarget(target, deps.env));
     const sealer: SecretSealer = {
       seal: (plaintext, context) => sealerNow().seal(plaintext, context),
-      // A value written before sealing existed opens without a key.
-      open: async (value, context) => (isSealed(value) ? sealerNow().open(value, context) : value),
+      // A value that is not sealed is refused before any key is needed, as the service refuses it.
+      open: async (value, context) => {
+        assertSealed(value, context);
+        return sealerNow().open(value, context);
+      },
     };
     return await fn({
       target,

@@ -4,6 +4,8 @@ import type { NewTenant, Tenant } from '../model/tenant';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, UsageError } from './errors';
 import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
+import { sealPlaintextTenantSecrets } from '../store/tenants';
+import { WebhookSourceRepository } from '../store/webhook-sources';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 
 interface TenantCreateOptions {
@@ -90,6 +92,24 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
       const found = await withStores(command, deps, state, (stores) => requireTenant(stores, tenantId));
       if (options.json) return writeJson(deps.stdout, maskTenant(found));
       deps.stdout.write(renderTenant(found));
+    });
+
+  tenant
+    .command('seal-plaintext')
+    .description('one-off: seal, in place, the secrets of a tenant stored in clear before sealing existed (the service refuses them)')
+    .argument('<tenantId>')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {
+      const sealed = await withStores(command, deps, state, async (stores) => {
+        // Only the operator, who knows these values are the tenant's own, may vouch for a secret found in clear.
+        const fields = await sealPlaintextTenantSecrets(stores.table, stores.sealer, tenantId);
+        if (fields === undefined) throw new CliError(`Tenant ${tenantId} not found in ${stores.target.description}`);
+        return [...fields, ...(await new WebhookSourceRepository(stores.table, stores.sealer).sealPlaintext(tenantId))];
+      });
+      if (options.json) return writeJson(deps.stdout, { tenantId, sealed });
+      deps.stdout.write(
+        sealed.length === 0 ? `Tenant ${tenantId}: no secret in clear\n` : `Tenant ${tenantId}: sealed ${sealed.join(', ')}\n`,
+      );
     });
 
   return tenant;

@@ -83,7 +83,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const inspector = new TenantInspector(options.table);
   const fetchFn = options.fetch ?? fetch;
 
-  const tenantItem = await openedTenantItem(await inspector.tenantItem(options.tenantId), options.sealer);
+  const opened = await openedTenantItem(await inspector.tenantItem(options.tenantId), options);
+  if ('refused' in opened) return finish(options, checkedAt, started, [opened.refused]);
+  const tenantItem = opened.item;
   const { result: tenantResult, tenant } = checkTenant(options.tenantId, tenantItem, options.where);
   const checks: CheckResult[] = [tenantResult];
   if (!tenantItem) return finish(options, checkedAt, started, checks);
@@ -129,16 +131,30 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 }
 
 /**
- * The stored tenant with its secrets opened, so the settings are checked and the ping signed as the service
- * would. A secret that does not open (another key, an altered value) leaves the item as stored: its sealed
- * callback secret then fails validation and the tenant check reports it.
+ * The stored tenant with its secrets opened (under the tenant of the key it was read with), so the settings
+ * are checked and the ping signed as the service would. A secret that does not open (another key, an
+ * altered value, a value that is not sealed at all) is a problem of its own: the service refuses it, so
+ * every request of the tenant fails, and nothing of the item is used for the other checks.
  */
-async function openedTenantItem(item: Record<string, unknown> | undefined, sealer: SecretSealer | undefined) {
-  if (!item || !sealer) return item;
-  return openTenantItem(item, sealer).catch((error: unknown) => {
-    if (error instanceof SecretOpenError) return item;
-    throw error;
-  });
+async function openedTenantItem(
+  item: Record<string, unknown> | undefined,
+  options: DoctorOptions,
+): Promise<{ item: Record<string, unknown> | undefined } | { refused: CheckResult }> {
+  if (!item || !options.sealer) return { item };
+  try {
+    return { item: await openTenantItem(item, options.sealer, options.tenantId) };
+  } catch (error) {
+    if (!(error instanceof SecretOpenError)) throw error;
+    return {
+      refused: {
+        id: 'tenant',
+        title: 'Tenant',
+        status: 'problem',
+        message: `${error.message}: every request of tenant ${options.tenantId} that needs its secrets fails with 500. The other checks were not run.`,
+        fix: 'Set the secret again through the CLI (c2c tenant update, c2c outcomes callback rotate-secret), which seals it under this stage key.',
+      },
+    };
+  }
 }
 
 function finish(options: DoctorOptions, checkedAt: string, started: number, found: CheckResult[]): DoctorReport {

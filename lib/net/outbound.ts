@@ -86,22 +86,50 @@ const V6_RULES = [
 ];
 
 /*
- * IPv6 forms that carry an IPv4 address, which the kernel or a NAT64 gateway may turn into a connection to
- * that IPv4 address: `::ffff:127.0.0.1` reaches loopback, `64:ff9b::a9fe:a9fe` the metadata service.
- * `words` picks the two 16-bit words holding the IPv4 address.
+ * IPv6 forms that carry an IPv4 address, which the kernel, a NAT64 gateway, a 6to4 relay or a Teredo relay
+ * may turn into a connection to that IPv4 address: `::ffff:127.0.0.1` reaches loopback, `64:ff9b::a9fe:a9fe`
+ * the metadata service. Each reads the IPv4 address (or addresses) out of the eight 16-bit words, or answers
+ * nothing when the address is not of its form. They are matched on the words, so every spelling (compressed,
+ * expanded, dotted tail, upper case) reads the same.
  */
-const EMBEDDING_V4: Array<{ name: string; list: BlockList; words: [number, number] }> = [
-  { name: 'IPv4-mapped', list: subnet('::ffff:0:0', 96), words: [6, 7] },
-  { name: 'IPv4-compatible', list: subnet('::', 96), words: [6, 7] },
-  { name: 'NAT64', list: subnet('64:ff9b::', 96), words: [6, 7] },
-  { name: '6to4', list: subnet('2002::', 16), words: [1, 2] },
-];
+const dottedQuad = (...octets: number[]) => octets.join('.');
+const v4Of = (hi: number, lo: number) => dottedQuad(hi >> 8, hi & 0xff, lo >> 8, lo & 0xff);
+const zero = (words: number[], from: number, to: number) => words.slice(from, to).every((w) => w === 0);
 
-function subnet(network: string, prefix: number): BlockList {
-  const list = new BlockList();
-  list.addSubnet(network, prefix, 'ipv6');
-  return list;
-}
+const EMBEDDING_V4: Array<{ name: string; carried: (w: number[]) => string[] | undefined }> = [
+  // ::ffff:a.b.c.d (RFC 4291).
+  { name: 'IPv4-mapped', carried: (w) => (zero(w, 0, 5) && w[5] === 0xffff ? [v4Of(w[6]!, w[7]!)] : undefined) },
+  // ::ffff:0:a.b.c.d (RFC 2765, RFC 6145): what a stateless translator maps back to the IPv4 address.
+  { name: 'IPv4-translated', carried: (w) => (zero(w, 0, 4) && w[4] === 0xffff && w[5] === 0 ? [v4Of(w[6]!, w[7]!)] : undefined) },
+  // ::a.b.c.d (deprecated, RFC 4291); :: and ::1 are judged as themselves before this.
+  { name: 'IPv4-compatible', carried: (w) => (zero(w, 0, 6) ? [v4Of(w[6]!, w[7]!)] : undefined) },
+  // 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052).
+  { name: 'NAT64', carried: (w) => (w[0] === 0x64 && w[1] === 0xff9b && zero(w, 2, 6) ? [v4Of(w[6]!, w[7]!)] : undefined) },
+  /*
+   * 64:ff9b:1::/48, the local-use NAT64 prefix (RFC 8215): its IPv4 address sits where the operator's prefix
+   * length puts it (RFC 6052: /48, /56, /64 or /96), so no one reading is sure. Every reading is judged, and
+   * the range is refused whatever they carry (the V6 rules): it only ever leads into a local network.
+   */
+  {
+    name: 'local-use NAT64',
+    carried: (w) =>
+      w[0] === 0x64 && w[1] === 0xff9b && w[2] === 1
+        ? [
+            v4Of(w[6]!, w[7]!), // /96, the common case, first
+            dottedQuad(w[4]! & 0xff, w[5]! >> 8, w[5]! & 0xff, w[6]! >> 8), // /64 (bits 64-71 are the zero u octet)
+            dottedQuad(w[3]! & 0xff, w[4]! & 0xff, w[5]! >> 8, w[5]! & 0xff), // /56
+            dottedQuad(w[3]! >> 8, w[3]! & 0xff, w[4]! & 0xff, w[5]! >> 8), // /48
+          ].filter((v4) => v4 !== '0.0.0.0') // zero padding of a shorter reading, not an address
+        : undefined,
+  },
+  // 2002:AABB:CCDD::/48 carries AA.BB.CC.DD in bits 16-47 (RFC 3056).
+  { name: '6to4', carried: (w) => (w[0] === 0x2002 ? [v4Of(w[1]!, w[2]!)] : undefined) },
+  // Teredo (RFC 4380): 2001:0:<server IPv4>:<flags>:<port>:<client IPv4 XOR 0xffffffff>.
+  {
+    name: 'Teredo',
+    carried: (w) => (w[0] === 0x2001 && w[1] === 0 ? [v4Of(w[2]!, w[3]!), v4Of(~w[6]! & 0xffff, ~w[7]! & 0xffff)] : undefined),
+  },
+];
 
 /**
  * Whether an IP address is one this service must not send to (outside the local stage). IPv4 and IPv6,
@@ -113,16 +141,20 @@ export function classifyAddress(input: string): AddressClass {
   const family = isIP(address);
   if (family === 4) return firstMatch(V4_RULES, address, 'ipv4');
   if (family !== 6) return { forbidden: true, range: 'non-IP' };
-  // First as itself: :: and ::1 also sit inside the IPv4-compatible range, and deserve their own names.
-  const own = firstMatch(V6_RULES, address, 'ipv6');
-  if (own.forbidden) return own;
-  const embedding = EMBEDDING_V4.find((e) => e.list.check(address, 'ipv6'));
-  if (!embedding) return own;
   const words = ipv6Words(address);
-  const [hi, lo] = embedding.words.map((i) => words[i]!) as [number, number];
-  const v4 = `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
-  const inner = firstMatch(V4_RULES, v4, 'ipv4');
-  return inner.forbidden ? { forbidden: true, range: `${inner.range}, ${embedding.name} as ${v4},` } : inner;
+  // First as itself: :: and ::1 also sit inside the IPv4-compatible range, and deserve their own names.
+  const own = firstMatch(V6_RULES, words.map((w) => w.toString(16)).join(':'), 'ipv6');
+  if (own.forbidden && !own.range.startsWith('local-use NAT64')) return own;
+  for (const embedding of EMBEDDING_V4) {
+    const carried = embedding.carried(words);
+    if (!carried) continue;
+    for (const v4 of carried) {
+      const inner = firstMatch(V4_RULES, v4, 'ipv4');
+      if (inner.forbidden) return { forbidden: true, range: `${inner.range}, ${embedding.name} as ${v4},` };
+    }
+    return own;
+  }
+  return own;
 }
 
 function firstMatch(rules: typeof V4_RULES, address: string, type: 'ipv4' | 'ipv6'): AddressClass {

@@ -10,12 +10,17 @@ import type { KMSClient } from '@aws-sdk/client-kms';
  *
  * One data key seals many values of one tenant and purpose, and a container keeps plain data keys for a
  * bounded time, so KMS is asked once per tenant and purpose per container, not once per secret.
+ *
+ * Only a sealed value opens. A stored value that is not a sealed envelope is refused, not used as it is:
+ * otherwise anyone who can write the table (a stolen role, a console session) could put a PBX password or
+ * signing secret of their choice in place of the sealed one, and the service would use it.
  */
 
 /** What a data key is bound to: KMS's encryption context, and the local key's associated data. */
 export type SealPurpose = 'tenant-secrets' | 'webhook-secrets';
 
 export interface SealContext {
+  /** The tenant of the item's key (its pk), never an attribute of the item: a whole item copied under another key does not open. */
   tenantId: string;
   purpose: SealPurpose;
   /** The field the value belongs to (e.g. `pbx.basicAuth.password`): a sealed value copied to another field does not open. */
@@ -24,7 +29,7 @@ export interface SealContext {
 
 export interface SecretSealer {
   seal(plaintext: string, context: SealContext): Promise<string>;
-  /** The plaintext of a sealed value; a value that is not sealed (written before sealing existed) comes back as it is. */
+  /** The plaintext of a sealed value; anything else (a plaintext, a truncated envelope) is refused with {@link SecretNotSealedError}. */
   open(value: string, context: SealContext): Promise<string>;
 }
 
@@ -49,6 +54,22 @@ export class SecretOpenError extends Error {
   }
 }
 
+/**
+ * A stored value where a sealed one belongs is not a sealed envelope (a plaintext, or something else written
+ * into the table): refused and never used. The message names the field and tenant, never the value.
+ */
+export class SecretNotSealedError extends SecretOpenError {
+  constructor(context: SealContext) {
+    super(`${context.item} of tenant ${context.tenantId} is not a sealed value: refused (a secret is only ever read from its sealed form)`);
+    this.name = 'SecretNotSealedError';
+  }
+}
+
+/** Throws {@link SecretNotSealedError} unless `value` is a sealed envelope. */
+export function assertSealed(value: string, context: SealContext): void {
+  if (!isSealed(value)) throw new SecretNotSealedError(context);
+}
+
 /** The configuration refuses to run without a key it can seal with. */
 export class SealConfigError extends Error {
   constructor(message: string) {
@@ -62,7 +83,7 @@ const SEALED = /^v1\.([A-Za-z0-9_-]{16,})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{2
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-/** Whether a stored value is sealed (else it is a plaintext written before sealing existed). */
+/** Whether a stored value has the shape of a sealed envelope (whether it opens is for {@link EnvelopeSealer.open}). */
 export function isSealed(value: unknown): value is string {
   return typeof value === 'string' && SEALED.test(value);
 }
@@ -116,7 +137,7 @@ export class EnvelopeSealer implements SecretSealer {
 
   async open(value: string, context: SealContext): Promise<string> {
     const match = SEALED.exec(value);
-    if (!match) return value;
+    if (!match) throw new SecretNotSealedError(context);
     const [, wrapped = '', iv = '', body = ''] = match;
     const key = await this.openKey(wrapped, context);
     const bytes = Buffer.from(body, 'base64url');

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { newTenantSchema, tenantSchema, type NewTenant, type Tenant } from '../model/tenant';
-import type { SealContext, SecretSealer } from '../secrets/seal';
+import { isSealed, type SealContext, type SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
@@ -24,7 +24,11 @@ export class TenantRepository {
 
   async get(tenantId: string): Promise<Tenant | undefined> {
     const out = await this.table.doc.send(new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: tenantSk() } }));
-    return out.Item ? parseTenantItem(await openTenantItem(out.Item, this.sealer)) : undefined;
+    if (!out.Item) return undefined;
+    const tenant = parseTenantItem(await openTenantItem(out.Item, this.sealer, tenantId));
+    // An item whose own tenant id is not its key's (copied whole, secrets or not) is not this tenant's settings.
+    if (tenant.tenantId !== tenantId) throw new CorruptItemError('tenant');
+    return tenant;
   }
 
   /** Creates a tenant; refuses to overwrite one. */
@@ -93,23 +97,60 @@ async function sealTenant(tenant: Tenant, sealer: SecretSealer): Promise<Tenant>
 }
 
 /**
- * A stored tenant item with its secrets opened, before validation. Items written before secrets were
- * sealed hold them in clear: those are read as they are, and sealed on the tenant's next write. Fields
- * of an unexpected shape are left for the schema to report.
+ * A stored tenant item with its secrets opened, before validation. `keyTenantId` is the tenant of the key the
+ * item was read under (its pk), never the item's own `tenantId` attribute: the seal binds the key, so a whole
+ * item copied under another tenant's key does not open. A secret that is not sealed is refused
+ * (SecretNotSealedError), never used. Fields of an unexpected shape are left for the schema to report.
  */
-export async function openTenantItem(item: Record<string, unknown>, sealer: SecretSealer): Promise<Record<string, unknown>> {
-  const tenantId = String(item.tenantId);
-  const open = (value: unknown, name: string) =>
-    typeof value === 'string' ? sealer.open(value, tenantSecret(tenantId, name)) : Promise.resolve(value);
+export function openTenantItem(item: Record<string, unknown>, sealer: SecretSealer, keyTenantId: string): Promise<Record<string, unknown>> {
+  return mapTenantItemSecrets(item, (value, name) =>
+    typeof value === 'string' ? sealer.open(value, tenantSecret(keyTenantId, name)) : Promise.resolve(value),
+  );
+}
+
+/**
+ * The one-off migration of a tenant stored before sealing existed (`c2c tenant seal-plaintext`): the operator
+ * vouches for the values in clear, and each is sealed in place; the service itself never uses one. Answers the
+ * fields sealed. Conditional on the item being unchanged since it was read.
+ */
+export async function sealPlaintextTenantSecrets(table: Table, sealer: SecretSealer, tenantId: string): Promise<string[] | undefined> {
+  const key = { pk: tenantPk(tenantId), sk: tenantSk() };
+  const out = await table.doc.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true }));
+  if (!out.Item) return undefined;
+  if (out.Item.tenantId !== tenantId) throw new CorruptItemError('tenant');
+  const sealed: string[] = [];
+  const next = await mapTenantItemSecrets(out.Item, (value, name) => {
+    if (typeof value !== 'string' || isSealed(value)) return Promise.resolve(value);
+    sealed.push(name);
+    return sealer.seal(value, tenantSecret(tenantId, name));
+  });
+  if (sealed.length === 0) return sealed;
+  const updatedAt: unknown = out.Item.updatedAt;
+  await table.doc.send(
+    new PutCommand({
+      TableName: table.name,
+      Item: next,
+      ConditionExpression: 'updatedAt = :updatedAt',
+      ExpressionAttributeValues: { ':updatedAt': updatedAt },
+    }),
+  );
+  return sealed;
+}
+
+/** The item with `fn` applied to each secret field of a tenant item (named as its seal context names it). */
+async function mapTenantItemSecrets(
+  item: Record<string, unknown>,
+  fn: (value: unknown, name: string) => Promise<unknown>,
+): Promise<Record<string, unknown>> {
   const pbx = isRecord(item.pbx) ? { ...item.pbx } : undefined;
   if (pbx && isRecord(pbx.basicAuth))
-    pbx.basicAuth = { ...pbx.basicAuth, password: await open(pbx.basicAuth.password, 'pbx.basicAuth.password') };
-  if (pbx && 'cdrApiKey' in pbx) pbx.cdrApiKey = await open(pbx.cdrApiKey, 'pbx.cdrApiKey');
+    pbx.basicAuth = { ...pbx.basicAuth, password: await fn(pbx.basicAuth.password, 'pbx.basicAuth.password') };
+  if (pbx && 'cdrApiKey' in pbx) pbx.cdrApiKey = await fn(pbx.cdrApiKey, 'pbx.cdrApiKey');
   let callback = item.callback;
   if (isRecord(callback) && Array.isArray(callback.secrets)) {
     const secrets = await Promise.all(
       callback.secrets.map(async (s: unknown) =>
-        isRecord(s) ? { ...s, secret: await open(s.secret, `callback.secrets.${String(s.id)}`) } : s,
+        isRecord(s) ? { ...s, secret: await fn(s.secret, `callback.secrets.${String(s.id)}`) } : s,
       ),
     );
     callback = { ...callback, secrets };

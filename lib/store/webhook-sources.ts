@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { teamNameSchema } from '../model/agent';
 import { noControlCharacters } from '../model/control-characters';
-import type { SecretSealer } from '../secrets/seal';
+import { isSealed, type SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
@@ -156,7 +156,7 @@ export class WebhookSourceRepository {
     const out = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: hookSourceSk(source) } }),
     );
-    return out.Item ? parseWebhookSourceItem(await openWebhookSourceItem(out.Item, this.sealer)) : undefined;
+    return out.Item ? this.parse(out.Item, tenantId, source) : undefined;
   }
 
   /** Every configured source of a tenant. */
@@ -168,7 +168,7 @@ export class WebhookSourceRepository {
         ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
       }),
     );
-    return Promise.all((out.Items ?? []).map(async (item) => parseWebhookSourceItem(await openWebhookSourceItem(item, this.sealer))));
+    return Promise.all((out.Items ?? []).map((item) => this.parse(item, tenantId, sourceOfSk(item.sk))));
   }
 
   /** Adds a live secret and keeps the others, so the sender can move to the new one at its own pace. */
@@ -229,7 +229,56 @@ export class WebhookSourceRepository {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? parseWebhookSourceItem(await openWebhookSourceItem(out.Item, this.sealer)) : undefined;
+    return out.Item ? this.parse(out.Item, tenantId, source) : undefined;
+  }
+
+  /** An item read under (tenant, source), opened with the tenant and source of that key, and checked to be theirs. */
+  private async parse(item: Record<string, unknown>, tenantId: string, source: string): Promise<WebhookSourceConfig> {
+    const config = parseWebhookSourceItem(await openWebhookSourceItem(item, this.sealer, { tenantId, source }));
+    if (config.tenantId !== tenantId || config.source !== source) throw new CorruptItemError('webhook source');
+    return config;
+  }
+
+  /**
+   * The one-off migration of sources stored before sealing existed (`c2c tenant seal-plaintext`): the operator
+   * vouches for the signing keys in clear, and each is sealed in place; the service itself never uses one.
+   * Answers the secrets sealed (`<source>.<secretId>`). Conditional on each item's version.
+   */
+  async sealPlaintext(tenantId: string): Promise<string[]> {
+    const out = await this.table.doc.send(
+      new QueryCommand({
+        TableName: this.table.name,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+        ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
+        ConsistentRead: true,
+      }),
+    );
+    const sealed: string[] = [];
+    for (const item of out.Items ?? []) {
+      const source = sourceOfSk(item.sk);
+      if (HASHED_SOURCES.has(source as WebhookSource) || !Array.isArray(item.secrets)) continue;
+      if (item.tenantId !== tenantId || item.source !== source) throw new CorruptItemError('webhook source');
+      const before = sealed.length;
+      const secrets = await Promise.all(
+        (item.secrets as unknown[]).map(async (s) => {
+          if (typeof s !== 'object' || s === null) return s;
+          const secret = s as WebhookSecret;
+          if (typeof secret.value !== 'string' || isSealed(secret.value)) return s;
+          sealed.push(`${source}.${secret.secretId}`);
+          return { ...secret, value: await this.sealer.seal(secret.value, webhookSecretContext(tenantId, source, secret.secretId)) };
+        }),
+      );
+      if (sealed.length === before) continue;
+      await this.table.doc.send(
+        new PutCommand({
+          TableName: this.table.name,
+          Item: { ...item, secrets },
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': item.version as unknown },
+        }),
+      );
+    }
+    return sealed;
   }
 
   private async sealSecrets(config: WebhookSourceConfig): Promise<WebhookSourceConfig> {
@@ -254,20 +303,26 @@ const HASHED_SOURCES: ReadonlySet<WebhookSource> = new Set(['pipedrive', 'token'
 const webhookSecretContext = (tenantId: string, source: string, secretId: string) =>
   ({ tenantId, purpose: 'webhook-secrets', item: `${source}.${secretId}` }) as const;
 
+/** The source named by a source item's sort key (`HOOKSOURCE#<source>`). */
+const sourceOfSk = (sk: unknown): string =>
+  typeof sk === 'string' && sk.startsWith(hookSourceSk('')) ? sk.slice(hookSourceSk('').length) : '';
+
 /**
- * A stored webhook source item with its secrets opened. Values stored before sealing existed are
- * plaintext and read as they are; the source's next change seals them.
+ * A stored webhook source item with its secrets opened. `key` is the tenant and source of the key the item
+ * was read under (pk and sk), never the item's own attributes: a whole item copied under another tenant or
+ * source does not open. A secret that is not sealed is refused (SecretNotSealedError), never used.
  */
-export async function openWebhookSourceItem(item: Record<string, unknown>, sealer: SecretSealer): Promise<Record<string, unknown>> {
-  if (!Array.isArray(item.secrets)) return item;
+export async function openWebhookSourceItem(
+  item: Record<string, unknown>,
+  sealer: SecretSealer,
+  key: { tenantId: string; source: string },
+): Promise<Record<string, unknown>> {
+  if (!Array.isArray(item.secrets) || HASHED_SOURCES.has(key.source as WebhookSource)) return item;
   const secrets = await Promise.all(
     item.secrets.map(async (s: unknown) => {
       if (typeof s !== 'object' || s === null || typeof (s as WebhookSecret).value !== 'string') return s;
       const secret = s as WebhookSecret;
-      return {
-        ...secret,
-        value: await sealer.open(secret.value, webhookSecretContext(String(item.tenantId), String(item.source), secret.secretId)),
-      };
+      return { ...secret, value: await sealer.open(secret.value, webhookSecretContext(key.tenantId, key.source, secret.secretId)) };
     }),
   );
   return { ...item, secrets };

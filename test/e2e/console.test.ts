@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
 import { createDocumentClient } from '../../lib/store/client';
+import { unpackChromium } from '../support/chromium';
 
 /**
  * The operator console (/console) in headless Chromium against the local stack: the page connects with the demo key,
@@ -14,15 +15,14 @@ import { createDocumentClient } from '../../lib/store/client';
  * is cancelled from the list before it dials. Screenshots go to test/artifacts/console-*.png.
  *
  * The browser is the headless Chromium that the npm package @sparticuz/chromium ships (unpacked on first use, no root,
- * no apt); CHROMIUM_PATH points the test at another one. This test is the only check that the page works in a browser
+ * no apt, by test/support/chromium.ts so that two runs side by side share it safely); CHROMIUM_PATH points the test at another one. This test is the only check that the page works in a browser
  * under its Content-Security-Policy, so a missing browser fails it rather than skipping it.
  */
 
-/** CHROMIUM_PATH, or the binary @sparticuz/chromium unpacks into the temp folder. */
+/** CHROMIUM_PATH, or the binary of @sparticuz/chromium, unpacked into a versioned temp folder that runs side by side share. */
 async function chromiumPath(): Promise<string> {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  const { default: packaged } = await import('@sparticuz/chromium');
-  return packaged.executablePath();
+  return unpackChromium();
 }
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));

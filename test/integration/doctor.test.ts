@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../lib/cli/program';
 import type { CheckId, CheckResult } from '../../lib/doctor/checks';
@@ -27,6 +27,7 @@ import {
   notifyPendingPk,
   pbxOrphanSk,
   tenantPk,
+  tenantSk,
 } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import type { CallbackSettings } from '../../lib/model/tenant';
@@ -376,6 +377,29 @@ describe('c2c doctor finds each problem', () => {
       stack.simulator.setExtensions(extensions);
       stack.simulator.setWebhooks(webhooks);
     }
+  });
+
+  it('a tenant whose callback secret was swapped for one in clear: one problem naming the field, never the value, and no ping signed with it', async () => {
+    const tenantId = await healthyTenant();
+    const key = { pk: tenantPk(tenantId), sk: tenantSk() };
+    const item = (await table.doc.send(new GetCommand({ TableName: table.name, Key: key }))).Item!;
+    const planted = 'whsec_UGxhbnRlZEJ5QVRhYmxlV3JpdGVyMDEyMzQ1Njc4OQ==';
+    const callback = item.callback as { secrets: Array<{ id: string; secret: string }> };
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: { ...item, callback: { ...callback, secrets: callback.secrets.map((s) => ({ ...s, secret: planted })) } },
+      }),
+    );
+    const pings = receiver.deliveries().length;
+    const { code, report } = await doctor(tenantId);
+    expect(code).toBe(1);
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([['tenant', 'problem']]);
+    expect(check(report, 'tenant').message).toContain(
+      `callback.secrets.${callback.secrets[0]!.id} of tenant ${tenantId} is not a sealed value`,
+    );
+    expect(JSON.stringify(report)).not.toContain(planted.slice(6));
+    expect(receiver.deliveries()).toHaveLength(pings);
   });
 
   it('a tenant that does not exist: one problem, exit 1', async () => {

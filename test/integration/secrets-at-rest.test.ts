@@ -2,13 +2,17 @@
  * Secrets at rest (lib/secrets/seal.ts): every kind of secret is written through the real code paths (the CLI,
  * as operators do), used through the real handlers (a call placed with the PBX password, a webhook verified with
  * its signing key), and then the whole table is scanned: no secret may appear in clear anywhere. Sealed values
- * that are altered or moved to another tenant or field do not open; items written before sealing still read.
+ * that are altered, moved to another tenant or field, or whose whole item is copied under another key, do not open;
+ * a value in clear is refused (never used) until an operator seals it with `c2c tenant seal-plaintext`.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretOpenError } from '../../lib/secrets/seal';
+import { SecretNotSealedError, SecretOpenError } from '../../lib/secrets/seal';
+import { CorruptItemError } from '../../lib/store/errors';
 import { tenantPk, tenantSk } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
@@ -236,7 +240,31 @@ describe('secrets at rest', () => {
     expect((await tenants.get(TENANT))?.pbx.basicAuth?.password).toBe(PBX_PASSWORD);
   });
 
-  it('reads a tenant and a webhook source written in clear before sealing, and seals them on their next write', async () => {
+  it("a whole tenant item copied under another tenant's key does not open: the seal binds the key, not the item's tenantId", async () => {
+    const item = await storedTenant(TENANT);
+    // Copied as it is: its own tenantId attribute still names the tenant it was sealed for.
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...item, pk: tenantPk('copied-whole') } }));
+    await expect(tenants.get('copied-whole')).rejects.toBeInstanceOf(SecretOpenError);
+    // With no secret at all, the item is still not that tenant's settings.
+    const { pbx, ...rest } = item;
+    const bare = { ...rest, pbx: { ...pbx, basicAuth: undefined, cdrApiKey: undefined }, callback: undefined, pk: tenantPk('copied-bare') };
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: bare }));
+    await expect(tenants.get('copied-bare')).rejects.toBeInstanceOf(CorruptItemError);
+    expect((await tenants.get(TENANT))?.pbx.basicAuth?.password).toBe(PBX_PASSWORD);
+  });
+
+  it("a whole webhook source item copied under another tenant's key, or another source's, does not open", async () => {
+    const hubspot = (await scanAll()).find((i) => i.pk === tenantPk(TENANT) && i.sk === 'HOOKSOURCE#hubspot')!;
+    await env.table.doc.send(new PutCommand({ TableName: env.table.name, Item: { ...hubspot, pk: tenantPk('copied-whole') } }));
+    await expect(sources.get('copied-whole', 'hubspot')).rejects.toBeInstanceOf(SecretOpenError);
+    await env.table.doc.send(
+      new PutCommand({ TableName: env.table.name, Item: { ...hubspot, pk: tenantPk('copied-src'), sk: 'HOOKSOURCE#standard' } }),
+    );
+    await expect(sources.get('copied-src', 'standard')).rejects.toBeInstanceOf(SecretOpenError);
+    expect((await sources.get(TENANT, 'hubspot'))?.secrets[0]?.value).toBe(SAMPLE_SECRETS.hubspot);
+  });
+
+  it('refuses a secret stored in clear (a table writer swapping in a value of their choice), and seals one only when the operator migrates it', async () => {
     const item = await storedTenant(TENANT);
     const legacy = {
       ...item,
@@ -265,16 +293,56 @@ describe('secrets at rest', () => {
       }),
     );
 
-    const tenant = (await tenants.get('legacy'))!;
-    expect(tenant.pbx.basicAuth?.password).toBe('old-plain-password');
-    expect((await sources.get('legacy', 'hubspot'))?.secrets[0]?.value).toBe('old-plain-hubspot-secret');
+    const refused = await tenants.get('legacy').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SecretNotSealedError);
+    expect((refused as Error).message).not.toContain('old-plain');
+    await expect(sources.get('legacy', 'hubspot')).rejects.toBeInstanceOf(SecretNotSealedError);
+    // The CLI refuses them as the service does.
+    const shown = await c2c(['tenant', 'show', 'legacy']);
+    expect(shown.code).not.toBe(0);
+    expect(shown.stderr).toContain('is not a sealed value');
+    expect(shown.stderr + shown.stdout).not.toContain('old-plain');
 
-    await tenants.put(tenant);
-    await sources.update('legacy', 'hubspot', (current) => current);
+    const migrated = jsonOf<{ sealed: string[] }>(await c2c(['tenant', 'seal-plaintext', 'legacy', '--json']));
+    expect(migrated.sealed.sort()).toEqual(['hubspot.whs_old', 'pbx.basicAuth.password', 'pbx.cdrApiKey']);
     const dump = JSON.stringify(await scanAll());
     for (const old of ['old-plain-password', 'old-plain-cdr-key', 'old-plain-hubspot-secret']) expect(dump.includes(old), old).toBe(false);
     expect((await tenants.get('legacy'))?.pbx.cdrApiKey).toBe('old-plain-cdr-key');
     expect((await sources.get('legacy', 'hubspot'))?.secrets[0]?.value).toBe('old-plain-hubspot-secret');
+    // Run again: nothing left in clear.
+    expect(jsonOf<{ sealed: string[] }>(await c2c(['tenant', 'seal-plaintext', 'legacy', '--json'])).sealed).toEqual([]);
+  });
+
+  it('the API answers a tenant whose PBX password was swapped for a plaintext with a 500, logs the refusal without the value, and dials nothing', async () => {
+    const item = await storedTenant(TENANT);
+    const swapped = 'Swapped-In-By-A-Table-Writer-77';
+    await env.table.doc.send(
+      new PutCommand({
+        TableName: env.table.name,
+        Item: {
+          ...item,
+          tenantId: 'swapped-plain',
+          pk: tenantPk('swapped-plain'),
+          pbx: { ...item.pbx, basicAuth: { username: 'acme', password: swapped } },
+        },
+      }),
+    );
+    const { key } = await env.apiKeys.issue('swapped-plain', 'at-rest', ['calls:write']);
+    const logFile = path.join(process.env.C2C_LOG_DIR!, `worker-${process.pid}.jsonl`);
+    const logBefore = existsSync(logFile) ? readFileSync(logFile, 'utf8').length : 0;
+    const before = pbx.requests().length;
+    const res = await invoke(callsCreate, {
+      method: 'POST',
+      route: '/v1/calls',
+      headers: { ...bearer(key), 'idempotency-key': randomUUID() },
+      body: { agent: { crmUserId: 'u-17' }, to: '+44 7766 889900' },
+    });
+    expect(res.status).toBe(500);
+    expect(JSON.stringify(res.body)).not.toContain(swapped);
+    expect(pbx.requests()).toHaveLength(before);
+    const logged = readFileSync(logFile, 'utf8').slice(logBefore);
+    expect(logged).toContain('pbx.basicAuth.password of tenant swapped-plain is not a sealed value');
+    expect(logged).not.toContain(swapped);
   });
 
   it('the API answers a tenant whose secret does not open with a 500 that shows nothing of it, and dials nothing', async () => {

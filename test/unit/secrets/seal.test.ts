@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../lib/config';
 import { createRoot } from '../../../lib/compose/root';
 import { sealer as sealerOf } from '../../../lib/compose/shared';
+import { openTenantItem } from '../../../lib/store/tenants';
 import {
+  assertSealed,
   createSealer,
   EnvelopeSealer,
   isSealed,
@@ -13,6 +15,7 @@ import {
   LocalKeyProvider,
   newLocalKey,
   SealConfigError,
+  SecretNotSealedError,
   SecretOpenError,
   type DataKeyProvider,
   type SealContext,
@@ -84,11 +87,30 @@ describe('EnvelopeSealer with the local key (real AES-256-GCM)', () => {
     await expect(new EnvelopeSealer(new LocalKeyProvider(newLocalKey())).open(sealed, ctx())).rejects.toBeInstanceOf(SecretOpenError);
   });
 
-  it('reads a value stored before sealing existed as it is', async () => {
-    const sealer = new EnvelopeSealer(new LocalKeyProvider(KEY));
-    for (const legacy of ['plain-password', 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', 'v1.short', 'sha256:abc']) {
-      expect(await sealer.open(legacy, ctx())).toBe(legacy);
+  it('refuses a value that is not a sealed envelope, naming the field and never the value', async () => {
+    const { provider, counts } = counting();
+    const sealer = new EnvelopeSealer(provider);
+    const sealed = await sealer.seal(SECRET, ctx());
+    const notSealed = [
+      'plain-password',
+      'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
+      'v1.short',
+      'sha256:abc',
+      '',
+      `${sealed} `,
+      sealed.slice(0, 40),
+    ];
+    for (const value of notSealed) {
+      const error = await sealer.open(value, ctx()).catch((e: unknown) => e);
+      expect(error, JSON.stringify(value)).toBeInstanceOf(SecretNotSealedError);
+      expect(error).toBeInstanceOf(SecretOpenError);
+      expect((error as Error).message).toContain('pbx.basicAuth.password of tenant acme is not a sealed value');
+      if (value) expect((error as Error).message).not.toContain(value);
     }
+    expect(() => assertSealed('plain-password', ctx())).toThrow(SecretNotSealedError);
+    expect(() => assertSealed(sealed, ctx())).not.toThrow();
+    // Refused before any key is asked for.
+    expect(counts.unwrap).toBe(0);
   });
 
   it('asks for one data key per tenant and purpose, reuses it for many seals, and renews it after its lifetime', async () => {
@@ -160,6 +182,34 @@ describe('KmsKeyProvider (KMS mocked: no KMS here)', () => {
       .catch((e: unknown) => e);
     expect(error).not.toBeInstanceOf(SecretOpenError);
     expect((error as Error).name).toBe('ThrottlingException');
+  });
+
+  it('refuses a plaintext without asking KMS anything', async () => {
+    const error = await new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' }))
+      .open('chosen-by-a-table-writer', ctx())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretNotSealedError);
+    expect(kms.commandCalls(DecryptCommand)).toHaveLength(0);
+  });
+
+  it("opens a tenant item with the tenant of its key as the context: the whole item copied under another tenant's key does not open", async () => {
+    // A KMS that unwraps only under the encryption context the data key was made with, as KMS does.
+    kms.on(GenerateDataKeyCommand).resolves({ Plaintext: plainKey, CiphertextBlob: blob });
+    kms.on(DecryptCommand).callsFake((input: { EncryptionContext?: Record<string, string> }) => {
+      if (input.EncryptionContext?.tenantId !== 'acme')
+        throw new InvalidCiphertextException({ message: 'context mismatch', $metadata: {} });
+      return { Plaintext: plainKey };
+    });
+    const sealer = () => new EnvelopeSealer(new KmsKeyProvider({ keyId: 'k', region: 'eu-west-1' }));
+    const item = {
+      pk: 'TENANT#acme',
+      tenantId: 'acme',
+      pbx: { basicAuth: { username: 'acme', password: await sealer().seal(SECRET, ctx()) } },
+    };
+    expect(((await openTenantItem(item, sealer(), 'acme')).pbx as { basicAuth: { password: string } }).basicAuth.password).toBe(SECRET);
+    // The same item read under TENANT#other: its own tenantId attribute still says acme, and does not count.
+    await expect(openTenantItem({ ...item, pk: 'TENANT#other' }, sealer(), 'other')).rejects.toBeInstanceOf(SecretOpenError);
+    expect(kms.commandCalls(DecryptCommand).map((c) => c.args[0].input.EncryptionContext?.tenantId)).toEqual(['acme', 'other']);
   });
 
   it('does not load the KMS SDK until a secret is sealed or opened', () => {
