@@ -2,15 +2,15 @@
  * Runs in every test worker (vitest setupFiles): every secret the service takes in is recorded for the log scan
  * (test/support/secret-ledger.ts), at the two doors secrets come through:
  * - sealing (lib/secrets/seal.ts): PBX passwords, CDR keys, callback secrets, Standard Webhooks and HubSpot secrets;
- * - hashing (credentialHash, lib/crm/compare.ts): tokens, Pipedrive credentials and PBX-event tokens, issued or
+ * - hashing (credentialHash, lib/secrets/compare.ts): tokens, Pipedrive credentials and PBX-event tokens, issued or
  *   presented.
  * API keys have a shape of their own (`c2c_<tenant>_<secret>`) that the scan knows without them. Processes the
  * tests start (the local stack's serverless-offline) only open and compare secrets the test process took in.
  */
 import { vi } from 'vitest';
 
-vi.mock('../../lib/crm/compare', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../lib/crm/compare')>();
+vi.mock('../../lib/secrets/compare', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../lib/secrets/compare')>();
   const { recordSecret } = await import('./secret-ledger');
   return {
     ...original,
