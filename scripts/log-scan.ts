@@ -5,14 +5,15 @@
  * (test/support/log-rules.ts), by value where it has none (the secrets the run used, recorded by
  * test/support/record-secrets.ts).
  *
- * `log-scan.ts [log dir] [secrets dir]`: the test run's folders by default.
+ * `log-scan.ts [log dir] [secrets dir]`: the test run's folders by default (test/support/run-dir.ts, named by C2C_TEST_RUN).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { KnownSecrets, leaksIn } from '../test/support/log-rules';
-import { knownSecrets, SECRETS_DIR } from '../test/support/secret-ledger';
+import { LOG_DIR as RUN_LOG_DIR, SECRETS_DIR } from '../test/support/run-dir';
+import { knownSecrets } from '../test/support/secret-ledger';
 
-const LOG_DIR = path.resolve(process.argv[2] ?? path.resolve(__dirname, '../test/artifacts/logs'));
+const LOG_DIR = path.resolve(process.argv[2] ?? RUN_LOG_DIR);
 const secrets = knownSecrets(path.resolve(process.argv[3] ?? SECRETS_DIR));
 const known = new KnownSecrets(secrets);
 

@@ -1,12 +1,13 @@
 /**
  * Runs in every test worker (vitest setupFiles): keeps every structured log line the service writes
- * (Powertools JSON logs, EMF metrics) in test/artifacts/logs/, for the log scan that closes `npm test`
+ * (Powertools JSON logs, EMF metrics) in this run's test/artifacts/run-<name>/logs/ (./run-dir.ts), for the log scan that closes `npm test`
  * (scripts/log-scan.ts). The lines are kept out of the terminal: the files hold them for whoever needs them.
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { LOG_DIR } from './run-dir';
 
-export const LOG_DIR = path.resolve(__dirname, '../artifacts/logs');
+export { LOG_DIR };
 
 mkdirSync(LOG_DIR, { recursive: true });
 process.env.C2C_LOG_DIR = LOG_DIR;

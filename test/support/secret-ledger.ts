@@ -7,8 +7,9 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SECRETS_DIR } from './run-dir';
 
-export const SECRETS_DIR = path.resolve(__dirname, '../artifacts/secrets');
+export { SECRETS_DIR };
 
 /**
  * Shorter values cannot be told from words and ids in a log line ("secret", "acme-1"); the model's own secrets
