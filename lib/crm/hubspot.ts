@@ -59,7 +59,10 @@ export function signHubSpotV3(secret: string, method: string, url: string, body:
  * before still hold.)
  */
 export function hubspotDeliveryId(timestamp: string, signature: Buffer): string {
-  return createHash('sha256').update(`${timestamp}\n${signature.toString('base64')}`, 'utf8').digest('base64url').slice(0, 32);
+  return createHash('sha256')
+    .update(`${timestamp}\n${signature.toString('base64')}`, 'utf8')
+    .digest('base64url')
+    .slice(0, 32);
 }
 
 /**
