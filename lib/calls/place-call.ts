@@ -137,7 +137,6 @@ export class PlaceCall {
       notBefore: request.notBefore === undefined ? undefined : new Date(request.notBefore).toISOString(),
       maxWaitSec: request.maxWaitSec,
     };
-    const hash = requestHash(normalized);
     const subject = dedupeSubject(normalized);
 
     // Every request counts against the tenant's per-second cap before anything is written, refused
@@ -204,7 +203,11 @@ export class PlaceCall {
       throw error;
     }
 
-    const idempotencyKey = input.idempotencyKey ?? (await this.keyOfWindow(input, subject, now.getTime()));
+    // Without a key, the request is named by the agent it resolved to: one agent named by id, e-mail or extension is
+    // one subject and one request, so a copy spelt with another reference joins the same window and the same call.
+    const named = input.idempotencyKey === undefined && agent ? { ...normalized, agent: { crmUserId: agent.crmUserId } } : normalized;
+    const hash = requestHash(named);
+    const idempotencyKey = input.idempotencyKey ?? (await this.keyOfWindow(input, dedupeSubject(named), now.getTime()));
     const callId = callIdFor(tenant.tenantId, idempotencyKey);
     // Every later line of this request carries the call id (the HTTP stack resets keys per request).
     this.deps.logger.appendKeys?.({ callId });

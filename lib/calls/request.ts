@@ -63,7 +63,8 @@ export const callRequestSchema = z
       .string()
       .regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'")
       .optional(),
-    lead: z.strictObject({ id: z.string().check(noControlCharacters).min(1).max(128) }).optional(),
+    // Trimmed, as a webhook mapping trims what it reads: " 42" and "42" are one lead, one keyless subject.
+    lead: z.strictObject({ id: z.string().trim().check(noControlCharacters).min(1).max(128) }).optional(),
     customData: z
       .record(
         z
@@ -127,7 +128,9 @@ export function requestHash(request: NormalizedCallRequest): string {
 
 /**
  * What "the same request" means for a caller that sent no key: the same agent, number and lead.
- * Custom data is left out, so a double click that carries other CRM fields is still one call.
+ * Custom data is left out, so a double click that carries other CRM fields is still one call. Every part is
+ * canonical before it gets here: the number in E.164 (however it was spelt), the lead id trimmed, the agent as
+ * resolved by its id (PlaceCall), so no re-spelling of one request opens a window of its own.
  */
 export function dedupeSubject(request: NormalizedCallRequest): string {
   return sha256(canonical({ agent: request.agent, to: request.to, leadId: request.leadId }))

@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { sameBytes } from '../secrets/compare';
+import { decodeStrictBase64, isRespeltBase64 } from './base64';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
 
 /**
@@ -8,6 +9,8 @@ import type { LiveSecret, Verification, WebhookDelivery } from './types';
  * method + URI + body + `X-HubSpot-Request-Timestamp` (Unix milliseconds); requests older than
  * 5 minutes are to be rejected. The URI is the full URL HubSpot called, with the characters
  * HubSpot lists URL-decoded. HubSpot publishes no verifier package for it, hence node:crypto.
+ * HubSpot's steps base64-encode the HMAC and compare the result with the header: a comparison of texts, so the one
+ * spelling that verifies is the standard base64 of the 32 bytes with its `=` (docs/webhooks.md, "One spelling").
  */
 
 export const HUBSPOT_MAX_AGE_MS = 5 * 60 * 1000;
@@ -48,24 +51,38 @@ export function signHubSpotV3(secret: string, method: string, url: string, body:
 }
 
 /**
+ * What identifies one HubSpot delivery: its timestamp and the bytes of its signature. HubSpot sends no delivery id;
+ * the signature is what tells this delivery from another with the same content (a re-enrolment), and a copy of it
+ * verifies for as long as its timestamp is in the window. Derived from the decoded bytes, written in their one
+ * canonical spelling, never from the header's text: a copy cannot become a "new" delivery by being spelt differently.
+ * (For the canonical spelling this is the identity earlier versions derived from the text, so bindings written
+ * before still hold.)
+ */
+export function hubspotDeliveryId(timestamp: string, signature: Buffer): string {
+  return createHash('sha256')
+    .update(`${timestamp}\n${signature.toString('base64')}`, 'utf8')
+    .digest('base64url')
+    .slice(0, 32);
+}
+
+/**
  * Verifies against every live secret (the old and the new client secret while the app's secret
- * is rotated). Future timestamps are refused too: the window bounds clock skew both ways.
+ * is rotated). Future timestamps are refused too: the window bounds clock skew both ways. The signature must be
+ * spelt as HubSpot spells it, standard base64 with its padding: any other spelling of the same bytes is refused.
  */
 export function verifyHubSpotV3(delivery: WebhookDelivery, secrets: readonly LiveSecret[], nowMs: number): Verification {
-  const signature = delivery.headers[SIGNATURE_HEADER];
+  const signature = delivery.headers[SIGNATURE_HEADER]?.trim();
   const timestamp = delivery.headers[TIMESTAMP_HEADER];
   if (!signature || !timestamp) return { ok: false, reason: 'missing_headers' };
   if (!/^\d{1,15}$/.test(timestamp)) return { ok: false, reason: 'malformed_timestamp' };
   if (Math.abs(nowMs - Number(timestamp)) > HUBSPOT_MAX_AGE_MS) return { ok: false, reason: 'timestamp_out_of_window' };
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(signature.trim())) return { ok: false, reason: 'malformed_signature' };
-  const given = Buffer.from(signature.trim(), 'base64');
+  const given = decodeStrictBase64(signature);
+  if (!given) return { ok: false, reason: isRespeltBase64(signature) ? 'non_canonical_signature' : 'malformed_signature' };
 
   for (const secret of secrets) {
     const expected = hmac(secret.value, delivery.method, delivery.url, delivery.rawBody, timestamp);
     if (sameBytes(given, expected)) {
-      // HubSpot sends no delivery id: the signature is what tells this delivery from another with
-      // the same content, and a copy of it verifies for as long as its timestamp is in the window.
-      const id = createHash('sha256').update(`${timestamp}\n${signature.trim()}`, 'utf8').digest('base64url').slice(0, 32);
+      const id = hubspotDeliveryId(timestamp, given);
       return { ok: true, secretId: secret.secretId, replay: { id, validForSec: (2 * HUBSPOT_MAX_AGE_MS) / 1000 } };
     }
   }

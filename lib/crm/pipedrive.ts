@@ -1,4 +1,5 @@
 import { credentialHash, safeEqual } from '../secrets/compare';
+import { decodeStrictBase64 } from './base64';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
 
 /**
@@ -23,11 +24,24 @@ export function verifyPipedriveBasic(delivery: WebhookDelivery, secrets: readonl
   return { ok: false, reason: 'credentials_mismatch' };
 }
 
-/** User and password of an `Authorization: Basic` header; undefined when there is none or it is malformed. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * User and password of an `Authorization: Basic` header; undefined when there is none or it is malformed. The scheme
+ * name is case-insensitive (RFC 9110); the credentials are read strictly: canonical base64 (RFC 7617 encodes with
+ * RFC 4648's padded alphabet) of valid UTF-8. A lenient reading would map many byte strings to one password (every
+ * invalid byte becomes U+FFFD) and many spellings to one byte string.
+ */
 export function basicCredentials(authorization: string | undefined): { user: string; password: string } | undefined {
-  const match = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})\s*$/i.exec(authorization ?? '');
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const match = /^Basic[ ]+(\S+)[ \t]*$/i.exec(authorization ?? '');
+  const bytes = match?.[1] ? decodeStrictBase64(match[1]) : undefined;
+  if (!bytes) return undefined;
+  let decoded: string;
+  try {
+    decoded = UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };

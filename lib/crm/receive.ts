@@ -96,15 +96,18 @@ export class ReceiveWebhook {
   }
 }
 
+const HASHED_PREFIX = 'sha256:';
+
 /**
- * The sender's delivery id as a ledger key. The source prefix keeps ids of different senders from
- * ever colliding; an id that is not a valid key by itself (too long, spaces) is hashed, never cut,
- * so two different ids cannot end up the same key.
+ * The sender's delivery id as a ledger key, compared exactly (no case folding, no trimming beyond the mapping's). The
+ * source prefix keeps ids of different senders from ever colliding; an id that is not a valid key by itself (too
+ * long, spaces) is hashed, never cut. An id that itself begins with `sha256:` is hashed too, so that no plain id can
+ * spell the hashed key of another: two different ids never end up the same key.
  */
 export function webhookIdempotencyKey(source: string, deliveryId: string): string {
   const plain = `${source}:${deliveryId}`;
-  if (idempotencyKeySchema.safeParse(plain).success) return plain;
-  return `${source}:sha256:${createHash('sha256').update(deliveryId, 'utf8').digest('base64url')}`;
+  if (!deliveryId.startsWith(HASHED_PREFIX) && idempotencyKeySchema.safeParse(plain).success) return plain;
+  return `${source}:${HASHED_PREFIX}${createHash('sha256').update(deliveryId, 'utf8').digest('base64url')}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { sameBytes } from '../secrets/compare';
+import { decodeStrictBase64, isRespeltBase64 } from './base64';
 import type { LiveSecret, Verification, WebhookDelivery } from './types';
 
 /**
@@ -60,12 +61,16 @@ export function verifyStandardWebhook(delivery: WebhookDelivery, secrets: readon
   if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: 'malformed_timestamp' };
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > STANDARD_TOLERANCE_SEC) return { ok: false, reason: 'timestamp_out_of_window' };
 
-  const given = signatureHeader
+  // Each v1 signature is read strictly (the reference library compares base64 texts): a re-spelt copy of a valid
+  // signature matches nothing. The delivery's identity is `webhook-id` alone, which the signature covers: the order,
+  // the number and the spelling of the signatures in the header never change which delivery this is.
+  const v1 = signatureHeader
     .split(' ')
     .map((part) => part.split(','))
-    .filter(([version, value]) => version === 'v1' && value !== undefined && BASE64.test(value))
-    .map(([, value]) => Buffer.from(value!, 'base64'));
-  if (given.length === 0) return { ok: false, reason: 'malformed_signature' };
+    .filter(([version, value]) => version === 'v1' && value !== undefined)
+    .map(([, value]) => value!);
+  const given = v1.map(decodeStrictBase64).filter((signature): signature is Buffer => signature !== undefined);
+  if (given.length === 0) return { ok: false, reason: v1.some(isRespeltBase64) ? 'non_canonical_signature' : 'malformed_signature' };
 
   for (const secret of secrets) {
     const key = standardSecretKey(secret.value);

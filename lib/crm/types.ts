@@ -38,6 +38,8 @@ export type VerificationFailure =
   | 'malformed_timestamp'
   | 'timestamp_out_of_window'
   | 'malformed_signature'
+  /** Base64 a lenient decoder would read, but not the one spelling the sender produces: a re-spelt copy. */
+  | 'non_canonical_signature'
   | 'signature_mismatch'
   | 'missing_credentials'
   | 'credentials_mismatch';

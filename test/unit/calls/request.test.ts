@@ -46,6 +46,21 @@ describe('keyless dedupe', () => {
     expect(dedupeSubject(request)).not.toBe(dedupeSubject({ ...request, agent: { crmUserId: 'u-18' } }));
   });
 
+  it.each([
+    ['spaces around', '  crm-42 '],
+    ['a tab after', 'crm-42\t'],
+  ])('a lead id with %s is the same lead, so the same subject', (_name, spelt) => {
+    const parse = (id: string) => callRequestSchema.parse({ agent: { crmUserId: 'u-17' }, to: '+447766889900', lead: { id } }).lead?.id;
+    expect(parse(spelt)).toBe('crm-42');
+    expect(dedupeSubject({ ...request, leadId: parse(spelt) })).toBe(dedupeSubject({ ...request, leadId: parse('crm-42') }));
+  });
+
+  it('a lead id of spaces only is refused, naming lead.id', () => {
+    const parsed = callRequestSchema.safeParse({ agent: { crmUserId: 'u-17' }, to: '+447766889900', lead: { id: '   ' } });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]?.path).toEqual(['lead', 'id']);
+  });
+
   it('a window key names its subject and the moment the window opened, whatever the minute', () => {
     const subject = dedupeSubject(request);
     const t = 1_800_000_059_700;
