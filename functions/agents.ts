@@ -1,16 +1,10 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import {
-  agentDirectoryUseCase,
-  availabilityInputSchema,
-  listAgentsQuerySchema,
-  MAX_TEAM_MEMBERSHIPS,
-  TooManyMembershipsError,
-} from '../lib/compose/agents';
+import { agentDirectoryUseCase, availabilityInputSchema, listAgentsQuerySchema, MAX_TEAM_MEMBERSHIPS } from '../lib/compose/agents';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
 import { authenticator } from '../lib/compose/shared';
-import { HttpProblem, InvalidRequestError, NotFoundError } from '../lib/http/errors';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { agentInputSchema, crmUserIdSchema } from '../lib/model/agent';
+import { DomainError, invalidRequest } from '../lib/model/domain-error';
 
 const auth = authenticator();
 const directory = agentDirectoryUseCase();
@@ -18,7 +12,7 @@ const directory = agentDirectoryUseCase();
 const reads = readBudget();
 
 const crmUserIdOf = (path: Record<string, string>) => parseInput(crmUserIdSchema, path.crmUserId, 'path.crmUserId');
-const notFound = (crmUserId: string) => new NotFoundError(`No agent ${crmUserId} for this tenant.`);
+const notFound = (crmUserId: string) => new DomainError('not_found', `No agent ${crmUserId} for this tenant.`);
 
 const routes = {
   'PUT /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:write', authenticator: auth, jsonBody: true }, async (req) => {
@@ -55,7 +49,7 @@ const routes = {
       case 'not_found':
         throw notFound(crmUserId);
       case 'invalid':
-        throw new InvalidRequestError(`The body is not valid: ${result.field} ${result.message}.`, [
+        throw invalidRequest(`The body is not valid: ${result.field} ${result.message}.`, [
           { path: result.field, message: result.message },
         ]);
       case 'updated':
@@ -64,13 +58,7 @@ const routes = {
   }),
   'GET /v1/teams': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     await reads.charge(req.auth.tenant, READ_ITEMS.teams);
-    try {
-      return json(200, { teams: await directory.teams(req.auth.tenant.tenantId, { maxMemberships: MAX_TEAM_MEMBERSHIPS }) });
-    } catch (error) {
-      if (error instanceof TooManyMembershipsError)
-        throw new HttpProblem(422, 'too_many_memberships', 'Too many memberships', error.message);
-      throw error;
-    }
+    return json(200, { teams: await directory.teams(req.auth.tenant.tenantId, { maxMemberships: MAX_TEAM_MEMBERSHIPS }) });
   }),
 };
 

@@ -1,7 +1,7 @@
 import { cancelCallUseCase } from '../lib/compose/cancel-call';
 import { authenticator } from '../lib/compose/shared';
-import { ConflictError, NotFoundError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
+import { DomainError } from '../lib/model/domain-error';
 
 const cancelCall = cancelCallUseCase();
 
@@ -13,14 +13,14 @@ export const handler = httpHandler({ scope: 'calls:write', authenticator: authen
     case 'cancelled':
       return json(200, outcome.call);
     case 'not_found':
-      throw new NotFoundError(`No call ${callId.slice(0, 64)} for this tenant.`);
+      throw new DomainError('not_found', `No call ${callId.slice(0, 64)} for this tenant.`);
     case 'already_dispatched':
-      throw new ConflictError('already_dispatched', 'The call was already sent to the PBX: it can no longer be cancelled.', {
-        call: outcome.call,
+      throw new DomainError('already_dispatched', 'The call was already sent to the PBX: it can no longer be cancelled.', {
+        extensions: { call: outcome.call },
       });
     case 'not_cancellable':
-      throw new ConflictError('not_cancellable', `The call ended ${outcome.call.state} without being sent: there is nothing to cancel.`, {
-        call: outcome.call,
+      throw new DomainError('not_cancellable', `The call ended ${outcome.call.state} without being sent: there is nothing to cancel.`, {
+        extensions: { call: outcome.call },
       });
   }
 });

@@ -1,8 +1,8 @@
 import { readCallsUseCase } from '../lib/compose/read-calls';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
 import { authenticator } from '../lib/compose/shared';
-import { NotFoundError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
+import { DomainError } from '../lib/model/domain-error';
 
 const readCalls = readCallsUseCase();
 const reads = readBudget();
@@ -14,6 +14,6 @@ const reads = readBudget();
 export const handler = httpHandler({ scope: 'calls:read', authenticator: authenticator() }, async (req) => {
   const callId = req.path.callId ?? '';
   const [call] = await Promise.all([readCalls.get(req.auth.tenant.tenantId, callId), reads.charge(req.auth.tenant, READ_ITEMS.call)]);
-  if (!call) throw new NotFoundError(`No call ${callId.slice(0, 64)} for this tenant.`);
+  if (!call) throw new DomainError('not_found', `No call ${callId.slice(0, 64)} for this tenant.`);
   return json(200, call);
 });

@@ -1,6 +1,6 @@
 import { readPbxEventRequest, recordPbxEventUseCase } from '../lib/compose/record-pbx-event';
-import { InvalidRequestError, UnauthorizedError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
+import { DomainError, invalidRequest } from '../lib/model/domain-error';
 
 const record = recordPbxEventUseCase();
 
@@ -18,9 +18,9 @@ export const handler = httpHandler({}, async (req) => {
   switch (result.kind) {
     case 'unauthorized':
       // One answer for an unknown tenant and a wrong token: the URL is the credential.
-      throw new UnauthorizedError('Unknown tenant or token in the PBX events URL.');
+      throw new DomainError('unauthorized', 'Unknown tenant or token in the PBX events URL.', { challenge: 'Bearer' });
     case 'invalid':
-      throw new InvalidRequestError(result.message, [{ path: result.field, message: result.message }]);
+      throw invalidRequest(result.message, [{ path: result.field, message: result.message }]);
     case 'orphan':
       return json(202, { status: 'orphan', detail: 'No call matches this event; it is kept for an operator.' });
     case 'ignored':

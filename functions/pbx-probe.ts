@@ -1,7 +1,7 @@
 import { PROBE_BUDGET, probeUseCase } from '../lib/compose/probe';
 import { authenticator } from '../lib/compose/shared';
-import { RateLimitedError } from '../lib/http/errors';
 import { httpHandler, json } from '../lib/http/handler';
+import { DomainError } from '../lib/model/domain-error';
 
 const probe = probeUseCase();
 
@@ -14,10 +14,10 @@ const probe = probeUseCase();
 export const handler = httpHandler({ scope: 'calls:write', authenticator: authenticator() }, async (req) => {
   const outcome = await probe.execute(req.auth.tenant);
   if (outcome.kind === 'rate_limited') {
-    throw new RateLimitedError(
+    throw new DomainError(
       'probe_rate_limited',
       `At most ${PROBE_BUDGET.max} PBX probes a minute per tenant (each is a real request from the shared egress IP); try again in ${outcome.retryAfterSec} s.`,
-      outcome.retryAfterSec,
+      { retryAfterSec: outcome.retryAfterSec },
     );
   }
   return json(200, outcome.report);

@@ -1,7 +1,6 @@
-import { agentStatsQuerySchema, agentStatsUseCase, StatsRangeTooLargeError } from '../lib/compose/stats';
+import { agentStatsQuerySchema, agentStatsUseCase } from '../lib/compose/stats';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
 import { authenticator } from '../lib/compose/shared';
-import { HttpProblem } from '../lib/http/errors';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 
 const stats = agentStatsUseCase();
@@ -14,10 +13,5 @@ const reads = readBudget();
 export const handler = httpHandler({ scope: 'calls:read', authenticator: authenticator() }, async (req) => {
   const query = parseInput(agentStatsQuerySchema, req.query, 'query');
   await reads.charge(req.auth.tenant, READ_ITEMS.stats);
-  try {
-    return json(200, await stats.execute(req.auth.tenant.tenantId, query));
-  } catch (error) {
-    if (error instanceof StatsRangeTooLargeError) throw new HttpProblem(422, 'range_too_large', 'The range is too large', error.message);
-    throw error;
-  }
+  return json(200, await stats.execute(req.auth.tenant.tenantId, query));
 });

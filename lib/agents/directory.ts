@@ -13,6 +13,7 @@ import type { AgentPresenceRepository } from '../store/agent-presence';
 import type { AgentRepository } from '../store/agents';
 import type { Page } from '../store/pagination';
 import { systemClock, type Clock } from '../time/clock';
+import { DomainError } from '../model/domain-error';
 
 /** How far ahead an away toggle may end (or an available agent go away): further is a typo, not a plan. */
 export const MAX_UNTIL_AHEAD_SEC = 30 * 86_400;
@@ -103,9 +104,12 @@ export function availabilityView(presence: AgentPresence | undefined, nowSec: nu
 export const MAX_TEAM_MEMBERSHIPS = 2000;
 
 /** The tenant's teams hold more memberships than one answer may read. */
-export class TooManyMembershipsError extends Error {
+export class TooManyMembershipsError extends DomainError {
   constructor(readonly max: number) {
-    super(`The teams hold more than ${max} memberships (an agent in two teams is two): list each team with GET /v1/agents?team=<name>.`);
+    super(
+      'too_many_memberships',
+      `The teams hold more than ${max} memberships (an agent in two teams is two): list each team with GET /v1/agents?team=<name>.`,
+    );
     this.name = 'TooManyMembershipsError';
   }
 }

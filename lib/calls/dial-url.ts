@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../http/errors';
+import { invalidRequest } from '../model/domain-error';
 import { buildClick2CallUrl, MAX_CLICK2CALL_URL_LENGTH, type DialRequest, type PbxSettings } from '../pbx/click2call';
 import { PbxError } from '../pbx/errors';
 import type { Tenant } from '../model/tenant';
@@ -41,7 +41,7 @@ const LONGEST_NUMBER = '0'.repeat(15);
  *
  * @param dial.legA the agent's extension, when the agent was found
  * @param dial.legB the destination's E.164 digits, when the number is valid
- * @throws {InvalidRequestError} naming `customData` (or `lead.id` when there is no custom data)
+ * @throws {DomainError} `invalid_request` naming `customData` (or `lead.id` when there is no custom data)
  */
 export function assertDialUrlFits(tenant: Tenant, dial: { callId: string; request: CallRequest; legA?: string; legB?: string }): void {
   const { request } = dial;
@@ -64,5 +64,5 @@ export function assertDialUrlFits(tenant: Tenant, dial: { callId: string; reques
   const message =
     `makes the PBX URL ${length} characters long, more than the ${MAX_CLICK2CALL_URL_LENGTH} a PBX is sure to accept ` +
     '(values are sent percent-encoded: a character outside ASCII takes up to 9)';
-  throw new InvalidRequestError(`The request is too long to send to the PBX: its ${path} ${message}.`, [{ path, message }]);
+  throw invalidRequest(`The request is too long to send to the PBX: its ${path} ${message}.`, [{ path, message }]);
 }

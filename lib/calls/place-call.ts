@@ -13,7 +13,7 @@ import { toCallResource } from './resource';
 import type { CallRepository, StoredCall } from '../store/calls';
 import { CorruptItemError } from '../store/errors';
 import type { Tenant } from '../model/tenant';
-import { InvalidRequestError } from '../http/errors';
+import { invalidRequest } from '../model/domain-error';
 import { assertDialUrlFits } from './dial-url';
 import { emptyOutcome, type RejectionReason, type Routing, type Schedule } from '../model/call';
 import type { CallPolicy } from '../model/call-policy';
@@ -456,7 +456,7 @@ export class PlaceCall {
     if (request.notBefore === undefined) return undefined;
     const at = new Date(request.notBefore);
     if (at.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_DAYS * 86_400_000) {
-      throw new InvalidRequestError(`A call may be scheduled at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead.`, [
+      throw invalidRequest(`A call may be scheduled at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead.`, [
         { path: 'notBefore', message: `at most ${MAX_SCHEDULE_AHEAD_DAYS} days ahead` },
       ]);
     }

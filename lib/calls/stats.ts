@@ -3,6 +3,7 @@ import { crmUserIdSchema } from '../model/agent';
 import type { CallRepository, StoredCall } from '../store/calls';
 import { isTimeZone, localDate, nextDate, startOfLocalDay } from '../time/zone';
 import { isWaiting, type CallState } from '../model/call';
+import { DomainError } from '../model/domain-error';
 
 /** The longest range one request may cover. */
 export const MAX_RANGE_DAYS = 31;
@@ -52,9 +53,9 @@ export interface AgentStatsReport {
 }
 
 /** The range holds more calls than one report may read. */
-export class StatsRangeTooLargeError extends Error {
+export class StatsRangeTooLargeError extends DomainError {
   constructor() {
-    super(`The range holds more than ${MAX_CALLS_PER_REPORT} calls: ask for fewer days, or one agent.`);
+    super('range_too_large', `The range holds more than ${MAX_CALLS_PER_REPORT} calls: ask for fewer days, or one agent.`);
     this.name = 'StatsRangeTooLargeError';
   }
 }

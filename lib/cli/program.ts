@@ -16,6 +16,7 @@ import { outcomesCommand } from './outcomes';
 import type { Target } from './target';
 import { teamCommand } from './team-commands';
 import { tenantCommand } from './tenant-commands';
+import { DomainError } from '../model/domain-error';
 
 export type { CliDeps } from './context';
 
@@ -141,7 +142,7 @@ export async function run(argv: readonly string[], given: CliDeps): Promise<numb
 
 /** One line an operator can act on, for any failure. */
 export function describeError(error: unknown, target: Target | undefined): string {
-  if (error instanceof CliError || error instanceof StoreError) return error.message;
+  if (error instanceof CliError || error instanceof StoreError || error instanceof DomainError) return error.message;
   if (error instanceof ZodError) {
     return `Invalid input: ${error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`;
   }

@@ -1,6 +1,6 @@
 import { MAX_TEAM_MEMBERSHIPS } from '../agents/directory';
 import { MAX_CALLS_PER_REPORT } from '../calls/stats';
-import { HttpProblem } from '../http/errors';
+import { DomainError } from '../model/domain-error';
 import type { Tenant } from '../model/tenant';
 import { ReadBudget } from '../policy/read-budget';
 import { MAX_LIST_READS } from '../store/calls';
@@ -32,13 +32,11 @@ export const READ_ITEMS = {
 export const readBudget = perRoot((r) => {
   const budget = new ReadBudget(new RateLimitRepository(table(r)), () => r.clock().getTime());
   return {
-    /** @throws {HttpProblem} 429 `read_rate_limited`: nothing more may be read for this request */
+    /** @throws {DomainError} `read_rate_limited` (with its Retry-After): nothing more may be read for this request */
     charge: async (tenant: Pick<Tenant, 'tenantId' | 'policy'>, items: number): Promise<void> => {
       const { refusal } = await budget.charge(tenant.tenantId, tenant.policy, items);
       if (refusal) {
-        throw new HttpProblem(429, 'read_rate_limited', 'Too many reads', refusal.detail, {
-          headers: { 'retry-after': String(refusal.retryAfterSec) },
-        });
+        throw new DomainError('read_rate_limited', refusal.detail, { retryAfterSec: refusal.retryAfterSec });
       }
     },
   };

@@ -1,18 +1,12 @@
-import { HttpProblem, type FieldError } from '../http/errors';
+import { DomainError, type DomainErrorDetails, type FieldError, type ProblemCode } from '../model/domain-error';
 
 /**
- * Errors of the inbound webhook path. Each is an HttpProblem, so the shared error handler turns it
- * into problem+json by `instanceof`, like every other answer of the service.
+ * Errors of the inbound webhook path: domain errors, which lib/http turns into problem+json like every other
+ * answer of the service.
  */
-export class WebhookError extends HttpProblem {
-  constructor(
-    status: number,
-    code: string,
-    title: string,
-    detail: string,
-    options: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown } = {},
-  ) {
-    super(status, code, title, detail, options);
+export class WebhookError extends DomainError {
+  constructor(code: ProblemCode, detail: string, details: DomainErrorDetails = {}) {
+    super(code, detail, details);
     this.name = 'WebhookError';
   }
 }
@@ -20,7 +14,7 @@ export class WebhookError extends HttpProblem {
 /** `{source}` is not one of the schemes we speak: nothing about the tenant is looked up. */
 export class UnknownSourceError extends WebhookError {
   constructor(source: string) {
-    super(404, 'unknown_source', 'Unknown webhook source', `There is no webhook source "${source.slice(0, 40)}".`);
+    super('unknown_source', `There is no webhook source "${source.slice(0, 40)}".`);
     this.name = 'UnknownSourceError';
   }
 }
@@ -33,9 +27,7 @@ export class UnknownSourceError extends WebhookError {
 export class WebhookUnauthorizedError extends WebhookError {
   /** `challenge`: the source's `WWW-Authenticate` value, for schemes that are HTTP authentication (Pipedrive's Basic). */
   constructor(challenge?: string) {
-    super(401, 'unauthorized', 'Authentication required', 'The webhook could not be authenticated.', {
-      headers: challenge ? { 'www-authenticate': challenge } : {},
-    });
+    super('unauthorized', 'The webhook could not be authenticated.', { challenge });
     this.name = 'WebhookUnauthorizedError';
   }
 }
@@ -43,7 +35,7 @@ export class WebhookUnauthorizedError extends WebhookError {
 /** The delivery is authentic but its body is not something we can read (not JSON, too large). */
 export class WebhookBodyError extends WebhookError {
   constructor(detail: string, errors: FieldError[]) {
-    super(400, 'invalid_request', 'The request is not valid', detail, { errors });
+    super('invalid_request', detail, { errors });
     this.name = 'WebhookBodyError';
   }
 }
@@ -55,7 +47,7 @@ export class WebhookBodyError extends WebhookError {
  */
 export class MappingError extends WebhookError {
   constructor(errors: FieldError[]) {
-    super(422, 'mapping_failed', 'The payload does not fit the mapping', describe(errors), { errors });
+    super('mapping_failed', describe(errors), { errors });
     this.name = 'MappingError';
   }
 }
@@ -63,7 +55,7 @@ export class MappingError extends WebhookError {
 /** The payload is of a shape this source refuses on purpose (e.g. Pipedrive webhooks v1). */
 export class UnsupportedPayloadError extends WebhookError {
   constructor(detail: string, errors: FieldError[]) {
-    super(422, 'unsupported_payload', 'Unsupported payload', detail, { errors });
+    super('unsupported_payload', detail, { errors });
     this.name = 'UnsupportedPayloadError';
   }
 }

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { callRequestSchema, type CallRequest } from '../calls/request';
-import type { FieldError } from '../http/errors';
+import type { FieldError } from '../model/domain-error';
 import type { CallTargetKind, PathList, WebhookMapping } from '../store/webhook-sources';
 import { MappingError } from './errors';
 

@@ -5,7 +5,7 @@ import type { PlaceCall, PlaceCallOutcome } from '../calls/place-call';
 import { idempotencyKeySchema } from '../calls/request';
 import { callOutcomeToHttp, callProblem } from '../calls/respond';
 import type { HttpResult } from '../http/handler';
-import { JsonTooDeepError, parseJsonBounded } from '../http/json';
+import { JsonTooDeepError, parseJsonBounded } from '../json/bounded';
 import { tenantIdSchema } from '../model/tenant';
 import type { TenantRepository } from '../store/tenants';
 import { isWebhookSource, type WebhookSourceRepository } from '../store/webhook-sources';

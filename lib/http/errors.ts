@@ -1,8 +1,6 @@
-/** One entry per offending field: `path` as dotted names ("agent.crmUserId", "headers.idempotency-key"). */
-export interface FieldError {
-  path: string;
-  message: string;
-}
+import type { FieldError } from '../model/domain-error';
+
+export type { FieldError };
 
 /**
  * The `type` of a problem is this base and its code: a reference into the project's own contract,
@@ -12,8 +10,9 @@ export interface FieldError {
 export const PROBLEM_TYPE_BASE = '/docs/api.md#problem-';
 
 /**
- * Base of every error that becomes an HTTP answer. The error handler maps it to problem+json by
- * `instanceof`; anything that is not an HttpProblem is a bug and answers 500.
+ * An HTTP answer other than success, as problem+json. The use cases throw a DomainError instead (lib/model/domain-error.ts),
+ * which lib/http/problems.ts turns into one of these; the HTTP kit itself throws these for what only HTTP knows (a
+ * body that is not JSON, a missing key). Anything else thrown is a bug and answers 500.
  */
 export class HttpProblem extends Error {
   readonly status: number;
@@ -46,22 +45,6 @@ export class InvalidRequestError extends HttpProblem {
   constructor(detail: string, errors?: FieldError[]) {
     super(400, 'invalid_request', 'The request is not valid', detail, { errors });
     this.name = 'InvalidRequestError';
-  }
-}
-
-/** A `cursor` that is not one this listing issued (docs/api.md, "Pagination"): tampered with, cut, or of another listing. */
-export class InvalidCursorProblem extends HttpProblem {
-  constructor(detail: string) {
-    super(
-      400,
-      'invalid_cursor',
-      'The cursor is not valid',
-      `${detail}: start again without a cursor, or pass the nextCursor this listing answered.`,
-      {
-        errors: [{ path: 'query.cursor', message: detail }],
-      },
-    );
-    this.name = 'InvalidCursorProblem';
   }
 }
 

@@ -2,18 +2,12 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { ZodError, type ZodType } from 'zod';
 import type { Scope } from '../store/api-keys';
-import { InvalidCursorError } from '../store/pagination';
 import { isStoreUnavailable, sdkMetadataOf } from '../store/unavailable';
+import { DomainError } from '../model/domain-error';
 import type { AuthContext, Authenticator } from './auth';
-import {
-  HttpProblem,
-  InvalidCursorProblem,
-  InvalidRequestError,
-  PROBLEM_TYPE_BASE,
-  StoreUnavailableError,
-  type FieldError,
-} from './errors';
-import { JsonTooDeepError, parseJsonBounded } from './json';
+import { HttpProblem, InvalidRequestError, PROBLEM_TYPE_BASE, StoreUnavailableError, type FieldError } from './errors';
+import { problemOf } from './problems';
+import { JsonTooDeepError, parseJsonBounded } from '../json/bounded';
 import { logger, startInvocationLog } from '../observability/logger';
 
 export interface HttpRequest {
@@ -147,8 +141,8 @@ export function zodFieldErrors(error: ZodError, prefix = ''): FieldError[] {
 function problemResponse(error: unknown, requestId: string): APIGatewayProxyResultV2 {
   let problem: HttpProblem;
   if (error instanceof HttpProblem) problem = error;
+  else if (error instanceof DomainError) problem = problemOf(error);
   else if (error instanceof ZodError) problem = new InvalidRequestError('The request is not valid.', zodFieldErrors(error));
-  else if (error instanceof InvalidCursorError) problem = new InvalidCursorProblem(error.message);
   else if (isStoreUnavailable(error)) {
     // Not a bug: DynamoDB throttled or failed after the SDK's own retries. The caller's retry is the cure.
     const metadata = sdkMetadataOf(error);

@@ -1,4 +1,4 @@
-import { JsonTooDeepError, parseJsonBounded } from '../http/json';
+import { JsonTooDeepError, parseJsonBounded } from '../json/bounded';
 import { zonedTimeToUtc } from '../time/zone';
 import { PbxError } from './errors';
 

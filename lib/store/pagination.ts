@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { StoreError } from './errors';
+import { DomainError } from '../model/domain-error';
 
 export interface Page<T> {
   items: T[];
@@ -7,9 +7,14 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
-export class InvalidCursorError extends StoreError {
+const NOT_ISSUED = 'The cursor is not one this listing issued';
+
+/** A `cursor` that is not one this listing issued (docs/api.md, "Pagination"): tampered with, cut, or of another listing. */
+export class InvalidCursorError extends DomainError {
   constructor() {
-    super('The cursor is not one this listing issued');
+    super('invalid_cursor', `${NOT_ISSUED}: start again without a cursor, or pass the nextCursor this listing answered.`, {
+      errors: [{ path: 'query.cursor', message: NOT_ISSUED }],
+    });
     this.name = 'InvalidCursorError';
   }
 }

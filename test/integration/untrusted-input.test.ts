@@ -8,7 +8,7 @@ import { dialQueryOf, pbxSettingsOf } from '../../lib/calls/dial-url';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
 import { callIdFor } from '../../lib/calls/request';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
-import { MAX_JSON_DEPTH } from '../../lib/http/json';
+import { MAX_JSON_DEPTH } from '../../lib/json/bounded';
 import { buildClick2CallUrl, MAX_CLICK2CALL_URL_LENGTH } from '../../lib/pbx/click2call';
 import { EVENT_LIMITS } from '../../lib/pbx/stats-event';
 import { CallRepository } from '../../lib/store/calls';

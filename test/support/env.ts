@@ -73,7 +73,10 @@ export async function seedTenant(
     defaultCountry: 'GB',
     pbx: { urlShape: 'click2call', baseUrl: env.sim.url, cdrApiUrl: `${env.sim.url}/api/cdrs` },
     // Caps out of the way unless a test is about them: tests call the same numbers many times.
-    policy: { caps: { perDestination: { max: 10_000, windowSec: 900 }, perAgentPerMinute: 10_000, perTenantPerSecond: 10_000 } },
+    policy: {
+      caps: { perDestination: { max: 10_000, windowSec: 900 }, perAgentPerMinute: 10_000, perTenantPerSecond: 10_000 },
+      readsPerSecond: 100_000,
+    },
     ...overrides,
   });
   const agents = options.agents ?? [

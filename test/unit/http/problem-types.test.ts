@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REJECTION_REASONS } from '../../../lib/model/call';
+import { PROBLEM_KINDS } from '../../../lib/model/domain-error';
 import { PROBLEM_TYPE_BASE, UnprocessableError } from '../../../lib/http/errors';
 import { httpHandler } from '../../../lib/http/handler';
 import { invoke } from '../../support/env';
@@ -50,8 +51,9 @@ function enclosingObject(text: string, index: number): string {
  * never written as the call's reason nor answered as a code, so it is left out.
  */
 function problemCodesInSource(): Set<string> {
-  const codes = new Set<string>(REJECTION_REASONS);
-  const family = new Set(['HttpProblem']);
+  // Every code a DomainError can carry (the type allows no other), and the rejection reasons a replay answers with.
+  const codes = new Set<string>([...REJECTION_REASONS, ...Object.keys(PROBLEM_KINDS)]);
+  const family = new Set(['HttpProblem', 'DomainError']);
   const extensions = SOURCES.flatMap(({ text }) => [...text.matchAll(/class (\w+) extends (\w+)/g)].map((m) => [m[1]!, m[2]!] as const));
   for (let grown = true; grown;) {
     grown = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonNestsDeeperThan, JsonTooDeepError, MAX_JSON_DEPTH, parseJsonBounded } from '../../../lib/http/json';
+import { jsonNestsDeeperThan, JsonTooDeepError, MAX_JSON_DEPTH, parseJsonBounded } from '../../../lib/json/bounded';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
