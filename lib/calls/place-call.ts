@@ -17,7 +17,7 @@ import { invalidRequest } from '../model/domain-error';
 import { assertDialUrlFits } from './dial-url';
 import { emptyOutcome, type RejectionReason, type Routing, type Schedule } from '../model/call';
 import type { CallPolicy } from '../model/call-policy';
-import { callExpiry } from './retention';
+import { callExpiry } from '../policy/retention';
 import {
   callIdFor,
   dedupeSubject,

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EraseNumber } from '../calls/erase-number';
+import { EraseNumber } from '../privacy/erase-number';
 import { CALL_STATES, WAITING_STATES, type CallState } from '../model/call';
 import { CancelCall } from '../calls/cancel-call';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';

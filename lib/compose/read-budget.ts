@@ -1,5 +1,5 @@
 import { MAX_TEAM_MEMBERSHIPS } from '../agents/directory';
-import { MAX_CALLS_PER_REPORT } from '../calls/stats';
+import { MAX_CALLS_PER_REPORT } from '../stats/agent-stats';
 import { DomainError } from '../model/domain-error';
 import type { Tenant } from '../model/tenant';
 import { ReadBudget } from '../policy/read-budget';

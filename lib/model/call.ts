@@ -4,7 +4,7 @@ import { CALL_STATES, type CallState } from './call-states';
 
 export { CALL_STATES, type CallState };
 
-/** States of a call that never reached the PBX: kept for the shorter, refused retention (lib/calls/retention.ts). */
+/** States of a call that never reached the PBX: kept for the shorter, refused retention (lib/policy/retention.ts). */
 export const REFUSED_STATES = ['rejected', 'not_sent', 'cancelled'] as const satisfies readonly CallState[];
 
 /**

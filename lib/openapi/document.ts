@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { listCallsQuerySchema } from '../model/call-query';
 import { callEventSchema, callSchema, CALL_STATES, PASS_REASONS } from '../model/call';
 import { callRequestSchema, idempotencyKeySchema, MAX_SCHEDULE_AHEAD_DAYS, MAX_WAIT_SEC } from '../calls/request';
-import { agentStatsQuerySchema } from '../calls/stats';
+import { agentStatsQuerySchema } from '../stats/agent-stats';
 import { agentInputSchema, agentSchema } from '../model/agent';
 import { agentAvailabilitySchema, availabilityInputSchema, listAgentsQuerySchema, teamSummarySchema } from '../agents/directory';
 import { pbxProbeReportSchema } from '../pbx/probe';

@@ -56,7 +56,7 @@ export const storedCallSchema = callSchema.extend({
    */
   notified: z.number().int().min(0).optional(),
   /**
-   * When the call expires, for either fate (lib/calls/retention.ts): the item's TTL attribute `expiresAt` is set
+   * When the call expires, for either fate (lib/policy/retention.ts): the item's TTL attribute `expiresAt` is set
    * from it on every write of the state. Absent on calls written before retention existed: they never expire.
    */
   expiry: z.object({ full: z.number().int(), refused: z.number().int() }).optional(),

@@ -1,7 +1,7 @@
 import { BatchWriteCommand, DynamoDBDocumentClient, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../lib/observability/logger';
-import { MAX_CALLS_PER_REPORT } from '../../lib/calls/stats';
+import { MAX_CALLS_PER_REPORT } from '../../lib/stats/agent-stats';
 import { MAX_TEAM_MEMBERSHIPS } from '../../lib/agents/directory';
 import { CallRepository } from '../../lib/store/calls';
 import { callsByTenantPk, teamMemberSk, tenantPk } from '../../lib/store/keys';

@@ -9,7 +9,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
 import { RecordPbxEvent } from '../../lib/calls/pbx-events';
-import { callExpiry } from '../../lib/calls/retention';
+import { callExpiry } from '../../lib/policy/retention';
 import { AuditRepository } from '../../lib/store/audit';
 import { CallRepository, type StoredCall } from '../../lib/store/calls';
 import { toCallResource } from '../../lib/calls/resource';

@@ -61,7 +61,9 @@ describe('assertDialUrlFits', () => {
     const customData = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`field${i}`, '€'.repeat(256)]));
     const request = { ...base, customData };
     expect(urlLength(request)).toBeGreaterThan(45_000);
-    expect(check(request)).toThrow(expect.objectContaining({ code: 'invalid_request', errors: [expect.objectContaining({ path: 'customData' })] }));
+    expect(check(request)).toThrow(
+      expect.objectContaining({ code: 'invalid_request', errors: [expect.objectContaining({ path: 'customData' })] }),
+    );
     expect(check(request, {})).toThrow(DomainError);
   });
 
