@@ -31,6 +31,8 @@ let calls: CallRepository;
 const TENANTS = ['keys-a', 'keys-b'] as const;
 const INDEX_PKS = ['gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk', 'gsi5pk', 'gsi6pk'] as const;
 const seen: Array<Record<string, unknown>> = [];
+/** A key attribute as text (they are strings; anything else shows as JSON). */
+const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 async function scan() {
   let start: Record<string, unknown> | undefined;
@@ -43,7 +45,7 @@ async function scan() {
 
 /** The tenant an item belongs to: the id its own partition key names, or (an API key) its tenant attribute. */
 function tenantOf(item: Record<string, unknown>): string | undefined {
-  const pk = String(item.pk);
+  const pk = text(item.pk);
   for (const t of TENANTS) if (pk.split('#').includes(t)) return t;
   return typeof item.tenantId === 'string' ? item.tenantId : undefined;
 }
@@ -145,7 +147,7 @@ afterAll(async () => {
 
 describe('index keys of two tenants on every path', () => {
   it('went through every work list: pending, due, outbox, flagged, dead-lettered, dead letters', () => {
-    const prefixes = new Set(seen.flatMap((item) => [...INDEX_PKS.map((a) => item[a]), item.pk]).map((v) => String(v).split('#')[0]));
+    const prefixes = new Set(seen.flatMap((item) => [...INDEX_PKS.map((a) => item[a]), item.pk]).map((v) => text(v).split('#')[0]));
     for (const prefix of ['PENDING', 'DUE', 'NOTIFY', 'FLAGGED', 'NOTIFYDEAD', 'DLQ', 'TENANT', 'WORK'])
       expect(prefixes, prefix).toContain(prefix);
   });
@@ -157,12 +159,12 @@ describe('index keys of two tenants on every path', () => {
       for (const attribute of INDEX_PKS) {
         const value = item[attribute];
         if (value === undefined) continue;
-        const where = `${attribute} of ${String(item.pk)} / ${String(item.sk)}: ${String(value)}`;
-        if (String(item.sk).startsWith('WORK#') && attribute === 'gsi4pk') {
+        const where = `${attribute} of ${text(item.pk)} / ${text(item.sk)}: ${text(value)}`;
+        if (text(item.sk).startsWith('WORK#') && attribute === 'gsi4pk') {
           expect(value, where).toMatch(/^WORK#(due|pending|notify|flagged|dead|dlq)#\d{1,2}$/);
           expect(item.gsi4sk, where).toBe(tenantId);
         } else {
-          expect(String(value).split('#'), where).toContain(tenantId);
+          expect(text(value).split('#'), where).toContain(tenantId);
         }
       }
     }
@@ -173,9 +175,9 @@ describe('index keys of two tenants on every path', () => {
     for (const item of seen) {
       for (const value of [item.pk, ...INDEX_PKS.map((a) => item[a])]) {
         if (value === undefined) continue;
-        const set = writers.get(String(value)) ?? new Set<string>();
+        const set = writers.get(text(value)) ?? new Set<string>();
         set.add(tenantOf(item)!);
-        writers.set(String(value), set);
+        writers.set(text(value), set);
       }
     }
     const shared = [...writers].filter(([, tenants]) => tenants.size > 1).map(([pk]) => pk);
