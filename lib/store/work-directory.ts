@@ -128,6 +128,25 @@ export class WorkDirectory {
     }
   }
 
+  /** Counts `n` waiting calls that were reserved without a slot (calls moved from the keys before issue 17). */
+  async addWaiting(tenantId: string, n: number): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: { pk: tenantPk(tenantId), sk: workMarkerSk('due') },
+        UpdateExpression: 'SET seenAt = :now, gsi4pk = :bucket, gsi4sk = :tenantId, #type = :type ADD waiting :n',
+        ExpressionAttributeNames: { '#type': 'type' },
+        ExpressionAttributeValues: {
+          ':now': this.clock().getTime(),
+          ':bucket': workBucketPk('due', workBucketOf(tenantId)),
+          ':tenantId': tenantId,
+          ':type': 'work',
+          ':n': n,
+        },
+      }),
+    );
+  }
+
   /**
    * Gives a waiting slot back: a waiting call left the waiting states (claimed, cancelled, ended), or its reservation
    * turned out to be a copy's or failed. Never below zero; a retired marker (no waiting call left) stays retired.
