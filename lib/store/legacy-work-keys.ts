@@ -97,7 +97,7 @@ export async function migrateLegacyWorkKeys(table: Table, directory: WorkDirecto
           await table.doc.send(
             new UpdateCommand({
               TableName: table.name,
-              Key: { pk: item.pk, sk: item.sk },
+              Key: { pk: tenantPk(ids.tenantId), sk: callSk(ids.callId) },
               UpdateExpression: 'SET #pk = :new, #sk = :newSk',
               ConditionExpression: '#pk = :legacy',
               ExpressionAttributeNames: { '#pk': attr, '#sk': sortAttr },
@@ -120,13 +120,19 @@ export async function migrateLegacyWorkKeys(table: Table, directory: WorkDirecto
   }
   for await (const items of pages(table, { KeyConditionExpression: '#pk = :pk', names: { '#pk': 'pk' }, pk: LEGACY_DEAD_LETTERS })) {
     for (const item of items) {
-      const { tenantId, callId, deadLetteredAt } = item as { tenantId?: unknown; callId?: unknown; deadLetteredAt?: unknown };
-      if (typeof tenantId !== 'string' || typeof callId !== 'string' || typeof deadLetteredAt !== 'string') continue;
+      const { tenantId, callId, deadLetteredAt, sk } = item as {
+        tenantId?: unknown;
+        callId?: unknown;
+        deadLetteredAt?: unknown;
+        sk?: unknown;
+      };
+      if (typeof tenantId !== 'string' || typeof callId !== 'string' || typeof deadLetteredAt !== 'string' || typeof sk !== 'string')
+        continue;
       await directory.touch(tenantId, ['dlq']);
       await table.doc.send(
         new PutCommand({ TableName: table.name, Item: { ...item, pk: deadLetterPk(tenantId), sk: deadLetterSk(deadLetteredAt, callId) } }),
       );
-      await table.doc.send(new DeleteCommand({ TableName: table.name, Key: { pk: item.pk, sk: item.sk } }));
+      await table.doc.send(new DeleteCommand({ TableName: table.name, Key: { pk: LEGACY_DEAD_LETTERS, sk } }));
       report.dlq++;
     }
   }
