@@ -32,7 +32,7 @@ const TENANTS = ['keys-a', 'keys-b'] as const;
 const INDEX_PKS = ['gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk', 'gsi5pk', 'gsi6pk'] as const;
 const seen: Array<Record<string, unknown>> = [];
 /** A key attribute as text (they are strings; anything else shows as JSON). */
-const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+const text = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
 
 async function scan() {
   let start: Record<string, unknown> | undefined;
