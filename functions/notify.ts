@@ -6,7 +6,7 @@ const notifier = notifierUseCase();
 
 /**
  * DynamoDB stream -> outcome notifications. The event source mapping's filter lets through only
- * call items in the outbox index (gsi5pk = NOTIFY_PENDING), so each record names a call with
+ * call items in the outbox index (gsi5pk `NOTIFY#<tenant>#<shard>`), so each record names a call with
  * undelivered events. A record whose call could not be processed (a store error, not a CRM that
  * is down: that is the deliverer's own backoff) is reported as a batch item failure, retried, and
  * after the mapping's retries goes to the SQS dead-letter queue; the scheduled `notifyRetry`
@@ -17,8 +17,9 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context): Pr
   const calls = new Map<string, { tenantId: string; callId: string; sequenceNumber: string }>();
   for (const record of event.Records) {
     const image = record.dynamodb?.NewImage;
-    const tenantId = image?.tenantId?.S;
-    const callId = image?.callId?.S;
+    // A call item holds its tenant and call ids in its keys (`TENANT#<id>`, `CALL#<id>`), not as attributes.
+    const tenantId = image?.pk?.S?.startsWith('TENANT#') ? image.pk.S.slice('TENANT#'.length) : image?.tenantId?.S;
+    const callId = image?.sk?.S?.startsWith('CALL#') ? image.sk.S.slice('CALL#'.length) : image?.callId?.S;
     const sequenceNumber = record.dynamodb?.SequenceNumber;
     if (!tenantId || !callId || !sequenceNumber) continue;
     const key = `${tenantId}#${callId}`;

@@ -10,15 +10,19 @@ import type { AgentRepository } from '../store/agents';
 import type { AgentPresenceRepository } from '../store/agent-presence';
 import type { CallRepository, StoredCall } from '../store/calls';
 import { CorruptItemError } from '../store/errors';
+import type { FairBounds } from '../store/work-queues';
 import { systemClock, type Clock } from '../time/clock';
 import type { CallDispatch } from './dispatch';
 import { TeamRouter } from './route-team';
 
 /** How long a scheduled call that finds no agent free at its time waits in the queue, when the request set no wait. */
 export const DEFAULT_WAIT_SEC = 300;
-/** Due calls read per page, and at most per run: a run that has more leaves the rest to the next. */
-const PAGE = 100;
-const MAX_PER_RUN = 2000;
+/**
+ * Due calls read per run: 2,000 in all, each tenant's share of them among the tenants with due calls (at least 4, at
+ * most 200), from at most 500 tenants (the next run starts with the tenants this one left). A run that has more
+ * leaves the rest to the next. One tenant's full queue therefore takes at most its share of a run, never another's.
+ */
+export const DUE_BOUNDS: FairBounds = { total: 2000, perTenant: { min: 4, max: 200 }, maxTenants: 500 };
 /** Groups (one agent's or one team's calls) served side by side. */
 const CONCURRENCY = 8;
 
@@ -36,6 +40,8 @@ export interface DispatchDueDeps {
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
   now?: Clock;
   faultHook?: (point: SchedulerFaultPoint) => void;
+  /** How much one run reads (default DUE_BOUNDS). */
+  bounds?: FairBounds;
 }
 
 /** What one run did, call by call. */
@@ -81,17 +87,11 @@ export class DispatchDue {
 
   async runOnce(): Promise<DispatchReport> {
     const report: DispatchReport = { due: 0, sent: 0, queued: 0, waiting: 0, rescheduled: 0, ended: 0, lost: 0, failed: 0 };
-    const nowIso = this.now().toISOString();
-    const due: StoredCall[] = [];
-    let after: string | undefined;
-    while (due.length < MAX_PER_RUN) {
-      const page = await this.deps.calls.listDue(nowIso, { limit: PAGE, after });
-      due.push(...page);
-      if (page.length < PAGE) break;
-      after = page[page.length - 1]!.dueKey;
-    }
+    // Round robin by tenant: every tenant's earliest due call comes before any tenant's second (lib/store/work-queues.ts).
+    const due = await this.deps.calls.listDue(this.now().toISOString(), this.deps.bounds ?? DUE_BOUNDS);
     report.due = due.length;
-    // One group per agent or team, in due order: first come, first served within a team; teams side by side.
+    // One group per agent or team, in due order: first come, first served within a team; teams side by side, in the
+    // order of the fair list, so that each tenant's first group starts before any tenant's second.
     const groups = new Map<string, StoredCall[]>();
     for (const call of due) {
       const key = `${call.tenantId}#${call.team ? `team#${call.team}` : `agent#${call.crmUserId ?? JSON.stringify(call.agent)}`}`;
@@ -205,7 +205,8 @@ export class DispatchDue {
       return 'lost';
     }
     this.deps.faultHook?.('after_claim');
-    await this.deps.sender.send(tenant, claimed, agent, caps.release);
+    // The call left the waiting states: its tenant's waiting slot is given back beside the GET, never before it.
+    await Promise.all([this.deps.sender.send(tenant, claimed, agent, caps.release), this.deps.calls.leftWaiting(call.tenantId)]);
     return 'sent';
   }
 

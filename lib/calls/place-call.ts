@@ -87,6 +87,9 @@ interface Refusal {
   detail: string;
 }
 
+/** Retry-After of a 429 waiting_limit: slots free up as the scheduler dials waiting calls, or their waits run out. */
+const WAITING_LIMIT_RETRY_AFTER_SEC = 60;
+
 /** The longest extension a team's calls may carry in their URL, for the length check before a member is chosen. */
 const longestExtension = (members: TeamMember[]) => members.reduce((a, m) => (m.extension.length > a.length ? m.extension : a), '');
 
@@ -149,7 +152,11 @@ export class PlaceCall {
       : undefined;
     let found: CallAgent | TeamMember[] | 'incomplete' | undefined;
     let taken: AgentAdmission | undefined;
-    if ('crmUserId' in target && numberTiming && !('reason' in numberTiming) && !numberTiming.schedule && !numberTiming.refusal) {
+    const dialsNow = numberTiming !== undefined && !('reason' in numberTiming) && !numberTiming.schedule && !numberTiming.refusal;
+    // The tenant's markers in the work directory, for the lists the reservation will put the call on: beside the first
+    // stage, so they add no round trip, and cached, so a warm container sends nothing (docs/design.md, "Work lists").
+    const directory = this.deps.calls.work.touch(tenant.tenantId, dialsNow ? ['notify', 'pending'] : ['notify']).catch(() => undefined);
+    if ('crmUserId' in target && dialsNow) {
       // A call that will dial now and names its agent by id: the agent's lock, its per-minute cap and its
       // extension in one write, beside the tenant's cap (docs/design.md, "Requests per call").
       const [take, admitted] = await Promise.all([
@@ -162,6 +169,7 @@ export class PlaceCall {
           requireAgent: true,
         }),
         this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, identity),
+        directory,
       ]);
       if (admitted.refusal) {
         if (!take.refusal) await this.bestEffort('give the agent back', take.giveBack);
@@ -183,6 +191,7 @@ export class PlaceCall {
       const [looked, admitted] = await Promise.all([
         'team' in target ? this.deps.agents.listTeam(tenant.tenantId, target.team) : this.findAgent(tenant.tenantId, target),
         this.deps.caps.admitRequest(tenant.tenantId, tenant.policy, identity),
+        directory,
       ]);
       if (admitted.refusal) return capRefused(admitted.refusal);
       found = looked;
@@ -275,8 +284,8 @@ export class PlaceCall {
       return { kind: 'refused', status: 422, code: call.reason!, detail: refusal!.detail, call: toCallResource(call) };
     }
     if (schedule) {
-      const reservation = await this.deps.calls.reserve(call);
-      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, agent, number);
+      const refused = await this.reserveWaiting(tenant, call, hash, agent, number);
+      if (refused) return refused;
       this.deps.logger.info('Call scheduled', { callId, notBefore: schedule.notBefore, why: schedule.reason });
       return { kind: 'call', status: 202, call: toCallResource(call) };
     }
@@ -393,8 +402,8 @@ export class PlaceCall {
         routing: route.routing,
         events: [call.events[0]!, { at: since, state: 'queued', detail: `until ${until}` }],
       };
-      const reservation = await this.deps.calls.reserve(queued);
-      if (!reservation.reserved) return this.replay(reservation.existing, hash, tenant, undefined, number);
+      const refused = await this.reserveWaiting(tenant, queued, hash, undefined, number);
+      if (refused) return refused;
       this.deps.logger.info('Call queued', { callId: call.callId, team: call.team, until });
       return { kind: 'call', status: 202, call: toCallResource(queued) };
     }
@@ -421,6 +430,46 @@ export class PlaceCall {
     }
     this.deps.faultHook?.('after_reserve');
     return this.sender.send(tenant, routed, agent, route.caps.release);
+  }
+
+  /**
+   * Reserves a waiting call (`scheduled`, `queued`) within the tenant's `maxWaitingCalls`: a slot is taken first, in
+   * the write that refreshes the tenant's due marker, and given back when the reservation turns out to be a copy's or
+   * fails. A copy of a call already reserved is answered as a replay even at the limit, and never counts twice.
+   * Undefined: reserved. At the limit nothing is written: 429 waiting_limit.
+   */
+  private async reserveWaiting(
+    tenant: Tenant,
+    call: StoredCall,
+    hash: string,
+    agent: CallAgent | undefined,
+    number: NormalizedNumber,
+  ): Promise<PlaceCallOutcome | undefined> {
+    const { tenantId } = tenant;
+    const giveBack = () => this.bestEffort('give the waiting slot back', () => this.deps.calls.work.giveWaitingSlotBack(tenantId));
+    if (!(await this.deps.calls.work.takeWaitingSlot(tenantId, tenant.policy.maxWaitingCalls))) {
+      const existing = await this.deps.calls.get(tenantId, call.callId);
+      if (existing) return this.replay(existing, hash, tenant, agent, number);
+      return {
+        kind: 'refused',
+        status: 429,
+        code: 'waiting_limit',
+        detail: `The tenant has ${tenant.policy.maxWaitingCalls} scheduled or queued calls waiting (policy maxWaitingCalls): wait for some to be dialled, or cancel some.`,
+        retryAfterSec: WAITING_LIMIT_RETRY_AFTER_SEC,
+      };
+    }
+    let reservation: Awaited<ReturnType<CallRepository['reserve']>>;
+    try {
+      reservation = await this.deps.calls.reserve(call);
+    } catch (error) {
+      await giveBack();
+      throw error;
+    }
+    if (!reservation.reserved) {
+      await giveBack();
+      return this.replay(reservation.existing, hash, tenant, agent, number);
+    }
+    return undefined;
   }
 
   /** The destination's cap for a call whose agent is taken already; a refusal or a fault gives the agent back too. */

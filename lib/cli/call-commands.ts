@@ -5,6 +5,7 @@ import { CALL_STATES, WAITING_STATES, type CallState } from '../model/call';
 import { CancelCall } from '../calls/cancel-call';
 import { maskNumber, normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import { AuditRepository } from '../store/audit';
+import { migrateLegacyWorkKeys } from '../store/legacy-work-keys';
 import { toCallResource } from '../calls/resource';
 import type { StoredCall } from '../store/calls';
 import { PbxEventRepository } from '../store/pbx-events';
@@ -60,6 +61,18 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
       if (items.length === 0) deps.stdout.write(`No calls for tenant ${tenantId}${options.cursor ? ' after this cursor' : ''}.\n`);
       else deps.stdout.write(callTable(page.items, options.showNumbers === true, false));
       if (page.nextCursor) deps.stdout.write(`More: --cursor ${page.nextCursor}\n`);
+    });
+
+  calls
+    .command('migrate-work-keys')
+    .description(
+      "once, after upgrading to per-tenant work lists: moves calls and dead letters still on the shared keys (DUE_CALLS, PENDING_CALLS, FLAGGED_CALLS, NOTIFY_PENDING, NOTIFY_DEAD, DLQ) to their tenant's; safe to run again",
+    )
+    .action(async (_options: unknown, command: Command) => {
+      const moved = await withStores(command, deps, state, (stores) => migrateLegacyWorkKeys(stores.table, stores.calls.work));
+      deps.stdout.write(
+        `Moved ${moved.due} due, ${moved.pending} pending, ${moved.flagged} flagged, ${moved.notify} outbox and ${moved.dead} dead-lettered calls, and ${moved.dlq} dead letters, to their tenants' keys.\n`,
+      );
     });
 
   calls

@@ -191,11 +191,8 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
     .option('--json', 'print JSON')
     .action(async (options: { tenant?: string; limit: number; log?: boolean; json?: boolean }, command: Command) => {
       const rows = await withStores(command, deps, state, async (stores) => {
-        if (options.log) {
-          const letters = await new DeadLetterRepository(stores.table).list(options.limit);
-          return letters.filter((l) => !options.tenant || l.tenantId === options.tenant);
-        }
-        const found = (await stores.calls.listNotifyDead(options.limit)).filter((c) => !options.tenant || c.tenantId === options.tenant);
+        if (options.log) return new DeadLetterRepository(stores.table).list(options.limit, options.tenant);
+        const found = await stores.calls.listNotifyDead(options.limit, options.tenant);
         const calls = await Promise.all(found.map((c) => stores.calls.get(c.tenantId, c.callId)));
         return calls.flatMap((call) =>
           call?.notify?.deadLetteredAt
@@ -240,7 +237,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       const redriven = await withStores(command, deps, state, async (stores) => {
         const targets = options.call
           ? [{ tenantId: options.tenant!, callId: options.call }]
-          : (await stores.calls.listNotifyDead(100_000)).filter((c) => options.all || c.tenantId === options.tenant);
+          : await stores.calls.listNotifyDead(100_000, options.all ? undefined : options.tenant);
         let count = 0;
         for (const { tenantId, callId } of targets) if (await stores.calls.redriveNotifications(tenantId, callId)) count++;
         return count;

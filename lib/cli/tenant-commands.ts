@@ -22,6 +22,7 @@ interface TenantCreateOptions {
   cdrKeyEnv?: string;
   cdrKeyHeader?: string;
   allowedCountries?: string[];
+  maxWaitingCalls?: number;
   json?: boolean;
 }
 
@@ -41,6 +42,7 @@ const OPTION_OF_FIELD: Record<string, string> = {
   'pbx.cdrApiKey': '--cdr-key-env',
   'pbx.cdrApiKeyHeader': '--cdr-key-header',
   'policy.allowedCountries': '--allowed-countries',
+  'policy.maxWaitingCalls': '--max-waiting-calls',
 };
 
 export function tenantCommand(deps: CliDeps, state: RunState): Command {
@@ -63,6 +65,7 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
     .option('--cdr-key-env <VAR>', 'name of the environment variable holding the CDR API key')
     .option('--cdr-key-header <header>', 'header the CDR API key is sent in')
     .option('--allowed-countries <list>', 'comma-separated ISO codes leads may be in, e.g. GB,IE', parseCountryList)
+    .option('--max-waiting-calls <n>', 'scheduled and queued calls the tenant may have at once (default 1000)', parseInteger)
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: TenantCreateOptions, command: Command) => {
       const input = tenantInput(tenantId, options, deps.env);
@@ -138,7 +141,14 @@ function tenantInput(tenantId: string, options: TenantCreateOptions, env: NodeJS
       ...(cdrKey !== undefined ? { cdrApiKey: cdrKey } : {}),
       ...(options.cdrKeyHeader !== undefined ? { cdrApiKeyHeader: options.cdrKeyHeader } : {}),
     },
-    ...(options.allowedCountries ? { policy: { allowedCountries: options.allowedCountries } } : {}),
+    ...(options.allowedCountries !== undefined || options.maxWaitingCalls !== undefined
+      ? {
+          policy: {
+            ...(options.allowedCountries !== undefined ? { allowedCountries: options.allowedCountries } : {}),
+            ...(options.maxWaitingCalls !== undefined ? { maxWaitingCalls: options.maxWaitingCalls } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -195,6 +205,7 @@ function renderTenant(tenant: Tenant): string {
     ['cdr url', pbx.cdrApiUrl],
     ['cdr key', pbx.cdrApiKey],
     ['allowed countries', policy.allowedCountries.length ? policy.allowedCountries.join(',') : `${shown.defaultCountry} only`],
+    ['max waiting calls', String(policy.maxWaitingCalls)],
     ['created', shown.createdAt],
     ['updated', shown.updatedAt],
   ]);

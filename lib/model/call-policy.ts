@@ -30,6 +30,11 @@ export const callPolicySchema = z.object({
    * read by id or up to 100 items a listing may read), counted over 10-second windows.
    */
   readsPerSecond: z.number().int().min(1).max(100_000).default(50),
+  /**
+   * Scheduled and queued calls the tenant may have waiting at once. Past it, a new waiting call is refused (429
+   * waiting_limit) and nothing is written: one tenant's key cannot fill the scheduler's runs (docs/design.md).
+   */
+  maxWaitingCalls: z.number().int().min(1).max(100_000).default(1000),
   /** Window of the key derived when a caller sends no Idempotency-Key. */
   dedupeWindowSec: z.number().int().min(1).max(3600).default(60),
   /**

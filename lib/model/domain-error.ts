@@ -63,6 +63,7 @@ export const PROBLEM_KINDS = {
   no_agent_available: 'rate_limited',
   probe_rate_limited: 'rate_limited',
   read_rate_limited: 'rate_limited',
+  waiting_limit: 'rate_limited',
   store_unavailable: 'unavailable',
   pbx_unreachable: 'unavailable',
   /** A replay of a waiting call that ended while its tenant was suspended, and whose agent no longer resolves. */

@@ -145,7 +145,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   404: "Not found (or another tenant's).",
   409: 'The same Idempotency-Key with a different body (`idempotency_key_reused`).',
   422: 'Refused for good: agent_not_found, team_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
-  429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited), or no member of the team is free and the request set no maxWaitSec (no_agent_available, nothing recorded); see Retry-After.',
+  429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited), or no member of the team is free and the request set no maxWaitSec (no_agent_available, nothing recorded), or the call would wait and the tenant has its policy maxWaitingCalls (default 1000) scheduled or queued calls already (waiting_limit, nothing recorded); see Retry-After.',
   503: 'Nothing was sent: the PBX could not be reached (pbx_unreachable), or our database failed before the GET (store_unavailable); a retry with the same key may dial, once. See Retry-After.',
 };
 
@@ -250,7 +250,7 @@ export const ROUTES: Route[] = [
     operationId: 'placeCall',
     summary: 'Place a call: ring the agent, then dial the lead',
     description:
-      'At most one Click2Call GET per idempotency key. Without an Idempotency-Key, a key is derived from agent (or team), number and lead over a short window (60 s by default), so a double click dials once. Exactly one of `agent` and `team`: a team call goes to the free member idle longest (docs/api.md, "Calling a team"). `notBefore` in the future, or calling hours closed with the policy `outsideCallingHours: defer`, answers 202 `scheduled`; a team call with `maxWaitSec` and no member free answers 202 `queued`.',
+      'At most one Click2Call GET per idempotency key. Without an Idempotency-Key, a key is derived from agent (or team), number and lead over a short window (60 s by default), so a double click dials once. Exactly one of `agent` and `team`: a team call goes to the free member idle longest (docs/api.md, "Calling a team"). `notBefore` in the future, or calling hours closed with the policy `outsideCallingHours: defer`, answers 202 `scheduled`; a team call with `maxWaitSec` and no member free answers 202 `queued`. A tenant has at most `maxWaitingCalls` (its call policy, default 1000) calls scheduled or queued at once: past it, 429 `waiting_limit` with nothing recorded.',
     auth: 'apiKey',
     scope: 'calls:write',
     tags: ['calls'],

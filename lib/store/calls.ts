@@ -26,17 +26,22 @@ import {
   callsByPbxUniqueIdPk,
   dueCallSk,
   dueCallsPk,
+  flaggedCallSk,
+  flaggedCallsPk,
   INDEX,
   notifyDeadPk,
   notifyPendingPk,
   notifySk,
   pbxUniqueIdSk,
-  flaggedCallsPk,
+  pendingCallSk,
   pendingCallsPk,
   tenantPk,
+  type WorkKind,
 } from './keys';
 import { callsListing } from './listings';
 import { processCursorCodec, type CursorCodec, type Page } from './pagination';
+import { WorkDirectory } from './work-directory';
+import { WorkQueues, type FairBounds } from './work-queues';
 
 export const storedCallSchema = callSchema.extend({
   /** Hash of the normalized request: tells a replay (same hash) from a reused key (other hash). */
@@ -115,9 +120,18 @@ const STRIP = new Set([
  */
 const OUTBOX_SET = 'gsi5pk = if_not_exists(gsi5pk, :outboxPk), gsi5sk = if_not_exists(gsi5sk, :outboxSk)';
 const outboxValues = (now: string, tenantId: string, callId: string) => ({
-  ':outboxPk': notifyPendingPk(),
-  ':outboxSk': notifySk(now, tenantId, callId),
+  ':outboxPk': notifyPendingPk(tenantId, callId),
+  ':outboxSk': notifySk(now, callId),
 });
+
+/**
+ * The bounds of a fair read of `limit` items in all (the reconciler's and the deliverer's runs): each tenant's share of
+ * `limit`, and no more tenants than items (the next run starts with the tenants this one left).
+ */
+const fairShare = (limit: number): FairBounds => ({ total: limit, perTenant: { min: 1, max: limit }, maxTenants: limit });
+
+/** The work lists a call item in `state` is on, besides the outbox (which every write of an event may put it on). */
+const workOf = (state: CallState): WorkKind[] => (PENDING_STATES.includes(state) ? ['pending'] : isWaiting(state) ? ['due'] : []);
 
 /**
  * The TTL of the state being written, taken from the call's own `expiry` in the same write: the refused retention
@@ -146,15 +160,26 @@ export const MAX_LIST_READS = 10;
  * key, so the conditional put that creates it is also the reservation of that key.
  */
 export class CallRepository {
+  /**
+   * Which tenants have work of each kind (lib/store/work-directory.ts). Every write below that puts a call on a work
+   * list makes sure first that its tenant's marker is there: cached per container, so a warm container sends nothing.
+   */
+  readonly work: WorkDirectory;
+  private readonly queues: WorkQueues;
+
   constructor(
     private readonly table: Table,
     private readonly clock: Clock = systemClock,
     /** Signs and checks the cursors of `list`: a stage's own (lib/compose/shared.ts); this process's by default. */
     private readonly cursors: CursorCodec = processCursorCodec(),
-  ) {}
+  ) {
+    this.work = new WorkDirectory(table, clock);
+    this.queues = new WorkQueues(table, this.work, clock);
+  }
 
   /** Conditional put: `reserved` is true for exactly one of any number of concurrent callers. */
   async reserve(call: StoredCall): Promise<{ reserved: true } | { reserved: false; existing: StoredCall }> {
+    await this.work.touch(call.tenantId, ['notify', ...workOf(call.state)]);
     try {
       await this.table.doc.send(
         new PutCommand({
@@ -242,13 +267,13 @@ export class CallRepository {
     }
     if (PENDING_STATES.includes(transition.to)) {
       sets.push('gsi4pk = :pending', 'gsi4sk = :pendingSk');
-      values[':pending'] = pendingCallsPk();
-      values[':pendingSk'] = `${now}#${tenantId}#${callId}`;
+      values[':pending'] = pendingCallsPk(tenantId, callId);
+      values[':pendingSk'] = pendingCallSk(now, callId);
     } else if (transition.to === 'queued') {
       // A queued call is due at once: every run of the scheduler looks for a free agent for it.
       sets.push('gsi4pk = :due', 'gsi4sk = :dueSk');
-      values[':due'] = dueCallsPk();
-      values[':dueSk'] = dueCallSk(now, tenantId, callId);
+      values[':due'] = dueCallsPk(tenantId, callId);
+      values[':dueSk'] = dueCallSk(now, callId);
     } else {
       removes.push('gsi4pk', 'gsi4sk');
     }
@@ -265,12 +290,24 @@ export class CallRepository {
       condition += ' AND reservedBy = :reservedBy';
       values[':reservedBy'] = transition.reservedBy;
     }
-    return this.updateIf(tenantId, callId, {
+    await this.work.touch(tenantId, ['notify', ...workOf(transition.to)]);
+    const moved = await this.updateIf(tenantId, callId, {
       expression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
       condition,
       names,
       values,
     });
+    // Out of the waiting states (cancelled, ended without a GET): the tenant's waiting slot is free again.
+    if (moved && transition.from.every(isWaiting) && !isWaiting(transition.to)) await this.leftWaiting(tenantId);
+    return moved;
+  }
+
+  /**
+   * A waiting call of the tenant left the waiting states (the scheduler's claim says so beside its GET; a transition
+   * out of them says so itself). Best effort: a slot not given back is a drift the scheduler's recount corrects.
+   */
+  async leftWaiting(tenantId: string): Promise<void> {
+    await this.work.giveWaitingSlotBack(tenantId).catch(() => undefined);
   }
 
   /**
@@ -300,6 +337,7 @@ export class CallRepository {
           },
         }
       : { set: '', values: {} };
+    await this.work.touch(tenantId, ['notify', 'pending']);
     return this.updateIf(tenantId, callId, {
       expression: `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}, ${expiry.set}${assigned.set}`,
       condition: '#state = :notSent AND requestHash = :hash AND attempt = :attempt',
@@ -314,8 +352,8 @@ export class CallRepository {
         ':null': null,
         ':now': now,
         ':event': [eventOf('dispatching', now, `attempt ${attempt + 1}`)],
-        ':pending': pendingCallsPk(),
-        ':pendingSk': `${now}#${tenantId}#${callId}`,
+        ':pending': pendingCallsPk(tenantId, callId),
+        ':pendingSk': pendingCallSk(now, callId),
         ...outboxValues(now, tenantId, callId),
         ...assigned.values,
       },
@@ -556,6 +594,7 @@ export class CallRepository {
     reason: string,
   ): Promise<StoredCall | undefined> {
     const now = this.clock().toISOString();
+    await this.work.touch(tenantId, ['notify', 'flagged']);
     return this.updateIf(tenantId, callId, {
       expression: `SET #state = :unknown, reason = :reason, reconcile = :reconcile, updatedAt = :now, events = list_append(events, :event), gsi4pk = :flagged, gsi4sk = :flaggedSk, ${OUTBOX_SET}`,
       condition: '#state IN (:dispatching, :unknown)',
@@ -567,62 +606,49 @@ export class CallRepository {
         ':reconcile': reconcile,
         ':now': now,
         ':event': [eventOf('unknown', now, 'flagged: no CDR found')],
-        ':flagged': flaggedCallsPk(),
-        ':flaggedSk': `${now}#${tenantId}#${callId}`,
+        ':flagged': flaggedCallsPk(tenantId),
+        ':flaggedSk': flaggedCallSk(now, callId),
         ...outboxValues(now, tenantId, callId),
       },
     });
   }
 
-  /** Calls the reconciler gave up on, newest first: for the operator. */
-  async listFlagged(limit: number): Promise<StoredCall[]> {
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        IndexName: INDEX.gsi4,
-        KeyConditionExpression: 'gsi4pk = :pk',
-        ExpressionAttributeValues: { ':pk': flaggedCallsPk() },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (out.Items ?? []).map(parseCallItem);
+  /**
+   * Calls the reconciler gave up on, newest first: for the operator. Of one tenant, or of every tenant the work
+   * directory lists with flagged calls.
+   */
+  async listFlagged(limit: number, tenantId?: string): Promise<StoredCall[]> {
+    const tenants = tenantId !== undefined ? [tenantId] : (await this.work.list('flagged')).map((m) => m.tenantId);
+    const items = await Promise.all(tenants.map((t) => this.newest(INDEX.gsi4, flaggedCallsPk(t), limit)));
+    return items
+      .flat()
+      .sort((a, b) => String(b.gsi4sk).localeCompare(String(a.gsi4sk)))
+      .slice(0, limit)
+      .map(parseCallItem);
   }
 
-  /** Calls whose outcome is not known yet, oldest change first, across tenants: the reconciler's work list. */
-  async listPending(options: { limit: number; before?: string }): Promise<StoredCall[]> {
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        IndexName: INDEX.gsi4,
-        KeyConditionExpression: options.before ? 'gsi4pk = :pk AND gsi4sk < :before' : 'gsi4pk = :pk',
-        ExpressionAttributeValues: { ':pk': pendingCallsPk(), ...(options.before ? { ':before': options.before } : {}) },
-        Limit: options.limit,
-      }),
-    );
-    return (out.Items ?? []).map(parseCallItem);
+  /** Calls whose outcome is not known yet, changed before `before`: the reconciler's work list, fairly across tenants. */
+  async listPending(options: { limit: number; before: string }): Promise<StoredCall[]> {
+    return (await this.queues.fairly('pending', options.before, fairShare(options.limit))).map(parseCallItem);
   }
 
   /**
-   * Waiting calls due by `now` (ISO), earliest first, across tenants: the scheduler's work list. The index holds
-   * whole items, so one query is all the scheduler reads of a call before its claim.
+   * Waiting calls due by `now` (ISO), each tenant's earliest first, interleaved tenant by tenant: the scheduler's work
+   * list. The index holds whole items, so one query per shard is all the scheduler reads of a call before its claim.
    */
-  async listDue(now: string, options: { limit: number; after?: string }): Promise<Array<StoredCall & { dueKey: string }>> {
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        IndexName: INDEX.gsi4,
-        KeyConditionExpression: options.after ? 'gsi4pk = :pk AND gsi4sk BETWEEN :after AND :upper' : 'gsi4pk = :pk AND gsi4sk <= :upper',
-        ExpressionAttributeValues: {
-          ':pk': dueCallsPk(),
-          // Every due key of `now` sorts before this: `now`, then '#' and the rest, and '~' is above '#'.
-          ':upper': `${now}~`,
-          ...(options.after ? { ':after': `${options.after}\u0000` } : {}),
-        },
-        Limit: options.limit,
-      }),
-    );
-    return (out.Items ?? []).map((item) => ({ ...parseCallItem(item), dueKey: String(item.gsi4sk) }));
+  async listDue(now: string, bounds: FairBounds): Promise<StoredCall[]> {
+    // Every due key of `now` sorts before this: `now`, then '#' and the call id, and '~' is above '#'.
+    return (await this.queues.fairly('due', `${now}~`, bounds)).map(parseCallItem);
+  }
+
+  /** One tenant's waiting calls due by `now`, earliest first (at most `limit`). */
+  async listDueOf(tenantId: string, now: string, limit: number): Promise<StoredCall[]> {
+    return (await this.queues.oldest('due', tenantId, `${now}~`, limit, true)).map(parseCallItem);
+  }
+
+  /** The tenant's waiting calls (`scheduled`, `queued`) counted exactly: what its waiting counter should hold. */
+  async countWaiting(tenantId: string): Promise<number> {
+    return this.queues.count('due', tenantId);
   }
 
   /**
@@ -647,6 +673,7 @@ export class CallRepository {
     const now = this.clock().toISOString();
     const expiry = expirySet('dispatching');
     const timeSk = callTimeSk(claim.createdAt, callId);
+    await this.work.touch(tenantId, ['notify', 'pending']);
     return this.updateIf(tenantId, callId, {
       expression: [
         'SET #state = :dispatching, attempt = :next, reservedBy = :token, #agent = :agent, crmUserId = :crmUserId, #routing = :routing',
@@ -669,8 +696,8 @@ export class CallRepository {
         ':routing': claim.routing,
         ':now': now,
         ':event': [eventOf('dispatching', now, `agent ${claim.crmUserId}`)],
-        ':pending': pendingCallsPk(),
-        ':pendingSk': `${now}#${tenantId}#${callId}`,
+        ':pending': pendingCallsPk(tenantId, callId),
+        ':pendingSk': pendingCallSk(now, callId),
         ':agentPk': callsByAgentPk(tenantId, claim.crmUserId),
         ':timeSk': timeSk,
         ...outboxValues(now, tenantId, callId),
@@ -690,7 +717,7 @@ export class CallRepository {
         ':now': now,
         ':scheduled': 'scheduled',
         ':attempt': attempt,
-        ':dueSk': dueCallSk(schedule.notBefore, tenantId, callId),
+        ':dueSk': dueCallSk(schedule.notBefore, callId),
       },
     });
   }
@@ -727,7 +754,8 @@ export class CallRepository {
 
   /** A failed delivery of `events[notified]`: the retry state, and the call's new due time in the outbox index. */
   async recordNotifyFailure(tenantId: string, callId: string, notified: number, notify: NotifyState): Promise<boolean> {
-    return this.parkOutbox(tenantId, callId, notified, notify, notifyPendingPk(), notify.nextAttemptAt);
+    await this.work.touch(tenantId, ['notify']);
+    return this.parkOutbox(tenantId, callId, notified, notify, notifyPendingPk(tenantId, callId), notify.nextAttemptAt);
   }
 
   /** Gives up delivering: the call moves to the dead index, where it waits for a redrive. */
@@ -737,7 +765,8 @@ export class CallRepository {
     notified: number,
     notify: NotifyState & { deadLetteredAt: string },
   ): Promise<boolean> {
-    return this.parkOutbox(tenantId, callId, notified, notify, notifyDeadPk(), notify.deadLetteredAt);
+    await this.work.touch(tenantId, ['dead']);
+    return this.parkOutbox(tenantId, callId, notified, notify, notifyDeadPk(tenantId), notify.deadLetteredAt);
   }
 
   /**
@@ -759,55 +788,67 @@ export class CallRepository {
       ExpressionAttributeValues: {
         ':notified': notified,
         ':notify': notify,
-        ':pendingPk': notifyPendingPk(),
+        ':pendingPk': notifyPendingPk(tenantId, callId),
         ':indexPk': indexPk,
-        ':indexSk': notifySk(at, tenantId, callId),
+        ':indexSk': notifySk(at, callId),
       },
     });
   }
 
   /** Puts a dead-lettered call back in the outbox, due now, with a fresh retry budget. */
   async redriveNotifications(tenantId: string, callId: string, now = this.clock().toISOString()): Promise<boolean> {
+    await this.work.touch(tenantId, ['notify']);
     return this.conditionalUpdate(tenantId, callId, {
       UpdateExpression: 'SET gsi5pk = :pendingPk, gsi5sk = :dueSk REMOVE #notify',
       ConditionExpression: 'gsi5pk = :deadPk',
       ExpressionAttributeNames: { '#notify': 'notify' },
-      ExpressionAttributeValues: { ':pendingPk': notifyPendingPk(), ':deadPk': notifyDeadPk(), ':dueSk': notifySk(now, tenantId, callId) },
+      ExpressionAttributeValues: {
+        ':pendingPk': notifyPendingPk(tenantId, callId),
+        ':deadPk': notifyDeadPk(tenantId),
+        ':dueSk': notifySk(now, callId),
+      },
     });
   }
 
-  /** Calls with notifications due at or before `now`, across tenants, most overdue first. */
+  /** Calls with notifications due at or before `now`, fairly across tenants, each tenant's most overdue first. */
   async listNotifyDue(now: string, limit: number): Promise<Array<{ tenantId: string; callId: string }>> {
-    return this.queryOutbox(notifyPendingPk(), { before: `${now}~`, limit, oldestFirst: true });
+    return (await this.queues.fairly('notify', `${now}~`, fairShare(limit))).flatMap(callKeysOf);
   }
 
-  /** Dead-lettered calls, newest first (the index holds keys only: read each call for details). */
-  async listNotifyDead(limit: number): Promise<Array<{ tenantId: string; callId: string }>> {
-    return this.queryOutbox(notifyDeadPk(), { limit, oldestFirst: false });
+  /**
+   * Dead-lettered calls, newest first (the index holds keys only: read each call for details). Of one tenant, or of
+   * every tenant the work directory lists with dead-lettered calls.
+   */
+  async listNotifyDead(limit: number, tenantId?: string): Promise<Array<{ tenantId: string; callId: string }>> {
+    const tenants = tenantId !== undefined ? [tenantId] : (await this.work.list('dead')).map((m) => m.tenantId);
+    const items = await Promise.all(tenants.map((t) => this.newest(INDEX.gsi5, notifyDeadPk(t), limit)));
+    return items
+      .flat()
+      .sort((a, b) => String(b.gsi5sk).localeCompare(String(a.gsi5sk)))
+      .slice(0, limit)
+      .flatMap(callKeysOf);
   }
 
-  private async queryOutbox(pk: string, options: { before?: string; limit: number; oldestFirst: boolean }) {
-    const found: Array<{ tenantId: string; callId: string }> = [];
+  /** The `limit` newest items of one partition of an index, paged. */
+  private async newest(index: string, pk: string, limit: number): Promise<Array<Record<string, unknown>>> {
+    const found: Array<Record<string, unknown>> = [];
     let start: Record<string, unknown> | undefined;
     do {
       const out = await this.table.doc.send(
         new QueryCommand({
           TableName: this.table.name,
-          IndexName: INDEX.gsi5,
-          KeyConditionExpression: options.before ? 'gsi5pk = :pk AND gsi5sk <= :before' : 'gsi5pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk, ...(options.before ? { ':before': options.before } : {}) },
-          ScanIndexForward: options.oldestFirst,
-          Limit: options.limit - found.length,
+          IndexName: index,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': `${index}pk` },
+          ExpressionAttributeValues: { ':pk': pk },
+          ScanIndexForward: false,
+          Limit: limit - found.length,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of out.Items ?? []) {
-        const tenantId = typeof item.pk === 'string' ? item.pk.replace(/^TENANT#/, '') : undefined;
-        const callId = typeof item.sk === 'string' ? item.sk.replace(/^CALL#/, '') : undefined;
-        if (tenantId && callId) found.push({ tenantId, callId });
-      }
+      found.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
-    } while (start && found.length < options.limit);
+    } while (start && found.length < limit);
     return found;
   }
 
@@ -859,6 +900,13 @@ export class CallRepository {
   }
 }
 
+/** The tenant and call of an index entry, from the call item's own keys (the outbox index holds keys only). */
+function callKeysOf(item: Record<string, unknown>): Array<{ tenantId: string; callId: string }> {
+  const tenantId = typeof item.pk === 'string' && item.pk.startsWith(tenantPk('')) ? item.pk.slice(tenantPk('').length) : undefined;
+  const callId = callIdOfItem(item);
+  return tenantId && callId ? [{ tenantId, callId }] : [];
+}
+
 function eventOf(state: CallState, at: string, detail?: string): CallEvent {
   return detail ? { at, state, detail } : { at, state };
 }
@@ -874,11 +922,11 @@ function toItem(call: StoredCall): Record<string, unknown> {
     gsi3pk: callsByTenantPk(call.tenantId),
     gsi3sk: timeSk,
     ...(PENDING_STATES.includes(call.state)
-      ? { gsi4pk: pendingCallsPk(), gsi4sk: `${call.updatedAt}#${call.tenantId}#${call.callId}` }
+      ? { gsi4pk: pendingCallsPk(call.tenantId, call.callId), gsi4sk: pendingCallSk(call.updatedAt, call.callId) }
       : {}),
-    ...(isWaiting(call.state) ? { gsi4pk: dueCallsPk(), gsi4sk: dueCallSk(dueAtOf(call), call.tenantId, call.callId) } : {}),
-    gsi5pk: notifyPendingPk(),
-    gsi5sk: notifySk(call.updatedAt, call.tenantId, call.callId),
+    ...(isWaiting(call.state) ? { gsi4pk: dueCallsPk(call.tenantId, call.callId), gsi4sk: dueCallSk(dueAtOf(call), call.callId) } : {}),
+    gsi5pk: notifyPendingPk(call.tenantId, call.callId),
+    gsi5sk: notifySk(call.updatedAt, call.callId),
     ...(call.expiry
       ? { expiresAt: (REFUSED_STATES as readonly CallState[]).includes(call.state) ? call.expiry.refused : call.expiry.full }
       : {}),

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
 import { deadLetterPk, deadLetterSk } from './keys';
+import { WorkDirectory } from './work-directory';
 
 /** How long a dead letter is kept in the table (DynamoDB TTL on `expiresAt`). */
 const DEAD_LETTER_TTL_SEC = 30 * 24 * 3600;
@@ -25,21 +26,26 @@ export const deadLetterSchema = z.object({
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 /**
- * The dead-letter log in the table: one item per dead-lettered run of notifications, under one
- * partition (`DLQ`), newest last, kept 30 days. In AWS an EventBridge Pipe copies each new item to
+ * The dead-letter log in the table: one item per dead-lettered run of notifications, under the tenant's
+ * partition (`DLQ#<tenantId>`, listed in the work directory), newest last, kept 30 days. In AWS an EventBridge Pipe copies each new item to
  * the SQS dead-letter queue, where alarms watch it. The call itself carries `notify.deadLetteredAt`
  * and sits in the dead index until a redrive.
  */
 export class DeadLetterRepository {
-  constructor(private readonly table: Table) {}
+  private readonly work: WorkDirectory;
+
+  constructor(private readonly table: Table) {
+    this.work = new WorkDirectory(table);
+  }
 
   async send(letter: DeadLetter): Promise<void> {
+    await this.work.touch(letter.tenantId, ['dlq']);
     await this.table.doc.send(
       new PutCommand({
         TableName: this.table.name,
         Item: {
-          pk: deadLetterPk(),
-          sk: deadLetterSk(letter.deadLetteredAt, letter.tenantId, letter.callId),
+          pk: deadLetterPk(letter.tenantId),
+          sk: deadLetterSk(letter.deadLetteredAt, letter.callId),
           type: 'deadLetter',
           ...letter,
           expiresAt: Math.floor(Date.parse(letter.deadLetteredAt) / 1000) + DEAD_LETTER_TTL_SEC,
@@ -48,18 +54,28 @@ export class DeadLetterRepository {
     );
   }
 
-  /** The newest dead letters first. */
-  async list(limit = 100): Promise<DeadLetter[]> {
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': deadLetterPk() },
-        ScanIndexForward: false,
-        Limit: limit,
+  /** The newest dead letters first: of one tenant, or of every tenant the work directory lists with dead letters. */
+  async list(limit = 100, tenantId?: string): Promise<DeadLetter[]> {
+    const tenants = tenantId !== undefined ? [tenantId] : (await this.work.list('dlq')).map((m) => m.tenantId);
+    const pages = await Promise.all(
+      tenants.map(async (t) => {
+        const out = await this.table.doc.send(
+          new QueryCommand({
+            TableName: this.table.name,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': deadLetterPk(t) },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        );
+        return out.Items ?? [];
       }),
     );
-    return (out.Items ?? []).map((item) => {
+    const items = pages
+      .flat()
+      .sort((a, b) => String(b.sk).localeCompare(String(a.sk)))
+      .slice(0, limit);
+    return items.map((item) => {
       const parsed = deadLetterSchema.safeParse(item);
       if (!parsed.success) throw new CorruptItemError('dead letter', { cause: parsed.error });
       return parsed.data;

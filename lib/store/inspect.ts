@@ -7,8 +7,9 @@ import {
   hookSourceSk,
   INDEX,
   notifyDeadPk,
-  notifyPendingPk,
+  notifyShardPk,
   pbxOrphanSk,
+  shardNumbers,
   tenantPk,
   tenantSk,
 } from './keys';
@@ -54,19 +55,16 @@ export class TenantInspector {
     return this.count({
       IndexName: INDEX.gsi4,
       KeyConditionExpression: 'gsi4pk = :pk',
-      FilterExpression: 'tenantId = :tenantId',
-      ExpressionAttributeValues: { ':pk': flaggedCallsPk(), ':tenantId': tenantId },
+      ExpressionAttributeValues: { ':pk': flaggedCallsPk(tenantId) },
     });
   }
 
   /** Calls of the tenant whose notifications are dead-lettered, waiting for a redrive. */
   async countDeadLetteredCalls(tenantId: string): Promise<number> {
-    // The outbox index holds keys only: the tenant is known by the item's own pk.
     return this.count({
       IndexName: INDEX.gsi5,
       KeyConditionExpression: 'gsi5pk = :pk',
-      FilterExpression: 'pk = :tenantPk',
-      ExpressionAttributeValues: { ':pk': notifyDeadPk(), ':tenantPk': tenantPk(tenantId) },
+      ExpressionAttributeValues: { ':pk': notifyDeadPk(tenantId) },
     });
   }
 
@@ -75,12 +73,16 @@ export class TenantInspector {
    * The outbox index holds keys only, so at most `maxRead` of the tenant's pending calls are read whole.
    */
   async notificationsRetrying(tenantId: string, maxRead = 100): Promise<{ count: number; lastError?: string }> {
-    const keys = await this.queryAll({
-      IndexName: INDEX.gsi5,
-      KeyConditionExpression: 'gsi5pk = :pk',
-      FilterExpression: 'pk = :tenantPk',
-      ExpressionAttributeValues: { ':pk': notifyPendingPk(), ':tenantPk': tenantPk(tenantId) },
-    });
+    const shards = await Promise.all(
+      shardNumbers().map((shard) =>
+        this.queryAll({
+          IndexName: INDEX.gsi5,
+          KeyConditionExpression: 'gsi5pk = :pk',
+          ExpressionAttributeValues: { ':pk': notifyShardPk(tenantId, shard) },
+        }),
+      ),
+    );
+    const keys = shards.flat();
     const states = await Promise.all(
       keys.slice(0, maxRead).map(async (key) => {
         const out = await this.table.doc.send(

@@ -26,13 +26,39 @@ export const callTimeSk = (createdAt: string, callId: string) => `${createdAt}#$
 export const callsByTenantPk = (tenantId: string) => `TENANT#${tenantId}#CALLS`;
 export const callsByLeadPk = (tenantId: string, leadId: string) => `TENANT#${tenantId}#LEAD#${leadId}`;
 export const callsByAgentPk = (tenantId: string, crmUserId: string) => `TENANT#${tenantId}#AGENTCALLS#${crmUserId}`;
-/** The reconciler's sparse index holds only calls whose outcome is not known yet. */
-export const pendingCallsPk = () => 'PENDING_CALLS';
+/**
+ * A small, stable number of a string (FNV-1a, 32 bits): the same on every container and every run, so a call's
+ * work items always land in the same shard, and a tenant's directory marker in the same bucket.
+ */
+export function stableHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * The work lists (the scheduler's due calls, the reconciler's pending calls, the notification outbox) are partitioned
+ * by tenant and by a shard of the call id: no partition key is written by every tenant, and one tenant's burst spreads
+ * over this many partitions (DynamoDB serves about 1,000 writes a second per partition key, an index's throttling
+ * throttles the table's writes). 4: a reader lists a tenant's work in 4 queries, and one tenant's calls spread over 4
+ * partitions of each list, so its own lists throttle at 4 times the rate of one key; other tenants' never do.
+ */
+export const WORK_SHARDS = 4;
+export const workShardOf = (callId: string) => stableHash(callId) % WORK_SHARDS;
+export const shardNumbers = () => Array.from({ length: WORK_SHARDS }, (_, n) => n);
+
+/** The reconciler's sparse index (gsi4) holds only calls whose outcome is not known yet, per tenant and shard. */
+export const pendingShardPk = (tenantId: string, shard: number) => `PENDING#${tenantId}#${shard}`;
+export const pendingCallsPk = (tenantId: string, callId: string) => pendingShardPk(tenantId, workShardOf(callId));
+/** Oldest change first: ISO timestamps sort as strings. */
+export const pendingCallSk = (changedAt: string, callId: string) => `${changedAt}#${callId}`;
 /** The scheduler's sparse index (gsi4, beside the pending calls): `scheduled` and `queued` calls by due time. */
-export const dueCallsPk = () => 'DUE_CALLS';
-export const dueCallSk = (dueAt: string, tenantId: string, callId: string) => `${dueAt}#${tenantId}#${callId}`;
-/** Calls the reconciler could not settle: for a human to look at. */
-export const flaggedCallsPk = () => 'FLAGGED_CALLS';
+export const dueShardPk = (tenantId: string, shard: number) => `DUE#${tenantId}#${shard}`;
+export const dueCallsPk = (tenantId: string, callId: string) => dueShardPk(tenantId, workShardOf(callId));
+export const dueCallSk = (dueAt: string, callId: string) => `${dueAt}#${callId}`;
+/** Calls the reconciler could not settle: for a human to look at. Rarely written: one partition per tenant. */
+export const flaggedCallsPk = (tenantId: string) => `FLAGGED#${tenantId}`;
+export const flaggedCallSk = (at: string, callId: string) => `${at}#${callId}`;
 export const pbxUniqueIdSk = (uniqueId: string) => `PBXUID#${uniqueId}`;
 /**
  * The PBX unique_id index (gsi6, keys only) of a call item: set in the same write that records the PBX's answer, so
@@ -52,15 +78,29 @@ export const rateCounterSk = (scope: string, windowStart: number) => `${scope}#$
 export const pbxEventSk = (callId: string, receivedAt: string, n: string) => `CALL#${callId}#PBXEVENT#${receivedAt}#${n}`;
 /** A PBX Stats event that matched no call: kept under the tenant for an operator to see. */
 export const pbxOrphanSk = (receivedAt: string, n: string) => `PBXORPHAN#${receivedAt}#${n}`;
-/** The outbox index (gsi5): calls with state changes not yet delivered to the tenant's callback URL. */
-export const notifyPendingPk = () => 'NOTIFY_PENDING';
-/** Calls whose notifications were dead-lettered: they wait for a redrive. */
-export const notifyDeadPk = () => 'NOTIFY_DEAD';
-/** gsi5 sort key: when the call is due, then who it is (so it sorts by due time across tenants). */
-export const notifySk = (dueAt: string, tenantId: string, callId: string) => `${dueAt}#${tenantId}#${callId}`;
-/** The dead-letter log of undeliverable notifications (the local and in-table dead-letter sink). */
-export const deadLetterPk = () => 'DLQ';
-export const deadLetterSk = (at: string, tenantId: string, callId: string) => `${at}#${tenantId}#${callId}`;
+/** The outbox index (gsi5): calls with state changes not yet delivered to the tenant's callback URL, per tenant and shard. */
+export const notifyShardPk = (tenantId: string, shard: number) => `NOTIFY#${tenantId}#${shard}`;
+export const notifyPendingPk = (tenantId: string, callId: string) => notifyShardPk(tenantId, workShardOf(callId));
+/** Calls whose notifications were dead-lettered: they wait for a redrive. Rarely written: one partition per tenant. */
+export const notifyDeadPk = (tenantId: string) => `NOTIFYDEAD#${tenantId}`;
+/** gsi5 sort key: when the call is due (or was given up on), then which call. */
+export const notifySk = (dueAt: string, callId: string) => `${dueAt}#${callId}`;
+/** The dead-letter log of undeliverable notifications (the local and in-table dead-letter sink), per tenant. */
+export const deadLetterPk = (tenantId: string) => `DLQ#${tenantId}`;
+export const deadLetterSk = (at: string, callId: string) => `${at}#${callId}`;
+
+/**
+ * The work directory (lib/store/work-directory.ts): which tenants have work of a kind, so that readers query only
+ * their shards. One marker item per tenant and kind, under the tenant, indexed (gsi4) in one of WORK_BUCKETS
+ * partitions by a hash of the tenant id: 16, so no bucket is written by every tenant, and a reader lists a kind in
+ * 16 small queries. A writer refreshes a marker at most once per 30 s per container (docs/design.md, "Work lists").
+ */
+export const WORK_KINDS = ['due', 'pending', 'notify', 'flagged', 'dead', 'dlq'] as const;
+export type WorkKind = (typeof WORK_KINDS)[number];
+export const WORK_BUCKETS = 16;
+export const workMarkerSk = (kind: WorkKind) => `WORK#${kind}`;
+export const workBucketOf = (tenantId: string) => stableHash(tenantId) % WORK_BUCKETS;
+export const workBucketPk = (kind: WorkKind, bucket: number) => `WORK#${kind}#${bucket}`;
 
 /** An audit record of an operator's action on a tenant (an erasure): `at` first, so they sort by time. */
 export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;

@@ -165,6 +165,16 @@ describe('tenant', () => {
     expect(await tenants.get('acme-bad')).toBeUndefined();
   });
 
+  it('sets the waiting-call limit (maxWaitingCalls), shows it, and refuses one below 1 naming --max-waiting-calls', async () => {
+    expect((await c2c([...createArgs('acme-wait'), '--max-waiting-calls', '50'], { env })).code).toBe(0);
+    expect((await tenants.get('acme-wait'))?.policy.maxWaitingCalls).toBe(50);
+    expect((await c2c(['tenant', 'show', 'acme-wait'])).stdout).toMatch(/max waiting calls:\s+50\b/);
+    const refused = await c2c([...createArgs('acme-wait0'), '--max-waiting-calls', '0'], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/--max-waiting-calls: /);
+    expect(await tenants.get('acme-wait0')).toBeUndefined();
+  });
+
   it('fails when the password variable is not set, without a password on the command line', async () => {
     const result = await c2c(createArgs('acme-nopw'), { env: { ACME_CDR_KEY: 'x' } });
     expect(result.code).toBe(1);

@@ -335,13 +335,13 @@ describe('c2c doctor finds each problem', () => {
           },
         }),
       );
-    await callItem('c_flagged', { state: 'unknown', gsi4pk: flaggedCallsPk(), gsi4sk: `${twoHoursAgo}#${tenantId}#c_flagged` });
-    await callItem('c_dead', { state: 'completed', gsi5pk: notifyDeadPk(), gsi5sk: `${twoHoursAgo}#${tenantId}#c_dead` });
+    await callItem('c_flagged', { state: 'unknown', gsi4pk: flaggedCallsPk(tenantId), gsi4sk: `${twoHoursAgo}#c_flagged` });
+    await callItem('c_dead', { state: 'completed', gsi5pk: notifyDeadPk(tenantId), gsi5sk: `${twoHoursAgo}#c_dead` });
     await callItem('c_stuck', { state: 'dialing' });
     await callItem('c_retrying', {
       state: 'completed',
-      gsi5pk: notifyPendingPk(),
-      gsi5sk: `${new Date(Date.now() + 60_000).toISOString()}#${tenantId}#c_retrying`,
+      gsi5pk: notifyPendingPk(tenantId, 'c_retrying'),
+      gsi5sk: `${new Date(Date.now() + 60_000).toISOString()}#c_retrying`,
       notify: { attempts: 3, since: twoHoursAgo, lastAttemptAt: twoHoursAgo, nextAttemptAt: twoHoursAgo, lastError: 'HTTP 503' },
     });
     // A PBX event that matched no call (kept as an orphan).

@@ -4,6 +4,7 @@ import { NotificationDeliverer, webhookIdOf, type NotifySettings } from '../../l
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { CallRepository } from '../../lib/store/calls';
 import { DeadLetterRepository } from '../../lib/store/dead-letters';
+import { callSk, notifyPendingPk, tenantPk } from '../../lib/store/keys';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
 import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
@@ -266,7 +267,13 @@ describe('the AWS entry points', () => {
       eventName: 'MODIFY',
       dynamodb: {
         SequenceNumber: sequenceNumber,
-        NewImage: { tenantId: { S: TENANT }, callId: { S: callId }, gsi5pk: { S: 'NOTIFY_PENDING' } },
+        // As the stream carries a call item: its ids are in its keys only (lib/store/calls.ts writes no id attributes).
+        NewImage: {
+          pk: { S: tenantPk(TENANT) },
+          sk: { S: callSk(callId) },
+          type: { S: 'call' },
+          gsi5pk: { S: notifyPendingPk(TENANT, callId) },
+        },
       },
     });
     // The function's clock is the real one: the receiver checks signatures against ours.

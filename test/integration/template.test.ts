@@ -379,7 +379,11 @@ describe('the packaged stack', () => {
     expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(mapping.MaximumRetryAttempts).toBeGreaterThan(0);
     const filters = JSON.stringify(mapping.FilterCriteria);
-    expect(filters).toContain('NOTIFY_PENDING');
+    // The outbox's keys are per tenant and shard: matched by prefix (NOTIFYDEAD#... is not a call to deliver).
+    const pattern = JSON.parse((mapping.FilterCriteria as { Filters: Array<{ Pattern: string }> }).Filters[0]!.Pattern) as {
+      dynamodb: { NewImage: { gsi5pk: { S: unknown[] } } };
+    };
+    expect(pattern.dynamodb.NewImage.gsi5pk.S).toEqual([{ prefix: 'NOTIFY#' }]);
     expect(filters).toContain('call');
   });
 

@@ -11,7 +11,7 @@ import { CallDispatch } from '../../lib/calls/dispatch';
 import { DispatchDue, type DispatchReport } from '../../lib/calls/dispatch-due';
 import { PlaceCall, type FaultPoint } from '../../lib/calls/place-call';
 import { ReconcileCalls } from '../../lib/calls/reconcile';
-import { callRequestSchema } from '../../lib/calls/request';
+import { callIdFor, callRequestSchema } from '../../lib/calls/request';
 import { loadConfig } from '../../lib/config';
 import { createRoot, type Root } from '../../lib/compose/root';
 import { agents, calls, table, tenants } from '../../lib/compose/shared';
@@ -382,14 +382,7 @@ describe('reliability', () => {
 
     /** This tenant's waiting calls due by `at`: what a scheduler run would still find. */
     async function dueAt(at: Date) {
-      const due = [];
-      let after: string | undefined;
-      for (;;) {
-        const page = await store.listDue(at.toISOString(), { limit: 100, after });
-        due.push(...page.filter((c) => c.tenantId === TENANT));
-        if (page.length < 100) return due;
-        after = page[page.length - 1]!.dueKey;
-      }
+      return store.listDueOf(TENANT, at.toISOString(), 10_000);
     }
 
     /** GETs the simulator received, per call id of `ids`. */
@@ -622,6 +615,75 @@ describe('reliability', () => {
         `each call cancelled with no GET, or dialled once and its cancel 409 already_dispatched; the two add to ${total}, both occur`,
         `${cancelled} cancelled (0 GET), ${dialled} dialled once (409 already_dispatched)${odd.length ? `; other: ${odd.join('; ')}` : ''}`,
         cancelled + dialled === total && odd.length === 0 && cancelled > 0 && dialled > 0,
+      );
+    }, 120_000);
+  });
+
+  describe('fairness across tenants (issue 17)', () => {
+    /** Tenant A's limit of waiting calls: a full per-tenant share of a scheduler run (lib/calls/dispatch-due.ts). */
+    const FAIR_LIMIT = 200;
+    const MEMBERS = ['u-fa-1', 'u-fa-2'];
+
+    it('tenant A holds its limit of waiting calls, tenant B dials on time', async () => {
+      const { dispatchDueUseCase } = await import('../../lib/compose/dispatch-due');
+      const caps = { perDestination: { max: 100_000, windowSec: 900 }, perAgentPerMinute: 100_000, perTenantPerSecond: 100_000 };
+      const { key: keyA } = await seedTenant(
+        env,
+        { tenantId: 'rel-fair-a', policy: { caps, maxWaitingCalls: FAIR_LIMIT } },
+        { agents: [] },
+      );
+      const { key: keyB } = await seedTenant(env, { tenantId: 'rel-fair-b' }, { agents: [{ crmUserId: 'u-fb', extension: '1000' }] });
+      const presence = new AgentPresenceRepository(env.table);
+      for (const [i, crmUserId] of MEMBERS.entries()) {
+        await env.agents.put('rel-fair-a', crmUserId, { extension: `100${i + 1}`, teams: ['away'] });
+        await presence.setAvailability('rel-fair-a', crmUserId, false, Math.floor(Date.now() / 1000));
+      }
+      const postAs = (k: string, body: { to: string } & Record<string, unknown>, idempotencyKey: string) => {
+        numbersSent.add(body.to);
+        return invoke(create, { method: 'POST', route: '/v1/calls', headers: { ...bearer(k), 'idempotency-key': idempotencyKey }, body });
+      };
+      const queuedBody = (i: number) => ({ team: 'away', to: `+44 7766 ${870_000 + i}`, maxWaitSec: 3600 });
+      const states: string[] = [];
+      for (let batch = 0; batch < FAIR_LIMIT; batch += 20) {
+        const answers = await Promise.all(Array.from({ length: 20 }, (_, k) => postAs(keyA, queuedBody(batch + k), `fair-a-${batch + k}`)));
+        states.push(...answers.map((a) => String(a.body.state)));
+      }
+      const queued = states.filter((s) => s === 'queued').length;
+      const over = await postAs(keyA, queuedBody(FAIR_LIMIT), 'fair-a-over');
+      const overId = callIdFor('rel-fair-a', 'fair-a-over');
+      const overKept = await calls(createRoot({ config: loadConfig() })).get('rel-fair-a', overId);
+
+      // B's call is due 2 s from now; the scheduler runs as deployed, every second (as on the local stack).
+      const notBefore = new Date(Date.now() + 2_000);
+      const b = await postAs(keyB, { agent: { crmUserId: 'u-fb' }, to: '+44 7766 879999', notBefore: notBefore.toISOString() }, 'fair-b');
+      const bId = callIdOf(b);
+      const scheduler = dispatchDueUseCase(createRoot({ config: loadConfig() }));
+      const deadline = notBefore.getTime() + 15_000;
+      let runs = 0;
+      while (dialsFor(env.sim, bId) === 0 && Date.now() < deadline) {
+        const started = Date.now();
+        await scheduler.runOnce();
+        runs++;
+        await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - started))));
+      }
+      const gets = env.sim.requests().filter((r) => r.query.c2c_call_id === bId);
+      const lateMs = gets[0] ? Date.parse(gets[0].at) - notBefore.getTime() : Infinity;
+      const aIds = new Set(
+        Array.from({ length: FAIR_LIMIT + 1 }, (_, i) => callIdFor('rel-fair-a', i < FAIR_LIMIT ? `fair-a-${i}` : 'fair-a-over')),
+      );
+      const aGets = env.sim.requests().filter((r) => aIds.has(r.query.c2c_call_id ?? '')).length;
+      record(
+        "fairness: tenant A holds its limit of waiting calls, tenant B's scheduled call dials within 3 s of its time",
+        `A: ${FAIR_LIMIT} queued (team away), the next 429 waiting_limit with nothing written; B: 1 GET within 3 s of notBefore`,
+        `A: ${queued} queued, the next ${over.status} ${over.body.code}${overKept ? ' (call written)' : ', nothing written'}; ` +
+          `B: ${gets.length} GET, ${Number.isFinite(lateMs) ? `${(lateMs / 1000).toFixed(1)} s after notBefore` : 'none'} (${runs} scheduler runs); A: ${aGets} GET`,
+        queued === FAIR_LIMIT &&
+          over.status === 429 &&
+          over.body.code === 'waiting_limit' &&
+          overKept === undefined &&
+          gets.length === 1 &&
+          lateMs <= 3_000 &&
+          aGets === 0,
       );
     }, 120_000);
   });

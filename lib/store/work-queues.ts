@@ -1,0 +1,192 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { systemClock, type Clock } from '../time/clock';
+import type { Table } from './client';
+import { dueShardPk, INDEX, notifyShardPk, pendingShardPk, shardNumbers, WORK_SHARDS } from './keys';
+import type { WorkDirectory, WorkMarker } from './work-directory';
+
+/** The sharded work lists, and where each is indexed. */
+const LISTS = {
+  due: { index: INDEX.gsi4, shardPk: dueShardPk },
+  pending: { index: INDEX.gsi4, shardPk: pendingShardPk },
+  notify: { index: INDEX.gsi5, shardPk: notifyShardPk },
+} as const;
+export type WorkList = keyof typeof LISTS;
+
+/** How much one fair read takes: in all, and from each tenant. */
+export interface FairBounds {
+  /** Items in all, across tenants. */
+  total: number;
+  /** Items of one tenant: its share of `total` among the tenants with work, within these bounds. */
+  perTenant: { min: number; max: number };
+  /** Tenants read per run, taken in turn: with more, the next run starts where this one stopped. */
+  maxTenants: number;
+}
+
+/** Tenants' work lists read side by side. */
+const TENANT_CONCURRENCY = 16;
+/** A tenant whose waiting counter is at its limit is recounted at most this often (a count reads every waiting call). */
+const RECOUNT_EVERY_MS = 60_000;
+
+/**
+ * One item of each list in turn, then the second of each, and so on, until `total`: every tenant's oldest work is
+ * served before any tenant's second, whatever their ages across tenants.
+ */
+export function roundRobin<T>(lists: ReadonlyArray<readonly T[]>, total: number): T[] {
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let round = 0; round < longest && out.length < total; round++) {
+    for (const list of lists) {
+      if (out.length >= total) break;
+      if (round < list.length) out.push(list[round]!);
+    }
+  }
+  return out;
+}
+
+/** A tenant's share of `total` among `tenants`, at least `min` (so a run makes progress) and at most `max`. */
+export function perTenantShare(total: number, tenants: number, bounds: { min: number; max: number }): number {
+  if (tenants <= 0) return 0;
+  return Math.min(bounds.max, Math.max(bounds.min, Math.ceil(total / tenants)));
+}
+
+async function eachLimited<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+  return out;
+}
+
+/**
+ * Reads the sharded work lists fairly: the tenants with work from the directory, each tenant's oldest items across its
+ * shards (a share per tenant), interleaved round robin. Retires the directory marker of a tenant whose shards are all
+ * empty, and recounts the waiting calls of a tenant whose counter is at its limit.
+ */
+export class WorkQueues {
+  /** Where the next run starts in the list of tenants, so that a run bounded by `maxTenants` leaves nobody out for good. */
+  private turn = 0;
+
+  constructor(
+    private readonly table: Table,
+    private readonly directory: WorkDirectory,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The items of `list` whose index sort key is below `below`, fairly across tenants (each tenant's oldest first). */
+  async fairly(list: WorkList, below: string, bounds: FairBounds): Promise<Array<Record<string, unknown>>> {
+    const markers = await this.directory.list(list);
+    if (markers.length === 0) return [];
+    const start = this.turn++ % markers.length;
+    const tenants = [...markers.slice(start), ...markers.slice(0, start)].slice(0, bounds.maxTenants);
+    const share = perTenantShare(bounds.total, tenants.length, bounds.perTenant);
+    const lists = await eachLimited(tenants, TENANT_CONCURRENCY, async (marker) => {
+      const items = await this.oldest(list, marker.tenantId, below, share);
+      if (items.length === 0 && this.directory.mayRetire(marker)) await this.retireIfEmpty(list, marker);
+      if (list === 'due') await this.recountIfFull(marker);
+      return items;
+    });
+    return roundRobin(lists, bounds.total);
+  }
+
+  /**
+   * One tenant's `limit` oldest items of `list` below `below`, across its shards. `exact`: read up to `limit` from each
+   * shard (a listing); otherwise each shard's part of it, since a tenant's calls spread evenly over its shards.
+   */
+  async oldest(list: WorkList, tenantId: string, below: string, limit: number, exact = false): Promise<Array<Record<string, unknown>>> {
+    const { index } = LISTS[list];
+    const sk = `${index}sk`;
+    const fromEach = exact ? limit : Math.max(1, Math.ceil(limit / WORK_SHARDS));
+    const perShard = await Promise.all(shardNumbers().map((shard) => this.query(list, tenantId, shard, { below, limit: fromEach })));
+    return perShard
+      .flat()
+      .sort((a, b) => String(a[sk]).localeCompare(String(b[sk])))
+      .slice(0, limit);
+  }
+
+  /** Items of a tenant's list in all: its waiting calls, for the waiting counter. Paged, keys only counted. */
+  async count(list: WorkList, tenantId: string): Promise<number> {
+    const { index, shardPk } = LISTS[list];
+    const counts = await Promise.all(
+      shardNumbers().map(async (shard) => {
+        let total = 0;
+        let start: Record<string, unknown> | undefined;
+        do {
+          const out = await this.table.doc.send(
+            new QueryCommand({
+              TableName: this.table.name,
+              IndexName: index,
+              KeyConditionExpression: '#pk = :pk',
+              ExpressionAttributeNames: { '#pk': `${index}pk` },
+              ExpressionAttributeValues: { ':pk': shardPk(tenantId, shard) },
+              Select: 'COUNT',
+              ExclusiveStartKey: start,
+            }),
+          );
+          total += out.Count ?? 0;
+          start = out.LastEvaluatedKey;
+        } while (start);
+        return total;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** The first `limit` items of one shard (below `below`), oldest first, paged. */
+  private async query(list: WorkList, tenantId: string, shard: number, options: { below?: string; limit: number }) {
+    const { index, shardPk } = LISTS[list];
+    const found: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.table.doc.send(
+        new QueryCommand({
+          TableName: this.table.name,
+          IndexName: index,
+          KeyConditionExpression: options.below === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :below',
+          ExpressionAttributeNames: { '#pk': `${index}pk`, ...(options.below === undefined ? {} : { '#sk': `${index}sk` }) },
+          ExpressionAttributeValues: {
+            ':pk': shardPk(tenantId, shard),
+            ...(options.below === undefined ? {} : { ':below': options.below }),
+          },
+          Limit: options.limit - found.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      found.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start && found.length < options.limit);
+    return found;
+  }
+
+  /**
+   * Nothing below the bound: if no shard holds anything at all (a scheduled call due later keeps its tenant listed),
+   * the marker is retired. Best effort: a marker left costs one more empty read per run.
+   */
+  private async retireIfEmpty(list: WorkList, marker: WorkMarker): Promise<void> {
+    try {
+      const emptyAt = this.clock().getTime();
+      const any = await Promise.all(shardNumbers().map((shard) => this.query(list, marker.tenantId, shard, { limit: 1 })));
+      if (any.every((items) => items.length === 0)) await this.directory.retire(list, marker, emptyAt);
+    } catch {
+      // Left for the next run.
+    }
+  }
+
+  /**
+   * A tenant at its waiting limit may be there by drift (a crash between a slot's take and its reservation, a slot
+   * not given back after a store fault): count its waiting calls exactly and correct the counter, on condition that
+   * it still holds what the listing read.
+   */
+  private async recountIfFull(marker: WorkMarker): Promise<void> {
+    const { waiting, waitingMax, recountedAt } = marker;
+    if (waiting === undefined || waitingMax === undefined || waiting < waitingMax) return;
+    if (this.clock().getTime() - (recountedAt ?? 0) < RECOUNT_EVERY_MS) return;
+    try {
+      const counted = await this.count('due', marker.tenantId);
+      await this.directory.correctWaiting(marker.tenantId, waiting, counted);
+    } catch {
+      // Left for the next run.
+    }
+  }
+}
