@@ -19,6 +19,8 @@ import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { CallRepository } from '../../lib/store/calls';
 import { DeadLetterRepository } from '../../lib/store/dead-letters';
+import { WorkDirectory } from '../../lib/store/work-directory';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AgentPresenceRepository } from '../../lib/store/agent-presence';
 import { WEBHOOK_SOURCES, WebhookSourceRepository, type WebhookSource } from '../../lib/store/webhook-sources';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
@@ -374,6 +376,26 @@ describe('the flows each function is recorded in', () => {
     expect((await attemptsOf(second))?.deadLetteredAt).toBeDefined();
     const letters = await new DeadLetterRepository(env.table).list(10);
     expect(letters.map((l) => l.callId)).toEqual(expect.arrayContaining([first, second]));
+  });
+
+  it('dispatchDue, reconcile and notifyRetry retire the work markers of a tenant whose lists are empty', async () => {
+    // Markers last refreshed ten minutes ago, for a tenant with nothing on its lists: each reader retires its own.
+    const idle = 'iam-idle';
+    const kinds = ['due', 'pending', 'notify'] as const;
+    await new WorkDirectory(env.table, () => new Date(Date.now() - 600_000)).touch(idle, kinds);
+    const markers = async () =>
+      (
+        await Promise.all(
+          kinds.map((kind) =>
+            env.table.doc.send(new GetCommand({ TableName: env.table.name, Key: { pk: `TENANT#${idle}`, sk: `WORK#${kind}` } })),
+          ),
+        )
+      ).filter((r) => r.Item).length;
+    expect(await markers()).toBe(3);
+    await handler('dispatchDue')(SCHEDULED as never, context());
+    await handler('reconcile')(SCHEDULED as never, context());
+    await handler('notifyRetry')(SCHEDULED as never, context());
+    expect(await markers()).toBe(0);
   });
 });
 
