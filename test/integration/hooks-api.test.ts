@@ -15,8 +15,8 @@ import {
   SAMPLE_TENANT_ID,
 } from '../../local/hook-samples';
 import { PlaceCall, type PlaceCallInput } from '../../lib/calls/place-call';
-import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
-import { WEBHOOK_SOURCES, WebhookSourceRepository, type WebhookSource } from '../../lib/store/webhook-sources';
+import { SOURCE_ADAPTERS, type WebhookSource, WEBHOOK_SOURCES } from '../../lib/crm/sources';
+import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { present, type ApiBody } from '../support/api-body';
 import { seedTenant, startTestEnv, testSealer, useEnvForHandlers, type TestEnv } from '../support/env';
 import { midWindowClock, editJson, invokeEvent, signedVariant, variant, withBody } from '../support/hooks';
@@ -64,7 +64,7 @@ beforeAll(async () => {
   useEnvForHandlers(env);
   ({ handler: hooks } = await import('../../functions/hooks'));
   ({ logger } = await import('../../lib/observability/logger'));
-  sources = new WebhookSourceRepository(env.table, testSealer());
+  sources = new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS);
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   await seedTenant(env, { tenantId: 'other' }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   await seedTenant(env, { tenantId: 'nosecret' });

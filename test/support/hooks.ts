@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSample, resignSample, type SampleCase } from '../../local/hook-samples';
-import type { WebhookSource } from '../../lib/store/webhook-sources';
+import type { WebhookSource } from '../../lib/crm/sources';
 
 export { invokeEvent } from './env';
 
