@@ -24,7 +24,7 @@ const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and 
 ${WEBHOOK_SOURCES.map((s) => `  ${s.padEnd(10)} ${SOURCE_ADAPTERS[s].docs}`).join('\n')}`;
 
 /** The sources whose secret we issue (`--generate`); the vendor issues the others'. */
-const GENERATED = WEBHOOK_SOURCES.filter((s) => SOURCE_ADAPTERS[s].secrets.generate);
+const GENERATED = WEBHOOK_SOURCES.filter((s) => SOURCE_ADAPTERS[s].secrets.generate !== undefined);
 
 /** A source's settings as they may be shown: secrets by id and hint only. */
 function publicView(config: WebhookSourceConfig | undefined, source: WebhookSource, tenant: Tenant) {
