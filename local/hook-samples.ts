@@ -66,7 +66,7 @@ export type SampleCase = (typeof SAMPLE_CASES)[number];
 
 /** A scheme that signs no timestamp (Pipedrive's Basic credentials, the token) has no stale case. */
 export function sampleCases(source: WebhookSource): SampleCase[] {
-  return SOURCE_SAMPLES[source].signsBody ? [...SAMPLE_CASES] : SAMPLE_CASES.filter((c) => c !== 'stale-timestamp');
+  return SOURCE_SAMPLES[source].signsTimestamp ? [...SAMPLE_CASES] : SAMPLE_CASES.filter((c) => c !== 'stale-timestamp');
 }
 
 export const samplePath = (source: WebhookSource, kase: SampleCase) => path.join(SAMPLES_DIR, source, `${kase}.json`);

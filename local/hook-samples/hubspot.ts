@@ -28,6 +28,7 @@ export const hubspot: SourceSamples = {
   },
   numberPath: 'properties.phone',
   signsBody: true,
+  signsTimestamp: true,
   sign: ({ url, body }, secret, atMs) => ({
     'x-hubspot-request-timestamp': String(atMs),
     'x-hubspot-signature-v3': signHubSpotV3(secret, 'POST', url, body, atMs),

@@ -47,6 +47,7 @@ export const pipedrive: SourceSamples = {
   numberPath: 'data.phones.0.value',
   // HTTP Basic credentials: no timestamp, no signature over the body.
   signsBody: false,
+  signsTimestamp: false,
   sign(_request, secret) {
     const colon = secret.indexOf(':');
     return { authorization: basicAuthorization(secret.slice(0, colon), secret.slice(colon + 1)) };

@@ -22,11 +22,10 @@ export interface SourceSamples {
   headers?(complete: boolean): Record<string, string>;
   /** Where the payload holds the number: the 422 of `missing-field.json` names this path. */
   numberPath: string;
-  /**
-   * The scheme signs the body under a timestamp: such a source has a `stale-timestamp` sample, and a body changed
-   * after signing is refused. Without it (credentials only) neither holds.
-   */
+  /** The scheme signs the body: a body changed after signing is refused. Credentials alone (Basic, a token) do not. */
   signsBody: boolean;
+  /** The scheme signs a timestamp and refuses an old one: such a source has a `stale-timestamp` sample. */
+  signsTimestamp: boolean;
   /** The headers that sign (or log in) a delivery with `secret` at `atMs`, as the sender computes them. */
   sign(request: SignedRequest, secret: string, atMs: number): Record<string, string>;
   /** The delivery made another one, `n`: another delivery id and lead, so that it replays no earlier delivery. */

@@ -20,6 +20,7 @@ export const standard: SourceSamples = {
   headers: (complete) => ({ 'webhook-id': complete ? 'msg_2fGqJ8cK4bTtWn0Yx7ZsV1aP3dE' : 'msg_2fGqJ8cK4bTtWn0Yx7ZsV1aQ4eF' }),
   numberPath: 'data.to',
   signsBody: true,
+  signsTimestamp: true,
   sign({ headers, body }, secret, atMs) {
     const seconds = Math.floor(atMs / 1000);
     return {

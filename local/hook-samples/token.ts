@@ -12,6 +12,7 @@ export const token: SourceSamples = {
   numberPath: 'phone',
   // A token header: no timestamp, no signature over the body.
   signsBody: false,
+  signsTimestamp: false,
   sign: (_request, secret) => ({ 'x-c2c-token': secret }),
   variant: (event, n) =>
     editSampleJson({ ...event, headers: { ...event.headers, 'idempotency-key': `zap-run-${n}` } }, (b: { lead_id: string }) => {

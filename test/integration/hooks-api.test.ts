@@ -34,7 +34,7 @@ const ROTATED = (source: WebhookSource) => samplesOf(source).rotatedSecret;
 /** The secrets of another tenant. */
 const OTHER = Object.fromEntries(WEBHOOK_SOURCES.map((s) => [s, samplesOf(s).otherTenantSecret])) as Record<WebhookSource, string>;
 const SIGNS_BODY = (source: WebhookSource) => samplesOf(source).signsBody;
-const HAS_TIMESTAMP = SIGNS_BODY;
+const HAS_TIMESTAMP = (source: WebhookSource) => samplesOf(source).signsTimestamp;
 
 async function configure(tenantId: string, source: WebhookSource, ...secrets: string[]) {
   for (const secret of secrets) await sources.addSecret(tenantId, source, SOURCE_ADAPTERS[source].secrets.toStored(secret));
