@@ -22,7 +22,6 @@ import { renderFields, renderTable, writeJson } from './io';
 
 const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.
 ${WEBHOOK_SOURCES.map((s) => `  ${s.padEnd(10)} ${SOURCE_ADAPTERS[s].docs}`).join('\n')}`;
-
 /** The sources whose secret we issue (`--generate`); the vendor issues the others'. */
 const GENERATED = WEBHOOK_SOURCES.filter((s) => SOURCE_ADAPTERS[s].secrets.generate !== undefined);
 
@@ -352,11 +351,10 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
       if (!z.url().safeParse(apiUrl).success) throw new UsageError(`--api-url: not a URL: ${JSON.stringify(apiUrl)}`);
       deps.stdout.write(`${apiUrl.replace(/\/+$/, '')}${hookPath(source, tenantId)}\n`);
       const adapter = SOURCE_ADAPTERS[source];
-      if (adapter.signsUrl) {
+      if (adapter.signsUrl)
         deps.stderr.write(
           `${adapter.title} signs the URL it calls. If it reaches the function by another URL (a proxy, a base path),\nrecord this one: c2c hook set-options ${tenantId} ${source} --public-url <this URL>\n`,
         );
-      }
     });
 
   return hook;
