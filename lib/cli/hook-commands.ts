@@ -2,28 +2,28 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as z from 'zod';
 import { effectiveMapping } from '../crm/mapping';
-import { SecretFormatError, SOURCE_ADAPTERS } from '../crm/sources';
+import { isWebhookSource, SecretFormatError, SOURCE_ADAPTERS, WEBHOOK_SOURCES, type WebhookSource } from '../crm/sources';
 import { teamNameSchema } from '../model/agent';
 import type { Tenant } from '../model/tenant';
 import {
   CALL_TARGET_KINDS,
-  isWebhookSource,
   OUTSIDE_CALLING_HOURS,
   payloadPathSchema,
   SOURCE_MAX_WAIT_SEC,
-  WEBHOOK_SOURCES,
   WebhookSourceRepository,
   webhookMappingSchema,
   type CallTargetKind,
   type WebhookMapping,
-  type WebhookSource,
   type WebhookSourceConfig,
 } from '../store/webhook-sources';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, UsageError } from './errors';
 import { renderFields, renderTable, writeJson } from './io';
 
-const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.`;
+const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.
+${WEBHOOK_SOURCES.map((s) => `  ${s.padEnd(10)} ${SOURCE_ADAPTERS[s].docs}`).join('\n')}`;
+/** The sources whose secret we issue (`--generate`); the vendor issues the others'. */
+const GENERATED = WEBHOOK_SOURCES.filter((s) => SOURCE_ADAPTERS[s].secrets.generate !== undefined);
 
 /** A source's settings as they may be shown: secrets by id and hint only. */
 function publicView(config: WebhookSourceConfig | undefined, source: WebhookSource, tenant: Tenant) {
@@ -122,7 +122,7 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
   ) =>
     withStores(command, deps, state, async (stores) => {
       const tenant = await requireTenant(stores, tenantId);
-      return fn(new WebhookSourceRepository(stores.table, stores.sealer), tenant, stores);
+      return fn(new WebhookSourceRepository(stores.table, stores.sealer, SOURCE_ADAPTERS), tenant, stores);
     });
 
   hook
@@ -131,7 +131,7 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .argument('<tenantId>')
     .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
     .option('--secret-env <VAR>', 'name of the environment variable holding the secret (never on the command line)')
-    .option('--generate', 'generate the secret here (standard, pipedrive, token): it is printed once')
+    .option('--generate', `generate the secret here (${GENERATED.join(', ')}): it is printed once`)
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
@@ -306,7 +306,8 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
     .action(async (tenantId: string, source: WebhookSource | undefined, options: { json?: boolean }, command: Command) => {
       const views = await withSources(command, tenantId, async (repo, tenant) => {
         const stored = source ? [await repo.get(tenantId, source)].filter((c) => c !== undefined) : await repo.list(tenantId);
-        const wanted = source ? [source] : stored.map((c) => c.source);
+        // The repository reads only the registry's sources: the filter only tells the compiler so.
+        const wanted = source ? [source] : stored.map((c) => c.source).filter(isWebhookSource);
         return wanted.map((s) =>
           publicView(
             stored.find((c) => c.source === s),
@@ -349,11 +350,11 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
       if (!apiUrl) throw new UsageError("give --api-url (the stage's HttpApiUrl output, or the custom domain), or set C2C_API_URL");
       if (!z.url().safeParse(apiUrl).success) throw new UsageError(`--api-url: not a URL: ${JSON.stringify(apiUrl)}`);
       deps.stdout.write(`${apiUrl.replace(/\/+$/, '')}${hookPath(source, tenantId)}\n`);
-      if (source === 'hubspot') {
+      const adapter = SOURCE_ADAPTERS[source];
+      if (adapter.signsUrl)
         deps.stderr.write(
-          `HubSpot signs the URL it calls. If it reaches the function by another URL (a proxy, a base path),\nrecord this one: c2c hook set-options ${tenantId} hubspot --public-url <this URL>\n`,
+          `${adapter.title} signs the URL it calls. If it reaches the function by another URL (a proxy, a base path),\nrecord this one: c2c hook set-options ${tenantId} ${source} --public-url <this URL>\n`,
         );
-      }
     });
 
   return hook;
@@ -391,7 +392,9 @@ function nextMapping(current: WebhookMapping, source: WebhookSource, options: Se
   if (options.lead !== undefined) next.lead = options.lead === false ? null : options.lead;
   if (options.custom !== undefined) next.customData = options.custom === false ? {} : options.custom;
   if (options.deliveryId !== undefined) {
-    if (source === 'standard') throw new UsageError('standard: the delivery id is always webhook-id, which the signature covers');
+    const { identity } = SOURCE_ADAPTERS[source];
+    if (identity.kind === 'signed')
+      throw new UsageError(`${source}: the delivery id is always ${identity.header}, which the signature covers`);
     next.deliveryId = options.deliveryId === false ? null : options.deliveryId;
   }
   if (options.defaultCountry !== undefined) next.defaultCountry = options.defaultCountry.toUpperCase();

@@ -5,6 +5,7 @@ import { requireTenant, withStores, type CliDeps, type RunState } from './contex
 import { CliError, UsageError } from './errors';
 import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
 import { sealPlaintextTenantSecrets } from '../store/tenants';
+import { SOURCE_ADAPTERS } from '../crm/sources';
 import { WebhookSourceRepository } from '../store/webhook-sources';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 
@@ -107,7 +108,7 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
         // Only the operator, who knows these values are the tenant's own, may vouch for a secret found in clear.
         const fields = await sealPlaintextTenantSecrets(stores.table, stores.sealer, tenantId);
         if (fields === undefined) throw new CliError(`Tenant ${tenantId} not found in ${stores.target.description}`);
-        return [...fields, ...(await new WebhookSourceRepository(stores.table, stores.sealer).sealPlaintext(tenantId))];
+        return [...fields, ...(await new WebhookSourceRepository(stores.table, stores.sealer, SOURCE_ADAPTERS).sealPlaintext(tenantId))];
       });
       if (options.json) return writeJson(deps.stdout, { tenantId, sealed });
       deps.stdout.write(

@@ -1,4 +1,5 @@
 import { ReceiveWebhook } from '../crm/receive';
+import { SOURCE_ADAPTERS } from '../crm/sources';
 import { logger } from '../observability/logger';
 import { WebhookSourceRepository } from '../store/webhook-sources';
 import { placeCallUseCase } from './place-call';
@@ -13,7 +14,7 @@ export const receiveWebhookUseCase = perRoot(
   (r) =>
     new ReceiveWebhook({
       tenants: tenants(r),
-      sources: new WebhookSourceRepository(table(r), sealer(r), r.clock),
+      sources: new WebhookSourceRepository(table(r), sealer(r), SOURCE_ADAPTERS, r.clock),
       placeCall: placeCallUseCase(r),
       logger,
       now: () => r.clock().getTime(),

@@ -5,13 +5,12 @@ import type { PlaceCall, PlaceCallOutcome } from '../calls/place-call';
 import { idempotencyKeySchema } from '../calls/request';
 import { callOutcomeToHttp, callProblem } from '../calls/respond';
 import type { HttpResult } from '../http/handler';
-import { JsonTooDeepError, parseJsonBounded } from '../json/bounded';
 import { tenantIdSchema } from '../model/tenant';
 import type { TenantRepository } from '../store/tenants';
-import { isWebhookSource, type WebhookSourceRepository } from '../store/webhook-sources';
+import type { WebhookSourceRepository } from '../store/webhook-sources';
 import { UnknownSourceError, WebhookBodyError, WebhookUnauthorizedError } from './errors';
 import { effectiveMapping, mapPayload } from './mapping';
-import { SOURCE_ADAPTERS } from './sources';
+import { isWebhookSource, SOURCE_ADAPTERS } from './sources';
 import type { WebhookDelivery } from './types';
 
 type Logger = Pick<PowertoolsLogger, 'info' | 'warn'>;
@@ -70,7 +69,7 @@ export class ReceiveWebhook {
     if (!verification.ok) return refuse(verification.reason);
     logger.info('Webhook authenticated', { source: inbound.source, secretId: verification.secretId });
 
-    const payload = parseBody(inbound.headers, inbound.rawBody);
+    const payload = adapter.parseBody(inbound.headers, inbound.rawBody);
     const mapping = effectiveMapping(adapter.defaultMapping, config.mapping);
     adapter.checkPayload?.(payload, mapping);
     const mapped = mapPayload(payload, inbound.headers, mapping);
@@ -125,20 +124,6 @@ export function answer(outcome: PlaceCallOutcome, refusalStatus: 200 | 422): Htt
     };
   }
   throw callProblem(outcome);
-}
-
-/** JSON, or a form body (Zoho and some automation tools post parameters as a form). Parsed only once authenticated. */
-function parseBody(headers: Readonly<Record<string, string>>, rawBody: string): unknown {
-  const contentType = headers['content-type'] ?? '';
-  if (/^application\/x-www-form-urlencoded\b/i.test(contentType)) return Object.fromEntries(new URLSearchParams(rawBody));
-  if (rawBody.trim() === '') throw new WebhookBodyError('The body is empty.', [{ path: 'body', message: 'empty' }]);
-  try {
-    return parseJsonBounded(rawBody);
-  } catch (error) {
-    if (error instanceof JsonTooDeepError)
-      throw new WebhookBodyError(error.message, [{ path: 'body', message: `nested deeper than ${error.maxDepth} levels` }]);
-    throw new WebhookBodyError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]);
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { buildClick2CallUrl } from '../pbx/click2call';
 import type { PbxProbeReport } from '../pbx/probe';
 import type { PingResult } from '../notify/ping';
 import { extensionSchema } from '../model/agent';
+import { isWebhookSource } from '../crm/sources';
 import { webhookSourceSchema } from '../store/webhook-sources';
 import { tenantSchema, type Tenant } from '../model/tenant';
 import { isIP } from 'node:net';
@@ -493,7 +494,9 @@ export function checkWebhookSources(items: ReadonlyArray<Record<string, unknown>
   const sources = items.map((item) => {
     const parsed = webhookSourceSchema.safeParse(item);
     const name = typeof item.source === 'string' ? item.source : textOf(item.sk).replace(/^HOOKSOURCE#/, '');
-    return { name, valid: parsed.success, secrets: parsed.success ? parsed.data.secrets.length : 0 };
+    // A source the registry does not know is as unusable as one that fails the schema.
+    const valid = parsed.success && isWebhookSource(parsed.data.source);
+    return { name, valid, secrets: parsed.success ? parsed.data.secrets.length : 0 };
   });
   const corrupt = sources.filter((s) => !s.valid).map((s) => s.name);
   const bare = sources.filter((s) => s.valid && s.secrets === 0).map((s) => s.name);

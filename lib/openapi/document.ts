@@ -6,6 +6,7 @@ import { agentStatsQuerySchema } from '../stats/agent-stats';
 import { agentInputSchema, agentSchema } from '../model/agent';
 import { agentAvailabilitySchema, availabilityInputSchema, listAgentsQuerySchema, teamSummarySchema } from '../agents/directory';
 import { pbxProbeReportSchema } from '../pbx/probe';
+import { SOURCE_ADAPTERS, WEBHOOK_SOURCES } from '../crm/sources';
 import { SCOPES } from '../model/scope';
 
 /**
@@ -496,11 +497,15 @@ export const ROUTES: Route[] = [
     operationId: 'receiveCrmWebhook',
     summary: "A CRM's or automation tool's own webhook places a call",
     description:
-      "Authenticated by the source's own scheme on the raw body (see docs/webhooks.md): `standard` (Standard Webhooks signature), `hubspot` (X-HubSpot-Signature-v3), `pipedrive` (HTTP Basic), `token` (a tenant token header). The payload is the vendor's own, mapped to a call request by the tenant's field mapping; the sender's delivery id is the idempotency key. Answers as POST /v1/calls, except that permanent refusals are answered 200 to senders that would otherwise retry for days.",
+      `Authenticated by the source's own scheme on the raw body (see docs/webhooks.md): ${WEBHOOK_SOURCES.map((s) => `\`${s}\` (${SOURCE_ADAPTERS[s].scheme})`).join(', ')}. ` +
+      "The payload is the vendor's own, mapped to a call request by the tenant's field mapping; the sender's delivery id is the idempotency key. Answers as POST /v1/calls, except that permanent refusals are answered 200 to senders that would otherwise retry for days.",
     auth: 'webhook',
     tags: ['webhooks'],
     pathParams: {
-      source: { description: 'standard, hubspot, pipedrive or token.', schema: z.enum(['standard', 'hubspot', 'pipedrive', 'token']) },
+      source: {
+        description: `${WEBHOOK_SOURCES.slice(0, -1).join(', ')} or ${WEBHOOK_SOURCES.at(-1)}.`,
+        schema: z.enum(WEBHOOK_SOURCES),
+      },
       tenantId: { description: 'The tenant the webhook belongs to.' },
     },
     body: {

@@ -9,11 +9,19 @@ import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
 import { hookSourceSk, tenantPk } from './keys';
 
-/** The inbound webhook schemes of docs/api.md; `{source}` in `/v1/hooks/{source}/{tenantId}`. */
-export const WEBHOOK_SOURCES = ['standard', 'hubspot', 'pipedrive', 'token'] as const;
-export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+/**
+ * How a source keeps its secrets at rest. `hash`: a `sha256:` hash of a token or password, which can check what a
+ * sender presents but never sign or log in, so it stays a hash. `seal`: an HMAC key, which must be usable to verify,
+ * so it is sealed (AES-256-GCM under a KMS data key, bound to tenant, source and secret id).
+ */
+export type SecretStorage = 'hash' | 'seal';
 
-export const isWebhookSource = (value: string): value is WebhookSource => (WEBHOOK_SOURCES as readonly string[]).includes(value);
+/**
+ * The webhook sources a repository serves: `{source}` of `/v1/hooks/{source}/{tenantId}`, each with the way it keeps
+ * its secrets. The store knows no source of its own: whoever builds the repository hands it the CRM source registry
+ * (`SOURCE_ADAPTERS` of lib/crm/sources), so a new source never touches the store.
+ */
+export type StoredSources = Readonly<Record<string, { readonly secretStorage: SecretStorage }>>;
 
 /** Live secrets per source at once: enough for a rotation, few enough that each verification stays cheap. */
 export const MAX_LIVE_SECRETS = 5;
@@ -92,7 +100,7 @@ export type WebhookMapping = z.infer<typeof webhookMappingSchema>;
 
 export const webhookSecretSchema = z.object({
   secretId: z.string(),
-  /** The HMAC key for signing schemes; a `sha256:` hash for tokens and passwords (lib/crm/sources.ts). */
+  /** The HMAC key for signing schemes; a `sha256:` hash for tokens and passwords (the source's `secretStorage`). */
   value: z.string().min(1),
   /** What may be shown of it: a few characters, never enough to use. */
   hint: z.string(),
@@ -102,7 +110,8 @@ export type WebhookSecret = z.infer<typeof webhookSecretSchema>;
 
 export const webhookSourceSchema = z.object({
   tenantId: z.string(),
-  source: z.enum(WEBHOOK_SOURCES),
+  /** One of the repository's sources (StoredSources): the repository refuses the others, reading as writing. */
+  source: z.string().min(1),
   secrets: z.array(webhookSecretSchema).default([]),
   mapping: webhookMappingSchema.default({}),
   /**
@@ -130,6 +139,14 @@ export class TooManySecretsError extends StoreError {
   }
 }
 
+/** A source the repository was not given (StoredSources): nothing is written. */
+export class UnknownWebhookSourceError extends StoreError {
+  constructor(source: string) {
+    super(`There is no webhook source ${JSON.stringify(source.slice(0, 40))}`);
+    this.name = 'UnknownWebhookSourceError';
+  }
+}
+
 export class WebhookSecretNotFoundError extends StoreError {
   constructor(secretId: string) {
     super(`No secret ${secretId} on this source`);
@@ -145,14 +162,20 @@ export type WebhookSourceChange = (current: WebhookSourceConfig) => WebhookSourc
  * read-modify-write guarded by a version number, so two operators rotating at once never lose a secret.
  */
 export class WebhookSourceRepository {
-  /** The sealer keeps the signing keys (Standard Webhooks, HubSpot) sealed in the table. */
+  /** The sealer keeps the signing keys (the sources whose `secretStorage` is `seal`) sealed in the table. */
   constructor(
     private readonly table: Table,
     private readonly sealer: SecretSealer,
+    private readonly sources: StoredSources,
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async get(tenantId: string, source: WebhookSource): Promise<WebhookSourceConfig | undefined> {
+  /** How `source` keeps its secrets; undefined for a name that is not one of the repository's sources. */
+  private storageOf(source: string): SecretStorage | undefined {
+    return Object.hasOwn(this.sources, source) ? this.sources[source]!.secretStorage : undefined;
+  }
+
+  async get(tenantId: string, source: string): Promise<WebhookSourceConfig | undefined> {
     const out = await this.table.doc.send(
       new GetCommand({ TableName: this.table.name, Key: { pk: tenantPk(tenantId), sk: hookSourceSk(source) } }),
     );
@@ -172,7 +195,7 @@ export class WebhookSourceRepository {
   }
 
   /** Adds a live secret and keeps the others, so the sender can move to the new one at its own pace. */
-  async addSecret(tenantId: string, source: WebhookSource, secret: { value: string; hint: string }): Promise<WebhookSecret> {
+  async addSecret(tenantId: string, source: string, secret: { value: string; hint: string }): Promise<WebhookSecret> {
     const added: WebhookSecret = { secretId: newSecretId(), ...secret, createdAt: this.clock().toISOString() };
     await this.update(tenantId, source, (current) => {
       if (current.secrets.length >= MAX_LIVE_SECRETS) throw new TooManySecretsError(source);
@@ -181,7 +204,7 @@ export class WebhookSourceRepository {
     return added;
   }
 
-  async removeSecret(tenantId: string, source: WebhookSource, secretId: string): Promise<WebhookSourceConfig> {
+  async removeSecret(tenantId: string, source: string, secretId: string): Promise<WebhookSourceConfig> {
     return this.update(tenantId, source, (current) => {
       if (!current.secrets.some((s) => s.secretId === secretId)) throw new WebhookSecretNotFoundError(secretId);
       return { ...current, secrets: current.secrets.filter((s) => s.secretId !== secretId) };
@@ -192,7 +215,8 @@ export class WebhookSourceRepository {
    * Applies `change` to the stored settings (or to empty ones) and writes them only if nobody
    * wrote in between; on a race it reads again and reapplies, a few times.
    */
-  async update(tenantId: string, source: WebhookSource, change: WebhookSourceChange): Promise<WebhookSourceConfig> {
+  async update(tenantId: string, source: string, change: WebhookSourceChange): Promise<WebhookSourceConfig> {
+    if (!this.storageOf(source)) throw new UnknownWebhookSourceError(source);
     for (let attempt = 0; ; attempt++) {
       const now = this.clock().toISOString();
       const stored = await this.getConsistent(tenantId, source);
@@ -221,7 +245,7 @@ export class WebhookSourceRepository {
     }
   }
 
-  private async getConsistent(tenantId: string, source: WebhookSource): Promise<WebhookSourceConfig | undefined> {
+  private async getConsistent(tenantId: string, source: string): Promise<WebhookSourceConfig | undefined> {
     const out = await this.table.doc.send(
       new GetCommand({
         TableName: this.table.name,
@@ -234,7 +258,9 @@ export class WebhookSourceRepository {
 
   /** An item read under (tenant, source), opened with the tenant and source of that key, and checked to be theirs. */
   private async parse(item: Record<string, unknown>, tenantId: string, source: string): Promise<WebhookSourceConfig> {
-    const config = parseWebhookSourceItem(await openWebhookSourceItem(item, this.sealer, { tenantId, source }));
+    const storage = this.storageOf(source);
+    if (!storage) throw new CorruptItemError('webhook source');
+    const config = parseWebhookSourceItem(await openWebhookSourceItem(item, this.sealer, { tenantId, source }, storage));
     if (config.tenantId !== tenantId || config.source !== source) throw new CorruptItemError('webhook source');
     return config;
   }
@@ -256,7 +282,8 @@ export class WebhookSourceRepository {
     const sealed: string[] = [];
     for (const item of out.Items ?? []) {
       const source = sourceOfSk(item.sk);
-      if (HASHED_SOURCES.has(source as WebhookSource) || !Array.isArray(item.secrets)) continue;
+      // Hashes stay hashes; an item of a source that is no longer served is left as it is.
+      if (this.storageOf(source) !== 'seal' || !Array.isArray(item.secrets)) continue;
       if (item.tenantId !== tenantId || item.source !== source) throw new CorruptItemError('webhook source');
       const before = sealed.length;
       const secrets = await Promise.all(
@@ -282,7 +309,7 @@ export class WebhookSourceRepository {
   }
 
   private async sealSecrets(config: WebhookSourceConfig): Promise<WebhookSourceConfig> {
-    if (HASHED_SOURCES.has(config.source)) return config;
+    if (this.storageOf(config.source) !== 'seal') return config;
     const secrets = await Promise.all(
       config.secrets.map(async (s) => ({
         ...s,
@@ -292,13 +319,6 @@ export class WebhookSourceRepository {
     return { ...config, secrets };
   }
 }
-
-/**
- * Sources whose stored value is a `sha256:` hash of the token or password (lib/crm/sources.ts): a hash
- * cannot be used to sign or to authenticate, so it stays a hash. Every other source keeps an HMAC key,
- * which must be usable, so it is sealed.
- */
-const HASHED_SOURCES: ReadonlySet<WebhookSource> = new Set(['pipedrive', 'token']);
 
 const webhookSecretContext = (tenantId: string, source: string, secretId: string) =>
   ({ tenantId, purpose: 'webhook-secrets', item: `${source}.${secretId}` }) as const;
@@ -310,14 +330,16 @@ const sourceOfSk = (sk: unknown): string =>
 /**
  * A stored webhook source item with its secrets opened. `key` is the tenant and source of the key the item
  * was read under (pk and sk), never the item's own attributes: a whole item copied under another tenant or
- * source does not open. A secret that is not sealed is refused (SecretNotSealedError), never used.
+ * source does not open; `storage` is that source's, from the registry, never from the item. A secret of a sealing
+ * source that is not sealed is refused (SecretNotSealedError), never used.
  */
 export async function openWebhookSourceItem(
   item: Record<string, unknown>,
   sealer: SecretSealer,
   key: { tenantId: string; source: string },
+  storage: SecretStorage,
 ): Promise<Record<string, unknown>> {
-  if (!Array.isArray(item.secrets) || HASHED_SOURCES.has(key.source as WebhookSource)) return item;
+  if (!Array.isArray(item.secrets) || storage === 'hash') return item;
   const secrets = await Promise.all(
     item.secrets.map(async (s: unknown) => {
       if (typeof s !== 'object' || s === null || typeof (s as WebhookSecret).value !== 'string') return s;

@@ -12,6 +12,7 @@ import { ApiKeyRepository, hashApiKey } from '../../lib/store/api-keys';
 import { CallRepository } from '../../lib/store/calls';
 import { agentSk, apiKeyPk, apiKeySk, hookSourceSk, teamMemberSk, tenantPk, tenantSk } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
+import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { storedCall } from '../support/calls';
 import { startCliTable, type CliResult, type CliTable } from '../support/cli';
@@ -86,7 +87,7 @@ beforeAll(async () => {
   }
 
   // A webhook source whose secrets' hints and public URL hold every kind.
-  const sources = new WebhookSourceRepository(cli.table, testSealer());
+  const sources = new WebhookSourceRepository(cli.table, testSealer(), SOURCE_ADAPTERS);
   await sources.addSecret(T, 'token', { value: 'sha256:0000', hint: 'placeholder' });
   await cli.table.doc.send(
     new UpdateCommand({

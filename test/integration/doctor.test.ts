@@ -31,6 +31,7 @@ import {
 } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import type { CallbackSettings } from '../../lib/model/tenant';
+import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
 import { freePort } from '../../local/ports';
@@ -278,7 +279,7 @@ describe('c2c doctor finds each problem', () => {
 
   it('a webhook source without any live secret', async () => {
     const tenantId = await healthyTenant();
-    const sources = new WebhookSourceRepository(table, new EnvelopeSealer(new LocalKeyProvider(stack.sealKey)));
+    const sources = new WebhookSourceRepository(table, new EnvelopeSealer(new LocalKeyProvider(stack.sealKey)), SOURCE_ADAPTERS);
     await sources.addSecret(tenantId, 'standard', { value: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', hint: '…XQ=' });
     // A source whose last secret was removed: configured, but no sender can authenticate.
     const added = await sources.addSecret(tenantId, 'hubspot', { value: 'hubspot-secret', hint: '…cret' });

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicAuthorization } from '../../lib/crm/pipedrive';
+import { basicAuthorization } from '../../lib/crm/sources/pipedrive';
 import type { EffectiveMapping } from '../../lib/crm/mapping';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
@@ -23,7 +23,7 @@ let tenants: TenantRepository;
 beforeAll(async () => {
   cli = await startCliTable('hookcli');
   workDir = cli.workDir;
-  sources = new WebhookSourceRepository(cli.table, testSealer());
+  sources = new WebhookSourceRepository(cli.table, testSealer(), SOURCE_ADAPTERS);
   tenants = new TenantRepository(cli.table, testSealer());
 });
 

@@ -15,14 +15,14 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { load as loadYaml } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
-import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
+import { SOURCE_ADAPTERS, type WebhookSource, WEBHOOK_SOURCES } from '../../lib/crm/sources';
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { CallRepository } from '../../lib/store/calls';
 import { DeadLetterRepository } from '../../lib/store/dead-letters';
 import { WorkDirectory } from '../../lib/store/work-directory';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AgentPresenceRepository } from '../../lib/store/agent-presence';
-import { WEBHOOK_SOURCES, WebhookSourceRepository, type WebhookSource } from '../../lib/store/webhook-sources';
+import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
 import { callIdOf, present } from '../support/api-body';
@@ -172,7 +172,7 @@ beforeAll(async () => {
   ({ key: downKey } = await seedTenant(env, { tenantId: DOWN, pbx: pbx(), callback: { url: downCrm.url, secrets: [secret] } }));
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID, pbx: pbx() }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   for (const n of [21, 22]) await env.agents.put(SAMPLE_TENANT_ID, uid(n), { extension: extensionOf(n), teams: ['sales'] });
-  sources = new WebhookSourceRepository(env.table, testSealer());
+  sources = new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS);
   for (const source of WEBHOOK_SOURCES) {
     await sources.addSecret(SAMPLE_TENANT_ID, source, SOURCE_ADAPTERS[source].secrets.toStored(SAMPLE_SECRETS[source]));
   }

@@ -107,7 +107,7 @@ describe('POST /v1/calls without Idempotency-Key', () => {
 describe('HubSpot deliveries (no delivery id)', () => {
   beforeAll(async () => {
     await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
-    const sources = new WebhookSourceRepository(env.table, testSealer());
+    const sources = new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS);
     await sources.addSecret(SAMPLE_TENANT_ID, 'hubspot', SOURCE_ADAPTERS.hubspot.secrets.toStored(SAMPLE_SECRETS.hubspot));
   });
 

@@ -15,6 +15,7 @@ import { SecretNotSealedError, SecretOpenError } from '../../lib/secrets/seal';
 import { CorruptItemError } from '../../lib/store/errors';
 import { tenantPk, tenantSk } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
+import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import { startPbxSimulator, type PbxSimulator } from '../../local/pbx-sim/simulator';
@@ -91,7 +92,7 @@ beforeAll(async () => {
   ({ handler: callsCreate } = await import('../../functions/calls-create'));
   ({ handler: hooks } = await import('../../functions/hooks'));
   tenants = new TenantRepository(env.table, testSealer());
-  sources = new WebhookSourceRepository(env.table, testSealer());
+  sources = new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS);
 
   const secretsEnv = {
     PBX_PW: PBX_PASSWORD,

@@ -63,7 +63,7 @@ beforeAll(async () => {
   const issued = issuePbxEventsToken();
   token = issued.token;
   ({ tenant, key } = await seedTenant(env, { tenantId: TENANT, pbxEvents: { tokens: [issued.record] } }));
-  const sources = new WebhookSourceRepository(env.table, testSealer());
+  const sources = new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS);
   await sources.addSecret(TENANT, 'token', SOURCE_ADAPTERS.token.secrets.toStored(SAMPLE_SECRETS.token));
 });
 

@@ -86,7 +86,7 @@ beforeAll(async () => {
     { agents: Array.from({ length: AGENTS }, (_, i) => ({ crmUserId: `u-dbf-${i + 1}`, extension: '1000' })) },
   ));
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
-  await new WebhookSourceRepository(env.table, testSealer()).addSecret(
+  await new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS).addSecret(
     SAMPLE_TENANT_ID,
     'standard',
     SOURCE_ADAPTERS.standard.secrets.toStored(SAMPLE_SECRETS.standard),

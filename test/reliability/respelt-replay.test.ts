@@ -72,7 +72,7 @@ beforeAll(async () => {
   ({ handler: hooks } = await import('../../functions/hooks'));
   ({ handler: create } = await import('../../functions/calls-create'));
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
-  const sources = new WebhookSourceRepository(env.table, testSealer());
+  const sources = new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS);
   for (const source of ['hubspot', 'standard'] as const) {
     await sources.addSecret(SAMPLE_TENANT_ID, source, SOURCE_ADAPTERS[source].secrets.toStored(SAMPLE_SECRETS[source]));
   }

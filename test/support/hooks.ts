@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { loadSample, resignSample, type SampleCase } from '../../local/hook-samples';
-import type { WebhookSource } from '../../lib/store/webhook-sources';
+import { loadSample, resignSample, SOURCE_SAMPLES, type SampleCase } from '../../local/hook-samples';
+import type { WebhookSource } from '../../lib/crm/sources';
 
 export { invokeEvent } from './env';
 
@@ -12,7 +12,7 @@ export function withBody(event: APIGatewayProxyEventV2, body: string): APIGatewa
 
 /**
  * The event with its JSON body changed by `fn` (re-serialised compactly, as the senders do). T describes the
- * fields `fn` touches in this sender's payload (local/hook-samples/).
+ * fields `fn` touches in this sender's payload (local/hook-samples/<source>.ts).
  */
 export function editJson<T>(event: APIGatewayProxyEventV2, fn: (body: T) => void): APIGatewayProxyEventV2 {
   const body = JSON.parse(event.body ?? '{}') as T;
@@ -22,33 +22,11 @@ export function editJson<T>(event: APIGatewayProxyEventV2, fn: (body: T) => void
 
 /**
  * A sample turned into a new delivery `n`: another delivery id and another lead, so that neither
- * the sender's id nor the derived short-window key makes it a replay of an earlier test's delivery.
- * Unsigned: sign it with `resignSample`.
+ * the sender's id nor the derived short-window key makes it a replay of an earlier test's delivery
+ * (each source's `variant`, local/hook-samples/<source>.ts). Unsigned: sign it with `resignSample`.
  */
 export function variant(source: WebhookSource, kase: SampleCase, n: string): APIGatewayProxyEventV2 {
-  const event = loadSample(source, kase);
-  switch (source) {
-    case 'standard':
-      return editJson(
-        { ...event, headers: { ...event.headers, 'webhook-id': `${event.headers['webhook-id']}_${n}` } },
-        (b: { data: { lead: { id: string } } }) => {
-          b.data.lead.id = `lead-${n}`;
-        },
-      );
-    case 'hubspot':
-      return editJson(event, (b: { objectId: string }) => {
-        b.objectId = `9${n.replace(/\D/g, '')}${Math.floor(Math.random() * 1e6)}`;
-      });
-    case 'pipedrive':
-      return editJson(event, (b: { meta: { id: string | number }; data: { id: string } }) => {
-        b.meta.id = `${b.meta.id}-${n}`;
-        b.data.id = `4242${n}`;
-      });
-    case 'token':
-      return editJson({ ...event, headers: { ...event.headers, 'idempotency-key': `zap-run-${n}` } }, (b: { lead_id: string }) => {
-        b.lead_id = `zap-lead-${n}`;
-      });
-  }
+  return SOURCE_SAMPLES[source].variant(loadSample(source, kase), n);
 }
 
 /** `variant`, signed now with the case's secret (or `secret`). */

@@ -17,6 +17,8 @@ const FUNCTIONS = Object.entries(serverless.functions).map(([name, f]) => ({
 }));
 
 const packagesOf = new Map<string, Set<string>>();
+/** The repository's own modules each bundle holds, by path from the root. */
+const modulesOf = new Map<string, string[]>();
 
 beforeAll(async () => {
   await Promise.all(
@@ -39,6 +41,10 @@ beforeAll(async () => {
         if (match) packages.add(match[1]!);
       }
       packagesOf.set(name, packages);
+      modulesOf.set(
+        name,
+        Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')),
+      );
     }),
   );
 }, 60_000);
@@ -63,5 +69,15 @@ describe('function bundles', () => {
       expect(packagesOf.get(name), name).not.toContain('@aws-sdk/lib-dynamodb');
       expect(packagesOf.get(name), name).not.toContain('@aws-sdk/client-kms');
     }
+  });
+
+  it('carry no CLI, no local tool and no test module: the sample events of each CRM source stay out of the hooks bundle', () => {
+    for (const { name } of FUNCTIONS) {
+      expect(
+        modulesOf.get(name)!.filter((input) => /^(local|test|bench|scripts)\/|^lib\/cli\//.test(input)),
+        name,
+      ).toEqual([]);
+    }
+    expect(modulesOf.get('hooks')).toEqual(expect.arrayContaining(['lib/crm/sources/index.ts', 'lib/crm/sources/hubspot.ts']));
   });
 });

@@ -4,8 +4,8 @@
  * resolves to the same identity as the original (issue 17, point 1).
  */
 import { describe, expect, it } from 'vitest';
-import { hubspotDeliveryId, signHubSpotV3, verifyHubSpotV3 } from '../../../lib/crm/hubspot';
-import { basicAuthorization, verifyPipedriveBasic } from '../../../lib/crm/pipedrive';
+import { hubspotDeliveryId, signHubSpotV3, verifyHubSpotV3 } from '../../../lib/crm/sources/hubspot';
+import { basicAuthorization, verifyPipedriveBasic } from '../../../lib/crm/sources/pipedrive';
 import { webhookIdempotencyKey } from '../../../lib/crm/receive';
 import { SOURCE_ADAPTERS } from '../../../lib/crm/sources';
 import { signStandardWebhook, verifyStandardWebhook } from '../../../lib/crm/standard-webhooks';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { HUBSPOT_MAX_AGE_MS, hubspotSignedUri, signHubSpotV3, verifyHubSpotV3 } from '../../../lib/crm/hubspot';
+import { HUBSPOT_MAX_AGE_MS, hubspotSignedUri, signHubSpotV3, verifyHubSpotV3 } from '../../../lib/crm/sources/hubspot';
 
 const SECRET = 'yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy';
 const URL_CALLED = 'https://calls.example.com/v1/hooks/hubspot/acme';

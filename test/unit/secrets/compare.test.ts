@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { credentialHash, safeEqual } from '../../../lib/secrets/compare';
-import { basicAuthorization, basicCredentials, verifyPipedriveBasic } from '../../../lib/crm/pipedrive';
+import { basicAuthorization, basicCredentials, verifyPipedriveBasic } from '../../../lib/crm/sources/pipedrive';
 import { SecretFormatError, SOURCE_ADAPTERS } from '../../../lib/crm/sources';
-import { verifyToken } from '../../../lib/crm/token';
+import { verifyToken } from '../../../lib/crm/sources/token';
 
 const delivery = (headers: Record<string, string>) => ({ method: 'POST', url: 'https://x', rawBody: '{}', headers });
 const stored = (source: 'pipedrive' | 'token', ...raw: string[]) =>

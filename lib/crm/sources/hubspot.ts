@@ -1,7 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
-import { sameBytes } from '../secrets/compare';
-import { decodeStrictBase64, isRespeltBase64 } from './base64';
-import type { LiveSecret, Verification, WebhookDelivery } from './types';
+import { sameBytes } from '../../secrets/compare';
+import { decodeStrictBase64, isRespeltBase64 } from '../base64';
+import type { LiveSecret, Verification, WebhookDelivery } from '../types';
+import { SecretFormatError, tail, type SourceAdapter } from './adapter';
+import { parseJsonOrForm } from './body';
 
 /**
  * HubSpot request signature v3 (developers.hubspot.com, "Validating requests"):
@@ -88,3 +90,46 @@ export function verifyHubSpotV3(delivery: WebhookDelivery, secrets: readonly Liv
   }
   return { ok: false, reason: 'signature_mismatch' };
 }
+
+/** `hubspot`: HubSpot workflows' "Send a webhook" action, signed v3 with the app's client secret. */
+export const hubspot: SourceAdapter<'hubspot'> = {
+  name: 'hubspot',
+  title: 'HubSpot',
+  scheme: 'X-HubSpot-Signature-v3',
+  docs: 'docs/webhooks.md#hubspot',
+  // The client secret is an HMAC key: it must stay usable, so it is sealed.
+  secretStorage: 'seal',
+  verify: verifyHubSpotV3,
+  // No delivery id: the signature (timestamp and bytes) identifies the delivery while it verifies (hubspotDeliveryId).
+  identity: { kind: 'signature' },
+  signsUrl: true,
+  parseBody: parseJsonOrForm,
+  // The workflow action "Send a webhook" posts the enrolled record: its properties under
+  // `properties`, each as {value, ...} in the legacy contact format (unwrapped by the lookup), or
+  // flat key-values when the request body is customised.
+  defaultMapping: {
+    agent: { by: 'crmUserId', path: ['properties.hubspot_owner_id', 'hubspot_owner_id'] },
+    to: ['properties.phone', 'phone'],
+    lead: ['objectId', 'vid', 'properties.hs_object_id', 'hs_object_id'],
+    notBefore: null,
+    customData: {},
+    // HubSpot documents no delivery id for workflow webhooks: the short-window derived key applies.
+    deliveryId: null,
+  },
+  // HubSpot workflows retry only 5xx, 429 and timeouts, never another 4xx: a 422 ends the attempt
+  // and shows in the workflow's history, which is what the person who built it needs to see.
+  defaultRefusalStatus: 422,
+  // No delivery id at all. A workflow re-enrolling a record, or two workflows firing on one form,
+  // send the same content seconds apart; HubSpot waits 30 s for an answer and retries 5xx and 429
+  // afterwards. Five minutes covers both and matches the signature's own validity.
+  keylessWindowSec: 300,
+  secrets: {
+    describe: "the HubSpot app's client secret (HubSpot issues it)",
+    toStored(raw) {
+      const value = raw.trim();
+      if (!/^[\x21-\x7e]{8,256}$/.test(value))
+        throw new SecretFormatError('A HubSpot client secret is 8-256 printable characters, no spaces');
+      return { value, hint: tail(value) };
+    },
+  },
+};
