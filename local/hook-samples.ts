@@ -27,6 +27,7 @@ import { pipedrive } from './hook-samples/pipedrive';
 import type { SourceSamples } from './hook-samples/source-samples';
 import { standard } from './hook-samples/standard';
 import { token } from './hook-samples/token';
+import { LOCAL_CURSOR_SECRET } from '../lib/store/pagination';
 
 /**
  * Each source's samples (local/hook-samples/<source>.ts), one line per source of the registry (lib/crm/sources): the
@@ -176,7 +177,8 @@ function readStack(): { dynamoEndpoint: string; tableName: string; sealKey: stri
 /**
  * What `serverless invoke local` needs to run a handler against the running local stack, as `K=V` words for `env`:
  * the handlers under `npm start` get the same (local/stack.ts). Without them serverless.yml cannot resolve the
- * egress IP, sealed secrets do not open, and the PBX simulator on loopback is refused.
+ * egress IP or the cursor secret (CloudFormation references), sealed secrets do not open, and the PBX simulator on
+ * loopback is refused.
  */
 function invokeEnv(): string {
   const stack = readStack();
@@ -184,6 +186,7 @@ function invokeEnv(): string {
     DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
     EGRESS_IP: '127.0.0.1',
     C2C_LOCAL_SEAL_KEY: process.env.C2C_LOCAL_SEAL_KEY ?? stack.sealKey,
+    CURSOR_SECRET: LOCAL_CURSOR_SECRET,
     ALLOW_PRIVATE_OUTBOUND: 'true',
   };
   return Object.entries(env)
