@@ -5,7 +5,7 @@ import type { Tenant } from '../model/tenant';
 import { systemClock, type Clock } from '../time/clock';
 import type { CallKey, DeliverySlot, DeliveryState, OutboxStore } from './outbox';
 import { backoffMs, nextStep, type RetrySettings } from './retry';
-import type { DeliveryOutcome, NotificationTransport, Pacer, SequencedEvent } from './transport';
+import type { FailedDelivery, NotificationTransport, Pacer, SequencedEvent } from './transport';
 
 /** Where notifications that ran out of retries go: the table's DLQ log (locally and in AWS, where a Pipe copies it to SQS). */
 export interface DeadLetterSink {
@@ -239,7 +239,7 @@ export class DeliveryEngine {
     key: CallKey,
     call: StoredCall,
     state: DeliveryState,
-    outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }>,
+    outcome: FailedDelivery,
     target: unknown,
   ): Promise<CallDeliveryResult> {
     const settings = { ...this.deps.settings, heldRecheckMs: this.deps.settings.heldRecheckMs ?? DEFAULT_HELD_RECHECK_MS };

@@ -56,11 +56,13 @@ export type CallOutboxRepository = Pick<
 export function callOutbox(calls: CallOutboxRepository, notifiedSlotOwner = 'webhook'): OutboxStore {
   const notifiedSlot: DeliverySlot = {
     stateOf: (call) => ({ next: call.notified ?? 0, ...(call.notify ? { retry: call.notify } : {}) }),
-    advance: (key, from, to, last, remoteId) => {
-      // The `notified` marker moves one event at a time and keeps no remote id: a transport needing either has its own slot.
-      if (to !== from + 1 || remoteId !== undefined)
-        throw new Error(`The notified slot cannot advance ${from} -> ${to}${remoteId ? ' with a remote id' : ''}`);
-      return calls.advanceNotified(key.tenantId, key.callId, from, last);
+    advance: async (key, from, to, last, remoteId) => {
+      // The marker keeps no remote id: a transport that has one to keep needs a slot of its own.
+      if (remoteId !== undefined) throw new Error('The notified slot keeps no remote id');
+      // It moves one event at a time: passing over events a transport does not want costs a write each (the webhook wants all).
+      for (let at = from; at < to; at++)
+        if (!(await calls.advanceNotified(key.tenantId, key.callId, at, last && at + 1 === to))) return false;
+      return true;
     },
     finish: (key, from, eventCount) => calls.skipNotifications(key.tenantId, key.callId, from, eventCount),
     retryLater: (key, from, retry) => calls.recordNotifyFailure(key.tenantId, key.callId, from, retry),

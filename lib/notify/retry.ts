@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from './transport';
+import type { FailedDelivery } from './transport';
 
 /** The retry state of one transport's delivery of one call's next event; absent while nothing fails. */
 export interface RetryState {
@@ -47,7 +47,7 @@ export function backoffMs(attempts: number, settings: Pick<RetrySettings, 'baseD
  * - dead: dead-lettered at once.
  */
 export function nextStep(
-  outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }>,
+  outcome: FailedDelivery,
   previous: RetryState | undefined,
   now: Date,
   settings: RetrySettings,

@@ -19,6 +19,9 @@ export type DeliveryOutcome =
   /** Permanent: trying again cannot help (the record is gone, the payload is refused as invalid). Dead-lettered now. */
   | { kind: 'dead'; error: string };
 
+/** An attempt that did not deliver: what the engine's retry policy decides on (lib/notify/retry.ts). */
+export type FailedDelivery = Exclude<DeliveryOutcome, { kind: 'delivered' }>;
+
 /** What the engine knows when it asks a transport to deliver one event. */
 export interface DeliveryContext<Target> {
   tenant: Tenant;
