@@ -199,7 +199,7 @@ export class DeliveryEngine {
         // it, or an index set by a write that lost a race): mark the rest done and leave the outbox.
         if (await slot.finish(key, from, call.events.length)) return { result: target === undefined ? 'skipped' : 'delivered', sent };
       } else {
-        const pace = transport.paceOf?.(target!);
+        const pace = transport.paceOf?.(target);
         if (pace && this.deps.pacer && (await this.deps.pacer.take(pace, this.now())) > 0) return { result: 'paced', sent };
         const event: SequencedEvent = { ...call.events[wanted]!, sequence: wanted };
         const outcome = await transport.deliver(call, event, {

@@ -69,7 +69,7 @@ describe('the next attempt after a failed delivery', () => {
       0,
     ],
   ] as const)('%s', (_name, outcome, previous, settings, kind, attempts, nextInMs, sinceMs) => {
-    const step = nextStep(outcome as FailedDelivery, previous, NOW, { ...SETTINGS, ...settings }, max);
+    const step = nextStep(outcome, previous, NOW, { ...SETTINGS, ...settings }, max);
     expect(step.kind).toBe(kind);
     expect(step.retry).toMatchObject({ attempts, since: ago(sinceMs), lastAttemptAt: NOW.toISOString(), nextAttemptAt: at(nextInMs) });
     expect(step.retry.deadLetteredAt).toBe(kind === 'dead' ? NOW.toISOString() : undefined);
