@@ -215,7 +215,8 @@ export class DeliveryEngine {
         const last = to === call.events.length;
         if (await slot.advance(key, from, to, last, outcome.remoteId)) {
           if (last) return { result: 'delivered', sent };
-          state = { next: to, ...(outcome.remoteId !== undefined ? { remoteId: outcome.remoteId } : {}) };
+          const remoteId = outcome.remoteId ?? state.remoteId;
+          state = { next: to, ...(remoteId !== undefined ? { remoteId } : {}) };
           continue;
         }
         // The last one we knew of, but an event came meanwhile: keep the call indexed, still count this one.
