@@ -1,0 +1,281 @@
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import type { DeadLetter } from '../store/dead-letters';
+import type { StoredCall } from '../store/calls';
+import type { Tenant } from '../model/tenant';
+import { systemClock, type Clock } from '../time/clock';
+import type { CallKey, DeliverySlot, DeliveryState, OutboxStore } from './outbox';
+import { backoffMs, nextStep, type RetrySettings } from './retry';
+import type { FailedDelivery, NotificationTransport, Pacer, SequencedEvent } from './transport';
+
+/** Where notifications that ran out of retries go: the table's DLQ log (locally and in AWS, where a Pipe copies it to SQS). */
+export interface DeadLetterSink {
+  send(letter: DeadLetter): Promise<void>;
+}
+
+export interface NotifySettings extends Omit<RetrySettings, 'heldRecheckMs'> {
+  /** Per request to a receiver (the transports' timeout). */
+  timeoutMs: number;
+  /** Calls delivered at once by `deliverDue` (each call's events stay in order). */
+  concurrency: number;
+  /** Calls taken from the outbox index per `deliverDue` run. */
+  batchSize: number;
+  /** A held delivery (credentials refused) is looked at again after this long; default 15 min. */
+  heldRecheckMs?: number;
+}
+
+const DEFAULT_HELD_RECHECK_MS = 15 * 60_000;
+
+export const DEFAULT_NOTIFY_SETTINGS: NotifySettings = {
+  timeoutMs: 5_000,
+  baseDelayMs: 5_000,
+  maxDelayMs: 5 * 60_000,
+  maxAgeMs: 24 * 3600_000,
+  maxAttempts: 0,
+  concurrency: 8,
+  batchSize: 100,
+  heldRecheckMs: DEFAULT_HELD_RECHECK_MS,
+};
+
+export interface EngineDeps {
+  outbox: OutboxStore;
+  /** Every transport delivers every call's events, each on its own slot of the outbox. */
+  transports: readonly NotificationTransport[];
+  getTenant: (tenantId: string) => Promise<Tenant | undefined>;
+  sink: DeadLetterSink;
+  settings: NotifySettings;
+  logger: Pick<PowertoolsLogger, 'info' | 'warn' | 'error'>;
+  now?: Clock;
+  /** In [0, 1): the jitter of the backoff. */
+  random?: () => number;
+  /** Enforces the transports' `paceOf`; without one, nothing is paced. */
+  pacer?: Pacer;
+}
+
+/** What one pass over a call did. */
+export type CallDeliveryResult =
+  /** Every event is delivered (or there was nothing to deliver); the call left the outbox. */
+  | 'delivered'
+  /** The tenant has no target for the transport (no callback URL): the events were marked delivered, nothing sent. */
+  | 'skipped'
+  /** A delivery failed: the call waits in the outbox for its next attempt. */
+  | 'retrying'
+  /** The receiver refused our credentials: the call waits in the outbox until they are fixed. */
+  | 'held'
+  /** The retry budget ran out (or the failure was permanent): the call's notifications were dead-lettered. */
+  | 'dead_lettered'
+  /** The connection's pace is used up: left in the outbox, untouched, for the next run. */
+  | 'paced'
+  /** In backoff, or dead-lettered earlier: left alone. */
+  | 'not_due'
+  | 'missing'
+  /** The pass failed (a store error): the call stays in the outbox, the next run tries again. */
+  | 'error';
+
+export interface DeliveryReport {
+  calls: number;
+  sent: number;
+  results: Partial<Record<CallDeliveryResult, number>>;
+}
+
+type Pass = { result: CallDeliveryResult; sent: number };
+
+/** Of several transports' passes over one call, the result that needs attention first. */
+const PRECEDENCE: CallDeliveryResult[] = [
+  'error',
+  'dead_lettered',
+  'retrying',
+  'held',
+  'paced',
+  'not_due',
+  'delivered',
+  'skipped',
+  'missing',
+];
+
+/**
+ * The notification engine, the same for every transport: delivers each state change of a call (its `events`, the
+ * outbox) through every registered transport, each on its own progress marker, in order, the marker advancing on
+ * each delivery. The first failure stops that transport's run on the call and schedules the next attempt
+ * (lib/notify/retry.ts: backoff with jitter, capped, or the receiver's Retry-After), so a receiver that is down
+ * loses nothing: delivery resumes where it stopped. A run of failures older than `maxAgeMs` is dead-lettered and
+ * waits for a redrive.
+ *
+ * At least once: a crash between a delivery and the write of the marker delivers that event again; transports
+ * give receivers what to dedupe on (the webhook's `webhook-id`, a CRM's remote id).
+ */
+export class DeliveryEngine {
+  protected readonly now: Clock;
+  private readonly random: () => number;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.now = deps.now ?? systemClock;
+    this.random = deps.random ?? Math.random;
+  }
+
+  /** One pass over the calls due in the outbox index: the scheduled retry, and the local stack's poller. */
+  async deliverDue(): Promise<DeliveryReport> {
+    const due = await this.deps.outbox.listDue(this.now().toISOString(), this.deps.settings.batchSize);
+    return this.deliverMany(due);
+  }
+
+  /** Delivers several calls, `concurrency` at a time, one tenant read per tenant. */
+  async deliverMany(calls: ReadonlyArray<CallKey>): Promise<DeliveryReport> {
+    const report: DeliveryReport = { calls: 0, sent: 0, results: {} };
+    const tenants = new Map<string, Promise<Tenant | undefined>>();
+    const getTenant = (tenantId: string) => {
+      let tenant = tenants.get(tenantId);
+      if (!tenant) tenants.set(tenantId, (tenant = this.deps.getTenant(tenantId)));
+      return tenant;
+    };
+    const queue = [...new Map(calls.map((c) => [`${c.tenantId}#${c.callId}`, c])).values()];
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        // One call's trouble must not hold up the others' notifications.
+        const { result, sent } = await this.deliverCallWith(next, getTenant, true).catch((error: unknown) => {
+          this.deps.logger.error('Notification pass failed', { tenantId: next?.tenantId, callId: next?.callId, error: error as Error });
+          return { result: 'error' as const, sent: 0 };
+        });
+        report.calls++;
+        report.sent += sent;
+        report.results[result] = (report.results[result] ?? 0) + 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.deps.settings.concurrency) }, worker));
+    return report;
+  }
+
+  /** Delivers what is undelivered of one call, unless it is in backoff or dead-lettered. */
+  async deliverCall(tenantId: string, callId: string): Promise<CallDeliveryResult> {
+    return (await this.deliverCallWith({ tenantId, callId }, this.deps.getTenant, false)).result;
+  }
+
+  /** Exponential, capped, with jitter (lib/notify/retry.ts). */
+  backoffMs(attempts: number): number {
+    return backoffMs(attempts, this.deps.settings, this.random);
+  }
+
+  /**
+   * @param fromIndex the call was found in the outbox index: when it has nothing left, take it out. Otherwise (a
+   *   stream record, which the deliverer's own writes also produce) a call with nothing left costs one read, no write.
+   */
+  private async deliverCallWith(
+    key: CallKey,
+    getTenant: (tenantId: string) => Promise<Tenant | undefined>,
+    fromIndex: boolean,
+  ): Promise<Pass> {
+    const call = await this.deps.outbox.get(key.tenantId, key.callId);
+    if (!call) return { result: 'missing', sent: 0 };
+    let tenant: Promise<Tenant | undefined> | undefined;
+    const tenantOnce = () => (tenant ??= getTenant(key.tenantId));
+    // Each transport on its own marker, side by side: one slow receiver never holds up another.
+    const passes = await Promise.all(this.deps.transports.map((t) => this.deliverThrough(t, key, call, tenantOnce, fromIndex)));
+    const result = PRECEDENCE.find((r) => passes.some((p) => p.result === r)) ?? 'delivered';
+    return { result, sent: passes.reduce((sum, p) => sum + p.sent, 0) };
+  }
+
+  private async deliverThrough(
+    transport: NotificationTransport,
+    key: CallKey,
+    first: StoredCall,
+    getTenant: () => Promise<Tenant | undefined>,
+    fromIndex: boolean,
+  ): Promise<Pass> {
+    const slot = this.deps.outbox.slot(transport.name);
+    let sent = 0;
+    let call = first;
+    let state = slot.stateOf(call);
+    if (state.retry?.deadLetteredAt) return { result: 'not_due', sent };
+    if (!fromIndex && state.next >= call.events.length) return { result: 'delivered', sent };
+    if (state.retry && state.retry.nextAttemptAt > this.now().toISOString()) return { result: 'not_due', sent };
+
+    const tenant = await getTenant();
+    const target = tenant ? transport.targetOf(tenant) : undefined;
+    // Each pass either advances the marker, or re-reads after losing a race to a concurrent writer.
+    for (let pass = 0; pass < call.events.length + 10; pass++) {
+      const from = state.next;
+      const wanted = target === undefined ? -1 : nextWanted(transport, call, from);
+      if (wanted < 0) {
+        // No target, or nothing (more) this transport wants, or still indexed after the last delivery (a crash after
+        // it, or an index set by a write that lost a race): mark the rest done and leave the outbox.
+        if (await slot.finish(key, from, call.events.length)) return { result: target === undefined ? 'skipped' : 'delivered', sent };
+      } else {
+        const pace = transport.paceOf?.(target);
+        if (pace && this.deps.pacer && (await this.deps.pacer.take(pace, this.now())) > 0) return { result: 'paced', sent };
+        const event: SequencedEvent = { ...call.events[wanted]!, sequence: wanted };
+        const outcome = await transport.deliver(call, event, {
+          tenant: tenant!,
+          target,
+          now: this.now(),
+          attempt: (state.retry?.attempts ?? 0) + 1,
+          ...(state.remoteId !== undefined ? { remoteId: state.remoteId } : {}),
+        });
+        if (outcome.kind !== 'delivered') return { result: await this.settle(transport, slot, key, call, state, outcome, target), sent };
+        sent++;
+        const to = wanted + 1;
+        const last = to === call.events.length;
+        if (await slot.advance(key, from, to, last, outcome.remoteId)) {
+          if (last) return { result: 'delivered', sent };
+          const remoteId = outcome.remoteId ?? state.remoteId;
+          state = { next: to, ...(remoteId !== undefined ? { remoteId } : {}) };
+          continue;
+        }
+        // The last one we knew of, but an event came meanwhile: keep the call indexed, still count this one.
+        if (last) await slot.advance(key, from, to, false, outcome.remoteId);
+      }
+      // A condition failed: another deliverer moved on, or a new event arrived. Start again from the item.
+      const fresh = await this.deps.outbox.get(key.tenantId, key.callId);
+      if (!fresh) return { result: 'missing', sent };
+      call = fresh;
+      state = slot.stateOf(call);
+      if (state.retry?.deadLetteredAt) return { result: 'not_due', sent };
+    }
+    this.deps.logger.warn('Notification pass gave up after repeated races', { ...key, transport: transport.name });
+    return { result: 'retrying', sent };
+  }
+
+  /** Stores what a failed attempt leads to: the next attempt, a hold, or a dead letter. */
+  private async settle(
+    transport: NotificationTransport,
+    slot: DeliverySlot,
+    key: CallKey,
+    call: StoredCall,
+    state: DeliveryState,
+    outcome: FailedDelivery,
+    target: unknown,
+  ): Promise<CallDeliveryResult> {
+    const settings = { ...this.deps.settings, heldRecheckMs: this.deps.settings.heldRecheckMs ?? DEFAULT_HELD_RECHECK_MS };
+    const step = nextStep(outcome, state.retry, this.now(), settings, this.random);
+    const { attempts, since, lastError, nextAttemptAt } = step.retry;
+    const log = { ...key, transport: transport.name, attempts, lastError, callbackHost: transport.hostOf(target) };
+    if (step.kind === 'dead') {
+      const { deadLetteredAt } = step.retry;
+      // The letter first: a crash between the two leaves a duplicate letter, never a silent loss.
+      await this.deps.sink.send({
+        ...key,
+        fromEvent: state.next,
+        eventCount: call.events.length,
+        attempts,
+        since,
+        lastError,
+        deadLetteredAt,
+        callbackHost: log.callbackHost,
+      });
+      await slot.giveUp(key, state.next, step.retry);
+      this.deps.logger.error('Notifications dead-lettered', { ...log, since });
+      return 'dead_lettered';
+    }
+    await slot.retryLater(key, state.next, step.retry);
+    if (step.kind === 'held') {
+      this.deps.logger.warn('Notifications held: the receiver refused our credentials', { ...log, nextAttemptAt });
+      return 'held';
+    }
+    this.deps.logger.warn('Notification failed; will retry', { ...log, nextAttemptAt });
+    return 'retrying';
+  }
+}
+
+/** The first event at or after `from` that the transport delivers; -1 when there is none. */
+function nextWanted(transport: NotificationTransport, call: StoredCall, from: number): number {
+  for (let i = from; i < call.events.length; i++) if (transport.wants({ ...call.events[i]!, sequence: i }, call)) return i;
+  return -1;
+}

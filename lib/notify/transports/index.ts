@@ -1,0 +1,20 @@
+import type { OutboundPolicy } from '../../net/outbound';
+import type { NotificationTransport } from '../transport';
+import { webhookTransport } from './webhook';
+
+/** What every transport may be built from (a transport that needs more, a CRM's token store, adds it here). */
+export interface TransportOptions {
+  /** Per request to a receiver (NOTIFY_TIMEOUT_MS). */
+  timeoutMs: number;
+  outbound: OutboundPolicy;
+}
+
+/**
+ * The registry: every notification transport of the service, one file each beside this one. Each delivers every
+ * call's events on its own progress marker; the order here is only the order of their log lines.
+ */
+const TRANSPORTS: ReadonlyArray<(options: TransportOptions) => NotificationTransport> = [webhookTransport];
+
+export function registeredTransports(options: TransportOptions): NotificationTransport[] {
+  return TRANSPORTS.map((build) => build(options));
+}
