@@ -182,7 +182,9 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
           idempotencyKey: `uc-${caps === noCaps}-${i}`,
           source: 'api',
         });
-        if (outcome.status !== 201) throw new Error(`use case answered ${outcome.status}`);
+        if (outcome.kind !== 'call' || outcome.progress !== 'dialled') {
+          throw new Error(`use case answered ${outcome.kind === 'call' ? outcome.progress : outcome.code}`);
+        }
       };
     };
     const realCaps = new CallCaps(new RateLimitRepository(c.table));

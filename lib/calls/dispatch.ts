@@ -99,7 +99,7 @@ export class CallDispatch {
       // The call item says `dispatching` (written before the GET), so it stays findable and the
       // reconciler settles it from the PBX's CDRs; a retry of the key is answered 202 and never dials.
       this.warnAfterDial("The PBX's answer was not recorded: the call stays dispatching for the reconciler", call, transitioned.reason);
-      return { kind: 'call', status: 202, call: toCallResource(call) };
+      return { kind: 'call', progress: 'pending', call: toCallResource(call) };
     }
     let final = transitioned.value;
     if (!final) {
@@ -111,18 +111,17 @@ export class CallDispatch {
         this.warnAfterDial('Call moved on by a PBX event; reading it back failed', call, error);
       }
       // Unreadable for now: answer what is known for sure, that the call was sent and is in flight.
-      if (!final) return { kind: 'call', status: 202, call: toCallResource(call) };
+      if (!final) return { kind: 'call', progress: 'pending', call: toCallResource(call) };
     }
     const resource = toCallResource(final);
     switch (outcome.kind) {
       case 'accepted':
-        return { kind: 'call', status: 201, call: resource };
+        return { kind: 'call', progress: 'dialled', call: resource };
       case 'unknown':
-        return { kind: 'call', status: 202, call: resource };
+        return { kind: 'call', progress: 'pending', call: resource };
       case 'refused':
         return {
           kind: 'refused',
-          status: 422,
           code: 'pbx_rejected',
           detail: `The PBX refused the call: ${outcome.message}`,
           call: resource,
@@ -130,7 +129,6 @@ export class CallDispatch {
       case 'not_allowlisted':
         return {
           kind: 'refused',
-          status: 422,
           code: 'pbx_not_allowlisted',
           detail: "The PBX answered 404, its answer to an address outside its allowlist: add this service's egress IP to the PBX's IP ACL.",
           call: resource,
@@ -138,7 +136,6 @@ export class CallDispatch {
       case 'not_sent':
         return {
           kind: 'refused',
-          status: 503,
           code: 'pbx_unreachable',
           detail: `The PBX could not be reached (${outcome.code}); nothing was sent. A retry with the same key may dial.`,
           retryAfterSec: NOT_SENT_RETRY_AFTER_SEC,

@@ -1,15 +1,38 @@
 import type { CapRefusal } from '../policy/caps';
 import type { Call } from '../model/call';
+import { isProblemCode, PROBLEM_KINDS, type ProblemCode, type ProblemKind } from '../model/domain-error';
 
-/** What became of a call request; `lib/calls/respond.ts` turns it into an HTTP answer. */
+/**
+ * How far a call request got, in the words of docs/api.md ("Place a call"). Only lib/http/call-answers.ts knows
+ * which status each one is answered with.
+ */
+export type CallProgress =
+  /** The PBX accepted this request's GET: the agent's phone rings (the call may already be past `dialing`). */
+  | 'dialled'
+  /** A replay of a call that has its answer already (`dialing` or any later state, or `cancelled`): nothing was sent. */
+  | 'replayed'
+  /** Not dialled yet (scheduled, queued, or another copy's to send), or dialled and its outcome not known yet. */
+  | 'pending';
+
+/**
+ * What became of a call request, in the domain's words. A refusal carries the problem code of docs/api.md; what it
+ * means over HTTP (status, Retry-After) follows from the code's kind (lib/model/domain-error.ts).
+ */
 export type PlaceCallOutcome =
-  | { kind: 'call'; status: 200 | 201 | 202; call: Call }
-  | { kind: 'refused'; status: 409 | 422 | 429 | 503; code: string; detail: string; retryAfterSec?: number; call?: Call };
+  | { kind: 'call'; progress: CallProgress; call: Call }
+  | { kind: 'refused'; code: ProblemCode; detail: string; retryAfterSec?: number; call?: Call };
+
+export type CallRefused = Extract<PlaceCallOutcome, { kind: 'refused' }>;
 
 /** Seconds a caller should wait before retrying a call that never left us. */
 export const NOT_SENT_RETRY_AFTER_SEC = 5;
 
-/** A cap said no: 429 with when to come back, and the call as it stands when one was written. */
-export function capRefused(refusal: CapRefusal, call?: Call): PlaceCallOutcome {
-  return { kind: 'refused', status: 429, code: refusal.code, detail: refusal.detail, retryAfterSec: refusal.retryAfterSec, call };
+/** A cap said no: too many, with when to come back, and the call as it stands when one was written. */
+export function capRefused(refusal: CapRefusal, call?: Call): CallRefused {
+  return { kind: 'refused', code: refusal.code, detail: refusal.detail, retryAfterSec: refusal.retryAfterSec, call };
+}
+
+/** A stored reason as a code of one of `kinds`, or `fallback`: a replay answers with the reason its call was kept with. */
+export function storedReasonCode(reason: string | null | undefined, kinds: readonly ProblemKind[], fallback: ProblemCode): ProblemCode {
+  return reason && isProblemCode(reason) && kinds.includes(PROBLEM_KINDS[reason]) ? reason : fallback;
 }

@@ -11,7 +11,7 @@ import { agents, calls, outbound, table } from './shared';
 
 // What functions/calls-create.ts reads besides the use case: the request's schemas and the answer of API.md.
 export { callRequestSchema, idempotencyKeySchema } from '../calls/request';
-export { callOutcomeToHttp } from '../calls/respond';
+export { callOutcomeToHttp } from '../http/call-answers';
 
 /** POST /v1/calls and every CRM webhook: the at-most-once ledger around one Click2Call GET. */
 export const placeCallUseCase = perRoot(

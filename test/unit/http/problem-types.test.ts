@@ -44,9 +44,10 @@ function enclosingObject(text: string, index: number): string {
  * Every problem `code` the code base can answer with, read from the source itself, so a new code cannot
  * ship without its section in docs/api.md:
  * - the literal code given to an HttpProblem class (or a subclass, found by `extends`) by `new` or `super`;
- * - the literal codes of the call outcomes that become problems (`kind: 'refused'` with a `status`), the
- *   refusal codes of the call policy (lib/policy), the rejection reasons, and the reasons the ledger and the
- *   scheduler write on a call (`rejected`, `not_sent`), which a replay of the same key answers with.
+ * - the literal codes of the call outcomes that become problems (`kind: 'refused'` with a `detail`; the PBX's own
+ *   `refused` answers carry a `message`), the refusal codes of the call policy (lib/policy), the rejection reasons,
+ *   and the reasons the ledger and the scheduler write on a call (`rejected`, `not_sent`), which a replay of the same
+ *   key answers with.
  * A `reason` inside a schedule (`{notBefore, reason}`: `requested`, `calling_hours`) says why a call waits: it is
  * never written as the call's reason nor answered as a code, so it is left out.
  */
@@ -75,11 +76,11 @@ function problemCodesInSource(): Set<string> {
     }
     for (const at of [...text.matchAll(/kind: 'refused'/g)].map((m) => m.index)) {
       const outcome = enclosingObject(text, at);
-      if (!/\bstatus:/.test(outcome)) continue; // a PBX answer (lib/pbx), not an HTTP outcome
+      if (!/\bdetail\b/.test(outcome)) continue; // a PBX answer (lib/pbx), not a call outcome
       for (const m of outcome.matchAll(new RegExp(`(?:code: |\\?\\? )${CODE}`, 'g'))) codes.add(m[1]!);
     }
     if (file.startsWith(path.join('lib', 'policy'))) for (const m of text.matchAll(new RegExp(`code: ${CODE}`, 'g'))) codes.add(m[1]!);
-    if (file === path.join('lib', 'calls', 'place-call.ts'))
+    if (file === path.join('lib', 'calls', 'place-call.ts') || file.startsWith(path.join('lib', 'calls', 'place') + path.sep))
       for (const m of text.matchAll(new RegExp(`reason: ${CODE}`, 'g')))
         if (!/\bnotBefore\b/.test(enclosingObject(text, m.index))) codes.add(m[1]!);
     if (file === path.join('lib', 'calls', 'dispatch-due.ts'))
