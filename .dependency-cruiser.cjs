@@ -60,6 +60,15 @@ module.exports = {
       to: { path: `${USE_CASES}|^lib/(doctor|cli)/` },
     },
     {
+      name: 'use-cases-speak-no-http',
+      severity: 'error',
+      comment:
+        'Use cases, repositories and adapters speak in domain outcomes and DomainError (lib/model/domain-error.ts); ' +
+        'only lib/http turns them into status codes and problem+json, so lib/http stands above them.',
+      from: { path: `${USE_CASES}|^lib/(store|pbx|policy|model|net|secrets|json|time|observability)/` },
+      to: { path: '^lib/http/' },
+    },
+    {
       name: 'models-at-the-bottom',
       severity: 'error',
       comment: 'Domain models and API schemas are imported by every layer, so they import none of them.',

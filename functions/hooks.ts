@@ -1,4 +1,5 @@
 import { receiveWebhookUseCase, requestUrl } from '../lib/compose/receive-webhook';
+import { webhookCallAnswer } from '../lib/http/call-answers';
 import { httpHandler } from '../lib/http/handler';
 import { logger } from '../lib/observability/logger';
 
@@ -12,7 +13,7 @@ export const handler = httpHandler({}, async (req) => {
   const source = req.path.source ?? '';
   const tenantId = req.path.tenantId ?? '';
   logger.appendKeys({ hookSource: source.slice(0, 20), tenantId: tenantId.slice(0, 40) });
-  return receive.execute({
+  const { outcome, refusalStatus } = await receive.execute({
     source,
     tenantId,
     method: req.event.requestContext.http.method,
@@ -20,4 +21,5 @@ export const handler = httpHandler({}, async (req) => {
     headers: req.headers,
     rawBody: req.rawBody,
   });
+  return webhookCallAnswer(outcome, refusalStatus);
 });

@@ -3,8 +3,6 @@ import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { PlaceCall, PlaceCallOutcome } from '../calls/place-call';
 import { idempotencyKeySchema } from '../calls/request';
-import { callOutcomeToHttp, callProblem } from '../calls/respond';
-import type { HttpResult } from '../http/handler';
 import { tenantIdSchema } from '../model/tenant';
 import type { TenantRepository } from '../store/tenants';
 import type { WebhookSourceRepository } from '../store/webhook-sources';
@@ -21,6 +19,16 @@ export interface ReceiveWebhookDeps {
   placeCall: Pick<PlaceCall, 'execute'>;
   logger: Logger;
   now?: () => number;
+}
+
+/**
+ * What became of a delivery that was authentic and readable: the call's outcome, and how the sender wants a permanent
+ * refusal answered (`refusalStatus` 200: with the rejected call, where the sender would otherwise retry it for days).
+ * lib/http (`webhookCallAnswer`) turns it into the answer.
+ */
+export interface WebhookCallResult {
+  outcome: PlaceCallOutcome;
+  refusalStatus: 200 | 422;
 }
 
 export interface InboundWebhook extends WebhookDelivery {
@@ -43,7 +51,7 @@ export class ReceiveWebhook {
     this.now = deps.now ?? (() => Date.now());
   }
 
-  async execute(inbound: InboundWebhook): Promise<HttpResult> {
+  async execute(inbound: InboundWebhook): Promise<WebhookCallResult> {
     if (!isWebhookSource(inbound.source)) throw new UnknownSourceError(inbound.source);
     const adapter = SOURCE_ADAPTERS[inbound.source];
     const { logger } = this.deps;
@@ -91,7 +99,7 @@ export class ReceiveWebhook {
       // The source's own rule for calls asked outside the calling hours; unset, the tenant's policy decides.
       outsideCallingHours: config.outsideCallingHours,
     });
-    return answer(outcome, config.refusalStatus ?? adapter.defaultRefusalStatus);
+    return { outcome, refusalStatus: config.refusalStatus ?? adapter.defaultRefusalStatus };
   }
 }
 
@@ -107,23 +115,6 @@ export function webhookIdempotencyKey(source: string, deliveryId: string): strin
   const plain = `${source}:${deliveryId}`;
   if (!deliveryId.startsWith(HASHED_PREFIX) && idempotencyKeySchema.safeParse(plain).success) return plain;
   return `${source}:${HASHED_PREFIX}${createHash('sha256').update(deliveryId, 'utf8').digest('base64url')}`;
-}
-
-/**
- * The answer for the sender: as `POST /v1/calls`, except that a permanent refusal is answered
- * `refusalStatus` 200 with the rejected call where the sender would otherwise retry it for days.
- * Transient refusals (429, 503) keep their status and Retry-After, so the sender does retry.
- */
-export function answer(outcome: PlaceCallOutcome, refusalStatus: 200 | 422): HttpResult {
-  if (outcome.kind === 'call') return callOutcomeToHttp(outcome);
-  if (outcome.status === 422 && refusalStatus === 200 && outcome.call) {
-    return {
-      status: 200,
-      body: outcome.call,
-      headers: { location: `/v1/calls/${outcome.call.callId}`, 'x-c2c-refusal': outcome.code },
-    };
-  }
-  throw callProblem(outcome);
 }
 
 /**

@@ -1,47 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { PlaceCallOutcome } from '../../../lib/calls/place-call';
-import type { Call } from '../../../lib/model/call';
-import { answer, requestUrl, webhookIdempotencyKey } from '../../../lib/crm/receive';
-import { HttpProblem } from '../../../lib/http/errors';
+import { requestUrl, webhookIdempotencyKey } from '../../../lib/crm/receive';
 import { hookSourceSk } from '../../../lib/store/keys';
-
-const call = { callId: 'c_1', state: 'rejected', reason: 'agent_not_found' } as unknown as Call;
-const refused = (status: 409 | 422 | 429 | 503): PlaceCallOutcome => ({
-  kind: 'refused',
-  status,
-  code: status === 422 ? 'agent_not_found' : 'x',
-  detail: 'd',
-  retryAfterSec: 3,
-  call,
-});
-const thrown = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    return error as HttpProblem;
-  }
-  throw new Error('expected a throw');
-};
-
-describe('answers per sender', () => {
-  it('a permanent refusal is 200 with the call where the sender would retry it, else 422', () => {
-    expect(answer(refused(422), 200)).toEqual({
-      status: 200,
-      body: call,
-      headers: { location: '/v1/calls/c_1', 'x-c2c-refusal': 'agent_not_found' },
-    });
-    expect(thrown(() => answer(refused(422), 422))).toMatchObject({ status: 422, code: 'agent_not_found' });
-  });
-
-  it('transient refusals and key conflicts keep their status whatever the sender', () => {
-    for (const status of [409, 429, 503] as const) expect(thrown(() => answer(refused(status), 200)).status).toBe(status);
-    expect(thrown(() => answer(refused(429), 200)).headers['retry-after']).toBe('3');
-  });
-
-  it('a placed call is answered as POST /v1/calls answers it', () => {
-    expect(answer({ kind: 'call', status: 201, call }, 200)).toMatchObject({ status: 201, body: call });
-  });
-});
 
 describe('delivery id -> idempotency key', () => {
   it('prefixes the source, so ids of different senders never collide', () => {
