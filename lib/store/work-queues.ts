@@ -22,6 +22,12 @@ export interface FairBounds {
   maxTenants: number;
 }
 
+/**
+ * The bounds of a fair read of `limit` items in all (the reconciler's and the deliverer's runs): each tenant's share of
+ * `limit`, and no more tenants than items (the next run starts with the tenants this one left).
+ */
+export const fairShare = (limit: number): FairBounds => ({ total: limit, perTenant: { min: 1, max: limit }, maxTenants: limit });
+
 /** Tenants' work lists read side by side. */
 const TENANT_CONCURRENCY = 16;
 /** A tenant whose waiting counter is at its limit is recounted at most this often (a count reads every waiting call). */
