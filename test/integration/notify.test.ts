@@ -267,7 +267,7 @@ describe('the AWS entry points', () => {
       eventName: 'MODIFY',
       dynamodb: {
         SequenceNumber: sequenceNumber,
-        // As the stream carries a call item: its ids are in its keys only (lib/store/calls.ts writes no id attributes).
+        // As the stream carries a call item: its ids are in its keys only (lib/store/calls/stored-call.ts writes no id attributes).
         NewImage: {
           pk: { S: tenantPk(TENANT) },
           sk: { S: callSk(callId) },
