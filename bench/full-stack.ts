@@ -238,7 +238,7 @@ async function countCalls(table: { doc: ReturnType<typeof createDocumentClient>;
   let count = 0;
   let cursor: string | undefined;
   do {
-    const page = await calls.list(tenantId, {}, { limit: 200, cursor });
+    const page = await calls.queries.list(tenantId, {}, { limit: 200, cursor });
     count += page.items.filter((c) => c.state === 'dialing' || c.state === 'completed' || c.state === 'answered').length;
     cursor = page.nextCursor;
   } while (cursor);

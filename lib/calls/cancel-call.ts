@@ -1,5 +1,5 @@
 import { isWaiting, type Call } from '../model/call';
-import type { CallRepository } from '../store/calls';
+import type { CallLedger, WaitingCalls } from '../store/calls';
 import { toCallResource } from './resource';
 
 const CALL_ID = /^c_[0-9A-Z]{26}$/;
@@ -19,13 +19,13 @@ export type CancelOutcome =
  * cancelled and never dialled, or dialled and its cancel answered 409. Cancelling twice answers the cancelled call.
  */
 export class CancelCall {
-  constructor(private readonly deps: { calls: Pick<CallRepository, 'cancel' | 'get'> }) {}
+  constructor(private readonly deps: { calls: { ledger: Pick<CallLedger, 'get'>; waiting: Pick<WaitingCalls, 'cancel'> } }) {}
 
   async execute(tenantId: string, callId: string, by: string): Promise<CancelOutcome> {
     if (!CALL_ID.test(callId)) return { kind: 'not_found' };
-    const cancelled = await this.deps.calls.cancel(tenantId, callId, by);
+    const cancelled = await this.deps.calls.waiting.cancel(tenantId, callId, by);
     if (cancelled) return { kind: 'cancelled', call: toCallResource(cancelled) };
-    const current = await this.deps.calls.get(tenantId, callId);
+    const current = await this.deps.calls.ledger.get(tenantId, callId);
     if (!current) return { kind: 'not_found' };
     const call = toCallResource(current);
     if (current.state === 'cancelled') return { kind: 'cancelled', call };

@@ -30,7 +30,8 @@ const CONCURRENCY = 8;
 export type SchedulerFaultPoint = 'after_claim';
 
 export interface DispatchDueDeps {
-  calls: CallRepository;
+  /** The scheduler's due list and claim (`waiting`), and the transitions that end a waiting call (`ledger`). */
+  calls: Pick<CallRepository, 'ledger' | 'waiting'>;
   agents: AgentRepository;
   presence: AgentPresenceRepository;
   caps: CallCaps;
@@ -88,7 +89,7 @@ export class DispatchDue {
   async runOnce(): Promise<DispatchReport> {
     const report: DispatchReport = { due: 0, sent: 0, queued: 0, waiting: 0, rescheduled: 0, ended: 0, lost: 0, failed: 0 };
     // Round robin by tenant: every tenant's earliest due call comes before any tenant's second (lib/store/work-queues.ts).
-    const due = await this.deps.calls.listDue(this.now().toISOString(), this.deps.bounds ?? DUE_BOUNDS);
+    const due = await this.deps.calls.waiting.listDue(this.now().toISOString(), this.deps.bounds ?? DUE_BOUNDS);
     report.due = due.length;
     // One group per agent or team, in due order: first come, first served within a team; teams side by side, in the
     // order of the fair list, so that each tenant's first group starts before any tenant's second.
@@ -185,7 +186,7 @@ export class DispatchDue {
 
     let claimed: StoredCall | undefined;
     try {
-      claimed = await this.deps.calls.claimWaiting(call.tenantId, call.callId, {
+      claimed = await this.deps.calls.waiting.claimWaiting(call.tenantId, call.callId, {
         from: state,
         attempt: call.attempt,
         reservedBy: holder,
@@ -206,7 +207,7 @@ export class DispatchDue {
     }
     this.deps.faultHook?.('after_claim');
     // The call left the waiting states: its tenant's waiting slot is given back beside the GET, never before it.
-    await Promise.all([this.deps.sender.send(tenant, claimed, agent, caps.release), this.deps.calls.leftWaiting(call.tenantId)]);
+    await Promise.all([this.deps.sender.send(tenant, claimed, agent, caps.release), this.deps.calls.waiting.leftWaiting(call.tenantId)]);
     return 'sent';
   }
 
@@ -216,7 +217,7 @@ export class DispatchDue {
     const now = this.now();
     const maxWaitSec = call.queue?.maxWaitSec ?? DEFAULT_WAIT_SEC;
     const queue: Queue = { maxWaitSec, since: now.toISOString(), until: new Date(now.getTime() + maxWaitSec * 1000).toISOString() };
-    const moved = await this.deps.calls.transition(call.tenantId, call.callId, {
+    const moved = await this.deps.calls.ledger.transition(call.tenantId, call.callId, {
       from: ['scheduled'],
       to: 'queued',
       attempt: call.attempt,
@@ -230,7 +231,7 @@ export class DispatchDue {
   private async outsideHours(call: StoredCall, tenant: Tenant, number: NormalizedNumber, now: Date): Promise<Step> {
     const opening = call.state === 'scheduled' ? nextCallingOpening(number, tenant.policy, now) : undefined;
     if (!opening) return this.end(call, 'rejected', 'outside_calling_hours');
-    const moved = await this.deps.calls.reschedule(call.tenantId, call.callId, call.attempt, {
+    const moved = await this.deps.calls.waiting.reschedule(call.tenantId, call.callId, call.attempt, {
       notBefore: opening.toISOString(),
       reason: 'calling_hours',
     });
@@ -239,7 +240,7 @@ export class DispatchDue {
 
   /** Ends a waiting call without a GET, if it is still waiting as it was read. */
   private async end(call: StoredCall, to: Extract<CallState, 'rejected' | 'not_sent'>, reason: string): Promise<Step> {
-    const moved = await this.deps.calls.transition(call.tenantId, call.callId, {
+    const moved = await this.deps.calls.ledger.transition(call.tenantId, call.callId, {
       from: [call.state],
       to,
       attempt: call.attempt,

@@ -24,7 +24,8 @@ export type PbxEventResult =
   | { kind: 'orphan' };
 
 export interface RecordPbxEventDeps {
-  calls: CallRepository;
+  /** The call an event names (`links`, by the PBX's unique_id) and its transitions (`ledger`). */
+  calls: Pick<CallRepository, 'ledger' | 'links'>;
   pbxEvents: PbxEventRepository;
   getTenant: (tenantId: string) => Promise<Tenant | undefined>;
   /** Where the events mark the call's agent on and off the call, for the team router. Absent: the ledger alone. */
@@ -104,7 +105,7 @@ export class RecordPbxEvent {
       return { kind: 'ignored', callId: call.callId, state: call.state, eventType: event.typeAsSent };
     }
     const move = this.moveOf(event, call, receivedAt);
-    const updated = await this.deps.calls.transition(call.tenantId, call.callId, {
+    const updated = await this.deps.calls.ledger.transition(call.tenantId, call.callId, {
       // A waiting call has not been sent: no PBX event can be about it, whatever it claims.
       from: statesBefore(move.to).filter((state) => !isWaiting(state)),
       to: move.to,
@@ -113,7 +114,7 @@ export class RecordPbxEvent {
       at: receivedAt,
     });
     if (!updated) {
-      const current = (await this.deps.calls.get(call.tenantId, call.callId)) ?? call;
+      const current = (await this.deps.calls.ledger.get(call.tenantId, call.callId)) ?? call;
       this.deps.logger.info('PBX event changed nothing (repeated or late)', {
         callId: call.callId,
         event: event.kind,
@@ -156,18 +157,18 @@ export class RecordPbxEvent {
   /** Our own call id first (it cannot be another tenant's or another call's), then the PBX's unique_id. */
   private async correlate(tenantId: string, event: PbxStatsEvent): Promise<StoredCall | undefined> {
     if (event.callId && CALL_ID.test(event.callId)) {
-      const call = await this.deps.calls.get(tenantId, event.callId);
+      const call = await this.deps.calls.ledger.get(tenantId, event.callId);
       if (call) return call;
     }
-    return event.uniqueId ? this.deps.calls.findByPbxUniqueId(tenantId, event.uniqueId) : undefined;
+    return event.uniqueId ? this.deps.calls.links.findByPbxUniqueId(tenantId, event.uniqueId) : undefined;
   }
 
   /** Makes later events that carry only the unique_id find the call, and fills in a unique_id the dial never learnt. */
   private async linkUniqueId(call: StoredCall, event: PbxStatsEvent): Promise<void> {
     if (!event.uniqueId || call.pbx?.uniqueId === event.uniqueId) return;
     await Promise.all([
-      this.deps.calls.linkPbxUniqueId(call.tenantId, event.uniqueId, call.callId, call.expiry?.full),
-      call.pbx?.uniqueId ? undefined : this.deps.calls.setPbxUniqueIdIfMissing(call.tenantId, call.callId, event.uniqueId),
+      this.deps.calls.links.linkPbxUniqueId(call.tenantId, event.uniqueId, call.callId, call.expiry?.full),
+      call.pbx?.uniqueId ? undefined : this.deps.calls.links.setPbxUniqueIdIfMissing(call.tenantId, call.callId, event.uniqueId),
     ]);
   }
 

@@ -8,7 +8,8 @@ import type { TenantRepository } from '../store/tenants';
 import { systemClock, type Clock } from '../time/clock';
 
 export interface ReconcileDeps {
-  calls: CallRepository;
+  /** The pending list (`queries`), the settling transitions (`ledger`) and the unique_id links a CDR teaches (`links`). */
+  calls: Pick<CallRepository, 'ledger' | 'links' | 'queries'>;
   tenants: TenantRepository;
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
   /** Searches made before a call is given up on and flagged. */
@@ -44,7 +45,7 @@ export class ReconcileCalls {
     const report: ReconcileReport = { examined: 0, settled: 0, flagged: 0, retryLater: 0, skipped: 0 };
     const tenants = new Map<string, Promise<Tenant | undefined>>();
     const before = new Date(now.getTime() - this.deps.minAgeSec * 1000).toISOString();
-    const pending = await this.deps.calls.listPending({ limit: batchSize, before });
+    const pending = await this.deps.calls.queries.listPending({ limit: batchSize, before });
     for (const call of pending) {
       report.examined++;
       if (!tenants.has(call.tenantId)) tenants.set(call.tenantId, this.deps.tenants.get(call.tenantId));
@@ -91,7 +92,7 @@ export class ReconcileCalls {
     if (cdr) {
       const hangup = classifyHangup(cdr.hangup_cause, cdr.bill_duration);
       const state = finalStateOf(hangup);
-      const settled = await this.deps.calls.transition(call.tenantId, call.callId, {
+      const settled = await this.deps.calls.ledger.transition(call.tenantId, call.callId, {
         from: ['dispatching', 'unknown'],
         to: state,
         changes: {
@@ -111,7 +112,7 @@ export class ReconcileCalls {
         detail: `reconciled from CDR (${cdr.hangup_cause ?? 'no cause'})`,
       });
       if (settled) {
-        await this.deps.calls.linkPbxUniqueId(call.tenantId, cdr.uniqueid, call.callId);
+        await this.deps.calls.links.linkPbxUniqueId(call.tenantId, cdr.uniqueid, call.callId);
         this.deps.logger.info('Call reconciled', { callId: call.callId, tenantId: call.tenantId, state });
       }
       return 'settled';
@@ -119,11 +120,11 @@ export class ReconcileCalls {
     const reconcile = { tries, lastTriedAt: now.toISOString(), flagged: tries >= this.deps.maxTries };
     if (reconcile.flagged) {
       // Keep why the answer was lost (pbx_timeout...) when known; a call stuck in dispatching had none.
-      await this.deps.calls.flagUnreconciled(call.tenantId, call.callId, reconcile, call.reason ?? 'unreconciled');
+      await this.deps.calls.ledger.flagUnreconciled(call.tenantId, call.callId, reconcile, call.reason ?? 'unreconciled');
       this.deps.logger.warn('Call left unknown and flagged for a human', { callId: call.callId, tenantId: call.tenantId, tries });
       return 'flagged';
     }
-    await this.deps.calls.patch(call.tenantId, call.callId, { reconcile });
+    await this.deps.calls.ledger.patch(call.tenantId, call.callId, { reconcile });
     return 'retryLater';
   }
 }

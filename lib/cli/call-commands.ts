@@ -44,7 +44,7 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
     .action(async (tenantId: string, options: ListOptions, command: Command) => {
       const page = await withStores(command, deps, state, async (stores) => {
         await requireTenant(stores, tenantId);
-        return stores.calls.list(
+        return stores.calls.queries.list(
           tenantId,
           {
             ...(options.lead !== undefined ? { leadId: options.lead } : {}),
@@ -82,7 +82,7 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
     .option('--show-numbers', 'show phone numbers in full (masked by default)')
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; showNumbers?: boolean; json?: boolean }, command: Command) => {
-      const flagged = await withStores(command, deps, state, (stores) => stores.calls.listFlagged(options.limit));
+      const flagged = await withStores(command, deps, state, (stores) => stores.calls.queries.listFlagged(options.limit));
       if (options.json) {
         return writeJson(
           deps.stdout,
@@ -106,7 +106,7 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
         for (const waitingState of WAITING_STATES) {
           let cursor: string | undefined;
           do {
-            const page = await stores.calls.list(tenantId, { state: waitingState }, { limit: 500, ...(cursor ? { cursor } : {}) });
+            const page = await stores.calls.queries.list(tenantId, { state: waitingState }, { limit: 500, ...(cursor ? { cursor } : {}) });
             all.push(...page.items);
             cursor = page.nextCursor;
           } while (cursor);

@@ -192,7 +192,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
     .action(async (options: { tenant?: string; limit: number; log?: boolean; json?: boolean }, command: Command) => {
       const rows = await withStores(command, deps, state, async (stores) => {
         if (options.log) return new DeadLetterRepository(stores.table).list(options.limit, options.tenant);
-        const found = await stores.calls.listNotifyDead(options.limit, options.tenant);
+        const found = await stores.calls.outbox.listNotifyDead(options.limit, options.tenant);
         const calls = await Promise.all(found.map((c) => stores.calls.get(c.tenantId, c.callId)));
         return calls.flatMap((call) =>
           call?.notify?.deadLetteredAt
@@ -237,9 +237,9 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       const redriven = await withStores(command, deps, state, async (stores) => {
         const targets = options.call
           ? [{ tenantId: options.tenant!, callId: options.call }]
-          : await stores.calls.listNotifyDead(100_000, options.all ? undefined : options.tenant);
+          : await stores.calls.outbox.listNotifyDead(100_000, options.all ? undefined : options.tenant);
         let count = 0;
-        for (const { tenantId, callId } of targets) if (await stores.calls.redriveNotifications(tenantId, callId)) count++;
+        for (const { tenantId, callId } of targets) if (await stores.calls.outbox.redriveNotifications(tenantId, callId)) count++;
         return count;
       });
       if (options.call && redriven === 0) throw new CliError(`Call ${options.call} of tenant ${options.tenant} is not dead-lettered`);

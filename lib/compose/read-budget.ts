@@ -3,7 +3,7 @@ import { MAX_CALLS_PER_REPORT } from '../stats/agent-stats';
 import { DomainError } from '../model/domain-error';
 import type { Tenant } from '../model/tenant';
 import { ReadBudget } from '../policy/read-budget';
-import { MAX_LIST_READS } from '../store/calls';
+import { MAX_LIST_READS } from '../store/calls/queries';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
 import { table } from './shared';

@@ -7,6 +7,6 @@ export { agentStatsQuerySchema } from '../stats/agent-stats';
 
 /** GET /v1/stats/agents: per agent and day, calls, answered, answer rate, talk time. */
 export const agentStatsUseCase = perRoot((r) => {
-  const callRepository = calls(r);
-  return { execute: (tenantId: string, query: AgentStatsQuery) => agentStats(callRepository, tenantId, query) };
+  const queries = calls(r).queries;
+  return { execute: (tenantId: string, query: AgentStatsQuery) => agentStats(queries, tenantId, query) };
 });

@@ -1,13 +1,13 @@
 import { parsePbxStatsEvent, PbxEventFormatError } from '../pbx/stats-event';
 import { normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { AuditRepository } from '../store/audit';
-import type { CallRepository } from '../store/calls';
+import type { CallLedger, CallQueries, PbxLinks } from '../store/calls';
 import type { PbxEventRepository, StoredPbxEvent } from '../store/pbx-events';
 import type { Tenant } from '../model/tenant';
 import { systemClock, type Clock } from '../time/clock';
 
 export interface EraseNumberDeps {
-  calls: Pick<CallRepository, 'findCallsTo' | 'delete' | 'unlinkPbxUniqueId'>;
+  calls: { queries: Pick<CallQueries, 'findCallsTo'>; links: Pick<PbxLinks, 'unlinkPbxUniqueId'>; ledger: Pick<CallLedger, 'delete'> };
   pbxEvents: Pick<PbxEventRepository, 'listForCall' | 'deleteForCall' | 'deleteOrphans'>;
   audit: Pick<AuditRepository, 'put'>;
   now?: Clock;
@@ -40,15 +40,15 @@ export class EraseNumber {
   async execute(input: { tenant: Tenant; number: NormalizedNumber; by: string }): Promise<ErasureCounts> {
     const { tenant, number } = input;
     const counts: ErasureCounts = { calls: 0, pbxEvents: 0, orphanPbxEvents: 0, pbxLinks: 0 };
-    const calls = await this.deps.calls.findCallsTo(tenant.tenantId, number);
+    const calls = await this.deps.calls.queries.findCallsTo(tenant.tenantId, number);
     for (const call of calls) {
       const events = await this.deps.pbxEvents.listForCall(tenant.tenantId, call.callId);
       const uniqueIds = new Set([call.pbx?.uniqueId, ...events.map(uniqueIdOf)].filter((id): id is string => !!id));
       for (const uniqueId of uniqueIds) {
-        if (await this.deps.calls.unlinkPbxUniqueId(tenant.tenantId, uniqueId, call.callId)) counts.pbxLinks++;
+        if (await this.deps.calls.links.unlinkPbxUniqueId(tenant.tenantId, uniqueId, call.callId)) counts.pbxLinks++;
       }
       counts.pbxEvents += await this.deps.pbxEvents.deleteForCall(tenant.tenantId, call.callId);
-      if (await this.deps.calls.delete(tenant.tenantId, call.callId)) counts.calls++;
+      if (await this.deps.calls.ledger.delete(tenant.tenantId, call.callId)) counts.calls++;
     }
     counts.orphanPbxEvents = await this.deps.pbxEvents.deleteOrphans(tenant.tenantId, (event) =>
       carriesNumber(event, number, tenant.defaultCountry),

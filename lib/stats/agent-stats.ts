@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { crmUserIdSchema } from '../model/agent';
-import type { CallRepository, StoredCall } from '../store/calls';
+import type { CallQueries, StoredCall } from '../store/calls';
 import { isTimeZone, localDate, nextDate, startOfLocalDay } from '../time/zone';
 import { isWaiting, type CallState } from '../model/call';
 import { DomainError } from '../model/domain-error';
@@ -68,7 +68,11 @@ const NOT_PLACED: readonly CallState[] = ['rejected', 'not_sent', 'cancelled'];
  *
  * @throws {StatsRangeTooLargeError} past {@link MAX_CALLS_PER_REPORT} calls
  */
-export async function agentStats(calls: CallRepository, tenantId: string, query: AgentStatsQuery): Promise<AgentStatsReport> {
+export async function agentStats(
+  calls: Pick<CallQueries, 'forEachCreatedBetween'>,
+  tenantId: string,
+  query: AgentStatsQuery,
+): Promise<AgentStatsReport> {
   const fromIso = startOfLocalDay(query.from, query.tz).toISOString();
   const toIso = startOfLocalDay(nextDate(query.to), query.tz).toISOString();
   const byDay = new Map<string, AgentDayStats>();

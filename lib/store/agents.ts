@@ -7,6 +7,7 @@ import { AgentPresenceRepository } from './agent-presence';
 import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, teamMemberSk, teamMembersPrefix, tenantPk } from './keys';
 import { agentsListing, teamMembersListing, type PageFilters } from './listings';
 import { processCursorCodec, type CursorCodec, type Page } from './pagination';
+import { queryAll, queryPages } from './query-pages';
 
 /** A member of a team as the team's index holds it: enough to route without reading the agent. */
 export interface TeamMember {
@@ -180,22 +181,19 @@ export class AgentRepository {
     const pk = tenantPk(tenantId);
     const prefix = teamMembersPrefix(options.team);
     const listing = teamMembersListing(tenantId, options.team, options.filters);
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
-        Limit: options.limit ?? 100,
-        ExclusiveStartKey: this.cursors.decode(listing, options.cursor),
-      }),
+    // One page: the caller asks for the next with its cursor.
+    const out = await queryAll(
+      this.table,
+      { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix } },
+      { start: this.cursors.decode(listing, options.cursor), maxItems: options.limit ?? 100, maxPages: 1 },
     );
     const items: TeamMember[] = [];
-    for (const item of out.Items ?? []) {
+    for (const item of out.items) {
       if (typeof item.team === 'string' && typeof item.crmUserId === 'string' && typeof item.extension === 'string') {
         items.push({ team: item.team, crmUserId: item.crmUserId, extension: item.extension });
       }
     }
-    return { items, nextCursor: this.cursors.encode(listing, out.LastEvaluatedKey) };
+    return { items, nextCursor: this.cursors.encode(listing, out.lastKey) };
   }
 
   /** Agents by id, 100 to a request (the members of a team page); ids with no agent are absent from the map. */
@@ -221,20 +219,14 @@ export class AgentRepository {
   /** Every team of a tenant with its member count, from the team index. */
   async listTeams(tenantId: string): Promise<Array<{ team: string; members: number }>> {
     const counts = new Map<string, number>();
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': teamMembersPrefix() },
-          ProjectionExpression: 'team',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) if (typeof item.team === 'string') counts.set(item.team, (counts.get(item.team) ?? 0) + 1);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const query = {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': teamMembersPrefix() },
+      ProjectionExpression: 'team',
+    };
+    for await (const page of queryPages(this.table, query)) {
+      for (const item of page.items) if (typeof item.team === 'string') counts.set(item.team, (counts.get(item.team) ?? 0) + 1);
+    }
     return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([team, members]) => ({ team, members }));
   }
 
@@ -277,16 +269,13 @@ export class AgentRepository {
   async list(tenantId: string, options: { limit?: number; cursor?: string; filters?: PageFilters } = {}): Promise<Page<Agent>> {
     const pk = tenantPk(tenantId);
     const listing = agentsListing(tenantId, options.filters);
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :agent)',
-        ExpressionAttributeValues: { ':pk': pk, ':agent': 'AGENT#' },
-        Limit: options.limit ?? 100,
-        ExclusiveStartKey: this.cursors.decode(listing, options.cursor),
-      }),
+    // One page: the caller asks for the next with its cursor.
+    const out = await queryAll(
+      this.table,
+      { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :agent)', ExpressionAttributeValues: { ':pk': pk, ':agent': 'AGENT#' } },
+      { start: this.cursors.decode(listing, options.cursor), maxItems: options.limit ?? 100, maxPages: 1 },
     );
-    return { items: (out.Items ?? []).map(parseAgentItem), nextCursor: this.cursors.encode(listing, out.LastEvaluatedKey) };
+    return { items: out.items.map(parseAgentItem), nextCursor: this.cursors.encode(listing, out.lastKey) };
   }
 
   /** Every agent of a tenant, page after page (the CLI and the doctor). */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { noControlCharacters } from '../model/control-characters';
 import { SCOPES, type Scope } from '../model/scope';
@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
 import { apiKeyPk, apiKeySk, apiKeysByTenantPk, apiKeysByTenantSk, INDEX } from './keys';
+import { queryPages } from './query-pages';
 
 export { SCOPES, type Scope } from '../model/scope';
 
@@ -93,20 +94,12 @@ export class ApiKeyRepository {
 
   async list(tenantId: string): Promise<ApiKeyRecord[]> {
     const records: ApiKeyRecord[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          IndexName: INDEX.gsi1,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': apiKeysByTenantPk(tenantId) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      records.push(...(out.Items ?? []).map(parseApiKeyItem));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const query = {
+      IndexName: INDEX.gsi1,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': apiKeysByTenantPk(tenantId) },
+    };
+    for await (const page of queryPages(this.table, query)) records.push(...page.items.map(parseApiKeyItem));
     return records;
   }
 

@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Table } from './client';
 import {
   agentSk,
@@ -13,6 +13,7 @@ import {
   tenantPk,
   tenantSk,
 } from './keys';
+import { queryAll, type PagedQuery } from './query-pages';
 
 /**
  * Read-only views of a tenant's items for diagnosis (`c2c doctor`). Items come back as stored, before
@@ -36,7 +37,7 @@ export class TenantInspector {
 
   /** Every agent item of the tenant, as stored. */
   async agentItems(tenantId: string): Promise<Array<Record<string, unknown>>> {
-    return this.queryAll({
+    return this.items({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
       ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': agentSk('') },
     });
@@ -44,7 +45,7 @@ export class TenantInspector {
 
   /** Every webhook source item of the tenant, as stored. */
   async webhookSourceItems(tenantId: string): Promise<Array<Record<string, unknown>>> {
-    return this.queryAll({
+    return this.items({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
       ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
     });
@@ -75,7 +76,7 @@ export class TenantInspector {
   async notificationsRetrying(tenantId: string, maxRead = 100): Promise<{ count: number; lastError?: string }> {
     const shards = await Promise.all(
       shardNumbers().map((shard) =>
-        this.queryAll({
+        this.items({
           IndexName: INDEX.gsi5,
           KeyConditionExpression: 'gsi5pk = :pk',
           ExpressionAttributeValues: { ':pk': notifyShardPk(tenantId, shard) },
@@ -123,27 +124,11 @@ export class TenantInspector {
     });
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Array<Record<string, unknown>>> {
-    const items: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(new QueryCommand({ ...input, TableName: this.table.name, ExclusiveStartKey: start }));
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private async items(input: PagedQuery): Promise<Array<Record<string, unknown>>> {
+    return (await queryAll(this.table, input)).items;
   }
 
-  private async count(input: Omit<QueryCommandInput, 'TableName'>): Promise<number> {
-    let total = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(
-        new QueryCommand({ ...input, TableName: this.table.name, Select: 'COUNT', ExclusiveStartKey: start }),
-      );
-      total += out.Count ?? 0;
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return total;
+  private async count(input: PagedQuery): Promise<number> {
+    return (await queryAll(this.table, { ...input, Select: 'COUNT' })).count;
   }
 }

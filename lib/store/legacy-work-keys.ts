@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Table } from './client';
 import { isConditionalCheckFailed } from './errors';
 import {
@@ -18,6 +18,7 @@ import {
   tenantPk,
   type WorkKind,
 } from './keys';
+import { queryPages } from './query-pages';
 import type { WorkDirectory } from './work-directory';
 
 /**
@@ -50,27 +51,6 @@ function idsOf(item: Record<string, unknown>): { tenantId: string; callId: strin
   return { tenantId: pk.slice(tenantPk('').length), callId: sk.slice(callSk('').length), at: indexSk.split('#')[0]! };
 }
 
-async function* pages(
-  table: Table,
-  input: { IndexName?: string; KeyConditionExpression: string; names: Record<string, string>; pk: string },
-) {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await table.doc.send(
-      new QueryCommand({
-        TableName: table.name,
-        ...(input.IndexName ? { IndexName: input.IndexName } : {}),
-        KeyConditionExpression: input.KeyConditionExpression,
-        ExpressionAttributeNames: input.names,
-        ExpressionAttributeValues: { ':pk': input.pk },
-        ExclusiveStartKey: start,
-      }),
-    );
-    yield out.Items ?? [];
-    start = out.LastEvaluatedKey;
-  } while (start);
-}
-
 /**
  * Moves every item still on a legacy work key to its tenant's key (docs/design.md, "Work lists"): one conditional
  * update per call item (on the legacy key still being there, so a call that moved meanwhile is left alone), after
@@ -83,11 +63,11 @@ export async function migrateLegacyWorkKeys(table: Table, directory: WorkDirecto
     const attr = `${list.index}pk`;
     const sortAttr = `${list.index}sk`;
     const waiting = new Map<string, number>();
-    for await (const items of pages(table, {
+    for await (const { items } of queryPages(table, {
       IndexName: list.index,
       KeyConditionExpression: '#pk = :pk',
-      names: { '#pk': attr },
-      pk: list.pk,
+      ExpressionAttributeNames: { '#pk': attr },
+      ExpressionAttributeValues: { ':pk': list.pk },
     })) {
       for (const item of items) {
         const ids = idsOf(item);
@@ -118,7 +98,12 @@ export async function migrateLegacyWorkKeys(table: Table, directory: WorkDirecto
     }
     for (const [tenantId, n] of waiting) await directory.addWaiting(tenantId, n);
   }
-  for await (const items of pages(table, { KeyConditionExpression: '#pk = :pk', names: { '#pk': 'pk' }, pk: LEGACY_DEAD_LETTERS })) {
+  const deadLetters = {
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': 'pk' },
+    ExpressionAttributeValues: { ':pk': LEGACY_DEAD_LETTERS },
+  };
+  for await (const { items } of queryPages(table, deadLetters)) {
     for (const item of items) {
       const { tenantId, callId, deadLetteredAt, sk } = item as {
         tenantId?: unknown;

@@ -22,7 +22,7 @@ export function callsListing(input: {
 }): Listing {
   const { tenantId, indexName, pk, filter } = input;
   const sortName = `${indexName}sk`;
-  // The query's key condition: `#sk >= :from`, `#sk <= :to~`, or BETWEEN both (lib/store/calls.ts, list).
+  // The query's key condition: `#sk >= :from`, `#sk <= :to~`, or BETWEEN both (lib/store/calls/queries.ts, list).
   const inRange = (value: string) => (!filter.from || value >= filter.from) && (!filter.to || value <= `${filter.to}~`);
   const key: KeyShape = {
     pk: (value) => value === tenantPk(tenantId),

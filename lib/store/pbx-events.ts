@@ -4,6 +4,7 @@ import * as z from 'zod';
 import type { Table } from './client';
 import { CorruptItemError } from './errors';
 import { callSk, pbxEventSk, pbxOrphanSk, tenantPk } from './keys';
+import { queryPages } from './query-pages';
 
 /** How long an event that matched no call is kept (DynamoDB TTL on `expiresAt`). */
 const ORPHAN_TTL_SEC = 30 * 24 * 3600;
@@ -79,30 +80,25 @@ export class PbxEventRepository {
   /** Pages through every item under `prefix` (no limit: an erasure must not stop half way) and deletes the matches. */
   private async deleteWhere(tenantId: string, prefix: string, matches: (event: StoredPbxEvent) => boolean): Promise<number> {
     let deleted = 0;
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': prefix },
-          ExclusiveStartKey: start,
-        }),
-      );
-      const doomed = (out.Items ?? []).filter((item) => {
+    const query = {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':prefix': prefix },
+    };
+    // Each page's deletes go before the next page is read.
+    for await (const page of queryPages(this.table, query)) {
+      const doomed = page.items.filter((item) => {
         const parsed = storedPbxEventSchema.safeParse(item);
         // An item that does not parse is deleted under a call (it is the call's all the same), kept as an orphan.
         return parsed.success ? matches(parsed.data) : prefix !== 'PBXORPHAN#';
       });
       await Promise.all(
         doomed.map((item) => {
-          const key: Record<string, unknown> = { pk: item.pk as unknown, sk: item.sk as unknown };
+          const key: Record<string, unknown> = { pk: item.pk, sk: item.sk };
           return this.table.doc.send(new DeleteCommand({ TableName: this.table.name, Key: key }));
         }),
       );
       deleted += doomed.length;
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return deleted;
   }
 

@@ -1,8 +1,9 @@
-import { DeleteCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { isConditionalCheckFailed } from './errors';
 import { INDEX, tenantPk, WORK_BUCKETS, workBucketOf, workBucketPk, workMarkerSk, type WorkKind } from './keys';
+import { queryPages } from './query-pages';
 
 /** A writer refreshes a tenant's marker of a kind at most this often per container (its in-memory cache). */
 export const WORK_REFRESH_MS = 30_000;
@@ -197,18 +198,13 @@ export class WorkDirectory {
 
   private async listBucket(kind: WorkKind, bucket: number): Promise<WorkMarker[]> {
     const markers: WorkMarker[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          IndexName: INDEX.gsi4,
-          KeyConditionExpression: 'gsi4pk = :pk',
-          ExpressionAttributeValues: { ':pk': workBucketPk(kind, bucket) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) {
+    const query = {
+      IndexName: INDEX.gsi4,
+      KeyConditionExpression: 'gsi4pk = :pk',
+      ExpressionAttributeValues: { ':pk': workBucketPk(kind, bucket) },
+    };
+    for await (const page of queryPages(this.table, query)) {
+      for (const item of page.items) {
         if (typeof item.gsi4sk !== 'string') continue;
         markers.push({
           tenantId: item.gsi4sk,
@@ -218,8 +214,7 @@ export class WorkDirectory {
           ...(typeof item.recountedAt === 'number' ? { recountedAt: item.recountedAt } : {}),
         });
       }
-      start = out.LastEvaluatedKey;
-    } while (start);
+    }
     return markers;
   }
 

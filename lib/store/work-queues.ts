@@ -1,7 +1,7 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { dueShardPk, INDEX, notifyShardPk, pendingShardPk, shardNumbers, WORK_SHARDS } from './keys';
+import { queryAll, type PagedQuery } from './query-pages';
 import type { WorkDirectory, WorkMarker } from './work-directory';
 
 /** The sharded work lists, and where each is indexed. */
@@ -21,6 +21,12 @@ export interface FairBounds {
   /** Tenants read per run, taken in turn: with more, the next run starts where this one stopped. */
   maxTenants: number;
 }
+
+/**
+ * The bounds of a fair read of `limit` items in all (the reconciler's and the deliverer's runs): each tenant's share of
+ * `limit`, and no more tenants than items (the next run starts with the tenants this one left).
+ */
+export const fairShare = (limit: number): FairBounds => ({ total: limit, perTenant: { min: 1, max: limit }, maxTenants: limit });
 
 /** Tenants' work lists read side by side. */
 const TENANT_CONCURRENCY = 16;
@@ -109,26 +115,18 @@ export class WorkQueues {
   async count(list: WorkList, tenantId: string): Promise<number> {
     const { index, shardPk } = LISTS[list];
     const counts = await Promise.all(
-      shardNumbers().map(async (shard) => {
-        let total = 0;
-        let start: Record<string, unknown> | undefined;
-        do {
-          const out = await this.table.doc.send(
-            new QueryCommand({
-              TableName: this.table.name,
+      shardNumbers().map(
+        async (shard) =>
+          (
+            await queryAll(this.table, {
               IndexName: index,
               KeyConditionExpression: '#pk = :pk',
               ExpressionAttributeNames: { '#pk': `${index}pk` },
               ExpressionAttributeValues: { ':pk': shardPk(tenantId, shard) },
               Select: 'COUNT',
-              ExclusiveStartKey: start,
-            }),
-          );
-          total += out.Count ?? 0;
-          start = out.LastEvaluatedKey;
-        } while (start);
-        return total;
-      }),
+            })
+          ).count,
+      ),
     );
     return counts.reduce((a, b) => a + b, 0);
   }
@@ -136,27 +134,16 @@ export class WorkQueues {
   /** The first `limit` items of one shard (below `below`), oldest first, paged. */
   private async query(list: WorkList, tenantId: string, shard: number, options: { below?: string; limit: number }) {
     const { index, shardPk } = LISTS[list];
-    const found: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.table.doc.send(
-        new QueryCommand({
-          TableName: this.table.name,
-          IndexName: index,
-          KeyConditionExpression: options.below === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :below',
-          ExpressionAttributeNames: { '#pk': `${index}pk`, ...(options.below === undefined ? {} : { '#sk': `${index}sk` }) },
-          ExpressionAttributeValues: {
-            ':pk': shardPk(tenantId, shard),
-            ...(options.below === undefined ? {} : { ':below': options.below }),
-          },
-          Limit: options.limit - found.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      found.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start && found.length < options.limit);
-    return found;
+    const query: PagedQuery = {
+      IndexName: index,
+      KeyConditionExpression: options.below === undefined ? '#pk = :pk' : '#pk = :pk AND #sk < :below',
+      ExpressionAttributeNames: { '#pk': `${index}pk`, ...(options.below === undefined ? {} : { '#sk': `${index}sk` }) },
+      ExpressionAttributeValues: {
+        ':pk': shardPk(tenantId, shard),
+        ...(options.below === undefined ? {} : { ':below': options.below }),
+      },
+    };
+    return (await queryAll(this.table, query, { maxItems: options.limit })).items;
   }
 
   /**

@@ -473,7 +473,7 @@ describe('calls', () => {
   it('lists the calls the reconciler flagged', async () => {
     const tenantId = await newTenant();
     await calls.reserve({ ...storedCallN(tenantId, 5), state: 'unknown' });
-    await calls.flagUnreconciled(tenantId, 'c_test5', { tries: 5, flagged: true }, 'unreconciled');
+    await calls.ledger.flagUnreconciled(tenantId, 'c_test5', { tries: 5, flagged: true }, 'unreconciled');
     const flagged = json<Array<{ callId: string; tenantId: string; to: string }>>(await c2c(['calls', 'flagged', '--json']));
     expect(flagged).toContainEqual(expect.objectContaining({ callId: 'c_test5', tenantId, to: '+44*******900' }));
     const human = await c2c(['calls', 'flagged']);

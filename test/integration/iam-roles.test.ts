@@ -319,7 +319,7 @@ describe('the flows each function is recorded in', () => {
   });
 
   it('pbxEvents and dispatchDue: a team call ends, its agent frees up, the scheduler dials the queued call; an orphan event is kept', async () => {
-    const teamCalls = (await calls.list(MAIN, {}, { limit: 100 })).items.filter((c) => c.team === 'sales');
+    const teamCalls = (await calls.queries.list(MAIN, {}, { limit: 100 })).items.filter((c) => c.team === 'sales');
     const dialled = present(
       teamCalls.find((c) => c.state === 'dialing'),
       'a dialled team call',
@@ -342,7 +342,9 @@ describe('the flows each function is recorded in', () => {
     const report = (await handler('dispatchDue')(SCHEDULED as never, context())) as { sent: number };
     // The queued team call and the scheduled call that came due.
     expect(report.sent).toBe(2);
-    expect((await calls.list(MAIN, {}, { limit: 100 })).items.filter((c) => c.team === 'sales' && c.state === 'queued')).toEqual([]);
+    expect((await calls.queries.list(MAIN, {}, { limit: 100 })).items.filter((c) => c.team === 'sales' && c.state === 'queued')).toEqual(
+      [],
+    );
   });
 
   it('reconcile: settles the unknown call the PBX placed, flags the one it did not', async () => {

@@ -70,18 +70,22 @@ afterAll(async () => {
 describe('c2c calls migrate-work-keys', () => {
   it('moves every legacy item to its tenant, where every reader finds it, and a second run moves nothing', async () => {
     const fresh = new CallRepository(cli.table);
-    expect(await fresh.listDue('2026-06-01T00:00:00.000Z', { total: 10, perTenant: { min: 1, max: 10 }, maxTenants: 10 })).toEqual([]);
+    expect(await fresh.waiting.listDue('2026-06-01T00:00:00.000Z', { total: 10, perTenant: { min: 1, max: 10 }, maxTenants: 10 })).toEqual(
+      [],
+    );
 
     const run = await cli.c2c(['calls', 'migrate-work-keys']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Moved 1 due, 1 pending, 1 flagged, 1 outbox and 1 dead-lettered calls, and 1 dead letters');
 
     const reader = new CallRepository(cli.table);
-    const due = await reader.listDue('2026-06-01T00:00:00.000Z', { total: 10, perTenant: { min: 1, max: 10 }, maxTenants: 10 });
+    const due = await reader.waiting.listDue('2026-06-01T00:00:00.000Z', { total: 10, perTenant: { min: 1, max: 10 }, maxTenants: 10 });
     expect(due.map((c) => c.callId)).toEqual(['c_DUE']);
-    expect((await reader.listPending({ limit: 10, before: '2026-06-01T00:00:00.000Z' })).map((c) => c.callId)).toEqual(['c_PENDING']);
-    expect((await reader.listFlagged(10)).map((c) => c.callId)).toEqual(['c_FLAGGED']);
-    expect(await reader.listNotifyDead(10)).toEqual([{ tenantId: T, callId: 'c_DEAD' }]);
+    expect((await reader.queries.listPending({ limit: 10, before: '2026-06-01T00:00:00.000Z' })).map((c) => c.callId)).toEqual([
+      'c_PENDING',
+    ]);
+    expect((await reader.queries.listFlagged(10)).map((c) => c.callId)).toEqual(['c_FLAGGED']);
+    expect(await reader.outbox.listNotifyDead(10)).toEqual([{ tenantId: T, callId: 'c_DEAD' }]);
     expect(await reader.listNotifyDue('2026-06-01T00:00:00.000Z', 100)).toContainEqual({ tenantId: T, callId: 'c_DUE' });
     expect((await new DeadLetterRepository(cli.table).list(10)).map((l) => l.callId)).toEqual(['c_DEAD']);
     const marker = await cli.table.doc.send(

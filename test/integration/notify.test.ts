@@ -169,7 +169,7 @@ describe('outcome notifications', () => {
     expect(results).toContain('dead_lettered');
     const dead = await calls.get(TENANT, callId);
     expect(dead?.notify).toMatchObject({ deadLetteredAt: anyOf(String), lastError: 'HTTP 500' });
-    expect(await calls.listNotifyDead(100)).toContainEqual({ tenantId: TENANT, callId });
+    expect(await calls.outbox.listNotifyDead(100)).toContainEqual({ tenantId: TENANT, callId });
     const letters = (await deadLetters.list()).filter((l) => l.callId === callId);
     expect(letters).toEqual([
       expect.objectContaining({
@@ -189,10 +189,10 @@ describe('outcome notifications', () => {
     expect(await d.deliverCall(TENANT, callId)).toBe('not_due');
     expect(deliveriesOf(callId)).toHaveLength(sentBefore);
 
-    expect(await calls.redriveNotifications(TENANT, callId, now().toISOString())).toBe(true);
+    expect(await calls.outbox.redriveNotifications(TENANT, callId, now().toISOString())).toBe(true);
     expect(await d.deliverDue()).toMatchObject({ sent: 5, results: { delivered: 1 } });
     expect(notificationsOf(callId).map((n) => n.data.event.sequence)).toEqual([0, 1, 2, 3, 4]);
-    expect(await calls.listNotifyDead(100)).not.toContainEqual({ tenantId: TENANT, callId });
+    expect(await calls.outbox.listNotifyDead(100)).not.toContainEqual({ tenantId: TENANT, callId });
   });
 
   it('dead-letters after max attempts when they are limited', async () => {
@@ -267,7 +267,7 @@ describe('the AWS entry points', () => {
       eventName: 'MODIFY',
       dynamodb: {
         SequenceNumber: sequenceNumber,
-        // As the stream carries a call item: its ids are in its keys only (lib/store/calls.ts writes no id attributes).
+        // As the stream carries a call item: its ids are in its keys only (lib/store/calls/stored-call.ts writes no id attributes).
         NewImage: {
           pk: { S: tenantPk(TENANT) },
           sk: { S: callSk(callId) },

@@ -55,13 +55,13 @@ describe('the reconciler', () => {
     expect(settled?.state).toBe('completed');
     expect(settled?.pbx?.uniqueId).toBe(cdr.uniqueid);
     expect(settled?.outcome).toMatchObject({ durationSec: cdr.duration, billSec: cdr.bill_duration, hangupCause: cdr.hangup_cause });
-    expect(await calls.findByPbxUniqueId('recon', cdr.uniqueid)).toMatchObject({ callId: placedId });
+    expect(await calls.links.findByPbxUniqueId('recon', cdr.uniqueid)).toMatchObject({ callId: placedId });
 
     const second = await reconciler.run();
     expect(second).toMatchObject({ settled: 0, flagged: 1 });
     const lost = await calls.get('recon', lostId);
     expect(lost).toMatchObject({ state: 'unknown', reason: 'pbx_timeout', reconcile: { tries: 2, flagged: true } });
-    expect((await calls.listFlagged(10)).map((c) => c.callId)).toContain(lostId);
+    expect((await calls.queries.listFlagged(10)).map((c) => c.callId)).toContain(lostId);
     // Flagged calls leave the work list: a third run has nothing to do.
     expect((await reconciler.run()).examined).toBe(0);
 

@@ -232,8 +232,8 @@ describe('c2c calls erase', () => {
     });
     const elsewhere: StoredCall = storedCall({ callId: callId(), tenantId: bystander.tenantId, to: NUMBER, legB: NUMBER.slice(1), expiry });
     for (const call of [dialled, refused, otherNumber, elsewhere]) await calls.reserve(call);
-    await calls.linkPbxUniqueId(target.tenantId, '1700000000.1', dialled.callId, expiry.full);
-    await calls.linkPbxUniqueId(target.tenantId, '1700000000.2', otherNumber.callId, expiry.full);
+    await calls.links.linkPbxUniqueId(target.tenantId, '1700000000.1', dialled.callId, expiry.full);
+    await calls.links.linkPbxUniqueId(target.tenantId, '1700000000.2', otherNumber.callId, expiry.full);
     const event = (tenant: string, call: string | undefined, fields: Record<string, string>) =>
       pbxEvents.put({
         tenantId: tenant,

@@ -382,7 +382,7 @@ describe('reliability', () => {
 
     /** This tenant's waiting calls due by `at`: what a scheduler run would still find. */
     async function dueAt(at: Date) {
-      return store.listDueOf(TENANT, at.toISOString(), 10_000);
+      return store.waiting.listDueOf(TENANT, at.toISOString(), 10_000);
     }
 
     /** GETs the simulator received, per call id of `ids`. */

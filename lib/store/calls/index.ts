@@ -1,0 +1,97 @@
+import { systemClock, type Clock } from '../../time/clock';
+import type { Table } from '../client';
+import { processCursorCodec, type CursorCodec } from '../pagination';
+import { WorkDirectory } from '../work-directory';
+import { WorkQueues } from '../work-queues';
+import { CallLedger } from './ledger';
+import { NotificationOutbox } from './outbox';
+import { PbxLinks } from './pbx-links';
+import { CallQueries } from './queries';
+import { WaitingCalls } from './waiting';
+
+export { CallLedger } from './ledger';
+export { NotificationOutbox } from './outbox';
+export { PbxLinks } from './pbx-links';
+export { CallQueries, MAX_LIST_READS, type CallForReport, type ListCallsFilter } from './queries';
+export {
+  dueAtOf,
+  parseCallItem,
+  storedCallSchema,
+  type CallChanges,
+  type CallKeys,
+  type NotifyState,
+  type StoredCall,
+} from './stored-call';
+export { WaitingCalls } from './waiting';
+
+/**
+ * The call store, one part per thing it guards, built on one work directory (a container's cache of which tenants have
+ * work): `ledger` (the reservation and the state transitions), `waiting` (the scheduler's due calls and its claim),
+ * `links` (PBX unique_ids), `outbox` (the notification outbox) and `queries` (the listings and reports). Callers use
+ * the part they need; the few methods below are the ledger's and the outbox's that the call path and the deliverer
+ * call on the store as a whole, passed on unchanged.
+ */
+export class CallRepository {
+  /** Which tenants have work of each kind (lib/store/work-directory.ts), shared by every part that writes work. */
+  readonly work: WorkDirectory;
+  readonly ledger: CallLedger;
+  readonly waiting: WaitingCalls;
+  readonly links: PbxLinks;
+  readonly outbox: NotificationOutbox;
+  readonly queries: CallQueries;
+
+  constructor(
+    table: Table,
+    clock: Clock = systemClock,
+    /** Signs and checks the cursors of `queries.list`: a stage's own (lib/compose/shared.ts); this process's by default. */
+    cursors: CursorCodec = processCursorCodec(),
+  ) {
+    this.work = new WorkDirectory(table, clock);
+    const queues = new WorkQueues(table, this.work, clock);
+    this.ledger = new CallLedger(table, this.work, clock);
+    this.waiting = new WaitingCalls(table, this.ledger, this.work, queues, clock);
+    this.links = new PbxLinks(table, this.ledger);
+    this.outbox = new NotificationOutbox(table, this.work, queues, clock);
+    this.queries = new CallQueries(table, this.work, queues, cursors);
+  }
+
+  reserve(...args: Parameters<CallLedger['reserve']>) {
+    return this.ledger.reserve(...args);
+  }
+
+  get(...args: Parameters<CallLedger['get']>) {
+    return this.ledger.get(...args);
+  }
+
+  transition(...args: Parameters<CallLedger['transition']>) {
+    return this.ledger.transition(...args);
+  }
+
+  redispatch(...args: Parameters<CallLedger['redispatch']>) {
+    return this.ledger.redispatch(...args);
+  }
+
+  patch(...args: Parameters<CallLedger['patch']>) {
+    return this.ledger.patch(...args);
+  }
+
+  listNotifyDue(...args: Parameters<NotificationOutbox['listNotifyDue']>) {
+    return this.outbox.listNotifyDue(...args);
+  }
+
+  advanceNotified(...args: Parameters<NotificationOutbox['advanceNotified']>) {
+    return this.outbox.advanceNotified(...args);
+  }
+
+  skipNotifications(...args: Parameters<NotificationOutbox['skipNotifications']>) {
+    return this.outbox.skipNotifications(...args);
+  }
+
+  recordNotifyFailure(...args: Parameters<NotificationOutbox['recordNotifyFailure']>) {
+    return this.outbox.recordNotifyFailure(...args);
+  }
+
+  markNotifyDead(...args: Parameters<NotificationOutbox['markNotifyDead']>) {
+    return this.outbox.markNotifyDead(...args);
+  }
+}

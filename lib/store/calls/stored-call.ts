@@ -1,0 +1,175 @@
+import * as z from 'zod';
+import { callSchema, emptyOutcome, isWaiting, PENDING_STATES, REFUSED_STATES, type CallEvent, type CallState } from '../../model/call';
+import { CorruptItemError } from '../errors';
+import {
+  callsByAgentPk,
+  callsByLeadPk,
+  callsByTenantPk,
+  callSk,
+  callTimeSk,
+  dueCallSk,
+  dueCallsPk,
+  notifyPendingPk,
+  notifySk,
+  pendingCallSk,
+  pendingCallsPk,
+  tenantPk,
+} from '../keys';
+
+/** A call as the ledger keeps it: the call, and what only the ledger needs to guard and settle it. */
+export const storedCallSchema = callSchema.extend({
+  /** Hash of the normalized request: tells a replay (same hash) from a reused key (other hash). */
+  requestHash: z.string(),
+  /** How many times this call was dispatched: more than 1 only after `not_sent`. */
+  attempt: z.number().int(),
+  /**
+   * A token of the invocation that wrote the reservation: lets it recognise its own put when the
+   * SDK's retry of a put that landed is refused, and lets it give back only its own reservation.
+   */
+  reservedBy: z.string().optional(),
+  crmUserId: z.string().optional(),
+  reconcile: z.object({ tries: z.number().int(), lastTriedAt: z.string().optional(), flagged: z.boolean() }).optional(),
+  /**
+   * The outbox: `events[0..notified)` were delivered to the tenant's callback URL. Absent on calls
+   * written before notifications existed, which counts as 0.
+   */
+  notified: z.number().int().min(0).optional(),
+  /**
+   * When the call expires, for either fate (lib/policy/retention.ts): the item's TTL attribute `expiresAt` is set
+   * from it on every write of the state. Absent on calls written before retention existed: they never expire.
+   */
+  expiry: z.object({ full: z.number().int(), refused: z.number().int() }).optional(),
+  /** Retry state of the delivery of `events[notified]`; absent while nothing fails. */
+  notify: z
+    .object({
+      attempts: z.number().int().min(0),
+      /** First failure of the current run of failures: the max age counts from here. */
+      since: z.string(),
+      lastAttemptAt: z.string(),
+      nextAttemptAt: z.string(),
+      lastError: z.string(),
+      deadLetteredAt: z.string().optional(),
+    })
+    .optional(),
+});
+export type NotifyState = NonNullable<StoredCall['notify']>;
+export type StoredCall = z.infer<typeof storedCallSchema>;
+
+export type CallChanges = Partial<Pick<StoredCall, 'reason' | 'pbx' | 'outcome' | 'legB' | 'reconcile' | 'routing' | 'queue' | 'schedule'>>;
+
+/** A call's keys, as the work lists' keys-only indexes give them back. */
+export interface CallKeys {
+  tenantId: string;
+  callId: string;
+}
+
+/** When the scheduler should look at a waiting call: a scheduled call at its time, a queued call at once (every run). */
+export function dueAtOf(call: Pick<StoredCall, 'state' | 'schedule' | 'updatedAt'>): string {
+  return call.state === 'scheduled' && call.schedule ? call.schedule.notBefore : call.updatedAt;
+}
+
+export function eventOf(state: CallState, at: string, detail?: string): CallEvent {
+  return detail ? { at, state, detail } : { at, state };
+}
+
+/** Attributes of a call item that are its keys and index keys, not fields of the call. */
+const STRIP = new Set([
+  'gsi6pk',
+  'pk',
+  'sk',
+  'type',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'gsi5pk',
+  'gsi5sk',
+]);
+
+/** The call item of a new call: the call, its index keys (lead, agent, tenant, the work lists, the outbox) and its TTL. */
+export function toCallItem(call: StoredCall): Record<string, unknown> {
+  const timeSk = callTimeSk(call.createdAt, call.callId);
+  return {
+    pk: tenantPk(call.tenantId),
+    sk: callSk(call.callId),
+    type: 'call',
+    ...(call.lead ? { gsi1pk: callsByLeadPk(call.tenantId, call.lead.id), gsi1sk: timeSk } : {}),
+    ...(call.crmUserId ? { gsi2pk: callsByAgentPk(call.tenantId, call.crmUserId), gsi2sk: timeSk } : {}),
+    gsi3pk: callsByTenantPk(call.tenantId),
+    gsi3sk: timeSk,
+    ...(PENDING_STATES.includes(call.state)
+      ? { gsi4pk: pendingCallsPk(call.tenantId, call.callId), gsi4sk: pendingCallSk(call.updatedAt, call.callId) }
+      : {}),
+    ...(isWaiting(call.state) ? { gsi4pk: dueCallsPk(call.tenantId, call.callId), gsi4sk: dueCallSk(dueAtOf(call), call.callId) } : {}),
+    gsi5pk: notifyPendingPk(call.tenantId, call.callId),
+    gsi5sk: notifySk(call.updatedAt, call.callId),
+    ...(call.expiry
+      ? { expiresAt: (REFUSED_STATES as readonly CallState[]).includes(call.state) ? call.expiry.refused : call.expiry.full }
+      : {}),
+    ...slim(call),
+  };
+}
+
+/**
+ * Fields the call item leaves out while they hold their default, and the reader puts back (parseCallItem): every
+ * byte of the item is written twice per call (the reservation and the PBX's answer), and indexed up to five times.
+ */
+const DEFAULTS: Partial<StoredCall> = {
+  reason: null,
+  prefix: null,
+  lead: null,
+  pbx: null,
+  customData: {},
+  duplicate: false,
+  notified: 0,
+  team: null,
+  routing: null,
+  schedule: null,
+  queue: null,
+};
+
+function slim(call: StoredCall): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(call)) {
+    if (value === undefined) continue;
+    if (name in DEFAULTS && JSON.stringify(value) === JSON.stringify(DEFAULTS[name as keyof StoredCall])) continue;
+    item[name] = value;
+  }
+  // The outcome map stays (the PBX's events set its fields one by one), holding only what is known.
+  item.outcome = Object.fromEntries(Object.entries(call.outcome).filter(([, v]) => v !== null && v !== undefined));
+  // duplicate is an answer's property, never the ledger's: a stored call is the original. The call and tenant
+  // ids are in the keys already (the reader takes them from there).
+  delete item.duplicate;
+  delete item.callId;
+  delete item.tenantId;
+  return item;
+}
+
+/** A call item's id: from its sort key (`CALL#<id>`), or the attribute items written before the keys carried it alone. */
+export function callIdOfItem(item: Record<string, unknown>): string | undefined {
+  if (typeof item.sk === 'string' && item.sk.startsWith(callSk(''))) return item.sk.slice(callSk('').length);
+  return typeof item.callId === 'string' ? item.callId : undefined;
+}
+
+/** The tenant and call of an index entry, from the call item's own keys (the outbox index holds keys only). */
+export function callKeysOf(item: Record<string, unknown>): CallKeys[] {
+  const tenantId = typeof item.pk === 'string' && item.pk.startsWith(tenantPk('')) ? item.pk.slice(tenantPk('').length) : undefined;
+  const callId = callIdOfItem(item);
+  return tenantId && callId ? [{ tenantId, callId }] : [];
+}
+
+export function parseCallItem(item: Record<string, unknown>): StoredCall {
+  const fields: Record<string, unknown> = Object.fromEntries(Object.entries(item).filter(([k]) => !STRIP.has(k)));
+  for (const [name, value] of Object.entries(DEFAULTS)) if (!(name in fields)) fields[name] = value;
+  fields.callId ??= callIdOfItem(item);
+  if (fields.tenantId === undefined && typeof item.pk === 'string' && item.pk.startsWith(tenantPk('')))
+    fields.tenantId = item.pk.slice(tenantPk('').length);
+  fields.outcome = { ...emptyOutcome(), ...(fields.outcome as Record<string, unknown> | undefined) };
+  const parsed = storedCallSchema.safeParse(fields);
+  if (!parsed.success) throw new CorruptItemError('call', { cause: parsed.error });
+  return parsed.data;
+}
