@@ -176,10 +176,10 @@ describe('a transport registered in place of the webhook', () => {
         callbackHost: 'crm.example.test',
       }),
     ]);
-    expect(await calls.listNotifyDead(100, 'tr-dead')).toEqual([{ tenantId: 'tr-dead', callId }]);
+    expect(await calls.outbox.listNotifyDead(100, 'tr-dead')).toEqual([{ tenantId: 'tr-dead', callId }]);
     expect(await d.deliverCall('tr-dead', callId)).toBe('not_due');
 
-    expect(await calls.redriveNotifications('tr-dead', callId, now().toISOString())).toBe(true);
+    expect(await calls.outbox.redriveNotifications('tr-dead', callId, now().toISOString())).toBe(true);
     expect(await d.deliverCall('tr-dead', callId)).toBe('delivered');
     expect(deliveriesOf(callId).map((x) => x.sequence)).toEqual([0, 0, 0, 1, 2]);
   });
