@@ -8,7 +8,7 @@ import { DomainError, invalidRequest } from '../lib/model/domain-error';
 
 const auth = authenticator();
 const directory = agentDirectoryUseCase();
-// GET routes are charged to the tenant's read budget: alongside a read by id, before a listing reads its page.
+// GET routes are charged to the tenant's read budget: alongside a read by id; a listing and the teams what they read.
 const reads = readBudget();
 
 const crmUserIdOf = (path: Record<string, string>) => parseInput(crmUserIdSchema, path.crmUserId, 'path.crmUserId');
@@ -37,8 +37,7 @@ const routes = {
   }),
   'GET /v1/agents': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     const q = parseInput(listAgentsQuerySchema, req.query, 'query');
-    await reads.charge(req.auth.tenant, READ_ITEMS.agentsList(q));
-    const page = await directory.list(req.auth.tenant.tenantId, q);
+    const page = await reads.metered(req.auth.tenant, () => directory.list(req.auth.tenant.tenantId, q));
     return json(200, { agents: page.items, nextCursor: page.nextCursor ?? null });
   }),
   'PUT /v1/agents/{crmUserId}/availability': httpHandler({ scope: 'agents:write', authenticator: auth, jsonBody: true }, async (req) => {
@@ -57,8 +56,10 @@ const routes = {
     }
   }),
   'GET /v1/teams': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
-    await reads.charge(req.auth.tenant, READ_ITEMS.teams);
-    return json(200, { teams: await directory.teams(req.auth.tenant.tenantId, { maxMemberships: MAX_TEAM_MEMBERSHIPS }) });
+    const teams = await reads.metered(req.auth.tenant, () =>
+      directory.teams(req.auth.tenant.tenantId, { maxMemberships: MAX_TEAM_MEMBERSHIPS }),
+    );
+    return json(200, { teams });
   }),
 };
 

@@ -100,7 +100,7 @@ export function availabilityView(presence: AgentPresence | undefined, nowSec: nu
   return view;
 }
 
-/** Memberships GET /v1/teams reads at most (the read budget charges it for them, and their presence items). */
+/** Memberships GET /v1/teams reads at most (the read budget charges it for those it read, and their presence items). */
 export const MAX_TEAM_MEMBERSHIPS = 2000;
 
 /** The tenant's teams hold more memberships than one answer may read. */

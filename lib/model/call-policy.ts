@@ -26,8 +26,8 @@ export const callPolicySchema = z.object({
     })
     .default({ perDestination: { max: 3, windowSec: 900 }, perAgentPerMinute: 10, perTenantPerSecond: 20 }),
   /**
-   * The tenant's read budget on the API's read routes, in reads a second (lib/policy/read-budget.ts: one read is one item
-   * read by id or up to 100 items a listing may read), counted over 10-second windows.
+   * The tenant's read budget on the API's read routes, in reads a second (lib/policy/read-budget.ts: one read is up to
+   * 100 items a request read, at least one a request), counted over 10-second windows.
    */
   readsPerSecond: z.number().int().min(1).max(100_000).default(50),
   /**

@@ -154,7 +154,7 @@ const PROBLEM_TEXT: Record<number, string> = {
 const readRateLimited = {
   '429': {
     description:
-      "The tenant's read budget is spent (`read_rate_limited`): `readsPerSecond` in its policy (default 50), counted over 10-second windows; a request is charged for the most it may read (one read per started 100 items). Nothing more was read; see Retry-After.",
+      "The tenant's read budget is spent (`read_rate_limited`): `readsPerSecond` in its policy (default 50), counted over 10-second windows; a request is charged what it read (one read per started 100 items), a listing or report one read before it reads and the rest after, so a big report may overdraw the window. Nothing more was read; see Retry-After.",
     schema: problemSchema,
     contentType: 'application/problem+json',
   },

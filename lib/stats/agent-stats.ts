@@ -8,7 +8,7 @@ import { DomainError } from '../model/domain-error';
 /** The longest range one request may cover. */
 export const MAX_RANGE_DAYS = 31;
 /**
- * Calls one report reads at most (and the read budget charges it for: lib/compose/read-budget.ts). Past that the
+ * Calls one report reads at most (the read budget charges it for those it read: lib/compose/read-budget.ts). Past that the
  * request is refused, not cut short: a report that silently left calls out would under-count the agents it shows.
  */
 export const MAX_CALLS_PER_REPORT = 10_000;

@@ -59,6 +59,22 @@ export class RateLimitRepository {
     }
   }
 
+  /**
+   * Adds `cost` to the numeric counter of the window whatever it holds: what a request charged before it read, and
+   * found it had read more, still owes. The sum may pass the window's `max`: {@link charge} then refuses the window's
+   * next requests until it ends.
+   */
+  async settle(tenantId: string, scope: string, windowStart: number, windowSec: number, cost: number): Promise<void> {
+    await this.table.doc.send(
+      new UpdateCommand({
+        TableName: this.table.name,
+        Key: { pk: rateCounterPk(tenantId), sk: rateCounterSk(scope, windowStart) },
+        UpdateExpression: 'ADD used :cost SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        ExpressionAttributeValues: { ':cost': cost, ':expiresAt': windowStart + windowSec + 86_400 },
+      }),
+    );
+  }
+
   /** Gives a slot back (a call that was refused after all). */
   async release(tenantId: string, scope: string, windowStart: number, member: string): Promise<void> {
     await this.table.doc.send(

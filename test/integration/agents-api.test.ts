@@ -87,6 +87,9 @@ describe('PUT /v1/agents/{crmUserId} with teams', () => {
 describe('GET /v1/agents by team and availability', () => {
   const TEAM_T = 'agents-api-teams';
   let teamKey: string;
+  // When a-free's call ended: read from the clock once, so the answer is compared with the value written, not with a
+  // second reading of the clock that may have moved on to the next second.
+  let freedAtSec: number;
 
   beforeAll(async () => {
     ({ key: teamKey } = await seedTenant(env, { tenantId: TEAM_T }, { agents: [] }));
@@ -102,14 +105,15 @@ describe('GET /v1/agents by team and availability', () => {
     await presence.markOnCall(TEAM_T, 'a-call', 'c_01JCALLCALLCALLCALLCALLCAL', nowSec() + 3600);
     expect((await setAvailability(teamKey, 'a-away', { available: false })).status).toBe(200);
     await presence.take(TEAM_T, 'a-lock', 'holder', nowSec() + 60, nowSec());
-    await presence.markCallEnded(TEAM_T, 'a-free', 'c_earlier', nowSec() - 120);
+    freedAtSec = nowSec() - 120;
+    await presence.markCallEnded(TEAM_T, 'a-free', 'c_earlier', freedAtSec);
   });
 
   it('gives every agent its availability: state, the call it is on, since and until where known, when it became free', async () => {
     const all = agentsOf(await list(teamKey));
     const byId = Object.fromEntries(all.map((a) => [a.crmUserId, a.availability]));
     expect(Object.keys(byId).sort()).toEqual(['a-away', 'a-call', 'a-free', 'a-lock', 'a-solo']);
-    expect(byId['a-free']).toEqual({ state: 'available', idleSince: new Date((nowSec() - 120) * 1000).toISOString() });
+    expect(byId['a-free']).toEqual({ state: 'available', idleSince: new Date(freedAtSec * 1000).toISOString() });
     expect(byId['a-call']).toMatchObject({ state: 'on_call', busyCallId: 'c_01JCALLCALLCALLCALLCALLCAL' });
     expect(Date.parse(byId['a-call']!.until!) / 1000).toBeGreaterThan(nowSec() + 3500);
     expect(byId['a-away']).toMatchObject({ state: 'away' });

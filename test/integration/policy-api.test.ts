@@ -104,13 +104,19 @@ describe('caps: 429 with Retry-After and the code, nothing sent for the refused 
 
   it('per agent: no new call while the previous one is still dispatching', async () => {
     const { key } = await seedTenant(env, { tenantId: 'cap-busy' });
-    env.sim.setFault({ mode: 'latency', latencyMs: 500, times: 1 });
+    const getsTo = (legB: string) => env.sim.requests().filter((r) => r.legB === legB).length;
+    // The PBX holds the first call's answer (under the handlers' 2 s PBX timeout, so it still answers 201). The second
+    // call is made once that GET has reached the PBX, not after a guessed delay: until then the first may not hold the
+    // agent yet, and its GET could land while the second is counted.
+    env.sim.setFault({ mode: 'latency', latencyMs: 1_500, times: 1 });
+    const slowGets = getsTo('447766889900');
     const slow = attempt(key, { to: '+44 7766 889900' });
-    await new Promise((r) => setTimeout(r, 150));
-    const { res, gets } = await attempt(key, { to: '+44 7766 889901' });
+    await vi.waitFor(() => expect(getsTo('447766889900')).toBe(slowGets + 1), { timeout: 10_000, interval: 10 });
+    const refusedGets = getsTo('447766889901');
+    const { res } = await attempt(key, { to: '+44 7766 889901' });
     expect(res.status).toBe(429);
     expect(res.body.code).toBe('agent_busy');
-    expect(gets).toBe(0);
+    expect(getsTo('447766889901')).toBe(refusedGets);
     expect((await slow).res.status).toBe(201);
     // The lock is released with the answer: the agent can call again at once.
     expect((await attempt(key, { to: '+44 7766 889901' })).res.status).toBe(201);

@@ -1,10 +1,10 @@
-import { BatchWriteCommand, DynamoDBDocumentClient, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type ServiceOutputTypes } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { logger } from '../../lib/observability/logger';
 import { MAX_CALLS_PER_REPORT } from '../../lib/stats/agent-stats';
 import { MAX_TEAM_MEMBERSHIPS } from '../../lib/agents/directory';
 import { CallRepository } from '../../lib/store/calls';
-import { callsByTenantPk, teamMemberSk, tenantPk } from '../../lib/store/keys';
+import { callsByTenantPk, rateCounterPk, teamMemberSk, tenantPk } from '../../lib/store/keys';
 import { storedCall } from '../support/calls';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
 
@@ -77,6 +77,32 @@ async function writeItems(items: Array<Record<string, unknown>>) {
 const scannedBy = (commands: Sent[]) =>
   commands.filter((c) => c.name === 'QueryCommand').reduce((n, c) => n + ((c.output as { ScannedCount?: number }).ScannedCount ?? 0), 0);
 
+/** Reads charged to a tenant so far, over every window. */
+async function usedReads(tenantId: string): Promise<number> {
+  const out = await env.table.doc.send(
+    new QueryCommand({
+      TableName: env.table.name,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :reads)',
+      ExpressionAttributeValues: { ':pk': rateCounterPk(tenantId), ':reads': 'reads#' },
+    }),
+  );
+  return (out.Items ?? []).reduce((n, item) => n + Number(item.used ?? 0), 0);
+}
+
+/** A minimal call item on the tenant's calls index: what a report's query reads, no more. */
+function callIndexItem(tenantId: string, callId: string, created: Date) {
+  const createdAt = created.toISOString();
+  return {
+    pk: tenantPk(tenantId),
+    sk: `CALL#${callId}`,
+    gsi3pk: callsByTenantPk(tenantId),
+    gsi3sk: `${createdAt}#${callId}`,
+    crmUserId: 'u-17',
+    state: 'completed',
+    createdAt,
+  };
+}
+
 function expectReadRefusal(res: InvokeResult, retryAfterSec: number) {
   expect(res.status, JSON.stringify(res.body)).toBe(429);
   expect(res.body.code).toBe('read_rate_limited');
@@ -121,15 +147,60 @@ describe('the read budget', () => {
     expect((await read(small.key, mine.callId)).status).toBe(200);
   });
 
-  it('charges a listing for the items it may read, and refuses one past the budget before reading anything', async () => {
-    // 1 read a second: 10 a window. A listing filtered by state may read 10 queries of `limit` (200): 20 reads, charged a whole window.
+  it('charges a listing, the teams summary and a report what they read: one read each when they read little', async () => {
+    // 1 read a second: 10 a window. Each request below may read hundreds or thousands of items and reads a handful.
+    const tenant = await seedTenant(env, { tenantId: 'reads-little', policy: { readsPerSecond: 1 } });
+    const calls = new CallRepository(env.table);
+    for (const n of [1, 2, 3]) await calls.reserve(storedCall({ tenantId: 'reads-little', callId: `c_0000000000000000000000010${n}` }));
+    const requests = {
+      'a listing filtered by state (up to 10 queries of 200)': () =>
+        invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { state: 'completed', limit: '200' }, headers: bearer(tenant.key) }),
+      'a listing of 200': () =>
+        invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { limit: '200' }, headers: bearer(tenant.key) }),
+      'the agents, 500 a page': () =>
+        invoke(agents, { method: 'GET', route: '/v1/agents', query: { limit: '500' }, headers: bearer(tenant.key) }),
+      "a team's members": () =>
+        invoke(agents, { method: 'GET', route: '/v1/agents', query: { team: 'sales', limit: '500' }, headers: bearer(tenant.key) }),
+      'the teams summary (up to 2,000 memberships)': () =>
+        invoke(agents, { method: 'GET', route: '/v1/teams', headers: bearer(tenant.key) }),
+      'a report (up to 10,000 calls)': () =>
+        invoke(stats, {
+          method: 'GET',
+          route: '/v1/stats/agents',
+          query: { from: '2026-03-01', to: '2026-03-02' },
+          headers: bearer(tenant.key),
+        }),
+    };
+    for (const [name, request] of Object.entries(requests)) {
+      sent = [];
+      const res = await request();
+      expect(res.status, `${name}: ${JSON.stringify(res.body)}`).toBe(200);
+      // One write of the counter, before the read: nothing more was owed after it.
+      expect(
+        sent.filter((c) => c.name === 'UpdateCommand'),
+        name,
+      ).toHaveLength(1);
+    }
+    expect(await usedReads('reads-little')).toBe(6);
+    // Four more fill the window; the next is refused.
+    for (let i = 0; i < 4; i++) expect((await requests['a listing of 200']()).status).toBe(200);
+    expectReadRefusal(await requests['a listing of 200'](), 9);
+    expect(await usedReads('reads-little')).toBe(10);
+  });
+
+  it('refuses a listing, the teams summary and a report past the budget before reading anything', async () => {
     const tenant = await seedTenant(env, { tenantId: 'reads-list', policy: { readsPerSecond: 1 } });
-    const list = (query: Record<string, string>) =>
-      invoke(listCalls, { method: 'GET', route: '/v1/calls', query, headers: bearer(tenant.key) });
-    expect((await list({ state: 'completed', limit: '200' })).status).toBe(200);
+    const readById = () =>
+      invoke(getCall, {
+        method: 'GET',
+        route: '/v1/calls/{callId}',
+        path: { callId: 'c_00000000000000000000000009' },
+        headers: bearer(tenant.key),
+      });
+    for (let i = 0; i < 10; i++) expect((await readById()).status).toBe(404);
 
     sent = [];
-    const refused = await list({ limit: '1' });
+    const refused = await invoke(listCalls, { method: 'GET', route: '/v1/calls', query: { limit: '1' }, headers: bearer(tenant.key) });
     expectReadRefusal(refused, 9);
     const agentsList = await invoke(agents, { method: 'GET', route: '/v1/agents', headers: bearer(tenant.key) });
     expectReadRefusal(agentsList, 9);
@@ -147,6 +218,38 @@ describe('the read budget', () => {
       c.name === 'UpdateCommand' || (c.name === 'GetCommand' && ['APIKEY', 'TENANT'].includes(String((c.input.Key as { sk: string }).sk)));
     expect(sent.filter((c) => !authOrCounter(c)).map((c) => c.name)).toEqual([]);
     expect(sent.filter((c) => c.name === 'UpdateCommand')).toHaveLength(4);
+    expect(await usedReads('reads-list')).toBe(10);
+  });
+
+  it("lets a big report overdraw the window: it answers, and the tenant's next request waits for the next window", async () => {
+    // 1 read a second: 10 a window; the report reads 2,500 calls, 25 reads.
+    const tenant = await seedTenant(env, { tenantId: 'reads-big', policy: { readsPerSecond: 1 } });
+    const day = Date.parse('2026-03-01T00:00:00.000Z');
+    await writeItems(
+      Array.from({ length: 2_500 }, (_, i) => callIndexItem('reads-big', `c_${String(i).padStart(26, '0')}`, new Date(day + i * 1000))),
+    );
+    sent = [];
+    const report = await invoke(stats, {
+      method: 'GET',
+      route: '/v1/stats/agents',
+      query: { from: '2026-03-01', to: '2026-03-01' },
+      headers: bearer(tenant.key),
+    });
+    expect(report.status, JSON.stringify(report.body)).toBe(200);
+    expect(report.body.agents).toEqual([expect.objectContaining({ crmUserId: 'u-17', calls: 2_500 })]);
+    expect(scannedBy(sent)).toBe(2_500);
+    // Charged one read before, the 24 it owed after: two writes.
+    expect(sent.filter((c) => c.name === 'UpdateCommand')).toHaveLength(2);
+    expect(await usedReads('reads-big')).toBe(25);
+
+    const list = () => invoke(agents, { method: 'GET', route: '/v1/agents', headers: bearer(tenant.key) });
+    expectReadRefusal(await list(), 9);
+    vi.setSystemTime(new Date('2026-03-02T10:00:09.999Z'));
+    expectReadRefusal(await list(), 1);
+    // The overdraft ends with its window: the next one starts at zero.
+    vi.setSystemTime(new Date('2026-03-02T10:00:10.000Z'));
+    expect((await list()).status).toBe(200);
+    expect(await usedReads('reads-big')).toBe(26);
   });
 });
 
@@ -157,20 +260,13 @@ describe('bounded reads', () => {
     const day2 = Date.parse('2026-03-02T00:00:00.000Z');
     const day3 = Date.parse('2026-03-03T00:00:00.000Z');
     await writeItems(
-      Array.from({ length: MAX_CALLS_PER_REPORT + 50 }, (_, i) => {
-        const createdAt = new Date(i < MAX_CALLS_PER_REPORT ? day2 + i * 1000 : day3 + i * 1000).toISOString();
-        const callId = `c_${String(i).padStart(26, '0')}`;
-        // Minimal call items on the tenant's calls index: what the report's query reads, no more.
-        return {
-          pk: tenantPk('reads-stats'),
-          sk: `CALL#${callId}`,
-          gsi3pk: callsByTenantPk('reads-stats'),
-          gsi3sk: `${createdAt}#${callId}`,
-          crmUserId: 'u-17',
-          state: 'completed',
-          createdAt,
-        };
-      }),
+      Array.from({ length: MAX_CALLS_PER_REPORT + 50 }, (_, i) =>
+        callIndexItem(
+          'reads-stats',
+          `c_${String(i).padStart(26, '0')}`,
+          new Date(i < MAX_CALLS_PER_REPORT ? day2 + i * 1000 : day3 + i * 1000),
+        ),
+      ),
     );
     const report = async (to: string) => {
       sent = [];
@@ -187,11 +283,14 @@ describe('bounded reads', () => {
     expect(tooMany.res.status, JSON.stringify(tooMany.res.body)).toBe(422);
     expect(tooMany.res.body.code).toBe('range_too_large');
     expect(tooMany.read).toBe(MAX_CALLS_PER_REPORT + 1);
+    // Refused, but read: charged the 101 reads of the 10,001 items.
+    expect(await usedReads('reads-stats')).toBe(101);
 
     const atTheBound = await report('2026-03-02');
     expect(atTheBound.res.status, JSON.stringify(atTheBound.res.body)).toBe(200);
     expect(atTheBound.res.body.agents).toEqual([expect.objectContaining({ crmUserId: 'u-17', calls: MAX_CALLS_PER_REPORT })]);
     expect(atTheBound.read).toBe(MAX_CALLS_PER_REPORT);
+    expect(await usedReads('reads-stats')).toBe(201);
   });
 
   it(`teams read at most ${MAX_TEAM_MEMBERSHIPS} memberships: more is 422 too_many_memberships, read no further`, async () => {
@@ -208,5 +307,7 @@ describe('bounded reads', () => {
     expect(res.body.code).toBe('too_many_memberships');
     expect(scannedBy(sent)).toBe(MAX_TEAM_MEMBERSHIPS + 1);
     expect(sent.filter((s) => s.name === 'BatchGetCommand')).toEqual([]);
+    // Refused, but read: charged the 21 reads of the 2,001 memberships.
+    expect(await usedReads('reads-teams')).toBe(21);
   });
 });

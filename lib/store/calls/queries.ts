@@ -17,7 +17,7 @@ export interface ListCallsFilter {
   to?: string;
 }
 
-/** Queries one filtered page of GET /v1/calls may take at most (the read budget charges for them: lib/compose/read-budget.ts). */
+/** Queries one filtered page of GET /v1/calls may take at most (a bound on one request's reads; the read budget charges what they read). */
 export const MAX_LIST_READS = 10;
 
 /** The fields of a call a report reads (lib/stats). */

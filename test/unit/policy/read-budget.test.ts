@@ -3,19 +3,16 @@ import { ReadBudget, readCost, readsPerWindow, readWindow, READ_WINDOW_SEC } fro
 
 describe('read budget arithmetic', () => {
   it.each([
-    // items a request may read, reads a window holds, reads charged
-    { items: 0, perWindow: 500, cost: 1 },
-    { items: 1, perWindow: 500, cost: 1 },
-    { items: 2, perWindow: 500, cost: 1 },
-    { items: 100, perWindow: 500, cost: 1 },
-    { items: 101, perWindow: 500, cost: 2 },
-    { items: 1000, perWindow: 500, cost: 10 },
-    { items: 10_001, perWindow: 500, cost: 101 },
-    // never more than a whole window: a small budget still allows a report, in a window of its own
-    { items: 10_001, perWindow: 10, cost: 10 },
-    { items: 1, perWindow: 10, cost: 1 },
-  ])('$items items in a window of $perWindow reads cost $cost', ({ items, perWindow, cost }) => {
-    expect(readCost(items, perWindow)).toBe(cost);
+    // items read, reads they cost: one per started 100, at least one
+    { items: 0, cost: 1 },
+    { items: 1, cost: 1 },
+    { items: 2, cost: 1 },
+    { items: 100, cost: 1 },
+    { items: 101, cost: 2 },
+    { items: 1000, cost: 10 },
+    { items: 10_001, cost: 101 },
+  ])('$items items cost $cost reads', ({ items, cost }) => {
+    expect(readCost(items)).toBe(cost);
   });
 
   it.each([
@@ -41,22 +38,33 @@ describe('ReadBudget', () => {
   const at = 1_700_000_003_500;
   function budgetWith(admits: boolean) {
     const charges: unknown[][] = [];
+    const settles: unknown[][] = [];
     const budget = new ReadBudget(
       {
         charge: (...args: unknown[]) => {
           charges.push(args);
           return Promise.resolve(admits);
         },
+        settle: (...args: unknown[]) => {
+          settles.push(args);
+          return Promise.resolve();
+        },
       },
       () => at,
     );
-    return { budget, charges };
+    return { budget, charges, settles };
   }
 
   it("charges the window's counter the request's cost against the tenant's budget", async () => {
     const { budget, charges } = budgetWith(true);
-    expect(await budget.charge('acme', { readsPerSecond: 5 }, 250)).toEqual({});
+    expect(await budget.charge('acme', { readsPerSecond: 5 }, 250)).toEqual({ charged: { windowStart: 1_700_000_000, reads: 3 } });
     expect(charges).toEqual([['acme', 'reads', 1_700_000_000, READ_WINDOW_SEC, 50, 3]]);
+  });
+
+  it('charges never more than a whole window before reading, so that no request is refused in every window', async () => {
+    const { budget, charges } = budgetWith(true);
+    expect(await budget.charge('acme', { readsPerSecond: 1 }, 10_001)).toEqual({ charged: { windowStart: 1_700_000_000, reads: 10 } });
+    expect(charges).toEqual([['acme', 'reads', 1_700_000_000, READ_WINDOW_SEC, 10, 10]]);
   });
 
   it('refuses with the seconds left in the window when the counter refuses', async () => {
@@ -64,5 +72,20 @@ describe('ReadBudget', () => {
     const { refusal } = await budget.charge('acme', { readsPerSecond: 5 }, 1);
     expect(refusal?.retryAfterSec).toBe(7);
     expect(refusal?.detail).toMatch(/5 reads a second, 50 per 10 s/);
+  });
+
+  it.each([
+    // reads charged before, items then read, reads settled after (none: no write)
+    { charged: 1, items: 0, owed: undefined },
+    { charged: 1, items: 100, owed: undefined },
+    { charged: 1, items: 101, owed: 1 },
+    { charged: 1, items: 10_001, owed: 100 },
+    { charged: 2, items: 150, owed: undefined },
+    { charged: 10, items: 10_001, owed: 91 },
+  ])('charged $charged, read $items items: settles $owed more on the window it charged', async ({ charged, items, owed }) => {
+    const { budget, settles } = budgetWith(true);
+    // The read ended in a later window: what it owes still goes on the window it was charged in.
+    await budget.settle('acme', { windowStart: 1_699_999_990, reads: charged }, items);
+    expect(settles).toEqual(owed === undefined ? [] : [['acme', 'reads', 1_699_999_990, READ_WINDOW_SEC, owed]]);
   });
 });
