@@ -11,7 +11,7 @@ import { requireTenant, withStores, type CliDeps, type RunState, type Stores } f
 import { CliError, UsageError } from './errors';
 import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
-import { addIdentityOptions, addSettingOptions, invalidSettings, settingsPatch, type TenantSettingOptions } from './tenant-options';
+import { addIdentityOptions, addSettingOptions, invalidSettings, NONE, settingsPatch, type TenantSettingOptions } from './tenant-options';
 
 type WithJson = TenantSettingOptions & { json?: boolean };
 
@@ -28,7 +28,8 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
       if ((options.pbxUser === undefined) !== (options.pbxPasswordEnv === undefined)) {
         throw new UsageError('--pbx-user and --pbx-password-env go together');
       }
-      if (options.cdrKeyEnv !== undefined && !options.cdrUrl) throw new UsageError('--cdr-key-env needs --cdr-url');
+      if (options.cdrKeyEnv !== undefined && (options.cdrUrl === undefined || options.cdrUrl === NONE))
+        throw new UsageError('--cdr-key-env needs --cdr-url');
       if (options.cdrKeyHeader && options.cdrKeyEnv === undefined) throw new UsageError('--cdr-key-header needs --cdr-key-env');
       const patch = settingsPatch(options, deps.env);
       const now = new Date().toISOString();

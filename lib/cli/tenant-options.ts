@@ -6,7 +6,14 @@ import type { JsonObject } from '../tenants/merge-patch';
 import { isCountryCode } from '../tenants/settings';
 import { CliError, UsageError } from './errors';
 
-/** The options of `tenant create` and `tenant update`, as commander parses them (`null`: the operator wrote `none`). */
+/**
+ * What an option's parser answers for `none` (the setting cleared). Not `null`: commander stores an empty string for an
+ * option whose parser answers `null`.
+ */
+export const NONE = Symbol('none');
+type OrNone<T> = T | typeof NONE;
+
+/** The options of `tenant create` and `tenant update`, as commander parses them ({@link NONE}: the operator wrote `none`). */
 export interface TenantSettingOptions {
   name?: string;
   crmId?: string;
@@ -14,19 +21,19 @@ export interface TenantSettingOptions {
   defaultCountry?: string;
   pbxUrl?: string;
   urlShape?: 'click2call' | 'stats';
-  pbxUser?: string | null;
+  pbxUser?: OrNone<string>;
   pbxPasswordEnv?: string;
-  pbxTimeoutMs?: number | null;
-  cdrUrl?: string | null;
+  pbxTimeoutMs?: OrNone<number>;
+  cdrUrl?: OrNone<string>;
   cdrKeyEnv?: string;
-  cdrKeyHeader?: string | null;
-  allowedCountries?: string[] | null;
-  callingHours?: CallingHours | null;
+  cdrKeyHeader?: OrNone<string>;
+  allowedCountries?: OrNone<string[]>;
+  callingHours?: OrNone<CallingHours>;
   outsideCallingHours?: 'refuse' | 'defer';
   capTenantPerSecond?: number;
   capAgentPerMinute?: number;
   capDestination?: { max: number; windowSec: number };
-  denyPrefixes?: string[] | null;
+  denyPrefixes?: OrNone<string[]>;
   allowPremiumRate?: boolean;
   allowSharedCost?: boolean;
   allowUnknownType?: boolean;
@@ -170,7 +177,7 @@ export function settingsPatch(options: TenantSettingOptions, env: NodeJS.Process
   };
   set(pbx, 'urlShape', options.urlShape);
   set(pbx, 'baseUrl', options.pbxUrl);
-  if (options.pbxUser === null) {
+  if (options.pbxUser === NONE) {
     if (options.pbxPasswordEnv !== undefined) throw new UsageError('--pbx-user none removes the Basic auth: no --pbx-password-env with it');
     pbx.basicAuth = null;
   } else if (options.pbxUser !== undefined || options.pbxPasswordEnv !== undefined) {
@@ -180,28 +187,25 @@ export function settingsPatch(options: TenantSettingOptions, env: NodeJS.Process
       ...(password !== undefined ? { password } : {}),
     };
   }
-  set(pbx, 'timeoutMs', options.pbxTimeoutMs);
-  if (options.cdrUrl === null) {
+  set(pbx, 'timeoutMs', valueOf(options.pbxTimeoutMs));
+  if (options.cdrUrl === NONE) {
     if (options.cdrKeyEnv !== undefined || options.cdrKeyHeader)
       throw new UsageError('--cdr-url none removes the CDR search: no --cdr-key-env or --cdr-key-header with it');
     Object.assign(pbx, { cdrApiUrl: null, cdrApiKey: null, cdrApiKeyHeader: null });
   } else {
     set(pbx, 'cdrApiUrl', options.cdrUrl);
     if (options.cdrKeyEnv !== undefined) pbx.cdrApiKey = secretFromEnv(env, options.cdrKeyEnv, 'the CDR API key');
-    set(pbx, 'cdrApiKeyHeader', options.cdrKeyHeader);
+    set(pbx, 'cdrApiKeyHeader', valueOf(options.cdrKeyHeader));
   }
-  set(policy, 'allowedCountries', options.allowedCountries);
-  set(
-    policy,
-    'callingHours',
-    options.callingHours === undefined ? undefined : options.callingHours === null ? null : { windows: options.callingHours.windows },
-  );
+  set(policy, 'allowedCountries', valueOf(options.allowedCountries));
+  const hours = valueOf(options.callingHours);
+  set(policy, 'callingHours', hours ? { windows: hours.windows } : hours);
   set(policy, 'outsideCallingHours', options.outsideCallingHours);
   set(caps, 'perTenantPerSecond', options.capTenantPerSecond);
   set(caps, 'perAgentPerMinute', options.capAgentPerMinute);
   set(caps, 'perDestination', options.capDestination);
   if (Object.keys(caps).length > 0) policy.caps = caps;
-  set(policy, 'denyPrefixes', options.denyPrefixes);
+  set(policy, 'denyPrefixes', valueOf(options.denyPrefixes));
   set(policy, 'allowPremiumRate', options.allowPremiumRate);
   set(policy, 'allowSharedCost', options.allowSharedCost);
   set(policy, 'allowUnknownType', options.allowUnknownType);
@@ -240,8 +244,11 @@ export function invalidSettings(error: ZodError): UsageError {
 
 const noneOr =
   <T>(parse: (value: string) => T) =>
-  (value: string): T | null =>
-    value.trim().toLowerCase() === 'none' ? null : parse(value);
+  (value: string): OrNone<T> =>
+    value.trim().toLowerCase() === 'none' ? NONE : parse(value);
+
+/** The member a patch gets for an option: absent when not given, `null` for `none`. */
+const valueOf = <T>(value: OrNone<T> | undefined): T | null | undefined => (value === NONE ? null : value);
 
 function parseCountry(value: string): string {
   const code = value.trim().toUpperCase();
