@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
 import type { Tenant } from '../model/tenant';
 import { formatCallingHours } from '../policy/calling-hours';
@@ -50,6 +50,12 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
     .description('change any setting of a tenant: PBX, countries, calling hours, caps, retention (only the options given)')
     .argument('<tenantId>');
   addSettingOptions(addIdentityOptions(update, false))
+    .addOption(
+      new Option('--status <status>', 'active, or suspended: every API call answers 403 tenant_suspended and nothing is dialled').choices([
+        'active',
+        'suspended',
+      ]),
+    )
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: WithJson, command: Command) => {
       const patch = settingsPatch(options, deps.env);

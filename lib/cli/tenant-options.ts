@@ -21,6 +21,7 @@ export interface TenantSettingOptions {
   defaultCountry?: string;
   pbxUrl?: string;
   urlShape?: 'click2call' | 'stats';
+  status?: 'active' | 'suspended';
   pbxUser?: OrNone<string>;
   pbxPasswordEnv?: string;
   pbxTimeoutMs?: OrNone<number>;
@@ -48,6 +49,7 @@ export interface TenantSettingOptions {
 const OPTION_OF_FIELD: Array<[string, string]> = [
   ['tenantId', '<tenantId>'],
   ['name', '--name'],
+  ['status', '--status'],
   ['crmId', '--crm-id'],
   ['clientId', '--client-id'],
   ['defaultCountry', '--default-country'],
@@ -216,6 +218,7 @@ export function settingsPatch(options: TenantSettingOptions, env: NodeJS.Process
   set(policy, 'readsPerSecond', options.readsPerSecond);
   const patch: JsonObject = {};
   set(patch, 'name', options.name);
+  set(patch, 'status', options.status);
   set(patch, 'crmId', options.crmId);
   set(patch, 'clientId', options.clientId);
   set(patch, 'defaultCountry', options.defaultCountry);
