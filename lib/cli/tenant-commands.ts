@@ -16,7 +16,9 @@ import { addIdentityOptions, addSettingOptions, invalidSettings, NONE, settingsP
 type WithJson = TenantSettingOptions & { json?: boolean };
 
 export function tenantCommand(deps: CliDeps, state: RunState): Command {
-  const tenant = new Command('tenant').description('create, change, show and delete tenants: PBX settings, calling hours, caps, retention');
+  const tenant = new Command('tenant').description(
+    'tenants and their settings (PBX, countries, calling hours, caps, retention): create, update, show, delete; seal-plaintext once',
+  );
 
   const create = tenant
     .command('create')
