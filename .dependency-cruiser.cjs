@@ -1,12 +1,12 @@
 /**
  * The layering of docs/design.md ("Layers and wiring"), checked by `npm run deps` (part of `npm test`):
  *
- *   functions/  ->  lib/compose/  ->  use cases (lib/agents, lib/calls, lib/crm, lib/notify, lib/diagnostics, lib/stats, lib/privacy)
+ *   functions/  ->  lib/compose/  ->  use cases (lib/agents, lib/calls, lib/crm, lib/notify, lib/diagnostics, lib/stats, lib/privacy, lib/tenants)
  *               ->  lib/store, lib/pbx, lib/policy  ->  lib/model, lib/time, lib/net, lib/secrets
  *
  * A function only wires a handler to its use case; only the composition modules build things.
  */
-const USE_CASES = '^lib/(agents|calls|crm|notify|diagnostics|stats|privacy)/';
+const USE_CASES = '^lib/(agents|calls|crm|notify|diagnostics|stats|privacy|tenants)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -26,7 +26,9 @@ interface ListOptions {
 }
 
 export function callsCommand(deps: CliDeps, state: RunState): Command {
-  const calls = new Command('calls').description('list calls');
+  const calls = new Command('calls').description(
+    "a tenant's calls: list them, see the waiting ones and cancel one, the flagged ones (across tenants), erase a number's calls; migrate-work-keys once after an upgrade",
+  );
 
   calls
     .command('list')

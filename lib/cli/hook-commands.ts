@@ -112,7 +112,7 @@ interface SetMappingOptions {
  */
 export function hookCommand(deps: CliDeps, state: RunState): Command {
   const hook = new Command('hook')
-    .description('secrets, field mappings and URLs of inbound CRM webhooks')
+    .description('inbound CRM webhooks: set-secret and remove-secret, set-mapping, set-options, show, and the url to paste in the CRM')
     .addHelpText('after', `\n${SOURCES_HELP}`);
 
   const withSources = <T>(

@@ -19,10 +19,14 @@ import { outboundPolicyOf, refuseForbiddenUrl } from './target';
  */
 export function outcomesCommand(deps: CliDeps, state: RunState): Command {
   const outcomes = new Command('outcomes').description(
-    'outcome notifications (callback URL, secrets, dead letters) and PBX Stats webhook tokens',
+    'outcome notifications and PBX events: the callback URL and its secrets, pbx-token (PBX Stats webhook URLs), dead-letters, orphans',
   );
 
-  const callback = outcomes.command('callback').description("a tenant's callback URL for outcome notifications, and its signing secrets");
+  const callback = outcomes
+    .command('callback')
+    .description(
+      "a tenant's callback URL for outcome notifications and its signing secrets: set, show, rotate-secret, retire-secret, remove",
+    );
 
   callback
     .command('set')
@@ -112,7 +116,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       deps.stdout.write(`Removed the callback of tenant ${tenantId}.\n`);
     });
 
-  const token = outcomes.command('pbx-token').description("tokens of a tenant's PBX Stats webhook URL");
+  const token = outcomes.command('pbx-token').description("tokens of a tenant's PBX Stats webhook URL: issue, list, revoke");
 
   token
     .command('issue')
@@ -180,7 +184,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       deps.stdout.write(`Revoked PBX events token ${tokenId} of tenant ${tenantId}.\n`);
     });
 
-  const dead = outcomes.command('dead-letters').description('notifications given up on after the retry budget');
+  const dead = outcomes.command('dead-letters').description('notifications given up on after the retry budget: list, redrive');
 
   dead
     .command('list')

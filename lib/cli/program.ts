@@ -13,7 +13,7 @@ import { hookCommand } from './hook-commands';
 import { escapingOutput, oneLine } from './io';
 import { keyCommand } from './key-commands';
 import { outcomesCommand } from './outcomes';
-import type { Target } from './target';
+import { HOW_TO_CHOOSE_A_TABLE, type Target } from './target';
 import { teamCommand } from './team-commands';
 import { tenantCommand } from './tenant-commands';
 import { DomainError } from '../model/domain-error';
@@ -22,7 +22,8 @@ export type { CliDeps } from './context';
 
 const TARGET_HELP = `
 Table selection (global options, before or after the command):
-  default             the local stack (npm start) when .local/stack.json exists
+  default             the local stack (npm start) when .local/stack.json exists, or the stack whose
+                      stack.json C2C_STACK_FILE names
   --local             the local stack, explicitly
   --endpoint URL --table NAME
                       any DynamoDB-compatible server
@@ -43,8 +44,8 @@ Examples:
  * process: its errors are thrown, and `run` turns every outcome into an exit code.
  */
 export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
-  const program = new Command('c2c')
-    .description('Operator CLI of the click-to-call service: tenants, API keys, agents, teams and calls')
+  const program: Command = new Command('c2c')
+    .description('Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, the doctor')
     .version(version, '-V, --version')
     .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
     .addOption(new Option('--endpoint <url>', 'a DynamoDB-compatible endpoint'))
@@ -57,6 +58,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
       writeErr: (text) => void deps.stderr.write(text),
     })
     .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', () => everyCommandHelp(program))
     .addHelpText('after', TARGET_HELP);
 
   // Before any action: a value the command would store or print is refused as a usage error when it holds a control character.
@@ -109,6 +111,22 @@ function controlCharacterIn(value: unknown): string | undefined {
   return undefined;
 }
 
+/** The whole tree of commands, each with what it does: `c2c --help` shows every command, not only the top ones. */
+function everyCommandHelp(program: Command): string {
+  const help = program.createHelp();
+  const leaves: Array<[string, string]> = [];
+  const visit = (command: Command, path: string[]) => {
+    for (const sub of command.commands) {
+      const names = [...path, sub.name()];
+      if (sub.commands.length > 0) visit(sub, names);
+      else leaves.push([[...names, help.subcommandTerm(sub).replace(/^\S+\s*(\[options\]\s*)?/, '')].join(' ').trim(), sub.description()]);
+    }
+  };
+  visit(program, []);
+  const width = Math.max(...leaves.map(([term]) => term.length));
+  return `\nEvery command (c2c <command> --help for its options):\n${leaves.map(([term, text]) => help.formatItem(term, width, text, help)).join('\n')}\n`;
+}
+
 function forEachCommand(command: Command, fn: (command: Command) => void): void {
   for (const sub of command.commands) {
     fn(sub);
@@ -148,7 +166,7 @@ export function describeError(error: unknown, target: Target | undefined): strin
   }
   if (!(error instanceof Error)) return String(error);
   const where = target?.description ?? 'the table';
-  if (error instanceof ResourceNotFoundException) return `Table not found: ${where}`;
+  if (error instanceof ResourceNotFoundException) return `Table not found: ${where} (${HOW_TO_CHOOSE_A_TABLE})`;
   // The credential chain's and the signature's errors have no class this project depends on: told apart by name.
   if (error.name === 'CredentialsProviderError') {
     return 'No AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or log in with aws sso login)';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import { checkOutboundUrl, outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
@@ -28,8 +28,23 @@ export interface Target {
   localSealKey?: string;
 }
 
-export const DEFAULT_STACK_FILE = path.resolve(__dirname, '../../.local/stack.json');
+/**
+ * The project's folder: the nearest one above this module holding package.json. The module runs from lib/cli/ (tests)
+ * and from dist/cli.cjs (`npx c2c`, the built CLI), so no fixed number of `..` fits both.
+ */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return from;
+  }
+}
+
+export const DEFAULT_STACK_FILE = path.join(projectRoot(__dirname), '.local', 'stack.json');
 const DEFAULT_REGION = 'eu-west-1';
+
+/** What an operator can do when no table is found: every way of pointing the CLI at a stack. */
+export const HOW_TO_CHOOSE_A_TABLE =
+  "start the local stack (npm start), or set C2C_STACK_FILE to another stack's stack.json, or give --endpoint URL --table NAME, or --stage STAGE";
 const LOCAL_REGION = 'local';
 
 const stackFileSchema = z.object({ dynamoEndpoint: z.url(), tableName: z.string().min(1), sealKey: z.string().min(1).optional() });
@@ -79,9 +94,11 @@ export function resolveTarget(options: TargetOptions, env: NodeJS.ProcessEnv, st
   const stack = readStackFile(stackFile);
   if (!stack) {
     if (options.local) {
-      throw new CliError(`The local stack is not running: ${stackFile} not found (start it with npm start)`);
+      throw new CliError(
+        `The local stack is not running: ${stackFile} not found (start it with npm start, or set C2C_STACK_FILE to the stack.json of the stack to use)`,
+      );
     }
-    throw new UsageError('No table chosen: start the local stack (npm start), or give --endpoint URL --table NAME, or --stage STAGE');
+    throw new UsageError(`No table chosen: ${HOW_TO_CHOOSE_A_TABLE}`);
   }
   const endpoint = envEndpoint ? checkUrl(envEndpoint, 'C2C_DYNAMODB_ENDPOINT') : stack.dynamoEndpoint;
   const tableName = tableOverride ?? stack.tableName;

@@ -1,101 +1,117 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ZodError } from 'zod';
-import type { NewTenant, Tenant } from '../model/tenant';
-import { requireTenant, withStores, type CliDeps, type RunState } from './context';
-import { CliError, UsageError } from './errors';
-import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
+import type { Tenant } from '../model/tenant';
+import { formatCallingHours } from '../policy/calling-hours';
+import { TenantPurge, type TenantItemCounts } from '../store/tenant-purge';
 import { sealPlaintextTenantSecrets } from '../store/tenants';
 import { SOURCE_ADAPTERS } from '../crm/sources';
 import { WebhookSourceRepository } from '../store/webhook-sources';
+import { applyMergePatch, type JsonObject } from '../tenants/merge-patch';
+import { checkNewTenant, patchTenant } from '../tenants/settings';
+import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
+import { CliError, UsageError } from './errors';
+import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
+import { addIdentityOptions, addSettingOptions, invalidSettings, NONE, settingsPatch, type TenantSettingOptions } from './tenant-options';
 
-interface TenantCreateOptions {
-  name: string;
-  crmId: string;
-  clientId: string;
-  defaultCountry: string;
-  pbxUrl: string;
-  urlShape: 'click2call' | 'stats';
-  pbxUser?: string;
-  pbxPasswordEnv?: string;
-  pbxTimeoutMs?: number;
-  cdrUrl?: string;
-  cdrKeyEnv?: string;
-  cdrKeyHeader?: string;
-  allowedCountries?: string[];
-  maxWaitingCalls?: number;
-  json?: boolean;
-}
-
-/** Where each tenant field comes from on the command line, so a schema error names the option to fix. */
-const OPTION_OF_FIELD: Record<string, string> = {
-  tenantId: '<tenantId>',
-  name: '--name',
-  crmId: '--crm-id',
-  clientId: '--client-id',
-  defaultCountry: '--default-country',
-  'pbx.baseUrl': '--pbx-url',
-  'pbx.urlShape': '--url-shape',
-  'pbx.basicAuth.username': '--pbx-user',
-  'pbx.basicAuth.password': '--pbx-password-env',
-  'pbx.timeoutMs': '--pbx-timeout-ms',
-  'pbx.cdrApiUrl': '--cdr-url',
-  'pbx.cdrApiKey': '--cdr-key-env',
-  'pbx.cdrApiKeyHeader': '--cdr-key-header',
-  'policy.allowedCountries': '--allowed-countries',
-  'policy.maxWaitingCalls': '--max-waiting-calls',
-};
+type WithJson = TenantSettingOptions & { json?: boolean };
 
 export function tenantCommand(deps: CliDeps, state: RunState): Command {
-  const tenant = new Command('tenant').description('create and show tenants');
+  const tenant = new Command('tenant').description(
+    'tenants and their settings (PBX, countries, calling hours, caps, retention): create, update, show, delete; seal-plaintext once',
+  );
 
-  tenant
+  const create = tenant
     .command('create')
-    .description('create a tenant: one CRM client with its PBX settings')
-    .argument('<tenantId>', 'lowercase letters, digits and dashes, 2-40 characters')
-    .requiredOption('--name <name>', 'display name')
-    .requiredOption('--crm-id <digits>', 'the CRM id the PBX knows this client by')
-    .requiredOption('--client-id <digits>', 'the PBX client id')
-    .requiredOption('--default-country <cc>', 'ISO 3166-1 alpha-2 country of national numbers, e.g. GB', parseCountry)
-    .requiredOption('--pbx-url <url>', 'the PBX base URL, e.g. https://acme.pbx.commpeak.com')
-    .addOption(new Option('--url-shape <shape>', 'the PBX Click2Call URL shape').choices(['click2call', 'stats']).makeOptionMandatory())
-    .option('--pbx-user <user>', 'PBX HTTP Basic user (with --pbx-password-env)')
-    .option('--pbx-password-env <VAR>', 'name of the environment variable holding the PBX password (never on the command line)')
-    .option('--pbx-timeout-ms <ms>', 'PBX request timeout, 100-29000 ms', parseInteger)
-    .option('--cdr-url <url>', 'PBX Stats CDR search URL, used by the reconciler')
-    .option('--cdr-key-env <VAR>', 'name of the environment variable holding the CDR API key')
-    .option('--cdr-key-header <header>', 'header the CDR API key is sent in')
-    .option('--allowed-countries <list>', 'comma-separated ISO codes leads may be in, e.g. GB,IE', parseCountryList)
-    .option('--max-waiting-calls <n>', 'scheduled and queued calls the tenant may have at once (default 1000)', parseInteger)
+    .description('create a tenant: one CRM client with its PBX settings and call policy')
+    .argument('<tenantId>', 'lowercase letters, digits and dashes, 2-40 characters');
+  addSettingOptions(addIdentityOptions(create, true))
     .option('--json', 'print JSON')
-    .action(async (tenantId: string, options: TenantCreateOptions, command: Command) => {
-      const input = tenantInput(tenantId, options, deps.env);
+    .action(async (tenantId: string, options: WithJson, command: Command) => {
+      if ((options.pbxUser === undefined) !== (options.pbxPasswordEnv === undefined)) {
+        throw new UsageError('--pbx-user and --pbx-password-env go together');
+      }
+      if (options.cdrKeyEnv !== undefined && (options.cdrUrl === undefined || options.cdrUrl === NONE))
+        throw new UsageError('--cdr-key-env needs --cdr-url');
+      if (options.cdrKeyHeader && options.cdrKeyEnv === undefined) throw new UsageError('--cdr-key-header needs --cdr-key-env');
+      const patch = settingsPatch(options, deps.env);
+      const now = new Date().toISOString();
+      const input = validated(() =>
+        checkNewTenant({ ...(applyMergePatch({ tenantId }, patch) as JsonObject), createdAt: now, updatedAt: now }),
+      );
       const created = await withStores(command, deps, state, async (stores) => {
-        // The service sends requests to both: refused before anything is written when they lead inside its network.
-        const outbound = outboundPolicyOf(stores.target, deps.env);
-        await refuseForbiddenUrl('--pbx-url', input.pbx.baseUrl, outbound);
-        if (input.pbx.cdrApiUrl !== undefined) await refuseForbiddenUrl('--cdr-url', input.pbx.cdrApiUrl, outbound);
-        try {
-          return await stores.tenants.create(input);
-        } catch (error) {
-          if (error instanceof ZodError) throw new CliError(`Invalid tenant: ${describeIssues(error)}`, { cause: error });
-          throw error;
-        }
+        await refuseForbiddenUrls(stores, deps, undefined, input);
+        return stores.tenants.create(input);
       });
       if (options.json) return writeJson(deps.stdout, maskTenant(created));
       deps.stdout.write(`Created tenant ${created.tenantId} in ${state.target?.description}\n`);
       deps.stdout.write(renderTenant(created));
     });
 
+  const update = tenant
+    .command('update')
+    .description('change any setting of a tenant: PBX, countries, calling hours, caps, retention (only the options given)')
+    .argument('<tenantId>');
+  addSettingOptions(addIdentityOptions(update, false))
+    .addOption(
+      new Option('--status <status>', 'active, or suspended: every API call answers 403 tenant_suspended and nothing is dialled').choices([
+        'active',
+        'suspended',
+      ]),
+    )
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: WithJson, command: Command) => {
+      const patch = settingsPatch(options, deps.env);
+      if (Object.keys(patch).length === 0) throw new UsageError('Nothing to change: give at least one option (c2c tenant update --help)');
+      const changed = await withStores(command, deps, state, async (stores) => {
+        // Checked on the tenant as it stands, before the write; the URLs once, against the first reading.
+        let checked = false;
+        const result = await stores.tenants.update(tenantId, async (current) => {
+          const next = validated(() => patchTenant(current, patch, new Date()));
+          if (!checked) await refuseForbiddenUrls(stores, deps, current, next);
+          checked = true;
+          return next;
+        });
+        if (!result) throw new CliError(`Tenant ${tenantId} not found in ${stores.target.description}`);
+        return result;
+      });
+      if (options.json) return writeJson(deps.stdout, maskTenant(changed.after));
+      const fields = changedFields(maskTenant(changed.before), maskTenant(changed.after));
+      deps.stdout.write(`Updated tenant ${tenantId} in ${state.target?.description}: ${fields.join(', ') || 'nothing changed'}\n`);
+      deps.stdout.write(renderTenant(changed.after));
+    });
+
   tenant
     .command('show')
-    .description('show a tenant (secrets masked)')
+    .description('show every setting of a tenant, the call policy with its defaults (secrets masked)')
     .argument('<tenantId>')
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {
       const found = await withStores(command, deps, state, (stores) => requireTenant(stores, tenantId));
       if (options.json) return writeJson(deps.stdout, maskTenant(found));
       deps.stdout.write(renderTenant(found));
+    });
+
+  tenant
+    .command('delete')
+    .description('delete a tenant and everything under it: keys, agents, calls, webhook sources, counters, dead letters')
+    .argument('<tenantId>')
+    .option('--yes', 'really delete (without it, only counts what would go)')
+    .option('--json', 'print JSON')
+    .action(async (tenantId: string, options: { yes?: boolean; json?: boolean }, command: Command) => {
+      const { counts, deleted } = await withStores(command, deps, state, async (stores) => {
+        const purge = new TenantPurge(stores.table);
+        const found = await purge.count(tenantId);
+        if (total(found) === 0) throw new CliError(`Tenant ${tenantId} not found in ${stores.target.description}: nothing to delete`);
+        if (!options.yes) return { counts: found, deleted: false };
+        return { counts: await purge.purge(tenantId), deleted: true };
+      });
+      if (options.json) writeJson(deps.stdout, { tenantId, deleted, items: counts });
+      else {
+        deps.stdout.write(`${deleted ? 'Deleted' : 'Would delete'} tenant ${tenantId}: ${total(counts)} items\n`);
+        deps.stdout.write(renderCounts(counts));
+      }
+      if (!deleted) throw new UsageError(`Nothing deleted: add --yes to delete tenant ${tenantId} and everything under it`);
     });
 
   tenant
@@ -119,55 +135,23 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
   return tenant;
 }
 
-function tenantInput(tenantId: string, options: TenantCreateOptions, env: NodeJS.ProcessEnv): Omit<NewTenant, 'createdAt' | 'updatedAt'> {
-  if ((options.pbxUser === undefined) !== (options.pbxPasswordEnv === undefined)) {
-    throw new UsageError('--pbx-user and --pbx-password-env go together');
+/** The tenant `build` makes, or a usage error naming each option at fault: nothing is written for an invalid value. */
+function validated(build: () => Tenant): Tenant {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ZodError) throw invalidSettings(error);
+    throw error;
   }
-  if (options.cdrKeyEnv !== undefined && options.cdrUrl === undefined) throw new UsageError('--cdr-key-env needs --cdr-url');
-  if (options.cdrKeyHeader !== undefined && options.cdrKeyEnv === undefined) throw new UsageError('--cdr-key-header needs --cdr-key-env');
-  const password = options.pbxPasswordEnv === undefined ? undefined : secretFromEnv(env, options.pbxPasswordEnv, 'the PBX password');
-  const cdrKey = options.cdrKeyEnv === undefined ? undefined : secretFromEnv(env, options.cdrKeyEnv, 'the CDR API key');
-  return {
-    tenantId,
-    name: options.name,
-    crmId: options.crmId,
-    clientId: options.clientId,
-    defaultCountry: options.defaultCountry,
-    pbx: {
-      urlShape: options.urlShape,
-      baseUrl: options.pbxUrl,
-      ...(options.pbxUser !== undefined && password !== undefined ? { basicAuth: { username: options.pbxUser, password } } : {}),
-      ...(options.pbxTimeoutMs !== undefined ? { timeoutMs: options.pbxTimeoutMs } : {}),
-      ...(options.cdrUrl !== undefined ? { cdrApiUrl: options.cdrUrl } : {}),
-      ...(cdrKey !== undefined ? { cdrApiKey: cdrKey } : {}),
-      ...(options.cdrKeyHeader !== undefined ? { cdrApiKeyHeader: options.cdrKeyHeader } : {}),
-    },
-    ...(options.allowedCountries !== undefined || options.maxWaitingCalls !== undefined
-      ? {
-          policy: {
-            ...(options.allowedCountries !== undefined ? { allowedCountries: options.allowedCountries } : {}),
-            ...(options.maxWaitingCalls !== undefined ? { maxWaitingCalls: options.maxWaitingCalls } : {}),
-          },
-        }
-      : {}),
-  };
 }
 
-/** Secrets come from the environment, so they stay out of shell history and `ps`. */
-function secretFromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`${JSON.stringify(name)} is not an environment variable name`);
-  const value = env[name];
-  if (value === undefined || value === '') throw new CliError(`Environment variable ${name} (${what}) is not set`);
-  return value;
-}
-
-function describeIssues(error: ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.join('.');
-      return `${OPTION_OF_FIELD[path] ?? (path || 'tenant')}: ${issue.message}`;
-    })
-    .join('; ');
+/** The service sends requests to both URLs: refused before anything is written when they lead inside its network. */
+async function refuseForbiddenUrls(stores: Stores, deps: CliDeps, before: Tenant | undefined, next: Tenant): Promise<void> {
+  const outbound = outboundPolicyOf(stores.target, deps.env);
+  if (next.pbx.baseUrl !== before?.pbx.baseUrl) await refuseForbiddenUrl('--pbx-url', next.pbx.baseUrl, outbound);
+  if (next.pbx.cdrApiUrl !== undefined && next.pbx.cdrApiUrl !== before?.pbx.cdrApiUrl) {
+    await refuseForbiddenUrl('--cdr-url', next.pbx.cdrApiUrl, outbound);
+  }
 }
 
 /** The tenant as it may be shown: secrets replaced by a mask. */
@@ -185,12 +169,29 @@ export function maskTenant(tenant: Tenant): Tenant {
     ...(tenant.callback
       ? { callback: { ...tenant.callback, secrets: tenant.callback.secrets.map((s) => ({ ...s, secret: maskSecret(s.secret) ?? '' })) } }
       : {}),
+    ...(tenant.pbxEvents
+      ? { pbxEvents: { ...tenant.pbxEvents, tokens: tenant.pbxEvents.tokens.map((t) => ({ ...t, hash: '********' })) } }
+      : {}),
   };
+}
+
+/** The dotted names of the settings that differ (secrets compared masked: a new secret of the same mask is not shown). */
+function changedFields(before: Tenant, after: Tenant): string[] {
+  const flat = (value: unknown, prefix: string, out: Map<string, string>) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) flat(v, prefix ? `${prefix}.${k}` : k, out);
+    } else out.set(prefix, JSON.stringify(value));
+    return out;
+  };
+  const a = flat(before, '', new Map());
+  const b = flat(after, '', new Map());
+  return [...new Set([...a.keys(), ...b.keys()])].filter((k) => k !== 'updatedAt' && a.get(k) !== b.get(k));
 }
 
 function renderTenant(tenant: Tenant): string {
   const shown = maskTenant(tenant);
   const { pbx, policy } = shown;
+  const yesNo = (allowed: boolean) => (allowed ? 'allowed' : 'refused');
   return renderFields([
     ['tenant', shown.tenantId],
     ['name', shown.name],
@@ -202,32 +203,35 @@ function renderTenant(tenant: Tenant): string {
     ['url shape', pbx.urlShape],
     ['pbx user', pbx.basicAuth?.username],
     ['pbx password', pbx.basicAuth?.password],
-    ['pbx timeout ms', pbx.timeoutMs?.toString()],
+    ['pbx timeout ms', pbx.timeoutMs?.toString() ?? 'service default (PBX_TIMEOUT_MS)'],
     ['cdr url', pbx.cdrApiUrl],
     ['cdr key', pbx.cdrApiKey],
+    ['cdr key header', pbx.cdrApiKeyHeader ?? (pbx.cdrApiKey ? 'X-Api-Key' : undefined)],
     ['allowed countries', policy.allowedCountries.length ? policy.allowedCountries.join(',') : `${shown.defaultCountry} only`],
+    ['calling hours', policy.callingHours ? `${formatCallingHours(policy.callingHours)} (lead's local time)` : 'any time'],
+    ['outside calling hours', policy.outsideCallingHours],
+    ['cap per tenant', `${policy.caps.perTenantPerSecond} requests/s`],
+    ['cap per agent', `${policy.caps.perAgentPerMinute} calls/min`],
+    ['cap per destination', `${policy.caps.perDestination.max} calls/${policy.caps.perDestination.windowSec} s`],
+    ['deny prefixes', policy.denyPrefixes.length ? policy.denyPrefixes.map((p) => `+${p}`).join(',') : 'none'],
+    ['premium rate', yesNo(policy.allowPremiumRate)],
+    ['shared cost', yesNo(policy.allowSharedCost)],
+    ['unknown type', yesNo(policy.allowUnknownType)],
+    ['retention days', String(policy.retentionDays)],
+    ['refused retention days', String(policy.refusedRetentionDays)],
+    ['dedupe window sec', String(policy.dedupeWindowSec)],
     ['max waiting calls', String(policy.maxWaitingCalls)],
+    ['reads per second', String(policy.readsPerSecond)],
+    ['callback url', shown.callback?.url],
+    ['callback secrets', shown.callback ? String(shown.callback.secrets.length) : undefined],
+    ['pbx events tokens', shown.pbxEvents ? String(shown.pbxEvents.tokens.filter((t) => !t.revokedAt).length) : undefined],
     ['created', shown.createdAt],
     ['updated', shown.updatedAt],
   ]);
 }
 
-function parseCountry(value: string): string {
-  const code = value.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(code)) throw new InvalidArgumentError('expected an ISO 3166-1 alpha-2 code such as GB');
-  return code;
-}
+const total = (counts: TenantItemCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-function parseCountryList(value: string): string[] {
-  const codes = value
-    .split(',')
-    .map((c) => c.trim())
-    .filter((c) => c !== '');
-  if (codes.length === 0) throw new InvalidArgumentError('expected a comma-separated list such as GB,IE');
-  return [...new Set(codes.map(parseCountry))];
-}
-
-export function parseInteger(value: string): number {
-  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
+function renderCounts(counts: TenantItemCounts): string {
+  return renderFields(Object.entries(counts).map(([kind, n]) => [kind, String(n)]));
 }

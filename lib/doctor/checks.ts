@@ -69,7 +69,7 @@ export function checkTenant(
         title,
         status: 'problem',
         message: `Tenant ${tenantId} does not exist in ${where}: every API call with its keys answers 401, every webhook for it 401.`,
-        fix: 'Check the tenant id and the stage (--stage, --endpoint/--table); create it with c2c tenant create.',
+        fix: 'Check the tenant id and the stage (--stage, --endpoint/--table); create it with `c2c tenant create <tenant> --name <name> --crm-id <digits> --client-id <digits> --default-country <cc> --pbx-url <url> --url-shape click2call`.',
       },
     };
   }
@@ -98,7 +98,7 @@ export function checkTenant(
         title,
         status: 'problem',
         message: `Tenant ${tenantId} (${tenant.name}) is ${tenant.status}: every API call answers 403 tenant_suspended and nothing is dialled.`,
-        fix: "Set the tenant's status back to active once the reason for the suspension is settled (the CLI has no command for it yet).",
+        fix: "Set the tenant's status back to active once the reason for the suspension is settled: `c2c tenant update <tenant> --status active`.",
         details: { status: tenant.status },
       },
     };
@@ -160,7 +160,7 @@ export function checkPbxSettings(tenant: Tenant, defaultTimeoutMs: number | unde
     findings.push({
       status: 'warn',
       text: 'no CDR search URL: a call whose PBX answer was lost stays "unknown" for good (the reconciler cannot look it up).',
-      fix: 'Set the PBX Stats CDR search URL and API key of the tenant (c2c tenant create --cdr-url --cdr-key-env).',
+      fix: 'Set the PBX Stats CDR search URL and API key of the tenant (`c2c tenant update <tenant> --cdr-url <url> --cdr-key-env <VAR>`).',
     });
   }
   const timeout = pbx.timeoutMs
@@ -198,7 +198,7 @@ export function checkPbxDns(host: string, step: StepResult<{ addresses: string[]
     title: 'PBX DNS',
     status: 'problem',
     message: `${host} does not resolve: ${explainNetworkCode(step.code)} (${step.code}, ${step.ms} ms). No call can reach the PBX (503, nothing sent).`,
-    fix: "Check the PBX base URL for a typo (c2c tenant show); the customer's PBX name is <pbx>.stats.pbx.commpeak.com or click2call.pbx.commpeak.com.",
+    fix: "Check the PBX base URL for a typo (`c2c tenant show <tenant>`, fixed with `c2c tenant update <tenant> --pbx-url <url>`); the customer's PBX name is <pbx>.stats.pbx.commpeak.com or click2call.pbx.commpeak.com.",
     details: { host, code: step.code, ms: step.ms },
   };
   return stageReached ? seenFromHereOnly(result) : result;
@@ -311,13 +311,13 @@ export type ProbeAnswer =
 const PROBE_FIXES: Record<PbxProbeReport['verdict'], string | undefined> = {
   allowlisted: undefined,
   not_allowlisted:
-    'Ask the PBX customer to add the egress IP to the IP ACL of their CommPeak PBX (Click2Call / API access), then run c2c doctor again. If it is listed already, check the base URL and URL shape: a wrong path answers 404 too.',
+    'Ask the PBX customer to add the egress IP to the IP ACL of their CommPeak PBX (Click2Call / API access), then run `c2c doctor --tenant <tenant>` again. If it is listed already, check the base URL and URL shape: a wrong path answers 404 too.',
   credentials_refused: "Set the tenant's PBX user and password to the HTTP Basic credentials the PBX issued for Click2Call.",
   accepted:
     'Look the unique_id up in the PBX CDRs and report it to CommPeak; make sure PBX_PROBE_EXTENSION is not an extension on this PBX.',
   unreachable: 'See the PBX DNS and TLS/TCP checks; if they pass from here, the stage cannot get out (NAT gateway, route tables).',
   misconfigured: "Correct the tenant's PBX settings (see PBX settings).",
-  inconclusive: "Run c2c doctor again; if it persists, check the PBX's status and that the base URL is the PBX's.",
+  inconclusive: "Run `c2c doctor --tenant <tenant>` again; if it persists, check the PBX's status and that the base URL is the PBX's.",
 };
 
 /** Whether the PBX answers this stage's egress IP, from the probe that rang nothing. */
@@ -351,7 +351,7 @@ export function checkAllowlist(input: { apiUrl?: string; keySource?: string; pro
           : probe.code === 'tenant_suspended'
             ? 'the tenant is suspended'
             : probe.status === 404
-              ? 'this stage has no probe endpoint (deployed before c2c doctor): redeploy it'
+              ? 'this stage has no probe endpoint (deployed before the doctor had one): redeploy it'
               : probe.error;
     return {
       id: 'allowlist',
@@ -360,7 +360,7 @@ export function checkAllowlist(input: { apiUrl?: string; keySource?: string; pro
       message: `Not checked: POST /v1/diagnostics/pbx-probe failed (${hint}).`,
       fix:
         probe.status === 404
-          ? 'Deploy the current version of the service, then run c2c doctor again.'
+          ? 'Deploy the current version of the service, then run `c2c doctor --tenant <tenant>` again.'
           : `Check the key (${input.keySource}) and the API URL.`,
       details: { status: probe.status, code: probe.code, error: probe.error },
     };
@@ -433,7 +433,7 @@ export function checkAgents(items: ReadonlyArray<Record<string, unknown>>): Chec
           title: 'Agents',
           status: 'problem',
           message: 'The tenant has no agents: every call is refused with 422 agent_not_found.',
-          fix: "Add the agents with the CRM's own user ids: c2c agent put <tenant> <crmUserId> --extension <ext>, or c2c agent import <tenant> agents.csv.",
+          fix: "Add the agents with the CRM's own user ids: `c2c agent put <tenant> <crmUserId> --extension <ext>`, or `c2c agent import <tenant> agents.csv`.",
         }
       : { id: 'agents', title: 'Agents', status: 'ok', message: `${plural(agents.length, 'agent')}.`, details: { count: agents.length } },
   );
@@ -454,7 +454,7 @@ export function checkAgents(items: ReadonlyArray<Record<string, unknown>>): Chec
       title: 'Agent extensions',
       status: 'problem',
       message: `${parts.join('; ')}: calls for them fail with 500 and never ring (the agent record cannot be read), and so does every listing of this tenant's agents.`,
-      fix: 'Give each an extension: c2c agent put <tenant> <crmUserId> --extension <digits> (or fix the CSV and import again).',
+      fix: 'Give each an extension: `c2c agent put <tenant> <crmUserId> --extension <digits>` (or fix the CSV and import again).',
       details: { missing: missing.map((a) => a.crmUserId), invalid: invalid.map((a) => a.crmUserId) },
     });
   } else if (agents.length) {
@@ -475,7 +475,7 @@ export function checkAgents(items: ReadonlyArray<Record<string, unknown>>): Chec
       message:
         `${shared.map(([ext, ids]) => `Extension ${ext} is held by ${listOf(ids)}`).join('; ')}: ` +
         "each one's calls ring the same phone, so all but its owner have their calls ring a colleague's phone; a call that names the agent by extension may be recorded under the wrong one.",
-      fix: 'Give each agent their own extension (c2c agent put <tenant> <crmUserId> --extension <ext>), or delete the stale agent (c2c agent delete).',
+      fix: 'Give each agent their own extension (`c2c agent put <tenant> <crmUserId> --extension <ext>`), or delete the stale agent (`c2c agent delete <tenant> <crmUserId>`).',
       details: { shared: Object.fromEntries(shared) },
     });
   } else if (agents.length) {
@@ -516,7 +516,7 @@ export function checkWebhookSources(items: ReadonlyArray<Record<string, unknown>
     title,
     status: 'problem',
     message: `${findings.join('; ')}.${okText ? ` Fine: ${okText}.` : ''}`,
-    fix: `Give each a secret: c2c hook set-secret <tenant> <source> --generate (or --secret-env VAR for a vendor-issued one), and set it at the sender (docs/webhooks.md).`,
+    fix: 'Give each a secret: `c2c hook set-secret <tenant> <source> --generate` (or `--secret-env <VAR>` for a vendor-issued one), and set it at the sender (docs/webhooks.md).',
     details: { sources, withoutSecret: bare, invalid: corrupt },
   };
 }
@@ -539,7 +539,7 @@ export function checkCallback(tenant: Tenant, probe: CallbackProbe): CheckResult
       title,
       status: 'warn',
       message: 'No callback URL: the CRM gets no outcome notifications (fine only if it polls GET /v1/calls).',
-      fix: 'c2c outcomes callback set <tenant> --url https://crm.example.com/hooks/c2c, and give the printed secret to the CRM (docs/outcomes.md).',
+      fix: '`c2c outcomes callback set <tenant> --url https://crm.example.com/hooks/c2c`, and give the printed secret to the CRM (docs/outcomes.md).',
     };
   }
   const url = callback.url;
@@ -550,7 +550,7 @@ export function checkCallback(tenant: Tenant, probe: CallbackProbe): CheckResult
       title,
       status: 'problem',
       message: `${url} has no signing secret: notifications cannot be signed, and a CRM that verifies refuses them.`,
-      fix: 'c2c outcomes callback rotate-secret <tenant>, and give the secret to the CRM.',
+      fix: '`c2c outcomes callback rotate-secret <tenant>`, and give the secret to the CRM.',
     };
   }
   const timings: Record<string, number> = {};
@@ -558,7 +558,7 @@ export function checkCallback(tenant: Tenant, probe: CallbackProbe): CheckResult
     return callbackProblem(
       url,
       `${host} does not resolve: ${explainNetworkCode(probe.dns.code)}`,
-      'Check the callback URL (c2c outcomes callback show <tenant>).',
+      'Check the callback URL (`c2c outcomes callback show <tenant>`).',
       { dns: probe.dns },
     );
   }
@@ -608,10 +608,10 @@ export function checkCallback(tenant: Tenant, probe: CallbackProbe): CheckResult
             : `${explainNetworkCode(ping.error)}`;
   const fix =
     status === 401 || status === 403
-      ? 'Give the CRM the current secret (c2c outcomes callback show <tenant> --show-secrets).'
+      ? 'Give the CRM the current secret (`c2c outcomes callback show <tenant> --show-secrets`).'
       : status !== undefined && status >= 300 && status < 400
         ? 'Set the final URL (where the redirect points) as the callback URL.'
-        : 'Fix the CRM endpoint or the URL (c2c outcomes callback set <tenant> --url ...); then redrive any dead letters.';
+        : 'Fix the CRM endpoint or the URL (`c2c outcomes callback set <tenant> --url <url>`); then redrive any dead letters.';
   return callbackProblem(url, why, fix, { status, error: ping.error, webhookId: ping.webhookId, ...timings });
 }
 
@@ -636,7 +636,7 @@ export function checkPbxEvents(tenant: Tenant): CheckResult {
       status: 'warn',
       message:
         'No live PBX events token: PBX Stats has no URL to send Call Start/Answer/End to, so outcomes will not flow (calls stay "dialing").',
-      fix: 'c2c outcomes pbx-token issue <tenant> --api-url <API URL>, and paste the printed URL into PBX Stats webhooks (docs/outcomes.md).',
+      fix: '`c2c outcomes pbx-token issue <tenant> --api-url <API URL>`, and paste the printed URL into PBX Stats webhooks (docs/outcomes.md).',
     };
   }
   return {
@@ -662,7 +662,7 @@ export function checkOutcomes(input: {
   }
   if (input.orphanEvents > 0) {
     findings.push(
-      `${plural(input.orphanEvents, 'PBX event')} of the last ${input.windowHours} h matched no call (c2c outcomes orphans <tenant>)`,
+      `${plural(input.orphanEvents, 'PBX event')} of the last ${input.windowHours} h matched no call (\`c2c outcomes orphans <tenant>\`)`,
     );
   }
   if (findings.length === 0) {
@@ -694,7 +694,7 @@ export function checkFlaggedCalls(count: number): CheckResult {
     title: 'Unreconciled calls',
     status: 'warn',
     message: `${plural(count, 'call')} ${count === 1 ? 'was' : 'were'} flagged by the reconciler: the PBX's answer was lost and no CDR was found, so nobody knows whether ${count === 1 ? 'it' : 'they'} rang.`,
-    fix: "c2c calls list <tenant> --state unknown; look each up in the PBX CDRs (PBX Stats), and check the tenant's CDR search URL and key.",
+    fix: "`c2c calls list <tenant> --state unknown`; look each up in the PBX CDRs (PBX Stats), and check the tenant's CDR search URL and key.",
     details: { count },
   };
 }
@@ -716,7 +716,7 @@ export function checkNotifications(input: { deadLettered: number; retrying: numb
     title: 'Notifications',
     status: 'warn',
     message: `${parts.join('; ')}.`,
-    fix: 'Fix the callback URL (see Callback URL), then c2c outcomes dead-letters redrive --tenant <tenant>.',
+    fix: 'Fix the callback URL (see Callback URL), then `c2c outcomes dead-letters redrive --tenant <tenant>`.',
     details: input,
   };
 }

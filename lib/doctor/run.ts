@@ -151,16 +151,16 @@ async function openedTenantItem(
         title: 'Tenant',
         status: 'problem',
         message: `${error.message}: every request of tenant ${options.tenantId} that needs its secrets fails with 500. The other checks were not run.`,
-        fix: 'Set the secret again through the CLI (c2c tenant update, c2c outcomes callback rotate-secret), which seals it under this stage key.',
+        fix: 'Set the secret again through the CLI (`c2c tenant update <tenant> --pbx-password-env <VAR>` or `--cdr-key-env <VAR>`, `c2c outcomes callback rotate-secret <tenant>`), which seals it under this stage key.',
       },
     };
   }
 }
 
 function finish(options: DoctorOptions, checkedAt: string, started: number, found: CheckResult[]): DoctorReport {
-  // Fixes name the tenant and the API URL, so they can be pasted as they are.
+  // Fixes (and the commands messages quote) name the tenant and the API URL, so they can be pasted as they are.
   const fill = (text: string) => text.replaceAll('<tenant>', options.tenantId).replaceAll('<API URL>', options.apiUrl ?? '<API URL>');
-  const checks = found.map((check) => (check.fix ? { ...check, fix: fill(check.fix) } : check));
+  const checks = found.map((check) => ({ ...check, message: fill(check.message), ...(check.fix ? { fix: fill(check.fix) } : {}) }));
   const summary: Record<CheckStatus, number> = { ok: 0, warn: 0, problem: 0 };
   for (const check of checks) summary[check.status] += 1;
   return {

@@ -1,6 +1,34 @@
 import * as z from 'zod';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
+const WEEKDAYS = [1, 2, 3, 4, 5];
+
+/**
+ * One opening of the calling hours: from `start` to `end` (local HH:MM, `end` excluded) on each of `days` (0 = Sunday).
+ * An `end` before `start` runs past midnight into the next day. The checks that a window is well formed (days given,
+ * `start` not `end`) are the input's (lib/tenants/settings.ts): a stored item never stops reading.
+ */
+export const callingWindowSchema = z.object({
+  days: z.array(z.number().int().min(0).max(6)),
+  start: hhmm,
+  end: hhmm,
+});
+export type CallingWindow = z.infer<typeof callingWindowSchema>;
+
+/**
+ * When leads may be rung: several windows a day and different ones by day (e.g. Mon-Fri 09:00-13:00 and 14:00-20:00,
+ * Sat 10:00-14:00), a call being allowed inside any of them. The first shape held one window (`{ start, end, days }`,
+ * days Monday to Friday by default): it still reads, as that one window.
+ */
+export const callingHoursSchema = z.preprocess(
+  (value) => {
+    if (typeof value !== 'object' || value === null || 'windows' in value || !('start' in value)) return value;
+    const { start, end, days } = value as { start: unknown; end: unknown; days?: unknown };
+    return { windows: [{ days: days ?? WEEKDAYS, start, end }] };
+  },
+  z.object({ windows: z.array(callingWindowSchema) }),
+);
+export type CallingHours = z.infer<typeof callingHoursSchema>;
 
 /** A tenant's rules for what may be dialled, when, how often, and how long calls are kept. */
 export const callPolicySchema = z.object({
@@ -12,7 +40,7 @@ export const callPolicySchema = z.object({
   /** E.164 digit prefixes never dialled (without '+'), e.g. "4490" or "882". */
   denyPrefixes: z.array(z.string().regex(/^\d{1,15}$/)).default([]),
   /** Checked in the destination's time zone; absent means any time. */
-  callingHours: z.object({ start: hhmm, end: hhmm, days: z.array(z.number().int().min(0).max(6)).default([1, 2, 3, 4, 5]) }).optional(),
+  callingHours: callingHoursSchema.optional(),
   /**
    * What becomes of a call asked for outside the calling hours: `refuse` (422 outside_calling_hours) or `defer`
    * (the call is `scheduled` for the next opening in the lead's time zone). A webhook source may say otherwise.

@@ -8,6 +8,7 @@ import { agentAvailabilitySchema, availabilityInputSchema, listAgentsQuerySchema
 import { pbxProbeReportSchema } from '../pbx/probe';
 import { SOURCE_ADAPTERS, WEBHOOK_SOURCES } from '../crm/sources';
 import { SCOPES } from '../model/scope';
+import { tenantPatchSchema, tenantViewSchema } from '../tenants/view';
 
 /**
  * The OpenAPI 3.1 document of the service. Request parts are the very zod schemas the handlers
@@ -99,7 +100,7 @@ const pbxEventAnswerSchema = z
 type Auth = 'apiKey' | 'webhook' | 'pathToken' | 'none';
 
 interface Route {
-  method: 'get' | 'post' | 'put' | 'delete';
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
   operationId: string;
   summary: string;
@@ -492,6 +493,48 @@ export const ROUTES: Route[] = [
     },
   },
   {
+    method: 'get',
+    path: '/v1/tenant',
+    operationId: 'getTenant',
+    summary: "The tenant's settings: PBX, countries, calling hours, caps, retention (no secret)",
+    description:
+      'Every setting of the key\'s tenant, the call policy with its defaults filled in (docs/api.md, "Tenant settings"). Secrets are left out: `pbx.basicAuth` shows the user only, `pbx.cdrApiKeySet` whether a CDR key is set, callback secrets and PBX events tokens their ids only.',
+    auth: 'apiKey',
+    scope: 'tenant:admin',
+    tags: ['tenant'],
+    responses: { '200': { description: 'The tenant.', schema: tenantViewSchema }, ...problems(401, 403) },
+  },
+  {
+    method: 'patch',
+    path: '/v1/tenant',
+    operationId: 'patchTenant',
+    summary: "Change the tenant's settings with a JSON Merge Patch (RFC 7396)",
+    description:
+      'Members sent replace the current ones, objects merge, arrays replace, and `null` removes a member: a setting with a default is back at its default. The result is validated whole, as on create (real ISO 3166-1 country codes, well-formed calling hours, positive caps): a refused patch answers 400 naming each field and changes nothing. Secrets, the tenant id and its status are not set here (the CLI sets them, sealed). Changes reach requests within the key cache (30 s).',
+    auth: 'apiKey',
+    scope: 'tenant:admin',
+    tags: ['tenant'],
+    body: {
+      schema: tenantPatchSchema,
+      contentTypes: ['application/merge-patch+json', 'application/json'],
+      example: {
+        defaultCountry: 'FR',
+        policy: {
+          callingHours: {
+            windows: [
+              { days: [1, 2, 3, 4, 5], start: '10:00', end: '13:00' },
+              { days: [1, 2, 3, 4, 5], start: '14:00', end: '20:00' },
+            ],
+          },
+          outsideCallingHours: 'defer',
+          caps: { perAgentPerMinute: 6 },
+          denyPrefixes: null,
+        },
+      },
+    },
+    responses: { '200': { description: 'The tenant as changed.', schema: tenantViewSchema }, ...problems(400, 401, 403) },
+  },
+  {
     method: 'post',
     path: '/v1/hooks/{source}/{tenantId}',
     operationId: 'receiveCrmWebhook',
@@ -729,6 +772,7 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
     tags: [
       { name: 'calls', description: 'Place and read calls.' },
       { name: 'agents', description: 'Agents, their PBX extensions, teams and availability.' },
+      { name: 'tenant', description: "The tenant's own settings (scope tenant:admin)." },
       { name: 'webhooks', description: 'CRM and automation webhooks that place calls.' },
       { name: 'pbx', description: 'Webhooks from PBX Stats (outcomes).' },
       { name: 'operations', description: 'Health and this document.' },

@@ -1,5 +1,6 @@
 import { getCountry } from 'countries-and-timezones';
 import type { CallPolicy } from '../model/call-policy';
+import { formatCallingHours, insideCallingHours, openingPhases } from './calling-hours';
 import type { NormalizedNumber } from './phone';
 
 export interface PolicyRefusal {
@@ -33,8 +34,6 @@ export function checkDestination(number: NormalizedNumber, policy: CallPolicy, d
   return undefined;
 }
 
-const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
-
 function localDayAndMinute(timeZone: string, at: Date): { day: number; minute: number } {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
@@ -49,23 +48,20 @@ function localDayAndMinute(timeZone: string, at: Date): { day: number; minute: n
 }
 
 /**
- * Calling hours in the destination's time zone. A number tells its country, not its zone, so for
- * a country that spans several zones the call must fall inside the hours in every one of them:
- * the lead is never rung at night, at the price of a shorter day in the widest countries.
+ * Calling hours in the destination's time zone: inside any of the policy's windows. A number tells its country,
+ * not its zone, so for a country that spans several zones the call must fall inside the hours in every one of
+ * them: the lead is never rung at night, at the price of a shorter day in the widest countries.
  */
 export function checkCallingHours(number: NormalizedNumber, policy: CallPolicy, at: Date): PolicyRefusal | undefined {
   const hours = policy.callingHours;
   if (!hours || !number.country) return undefined;
   const zones = getCountry(number.country)?.timezones ?? [];
-  const start = minutesOf(hours.start);
-  const end = minutesOf(hours.end);
   for (const zone of zones.length > 0 ? zones : ['UTC']) {
     const { day, minute } = localDayAndMinute(zone, at);
-    const inside = start <= end ? minute >= start && minute < end : minute >= start || minute < end;
-    if (!hours.days.includes(day) || !inside) {
+    if (!insideCallingHours(hours, day, minute)) {
       return {
         code: 'outside_calling_hours',
-        detail: `Calls to ${number.country} are allowed ${hours.start}-${hours.end} local time on days ${hours.days.join(',')} (0 = Sunday); it is outside those hours in ${zone}.`,
+        detail: `Calls to ${number.country} are allowed ${formatCallingHours(hours)} local time; it is outside those hours in ${zone}.`,
       };
     }
   }
@@ -78,24 +74,25 @@ const STEP_MS = 15 * 60_000;
 
 /**
  * The first moment at or after `from` when {@link checkCallingHours} lets a call to `number` through: the time
- * a deferred call is scheduled for. Zone offsets are whole quarter hours, so an opening (a local HH:MM) falls on
- * a UTC minute congruent to the opening's minute modulo 15: stepping by 15 minutes from there meets it exactly.
- * `undefined` when the hours never open within {@link OPENING_HORIZON_DAYS} days (no day in `days`, or zones
- * whose hours never overlap).
+ * a deferred call is scheduled for. Zone offsets are whole quarter hours, so an opening (a window's local start)
+ * falls on a UTC minute congruent to that start's minute modulo 15: stepping by 15 minutes from each such minute
+ * meets every opening exactly. `undefined` when the hours never open within {@link OPENING_HORIZON_DAYS} days (no
+ * day given, or zones whose hours never overlap).
  */
 export function nextCallingOpening(number: NormalizedNumber, policy: CallPolicy, from: Date): Date | undefined {
   if (!checkCallingHours(number, policy, from)) return from;
-  const hours = policy.callingHours!;
-  const phase = minutesOf(hours.start) % 15;
+  const phases = openingPhases(policy.callingHours!);
   const start = new Date(from.getTime());
   start.setUTCSeconds(0, 0);
-  // The first UTC minute after `from` whose minute-of-hour is `phase` modulo 15.
-  const shift = (((phase - (start.getUTCMinutes() % 15)) % 15) + 15) % 15;
-  let at = start.getTime() + shift * 60_000;
-  if (at <= from.getTime()) at += STEP_MS;
+  // The 15-minute block after `from`'s minute, then each phase within each block, in time order.
+  const block = start.getTime() - (start.getUTCMinutes() % 15) * 60_000;
   const end = from.getTime() + OPENING_HORIZON_DAYS * 86_400_000;
-  for (; at <= end; at += STEP_MS) {
-    if (!checkCallingHours(number, policy, new Date(at))) return new Date(at);
+  for (let at = block; at <= end; at += STEP_MS) {
+    for (const phase of phases) {
+      const candidate = at + phase * 60_000;
+      if (candidate > from.getTime() && candidate <= end && !checkCallingHours(number, policy, new Date(candidate)))
+        return new Date(candidate);
+    }
   }
   return undefined;
 }

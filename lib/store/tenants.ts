@@ -50,6 +50,52 @@ export class TenantRepository {
     return tenant;
   }
 
+  /**
+   * Changes a tenant's settings: `change` gets the tenant as stored now (its secrets opened) and answers the next one,
+   * validated by the caller. The write is conditional on the item being unchanged since it was read; a concurrent
+   * change is read again and `change` applied to it. A secret `change` leaves as it was keeps its sealed value (nothing
+   * is sealed again: the API's role cannot seal); one it changes is sealed. Answers undefined for no such tenant.
+   */
+  async update(
+    tenantId: string,
+    change: (current: Tenant) => Tenant | Promise<Tenant>,
+  ): Promise<{ before: Tenant; after: Tenant } | undefined> {
+    const key = { pk: tenantPk(tenantId), sk: tenantSk() };
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.table.doc.send(new GetCommand({ TableName: this.table.name, Key: key, ConsistentRead: true }));
+      if (!out.Item) return undefined;
+      const stored = out.Item;
+      const before = parseTenantItem(await openTenantItem(stored, this.sealer, tenantId));
+      if (before.tenantId !== tenantId) throw new CorruptItemError('tenant');
+      const proposed = await change(before);
+      // Strictly later than the read one: the condition below tells this write from the one it replaces.
+      const updatedAt = new Date(Math.max(this.clock().getTime(), Date.parse(before.updatedAt) + 1)).toISOString();
+      const after = tenantSchema.parse({ ...proposed, tenantId, createdAt: before.createdAt, updatedAt });
+      const opened = await secretsOf(before);
+      const sealed = await secretsOf(stored);
+      const item = await mapTenantItemSecrets(after, (value, name) => {
+        if (typeof value !== 'string') return Promise.resolve(value);
+        const kept = sealed.get(name);
+        return kept !== undefined && opened.get(name) === value
+          ? Promise.resolve(kept)
+          : this.sealer.seal(value, tenantSecret(tenantId, name));
+      });
+      try {
+        await this.table.doc.send(
+          new PutCommand({
+            TableName: this.table.name,
+            Item: { ...key, type: 'tenant', ...item },
+            ConditionExpression: 'updatedAt = :updatedAt',
+            ExpressionAttributeValues: { ':updatedAt': stored.updatedAt as unknown },
+          }),
+        );
+        return { before, after };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error) || attempt >= 5) throw error;
+      }
+    }
+  }
+
   /** Replaces a tenant's settings, keeping its creation time. */
   async put(tenant: Tenant): Promise<Tenant> {
     const next = tenantSchema.parse({ ...tenant, updatedAt: this.clock().toISOString() });
@@ -156,6 +202,16 @@ async function mapTenantItemSecrets(
     callback = { ...callback, secrets };
   }
   return { ...item, ...(pbx ? { pbx } : {}), ...(callback !== undefined ? { callback } : {}) };
+}
+
+/** The secret fields of a tenant item, by name, as they are in it (sealed in a stored item, opened in a read one). */
+async function secretsOf(item: Record<string, unknown>): Promise<Map<string, unknown>> {
+  const found = new Map<string, unknown>();
+  await mapTenantItemSecrets(item, (value, name) => {
+    found.set(name, value);
+    return Promise.resolve(value);
+  });
+  return found;
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -159,7 +159,7 @@ describe('tenant', () => {
     const args = createArgs('acme-bad');
     args[args.indexOf('--crm-id') + 1] = 'abc';
     const result = await c2c(args, { env });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--crm-id: digits only/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(await tenants.get('acme-bad')).toBeUndefined();
@@ -170,7 +170,7 @@ describe('tenant', () => {
     expect((await tenants.get('acme-wait'))?.policy.maxWaitingCalls).toBe(50);
     expect((await c2c(['tenant', 'show', 'acme-wait'])).stdout).toMatch(/max waiting calls:\s+50\b/);
     const refused = await c2c([...createArgs('acme-wait0'), '--max-waiting-calls', '0'], { env });
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/--max-waiting-calls: /);
     expect(await tenants.get('acme-wait0')).toBeUndefined();
   });
@@ -233,7 +233,7 @@ describe('key', () => {
     const issued = json<{ key: string; keyId: string; scopes: string[] }>(
       await c2c(['key', 'issue', tenantId, '--name', 'all', '--scopes', 'all', '--json']),
     );
-    expect(issued.scopes).toEqual(['calls:write', 'calls:read', 'agents:write', 'agents:read']);
+    expect(issued.scopes).toEqual(['calls:write', 'calls:read', 'agents:write', 'agents:read', 'tenant:admin']);
     expect((await keys.findByKey(issued.key))?.keyId).toBe(issued.keyId);
   });
 

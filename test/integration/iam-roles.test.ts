@@ -311,6 +311,20 @@ describe('the flows each function is recorded in', () => {
     expect((await call('GET', '/v1/agents/{crmUserId}', { path })).status).toBe(404);
   });
 
+  it('tenant: reads the settings, patches them (the sealed secrets kept as they are), refuses an invalid patch', async () => {
+    const call = (method: string, body?: unknown) =>
+      api('tenant', {
+        method,
+        route: '/v1/tenant',
+        headers: { ...bearer(key), 'content-type': 'application/merge-patch+json' },
+        ...(body === undefined ? {} : { body }),
+      });
+    expect((await call('GET')).status).toBe(200);
+    expect((await call('PATCH', { policy: { dedupeWindowSec: 90 } })).status).toBe(200);
+    expect((await call('PATCH', { policy: { caps: { perTenantPerSecond: 0 } } })).status).toBe(400);
+    expect((await call('PATCH', { policy: { dedupeWindowSec: null } })).status).toBe(200);
+  });
+
   it('health, openapi and console answer without the table', async () => {
     expect((await api('health', { method: 'GET', route: '/v1/health' })).status).toBe(200);
     expect((await api('openapi', { method: 'GET', route: '/v1/openapi.json' })).status).toBe(200);

@@ -1,0 +1,6 @@
+import { TenantAdmin } from '../tenants/admin';
+import { perRoot } from './root';
+import { outbound, tenants } from './shared';
+
+/** A tenant's own settings over the API (GET and PATCH /v1/tenant). */
+export const tenantAdminUseCase = perRoot((r) => new TenantAdmin({ tenants: tenants(r), outbound: outbound(r), clock: r.clock }));
