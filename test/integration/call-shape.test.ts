@@ -2,19 +2,33 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken, pbxEventsUrl } from '../../lib/calls/pbx-event-tokens';
 import { callIdFor } from '../../lib/calls/request';
+import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { CALL_STATES, type CallState } from '../../lib/model/call';
 import { NotificationDeliverer } from '../../lib/notify/deliver';
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { buildOpenApiDocument } from '../../lib/openapi/document';
 import { CallRepository } from '../../lib/store/calls';
+import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
+import { loadSample, resignSample, retargetSample, SOURCE_SAMPLES } from '../../local/hook-samples';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
-import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
+import {
+  bearer,
+  invoke,
+  invokeEvent,
+  seedTenant,
+  startTestEnv,
+  testSealer,
+  useEnvForHandlers,
+  type InvokeResult,
+  type TestEnv,
+} from '../support/env';
+import { editJson } from '../support/hooks';
 import { serveHandler } from '../support/serve-handler';
 
 /**
  * One call shape (docs/api.md, "The call resource"): a call in every state it can be read in, made through the real
  * handlers, dynalite and the PBX simulator, read back as each surface gives it (the POST's answer or its problem's
- * `call`, GET /v1/calls/{callId}, the listing, the outcome notifications), is valid against the OpenAPI document's
+ * `call`, a CRM webhook's answer, GET /v1/calls/{callId}, the listing, the outcome notifications), is valid against the OpenAPI document's
  * schema made strict (no field it does not name), and every field of it is required there. `accepted` is never a
  * stored state (the reservation writes `dispatching`, `scheduled` or `rejected` at once): it is only the first event.
  */
@@ -97,6 +111,7 @@ let create: typeof import('../../functions/calls-create').handler;
 let getCall: typeof import('../../functions/calls-get').handler;
 let listCalls: typeof import('../../functions/calls-list').handler;
 let cancel: typeof import('../../functions/calls-cancel').handler;
+let hooks: typeof import('../../functions/hooks').handler;
 let events: Awaited<ReturnType<typeof serveHandler>>;
 let receiver: WebhookReceiver;
 let calls: CallRepository;
@@ -145,6 +160,7 @@ beforeAll(async () => {
   ({ handler: getCall } = await import('../../functions/calls-get'));
   ({ handler: listCalls } = await import('../../functions/calls-list'));
   ({ handler: cancel } = await import('../../functions/calls-cancel'));
+  ({ handler: hooks } = await import('../../functions/hooks'));
   events = await serveHandler((await import('../../functions/pbx-events')).handler, '/v1/pbx-events/{tenantId}/{token}');
   receiver = await startWebhookReceiver({ secrets: [secret.secret] });
   calls = new CallRepository(env.table);
@@ -158,6 +174,11 @@ beforeAll(async () => {
   await env.agents.put(TENANT, 'u-18', { extension: '1001', teams: ['sales'] });
   await env.agents.put(TENANT, 'u-19', { extension: '1002', teams: ['solo'] });
   eventsUrl = pbxEventsUrl(events.url, TENANT, token);
+  await new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS).addSecret(
+    TENANT,
+    'token',
+    SOURCE_ADAPTERS.token.secrets.toStored(SOURCE_SAMPLES.token.secret),
+  );
   env.sim.setPlayout({
     default: { outcome: 'answered', ringSec: 0.2, talkSec: 0.3 },
     rules: [
@@ -234,6 +255,20 @@ describe('the call resource', () => {
     const replay = await post({ agent: { extension: '1001' }, to: RINGING }, replayKey);
     expect(replay.body).toMatchObject({ duplicate: true, agent: { crmUserId: 'u-18', email: null, extension: '1001' } });
     expectValid(validateCall, replay.body, 'a replay');
+
+    // A CRM webhook's answer: the call it placed, and the rejected call of a permanent refusal (answered 200).
+    const delivery = (n: string, agentEmail: string) => {
+      const event = SOURCE_SAMPLES.token.variant(retargetSample(loadSample('token', 'valid'), TENANT), n);
+      const edited = editJson(event, (b: { agent_email: string }) => void (b.agent_email = agentEmail));
+      return invokeEvent(hooks, resignSample(edited, 'token', 'valid', Date.now()));
+    };
+    const placed = await delivery(newKey(), 'alice@example.com');
+    expect(placed.status).toBe(201);
+    await check(placed, 'dialing');
+    const refused = await delivery(newKey(), 'nobody@example.com');
+    expect([refused.status, refused.headers['x-c2c-refusal']]).toEqual([200, 'agent_not_found']);
+    expect(refused.body.agent).toEqual({ crmUserId: null, email: 'nobody@example.com', extension: null });
+    await check(refused, 'rejected');
   });
 
   it('has one shape once the PBX says it was answered, and in each end', async () => {
