@@ -133,7 +133,10 @@ export const queueSchema = z.object({
 });
 export type Queue = z.infer<typeof queueSchema>;
 
-/** The call resource of docs/api.md: what clients read, and the core of the stored item. */
+/**
+ * The core of the stored call item (lib/store/calls/stored-call.ts): as the ledger writes it, where a field without a
+ * value may be left out (items written before it existed). Clients never see it as such: they read the call resource.
+ */
 export const callSchema = z.object({
   callId: z.string(),
   tenantId: z.string(),
@@ -169,4 +172,42 @@ export const callSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
-export type Call = z.infer<typeof callSchema>;
+
+/**
+ * The call resource of docs/api.md ("The call resource"): what every answer, listing, problem `call`, notification
+ * and the CLI's --json carry (lib/calls/resource.ts makes it). One shape in every state: every field of the call and
+ * of its objects is present, null where there is no value; `agent` is null while a team call has no member yet.
+ */
+export const callResourceSchema = z.object({
+  callId: z.string(),
+  tenantId: z.string(),
+  state: z.enum(CALL_STATES),
+  reason: z.string().nullable(),
+  agent: z
+    .object({
+      crmUserId: z.string().nullable(),
+      /** The email the request named the agent by; null when it named it otherwise. */
+      email: z.string().nullable(),
+      extension: z.string().nullable(),
+    })
+    .nullable(),
+  team: z.string().nullable(),
+  routing: routingSchema.nullable(),
+  schedule: scheduleSchema.nullable(),
+  queue: queueSchema.nullable(),
+  to: z.string(),
+  legB: z.string().nullable(),
+  prefix: z.string().nullable(),
+  lead: z.object({ id: z.string() }).nullable(),
+  customData: z.record(z.string(), z.string()),
+  pbx: z.object({ uniqueId: z.string().nullable(), message: z.string().nullable(), host: z.string().nullable() }).nullable(),
+  outcome: outcomeSchema.extend({ hangupClass: z.enum(HANGUP_CLASSES).nullable() }),
+  events: z.array(callEventSchema.extend({ detail: z.string().nullable() })),
+  source: z.string(),
+  idempotencyKey: z.string(),
+  duplicate: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Call = z.infer<typeof callResourceSchema>;
+export type CallResourceEvent = Call['events'][number];

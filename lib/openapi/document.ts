@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { listCallsQuerySchema } from '../model/call-query';
-import { callEventSchema, callSchema, CALL_STATES, PASS_REASONS } from '../model/call';
+import { callResourceSchema as callShape, CALL_STATES, PASS_REASONS, type Call } from '../model/call';
 import { callRequestSchema, idempotencyKeySchema, MAX_SCHEDULE_AHEAD_DAYS, MAX_WAIT_SEC } from '../calls/request';
 import { agentStatsQuerySchema } from '../stats/agent-stats';
 import { agentInputSchema, agentSchema } from '../model/agent';
@@ -16,6 +16,34 @@ import { tenantPatchSchema, tenantViewSchema } from '../tenants/view';
  * what the service accepts; responses are zod schemas too.
  */
 
+/** The call resource (lib/model/call.ts): every field in every state, null where absent (docs/api.md, "The call resource"). */
+const callResourceSchema = callShape
+  .extend({
+    state: callShape.shape.state.meta({
+      description:
+        'See docs/api.md, "Call states". `scheduled` and `queued` wait for the scheduler; `cancelled` was cancelled while waiting.',
+    }),
+    agent: callShape.shape.agent.meta({
+      description:
+        'The agent the call rings: as the request named it (`email` null unless named by email), with its crmUserId and extension once resolved. Null while a team call has no member yet.',
+    }),
+    team: callShape.shape.team.meta({
+      description: 'The team the request named instead of an agent; null on calls that named an agent.',
+    }),
+    routing: callShape.shape.routing.meta({
+      description: `How a team call chose its agent: \`chosen\` (null while none was free), when, and every other member in \`passedOver\` with why: ${PASS_REASONS.join(', ')}. Null on calls that named an agent.`,
+    }),
+    schedule: callShape.shape.schedule.meta({
+      description:
+        "A scheduled call: the earliest time it may dial, and why it waits (`requested`: the request's notBefore; `calling_hours`: deferred to the next opening of the lead's calling hours). Null on a call that was never scheduled.",
+    }),
+    queue: callShape.shape.queue.meta({
+      description:
+        'A team call that may wait (`maxWaitSec`): `since` and `until` are null until the call queues; past `until` it ends `not_sent`, reason `no_agent_available`. Null on other calls.',
+    }),
+  })
+  .meta({ id: 'Call' });
+
 const problemSchema = z
   .object({
     // A root-relative reference into docs/api.md (`/docs/api.md#problem-<code>`), not an absolute URL.
@@ -28,34 +56,12 @@ const problemSchema = z
     code: z.string().meta({ description: 'Stable machine-readable code, e.g. invalid_request, agent_not_found, pbx_not_allowlisted.' }),
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    call: callSchema.optional().meta({ description: 'The call record kept for a refused call (422, 429, 503).' }),
+    call: callResourceSchema.optional().meta({ description: 'The call record kept for a refused call (422, 429, 503).' }),
     requestId: z.string(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
 
 const agentResourceSchema = agentSchema.omit({ tenantId: true }).extend({ availability: agentAvailabilitySchema }).meta({ id: 'Agent' });
-const callResourceSchema = callSchema
-  .extend({
-    state: callSchema.shape.state.meta({
-      description:
-        'See docs/api.md, "Call states". `scheduled` and `queued` wait for the scheduler; `cancelled` was cancelled while waiting.',
-    }),
-    team: callSchema.shape.team.meta({
-      description: 'The team the request named instead of an agent; absent on calls that named an agent.',
-    }),
-    routing: callSchema.shape.routing.meta({
-      description: `How a team call chose its agent: \`chosen\` (null while none was free), when, and every other member in \`passedOver\` with why: ${PASS_REASONS.join(', ')}.`,
-    }),
-    schedule: callSchema.shape.schedule.meta({
-      description:
-        "A scheduled call: the earliest time it may dial, and why it waits (`requested`: the request's notBefore; `calling_hours`: deferred to the next opening of the lead's calling hours).",
-    }),
-    queue: callSchema.shape.queue.meta({
-      description:
-        'The wait for a free agent: `since` and `until` are null until the call queues; past `until` it ends `not_sent`, reason `no_agent_available`.',
-    }),
-  })
-  .meta({ id: 'Call' });
 
 const agentDaySchema = z.object({
   crmUserId: z.string(),
@@ -89,7 +95,7 @@ const notificationSchema = z
   .object({
     type: z.enum(CALL_STATES.map((s) => `call.${s}` as const) as [string, ...string[]]),
     timestamp: z.iso.datetime(),
-    data: z.object({ event: callEventSchema.extend({ sequence: z.number().int() }), call: callSchema }),
+    data: z.object({ event: callShape.shape.events.element.extend({ sequence: z.number().int() }), call: callResourceSchema }),
   })
   .meta({ id: 'CallNotification' });
 
@@ -161,12 +167,16 @@ const readRateLimited = {
   },
 };
 
-const callExample = {
+const callExample: Call = {
   callId: 'c_HEDR0N6K5378QF7K0WDNP161P2',
   tenantId: 'acme',
   state: 'dialing',
   reason: null,
-  agent: { crmUserId: 'u-17', extension: '1000' },
+  agent: { crmUserId: 'u-17', email: null, extension: '1000' },
+  team: null,
+  routing: null,
+  schedule: null,
+  queue: null,
   to: '+447766889900',
   legB: '447766889900',
   prefix: '*',
@@ -175,9 +185,9 @@ const callExample = {
   pbx: { uniqueId: '10000000.1000', message: 'OK', host: 'subdomain.pbx.commpeak.com' },
   outcome: { answeredAt: null, endedAt: null, durationSec: null, billSec: null, hangupCause: null, hangupClass: null, recordingUrl: null },
   events: [
-    { at: '2026-11-26T10:00:00.000Z', state: 'accepted' },
-    { at: '2026-11-26T10:00:00.000Z', state: 'dispatching' },
-    { at: '2026-11-26T10:00:00.310Z', state: 'dialing' },
+    { at: '2026-11-26T10:00:00.000Z', state: 'accepted', detail: null },
+    { at: '2026-11-26T10:00:00.000Z', state: 'dispatching', detail: null },
+    { at: '2026-11-26T10:00:00.310Z', state: 'dialing', detail: null },
   ],
   source: 'api',
   idempotencyKey: 'crm-click-8f14e45f',
@@ -187,11 +197,11 @@ const callExample = {
 };
 
 /** A team call that found nobody free: it waits, queued, for a member (202). */
-const queuedExample = {
+const queuedExample: Call = {
   ...callExample,
   callId: 'c_7Q2M4VJ0XW9K3D8T1R6B5N0ZHA',
   state: 'queued',
-  agent: {},
+  agent: null,
   team: 'sales',
   queue: { maxWaitSec: 120, since: '2026-11-26T10:00:00.000Z', until: '2026-11-26T10:02:00.000Z' },
   schedule: null,
@@ -209,7 +219,7 @@ const queuedExample = {
   customData: {},
   pbx: null,
   events: [
-    { at: '2026-11-26T10:00:00.000Z', state: 'accepted' },
+    { at: '2026-11-26T10:00:00.000Z', state: 'accepted', detail: null },
     { at: '2026-11-26T10:00:00.000Z', state: 'queued', detail: 'until 2026-11-26T10:02:00.000Z' },
   ],
   idempotencyKey: 'crm-click-a87ff679',
@@ -217,7 +227,7 @@ const queuedExample = {
 };
 
 /** A call asked for a later time (202); cancelled, the same call answers DELETE (200). */
-const scheduledExample = {
+const scheduledExample: Call = {
   ...callExample,
   callId: 'c_3F9K1P7T0B6W2N8R4D5X0M9QZE',
   state: 'scheduled',
@@ -226,13 +236,13 @@ const scheduledExample = {
   customData: {},
   pbx: null,
   events: [
-    { at: '2026-11-26T10:00:00.000Z', state: 'accepted' },
+    { at: '2026-11-26T10:00:00.000Z', state: 'accepted', detail: null },
     { at: '2026-11-26T10:00:00.000Z', state: 'scheduled', detail: 'requested 2026-11-26T13:30:00.000Z' },
   ],
   idempotencyKey: 'crm-click-e4da3b7f',
   updatedAt: '2026-11-26T10:00:00.000Z',
 };
-const cancelledExample = {
+const cancelledExample: Call = {
   ...scheduledExample,
   state: 'cancelled',
   events: [...scheduledExample.events, { at: '2026-11-26T10:05:00.000Z', state: 'cancelled', detail: 'by key k_Qm3xT9aZ' }],

@@ -1,12 +1,14 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
+import { CallRepository } from '../../lib/store/calls';
 import { createDocumentClient } from '../../lib/store/client';
-import { unpackChromium } from '../support/chromium';
+import { launchChromium } from '../support/chromium';
+import { callAndAgentOf, callRow, member, rowsOf as rowsOfPage, type PageElement } from '../support/console-page';
 
 /**
  * The operator console (/console) in headless Chromium against the local stack: the page connects with the demo key,
@@ -19,12 +21,6 @@ import { unpackChromium } from '../support/chromium';
  * under its Content-Security-Policy, so a missing browser fails it rather than skipping it.
  */
 
-/** CHROMIUM_PATH, or the binary of @sparticuz/chromium, unpacked into a versioned temp folder that runs side by side share. */
-async function chromiumPath(): Promise<string> {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  return unpackChromium();
-}
-
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const LIFE = ['accepted', 'dispatching', 'dialing', 'answered', 'completed'];
 const run = `${Date.now().toString(36)}`;
@@ -36,6 +32,8 @@ const TIME_ZONE = 'Asia/Kolkata';
 const TIME_ZONE_OFFSET = '+05:30';
 /** The team call's number: the simulator lets it talk long enough for the team view to show its agent on the call. */
 const TEAM_CALL_TO = '+44 7766 889904';
+/** A call that talks for a minute: settled in the table meanwhile, before its Call End frees its agent. */
+const SETTLED_EARLY_TO = '+44 7766 889906';
 const FAST = { outcome: 'answered', ringSec: 1, talkSec: 1.5 } as const;
 
 let stack: LocalStack;
@@ -46,8 +44,6 @@ let placedCallId: string;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  const executablePath = await chromiumPath();
-  if (!existsSync(executablePath)) throw new Error(`No Chromium at ${executablePath}: set CHROMIUM_PATH to a Chromium binary.`);
   mkdirSync(ARTIFACTS, { recursive: true });
   const started = Date.now();
   // Side by side; whichever started is stopped in afterAll even when the other failed.
@@ -56,23 +52,13 @@ beforeAll(async () => {
     startLocalStack({
       playout: {
         default: FAST,
-        rules: [{ match: { number: TEAM_CALL_TO.replace(/\D/g, '') }, outcome: 'answered', ringSec: 1, talkSec: 12 }],
+        rules: [
+          { match: { number: TEAM_CALL_TO.replace(/\D/g, '') }, outcome: 'answered', ringSec: 1, talkSec: 12 },
+          { match: { number: SETTLED_EARLY_TO.replace(/\D/g, '') }, outcome: 'answered', ringSec: 1, talkSec: 60 },
+        ],
       },
     }),
-    // playwright gives each launch a fresh, throw-away profile.
-    chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
+    launchChromium(),
   ]);
   if (stackStart.status === 'fulfilled') stack = stackStart.value;
   if (browserStart.status === 'fulfilled') browser = browserStart.value;
@@ -110,28 +96,11 @@ interface CallBody {
   schedule?: { notBefore: string; reason: string } | null;
 }
 const getCall = async (callId: string) => (await (await apiFetch(`/v1/calls/${callId}`)).json()) as CallBody;
-const member = (crmUserId: string) => `#teams-list .team[data-team="sales"] tr[data-agent="${crmUserId}"]`;
 const availabilityOf = (crmUserId: string) =>
   page.getAttribute(member(crmUserId), 'data-availability', { timeout: 1000 }).catch(() => null);
 /** What the simulator was asked to dial for that call: its Click2Call requests carry our call id. */
 const dialsFor = (callId: string) => stack.simulator.requests().filter((r) => r.query.c2c_call_id === callId);
-const callRow = (callId: string) => `#calls-list > li[data-call-id="${callId}"]`;
-/** What the page functions below use of a DOM element (this project's tsconfig has no DOM types: they run in the browser). */
-interface PageElement {
-  dataset: Record<string, string | undefined>;
-  textContent: string | null;
-  querySelectorAll(selector: string): Iterable<PageElement>;
-}
-// The page sets every one of these attributes on each row (lib/console/browser/main.ts), '' when empty.
-const rowsOf = (): Promise<Array<{ callId: string; lead: string; agent: string; state: string }>> =>
-  page.$$eval('#calls-list > li[data-call-id]', (items: PageElement[]) =>
-    items.map((li) => ({
-      callId: li.dataset.callId ?? '',
-      lead: li.dataset.lead ?? '',
-      agent: li.dataset.agent ?? '',
-      state: li.dataset.state ?? '',
-    })),
-  );
+const rowsOf = () => rowsOfPage(page);
 
 describe('the console in headless Chromium', () => {
   it('is served with its security headers, connects with the demo key, and shows the egress IP and the agents', async () => {
@@ -301,6 +270,38 @@ describe('the console in headless Chromium', () => {
     expect(await page.textContent('#teams-result')).toMatch(/^200 u-19 is free/);
     await page.selectOption('#place-by', 'agent');
     expect(await page.isVisible('#place-team')).toBe(false);
+  }, 60_000);
+
+  it('draws the team view and the list from one refresh: an agent is not shown on a call the list shows ended', async () => {
+    const res = await apiFetch('/v1/calls', {
+      method: 'POST',
+      headers: { 'idempotency-key': `console-settled-${run}` },
+      body: { agent: { crmUserId: 'u-19' }, to: SETTLED_EARLY_TO },
+    });
+    expect(res.status).toBe(201);
+    const callId = ((await res.json()) as CallBody).callId;
+    await expect.poll(() => availabilityOf('u-19'), SLOW).toBe('on_call');
+    // The call ends before the agent's presence learns it (here the table is written as the reconciler settles a call
+    // from the PBX's CDR: its presence is freed only by the Call End or when its time runs out).
+    const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
+    try {
+      const settled = await new CallRepository(table).transition(stack.demo.tenantId, callId, {
+        from: ['dialing', 'answered'],
+        to: 'completed',
+        outcome: { endedAt: new Date().toISOString(), hangupClass: 'answered' },
+      });
+      expect(settled?.state).toBe('completed');
+    } finally {
+      table.doc.destroy();
+    }
+    const agent = (await (await apiFetch('/v1/agents/u-19')).json()) as { availability: { state: string; busyCallId?: string } };
+    expect(agent.availability).toMatchObject({ state: 'on_call', busyCallId: callId });
+    // One look at the page: the render that shows the call completed shows its agent free, not on it.
+    let seen: [string | null, string | null] = [null, null];
+    await expect.poll(async () => (seen = await callAndAgentOf(page, callId, 'u-19'))[0], SLOW).toBe('completed');
+    expect(seen).toEqual(['completed', 'available']);
+    expect(await page.textContent(member('u-19'))).toMatch(/free since/);
+    await shot('settled');
   }, 60_000);
 
   it('places a call an hour ahead, shows it scheduled, cancels it from the list, and it never dials', async () => {

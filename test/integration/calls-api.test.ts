@@ -48,7 +48,7 @@ describe('POST /v1/calls on the simulator', () => {
     expect(res.body.state).toBe('dialing');
     expect(res.body.to).toBe('+447766889900');
     expect(res.body.legB).toBe('447766889900');
-    expect(res.body.agent).toEqual({ crmUserId: 'u-17', extension: '1000' });
+    expect(res.body.agent).toEqual({ crmUserId: 'u-17', email: null, extension: '1000' });
     expect(res.body.pbx?.uniqueId).toMatch(/^\d+\.\d+$/);
     expect(res.headers.location).toBe(`/v1/calls/${res.body.callId}`);
     const dials = env.sim.requests();

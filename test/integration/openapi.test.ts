@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import yaml from 'js-yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CALL_STATES, callSchema } from '../../lib/model/call';
+import { CALL_STATES, callResourceSchema } from '../../lib/model/call';
 import { callRequestSchema } from '../../lib/calls/request';
 import { buildOpenApiDocument, ROUTES } from '../../lib/openapi/document';
 import { invoke } from '../support/env';
@@ -110,10 +110,10 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(body.examples!)).toEqual(['agent', 'team']);
     for (const [name, { value }] of Object.entries(body.examples!)) expect(callRequestSchema.safeParse(value).success, name).toBe(true);
     const { responses } = document.paths['/v1/calls']!.post!;
-    expect(callSchema.safeParse(responses['201']!.content['application/json']!.example).success).toBe(true);
+    expect(callResourceSchema.strict().safeParse(responses['201']!.content['application/json']!.example).success).toBe(true);
     const waiting = responses['202']!.content['application/json']!.examples!;
     for (const state of ['scheduled', 'queued']) {
-      const parsed = callSchema.safeParse(waiting[state]?.value);
+      const parsed = callResourceSchema.strict().safeParse(waiting[state]?.value);
       expect(parsed.success, state).toBe(true);
       expect(parsed.data?.state).toBe(state);
     }
@@ -124,7 +124,7 @@ describe('the OpenAPI document', () => {
     expect(cancel.security).toEqual([{ apiKey: ['calls:write'] }]);
     expect(Object.keys(cancel.responses).sort()).toEqual(['200', '401', '403', '404', '409']);
     expect(Object.keys(cancel.responses['409']!.content)).toEqual(['application/problem+json']);
-    const cancelled = callSchema.safeParse(cancel.responses['200']!.content['application/json']!.example);
+    const cancelled = callResourceSchema.strict().safeParse(cancel.responses['200']!.content['application/json']!.example);
     expect(cancelled.success).toBe(true);
     expect(cancelled.data?.state).toBe('cancelled');
   });

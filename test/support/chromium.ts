@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
 
 const PACKAGE_DIR = path.resolve(__dirname, '../../node_modules/@sparticuz/chromium');
 
@@ -44,4 +45,27 @@ export async function unpackChromium(baseDir = tmpdir()): Promise<string> {
     throw error;
   }
   return binary;
+}
+
+/**
+ * Headless Chromium for the console test: CHROMIUM_PATH, or the packaged binary unpacked by {@link unpackChromium}.
+ * A missing browser fails (the console test is the only check that the page works in one), it is never skipped.
+ * Playwright gives each launch a fresh, throw-away profile.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? (await unpackChromium());
+  if (!existsSync(executablePath)) throw new Error(`No Chromium at ${executablePath}: set CHROMIUM_PATH to a Chromium binary.`);
+  return chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
 }

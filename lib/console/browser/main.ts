@@ -8,11 +8,11 @@
 import { onUnauthorized } from './api';
 import { $, input, setStatus } from './dom';
 import { toggleAvailability } from './panels/away-toggle';
-import { loadAgents } from './panels/agents';
-import { applyFilters, clearFilters, fillStateFilter, loadCalls } from './panels/calls';
+import { clearFilters, fillStateFilter, takeFilters } from './panels/calls';
 import { cancelCall } from './panels/cancel';
 import { loadHealth } from './panels/health';
 import { placeCall, showPlaceBy, showPlaceTimeZone } from './panels/place-form';
+import { refresh } from './panels/refresh';
 import { loadSimulator, simulatorUrl } from './panels/simulator';
 import { maybeLoadStats } from './panels/stats';
 import { AGENTS_EVERY_MS, CALLS_EVERY_MS, HEALTH_EVERY_MS, KEY_STORAGE, SIM_EVERY_MS, STATS_AFTER_CHANGE_MS, state } from './state';
@@ -48,13 +48,19 @@ function connect(key: string) {
   $('intro').hidden = true;
   $('app').hidden = false;
   setStatus(
-    'Connected \u00b7 calls refresh every ' + CALLS_EVERY_MS / 1000 + ' s, agents and teams every ' + AGENTS_EVERY_MS / 1000 + ' s',
+    'Connected \u00b7 the calls and the team view refresh together every ' +
+      CALLS_EVERY_MS / 1000 +
+      ' s, the agents and teams read at most every ' +
+      AGENTS_EVERY_MS / 1000 +
+      ' s',
   );
   state.statsDueAt = 0;
   state.callsSignature = '';
   state.selectsSignature = '';
-  every(AGENTS_EVERY_MS, loadAgents);
-  every(CALLS_EVERY_MS, loadCalls);
+  state.teamsSignature = '';
+  state.agentsReadAt = 0;
+  // The list and the team view from one refresh: the calls every tick, the agents and teams every AGENTS_EVERY_MS.
+  every(CALLS_EVERY_MS, () => refresh());
   every(STATS_AFTER_CHANGE_MS, maybeLoadStats);
   if (simulatorUrl) {
     $('simulator').hidden = false;
@@ -75,6 +81,9 @@ function disconnect(message?: string, isError?: boolean) {
   );
   state.agents = [];
   state.teams = [];
+  state.calls = [];
+  state.agentsProblem = null;
+  state.teamsProblem = null;
   state.placedCallIds = [];
   state.cancelNotes.clear();
   state.cancelling.clear();
@@ -109,10 +118,19 @@ function init() {
     const button = event.target instanceof Element ? event.target.closest('button[data-toggle]') : null;
     if (button) void toggleAvailability(button.getAttribute('data-toggle') || '', button.getAttribute('data-available') === 'true');
   });
-  $('filters').addEventListener('submit', (event) => void applyFilters(event));
-  $('filter-clear').addEventListener('click', () => void clearFilters());
-  $('filter-agent').addEventListener('change', (event) => void applyFilters(event));
-  $('filter-state').addEventListener('change', (event) => void applyFilters(event));
+  // A filter reads the list at once; the refresh keeps the team view in step with it.
+  const applyFilters = (event?: Event) => {
+    if (event) event.preventDefault();
+    takeFilters();
+    void refresh();
+  };
+  $('filters').addEventListener('submit', applyFilters);
+  $('filter-clear').addEventListener('click', () => {
+    clearFilters();
+    void refresh();
+  });
+  $('filter-agent').addEventListener('change', applyFilters);
+  $('filter-state').addEventListener('change', applyFilters);
   fillStateFilter();
   void loadHealth();
   setInterval(() => void loadHealth(), HEALTH_EVERY_MS);

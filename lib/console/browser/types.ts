@@ -58,21 +58,24 @@ export interface Routing {
 export interface CallEvent {
   at: string;
   state: string;
-  detail?: string;
+  detail?: string | null;
 }
 
+/** The call resource (docs/api.md, "The call resource"): every field is there in every state, null where absent. */
 export interface Call {
   callId: string;
   state: string;
   createdAt: string;
+  updatedAt?: string;
   duplicate?: boolean;
-  agent?: { crmUserId?: string; extension?: string };
+  /** Null while a team call has no member yet. */
+  agent?: { crmUserId?: string | null; email?: string | null; extension?: string | null } | null;
   to?: string;
-  legB?: string;
-  lead?: { id?: string };
-  reason?: string;
+  legB?: string | null;
+  lead?: { id?: string } | null;
+  reason?: string | null;
   source?: string;
-  outcome?: { billSec?: number | null; hangupCause?: string };
+  outcome?: { billSec?: number | null; hangupCause?: string | null; endedAt?: string | null };
   events?: CallEvent[];
   team?: string | null;
   routing?: Routing | null;

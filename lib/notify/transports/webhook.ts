@@ -1,8 +1,8 @@
 import { signStandardWebhook } from '../../crm/standard-webhooks';
 import { ForbiddenAddressError, type OutboundPolicy } from '../../net/outbound';
 import { OutboundTimeoutError, sendOutbound } from '../../net/request';
-import { toCallResource } from '../../calls/resource';
-import type { CallEvent } from '../../model/call';
+import { toCallResource, toEventResource } from '../../calls/resource';
+import type { Call, CallResourceEvent } from '../../model/call';
 import type { CallbackSettings } from '../../model/tenant';
 import type { DeliveryOutcome, NotificationTransport } from '../transport';
 
@@ -10,13 +10,13 @@ export const WEBHOOK_TRANSPORT = 'webhook';
 
 /** The notification body: Standard Webhooks' `{type, timestamp, data}`. */
 export interface CallNotification {
-  type: `call.${CallEvent['state']}`;
+  type: `call.${CallResourceEvent['state']}`;
   timestamp: string;
   data: {
-    /** `sequence` is the event's index in `call.events`: 0, 1, 2... per call, in delivery order. */
-    event: CallEvent & { sequence: number };
+    /** `sequence` is the event's index in `call.events`: 0, 1, 2... per call, in delivery order; `detail` null when none. */
+    event: { sequence: number } & CallResourceEvent;
     /** The call as it is at delivery time (it may be further on than this event). */
-    call: ReturnType<typeof toCallResource>;
+    call: Call;
   };
 }
 
@@ -43,7 +43,7 @@ export function webhookTransport(options: WebhookTransportOptions): Notification
       const notification: CallNotification = {
         type: `call.${event.state}`,
         timestamp: event.at,
-        data: { event, call: toCallResource(call) },
+        data: { event: { sequence: event.sequence, ...toEventResource(event) }, call: toCallResource(call) },
       };
       const body = JSON.stringify(notification);
       const id = webhookIdOf(call.callId, event.sequence);

@@ -1,10 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { anyFilter, callsCountText, callWho, isWaiting, passReasonText, timelineLabels } from '../../../lib/console/browser/logic/calls';
+import { CALL_STATES } from '../../../lib/model/call-states';
+import {
+  anyFilter,
+  callsCountText,
+  callWho,
+  isEnded,
+  isWaiting,
+  passReasonText,
+  timelineLabels,
+} from '../../../lib/console/browser/logic/calls';
 import { rfc3339Local } from '../../../lib/console/browser/logic/format';
 import { afterAnswer, nextAttempt, placeBody, placedText, type PlaceFields } from '../../../lib/console/browser/logic/place';
 import { simPhaseText, simPlan } from '../../../lib/console/browser/logic/simulator';
 import { chartTitle, dayTip, daysByAgent, sortedTotals, statsRange, totalsCaption } from '../../../lib/console/browser/logic/stats';
-import { agentOptionText, availabilityDetail, availabilityText, teamHeading, teamNames } from '../../../lib/console/browser/logic/teams';
+import {
+  agentOptionText,
+  availabilityDetail,
+  availabilityText,
+  shownAvailability,
+  teamHeading,
+  teamNames,
+} from '../../../lib/console/browser/logic/teams';
 import type { Agent, Call, SimCall } from '../../../lib/console/browser/types';
 
 /**
@@ -132,6 +148,10 @@ describe('the calls list', () => {
     [call({ agent: { crmUserId: 'u1', extension: '101' } }), 'u1 (ext 101)'],
     [call({ agent: { crmUserId: 'u1' }, team: 'sales' }), 'u1'],
     [call({ team: 'sales' }), 'an agent of sales'],
+    [call({ agent: null, team: 'sales' }), 'an agent of sales'],
+    [call({ agent: { crmUserId: null, email: 'ann@example.com', extension: null } }), 'ann@example.com'],
+    [call({ agent: { crmUserId: null, email: null, extension: '101' } }), 'ext 101'],
+    [call({ agent: null }), '?'],
     [call({}), '?'],
   ])('is for %#: %s', (listed, expected) => {
     expect(callWho(listed)).toBe(expected);
@@ -242,6 +262,92 @@ describe('the team view', () => {
     ],
   ])('counts %s', (_name, team, members, summary, expected) => {
     expect(teamHeading(team, members, summary)).toEqual(expected);
+  });
+
+  it.each(
+    CALL_STATES.map((state) => [state, ['completed', 'no_answer', 'busy', 'failed', 'rejected', 'not_sent', 'cancelled'].includes(state)]),
+  )('a %s call has ended: %s', (state, expected) => {
+    expect(isEnded(state)).toBe(expected);
+  });
+
+  describe('says of each agent what the calls list of the same refresh says of its call', () => {
+    const onCall = (busyCallId: string): Agent => ({ ...agent('u1', null), availability: { state: 'on_call', busyCallId, until: LATER } });
+    const ENDED_AT = local(2030, 1, 15, 9, 1, 0);
+    const mine = (fields: Partial<Call>) => call({ agent: { crmUserId: 'u1', email: null, extension: '11' }, ...fields });
+
+    it.each([
+      [
+        'the call ended (completed): free since it ended',
+        [mine({ callId: 'c1', state: 'completed', outcome: { endedAt: ENDED_AT } })],
+        { state: 'available', idleSince: ENDED_AT },
+      ],
+      [
+        'the call ended without an end time: free since its last change',
+        [mine({ callId: 'c1', state: 'no_answer', updatedAt: LATER })],
+        { state: 'available', idleSince: LATER },
+      ],
+      ['the call was cancelled', [mine({ callId: 'c1', state: 'cancelled', updatedAt: LATER })], { state: 'available', idleSince: LATER }],
+      ['the call still rings: on it', [mine({ callId: 'c1', state: 'dialing' })], { state: 'on_call', busyCallId: 'c1', until: LATER }],
+      ['the call is answered: on it', [mine({ callId: 'c1', state: 'answered' })], { state: 'on_call', busyCallId: 'c1', until: LATER }],
+      [
+        'the call is not in the list: as the API says',
+        [mine({ callId: 'c2', state: 'completed' })],
+        { state: 'on_call', busyCallId: 'c1', until: LATER },
+      ],
+      [
+        'the call ended and a later one of the agent rings: on the later one',
+        [
+          mine({ callId: 'c2', state: 'dialing', createdAt: local(2030, 1, 15, 9, 2) }),
+          mine({ callId: 'c1', state: 'completed', createdAt: local(2030, 1, 15, 9, 0) }),
+        ],
+        { state: 'on_call', busyCallId: 'c2' },
+      ],
+      [
+        'the call ended and a later one of the agent is being placed: placing a call',
+        [
+          mine({ callId: 'c2', state: 'dispatching', createdAt: local(2030, 1, 15, 9, 2) }),
+          mine({ callId: 'c1', state: 'busy', createdAt: local(2030, 1, 15, 9, 0), updatedAt: LATER }),
+        ],
+        { state: 'placing_call', busyCallId: 'c2' },
+      ],
+      [
+        'the call ended; an earlier call of the agent still reads dialing: free',
+        [
+          mine({ callId: 'c1', state: 'completed', createdAt: local(2030, 1, 15, 9, 2), updatedAt: LATER }),
+          mine({ callId: 'c0', state: 'dialing', createdAt: local(2030, 1, 15, 9, 0) }),
+        ],
+        { state: 'available', idleSince: LATER },
+      ],
+      [
+        "the call ended; another agent's later call rings: free",
+        [
+          call({
+            callId: 'c2',
+            state: 'dialing',
+            agent: { crmUserId: 'u2', email: null, extension: '12' },
+            createdAt: local(2030, 1, 15, 9, 2),
+          }),
+          mine({ callId: 'c1', state: 'completed', createdAt: local(2030, 1, 15, 9, 0), updatedAt: LATER }),
+        ],
+        { state: 'available', idleSince: LATER },
+      ],
+    ])('on a call the list shows: %s', (_name, calls, expected) => {
+      expect(shownAvailability(onCall('c1'), calls)).toEqual(expected);
+    });
+
+    it.each([
+      ['away', { state: 'away', until: LATER }],
+      ['free', { state: 'available', idleSince: LATER }],
+      ['placing a call', { state: 'placing_call', until: LATER }],
+      ['on a call the API does not name', { state: 'on_call' }],
+    ])('%s: as the API says, whatever the list', (_name, availability) => {
+      const calls = [mine({ callId: 'c1', state: 'completed' }), mine({ callId: 'c2', state: 'dialing' })];
+      expect(shownAvailability({ ...agent('u1', null), availability }, calls)).toEqual(availability);
+    });
+
+    it('an agent without an availability reads unknown', () => {
+      expect(shownAvailability(agent('u1', null), [])).toEqual({ state: 'unknown' });
+    });
   });
 
   it('lists an agent in the selects with its extension and name', () => {

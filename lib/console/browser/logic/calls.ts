@@ -8,6 +8,10 @@ import { clock, count, seconds } from './format';
 const WAITING: readonly CallState[] = ['scheduled', 'queued'];
 export const isWaiting = (state: string) => WAITING.some((s) => s === state);
 
+/** The states a call ends in: nobody is on it any more (lib/model/call.ts, the states of the highest rank). */
+const ENDED: readonly CallState[] = ['completed', 'no_answer', 'busy', 'failed', 'rejected', 'not_sent', 'cancelled'];
+export const isEnded = (state: string) => ENDED.some((s) => s === state);
+
 const PASS_REASON_TEXT: Record<string, string> = {
   placing_call: 'placing a call',
   on_call: 'on a call',
@@ -19,11 +23,12 @@ const PASS_REASON_TEXT: Record<string, string> = {
 /** Why the team router passed a member over (an unknown reason as the API wrote it). */
 export const passReasonText = (reason: string) => PASS_REASON_TEXT[reason] || reason;
 
-/** Whom the call is for: its agent, or (not chosen yet) any agent of its team. */
+/** Whom the call is for: its agent, or (not chosen yet) any agent of its team, or the agent as the request named it. */
 export function callWho(call: Call) {
   const agent = call.agent || {};
   if (agent.crmUserId) return agent.crmUserId + (agent.extension ? ' (ext ' + agent.extension + ')' : '');
-  return call.team ? 'an agent of ' + call.team : '?';
+  if (call.team) return 'an agent of ' + call.team;
+  return agent.email || (agent.extension ? 'ext ' + agent.extension : '?');
 }
 
 export function anyFilter(filters: Filters) {

@@ -1,4 +1,5 @@
-import type { Agent, Availability, TeamSummary } from '../types';
+import type { Agent, Availability, Call, TeamSummary } from '../types';
+import { isEnded } from './calls';
 import { count, when } from './format';
 
 /** What the team view says about teams and agents, in words. Pure (no DOM): unit-tested in Node. */
@@ -24,6 +25,28 @@ export function availabilityDetail(a: Availability) {
     default:
       return '';
   }
+}
+
+/** The states in which a call holds its agent: being placed, ringing, talking. */
+const HOLDING: Record<string, string> = { dispatching: 'placing_call', dialing: 'on_call', answered: 'on_call' };
+
+/**
+ * What the team view shows an agent doing, from the same refresh as the calls list, so the two never disagree: the
+ * API's availability, except when it has the agent on a call that the list shows ended (the agent's presence follows
+ * the PBX's Call End a moment later, and without PBX Stats events only when its ring time runs out). The agent is then
+ * on its newest call the list shows placed since, if any, else free since that call ended.
+ */
+export function shownAvailability(agent: Agent, calls: Call[]): Availability {
+  const availability = agent.availability || { state: 'unknown' };
+  if (availability.state !== 'on_call' || !availability.busyCallId) return availability;
+  const busy = calls.filter((c) => c.callId === availability.busyCallId)[0];
+  if (!busy || !isEnded(busy.state)) return availability;
+  const later = calls
+    .filter((c) => c.agent && c.agent.crmUserId === agent.crmUserId && HOLDING[c.state] && c.createdAt > busy.createdAt)
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
+  if (later) return { state: HOLDING[later.state]!, busyCallId: later.callId };
+  const endedAt = (busy.outcome && busy.outcome.endedAt) || busy.updatedAt;
+  return endedAt ? { state: 'available', idleSince: endedAt } : { state: 'available' };
 }
 
 /** Every team: those `GET /v1/teams` counts, and any an agent of the list names; sorted. */

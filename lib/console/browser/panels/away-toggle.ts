@@ -5,7 +5,7 @@ import { availabilityDetail, availabilityText } from '../logic/teams';
 import { networkProblem, problemNode } from '../problem';
 import { state } from '../state';
 import type { Agent } from '../types';
-import { loadAgents } from './agents';
+import { refresh } from './refresh';
 
 /** The away toggle: away from now (for the chosen time, or until set back), or available again. */
 export function toggleAvailability(crmUserId: string, available: boolean) {
@@ -49,6 +49,6 @@ export function toggleAvailability(crmUserId: string, available: boolean) {
     )
     .then(() => {
       state.toggling.delete(crmUserId);
-      if (mine === state.generation) return loadAgents();
+      if (mine === state.generation) return refresh({ agents: true });
     });
 }

@@ -3,7 +3,7 @@ import { $, el } from '../dom';
 import { networkProblem, problemNode } from '../problem';
 import { state } from '../state';
 import type { Call } from '../types';
-import { loadCalls } from './calls';
+import { refresh } from './refresh';
 
 /** Cancels a scheduled or queued call: the answer (the cancelled call, or a 409 problem) stays under the call. */
 export function cancelCall(callId: string) {
@@ -57,6 +57,6 @@ export function cancelCall(callId: string) {
     )
     .then(() => {
       state.cancelling.delete(callId);
-      if (mine === state.generation) return loadCalls();
+      if (mine === state.generation) return refresh();
     });
 }

@@ -5,8 +5,7 @@ import { afterAnswer, nextAttempt, placeBody, placedText } from '../logic/place'
 import { networkProblem, problemNode } from '../problem';
 import { state } from '../state';
 import type { Call } from '../types';
-import { loadAgents } from './agents';
-import { loadCalls } from './calls';
+import { refresh } from './refresh';
 
 /** The call form: for an agent or any free agent of a team, now or later (`POST /v1/calls`). */
 
@@ -77,9 +76,8 @@ export function placeCall(event: Event) {
               el('code', null, call.callId),
             ),
           );
-          void loadCalls();
-          // The agent is now placing a call, or on one: the team view shows it without waiting for its next refresh.
-          void loadAgents();
+          // The agent is now placing a call, or on one: the list and the team view show it without waiting for the next tick.
+          void refresh({ agents: true });
         } else {
           result.replaceChildren(problemNode(answer));
         }

@@ -1,18 +1,33 @@
 import { $, el } from '../dom';
-import { availabilityDetail, availabilityText, teamHeading, teamNames } from '../logic/teams';
+import { availabilityDetail, availabilityText, shownAvailability, teamHeading, teamNames } from '../logic/teams';
 import { problemNode } from '../problem';
 import { state } from '../state';
-import type { Agent, Answer, TeamSummary } from '../types';
+import type { Agent, TeamSummary } from '../types';
 
 /**
  * The team view: each team with its members and what each is doing now, the agents in no team in a block of their
- * own, each member with the away toggle (panels/away-toggle.ts sends it). Drawn from the agents and teams last read.
+ * own, each member with the away toggle (panels/away-toggle.ts sends it). Drawn by panels/refresh.ts from the agents
+ * and teams last read and the calls of the same refresh: an agent the API still has on a call the list shows ended is
+ * not shown on it (logic/teams.ts, shownAvailability). Redrawn only when what it shows changed.
  */
-export function drawTeams(teamsAnswer: Answer<{ teams?: TeamSummary[] }>) {
-  const agents = state.agents;
+export function drawTeams() {
+  const agents = state.agents.map((a) => Object.assign({}, a, { availability: shownAvailability(a, state.calls) }));
+  const signature = JSON.stringify([
+    agents,
+    state.teams,
+    state.agentsProblem && state.agentsProblem.status,
+    state.teamsProblem && state.teamsProblem.status,
+    Array.from(state.toggling),
+  ]);
+  if (signature === state.teamsSignature) return;
+  state.teamsSignature = signature;
+  if (state.agentsProblem) {
+    $('teams-list').replaceChildren(problemNode(state.agentsProblem));
+    return;
+  }
   const names = teamNames(state.teams, agents);
   const nodes: Node[] = [];
-  if (!teamsAnswer.ok) nodes.push(problemNode(teamsAnswer));
+  if (state.teamsProblem) nodes.push(problemNode(state.teamsProblem));
   if (!names.length) nodes.push(el('p', { class: 'muted' }, 'No teams yet: give agents "teams" (PUT /v1/agents/{crmUserId}).'));
   names.forEach((name) => {
     const members = agents.filter((a) => (a.teams || []).indexOf(name) >= 0);
