@@ -1,4 +1,4 @@
-import { receiveWebhookUseCase, requestUrl } from '../lib/compose/receive-webhook';
+import { hookRequestUrl, receiveWebhookUseCase } from '../lib/compose/receive-webhook';
 import { httpHandler } from '../lib/http/handler';
 import { logger } from '../lib/observability/logger';
 
@@ -12,12 +12,15 @@ export const handler = httpHandler({}, async (req) => {
   const source = req.path.source ?? '';
   const tenantId = req.path.tenantId ?? '';
   logger.appendKeys({ hookSource: source.slice(0, 20), tenantId: tenantId.slice(0, 40) });
-  return receive.execute({
-    source,
-    tenantId,
-    method: req.event.requestContext.http.method,
-    url: requestUrl(req.event, req.headers),
-    headers: req.headers,
-    rawBody: req.rawBody,
-  });
+  return receive.execute(
+    {
+      source,
+      tenantId,
+      method: req.event.requestContext.http.method,
+      url: hookRequestUrl(req.event, req.headers),
+      headers: req.headers,
+      rawBody: req.rawBody,
+    },
+    req.requestId,
+  );
 });

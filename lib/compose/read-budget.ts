@@ -26,6 +26,8 @@ export const READ_ITEMS = {
   teams: 2 * MAX_TEAM_MEMBERSHIPS,
   /** GET /v1/stats/agents: the calls of the range. */
   stats: MAX_CALLS_PER_REPORT + 1,
+  /** GET /v1/hooks/deliveries: the `limit` last deliveries of the source. */
+  hookDeliveries: (q: { limit: number }) => q.limit,
 } as const;
 
 /** The read budget of the API's read routes: `charge` throws the 429 `read_rate_limited` (with Retry-After) when spent. */

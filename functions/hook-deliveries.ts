@@ -1,0 +1,17 @@
+import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
+import { hookDeliveries, hookDeliveriesQuerySchema } from '../lib/compose/receive-webhook';
+import { authenticator } from '../lib/compose/shared';
+import { httpHandler, json, parseInput } from '../lib/http/handler';
+
+const deliveries = hookDeliveries();
+const reads = readBudget();
+
+/**
+ * GET /v1/hooks/deliveries?source=&limit=: the last deliveries of one of the tenant's webhook sources, newest first,
+ * each with its verdict (accepted, rejected, refused, malformed, failed), why, and the call it made; kept 7 days.
+ */
+export const handler = httpHandler({ scope: 'calls:read', authenticator: authenticator() }, async (req) => {
+  const query = parseInput(hookDeliveriesQuerySchema, req.query, 'query');
+  await reads.charge(req.auth.tenant, READ_ITEMS.hookDeliveries(query));
+  return json(200, { source: query.source, deliveries: await deliveries.list(req.auth.tenant.tenantId, query.source, query.limit) });
+});
