@@ -212,7 +212,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const eventsUrl = pbxEventsUrl(apiUrl, demo.tenantId, demo.pbxEventsToken ?? '');
     sync = new TenantSync({
       table,
-      tenants: new TenantRepository(table, sealer),
       apiUrl,
       method: options.pbxWebhookMethod ?? 'GET',
       known: new Map([[demo.tenantId, demo.pbxEventsToken ?? '']]),

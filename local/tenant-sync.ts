@@ -7,11 +7,11 @@
  * each tenant that has a live token (the operator turned PBX events on with `c2c outcomes pbx-token issue`), and sends
  * with it. A tenant without a live token gets no events, as on a real PBX with no webhook configured.
  */
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { issuePbxEventsToken, pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import type { Table } from '../lib/store/client';
-import { callSk, tenantPk } from '../lib/store/keys';
-import type { TenantRepository } from '../lib/store/tenants';
+import { isConditionalCheckFailed } from '../lib/store/errors';
+import { callSk, tenantPk, tenantSk } from '../lib/store/keys';
 import type { WebhookConfigInput } from './pbx-sim/webhooks';
 
 /** The id of the token the local stack issues to a tenant: replaced on every start (its plain value lives in memory). */
@@ -30,7 +30,6 @@ interface Snapshot {
 
 export interface TenantSyncOptions {
   table: Table;
-  tenants: Pick<TenantRepository, 'get' | 'put'>;
   apiUrl: string;
   method: WebhookConfigInput['method'];
   /** Tokens the stack already knows in clear (the demo's, issued by the seed). */
@@ -121,16 +120,36 @@ export class TenantSync {
     return undefined;
   }
 
+  /**
+   * Adds the stack's token to the tenant's list, replacing one of an earlier start. Only the token list is written, and
+   * only if the item is as read (its `updatedAt`): never a secret, never over an operator's change made meanwhile.
+   */
   async #ensureToken(tenantId: string): Promise<string | undefined> {
     const known = this.#tokens.get(tenantId);
     if (known) return known;
-    const tenant = await this.options.tenants.get(tenantId);
-    if (!tenant) return undefined;
-    const others = (tenant.pbxEvents?.tokens ?? []).filter((t) => t.id !== LOCAL_TOKEN_ID);
+    const { table } = this.options;
+    const key = { pk: tenantPk(tenantId), sk: tenantSk() };
+    const item = (await table.doc.send(new GetCommand({ TableName: table.name, Key: key, ConsistentRead: true }))).Item;
+    if (!item) return undefined;
+    const others = tokenRecords(item).filter((t) => t.id !== LOCAL_TOKEN_ID);
     if (!others.some((t) => t.revokedAt === undefined)) return undefined;
     const { token, record } = issuePbxEventsToken();
     record.id = LOCAL_TOKEN_ID;
-    await this.options.tenants.put({ ...tenant, pbxEvents: { ...tenant.pbxEvents, tokens: [...others, record] } });
+    try {
+      await table.doc.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: key,
+          UpdateExpression: 'SET pbxEvents.tokens = :tokens',
+          ConditionExpression: 'updatedAt = :seen',
+          ExpressionAttributeValues: { ':tokens': [...others, record], ':seen': item.updatedAt },
+        }),
+      );
+    } catch (error) {
+      // Changed since it was read: the next pass reads it again.
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
     this.#tokens.set(tenantId, token);
     return token;
   }

@@ -21,6 +21,7 @@ import {
 } from '../store/webhook-sources';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, UsageError } from './errors';
+import { hookLogCommand } from './hook-log';
 import { renderFields, renderTable, writeJson } from './io';
 
 const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.`;
@@ -112,7 +113,7 @@ interface SetMappingOptions {
  */
 export function hookCommand(deps: CliDeps, state: RunState): Command {
   const hook = new Command('hook')
-    .description('secrets, field mappings and URLs of inbound CRM webhooks')
+    .description('secrets, field mappings, URLs and the delivery log of inbound CRM webhooks')
     .addHelpText('after', `\n${SOURCES_HELP}`);
 
   const withSources = <T>(
@@ -356,6 +357,7 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
       }
     });
 
+  hook.addCommand(hookLogCommand(deps, state));
   return hook;
 }
 
