@@ -278,8 +278,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       (level: string) =>
       (message: string, ...extra: unknown[]) =>
         options.onReconcileLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
-    // The reconciler on the local cadence (LOCAL_RECONCILE): serverless-offline also runs the reconcile function on its
-    // deployed 2-minute schedule, with the same settings; every write of it is conditional, so two passes never clash.
+    // The reconciler on the local cadence (LOCAL_RECONCILE), in place of the reconcile function's 2-minute schedule
+    // (off for the local stage in serverless.yml): the one that settles or flags a call says so (onReconcileLog).
     const reconciler = new ReconcileCalls({
       calls,
       tenants: new TenantRepository(table, sealer),

@@ -31,31 +31,31 @@ afterAll(async () => {
 });
 
 describe('npm run package beside a running local stack', () => {
-  it('leaves every route of the running stack answering', { timeout: 240_000 }, async () => {
-    const routes = async () => {
-      const key = { authorization: `Bearer ${stack.demo.apiKey}` };
-      return [
-        (await fetch(`${stack.apiUrl}/v1/health`)).status,
-        (await fetch(`${stack.apiUrl}/v1/agents`, { headers: key })).status,
-        (await fetch(`${stack.apiUrl}/v1/calls?limit=1`, { headers: key })).status,
-        (await fetch(`${stack.apiUrl}/console`)).status,
-      ];
-    };
-    expect(await routes()).toEqual([200, 200, 200, 200]);
+  it('leaves every route of the running stack answering, those first called after it too', { timeout: 240_000 }, async () => {
+    const key = { authorization: `Bearer ${stack.demo.apiKey}` };
+    expect((await fetch(`${stack.apiUrl}/v1/health`)).status).toBe(200);
     // What `npm run package` runs after building the console, in the same service folder as the running stack.
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
-    const packaging = run(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'dev'], {
+    await run(process.execPath, [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'package', '--stage', 'dev'], {
       cwd: service,
       env: { ...env, AWS_SDK_LOAD_CONFIG: '0', AWS_SHARED_CREDENTIALS_FILE: path.join(sandbox, 'none') },
       timeout: 200_000,
       maxBuffer: 16 << 20,
     });
-    // Asked while it bundles, and once it has emptied its build folder.
-    const during = await routes();
-    await packaging;
     expect(existsSync(path.join(service, '.serverless', 'cloudformation-template-update-stack.json'))).toBe(true);
+    // Packaging has emptied its own build folder. A handler serverless-offline already loaded lives on in memory; these
+    // are loaded now, for the first time, from the stack's build folder.
     expect(existsSync(path.join(service, '.esbuild'))).toBe(false);
-    expect(during).toEqual([200, 200, 200, 200]);
-    expect(await routes()).toEqual([200, 200, 200, 200]);
+    // serverless-offline answers a handler it cannot load with 200 and an `errorMessage`: each answer is read.
+    const answer = async (p: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${stack.apiUrl}${p}`, { headers });
+      return `${res.status} ${(await res.text()).slice(0, 60)}`;
+    };
+    expect(await answer('/v1/health')).toMatch(/^200 \{"status":"ok"/);
+    expect(await answer('/v1/openapi.json')).toMatch(/^200 \{"openapi":"3\.1/);
+    expect(await answer('/docs/api.md')).toMatch(/^200 <!doctype html>/);
+    expect(await answer('/v1/agents', key)).toMatch(/^200 \{"agents":\[/);
+    expect(await answer('/v1/calls/c_NOSUCHCALL0000000000000000', key)).toMatch(/^404 \{"type":"\/docs\/api\.md#problem-not_found"/);
+    expect(await answer('/console')).toMatch(/^200 <!doctype html>/);
   });
 });
