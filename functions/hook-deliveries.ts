@@ -1,5 +1,5 @@
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
-import { hookDeliveries, hookDeliveriesQuerySchema } from '../lib/compose/receive-webhook';
+import { hookDeliveries, hookDeliveriesQuerySchema } from '../lib/compose/hook-deliveries';
 import { authenticator } from '../lib/compose/shared';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 

@@ -11,6 +11,8 @@ interface LogLine {
   status?: unknown;
   reason?: unknown;
   callId?: unknown;
+  state?: unknown;
+  tries?: unknown;
 }
 
 function jsonOf(line: string): LogLine | undefined {
@@ -18,7 +20,7 @@ function jsonOf(line: string): LogLine | undefined {
   if (start < 0) return undefined;
   try {
     const parsed: unknown = JSON.parse(line.slice(start));
-    return parsed !== null && typeof parsed === 'object' ? (parsed as LogLine) : undefined;
+    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
   } catch {
     return undefined;
   }
@@ -40,7 +42,7 @@ export function refusalLine(line: string): string | undefined {
 
 /** What the local reconciler did with a call (local/stack.ts, onReconcileLog): settled from its CDR, or flagged. */
 export function reconcileLine(line: string): string | undefined {
-  const log = jsonOf(line) as (LogLine & { state?: unknown; tries?: unknown }) | undefined;
+  const log = jsonOf(line);
   if (line.includes(' Call reconciled ')) return `[reconcile] ${text(log?.callId)} settled from the PBX's CDR: ${text(log?.state)}`;
   if (line.includes(' Call left unknown and flagged'))
     return `[reconcile] ${text(log?.callId)} flagged: no CDR after ${text(log?.tries)} searches (it stays unknown: c2c calls list <tenant> --state unknown)`;

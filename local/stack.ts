@@ -26,6 +26,7 @@ import type { WebhookConfig } from './pbx-sim/webhooks';
 import { createTable, startDynalite, type LocalDynamo } from './dynamo';
 import { freePort } from './ports';
 import { DEMO_AGENTS, seedDemo, type DemoFacts } from './seed';
+import { runCleanups, startPoller, stopChild, waitForHealth } from './lifecycle';
 import { TenantSync } from './tenant-sync';
 
 export const LOCAL_STAGE = 'local';
@@ -130,14 +131,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Set once the API listens: from then on the simulator registers every agent's extension and sends each call's
     // PBX Stats events to the tenant that placed it (local/tenant-sync.ts).
-    let sync: TenantSync | undefined;
+    const synced: { sync?: TenantSync } = {};
     const simulator = await startPbxSimulator({
       port: options.pbxPort ?? 0,
       extensions: DEMO_AGENTS.map((a) => a.extension),
       playout: options.playout ?? DEMO_PLAYOUT,
       onError: onFault('pbx-sim'),
-      isRegistered: (extension) => sync?.isRegistered(extension) ?? Promise.resolve(false),
-      webhooksFor: (_dial, customFields) => sync?.webhooksFor(customFields) ?? Promise.resolve([]),
+      isRegistered: (extension) => synced.sync?.isRegistered(extension) ?? Promise.resolve(false),
+      webhooksFor: (_dial, customFields) => synced.sync?.webhooksFor(customFields) ?? Promise.resolve([]),
     });
     cleanups.push(() => simulator.close());
     checkAborted();
@@ -210,13 +211,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The simulator's PBX Stats webhooks go to each tenant's pbx-events URL, as an operator would set them up: the
     // demo's with the token the seed issued, every other tenant's with one the sync issues (local/tenant-sync.ts).
     const eventsUrl = pbxEventsUrl(apiUrl, demo.tenantId, demo.pbxEventsToken ?? '');
-    sync = new TenantSync({
+    const sync = new TenantSync({
       table,
       apiUrl,
       method: options.pbxWebhookMethod ?? 'GET',
       known: new Map([[demo.tenantId, demo.pbxEventsToken ?? '']]),
       onError: onFault('tenant-sync'),
     });
+    synced.sync = sync;
     const syncLoop = sync.start(options.tenantSyncMs ?? 2_000);
     cleanups.push(() => syncLoop.stop());
 
@@ -351,47 +353,6 @@ function localSealKey(dataDir: string | undefined): string {
   return key;
 }
 
-/** Runs `pass` every `intervalMs`, never two at once; `stop` waits for the pass in progress. */
-function startPoller(pass: () => Promise<unknown>, intervalMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
-  if (intervalMs <= 0) return { stop: () => Promise.resolve() };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    // A pass that throws synchronously is contained like one that rejects: the next tick still comes.
-    running = Promise.resolve()
-      .then(pass)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          try {
-            onError(error);
-          } catch {
-            // the reporter's own fault: nothing left to tell
-          }
-        },
-      )
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}
-
-async function runCleanups(cleanups: Array<() => Promise<void>>) {
-  for (const cleanup of cleanups.reverse()) {
-    await cleanup().catch(() => undefined);
-  }
-  cleanups.length = 0;
-}
-
 /**
  * With C2C_LOG_DIR set (the test suite sets it), every line the handlers log under serverless-offline is also
  * kept in that folder, so the suite's log scan covers the end-to-end tests too.
@@ -432,36 +393,3 @@ function pipeLines(child: ChildProcess, onOutput: ((line: string) => void) | und
  * output does the same for the token.
  */
 export const maskPbxEventsToken = (line: string) => line.replace(/(\/pbx-events\/[^/\s"]+\/)[^/\s"?]+/g, '$1<token>');
-
-async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: number, signal: AbortSignal | undefined) {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  while (Date.now() < deadline) {
-    if (exited) throw new Error('serverless-offline exited before it was ready');
-    if (signal?.aborted) throw new Error('the local stack was stopped while starting');
-    try {
-      const res = await fetch(`${apiUrl}/v1/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`serverless-offline was not ready within ${timeoutMs} ms`);
-}
-
-/** SIGTERM, then SIGKILL after 3 s: `npm start` promises every child gone within 5 s of Ctrl-C. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}

@@ -142,7 +142,7 @@ export class TenantSync {
           Key: key,
           UpdateExpression: 'SET pbxEvents.tokens = :tokens',
           ConditionExpression: 'updatedAt = :seen',
-          ExpressionAttributeValues: { ':tokens': [...others, record], ':seen': item.updatedAt },
+          ExpressionAttributeValues: { ':tokens': [...others, record], ':seen': item.updatedAt as unknown },
         }),
       );
     } catch (error) {

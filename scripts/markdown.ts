@@ -74,7 +74,12 @@ export function renderMarkdown(markdown: string): string {
   let i = 0;
   const isBlank = (line: string | undefined) => line === undefined || line.trim() === '';
   const startsBlock = (line: string) =>
-    HEADING.test(line) || FENCE.test(line) || ANCHOR.test(line.trim()) || LIST_ITEM.test(line) || line.startsWith('|') || line.startsWith('>');
+    HEADING.test(line) ||
+    FENCE.test(line) ||
+    ANCHOR.test(line.trim()) ||
+    LIST_ITEM.test(line) ||
+    line.startsWith('|') ||
+    line.startsWith('>');
 
   while (i < lines.length) {
     const line = lines[i]!;
@@ -92,7 +97,9 @@ export function renderMarkdown(markdown: string): string {
     if (heading) {
       const level = heading[1]!.length;
       const text = heading[2]!.trim();
-      out.push(`<h${level} id="${escapeHtml(idFor(text.replace(/`/g, '').replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')))}">${renderInline(text)}</h${level}>`);
+      out.push(
+        `<h${level} id="${escapeHtml(idFor(text.replace(/`/g, '').replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')))}">${renderInline(text)}</h${level}>`,
+      );
       i++;
       continue;
     }
@@ -133,7 +140,8 @@ export function renderMarkdown(markdown: string): string {
         const body = [current[3]!];
         i++;
         // Continuation lines (indented, or a fenced block indented under the item) belong to the item.
-        while (i < lines.length && !isBlank(lines[i]) && /^\s+/.test(lines[i]!) && !LIST_ITEM.test(lines[i]!)) body.push(lines[i++]!.trim());
+        while (i < lines.length && !isBlank(lines[i]) && /^\s+/.test(lines[i]!) && !LIST_ITEM.test(lines[i]!))
+          body.push(lines[i++]!.trim());
         items.push(`<li>${renderMarkdown(body.join('\n')).replace(/^<p>([\s\S]*)<\/p>$/, '$1')}</li>`);
         if (isBlank(lines[i]) && LIST_ITEM.test(lines[i + 1] ?? '') && /^\s/.test(lines[i + 1]!) === /^\s/.test(line)) i++;
       }
@@ -142,7 +150,8 @@ export function renderMarkdown(markdown: string): string {
       continue;
     }
     const paragraph: string[] = [];
-    while (i < lines.length && !isBlank(lines[i]) && (paragraph.length === 0 || !startsBlock(lines[i]!))) paragraph.push(lines[i++]!.trim());
+    while (i < lines.length && !isBlank(lines[i]) && (paragraph.length === 0 || !startsBlock(lines[i]!)))
+      paragraph.push(lines[i++]!.trim());
     out.push(`<p>${renderInline(paragraph.join(' '))}</p>`);
   }
   return out.join('\n');

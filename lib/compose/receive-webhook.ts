@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { LoggedWebhookReceiver } from '../crm/delivery-log';
 import { ReceiveWebhook, requestUrl } from '../crm/receive';
 import { logger } from '../observability/logger';
 import { HookDeliveryRepository } from '../store/hook-deliveries';
-import { WEBHOOK_SOURCES, WebhookSourceRepository } from '../store/webhook-sources';
+
+import { WebhookSourceRepository } from '../store/webhook-sources';
 import { placeCallUseCase } from './place-call';
 import { perRoot, root, type Root } from './root';
 import { sealer, table, tenants } from './shared';
@@ -32,11 +32,3 @@ export const receiveWebhookUseCase = perRoot(
     }),
 );
 
-/** GET /v1/hooks/deliveries: the delivery log of a tenant's source. */
-export const hookDeliveries = perRoot((r) => new HookDeliveryRepository(table(r), r.clock));
-
-/** The query of GET /v1/hooks/deliveries: which source, and how many of its last deliveries. */
-export const hookDeliveriesQuerySchema = z.strictObject({
-  source: z.enum(WEBHOOK_SOURCES),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});

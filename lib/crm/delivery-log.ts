@@ -3,7 +3,8 @@ import type { HttpResult } from '../http/handler';
 import { HttpProblem } from '../http/errors';
 import { problemOf } from '../http/problems';
 import { DomainError } from '../model/domain-error';
-import type { HookDelivery, HookDeliveryRepository } from '../store/hook-deliveries';
+import type { HookDelivery } from '../model/hook-delivery';
+import type { HookDeliveryRepository } from '../store/hook-deliveries';
 import { isWebhookSource } from '../store/webhook-sources';
 import { UnknownSourceError, WebhookBodyError, WebhookUnauthorizedError } from './errors';
 import type { InboundWebhook } from './receive';
@@ -80,7 +81,8 @@ export function verdictOfError(error: unknown): DeliveryVerdict {
     callId: typeof call?.callId === 'string' ? call.callId : null,
     state: typeof call?.state === 'string' ? call.state : null,
   };
-  if (error instanceof WebhookUnauthorizedError) return { verdict: 'refused', status, reason: error.reason ?? 'unauthorized', ...callFields };
+  if (error instanceof WebhookUnauthorizedError)
+    return { verdict: 'refused', status, reason: error.reason ?? 'unauthorized', ...callFields };
   if (error instanceof UnknownSourceError) return { verdict: 'refused', status, reason: 'unknown_source', ...callFields };
   if (error instanceof WebhookBodyError) return { verdict: 'malformed', status, reason: problem?.code ?? 'invalid_request', ...callFields };
   if (!problem || status >= 500) return { verdict: 'failed', status, reason: problem?.code ?? 'internal_error', ...callFields };

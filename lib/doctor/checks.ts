@@ -688,7 +688,10 @@ export function checkOutcomes(input: {
  * PBX timeout that it has neither settled nor flagged yet (`unsettled`, placed `minAgeMinutes` ago or more): while the
  * reconciler works through its tries they are waiting for it; if they stay, it is not running or cannot search.
  */
-export function checkFlaggedCalls(count: number, unsettled: { count: number; minAgeMinutes: number } = { count: 0, minAgeMinutes: 0 }): CheckResult {
+export function checkFlaggedCalls(
+  count: number,
+  unsettled: { count: number; minAgeMinutes: number } = { count: 0, minAgeMinutes: 0 },
+): CheckResult {
   const title = 'Unreconciled calls';
   if (count === 0 && unsettled.count === 0)
     return { id: 'flagged-calls', title, status: 'ok', message: 'No call is flagged by the reconciler or waiting for it.' };
@@ -708,7 +711,9 @@ export function checkFlaggedCalls(count: number, unsettled: { count: number; min
     message: `${parts.join('; ')}.`,
     fix:
       "c2c calls list <tenant> --state unknown; look each up in the PBX CDRs (PBX Stats), and check the tenant's CDR search URL and key." +
-      (unsettled.count > 0 ? " Calls that stay unknown and unflagged mean the reconciler is not running: check the reconcile function's logs." : ''),
+      (unsettled.count > 0
+        ? " Calls that stay unknown and unflagged mean the reconciler is not running: check the reconcile function's logs."
+        : ''),
     details: { count, unsettled: unsettled.count },
   };
 }

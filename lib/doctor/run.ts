@@ -99,21 +99,33 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const until = new Date(now().getTime() - OUTCOME_MIN_AGE_MINUTES * 60_000).toISOString();
 
   const unsettledUntil = new Date(now().getTime() - UNSETTLED_MIN_AGE_MINUTES * 60_000).toISOString();
-  const [agentItems, sourceItems, flagged, unsettled, deadLettered, retrying, stuckCalls, orphanEvents, health, probe, pbxNet, callbackProbe] =
-    await Promise.all([
-      inspector.agentItems(options.tenantId),
-      inspector.webhookSourceItems(options.tenantId),
-      inspector.countFlaggedCalls(options.tenantId),
-      inspector.countUnsettledUnknownCalls(options.tenantId, since, unsettledUntil),
-      inspector.countDeadLetteredCalls(options.tenantId),
-      inspector.notificationsRetrying(options.tenantId),
-      inspector.countCallsInStates(options.tenantId, ['dialing', 'answered'], since, until),
-      inspector.countOrphanEventsSince(options.tenantId, since),
-      options.apiUrl ? getHealth(fetchFn, options.apiUrl, options.timeoutMs) : Promise.resolve(undefined),
-      tenant && options.apiUrl && options.apiKey ? postProbe(fetchFn, options.apiUrl, options.apiKey.key) : Promise.resolve(undefined),
-      tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
-      tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
-    ]);
+  const [
+    agentItems,
+    sourceItems,
+    flagged,
+    unsettled,
+    deadLettered,
+    retrying,
+    stuckCalls,
+    orphanEvents,
+    health,
+    probe,
+    pbxNet,
+    callbackProbe,
+  ] = await Promise.all([
+    inspector.agentItems(options.tenantId),
+    inspector.webhookSourceItems(options.tenantId),
+    inspector.countFlaggedCalls(options.tenantId),
+    inspector.countUnsettledUnknownCalls(options.tenantId, since, unsettledUntil),
+    inspector.countDeadLetteredCalls(options.tenantId),
+    inspector.notificationsRetrying(options.tenantId),
+    inspector.countCallsInStates(options.tenantId, ['dialing', 'answered'], since, until),
+    inspector.countOrphanEventsSince(options.tenantId, since),
+    options.apiUrl ? getHealth(fetchFn, options.apiUrl, options.timeoutMs) : Promise.resolve(undefined),
+    tenant && options.apiUrl && options.apiKey ? postProbe(fetchFn, options.apiUrl, options.apiKey.key) : Promise.resolve(undefined),
+    tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
+    tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
+  ]);
 
   if (tenant) {
     const reached = stageReachedPbx(probe);

@@ -134,7 +134,7 @@ describe('the local reconciler settles or flags an unknown call within a minute'
     // bolt sends no PBX events: only the reconciler can move its call on, from the simulator's CDR.
     const settled = await unknownCall('bolt', true, '+44 7766 889923');
     const flagged = await unknownCall('acme', false, '+44 7766 889924');
-    const bound = (LOCAL_RECONCILE.minAgeSec + LOCAL_RECONCILE.intervalMs * (LOCAL_RECONCILE.maxTries + 1) / 1000 + 10) * 1000;
+    const bound = (LOCAL_RECONCILE.minAgeSec + (LOCAL_RECONCILE.intervalMs * (LOCAL_RECONCILE.maxTries + 1)) / 1000 + 10) * 1000;
     expect(bound).toBeLessThanOrEqual(120_000);
     await until('the placed call settled', bound, async () => {
       const stored = await calls.get('bolt', settled.call.callId);

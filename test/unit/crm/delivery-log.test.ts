@@ -4,7 +4,7 @@ import { UnknownSourceError, WebhookBodyError, WebhookUnauthorizedError } from '
 import type { InboundWebhook } from '../../../lib/crm/receive';
 import { UnprocessableError } from '../../../lib/http/errors';
 import { DomainError } from '../../../lib/model/domain-error';
-import type { HookDelivery } from '../../../lib/store/hook-deliveries';
+import type { HookDelivery } from '../../../lib/model/hook-delivery';
 import { reconcileLine, refusalLine } from '../../../local/output';
 
 const inbound = (source = 'hubspot', tenantId = 'acme'): InboundWebhook => ({
@@ -28,7 +28,11 @@ function receiverThat(outcome: () => Promise<{ status: number; body?: unknown; h
         return Promise.resolve({ ...entry, at: 'now' });
       },
     },
-    logger: { warn: ((message: string, extra: Record<string, unknown>) => warned.push({ message, extra })) as never },
+    logger: {
+      warn: (message: unknown, ...extra: unknown[]) => {
+        warned.push({ message: String(message), extra: extra[0] as Record<string, unknown> });
+      },
+    },
   });
   return { logged, recorded, warned };
 }
@@ -50,18 +54,44 @@ describe('the delivery log of the hooks route (lib/crm/delivery-log.ts)', () => 
   });
 
   it.each([
-    ['a signature that does not match', new WebhookUnauthorizedError(undefined, 'signature_mismatch'), 'refused', 401, 'signature_mismatch'],
-    ['a timestamp out of its window', new WebhookUnauthorizedError(undefined, 'timestamp_out_of_window'), 'refused', 401, 'timestamp_out_of_window'],
+    [
+      'a signature that does not match',
+      new WebhookUnauthorizedError(undefined, 'signature_mismatch'),
+      'refused',
+      401,
+      'signature_mismatch',
+    ],
+    [
+      'a timestamp out of its window',
+      new WebhookUnauthorizedError(undefined, 'timestamp_out_of_window'),
+      'refused',
+      401,
+      'timestamp_out_of_window',
+    ],
     ['no secret configured', new WebhookUnauthorizedError(undefined, 'no_secret_configured'), 'refused', 401, 'no_secret_configured'],
-    ['a body that is not JSON', new WebhookBodyError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]), 'malformed', 400, 'invalid_request'],
-    ['a call the policy refused', new UnprocessableError('destination_not_allowed', 'no', { extensions: { call: { callId: 'c_2', state: 'rejected' } } }), 'rejected', 422, 'destination_not_allowed'],
+    [
+      'a body that is not JSON',
+      new WebhookBodyError('The body is not valid JSON.', [{ path: 'body', message: 'not valid JSON' }]),
+      'malformed',
+      400,
+      'invalid_request',
+    ],
+    [
+      'a call the policy refused',
+      new UnprocessableError('destination_not_allowed', 'no', { extensions: { call: { callId: 'c_2', state: 'rejected' } } }),
+      'rejected',
+      422,
+      'destination_not_allowed',
+    ],
     ['a store that failed', new DomainError('store_unavailable', 'down'), 'failed', 503, 'store_unavailable'],
     ['a bug', new Error('boom'), 'failed', 500, 'internal_error'],
   ])('records %s as %s, says why in one line, and answers as the receiver did', async (_what, error, verdict, status, reason) => {
     const { logged, recorded, warned } = receiverThat(() => Promise.reject(error));
     await expect(logged.execute(inbound(), 'req-2')).rejects.toBe(error);
     expect(recorded[0]?.entry).toMatchObject({ verdict, status, reason });
-    expect(warned).toEqual([{ message: 'Webhook delivery refused', extra: expect.objectContaining({ verdict, status, reason }) as unknown }]);
+    expect(warned).toEqual([
+      { message: 'Webhook delivery refused', extra: expect.objectContaining({ verdict, status, reason }) as unknown },
+    ]);
   });
 
   it('logs the line but writes nothing for a source we do not speak or a tenant we do not have', async () => {
@@ -95,13 +125,22 @@ describe('the delivery log of the hooks route (lib/crm/delivery-log.ts)', () => 
 
 describe("npm start's lines (local/output.ts)", () => {
   it('prints one line per refused delivery from the JSON log line, and nothing for any other line', () => {
-    const json = JSON.stringify({ level: 'WARN', message: 'Webhook delivery refused', source: 'hubspot', tenantId: 'acme', verdict: 'refused', status: 401, reason: 'signature_mismatch', callId: null });
+    const json = JSON.stringify({
+      level: 'WARN',
+      message: 'Webhook delivery refused',
+      source: 'hubspot',
+      tenantId: 'acme',
+      verdict: 'refused',
+      status: 401,
+      reason: 'signature_mismatch',
+      callId: null,
+    });
     expect(refusalLine(`offline: ${json}`)).toBe('[hooks] refused hubspot/acme  HTTP 401 signature_mismatch');
     expect(refusalLine(JSON.stringify({ message: 'Webhook authenticated' }))).toBeUndefined();
     expect(refusalLine('POST /v1/hooks/hubspot/acme (λ: hooks)')).toBeUndefined();
   });
 
-  it("says what the local reconciler did with a call, and nothing of its routine runs", () => {
+  it('says what the local reconciler did with a call, and nothing of its routine runs', () => {
     expect(reconcileLine('INFO Call reconciled {"callId":"c_5","tenantId":"demo","state":"completed"}')).toBe(
       "[reconcile] c_5 settled from the PBX's CDR: completed",
     );
@@ -109,5 +148,13 @@ describe("npm start's lines (local/output.ts)", () => {
       /^\[reconcile\] c_6 flagged: no CDR after 3 searches/,
     );
     expect(reconcileLine('INFO Reconciliation run {"examined":1}')).toBeUndefined();
+  });
+});
+
+describe('GET /v1/hooks/deliveries query', () => {
+  it('takes exactly the webhook sources the hooks route speaks', async () => {
+    const { hookDeliveriesQuerySchema } = await import('../../../lib/model/hook-delivery');
+    const { WEBHOOK_SOURCES } = await import('../../../lib/store/webhook-sources');
+    expect(hookDeliveriesQuerySchema.shape.source.options).toEqual([...WEBHOOK_SOURCES]);
   });
 });

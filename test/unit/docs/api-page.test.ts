@@ -35,15 +35,20 @@ describe('the contract served as HTML (GET /docs/api.md, npm run build:docs)', (
   it('is served as HTML under a CSP that allows its one style by hash and nothing else', async () => {
     const page = renderDocsPage();
     const csp = page.headers['content-security-policy']!;
-    expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/);
+    expect(csp).toMatch(
+      /^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'$/,
+    );
     const style = /<style>([\s\S]*?)<\/style>/.exec(page.html)![1]!;
     expect(csp).toContain(`'sha256-${createHash('sha256').update(style, 'utf8').digest('base64')}'`);
     expect(page.html).not.toMatch(/<script/i);
     const { handler } = await import('../../../functions/docs');
     const event = { version: '2.0', routeKey: 'GET /docs/api.md', rawPath: '/docs/api.md', rawQueryString: '', headers: {} };
-    const res = (await handler({ ...event, requestContext: { http: { method: 'GET', path: '/docs/api.md' } } } as never, {
-      awsRequestId: 'docs',
-    } as never)) as { statusCode: number; headers: Record<string, string>; body: string };
+    const res = (await handler(
+      { ...event, requestContext: { http: { method: 'GET', path: '/docs/api.md' } } } as never,
+      {
+        awsRequestId: 'docs',
+      } as never,
+    )) as { statusCode: number; headers: Record<string, string>; body: string };
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['content-security-policy']).toBe(csp);
@@ -78,6 +83,8 @@ describe('the markdown renderer (scripts/markdown.ts)', () => {
       '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td><code>x|y</code></td><td>2</td></tr></tbody></table>',
     );
     expect(renderMarkdown('1. one\n   more\n2. two')).toBe('<ol><li>one more</li><li>two</li></ol>');
-    expect(renderMarkdown('```json\n{"a": "<b>"}\n```')).toBe('<pre><code class="language-json">{&quot;a&quot;: &quot;&lt;b&gt;&quot;}</code></pre>');
+    expect(renderMarkdown('```json\n{"a": "<b>"}\n```')).toBe(
+      '<pre><code class="language-json">{&quot;a&quot;: &quot;&lt;b&gt;&quot;}</code></pre>',
+    );
   });
 });
