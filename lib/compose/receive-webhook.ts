@@ -31,4 +31,3 @@ export const receiveWebhookUseCase = perRoot(
       logger,
     }),
 );
-
