@@ -1,5 +1,4 @@
-import { receiveWebhookUseCase, requestUrl } from '../lib/compose/receive-webhook';
-import { webhookCallAnswer } from '../lib/http/call-answers';
+import { hookRequestUrl, receiveWebhookUseCase } from '../lib/compose/receive-webhook';
 import { httpHandler } from '../lib/http/handler';
 import { logger } from '../lib/observability/logger';
 
@@ -13,13 +12,15 @@ export const handler = httpHandler({}, async (req) => {
   const source = req.path.source ?? '';
   const tenantId = req.path.tenantId ?? '';
   logger.appendKeys({ hookSource: source.slice(0, 20), tenantId: tenantId.slice(0, 40) });
-  const { outcome, refusalStatus } = await receive.execute({
-    source,
-    tenantId,
-    method: req.event.requestContext.http.method,
-    url: requestUrl(req.event, req.headers),
-    headers: req.headers,
-    rawBody: req.rawBody,
-  });
-  return webhookCallAnswer(outcome, refusalStatus);
+  return receive.execute(
+    {
+      source,
+      tenantId,
+      method: req.event.requestContext.http.method,
+      url: hookRequestUrl(req.event, req.headers),
+      headers: req.headers,
+      rawBody: req.rawBody,
+    },
+    req.requestId,
+  );
 });

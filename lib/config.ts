@@ -18,6 +18,12 @@ const configSchema = z.object({
   ALLOW_PRIVATE_OUTBOUND: z
     .preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).default('false'))
     .transform((v) => v === 'true' || v === '1'),
+  /**
+   * The scheme clients reach the API by, where no proxy says it (X-Forwarded-Proto): the URL HubSpot signs is rebuilt
+   * with it. API Gateway serves HTTPS only; the local stack (serverless-offline) serves http and sets `http`. Not
+   * declared in serverless.yml.
+   */
+  API_SCHEME: z.preprocess(emptyAsUndefined, z.enum(['https', 'http']).default('https')),
   PBX_TIMEOUT_MS: z.coerce.number().int().min(100).max(29_000).default(8_000),
   /** How long a container trusts a cached API key or tenant; a revoked key stops working within this time. */
   AUTH_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(30_000),

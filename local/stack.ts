@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
@@ -7,6 +7,7 @@ import { notifySettingsOf } from '../lib/compose/notifier';
 import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
 import { CallDispatch } from '../lib/calls/dispatch';
 import { DispatchDue, type DispatchReport } from '../lib/calls/dispatch-due';
+import { ReconcileCalls, type ReconcileReport } from '../lib/calls/reconcile';
 import { Click2CallClient } from '../lib/pbx/click2call';
 import { CallCaps } from '../lib/policy/caps';
 import { AgentPresenceRepository } from '../lib/store/agent-presence';
@@ -25,6 +26,8 @@ import type { WebhookConfig } from './pbx-sim/webhooks';
 import { createTable, startDynalite, type LocalDynamo } from './dynamo';
 import { freePort } from './ports';
 import { DEMO_AGENTS, seedDemo, type DemoFacts } from './seed';
+import { runCleanups, startPoller, stopChild, waitForHealth } from './lifecycle';
+import { TenantSync } from './tenant-sync';
 
 export const LOCAL_STAGE = 'local';
 export const LOCAL_TABLE_NAME = `c2c-${LOCAL_STAGE}`;
@@ -51,8 +54,16 @@ export interface LocalStackOptions {
   notifyPollMs?: number;
   /** Where the poller's warnings go; silent by default. */
   onNotifyLog?: (line: string) => void;
+  /** Where the in-process reconciler's lines go (a call settled from its CDR, a call flagged); silent by default. */
+  onReconcileLog?: (line: string) => void;
   /** How often the in-process scheduler runs (default 1000 ms); 0 turns it off (tests then call `runScheduler`). */
   schedulerPollMs?: number;
+  /** How often the in-process reconciler runs (default {@link LOCAL_RECONCILE}); 0 turns it off (tests then call `runReconciler`). */
+  reconcilePollMs?: number;
+  /** How often the simulator is brought in step with the table's tenants and agents (default 2000 ms). */
+  tenantSyncMs?: number;
+  /** The service folder serverless-offline runs from (default: this repository); tests run a copy. */
+  serviceDir?: string;
   /**
    * Told of a fault in one component (`pbx-sim`, `notify`, `offline`) that the stack outlives: the simulator's own
    * errors, a notification pass that threw, serverless-offline exiting on its own. Silent by default.
@@ -61,6 +72,14 @@ export interface LocalStackOptions {
   /** Aborting it during the start-up stops what has started and rejects (Ctrl-C before the stack is ready). */
   signal?: AbortSignal;
 }
+
+/**
+ * The local reconciler's cadence: the deployed one (every 2 minutes, a call 60 s old at least, 5 tries) leaves an
+ * `unknown` call unsettled for about 10 minutes. The simulator's CDRs exist as soon as a call is placed, so locally a
+ * call is looked up once 15 s old (past the 8 s PBX timeout), every 10 s, and flagged after 3 searches: settled or
+ * flagged within a minute of its GET. RECONCILE_MIN_AGE_SEC and RECONCILE_MAX_TRIES in the environment still win.
+ */
+export const LOCAL_RECONCILE = { intervalMs: 10_000, minAgeSec: 15, maxTries: 3 } as const;
 
 /** Calls in the demo ring 2 s and talk 8 s: a whole call life in ten seconds. */
 export const DEMO_PLAYOUT: PlayoutSetting = { default: { outcome: 'answered', ringSec: 2, talkSec: 8 } };
@@ -80,6 +99,8 @@ export interface LocalStack {
   deliverNotifications(): Promise<DeliveryReport>;
   /** One pass of the scheduler: due scheduled calls, queued calls with an agent free (lib/calls/dispatch-due.ts). */
   runScheduler(): Promise<DispatchReport>;
+  /** One pass of the reconciler (lib/calls/reconcile.ts), besides its timer's. */
+  runReconciler(): Promise<ReconcileReport>;
   startupMs: number;
   stop(): Promise<void>;
 }
@@ -108,11 +129,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => dynamo.close());
     await createTable(dynamo.endpoint, LOCAL_TABLE_NAME);
 
+    // Set once the API listens: from then on the simulator registers every agent's extension and sends each call's
+    // PBX Stats events to the tenant that placed it (local/tenant-sync.ts).
+    const synced: { sync?: TenantSync } = {};
     const simulator = await startPbxSimulator({
       port: options.pbxPort ?? 0,
       extensions: DEMO_AGENTS.map((a) => a.extension),
       playout: options.playout ?? DEMO_PLAYOUT,
       onError: onFault('pbx-sim'),
+      isRegistered: (extension) => synced.sync?.isRegistered(extension) ?? Promise.resolve(false),
+      webhooksFor: (_dial, customFields) => synced.sync?.webhooksFor(customFields) ?? Promise.resolve([]),
     });
     cleanups.push(() => simulator.close());
     checkAborted();
@@ -125,14 +151,27 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const apiPort = options.apiPort || (await freePort());
     const lambdaPort = await freePort();
+    const serviceDir = options.serviceDir ?? ROOT;
+    // A build folder of this stack's own: `serverless package` (and another stack) empties `.esbuild/`, which would
+    // pull the bundles from under the running handlers. Named by the API port, which no other running stack has.
+    const buildFolder = path.join('.local', 'offline-build', String(apiPort));
+    cleanups.push(() => Promise.resolve(rmSync(path.join(serviceDir, buildFolder), { recursive: true, force: true })));
+    const reconcileEnv = {
+      RECONCILE_MIN_AGE_SEC: String(LOCAL_RECONCILE.minAgeSec),
+      RECONCILE_MAX_TRIES: String(LOCAL_RECONCILE.maxTries),
+    };
     const offline = spawn(
       process.execPath,
       [path.join(ROOT, 'node_modules/serverless/bin/serverless.js'), 'offline', 'start', '--stage', LOCAL_STAGE, '--useInProcess'],
       {
-        cwd: ROOT,
+        cwd: serviceDir,
         env: {
+          ...reconcileEnv,
           ...process.env,
           ...options.env,
+          C2C_ESBUILD_WORK_FOLDER: buildFolder,
+          // serverless-offline serves plain http: the URL `c2c hook url` prints, and HubSpot signs, starts with http://.
+          API_SCHEME: 'http',
           PORT: String(apiPort),
           OFFLINE_LAMBDA_PORT: String(lambdaPort),
           DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -169,12 +208,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     await waitForHealth(apiUrl, offline, 90_000, options.signal);
 
-    // The simulator's PBX Stats webhooks go to the demo tenant's pbx-events URL, as an operator would set them up.
+    // The simulator's PBX Stats webhooks go to each tenant's pbx-events URL, as an operator would set them up: the
+    // demo's with the token the seed issued, every other tenant's with one the sync issues (local/tenant-sync.ts).
     const eventsUrl = pbxEventsUrl(apiUrl, demo.tenantId, demo.pbxEventsToken ?? '');
-    simulator.setWebhooks([{ url: eventsUrl, method: options.pbxWebhookMethod ?? 'GET' }]);
+    const sync = new TenantSync({
+      table,
+      apiUrl,
+      method: options.pbxWebhookMethod ?? 'GET',
+      known: new Map([[demo.tenantId, demo.pbxEventsToken ?? '']]),
+      onError: onFault('tenant-sync'),
+    });
+    synced.sync = sync;
+    const syncLoop = sync.start(options.tenantSyncMs ?? 2_000);
+    cleanups.push(() => syncLoop.stop());
 
     // No DynamoDB streams in dynalite: the same deliverer the stream and schedule run in AWS, on a poller.
-    const config = loadConfig({ ...process.env, ...options.env, TABLE_NAME: LOCAL_TABLE_NAME });
+    const config = loadConfig({ ...reconcileEnv, ...process.env, ...options.env, TABLE_NAME: LOCAL_TABLE_NAME });
     const log =
       (level: string) =>
       (message: string, ...extra: unknown[]) =>
@@ -227,6 +276,31 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => schedulerLoop.stop());
     }
 
+    const reconcileLog =
+      (level: string) =>
+      (message: string, ...extra: unknown[]) =>
+        options.onReconcileLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
+    // The reconciler on the local cadence (LOCAL_RECONCILE), in place of the reconcile function's 2-minute schedule
+    // (off for the local stage in serverless.yml): the one that settles or flags a call says so (onReconcileLog).
+    const reconciler = new ReconcileCalls({
+      calls,
+      tenants: new TenantRepository(table, sealer),
+      logger: { info: reconcileLog('INFO'), warn: reconcileLog('WARN') },
+      maxTries: config.RECONCILE_MAX_TRIES,
+      minAgeSec: config.RECONCILE_MIN_AGE_SEC,
+      cdrTimeoutMs: 10_000,
+      outbound: { allowPrivate: true },
+    });
+    const reconcileLoop = startPoller(
+      () => reconciler.run(),
+      options.reconcilePollMs ?? LOCAL_RECONCILE.intervalMs,
+      (error) => {
+        log('ERROR')('Reconciler pass failed', { error: String(error) });
+        onFault('reconcile')(error);
+      },
+    );
+    cleanups.push(() => reconcileLoop.stop());
+
     const stack: LocalStack = {
       apiUrl,
       pbxSimulatorUrl: simulator.url,
@@ -238,6 +312,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sealKey,
       deliverNotifications: () => deliverer.deliverDue(),
       runScheduler: () => scheduler.runOnce(),
+      runReconciler: () => reconciler.run(),
       startupMs: Math.round(performance.now() - started),
       stop: () => runCleanups(cleanups),
     };
@@ -276,47 +351,6 @@ function localSealKey(dataDir: string | undefined): string {
   const key = newLocalKey();
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;
-}
-
-/** Runs `pass` every `intervalMs`, never two at once; `stop` waits for the pass in progress. */
-function startPoller(pass: () => Promise<unknown>, intervalMs: number, onError: (error: unknown) => void): { stop(): Promise<void> } {
-  if (intervalMs <= 0) return { stop: () => Promise.resolve() };
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    // A pass that throws synchronously is contained like one that rejects: the next tick still comes.
-    running = Promise.resolve()
-      .then(pass)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          try {
-            onError(error);
-          } catch {
-            // the reporter's own fault: nothing left to tell
-          }
-        },
-      )
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}
-
-async function runCleanups(cleanups: Array<() => Promise<void>>) {
-  for (const cleanup of cleanups.reverse()) {
-    await cleanup().catch(() => undefined);
-  }
-  cleanups.length = 0;
 }
 
 /**
@@ -359,36 +393,3 @@ function pipeLines(child: ChildProcess, onOutput: ((line: string) => void) | und
  * output does the same for the token.
  */
 export const maskPbxEventsToken = (line: string) => line.replace(/(\/pbx-events\/[^/\s"]+\/)[^/\s"?]+/g, '$1<token>');
-
-async function waitForHealth(apiUrl: string, child: ChildProcess, timeoutMs: number, signal: AbortSignal | undefined) {
-  const deadline = Date.now() + timeoutMs;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  while (Date.now() < deadline) {
-    if (exited) throw new Error('serverless-offline exited before it was ready');
-    if (signal?.aborted) throw new Error('the local stack was stopped while starting');
-    try {
-      const res = await fetch(`${apiUrl}/v1/health`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`serverless-offline was not ready within ${timeoutMs} ms`);
-}
-
-/** SIGTERM, then SIGKILL after 3 s: `npm start` promises every child gone within 5 s of Ctrl-C. */
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { newCallbackSecret } from '../lib/notify/secrets';
 import { writeConsoleModule } from '../scripts/build-console';
+import { writeDocsModule } from '../scripts/build-docs';
+import { reconcileLine, refusalLine } from './output';
 import { startLocalStack, writeStackFile, type LocalStack } from './stack';
 import { describeDelivery, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
@@ -38,6 +40,12 @@ async function main() {
   const consoleBuilt = writeConsoleModule().catch((error: unknown) => {
     console.error(`console script not rebuilt: ${error instanceof Error ? error.message : String(error)}`);
   });
+  // The contract served at /docs/api.md (every problem's `type`), from docs/api.md as it is now.
+  try {
+    writeDocsModule();
+  } catch (error) {
+    console.error(`docs page not rebuilt: ${error instanceof Error ? error.message : String(error)}`);
+  }
   // Ctrl-C during the start-up aborts it: startLocalStack stops what it had started, then we exit.
   const starting = new AbortController();
   // What has started so far, for a stop that may come at any moment.
@@ -88,11 +96,22 @@ async function main() {
       if (values.verbose || line.startsWith('ERROR')) console.log(`[notify] ${line}`);
     },
     onComponentFault: (component, error) => fault(component)(error),
+    // A call the reconciler settled or flagged: always shown (README step 6 waits for it).
+    onReconcileLog: (line) => {
+      const shown = reconcileLine(line);
+      if (shown) console.log(shown);
+      else if (values.verbose) console.log(`[reconcile] ${line}`);
+    },
     apiPort: Number(values.port),
     pbxPort: Number(values['pbx-port']),
     dynamoPort: Number(values['dynamo-port']),
     dataDir: values['data-dir'],
-    onOutput: values.verbose ? (line) => console.log(`[offline] ${line}`) : undefined,
+    // Everything with --verbose; without it, one line per webhook delivery refused and why (docs/webhooks.md).
+    onOutput: (line) => {
+      if (values.verbose) console.log(`[offline] ${line}`);
+      const refused = refusalLine(line);
+      if (refused) console.log(refused);
+    },
   });
   startup = stackStarting;
   const stack = await stackStarting;

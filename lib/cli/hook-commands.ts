@@ -18,6 +18,7 @@ import {
 } from '../store/webhook-sources';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, UsageError } from './errors';
+import { hookLogCommand } from './hook-log';
 import { renderFields, renderTable, writeJson } from './io';
 
 const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.
@@ -112,7 +113,9 @@ interface SetMappingOptions {
  */
 export function hookCommand(deps: CliDeps, state: RunState): Command {
   const hook = new Command('hook')
-    .description('inbound CRM webhooks: set-secret and remove-secret, set-mapping, set-options, show, and the url to paste in the CRM')
+    .description(
+      'inbound CRM webhooks: set-secret and remove-secret, set-mapping, set-options, show, the url to paste in the CRM, and log (the delivery log)',
+    )
     .addHelpText('after', `\n${SOURCES_HELP}`);
 
   const withSources = <T>(
@@ -357,6 +360,7 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
         );
     });
 
+  hook.addCommand(hookLogCommand(deps, state));
   return hook;
 }
 

@@ -25,8 +25,14 @@ export class UnknownSourceError extends WebhookError {
  * prober learns nothing about which part failed; the precise reason goes to the log only.
  */
 export class WebhookUnauthorizedError extends WebhookError {
-  /** `challenge`: the source's `WWW-Authenticate` value, for schemes that are HTTP authentication (Pipedrive's Basic). */
-  constructor(challenge?: string) {
+  /**
+   * `challenge`: the source's `WWW-Authenticate` value, for schemes that are HTTP authentication (Pipedrive's Basic).
+   * `reason`: the precise failure, for the operator's delivery log only (never in the answer).
+   */
+  constructor(
+    challenge?: string,
+    readonly reason?: string,
+  ) {
     super('unauthorized', 'The webhook could not be authenticated.', { challenge });
     this.name = 'WebhookUnauthorizedError';
   }

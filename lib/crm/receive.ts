@@ -57,7 +57,7 @@ export class ReceiveWebhook {
     const { logger } = this.deps;
     const refuse = (reason: string): never => {
       logger.warn('Webhook refused', { source: inbound.source, reason });
-      throw new WebhookUnauthorizedError(adapter.challenge);
+      throw new WebhookUnauthorizedError(adapter.challenge, reason);
     };
 
     if (!tenantIdSchema.safeParse(inbound.tenantId).success) return refuse('malformed_tenant_id');
@@ -135,10 +135,10 @@ export function signedUrl(publicUrl: string | undefined, requestUrl: string): st
  * The URL the sender called, rebuilt from the request: what HubSpot signs. Behind a custom domain
  * with a base path, or any proxy that rewrites the path, set the source's `publicUrl` instead.
  */
-export function requestUrl(event: APIGatewayProxyEventV2, headers: Readonly<Record<string, string>>): string {
+export function requestUrl(event: APIGatewayProxyEventV2, headers: Readonly<Record<string, string>>, defaultScheme = 'https'): string {
   const host = headers.host ?? event.requestContext?.domainName ?? 'localhost';
-  // API Gateway serves HTTPS only; the local stack says otherwise through X-Forwarded-Proto.
-  const scheme = headers['x-forwarded-proto']?.split(',')[0]?.trim() || 'https';
+  // API Gateway serves HTTPS only; the local stack serves http (API_SCHEME), and a proxy may say so in X-Forwarded-Proto.
+  const scheme = headers['x-forwarded-proto']?.split(',')[0]?.trim() || defaultScheme;
   const query = event.rawQueryString ? `?${event.rawQueryString}` : '';
   return `${scheme}://${host}${event.rawPath}${query}`;
 }

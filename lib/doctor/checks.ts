@@ -686,16 +686,38 @@ export function checkOutcomes(input: {
 
 // 8. What the background jobs gave up on --------------------------------------------------------------------
 
-export function checkFlaggedCalls(count: number): CheckResult {
-  if (count === 0)
-    return { id: 'flagged-calls', title: 'Unreconciled calls', status: 'ok', message: 'No call is flagged by the reconciler.' };
+/**
+ * Calls whose PBX answer was lost: those the reconciler gave up on (flagged), and those still `unknown` well past the
+ * PBX timeout that it has neither settled nor flagged yet (`unsettled`, placed `minAgeMinutes` ago or more): while the
+ * reconciler works through its tries they are waiting for it; if they stay, it is not running or cannot search.
+ */
+export function checkFlaggedCalls(
+  count: number,
+  unsettled: { count: number; minAgeMinutes: number } = { count: 0, minAgeMinutes: 0 },
+): CheckResult {
+  const title = 'Unreconciled calls';
+  if (count === 0 && unsettled.count === 0)
+    return { id: 'flagged-calls', title, status: 'ok', message: 'No call is flagged by the reconciler or waiting for it.' };
+  const parts: string[] = [];
+  if (count > 0)
+    parts.push(
+      `${plural(count, 'call')} ${count === 1 ? 'was' : 'were'} flagged by the reconciler: the PBX's answer was lost and no CDR was found, so nobody knows whether ${count === 1 ? 'it' : 'they'} rang`,
+    );
+  if (unsettled.count > 0)
+    parts.push(
+      `${plural(unsettled.count, 'call')} ${unsettled.count === 1 ? 'is' : 'are'} still "unknown" ${unsettled.minAgeMinutes} min or more after ${unsettled.count === 1 ? 'it was' : 'they were'} placed, neither settled nor flagged yet: the reconciler searches the PBX's CDRs for ${unsettled.count === 1 ? 'it' : 'them'} (RECONCILE_MAX_TRIES searches, every 2 minutes on AWS, every 10 s on the local stack)`,
+    );
   return {
     id: 'flagged-calls',
-    title: 'Unreconciled calls',
+    title,
     status: 'warn',
-    message: `${plural(count, 'call')} ${count === 1 ? 'was' : 'were'} flagged by the reconciler: the PBX's answer was lost and no CDR was found, so nobody knows whether ${count === 1 ? 'it' : 'they'} rang.`,
-    fix: "`c2c calls list <tenant> --state unknown`; look each up in the PBX CDRs (PBX Stats), and check the tenant's CDR search URL and key.",
-    details: { count },
+    message: `${parts.join('; ')}.`,
+    fix:
+      "`c2c calls list <tenant> --state unknown`; look each up in the PBX CDRs (PBX Stats), and check the tenant's CDR search URL and key." +
+      (unsettled.count > 0
+        ? " Calls that stay unknown and unflagged mean the reconciler is not running: check the reconcile function's logs."
+        : ''),
+    details: { count, unsettled: unsettled.count },
   };
 }
 

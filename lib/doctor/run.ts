@@ -67,6 +67,11 @@ export interface DoctorReport {
 /** Outcomes: calls of the last day, at least an hour old, that never got their end. */
 const OUTCOME_WINDOW_HOURS = 24;
 const OUTCOME_MIN_AGE_MINUTES = 60;
+/**
+ * An `unknown` call this old is well past the PBX timeout (29 s at most) and the reconciler's first search: reported
+ * until the reconciler settles or flags it.
+ */
+const UNSETTLED_MIN_AGE_MINUTES = 2;
 /** The probe crosses API Gateway (30 s at most) and waits for the PBX (29 s at most). */
 const PROBE_TIMEOUT_MS = 35_000;
 
@@ -93,20 +98,34 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const since = new Date(now().getTime() - OUTCOME_WINDOW_HOURS * 3_600_000).toISOString();
   const until = new Date(now().getTime() - OUTCOME_MIN_AGE_MINUTES * 60_000).toISOString();
 
-  const [agentItems, sourceItems, flagged, deadLettered, retrying, stuckCalls, orphanEvents, health, probe, pbxNet, callbackProbe] =
-    await Promise.all([
-      inspector.agentItems(options.tenantId),
-      inspector.webhookSourceItems(options.tenantId),
-      inspector.countFlaggedCalls(options.tenantId),
-      inspector.countDeadLetteredCalls(options.tenantId),
-      inspector.notificationsRetrying(options.tenantId),
-      inspector.countCallsInStates(options.tenantId, ['dialing', 'answered'], since, until),
-      inspector.countOrphanEventsSince(options.tenantId, since),
-      options.apiUrl ? getHealth(fetchFn, options.apiUrl, options.timeoutMs) : Promise.resolve(undefined),
-      tenant && options.apiUrl && options.apiKey ? postProbe(fetchFn, options.apiUrl, options.apiKey.key) : Promise.resolve(undefined),
-      tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
-      tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
-    ]);
+  const unsettledUntil = new Date(now().getTime() - UNSETTLED_MIN_AGE_MINUTES * 60_000).toISOString();
+  const [
+    agentItems,
+    sourceItems,
+    flagged,
+    unsettled,
+    deadLettered,
+    retrying,
+    stuckCalls,
+    orphanEvents,
+    health,
+    probe,
+    pbxNet,
+    callbackProbe,
+  ] = await Promise.all([
+    inspector.agentItems(options.tenantId),
+    inspector.webhookSourceItems(options.tenantId),
+    inspector.countFlaggedCalls(options.tenantId),
+    inspector.countUnsettledUnknownCalls(options.tenantId, since, unsettledUntil),
+    inspector.countDeadLetteredCalls(options.tenantId),
+    inspector.notificationsRetrying(options.tenantId),
+    inspector.countCallsInStates(options.tenantId, ['dialing', 'answered'], since, until),
+    inspector.countOrphanEventsSince(options.tenantId, since),
+    options.apiUrl ? getHealth(fetchFn, options.apiUrl, options.timeoutMs) : Promise.resolve(undefined),
+    tenant && options.apiUrl && options.apiKey ? postProbe(fetchFn, options.apiUrl, options.apiKey.key) : Promise.resolve(undefined),
+    tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
+    tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
+  ]);
 
   if (tenant) {
     const reached = stageReachedPbx(probe);
@@ -125,7 +144,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     checks.push(checkPbxEvents(tenant));
   }
   checks.push(checkOutcomes({ stuckCalls, orphanEvents, windowHours: OUTCOME_WINDOW_HOURS, minAgeMinutes: OUTCOME_MIN_AGE_MINUTES }));
-  checks.push(checkFlaggedCalls(flagged));
+  checks.push(checkFlaggedCalls(flagged, { count: unsettled, minAgeMinutes: UNSETTLED_MIN_AGE_MINUTES }));
   checks.push(checkNotifications({ deadLettered, retrying: retrying.count, lastError: retrying.lastError }));
   return finish(options, checkedAt, started, checks);
 }

@@ -9,6 +9,7 @@ import { pbxProbeReportSchema } from '../pbx/probe';
 import { SOURCE_ADAPTERS, WEBHOOK_SOURCES } from '../crm/sources';
 import { SCOPES } from '../model/scope';
 import { tenantPatchSchema, tenantViewSchema } from '../tenants/view';
+import { hookDeliveriesQuerySchemaOf, hookDeliverySchema } from '../model/hook-delivery';
 
 /**
  * The OpenAPI 3.1 document of the service. Request parts are the very zod schemas the handlers
@@ -638,6 +639,41 @@ export const ROUTES: Route[] = [
     auth: 'none',
     tags: ['operations'],
     responses: { '200': { description: 'The console page.', schema: z.string(), contentType: 'text/html' } },
+  },
+  {
+    method: 'get',
+    path: '/v1/hooks/deliveries',
+    operationId: 'hookDeliveries',
+    summary: "A webhook source's last deliveries (7 days): verdict, why, and the call each made",
+    description:
+      'Newest first. `verdict`: accepted, rejected (the call refused), refused (not authenticated; `reason` says why), malformed, failed. Nothing of the payload, number, headers or secrets is kept.',
+    auth: 'apiKey',
+    scope: 'calls:read',
+    tags: ['calls'],
+    query: hookDeliveriesQuerySchemaOf(WEBHOOK_SOURCES),
+    responses: {
+      '200': {
+        description: 'The deliveries.',
+        schema: z.object({ source: z.string(), deliveries: z.array(hookDeliverySchema) }),
+      },
+      ...problems(400, 401, 403),
+      ...readRateLimited,
+    },
+  },
+  {
+    method: 'get',
+    path: '/docs/api.md',
+    operationId: 'contract',
+    summary: "The contract (docs/api.md) as HTML: where every problem's `type` points",
+    auth: 'none',
+    tags: ['operations'],
+    responses: {
+      '200': {
+        description: 'The contract, each problem code under the element `problem-<code>`.',
+        schema: z.string(),
+        contentType: 'text/html',
+      },
+    },
   },
   {
     method: 'get',

@@ -116,6 +116,24 @@ export class TenantInspector {
     });
   }
 
+  /** Calls placed between the two times still `unknown` that the reconciler has not flagged (yet). */
+  async countUnsettledUnknownCalls(tenantId: string, fromIso: string, toIso: string): Promise<number> {
+    return this.count({
+      IndexName: INDEX.gsi3,
+      KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk BETWEEN :from AND :to',
+      // A flagged call sits on the tenant's flagged list (gsi4): the other check counts it.
+      FilterExpression: '#state = :unknown AND (attribute_not_exists(gsi4pk) OR gsi4pk <> :flagged)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':pk': callsByTenantPk(tenantId),
+        ':from': fromIso,
+        ':to': `${toIso}~`,
+        ':unknown': 'unknown',
+        ':flagged': flaggedCallsPk(tenantId),
+      },
+    });
+  }
+
   /** PBX Stats events of the tenant received since `sinceIso` that matched no call. */
   async countOrphanEventsSince(tenantId: string, sinceIso: string): Promise<number> {
     return this.count({

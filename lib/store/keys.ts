@@ -70,6 +70,9 @@ export const dedupeWindowSk = (subject: string) => `DEDUPE#${subject}`;
 
 /** A tenant's settings for one inbound webhook source (secrets and field mapping). */
 export const hookSourceSk = (source: string) => `HOOKSOURCE#${source}`;
+/** One delivery of a webhook source and its verdict (the delivery log, kept 7 days): newest last within the source. */
+export const hookDeliverySk = (source: string, at: string, n: string) => `HOOKLOG#${source}#${at}#${n}`;
+export const hookDeliveriesPrefix = (source: string) => `HOOKLOG#${source}#`;
 
 export const rateCounterPk = (tenantId: string) => `TENANT#${tenantId}#RATE`;
 export const rateCounterSk = (scope: string, windowStart: number) => `${scope}#${windowStart}`;

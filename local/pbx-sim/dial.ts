@@ -54,7 +54,7 @@ function safeDecode(segment: string): string | undefined {
  * The PBX's own checks, in the order a refusal reports them: ids and legs are digits only, `leg_b` has an
  * E.164 length, and `leg_a` is a registered extension.
  */
-export function judgeDial(dial: DialPath, extensions: ReadonlySet<string>): DialVerdict {
+export function judgeDial(dial: DialPath, extensions: Pick<ReadonlySet<string>, 'has'>): DialVerdict {
   if (dial.crmId !== undefined && !DIGITS.test(dial.crmId)) return refuse('Invalid CRM ID.');
   if (dial.clientId !== undefined && !DIGITS.test(dial.clientId)) return refuse('Invalid Client ID.');
   if (!DIGITS.test(dial.legA)) return refuse('Invalid leg_a: digits only.');

@@ -28,6 +28,16 @@ export interface PbxSimulatorOptions {
   webhooks?: WebhookConfigInput[];
   /** Told of the simulator's own faults (a 500 it answered, a broken connection); they never end the process. */
   onError?: (error: unknown) => void;
+  /**
+   * Asked about an extension that is not in the registered list, before the dial is refused: the local stack answers
+   * from its table (every extension an agent of any tenant holds is registered at its PBX).
+   */
+  isRegistered?: (extension: string) => Promise<boolean>;
+  /**
+   * Webhooks for one placed call, besides the configured ones: the local stack sends each call's PBX Stats events to
+   * the tenant that placed it, as that tenant's PBX Stats would.
+   */
+  webhooksFor?: (dial: DialPath, customFields: Readonly<Record<string, string>>) => Promise<WebhookConfigInput[]>;
 }
 
 /** How the simulator answered a request on the PBX surface. Fault answers carry the fault's name. */
@@ -163,7 +173,28 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
     if (records.length > RECORD_CAPACITY + 1000) records = records.slice(-RECORD_CAPACITY);
   }
 
-  function handleDial(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+  /** Whether the PBX knows the extension: the registered list, else the host's own answer (the local stack's table). */
+  async function registered(extension: string): Promise<boolean> {
+    if (extensions.has(extension) || !opts.isRegistered) return extensions.has(extension);
+    try {
+      return await opts.isRegistered(extension);
+    } catch (error) {
+      reportFault(error);
+      return false;
+    }
+  }
+
+  async function extraWebhooks(dial: DialPath, customFields: Record<string, string>): Promise<WebhookConfigInput[]> {
+    if (!opts.webhooksFor) return [];
+    try {
+      return await opts.webhooksFor(dial, customFields);
+    } catch (error) {
+      reportFault(error);
+      return [];
+    }
+  }
+
+  async function handleDial(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
     const dial = req.method === 'GET' ? parseDialPath(url.pathname) : undefined;
     const remoteAddress = req.socket.remoteAddress ?? '';
     const received = {
@@ -190,8 +221,9 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
       return sendText(res, 404, 'Not Found');
     }
 
+    const known = await registered(dial.legA);
     const fault = faults.take();
-    const verdict = judgeDial(dial, extensions);
+    const verdict = judgeDial(dial, { has: (extension) => extension === dial.legA && known });
     const uniqueId = nextUniqueId();
     const answersNormally = fault.mode === 'none' || fault.mode === 'latency';
     const placed = verdict.placed && (answersNormally || fault.placed);
@@ -207,7 +239,8 @@ export async function startPbxSimulator(opts: PbxSimulatorOptions = {}): Promise
       // One plan for both: the CDR and the webhooks tell the same story.
       const plan = planCall(playouts.resolve(call));
       cdrs.add(createCdr(call, plan));
-      dispatcher.playOut(call, plan);
+      // Told which tenant's webhooks a call has, the PBX answers first: the events come on their own timers anyway.
+      void extraWebhooks(dial, received.query).then((extra) => dispatcher.playOut(call, plan, extra));
       placedCalls.add(call, plan);
     }
     record({

@@ -118,14 +118,14 @@ export class WebhookDispatcher {
     this.#deliveries = [];
   }
 
-  /** Schedules the events of a call just placed. */
-  playOut(call: PlacedCall, plan: CallPlan): void {
+  /** Schedules the events of a call just placed, to the configured webhooks and to `extra` (this call's own). */
+  playOut(call: PlacedCall, plan: CallPlan, extra: readonly WebhookConfigInput[] = []): void {
     if (this.#closed) return;
     const offsets: Array<[WebhookEvent, number]> = [['start', 0]];
     if (plan.answerAfterMs !== undefined) offsets.push(['answer', plan.answerAfterMs]);
     offsets.push(['end', plan.endAfterMs]);
     const elapsed = Date.now() - call.placedAt.getTime();
-    for (const config of this.#configs) {
+    for (const config of [...this.#configs, ...extra.map((c) => webhookConfigSchema.parse(c))]) {
       for (const [event, offsetMs] of offsets) {
         if (!config.events.includes(event)) continue;
         const params = webhookParams(event, call, plan, config.customParams);

@@ -316,7 +316,7 @@ describe('c2c doctor finds each problem', () => {
     expect(check(report, 'callback').message).toContain('No callback URL');
   });
 
-  it('calls flagged by the reconciler, failing and dead-lettered notifications, calls waiting for their outcome, orphan PBX events: warnings with counts', async () => {
+  it('calls flagged by the reconciler or still unknown past 2 min, failing and dead-lettered notifications, calls waiting for their outcome, orphan PBX events: warnings with counts', async () => {
     const tenantId = await healthyTenant();
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000).toISOString();
     const callItem = (callId: string, extra: Record<string, unknown>) =>
@@ -339,6 +339,11 @@ describe('c2c doctor finds each problem', () => {
     await callItem('c_flagged', { state: 'unknown', gsi4pk: flaggedCallsPk(tenantId), gsi4sk: `${twoHoursAgo}#c_flagged` });
     await callItem('c_dead', { state: 'completed', gsi5pk: notifyDeadPk(tenantId), gsi5sk: `${twoHoursAgo}#c_dead` });
     await callItem('c_stuck', { state: 'dialing' });
+    // Unknown and not flagged: two hours old (reported, the reconciler should have settled or flagged it), and one
+    // just placed (not reported: the reconciler has not had its chance yet).
+    await callItem('c_unsettled', { state: 'unknown', reason: 'pbx_timeout' });
+    const justNow = new Date(Date.now() - 30_000).toISOString();
+    await callItem('c_fresh', { state: 'unknown', createdAt: justNow, gsi3sk: `${justNow}#c_fresh` });
     await callItem('c_retrying', {
       state: 'completed',
       gsi5pk: notifyPendingPk(tenantId, 'c_retrying'),
@@ -351,7 +356,8 @@ describe('c2c doctor finds each problem', () => {
     );
     const { code, report } = await doctor(tenantId);
     expect(code).toBe(0);
-    expect(check(report, 'flagged-calls')).toMatchObject({ status: 'warn', details: { count: 1 } });
+    expect(check(report, 'flagged-calls')).toMatchObject({ status: 'warn', details: { count: 1, unsettled: 1 } });
+    expect(check(report, 'flagged-calls').message).toContain('1 call is still "unknown" 2 min or more after it was placed');
     expect(check(report, 'notifications')).toMatchObject({
       status: 'warn',
       details: { deadLettered: 1, retrying: 1, lastError: 'HTTP 503' },

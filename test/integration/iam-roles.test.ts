@@ -248,6 +248,18 @@ describe('the flows each function is recorded in', () => {
     expect((await deliver('hubspot')).res.body.agent?.crmUserId).toBe(uid(22));
   });
 
+  it('hookDeliveries: the delivery log of a source the hooks function wrote', async () => {
+    const sampleKey = (await env.apiKeys.issue(SAMPLE_TENANT_ID, 'iam delivery log', ['calls:read'])).key;
+    const res = await api('hookDeliveries', {
+      method: 'GET',
+      route: '/v1/hooks/deliveries',
+      query: { source: 'hubspot' },
+      headers: bearer(sampleKey),
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect((res.body as unknown as { deliveries: Array<{ verdict: string }> }).deliveries[0]).toMatchObject({ verdict: 'accepted' });
+  });
+
   it('pbxProbe: one probe, under the tenant budget', async () => {
     const res = await api('pbxProbe', { method: 'POST', route: '/v1/diagnostics/pbx-probe', headers: bearer(key) });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
@@ -325,9 +337,11 @@ describe('the flows each function is recorded in', () => {
     expect((await call('PATCH', { policy: { dedupeWindowSec: null } })).status).toBe(200);
   });
 
-  it('health, openapi and console answer without the table', async () => {
+  it('health, openapi, docs and console answer without the table', async () => {
     expect((await api('health', { method: 'GET', route: '/v1/health' })).status).toBe(200);
     expect((await api('openapi', { method: 'GET', route: '/v1/openapi.json' })).status).toBe(200);
+    const docs = (await handler('docs')({ ...eventOf('GET /docs/api.md') }, context())) as { statusCode: number };
+    expect(docs.statusCode).toBe(200);
     const page = (await handler('console')({ ...eventOf('GET /console') }, context())) as { statusCode: number };
     expect(page.statusCode).toBe(200);
   });

@@ -31,6 +31,8 @@ const FUNCTION_KEYS = [
   'notifyRetry',
   'statsAgents',
   'console',
+  'docs',
+  'hookDeliveries',
 ];
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
 const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe', 'dispatchDue'];
@@ -56,6 +58,8 @@ const SEAL_PURPOSES: Record<string, string[]> = {
   notifyRetry: ['tenant-secrets'],
   statsAgents: ['tenant-secrets'],
   console: [],
+  docs: [],
+  hookDeliveries: ['tenant-secrets'],
 };
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
@@ -367,6 +371,8 @@ describe('the packaged stack', () => {
     );
     expect(rules).toHaveLength(1);
     expect(rules[0]![1].Properties?.ScheduleExpression).toBe('rate(2 minutes)');
+    // Turned off for the local stage only (its stack runs the reconciler in-process): every deployed stage has it on.
+    expect(rules[0]![1].Properties?.State).toBe('ENABLED');
   });
 
   it('streams new images of the table, and wakes notify only for calls with undelivered events', () => {

@@ -49,6 +49,8 @@ const NOT_PASSED = [
   'PBX_SIMULATOR_URL',
   'C2C_LOCAL_SEAL_KEY',
   'CURSOR_SECRET',
+  'C2C_ESBUILD_WORK_FOLDER',
+  'API_SCHEME',
 ];
 
 export interface Resource {

@@ -65,7 +65,7 @@ describe('function bundles', () => {
   });
 
   it('leave the DynamoDB client and the KMS SDK out of the functions that read no table', () => {
-    for (const name of ['console', 'health', 'openapi']) {
+    for (const name of ['console', 'docs', 'health', 'openapi']) {
       expect(packagesOf.get(name), name).not.toContain('@aws-sdk/lib-dynamodb');
       expect(packagesOf.get(name), name).not.toContain('@aws-sdk/client-kms');
     }
