@@ -71,6 +71,11 @@ describe('function bundles', () => {
     }
   });
 
+  it('carry no build-time renderer: the docs function ships the contract as rendered HTML only', () => {
+    for (const pkg of ['marked', 'marked-gfm-heading-id', 'github-slugger']) expect(holding(pkg), pkg).toEqual([]);
+    expect(modulesOf.get('docs')).toEqual(expect.arrayContaining(['lib/docs/generated/api-html.ts']));
+  });
+
   it('carry no CLI, no local tool and no test module: the sample events of each CRM source stay out of the hooks bundle', () => {
     for (const { name } of FUNCTIONS) {
       expect(

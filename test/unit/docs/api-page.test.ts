@@ -1,35 +1,57 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { API_DOC_HTML } from '../../../lib/docs/generated/api-html';
 import { renderDocsPage } from '../../../lib/docs/page';
 import { PROBLEM_TYPE_BASE } from '../../../lib/http/errors';
 import { PROBLEM_KINDS } from '../../../lib/model/domain-error';
-import { API_DOC, GENERATED_DOCS_MODULE, generatedDocsModule } from '../../../scripts/build-docs';
-import { renderInline, renderMarkdown, slugOf } from '../../../scripts/markdown';
+import { API_DOC, GENERATED_DOCS_MODULE, generatedDocsModule, renderApiDoc } from '../../../scripts/build-docs';
 
 const markdown = readFileSync(API_DOC, 'utf8');
-const documented = [...markdown.matchAll(/<a id="problem-([a-z0-9_]+)"><\/a>/g)].map((m) => m[1]!);
+const HTTP_DIR = path.resolve(__dirname, '../../../lib/http');
+
+/** The codes lib/http answers with of its own (not from a DomainError): the literal code of each `new X(...)` or `super(...)`. */
+const httpCodes = () =>
+  readdirSync(HTTP_DIR)
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [
+      ...readFileSync(path.join(HTTP_DIR, file), 'utf8').matchAll(/(?:new [A-Z]\w*|super)\(\s*(?:\d{3}\s*,\s*)?'([a-z][a-z0-9_]*)'/g),
+    ])
+    .map((m) => m[1]!);
+
+/** The ids of the rendered document: what a `#fragment` can land on. */
+const renderedIds = new Set([...API_DOC_HTML.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]!));
 
 describe('the contract served as HTML (GET /docs/api.md, npm run build:docs)', () => {
   it('has rendered the current docs/api.md: lib/docs/generated/ is not stale', () => {
-    const fresh = readFileSync(GENERATED_DOCS_MODULE, 'utf8') === generatedDocsModule(markdown);
-    expect(fresh, 'lib/docs/generated/api-html.ts is stale: run `npm run build:docs` and commit it').toBe(true);
+    const checkedIn = readFileSync(GENERATED_DOCS_MODULE, 'utf8');
+    expect(
+      checkedIn === generatedDocsModule(markdown),
+      'lib/docs/generated/api-html.ts is stale: run `npm run build:docs` and commit it',
+    ).toBe(true);
+    // The comparison sees an edit of the document: one more sentence makes the checked-in module stale.
+    expect(generatedDocsModule(`${markdown}\nOne more sentence.\n`)).not.toBe(checkedIn);
   });
 
-  it("carries the element of every problem type's fragment: each documented code, every code a DomainError can carry", () => {
-    expect(documented).toEqual(expect.arrayContaining(Object.keys(PROBLEM_KINDS)));
-    for (const code of documented) {
+  it("carries the element of every problem type's fragment: every code a DomainError can carry, and lib/http's own", () => {
+    const own = httpCodes();
+    expect(own).toEqual(expect.arrayContaining(['invalid_request', 'unauthorized', 'not_found', 'internal_error']));
+    for (const code of new Set([...Object.keys(PROBLEM_KINDS), ...own])) {
       const fragment = new URL(`${PROBLEM_TYPE_BASE}${code}`, 'https://api.example/').hash.slice(1);
       expect(API_DOC_HTML, code).toContain(`<a id="${fragment}"></a>`);
     }
   });
 
-  it('lands every link of the document on an element of its own', () => {
-    const ids = new Set([...API_DOC_HTML.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]));
-    const targets = [...API_DOC_HTML.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
-    expect(targets.length).toBeGreaterThan(50);
-    expect(targets.filter((t) => !ids.has(t))).toEqual([]);
+  it('lands every `#fragment` link of docs/api.md, and of the rendered page, on an element of the page', () => {
+    // Links of the document's prose: fenced code and code spans hold none.
+    const prose = markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`]*`/g, '');
+    const written = [...prose.matchAll(/\]\(#([^)\s]+)\)/g)].map((m) => m[1]!);
+    expect(written.length).toBeGreaterThan(50);
+    expect(written.filter((fragment) => !renderedIds.has(fragment))).toEqual([]);
+    const rendered = [...API_DOC_HTML.matchAll(/href="#([^"]+)"/g)].map((m) => m[1]!);
+    expect(rendered.length).toBe(written.length);
+    expect(rendered.filter((fragment) => !renderedIds.has(fragment))).toEqual([]);
   });
 
   it('is served as HTML under a CSP that allows its one style by hash and nothing else', async () => {
@@ -40,7 +62,10 @@ describe('the contract served as HTML (GET /docs/api.md, npm run build:docs)', (
     );
     const style = /<style>([\s\S]*?)<\/style>/.exec(page.html)![1]!;
     expect(csp).toContain(`'sha256-${createHash('sha256').update(style, 'utf8').digest('base64')}'`);
+    expect(page.html.match(/<style/gi)).toHaveLength(1);
     expect(page.html).not.toMatch(/<script/i);
+    // What the policy would block, and the page therefore must not rely on: style attributes, handlers, other sources.
+    expect(API_DOC_HTML).not.toMatch(/ (?:style|on\w+|src)=/i);
     const { handler } = await import('../../../functions/docs');
     const event = { version: '2.0', routeKey: 'GET /docs/api.md', rawPath: '/docs/api.md', rawQueryString: '', headers: {} };
     const res = (await handler(
@@ -56,35 +81,33 @@ describe('the contract served as HTML (GET /docs/api.md, npm run build:docs)', (
   });
 });
 
-describe('the markdown renderer (scripts/markdown.ts)', () => {
-  it('escapes everything but the problem anchors, and keeps code spans verbatim inside links and bold runs', () => {
-    expect(renderMarkdown('<script>alert(1)</script> & "x"')).toBe('<p>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;</p>');
-    expect(renderMarkdown('<a id="problem-x"></a>\n#### `x`')).toBe('<a id="problem-x"></a>\n<h4 id="x"><code>x</code></h4>');
-    expect(renderMarkdown('<a id="x" onclick="y"></a>')).toContain('&lt;a id=');
-    expect(renderInline('**At most `n` calls** [`429 waiting_limit`](#problem-waiting_limit)')).toBe(
-      '<strong>At most <code>n</code> calls</strong> <a href="#problem-waiting_limit"><code>429 waiting_limit</code></a>',
+describe('the renderer of docs/api.md (marked, scripts/build-docs.ts)', () => {
+  it('passes the problem anchors through and escapes any other raw HTML', () => {
+    expect(renderApiDoc('<a id="problem-x"></a>\n### `x`')).toBe('<p><a id="problem-x"></a></p>\n<h3 id="x"><code>x</code></h3>\n');
+    expect(renderApiDoc('<script>alert(1)</script>')).not.toContain('<script');
+    expect(renderApiDoc('a <b onclick="y">z</b> <a id="q" href="https://x.example">w</a>')).toBe(
+      '<p>a &lt;b onclick=&quot;y&quot;&gt;z&lt;/b&gt; &lt;a id=&quot;q&quot; href=&quot;https://x.example&quot;&gt;w</a></p>\n',
     );
   });
 
-  it('renders a link to another file of the repository as its text: only this document is served', () => {
-    expect(renderInline('see [design.md](design.md) and [RFC](https://www.rfc-editor.org/rfc/rfc9457)')).toBe(
-      'see design.md and <a href="https://www.rfc-editor.org/rfc/rfc9457">RFC</a>',
+  it('renders a link to another file of the repository, or of another scheme, as its text: only this document is served', () => {
+    expect(renderApiDoc('see [design.md](design.md#x), [RFC](https://www.rfc-editor.org/rfc/rfc9457), [x](javascript:alert(1))')).toBe(
+      '<p>see design.md, <a href="https://www.rfc-editor.org/rfc/rfc9457">RFC</a>, x</p>\n',
     );
-    expect(renderInline('[x](javascript:alert(1))')).toBe('x)');
   });
 
   it('gives headings GitHub ids, numbering repeats', () => {
-    expect(slugOf('Place a call: `POST /v1/calls`')).toBe('place-a-call-post-v1calls');
-    expect(renderMarkdown('## A\n\n## A')).toBe('<h2 id="a">A</h2>\n<h2 id="a-1">A</h2>');
+    expect(renderApiDoc('## Place a call: `POST /v1/calls`\n\n## A\n\n## A')).toBe(
+      '<h2 id="place-a-call-post-v1calls">Place a call: <code>POST /v1/calls</code></h2>\n<h2 id="a">A</h2>\n<h2 id="a-1">A</h2>\n',
+    );
   });
 
-  it('renders tables (code spans may hold pipes), lists with continuation lines, and fenced code', () => {
-    expect(renderMarkdown('| a | b |\n|---|---|\n| `x|y` | 2 |')).toBe(
-      '<table><thead><tr><th>a</th><th>b</th></tr></thead><tbody><tr><td><code>x|y</code></td><td>2</td></tr></tbody></table>',
+  it('renders GFM tables and escapes fenced code', () => {
+    expect(renderApiDoc('| a | b |\n|---|---|\n| `x\\|y` | 2 |')).toBe(
+      '<table>\n<thead>\n<tr>\n<th>a</th>\n<th>b</th>\n</tr>\n</thead>\n<tbody><tr>\n<td><code>x|y</code></td>\n<td>2</td>\n</tr>\n</tbody></table>\n',
     );
-    expect(renderMarkdown('1. one\n   more\n2. two')).toBe('<ol><li>one more</li><li>two</li></ol>');
-    expect(renderMarkdown('```json\n{"a": "<b>"}\n```')).toBe(
-      '<pre><code class="language-json">{&quot;a&quot;: &quot;&lt;b&gt;&quot;}</code></pre>',
+    expect(renderApiDoc('```json\n{"a": "<b>"}\n```')).toBe(
+      '<pre><code class="language-json">{&quot;a&quot;: &quot;&lt;b&gt;&quot;}\n</code></pre>\n',
     );
   });
 });
