@@ -24,6 +24,7 @@ interface TenantCreateOptions {
   cdrKeyHeader?: string;
   allowedCountries?: string[];
   maxWaitingCalls?: number;
+  legalCallingHours?: boolean;
   json?: boolean;
 }
 
@@ -67,6 +68,7 @@ export function tenantCommand(deps: CliDeps, state: RunState): Command {
     .option('--cdr-key-header <header>', 'header the CDR API key is sent in')
     .option('--allowed-countries <list>', 'comma-separated ISO codes leads may be in, e.g. GB,IE', parseCountryList)
     .option('--max-waiting-calls <n>', 'scheduled and queued calls the tenant may have at once (default 1000)', parseInteger)
+    .option('--legal-calling-hours', "also apply the law's calling hours of the lead's country (docs/api.md, calling hours set by law)")
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: TenantCreateOptions, command: Command) => {
       const input = tenantInput(tenantId, options, deps.env);
@@ -142,11 +144,12 @@ function tenantInput(tenantId: string, options: TenantCreateOptions, env: NodeJS
       ...(cdrKey !== undefined ? { cdrApiKey: cdrKey } : {}),
       ...(options.cdrKeyHeader !== undefined ? { cdrApiKeyHeader: options.cdrKeyHeader } : {}),
     },
-    ...(options.allowedCountries !== undefined || options.maxWaitingCalls !== undefined
+    ...(options.allowedCountries !== undefined || options.maxWaitingCalls !== undefined || options.legalCallingHours
       ? {
           policy: {
             ...(options.allowedCountries !== undefined ? { allowedCountries: options.allowedCountries } : {}),
             ...(options.maxWaitingCalls !== undefined ? { maxWaitingCalls: options.maxWaitingCalls } : {}),
+            ...(options.legalCallingHours ? { legalCallingHours: true } : {}),
           },
         }
       : {}),

@@ -1,5 +1,6 @@
 import { getCountry } from 'countries-and-timezones';
 import type { CallPolicy } from '../model/call-policy';
+import { checkLegalHours, legalOpeningPhases } from './legal-hours';
 import type { NormalizedNumber } from './phone';
 
 export interface PolicyRefusal {
@@ -51,12 +52,24 @@ function localDayAndMinute(timeZone: string, at: Date): { day: number; minute: n
 /**
  * Calling hours in the destination's time zone. A number tells its country, not its zone, so for
  * a country that spans several zones the call must fall inside the hours in every one of them:
- * the lead is never rung at night, at the price of a shorter day in the widest countries.
+ * the lead is never rung at night, at the price of a shorter day in the widest countries. With
+ * `legalCallingHours`, the law's hours for the country (lib/policy/legal-hours.ts) apply as well: a call
+ * must be inside both, so the stricter wins.
  */
 export function checkCallingHours(number: NormalizedNumber, policy: CallPolicy, at: Date): PolicyRefusal | undefined {
-  const hours = policy.callingHours;
-  if (!hours || !number.country) return undefined;
+  if (!number.country) return undefined;
   const zones = getCountry(number.country)?.timezones ?? [];
+  const own = checkOwnHours(number.country, zones, policy, at);
+  if (own) return own;
+  if (!policy.legalCallingHours) return undefined;
+  const legal = checkLegalHours(number.country, zones, at);
+  return legal ? { code: 'outside_calling_hours', detail: legal.detail } : undefined;
+}
+
+/** The tenant's own hours (`callingHours`), in every zone of the country. */
+function checkOwnHours(country: string, zones: readonly string[], policy: CallPolicy, at: Date): PolicyRefusal | undefined {
+  const hours = policy.callingHours;
+  if (!hours) return undefined;
   const start = minutesOf(hours.start);
   const end = minutesOf(hours.end);
   for (const zone of zones.length > 0 ? zones : ['UTC']) {
@@ -65,7 +78,7 @@ export function checkCallingHours(number: NormalizedNumber, policy: CallPolicy, 
     if (!hours.days.includes(day) || !inside) {
       return {
         code: 'outside_calling_hours',
-        detail: `Calls to ${number.country} are allowed ${hours.start}-${hours.end} local time on days ${hours.days.join(',')} (0 = Sunday); it is outside those hours in ${zone}.`,
+        detail: `Calls to ${country} are allowed ${hours.start}-${hours.end} local time on days ${hours.days.join(',')} (0 = Sunday); it is outside those hours in ${zone}.`,
       };
     }
   }
@@ -79,23 +92,25 @@ const STEP_MS = 15 * 60_000;
 /**
  * The first moment at or after `from` when {@link checkCallingHours} lets a call to `number` through: the time
  * a deferred call is scheduled for. Zone offsets are whole quarter hours, so an opening (a local HH:MM) falls on
- * a UTC minute congruent to the opening's minute modulo 15: stepping by 15 minutes from there meets it exactly.
+ * a UTC minute congruent to the opening's minute modulo 15: stepping by 15 minutes from each minute on which some
+ * window opens (the tenant's own, the law's) meets the first opening exactly.
  * `undefined` when the hours never open within {@link OPENING_HORIZON_DAYS} days (no day in `days`, or zones
  * whose hours never overlap).
  */
 export function nextCallingOpening(number: NormalizedNumber, policy: CallPolicy, from: Date): Date | undefined {
   if (!checkCallingHours(number, policy, from)) return from;
-  const hours = policy.callingHours!;
-  const phase = minutesOf(hours.start) % 15;
-  const start = new Date(from.getTime());
-  start.setUTCSeconds(0, 0);
-  // The first UTC minute after `from` whose minute-of-hour is `phase` modulo 15.
-  const shift = (((phase - (start.getUTCMinutes() % 15)) % 15) + 15) % 15;
-  let at = start.getTime() + shift * 60_000;
-  if (at <= from.getTime()) at += STEP_MS;
+  const phases = new Set<number>();
+  if (policy.callingHours) phases.add(minutesOf(policy.callingHours.start) % 15);
+  if (policy.legalCallingHours && number.country) for (const phase of legalOpeningPhases(number.country)) phases.add(phase);
+  const ordered = phases.size > 0 ? [...phases].sort((a, b) => a - b) : [0];
+  // The quarter hour (UTC) `from` falls in; each phase is a minute of it.
+  const base = Math.floor(from.getTime() / STEP_MS) * STEP_MS;
   const end = from.getTime() + OPENING_HORIZON_DAYS * 86_400_000;
-  for (; at <= end; at += STEP_MS) {
-    if (!checkCallingHours(number, policy, new Date(at))) return new Date(at);
+  for (let quarter = base; quarter <= end; quarter += STEP_MS) {
+    for (const phase of ordered) {
+      const at = quarter + phase * 60_000;
+      if (at > from.getTime() && at <= end && !checkCallingHours(number, policy, new Date(at))) return new Date(at);
+    }
   }
   return undefined;
 }
