@@ -59,7 +59,7 @@ export const FORGED_SECRETS = bySource((samples) => samples.forgedSecret);
 export const SAMPLE_AGENTS = [
   { crmUserId: '52550153', extension: '1000', email: 'alice@example.com' },
   { crmUserId: '23865811', extension: '1001' },
-  { crmUserId: 'u-17', extension: '1000' },
+  { crmUserId: 'u-17', extension: '1002' },
 ] as const;
 
 export const SAMPLE_CASES = ['valid', 'forged-signature', 'stale-timestamp', 'missing-field'] as const;

@@ -17,6 +17,8 @@ export const READ_ITEMS = {
   call: 1,
   /** GET /v1/agents/{crmUserId}: the agent and its presence. */
   agent: 2,
+  /** GET /v1/dnc?number=: the number's entry. */
+  dnc: 1,
   /** GET /v1/calls: a page of `limit`; a filter applied as the index is read (a state, or a lead and an agent) may take several queries. */
   callsList: (q: { limit: number; state?: string; leadId?: string; agent?: string }) =>
     q.limit * (q.state !== undefined || (q.leadId !== undefined && q.agent !== undefined) ? MAX_LIST_READS : 1),

@@ -4,6 +4,7 @@
  * it), 10,000 fuzzed requests, and a scan of everything logged. It prints one table; with
  * RELIABILITY_REPORT=1 (`npm run test:reliability`) it also writes RELIABILITY.md.
  */
+import { DoNotCallRepository } from '../../lib/store/do-not-call';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -297,6 +298,7 @@ describe('reliability', () => {
         agents: c.agents,
         caps: new CallCaps(new RateLimitRepository(c.table)),
         windows: new DedupeWindowRepository(c.table),
+        dnc: new DoNotCallRepository(c.table),
         pbx: new Click2CallClient(),
         pbxTimeoutMs: 600,
         logger: { info: () => undefined, warn: () => undefined },
@@ -504,6 +506,7 @@ describe('reliability', () => {
           now: () => now,
         }),
         getTenant: (tenantId) => tenants(root).get(tenantId),
+        dnc: new DoNotCallRepository(table(root)),
         pbxTimeoutMs: 600,
         logger: { info: () => undefined, warn: () => undefined },
         now: () => now,
