@@ -76,9 +76,17 @@ beforeAll(async () => {
     { crmUserId: 'u-main', extension: '1000' },
     { crmUserId: 'u-fuzz', extension: '1001' },
     { crmUserId: 'u-crash-1', extension: '1002' },
-    { crmUserId: 'u-crash-2', extension: '1002' },
-    ...Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-storm-${i}`, extension: '1000' })),
+    { crmUserId: 'u-crash-2', extension: '1003' },
+    // One agent per extension: each its own, all known to the simulator (below).
+    ...Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-storm-${i}`, extension: `${3000 + i}` })),
   ];
+  env.sim.setExtensions([
+    '1000',
+    '1001',
+    '1002',
+    '1003',
+    ...Array.from({ length: STORM_KEYS }, (_, i) => [`${3000 + i}`, `${4000 + i}`]).flat(),
+  ]);
   ({ key } = await seedTenant(
     env,
     {
@@ -146,7 +154,7 @@ describe('reliability', () => {
           caps: { perDestination: { max: 100_000, windowSec: 900 }, perAgentPerMinute: 100_000, perTenantPerSecond: CAPPED_PER_SECOND },
         },
       },
-      { agents: Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-cap-${i}`, extension: '1000' })) },
+      { agents: Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-cap-${i}`, extension: `${4000 + i}` })) },
     );
     const before = new Set(env.sim.requests().map((r) => r.query.c2c_call_id));
     const statuses = new Map<number, number>();
@@ -435,8 +443,9 @@ describe('reliability', () => {
       store = calls(root);
       presence = new AgentPresenceRepository(table(root));
       ({ key: dueKey } = await seedTenant(env, { tenantId: TENANT }, { agents: [] }));
-      // Every agent on one of the simulator's extensions: the lock that matters is per agent, not per extension.
-      const ext = (i: number) => `100${i % 3}`;
+      // One agent per extension: each agent its own, added to the simulator's (the lock that matters is per agent).
+      let next = 0;
+      const ext = (_i: number) => `${5000 + next++}`;
       await env.agents.putMany(TENANT, [
         ...Array.from({ length: DUE_NAMED }, (_, i) => ({ crmUserId: `u-due-${i}`, extension: ext(i) })),
         ...Array.from({ length: DUE_TEAMS * DUE_TEAM_AGENTS }, (_, i) => ({
@@ -448,6 +457,7 @@ describe('reliability', () => {
         ...Array.from({ length: RACE_NAMED }, (_, i) => ({ crmUserId: `u-race-${i}`, extension: ext(i) })),
         ...Array.from({ length: RACE_TEAM }, (_, i) => ({ crmUserId: `u-rt-${i}`, extension: ext(i), teams: [`race-${i % RACE_TEAMS}`] })),
       ]);
+      env.sim.setExtensions([...env.sim.extensions(), ...Array.from({ length: next }, (_, i) => `${5000 + i}`)]);
     });
 
     it(`${DUE_NAMED + DUE_TEAM} scheduled calls due the same minute, two schedulers at once`, async () => {
