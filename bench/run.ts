@@ -25,7 +25,8 @@ const TARGETS = {
   gzipKb: 250,
   loadMs: 60,
   stackPerSecond: 300,
-  requestsPerCall: 6,
+  // Six, and the do-not-call list's GetItem beside the first stage (docs/design.md, "Requests per call").
+  requestsPerCall: 7,
   billedKb: 2.5,
 };
 

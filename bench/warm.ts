@@ -162,6 +162,7 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
     const { CallCaps } = await import('../lib/policy/caps');
     const { RateLimitRepository } = await import('../lib/store/rate-limits');
     const { DedupeWindowRepository } = await import('../lib/store/dedupe-windows');
+    const { DoNotCallRepository } = await import('../lib/store/do-not-call');
     const tenant = (await c.tenants.get('bench'))!;
     const quiet = { info: () => undefined, warn: () => undefined } as never;
     const useCaseOf = (caps: ConstructorParameters<typeof PlaceCall>[0]['caps']) => {
@@ -170,6 +171,7 @@ export async function measureWarmPath(servers: Servers, requests = 2000): Promis
         agents: c.agents,
         caps,
         windows: new DedupeWindowRepository(c.table),
+        dnc: new DoNotCallRepository(c.table),
         pbx: new Click2CallClient(),
         pbxTimeoutMs: 5000,
         logger: quiet,

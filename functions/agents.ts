@@ -1,5 +1,11 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { agentDirectoryUseCase, availabilityInputSchema, listAgentsQuerySchema, MAX_TEAM_MEMBERSHIPS } from '../lib/compose/agents';
+import {
+  agentDirectoryUseCase,
+  availabilityInputSchema,
+  listAgentsQuerySchema,
+  MAX_TEAM_MEMBERSHIPS,
+  putAgentQuerySchema,
+} from '../lib/compose/agents';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
 import { authenticator } from '../lib/compose/shared';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
@@ -18,8 +24,10 @@ const routes = {
   'PUT /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:write', authenticator: auth, jsonBody: true }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);
     const input = parseInput(agentInputSchema, req.body);
-    const { agent, created } = await directory.put(req.auth.tenant.tenantId, crmUserId, input);
-    return json(created ? 201 : 200, agent);
+    const { force } = parseInput(putAgentQuerySchema, req.query, 'query');
+    const { agent, created, displaced } = await directory.put(req.auth.tenant.tenantId, crmUserId, input, { force });
+    // With force, the agents the extension was moved from (removed): the caller learns whom its PUT displaced.
+    return json(created ? 201 : 200, force ? { ...agent, displaced } : agent);
   }),
   'GET /v1/agents/{crmUserId}': httpHandler({ scope: 'agents:read', authenticator: auth }, async (req) => {
     const crmUserId = crmUserIdOf(req.path);

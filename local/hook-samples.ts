@@ -59,7 +59,7 @@ export const FORGED_SECRETS = bySource((samples) => samples.forgedSecret);
 export const SAMPLE_AGENTS = [
   { crmUserId: '52550153', extension: '1000', email: 'alice@example.com' },
   { crmUserId: '23865811', extension: '1001' },
-  { crmUserId: 'u-17', extension: '1000' },
+  { crmUserId: 'u-17', extension: '1002' },
 ] as const;
 
 export const SAMPLE_CASES = ['valid', 'forged-signature', 'stale-timestamp', 'missing-field'] as const;
@@ -169,10 +169,21 @@ function writeSamples(): string[] {
 }
 
 /** The running local stack's facts; C2C_STACK_FILE names them when the stack was started with it (local/start.ts). */
-function readStack(): { dynamoEndpoint: string; tableName: string; sealKey: string } {
+function readStack(): { dynamoEndpoint: string; tableName: string; sealKey: string; pbxSimulatorUrl?: string } {
   const stackFile = process.env.C2C_STACK_FILE?.trim() || path.join(ROOT, '.local', 'stack.json');
-  return JSON.parse(readFileSync(stackFile, 'utf8')) as { dynamoEndpoint: string; tableName: string; sealKey: string };
+  return JSON.parse(readFileSync(stackFile, 'utf8')) as {
+    dynamoEndpoint: string;
+    tableName: string;
+    sealKey: string;
+    pbxSimulatorUrl?: string;
+  };
 }
+
+/**
+ * The extensions the sample agents get in the demo tenant, whose own agents hold 1000-1002 (local/seed.ts): one agent
+ * per extension (docs/api.md). The running simulator is told to accept them.
+ */
+const LOCAL_SAMPLE_EXTENSIONS = ['1003', '1004'];
 
 /**
  * What `serverless invoke local` needs to run a handler against the running local stack, as `K=V` words for `env`:
@@ -210,7 +221,17 @@ async function setupLocalStack(): Promise<void> {
       if (!current?.secrets.some((s) => s.value === stored.value)) await sources.addSecret(SAMPLE_TENANT_ID, source, stored);
     }
     const agents = new AgentRepository(table);
-    for (const { crmUserId, ...agent } of SAMPLE_AGENTS.slice(0, 2)) await agents.put(SAMPLE_TENANT_ID, crmUserId, agent);
+    for (const [i, { crmUserId, ...agent }] of SAMPLE_AGENTS.slice(0, 2).entries()) {
+      await agents.put(SAMPLE_TENANT_ID, crmUserId, { ...agent, extension: LOCAL_SAMPLE_EXTENSIONS[i]! });
+    }
+    if (stack.pbxSimulatorUrl) {
+      const known = (await (await fetch(`${stack.pbxSimulatorUrl}/_sim/extensions`)).json()) as { extensions: string[] };
+      await fetch(`${stack.pbxSimulatorUrl}/_sim/extensions`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ extensions: [...new Set([...known.extensions, ...LOCAL_SAMPLE_EXTENSIONS])] }),
+      });
+    }
     console.log(`Tenant ${SAMPLE_TENANT_ID} of the local stack now accepts the samples of events/hooks.`);
   } finally {
     table.doc.destroy();

@@ -1,3 +1,4 @@
+import { DoNotCallRepository } from '../lib/store/do-not-call';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -261,6 +262,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         logger: { info: log('INFO'), warn: log('WARN') },
       }),
       getTenant: (tenantId) => new TenantRepository(table, sealer).get(tenantId),
+      dnc: new DoNotCallRepository(table),
       pbxTimeoutMs: config.PBX_TIMEOUT_MS,
       logger: { info: log('INFO'), warn: log('WARN') },
     });

@@ -28,6 +28,15 @@ export const availabilityInputSchema = z.strictObject({
 });
 export type AvailabilityInput = z.infer<typeof availabilityInputSchema>;
 
+/** `PUT /v1/agents/{crmUserId}?force=true`: move the extension from the agent that holds it (which is removed). */
+export const putAgentQuerySchema = z.strictObject({
+  force: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .meta({ description: 'true: take the extension from the agent that holds it; that agent is removed.' }),
+});
+
 /** `GET /v1/agents`: the plain listing, or one team's members; either filtered by availability. */
 export const listAgentsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -147,11 +156,20 @@ export class AgentDirectory {
     return agent ? (await this.withAvailability(tenantId, [agent]))[0] : undefined;
   }
 
-  /** Creates or replaces an agent (its teams too); the answer carries its availability, which a PUT leaves as it was. */
-  async put(tenantId: string, crmUserId: string, input: AgentInput): Promise<{ agent: AgentView; created: boolean }> {
-    const { agent, created } = await this.deps.agents.put(tenantId, crmUserId, input);
+  /**
+   * Creates or replaces an agent (its teams too); the answer carries its availability, which a PUT leaves as it was. An
+   * extension another agent holds is refused (`extension_taken`), or with `force` moved: `displaced` names the agents
+   * removed for it (docs/api.md, "One agent per extension").
+   */
+  async put(
+    tenantId: string,
+    crmUserId: string,
+    input: AgentInput,
+    options: { force?: boolean } = {},
+  ): Promise<{ agent: AgentView; created: boolean; displaced: string[] }> {
+    const { agent, created, displaced } = await this.deps.agents.put(tenantId, crmUserId, input, options);
     const [view] = await this.withAvailability(tenantId, [agent]);
-    return { agent: view!, created };
+    return { agent: view!, created, displaced };
   }
 
   /** Deletes the agent, its team memberships and its presence: an agent created again later starts available. */

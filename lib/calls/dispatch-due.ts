@@ -9,6 +9,7 @@ import { normalizeNumber, type NormalizedNumber } from '../policy/phone';
 import type { AgentRepository } from '../store/agents';
 import type { AgentPresenceRepository } from '../store/agent-presence';
 import type { CallRepository, StoredCall } from '../store/calls';
+import type { DoNotCallRepository } from '../store/do-not-call';
 import { CorruptItemError } from '../store/errors';
 import type { FairBounds } from '../store/work-queues';
 import { systemClock, type Clock } from '../time/clock';
@@ -37,6 +38,8 @@ export interface DispatchDueDeps {
   caps: CallCaps;
   sender: Pick<CallDispatch, 'send'>;
   getTenant: (tenantId: string) => Promise<Tenant | undefined>;
+  /** The tenant's do-not-call list, read again at dispatch: a number listed while its call waited is never dialled. */
+  dnc: Pick<DoNotCallRepository, 'isListed'>;
   pbxTimeoutMs: number;
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
   now?: Clock;
@@ -70,7 +73,8 @@ type Step = keyof Omit<DispatchReport, 'due'>;
 /**
  * The scheduler: dispatches due `scheduled` calls and `queued` calls whose team has an agent free, at most once.
  *
- * Every check of the request path runs again at dispatch (tenant, number, destination, calling hours, agent, caps),
+ * Every check of the request path runs again at dispatch (tenant, number, destination, do-not-call list, calling hours,
+ * agent, caps),
  * then the call is claimed: one conditional update from the waiting state it was read in, at the attempt it was
  * read at, to `dispatching`. Only the claim's winner sends the GET, so two runs that read the same call, or a
  * cancel racing a run, end one way: a run that loses the claim gives back the agent it took and sends nothing. A
@@ -143,6 +147,7 @@ export class DispatchDue {
     if (!number) return this.end(call, 'rejected', 'invalid_number');
     const destination = checkDestination(number, tenant.policy, tenant.defaultCountry);
     if (destination) return this.end(call, 'rejected', destination.code);
+    if (await this.deps.dnc.isListed(tenant.tenantId, number.e164)) return this.end(call, 'rejected', 'do_not_call');
     if (checkCallingHours(number, tenant.policy, now)) return this.outsideHours(call, tenant, number, now);
 
     const holder = `${call.callId}:${randomUUID()}`;

@@ -36,3 +36,11 @@ export function capRefused(refusal: CapRefusal, call?: Call): CallRefused {
 export function storedReasonCode(reason: string | null | undefined, kinds: readonly ProblemKind[], fallback: ProblemCode): ProblemCode {
   return reason && isProblemCode(reason) && kinds.includes(PROBLEM_KINDS[reason]) ? reason : fallback;
 }
+
+/**
+ * The number is on the tenant's do-not-call list: refused before anything is written, so no call is kept and nothing of
+ * the number reaches a log line or the table (docs/api.md, "Do-not-call list").
+ */
+export function doNotCallRefused(): CallRefused {
+  return { kind: 'refused', code: 'do_not_call', detail: "The number is on this tenant's do-not-call list: nothing was dialled." };
+}

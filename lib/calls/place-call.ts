@@ -3,7 +3,7 @@ import { callIdFor, dedupeSubject, requestHash } from './request';
 import { systemClock, type Clock } from '../time/clock';
 import { CallDispatch } from './dispatch';
 import { assertDialUrlFits } from './dial-url';
-import { capRefused, type PlaceCallOutcome } from './outcome';
+import { capRefused, doNotCallRefused, type PlaceCallOutcome } from './outcome';
 import { TeamRouter } from './route-team';
 import { namedRequest, readAsk, type CallAsk } from './place/ask';
 import { bestEffort, type PlaceCallDeps, type PlaceCallInput, type PlaceContext } from './place/context';
@@ -70,6 +70,7 @@ export class PlaceCall {
     // key holder or a webhook sender cannot fill the table with refusals. Copies of one request count once.
     const resolved = await resolveTarget(this.ctx, input.tenant, ask);
     if (resolved.kind === 'capped') return capRefused(resolved.refusal);
+    if (resolved.kind === 'do_not_call') return doNotCallRefused();
     const { found, taken } = resolved;
     await this.assertFits(input, ask, found, taken);
     const named = namedRequest(ask, agentOf(found), input.idempotencyKey);

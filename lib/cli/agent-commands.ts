@@ -5,6 +5,8 @@ import { ZodError } from 'zod';
 import { AgentDirectory, MAX_UNTIL_AHEAD_SEC, type AgentAvailability } from '../agents/directory';
 import { crmUserIdSchema, type Agent } from '../model/agent';
 import { AgentPresenceRepository } from '../store/agent-presence';
+import { ExtensionTakenError } from '../store/agent-extensions';
+import type { PutManyResult } from '../store/agents';
 import { parseAgentCsv, TEAM_SEPARATOR, type AgentCsvIssue, type AgentCsvResult } from './agents-csv';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
@@ -13,6 +15,7 @@ import { renderTable, terminalOf, writeJson, type Output } from './io';
 interface ImportOptions {
   dryRun?: boolean;
   skipInvalid?: boolean;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -28,18 +31,24 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
     .option('--email <email>')
     .option('--name <name>')
     .option('--teams <names>', 'the teams the agent is in, comma-separated (sales,support); none when left out')
+    .option('--force', 'take the extension from the agent that holds it: that agent is removed')
     .option('--json', 'print JSON')
+    .addHelpText('after', '\nOne agent per extension: an extension another agent holds is refused (exit 1) unless --force moves it.')
     .action(
       async (
         tenantId: string,
         crmUserId: string,
-        options: { extension: string; email?: string; name?: string; teams?: string; json?: boolean },
+        options: { extension: string; email?: string; name?: string; teams?: string; force?: boolean; json?: boolean },
         command: Command,
       ) => {
         const id = crmUserIdSchema.safeParse(crmUserId);
         if (!id.success) throw new UsageError(`<crmUserId>: ${id.error.issues[0]?.message}`);
         const teams = options.teams?.split(',').flatMap((t) => (t.trim() === '' ? [] : [t.trim()]));
-        const { agent: saved, created } = await withStores(command, deps, state, async (stores) => {
+        const {
+          agent: saved,
+          created,
+          displaced,
+        } = await withStores(command, deps, state, async (stores) => {
           await requireTenant(stores, tenantId);
           const input = {
             extension: options.extension,
@@ -48,8 +57,15 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
             ...(teams !== undefined ? { teams } : {}),
           };
           try {
-            return await stores.agents.put(tenantId, crmUserId, input);
+            return await stores.agents.put(tenantId, crmUserId, input, { force: options.force === true });
           } catch (error) {
+            if (error instanceof ExtensionTakenError) {
+              throw new CliError(
+                `Extension ${error.extension} is taken by agent ${error.holder} of tenant ${tenantId}: give another --extension, ` +
+                  `or --force to move it (agent ${error.holder} is then removed).`,
+                { cause: error },
+              );
+            }
             if (error instanceof ZodError) {
               const fields = error.issues
                 .map((i) => {
@@ -63,10 +79,11 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
             throw error;
           }
         });
-        if (options.json) return writeJson(deps.stdout, { ...saved, created });
+        if (options.json) return writeJson(deps.stdout, { ...saved, created, displaced });
         deps.stdout.write(
           `${created ? 'Created' : 'Updated'} agent ${saved.crmUserId} (extension ${saved.extension}) of tenant ${tenantId}.\n`,
         );
+        for (const holder of displaced) deps.stdout.write(`Moved extension ${saved.extension} from agent ${holder}, which was removed.\n`);
       },
     );
 
@@ -108,33 +125,40 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
     .argument('<file>', 'CSV file; headers match case-insensitively, email, name and teams are optional')
     .option('--dry-run', 'validate only, write nothing')
     .option('--skip-invalid', 'write the valid rows even if some rows are invalid (those are reported and skipped)')
+    .option('--force', "take each row's extension from the agent that holds it (that agent is removed)")
     .option('--json', 'print JSON (no progress output)')
     .addHelpText(
       'after',
       '\nEvery row is validated before anything is written. If any row is invalid, nothing is written\n' +
         'and each problem is reported with its line, unless --skip-invalid is given. A crmUserId on\n' +
-        'more than one row makes all those rows invalid. Agents already stored are replaced.\n' +
+        'more than one row makes all those rows invalid, and so does an extension on more than one row.\n' +
+        'Agents already stored are replaced. A row whose extension another agent of the tenant holds is\n' +
+        'reported and not written (exit 1), unless --force moves the extension (that agent is removed).\n' +
         `The teams column holds team names separated by ${TEAM_SEPARATOR} (sales${TEAM_SEPARATOR}support); an empty cell: no team.`,
     )
     .action(async (tenantId: string, file: string, options: ImportOptions, command: Command) => {
       const parsed = parseAgentCsv(await readText(file));
       const { issues, valid } = parsed;
       const blocked = issues.length > 0 && !options.skipInvalid;
-      const summary = (written: number) => ({
+      const summary = (result: PutManyResult) => ({
         tenantId,
         file,
         rows: parsed.total,
         valid: valid.length,
         invalid: parsed.invalidLines.length,
-        written,
-        skipped: parsed.total - valid.length,
+        written: result.written,
+        skipped: parsed.total - result.written,
         dryRun: options.dryRun === true,
         errors: issues,
+        extensionsTaken: result.taken.map((t) => ({ line: lineOf.get(t.crmUserId), ...t })),
+        displaced: result.displaced,
       });
+      const lineOf = new Map(valid.map((row) => [row.crmUserId, row.line]));
+      const NONE: PutManyResult = { written: 0, taken: [], displaced: [] };
 
       if (!options.json) writeReport(deps.stderr, file, parsed);
       if (blocked) {
-        if (options.json) writeJson(deps.stdout, summary(0));
+        if (options.json) writeJson(deps.stdout, summary(NONE));
         else {
           const hint = valid.length > 0 ? `, or give --skip-invalid to write the ${valid.length} valid rows only` : '';
           deps.stderr.write(`Nothing written: ${parsed.invalidLines.length} of ${parsed.total} rows invalid. Fix them${hint}.\n`);
@@ -142,17 +166,22 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
         throw new ReportedError('invalid rows');
       }
 
-      const written = await withStores(command, deps, state, async (stores) => {
+      const result = await withStores(command, deps, state, async (stores) => {
         await requireTenant(stores, tenantId);
-        if (options.dryRun || valid.length === 0) return 0;
+        if (options.dryRun || valid.length === 0) return NONE;
         const progress = options.json ? undefined : startProgress(deps.stderr, valid.length);
         let done = 0;
         try {
           const rows = valid.map(({ line: _line, ...row }) => row);
-          return await stores.agents.putMany(tenantId, rows, (n) => {
-            done = n;
-            progress?.update(n);
-          });
+          return await stores.agents.putMany(
+            tenantId,
+            rows,
+            (n) => {
+              done = n;
+              progress?.update(n);
+            },
+            { force: options.force === true },
+          );
         } catch (error) {
           throw new CliError(
             `Import stopped after ${done} of ${valid.length} agents were written (each agent is written whole or not at all; ` +
@@ -164,13 +193,32 @@ export function agentCommand(deps: CliDeps, state: RunState): Command {
         }
       });
 
-      if (options.json) return writeJson(deps.stdout, summary(written));
+      if (options.json) {
+        writeJson(deps.stdout, summary(result));
+        if (result.taken.length > 0) throw new ReportedError('extensions taken');
+        return;
+      }
       const skipped = parsed.total - valid.length;
-      deps.stdout.write(
-        options.dryRun
-          ? `Dry run: ${valid.length} of ${parsed.total} rows valid, would write ${valid.length}, skip ${skipped}. Nothing written.\n`
-          : `Imported agents into tenant ${tenantId}: written ${written}, skipped ${skipped}.\n`,
-      );
+      if (options.dryRun) {
+        deps.stdout.write(
+          `Dry run: ${valid.length} of ${parsed.total} rows valid, would write ${valid.length}, skip ${skipped}. Nothing written.\n`,
+        );
+        return;
+      }
+      for (const holder of result.displaced) deps.stdout.write(`Moved an extension from agent ${holder}, which was removed.\n`);
+      deps.stdout.write(`Imported agents into tenant ${tenantId}: written ${result.written}, skipped ${parsed.total - result.written}.\n`);
+      if (result.taken.length > 0) {
+        deps.stderr.write(`${result.taken.length} rows not written: their extension is another agent's (--force moves it):\n`);
+        deps.stderr.write(
+          renderTable(result.taken, [
+            { header: 'LINE', value: (t) => String(lineOf.get(t.crmUserId) ?? '') },
+            { header: 'CRM USER ID', value: (t) => t.crmUserId },
+            { header: 'EXTENSION', value: (t) => t.extension },
+            { header: 'HELD BY', value: (t) => t.heldBy },
+          ]),
+        );
+        throw new ReportedError('extensions taken');
+      }
     });
 
   agent

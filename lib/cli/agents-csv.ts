@@ -101,6 +101,22 @@ export function parseAgentCsv(text: string): AgentCsvResult {
   }
 
   const duplicated = new Set<number>();
+  // One agent per extension: an extension on two rows is as ambiguous as a crmUserId on two rows.
+  const linesByExtension = new Map<string, AgentCsvRow[]>();
+  for (const row of valid) linesByExtension.set(row.extension, [...(linesByExtension.get(row.extension) ?? []), row]);
+  for (const [extension, rows] of linesByExtension) {
+    if (rows.length < 2) continue;
+    for (const row of rows) {
+      duplicated.add(row.line);
+      const others = rows.filter((r) => r.line !== row.line).map((r) => r.line);
+      issues.push({
+        line: row.line,
+        field: 'extension',
+        crmUserId: row.crmUserId,
+        message: `duplicate: extension ${extension} is also on line${others.length > 1 ? 's' : ''} ${others.join(', ')}`,
+      });
+    }
+  }
   for (const [crmUserId, lines] of linesById) {
     if (lines.length < 2) continue;
     for (const line of lines) {

@@ -7,6 +7,7 @@ import { StoreError } from '../store/errors';
 import { agentCommand } from './agent-commands';
 import { callsCommand } from './call-commands';
 import type { CliDeps, RunState } from './context';
+import { dncCommand } from './dnc-commands';
 import { doctorCommand } from './doctor';
 import { CliError, ReportedError, UsageError } from './errors';
 import { hookCommand } from './hook-commands';
@@ -70,6 +71,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(callsCommand(deps, state));
   program.addCommand(outcomesCommand(deps, state));
   program.addCommand(hookCommand(deps, state));
+  program.addCommand(dncCommand(deps, state));
   program.addCommand(doctorCommand(deps, state));
   // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.
   forEachCommand(program, (command) => {

@@ -209,6 +209,7 @@ function renderTenant(tenant: Tenant): string {
     ['cdr key header', pbx.cdrApiKeyHeader ?? (pbx.cdrApiKey ? 'X-Api-Key' : undefined)],
     ['allowed countries', policy.allowedCountries.length ? policy.allowedCountries.join(',') : `${shown.defaultCountry} only`],
     ['calling hours', policy.callingHours ? `${formatCallingHours(policy.callingHours)} (lead's local time)` : 'any time'],
+    ['legal calling hours', policy.legalCallingHours ? "on (the law's hours of the lead's country, on top)" : 'off'],
     ['outside calling hours', policy.outsideCallingHours],
     ['cap per tenant', `${policy.caps.perTenantPerSecond} requests/s`],
     ['cap per agent', `${policy.caps.perAgentPerMinute} calls/min`],

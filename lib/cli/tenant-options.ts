@@ -11,6 +11,8 @@ import { CliError, UsageError } from './errors';
  * option whose parser answers `null`.
  */
 export const NONE = Symbol('none');
+/** `--calling-hours legal`: the law's hours per destination country (`legalCallingHours`), the tenant's own kept. */
+export const LEGAL = Symbol('legal');
 type OrNone<T> = T | typeof NONE;
 
 /** The options of `tenant create` and `tenant update`, as commander parses them ({@link NONE}: the operator wrote `none`). */
@@ -29,7 +31,8 @@ export interface TenantSettingOptions {
   cdrKeyEnv?: string;
   cdrKeyHeader?: OrNone<string>;
   allowedCountries?: OrNone<string[]>;
-  callingHours?: OrNone<CallingHours>;
+  callingHours?: OrNone<CallingHours> | typeof LEGAL;
+  legalCallingHours?: boolean;
   outsideCallingHours?: 'refuse' | 'defer';
   capTenantPerSecond?: number;
   capAgentPerMinute?: number;
@@ -132,9 +135,13 @@ export function addSettingOptions(command: Command): Command {
     )
     .option(
       '--calling-hours <hours>',
-      'when leads may be rung, in their own time zone: "Mon-Fri 09:00-13:00,14:00-20:00; Sat 10:00-14:00" (default: any time); none: any time',
-      noneOr(parseHours),
+      'when leads may be rung, in their own time zone: "Mon-Fri 09:00-13:00,14:00-20:00; Sat 10:00-14:00" (default: any time); ' +
+        "legal: the hours the law sets in the lead's country (US, CA, FR with its holidays, ES, IT, AU; docs/api.md), on top of " +
+        "the own hours; none: any time (own hours and the law's both off)",
+      (value: string) => (value.trim().toLowerCase() === 'legal' ? LEGAL : noneOr(parseHours)(value)),
     )
+    .option('--legal-calling-hours', "apply the law's calling hours of the lead's country on top of the own hours (default off)")
+    .option('--no-legal-calling-hours', "do not apply the law's calling hours")
     .addOption(
       new Option(
         '--outside-calling-hours <what>',
@@ -200,8 +207,17 @@ export function settingsPatch(options: TenantSettingOptions, env: NodeJS.Process
     set(pbx, 'cdrApiKeyHeader', valueOf(options.cdrKeyHeader));
   }
   set(policy, 'allowedCountries', valueOf(options.allowedCountries));
-  const hours = valueOf(options.callingHours);
-  set(policy, 'callingHours', hours ? { windows: hours.windows } : hours);
+  if (options.callingHours === LEGAL) {
+    if (options.legalCallingHours === false)
+      throw new UsageError('--calling-hours legal and --no-legal-calling-hours contradict each other');
+    policy.legalCallingHours = true;
+  } else {
+    const hours = valueOf(options.callingHours);
+    set(policy, 'callingHours', hours ? { windows: hours.windows } : hours);
+    // `none`: any time, so the law's hours are off too (unless this very command turns them on).
+    if (hours === null && options.legalCallingHours === undefined) policy.legalCallingHours = false;
+  }
+  set(policy, 'legalCallingHours', options.legalCallingHours);
   set(policy, 'outsideCallingHours', options.outsideCallingHours);
   set(caps, 'perTenantPerSecond', options.capTenantPerSecond);
   set(caps, 'perAgentPerMinute', options.capAgentPerMinute);

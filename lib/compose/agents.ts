@@ -4,7 +4,7 @@ import { perRoot } from './root';
 import { agents, table } from './shared';
 
 // What functions/agents.ts reads besides the use case: the schemas of its query and availability body, the teams' bound.
-export { availabilityInputSchema, listAgentsQuerySchema, MAX_TEAM_MEMBERSHIPS } from '../agents/directory';
+export { availabilityInputSchema, listAgentsQuerySchema, MAX_TEAM_MEMBERSHIPS, putAgentQuerySchema } from '../agents/directory';
 
 /** The agents API: agents, their teams and their availability. */
 export const agentDirectoryUseCase = perRoot(

@@ -5,6 +5,7 @@ import { callMetrics } from '../observability/metrics';
 import { Click2CallClient } from '../pbx/click2call';
 import { CallCaps } from '../policy/caps';
 import { AgentPresenceRepository } from '../store/agent-presence';
+import { DoNotCallRepository } from '../store/do-not-call';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
 
@@ -28,6 +29,7 @@ export const dispatchDueUseCase = perRoot((r) => {
     caps: new CallCaps(new RateLimitRepository(table(r)), () => r.clock().getTime()),
     sender,
     getTenant: (tenantId) => tenants(r).get(tenantId),
+    dnc: new DoNotCallRepository(table(r), r.clock),
     pbxTimeoutMs: r.config.PBX_TIMEOUT_MS,
     logger,
     now: r.clock,

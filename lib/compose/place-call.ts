@@ -5,6 +5,7 @@ import { Click2CallClient } from '../pbx/click2call';
 import { CallCaps } from '../policy/caps';
 import { AgentPresenceRepository } from '../store/agent-presence';
 import { DedupeWindowRepository } from '../store/dedupe-windows';
+import { DoNotCallRepository } from '../store/do-not-call';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
 import { agents, calls, outbound, table } from './shared';
@@ -22,6 +23,7 @@ export const placeCallUseCase = perRoot(
       caps: new CallCaps(new RateLimitRepository(table(r)), () => r.clock().getTime()),
       presence: new AgentPresenceRepository(table(r)),
       windows: new DedupeWindowRepository(table(r)),
+      dnc: new DoNotCallRepository(table(r), r.clock),
       // One client per container: its keep-alive agents save a TLS handshake per call.
       pbx: new Click2CallClient({ outbound: outbound(r) }),
       pbxTimeoutMs: r.config.PBX_TIMEOUT_MS,

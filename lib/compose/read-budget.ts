@@ -15,6 +15,8 @@ export const READ_ITEMS = {
   call: 1,
   /** GET /v1/agents/{crmUserId}: the agent and its presence. */
   agent: 2,
+  /** GET /v1/dnc?number=: the number's entry. */
+  dnc: 1,
 } as const;
 
 type Reader = Pick<Tenant, 'tenantId' | 'policy'>;

@@ -42,6 +42,12 @@ export const callPolicySchema = z.object({
   /** Checked in the destination's time zone; absent means any time. */
   callingHours: callingHoursSchema.optional(),
   /**
+   * The law's calling hours for the lead's country (lib/policy/legal-hours.ts: the US, Canada, France, Spain, Italy,
+   * Australia), on top of `callingHours`: a call must be inside both. A country the table has no row for: only
+   * `callingHours`. Set with `--calling-hours legal`.
+   */
+  legalCallingHours: z.boolean().default(false),
+  /**
    * What becomes of a call asked for outside the calling hours: `refuse` (422 outside_calling_hours) or `defer`
    * (the call is `scheduled` for the next opening in the lead's time zone). A webhook source may say otherwise.
    */

@@ -44,9 +44,13 @@ export const PROBLEM_KINDS = {
   idempotency_key_reused: 'conflict',
   already_dispatched: 'conflict',
   not_cancellable: 'conflict',
+  /** An agent's extension is another agent's of the tenant (lib/store/agent-extensions.ts). */
+  extension_taken: 'conflict',
   invalid_number: 'refused',
   destination_not_allowed: 'refused',
   outside_calling_hours: 'refused',
+  /** The number is on the tenant's do-not-call list (lib/calls/do-not-call.ts). */
+  do_not_call: 'refused',
   agent_not_found: 'refused',
   team_not_found: 'refused',
   pbx_rejected: 'refused',

@@ -4,8 +4,15 @@ import { callResourceSchema as callShape, CALL_STATES, PASS_REASONS, type Call }
 import { callRequestSchema, idempotencyKeySchema, MAX_SCHEDULE_AHEAD_DAYS, MAX_WAIT_SEC } from '../calls/request';
 import { agentStatsQuerySchema } from '../stats/agent-stats';
 import { agentInputSchema, agentSchema } from '../model/agent';
-import { agentAvailabilitySchema, availabilityInputSchema, listAgentsQuerySchema, teamSummarySchema } from '../agents/directory';
+import {
+  agentAvailabilitySchema,
+  availabilityInputSchema,
+  listAgentsQuerySchema,
+  putAgentQuerySchema,
+  teamSummarySchema,
+} from '../agents/directory';
 import { pbxProbeReportSchema } from '../pbx/probe';
+import { dncLookupQuerySchema, doNotCallViewSchema } from '../model/do-not-call';
 import { SOURCE_ADAPTERS, WEBHOOK_SOURCES } from '../crm/sources';
 import { SCOPES } from '../model/scope';
 import { tenantPatchSchema, tenantViewSchema } from '../tenants/view';
@@ -139,6 +146,10 @@ interface Route {
   >;
 }
 
+const dncNumberParam = {
+  number: { description: "The number: E.164 (URL-encoded '+' as %2B), or national in the tenant's default country." },
+};
+
 const problems = (...statuses: number[]) =>
   Object.fromEntries(
     statuses.map((s) => [
@@ -153,7 +164,7 @@ const PROBLEM_TEXT: Record<number, string> = {
   403: 'The key lacks the scope, or the tenant is suspended.',
   404: "Not found (or another tenant's).",
   409: 'The same Idempotency-Key with a different body (`idempotency_key_reused`).',
-  422: 'Refused for good: agent_not_found, team_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`.',
+  422: "Refused for good: agent_not_found, team_not_found, invalid_number, destination_not_allowed, outside_calling_hours, pbx_rejected, pbx_not_allowlisted. The rejected call is kept and returned in `call`. do_not_call: the number is on the tenant's do-not-call list; nothing dialled, no call kept.",
   429: 'A cap was hit (destination_rate_limited, agent_rate_limited, agent_busy, tenant_rate_limited), or no member of the team is free and the request set no maxWaitSec (no_agent_available, nothing recorded), or the call would wait and the tenant has its policy maxWaitingCalls (default 1000) scheduled or queued calls already (waiting_limit, nothing recorded); see Retry-After.',
   503: 'Nothing was sent: the PBX could not be reached (pbx_unreachable), or our database failed before the GET (store_unavailable); a retry with the same key may dial, once. See Retry-After.',
 };
@@ -448,10 +459,17 @@ export const ROUTES: Route[] = [
     tags: ['agents'],
     pathParams: crmUserIdParam,
     body: { schema: agentInputSchema, example: { extension: '1000', email: 'alice@acme.example', name: 'Alice', teams: ['sales'] } },
+    query: putAgentQuerySchema,
     responses: {
       '201': { description: 'Created.', schema: agentResourceSchema },
       '200': { description: 'Replaced.', schema: agentResourceSchema },
       ...problems(400, 401, 403),
+      '409': {
+        description:
+          'Another agent of the tenant holds the extension (`extension_taken`, `heldBy` names it); nothing was written. `force=true` moves it: that agent is removed, and the answer adds `displaced`.',
+        schema: problemSchema,
+        contentType: 'application/problem+json',
+      },
     },
   },
   {
@@ -544,6 +562,50 @@ export const ROUTES: Route[] = [
       },
     },
     responses: { '200': { description: 'The tenant as changed.', schema: tenantViewSchema }, ...problems(400, 401, 403) },
+  },
+  {
+    method: 'put',
+    path: '/v1/dnc/{number}',
+    operationId: 'addDoNotCall',
+    summary: "Put a number on the tenant's do-not-call list",
+    description:
+      'Calls to it are then refused (422 do_not_call) from the API, the webhooks and the scheduler, nothing dialled. The list keeps a keyed hash of the number, never the number; an erasure of the number leaves it listed.',
+    auth: 'apiKey',
+    scope: 'calls:write',
+    tags: ['calls'],
+    pathParams: dncNumberParam,
+    responses: {
+      '201': { description: 'Listed.', schema: doNotCallViewSchema },
+      '200': { description: 'Listed already (the first listing is kept).', schema: doNotCallViewSchema },
+      ...problems(400, 401, 403),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/dnc/{number}',
+    operationId: 'removeDoNotCall',
+    summary: "Take a number off the tenant's do-not-call list",
+    auth: 'apiKey',
+    scope: 'calls:write',
+    tags: ['calls'],
+    pathParams: dncNumberParam,
+    responses: { '204': { description: 'Taken off.' }, ...problems(400, 401, 403, 404) },
+  },
+  {
+    method: 'get',
+    path: '/v1/dnc',
+    operationId: 'lookUpDoNotCall',
+    summary: "Whether a number is on the tenant's do-not-call list",
+    description: 'A lookup, not a listing: the list keeps no number to list.',
+    auth: 'apiKey',
+    scope: 'calls:read',
+    tags: ['calls'],
+    query: dncLookupQuerySchema,
+    responses: {
+      '200': { description: 'The number, listed or not.', schema: doNotCallViewSchema },
+      ...problems(400, 401, 403),
+      ...readRateLimited,
+    },
   },
   {
     method: 'post',

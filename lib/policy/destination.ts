@@ -1,6 +1,7 @@
 import { getCountry } from 'countries-and-timezones';
 import type { CallPolicy } from '../model/call-policy';
 import { formatCallingHours, insideCallingHours, openingPhases } from './calling-hours';
+import { checkLegalHours, legalOpeningPhases } from './legal-hours';
 import type { NormalizedNumber } from './phone';
 
 export interface PolicyRefusal {
@@ -50,18 +51,30 @@ function localDayAndMinute(timeZone: string, at: Date): { day: number; minute: n
 /**
  * Calling hours in the destination's time zone: inside any of the policy's windows. A number tells its country,
  * not its zone, so for a country that spans several zones the call must fall inside the hours in every one of
- * them: the lead is never rung at night, at the price of a shorter day in the widest countries.
+ * them: the lead is never rung at night, at the price of a shorter day in the widest countries. With
+ * `legalCallingHours`, the law's hours for the country (lib/policy/legal-hours.ts) apply as well: a call must be
+ * inside both, so the stricter wins.
  */
 export function checkCallingHours(number: NormalizedNumber, policy: CallPolicy, at: Date): PolicyRefusal | undefined {
-  const hours = policy.callingHours;
-  if (!hours || !number.country) return undefined;
+  if (!number.country) return undefined;
   const zones = getCountry(number.country)?.timezones ?? [];
+  const own = checkOwnHours(number.country, zones, policy, at);
+  if (own) return own;
+  if (!policy.legalCallingHours) return undefined;
+  const legal = checkLegalHours(number.country, zones, at);
+  return legal ? { code: 'outside_calling_hours', detail: legal.detail } : undefined;
+}
+
+/** The tenant's own hours (`callingHours`), in every zone of the country. */
+function checkOwnHours(country: string, zones: readonly string[], policy: CallPolicy, at: Date): PolicyRefusal | undefined {
+  const hours = policy.callingHours;
+  if (!hours) return undefined;
   for (const zone of zones.length > 0 ? zones : ['UTC']) {
     const { day, minute } = localDayAndMinute(zone, at);
     if (!insideCallingHours(hours, day, minute)) {
       return {
         code: 'outside_calling_hours',
-        detail: `Calls to ${number.country} are allowed ${formatCallingHours(hours)} local time; it is outside those hours in ${zone}.`,
+        detail: `Calls to ${country} are allowed ${formatCallingHours(hours)} local time; it is outside those hours in ${zone}.`,
       };
     }
   }
@@ -76,12 +89,14 @@ const STEP_MS = 15 * 60_000;
  * The first moment at or after `from` when {@link checkCallingHours} lets a call to `number` through: the time
  * a deferred call is scheduled for. Zone offsets are whole quarter hours, so an opening (a window's local start)
  * falls on a UTC minute congruent to that start's minute modulo 15: stepping by 15 minutes from each such minute
- * meets every opening exactly. `undefined` when the hours never open within {@link OPENING_HORIZON_DAYS} days (no
+ * (the tenant's own windows', and the law's) meets every opening exactly. `undefined` when the hours never open within {@link OPENING_HORIZON_DAYS} days (no
  * day given, or zones whose hours never overlap).
  */
 export function nextCallingOpening(number: NormalizedNumber, policy: CallPolicy, from: Date): Date | undefined {
   if (!checkCallingHours(number, policy, from)) return from;
-  const phases = openingPhases(policy.callingHours!);
+  const phaseSet = new Set<number>(policy.callingHours ? openingPhases(policy.callingHours) : []);
+  if (policy.legalCallingHours && number.country) for (const phase of legalOpeningPhases(number.country)) phaseSet.add(phase);
+  const phases = phaseSet.size > 0 ? [...phaseSet].sort((a, b) => a - b) : [0];
   const start = new Date(from.getTime());
   start.setUTCSeconds(0, 0);
   // The 15-minute block after `from`'s minute, then each phase within each block, in time order.

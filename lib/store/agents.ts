@@ -2,8 +2,9 @@ import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutComma
 import { agentInputSchema, agentSchema, crmUserIdSchema, type Agent, type AgentInput, type AgentRef } from '../model/agent';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
-import { CorruptItemError } from './errors';
+import { CorruptItemError, isConditionalCheckFailed } from './errors';
 import { AgentPresenceRepository } from './agent-presence';
+import { AgentExtensions, ExtensionTakenError } from './agent-extensions';
 import { agentByEmailPk, agentByExtensionPk, agentSk, INDEX, teamMemberSk, teamMembersPrefix, tenantPk } from './keys';
 import { agentsListing, teamMembersListing, type PageFilters } from './listings';
 import { processCursorCodec, type CursorCodec, type Page } from './pagination';
@@ -16,8 +17,23 @@ export interface TeamMember {
   extension: string;
 }
 
+/** A row of an import whose extension another agent holds: reported, not written. */
+export interface ExtensionRefusal {
+  crmUserId: string;
+  extension: string;
+  heldBy: string;
+}
+
+/** What `putMany` did: the agents written, the rows refused for their extension, the agents a forced row removed. */
+export interface PutManyResult {
+  written: number;
+  taken: ExtensionRefusal[];
+  displaced: string[];
+}
+
 export class AgentRepository {
   private readonly presence: AgentPresenceRepository;
+  private readonly extensions: AgentExtensions;
 
   constructor(
     private readonly table: Table,
@@ -26,6 +42,7 @@ export class AgentRepository {
     private readonly cursors: CursorCodec = processCursorCodec(),
   ) {
     this.presence = new AgentPresenceRepository(table);
+    this.extensions = new AgentExtensions(table, clock);
   }
 
   async get(tenantId: string, crmUserId: string): Promise<Agent | undefined> {
@@ -53,9 +70,20 @@ export class AgentRepository {
     return item ? parseAgentItem(item) : undefined;
   }
 
-  /** Creates or replaces an agent; `created` tells which. */
-  async put(tenantId: string, crmUserId: string, input: AgentInput): Promise<{ agent: Agent; created: boolean }> {
+  /**
+   * Creates or replaces an agent; `created` tells which. Its extension is taken first (one conditional write,
+   * lib/store/agent-extensions.ts): held by another agent, the PUT is refused with `extension_taken` and writes nothing,
+   * unless `force`, which moves it: the agents that held it are removed (`displaced`). An extension the agent leaves is
+   * given back once the agent item no longer names it.
+   */
+  async put(
+    tenantId: string,
+    crmUserId: string,
+    input: AgentInput,
+    options: { force?: boolean } = {},
+  ): Promise<{ agent: Agent; created: boolean; displaced: string[] }> {
     const fields = agentInputSchema.parse(input);
+    const { displaced } = await this.extensions.claim(tenantId, crmUserId, fields.extension, options.force);
     const now = this.clock().toISOString();
     const out = await this.table.doc.send(
       new PutCommand({
@@ -65,35 +93,56 @@ export class AgentRepository {
       }),
     );
     const previous = out.Attributes ? parseAgentItem(out.Attributes) : undefined;
+    let agent: Agent;
     if (!previous) {
-      const agent = agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: now, updatedAt: now });
+      agent = agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: now, updatedAt: now });
       await this.syncTeams(tenantId, [{ agent }]);
-      return { agent, created: true };
+    } else {
+      // Keep the first creation time: a PUT replaces the agent's settings, not its history.
+      agent = agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: previous.createdAt, updatedAt: now });
+      await this.table.doc.send(new PutCommand({ TableName: this.table.name, Item: toItem(agent) }));
+      await this.syncTeams(tenantId, [{ agent, before: previous.teams }]);
+      if (previous.extension !== agent.extension) await this.extensions.release(tenantId, crmUserId, previous.extension);
     }
-    // Keep the first creation time: a PUT replaces the agent's settings, not its history.
-    const agent = agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: previous.createdAt, updatedAt: now });
-    await this.table.doc.send(new PutCommand({ TableName: this.table.name, Item: toItem(agent) }));
-    await this.syncTeams(tenantId, [{ agent, before: previous.teams }]);
-    return { agent, created: false };
+    for (const holder of displaced) await this.removeFromExtension(tenantId, holder, agent.extension);
+    return { agent, created: !previous, displaced };
   }
 
   /**
    * Writes many agents, 25 to a request; each agent is one item, so no agent is ever half written.
    * A crmUserId given twice is written once (the last one wins: DynamoDB refuses a batch holding one key
-   * twice), and agents that exist already keep their creation time.
+   * twice), and agents that exist already keep their creation time. Each agent's extension is taken first, as by
+   * `put`: a row whose extension another agent holds is not written (`taken`), unless `force`, which moves it.
    */
-  async putMany(tenantId: string, agents: Array<{ crmUserId: string } & AgentInput>, onBatch?: (written: number) => void): Promise<number> {
+  async putMany(
+    tenantId: string,
+    agents: Array<{ crmUserId: string } & AgentInput>,
+    onBatch?: (written: number) => void,
+    options: { force?: boolean } = {},
+  ): Promise<PutManyResult> {
     const now = this.clock().toISOString();
     const latest = new Map(agents.map((agent) => [crmUserIdSchema.parse(agent.crmUserId), agent]));
     const rows = [...latest].map(([crmUserId, { crmUserId: _id, ...input }]) => ({ crmUserId, fields: agentInputSchema.parse(input) }));
-    let count = 0;
+    const result: PutManyResult = { written: 0, taken: [], displaced: [] };
+    let done = 0;
     for (let i = 0; i < rows.length; i += 25) {
-      const batch = rows.slice(i, i + 25);
+      const claimed = await Promise.all(
+        rows.slice(i, i + 25).map(async (row) => {
+          try {
+            return { row, claim: await this.extensions.claim(tenantId, row.crmUserId, row.fields.extension, options.force) };
+          } catch (error) {
+            if (!(error instanceof ExtensionTakenError)) throw error;
+            result.taken.push({ crmUserId: row.crmUserId, extension: error.extension, heldBy: error.holder });
+            return undefined;
+          }
+        }),
+      );
+      const batch = claimed.flatMap((c) => (c ? [c] : []));
       const existing = await this.existingOf(
         tenantId,
-        batch.map((r) => r.crmUserId),
+        batch.map(({ row }) => row.crmUserId),
       );
-      const written = batch.map(({ crmUserId, fields }) => ({
+      const written = batch.map(({ row: { crmUserId, fields } }) => ({
         agent: agentSchema.parse({ tenantId, crmUserId, ...fields, createdAt: existing.get(crmUserId)?.createdAt ?? now, updatedAt: now }),
         before: existing.get(crmUserId)?.teams,
       }));
@@ -105,10 +154,44 @@ export class AgentRepository {
         requests = (out.UnprocessedItems?.[this.table.name] ?? []) as typeof requests;
       }
       await this.syncTeams(tenantId, written);
-      count += batch.length;
-      onBatch?.(count);
+      for (const { agent } of written) {
+        const left = existing.get(agent.crmUserId)?.extension;
+        if (left !== undefined && left !== agent.extension) await this.extensions.release(tenantId, agent.crmUserId, left);
+      }
+      for (const { row, claim } of batch) {
+        for (const holder of claim.displaced) await this.removeFromExtension(tenantId, holder, row.fields.extension);
+        result.displaced.push(...claim.displaced);
+      }
+      result.written += batch.length;
+      done += Math.min(25, rows.length - i);
+      onBatch?.(done);
     }
-    return count;
+    return result;
+  }
+
+  /**
+   * `force` moved an extension away from this agent: an agent is reachable only through its extension, so it is removed
+   * (its item, team memberships and presence), on condition that its item still names the extension.
+   */
+  private async removeFromExtension(tenantId: string, crmUserId: string, extension: string): Promise<void> {
+    let out;
+    try {
+      out = await this.table.doc.send(
+        new DeleteCommand({
+          TableName: this.table.name,
+          Key: { pk: tenantPk(tenantId), sk: agentSk(crmUserId) },
+          ConditionExpression: 'extension = :extension',
+          ExpressionAttributeValues: { ':extension': extension },
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return;
+      throw error;
+    }
+    const teams = Array.isArray(out.Attributes?.teams) ? (out.Attributes.teams as string[]) : [];
+    await this.batchWrite(teams.map((team) => ({ DeleteRequest: { Key: { pk: tenantPk(tenantId), sk: teamMemberSk(team, crmUserId) } } })));
+    await this.presence.delete(tenantId, crmUserId);
   }
 
   /**
@@ -231,18 +314,28 @@ export class AgentRepository {
   }
 
   /** Creation times and teams of the agents among `crmUserIds` that exist already (at most 25 at once). */
-  private async existingOf(tenantId: string, crmUserIds: string[]): Promise<Map<string, { createdAt: string; teams?: string[] }>> {
-    const found = new Map<string, { createdAt: string; teams?: string[] }>();
+  private async existingOf(
+    tenantId: string,
+    crmUserIds: string[],
+  ): Promise<Map<string, { createdAt: string; teams?: string[]; extension?: string }>> {
+    const found = new Map<string, { createdAt: string; teams?: string[]; extension?: string }>();
+    if (crmUserIds.length === 0) return found;
     let keys: Array<Record<string, unknown>> = crmUserIds.map((id) => ({ pk: tenantPk(tenantId), sk: agentSk(id) }));
     for (let attempt = 0; keys.length > 0; attempt++) {
       if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed agent reads');
       if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       const out = await this.table.doc.send(
-        new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys, ProjectionExpression: 'crmUserId, createdAt, teams' } } }),
+        new BatchGetCommand({
+          RequestItems: { [this.table.name]: { Keys: keys, ProjectionExpression: 'crmUserId, createdAt, teams, extension' } },
+        }),
       );
       for (const item of out.Responses?.[this.table.name] ?? []) {
         if (typeof item.crmUserId === 'string' && typeof item.createdAt === 'string') {
-          found.set(item.crmUserId, { createdAt: item.createdAt, teams: Array.isArray(item.teams) ? (item.teams as string[]) : undefined });
+          found.set(item.crmUserId, {
+            createdAt: item.createdAt,
+            teams: Array.isArray(item.teams) ? (item.teams as string[]) : undefined,
+            extension: typeof item.extension === 'string' ? item.extension : undefined,
+          });
         }
       }
       keys = out.UnprocessedKeys?.[this.table.name]?.Keys ?? [];
@@ -262,6 +355,7 @@ export class AgentRepository {
     await this.batchWrite(teams.map((team) => ({ DeleteRequest: { Key: { pk: tenantPk(tenantId), sk: teamMemberSk(team, crmUserId) } } })));
     // The presence item carries the extension calls read: without it, no call can name this agent any more.
     await this.presence.delete(tenantId, crmUserId);
+    if (typeof out.Attributes?.extension === 'string') await this.extensions.release(tenantId, crmUserId, out.Attributes.extension);
     return out.Attributes !== undefined;
   }
 

@@ -14,6 +14,8 @@ export const apiKeysByTenantSk = (keyId: string) => `APIKEY#${keyId}`;
 export const agentSk = (crmUserId: string) => `AGENT#${crmUserId}`;
 export const agentByEmailPk = (tenantId: string, email: string) => `TENANT#${tenantId}#AGENTEMAIL#${email.toLowerCase()}`;
 export const agentByExtensionPk = (tenantId: string, extension: string) => `TENANT#${tenantId}#AGENTEXT#${extension}`;
+/** An extension's uniqueness item, under the tenant: which agent holds it (lib/store/agent-extensions.ts). */
+export const agentExtensionSk = (extension: string) => `AGENTEXT#${extension}`;
 /** The agent's presence: the lock of a call being placed, the call it is on, the away toggle (lib/store/agent-presence.ts). */
 export const agentLockSk = (crmUserId: string) => `AGENTLOCK#${crmUserId}`;
 /** A team's member, under the tenant: one query lists a team. */
@@ -67,6 +69,10 @@ export const pbxUniqueIdSk = (uniqueId: string) => `PBXUID#${uniqueId}`;
 export const callsByPbxUniqueIdPk = (tenantId: string, uniqueId: string) => `TENANT#${tenantId}#PBXUID#${uniqueId}`;
 /** The keyless dedupe window of one subject (agent, number, lead): which idempotency key is in force. */
 export const dedupeWindowSk = (subject: string) => `DEDUPE#${subject}`;
+
+/** An entry of the tenant's do-not-call list: the number's keyed hash, never the number (lib/store/do-not-call.ts). */
+export const dncSk = (hash: string) => `DNC#${hash}`;
+export const dncPrefix = () => 'DNC#';
 
 /** A tenant's settings for one inbound webhook source (secrets and field mapping). */
 export const hookSourceSk = (source: string) => `HOOKSOURCE#${source}`;

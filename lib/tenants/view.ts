@@ -113,6 +113,7 @@ export const tenantPatchSchema = z
         allowUnknownType: nullable(z.boolean()),
         denyPrefixes: nullable(z.array(z.string())),
         callingHours: nullable(z.strictObject({ windows: z.array(callingWindowSchema) })),
+        legalCallingHours: nullable(z.boolean()),
         outsideCallingHours: nullable(z.enum(['refuse', 'defer'])),
         caps: nullable(
           z.strictObject({

@@ -63,9 +63,13 @@ describe('the whole service through serverless-offline', () => {
   });
 
   it('manages agents over HTTP', async () => {
-    const put = await api('/v1/agents/u-99', { method: 'PUT', body: JSON.stringify({ extension: '1001', email: 'Carol@Example.com' }) });
+    // 1001 is the demo's u-18: one agent per extension.
+    const taken = await api('/v1/agents/u-99', { method: 'PUT', body: JSON.stringify({ extension: '1001' }) });
+    expect(taken.status).toBe(409);
+    expect(await jsonOf(taken)).toMatchObject({ code: 'extension_taken', heldBy: 'u-18' });
+    const put = await api('/v1/agents/u-99', { method: 'PUT', body: JSON.stringify({ extension: '1099', email: 'Carol@Example.com' }) });
     expect(put.status).toBe(201);
-    expect(await jsonOf(put)).toMatchObject({ crmUserId: 'u-99', extension: '1001', email: 'carol@example.com' });
+    expect(await jsonOf(put)).toMatchObject({ crmUserId: 'u-99', extension: '1099', email: 'carol@example.com' });
     const list = await jsonOf(await api('/v1/agents'));
     expect(list.agents?.map((a) => a.crmUserId)).toEqual(expect.arrayContaining(['u-17', 'u-18', 'u-99']));
     expect((await api('/v1/agents/u-99', { method: 'DELETE' })).status).toBe(204);

@@ -93,14 +93,16 @@ describe('GET /v1/agents by team and availability', () => {
 
   beforeAll(async () => {
     ({ key: teamKey } = await seedTenant(env, { tenantId: TEAM_T }, { agents: [] }));
-    for (const [id, teamsOf] of [
+    const agents = [
       ['a-free', ['sales']],
       ['a-call', ['sales']],
       ['a-away', ['sales', 'vip']],
       ['a-lock', ['sales']],
       ['a-solo', []],
-    ] as const) {
-      expect((await put(teamKey, id, { extension: '1000', teams: teamsOf })).status).toBe(201);
+    ] as const;
+    // One agent per extension: each its own.
+    for (const [i, [id, teamsOf]] of agents.entries()) {
+      expect((await put(teamKey, id, { extension: `${1000 + i}`, teams: teamsOf })).status).toBe(201);
     }
     await presence.markOnCall(TEAM_T, 'a-call', 'c_01JCALLCALLCALLCALLCALLCAL', nowSec() + 3600);
     expect((await setAvailability(teamKey, 'a-away', { available: false })).status).toBe(200);

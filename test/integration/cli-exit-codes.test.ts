@@ -15,11 +15,15 @@ import { repoRoot } from '../support/package-stack';
 
 let cli: CliTable;
 let csv = '';
+/** A file each importing command reads as valid, so that the table is what fails (the agents' CSV by default). */
+const files: Record<string, string> = {};
 
 beforeAll(async () => {
   cli = await startCliTable('exit-codes');
   csv = join(cli.workDir, 'agents.csv');
   writeFileSync(csv, 'crmUserId,extension\nu-1,1000\n');
+  files['dnc import'] = join(cli.workDir, 'numbers.csv');
+  writeFileSync(files['dnc import'], 'number\n+447766889900\n');
 });
 
 afterAll(async () => {
@@ -80,7 +84,7 @@ const EXTRA: Record<string, string[]> = {
 function commandLine({ path, command }: { path: string[]; command: Command }): string[] {
   const args = command.registeredArguments
     .filter((a) => a.required)
-    .map((a) => (a.name() === 'file' ? csv : (ARGUMENTS[a.name()] ?? `unknown-argument-${a.name()}`)));
+    .map((a) => (a.name() === 'file' ? (files[path.join(' ')] ?? csv) : (ARGUMENTS[a.name()] ?? `unknown-argument-${a.name()}`)));
   const options = command.options.filter((o) => o.mandatory).flatMap((o) => REQUIRED_OPTIONS[o.long ?? ''] ?? [`${o.long}-unknown`]);
   return [...path, ...args, ...options, ...(EXTRA[path.join(' ')] ?? [])];
 }

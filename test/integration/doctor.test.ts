@@ -253,7 +253,22 @@ describe('c2c doctor finds each problem', () => {
         Item: { pk: tenantPk(tenantId), sk: agentSk('u-old'), type: 'agent', tenantId, crmUserId: 'u-old', createdAt: 'x', updatedAt: 'x' },
       }),
     );
-    await agents.put(tenantId, 'u-3', { extension: '1000' });
+    // Two agents on one extension: written before the repository refused it (one agent per extension), as an item.
+    await table.doc.send(
+      new PutCommand({
+        TableName: table.name,
+        Item: {
+          pk: tenantPk(tenantId),
+          sk: agentSk('u-3'),
+          type: 'agent',
+          tenantId,
+          crmUserId: 'u-3',
+          extension: '1000',
+          createdAt: 'x',
+          updatedAt: 'x',
+        },
+      }),
+    );
     const { code, report } = await doctor(tenantId);
     expect(code).toBe(1);
     expect(problems(report)).toEqual(['agent-extensions', 'duplicate-extensions']);

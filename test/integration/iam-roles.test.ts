@@ -337,6 +337,18 @@ describe('the flows each function is recorded in', () => {
     expect((await call('PATCH', { policy: { dedupeWindowSec: null } })).status).toBe(200);
   });
 
+  it('dnc: a number listed, listed again, looked up, refused to a call, taken off', async () => {
+    const dnc = (method: string, route: string, extra: { path?: Record<string, string>; query?: Record<string, string> }) =>
+      api('dnc', { method, route, headers: bearer(key), ...extra });
+    const path = { number: '+447766889950' };
+    expect((await dnc('PUT', '/v1/dnc/{number}', { path })).status).toBe(201);
+    expect((await dnc('PUT', '/v1/dnc/{number}', { path })).status).toBe(200);
+    expect((await dnc('GET', '/v1/dnc', { query: { number: '07766 889950' } })).body).toMatchObject({ listed: true });
+    expect((await placeCall({ agent: { crmUserId: uid(19) }, to: '+44 7766 889950' })).body.code).toBe('do_not_call');
+    expect((await dnc('DELETE', '/v1/dnc/{number}', { path })).status).toBe(204);
+    expect((await dnc('DELETE', '/v1/dnc/{number}', { path })).status).toBe(404);
+  });
+
   it('health, openapi, docs and console answer without the table', async () => {
     expect((await api('health', { method: 'GET', route: '/v1/health' })).status).toBe(200);
     expect((await api('openapi', { method: 'GET', route: '/v1/openapi.json' })).status).toBe(200);

@@ -84,7 +84,7 @@ beforeAll(async () => {
   env = await startTestEnv();
   // A PBX that insists on the tenant's Basic credentials and CDR key: a call only goes through if they opened.
   pbx = await startPbxSimulator({
-    extensions: ['1000', '1001'],
+    extensions: ['1000', '1001', '1002'],
     basicAuth: { username: 'acme', password: PBX_PASSWORD },
     cdrApiKey: CDR_KEY,
   });

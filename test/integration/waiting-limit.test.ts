@@ -1,4 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DoNotCallRepository } from '../../lib/store/do-not-call';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CallDispatch } from '../../lib/calls/dispatch';
 import { DispatchDue } from '../../lib/calls/dispatch-due';
@@ -76,6 +77,7 @@ function scheduler(now: () => Date, bounds?: FairBounds) {
       now,
     }),
     getTenant: (tenantId) => env.tenants.get(tenantId),
+    dnc: new DoNotCallRepository(env.table),
     pbxTimeoutMs: 2000,
     logger: { info: () => undefined, warn: () => undefined },
     now,

@@ -1,4 +1,5 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DoNotCallRepository } from '../../lib/store/do-not-call';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken } from '../../lib/calls/pbx-event-tokens';
 import { PlaceCall } from '../../lib/calls/place-call';
@@ -64,6 +65,7 @@ beforeAll(async () => {
     caps: new CallCaps(new RateLimitRepository(env.table)),
     presence,
     windows: new DedupeWindowRepository(env.table),
+    dnc: new DoNotCallRepository(env.table),
     pbx: new Click2CallClient(),
     pbxTimeoutMs: 2000,
     logger: { info: () => undefined, warn: () => undefined },

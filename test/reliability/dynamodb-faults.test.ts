@@ -83,8 +83,10 @@ beforeAll(async () => {
       pbx: { urlShape: 'click2call', baseUrl: env.sim.url, cdrApiUrl: `${env.sim.url}/api/cdrs` },
       pbxEvents: { tokens: [token.record] },
     },
-    { agents: Array.from({ length: AGENTS }, (_, i) => ({ crmUserId: `u-dbf-${i + 1}`, extension: '1000' })) },
+    // One agent per extension: each its own, all known to the simulator.
+    { agents: Array.from({ length: AGENTS }, (_, i) => ({ crmUserId: `u-dbf-${i + 1}`, extension: `${2000 + i}` })) },
   ));
+  env.sim.setExtensions(['1000', '1001', '1002', ...Array.from({ length: AGENTS }, (_, i) => `${2000 + i}`)]);
   await seedTenant(env, { tenantId: SAMPLE_TENANT_ID }, { agents: SAMPLE_AGENTS.map((a) => ({ ...a })) });
   await new WebhookSourceRepository(env.table, testSealer(), SOURCE_ADAPTERS).addSecret(
     SAMPLE_TENANT_ID,

@@ -4,6 +4,7 @@
  * it), 10,000 fuzzed requests, and a scan of everything logged. It prints one table; with
  * RELIABILITY_REPORT=1 (`npm run test:reliability`) it also writes RELIABILITY.md.
  */
+import { DoNotCallRepository } from '../../lib/store/do-not-call';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -75,9 +76,17 @@ beforeAll(async () => {
     { crmUserId: 'u-main', extension: '1000' },
     { crmUserId: 'u-fuzz', extension: '1001' },
     { crmUserId: 'u-crash-1', extension: '1002' },
-    { crmUserId: 'u-crash-2', extension: '1002' },
-    ...Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-storm-${i}`, extension: '1000' })),
+    { crmUserId: 'u-crash-2', extension: '1003' },
+    // One agent per extension: each its own, all known to the simulator (below).
+    ...Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-storm-${i}`, extension: `${3000 + i}` })),
   ];
+  env.sim.setExtensions([
+    '1000',
+    '1001',
+    '1002',
+    '1003',
+    ...Array.from({ length: STORM_KEYS }, (_, i) => [`${3000 + i}`, `${4000 + i}`]).flat(),
+  ]);
   ({ key } = await seedTenant(
     env,
     {
@@ -145,7 +154,7 @@ describe('reliability', () => {
           caps: { perDestination: { max: 100_000, windowSec: 900 }, perAgentPerMinute: 100_000, perTenantPerSecond: CAPPED_PER_SECOND },
         },
       },
-      { agents: Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-cap-${i}`, extension: '1000' })) },
+      { agents: Array.from({ length: STORM_KEYS }, (_, i) => ({ crmUserId: `u-cap-${i}`, extension: `${4000 + i}` })) },
     );
     const before = new Set(env.sim.requests().map((r) => r.query.c2c_call_id));
     const statuses = new Map<number, number>();
@@ -297,6 +306,7 @@ describe('reliability', () => {
         agents: c.agents,
         caps: new CallCaps(new RateLimitRepository(c.table)),
         windows: new DedupeWindowRepository(c.table),
+        dnc: new DoNotCallRepository(c.table),
         pbx: new Click2CallClient(),
         pbxTimeoutMs: 600,
         logger: { info: () => undefined, warn: () => undefined },
@@ -433,8 +443,9 @@ describe('reliability', () => {
       store = calls(root);
       presence = new AgentPresenceRepository(table(root));
       ({ key: dueKey } = await seedTenant(env, { tenantId: TENANT }, { agents: [] }));
-      // Every agent on one of the simulator's extensions: the lock that matters is per agent, not per extension.
-      const ext = (i: number) => `100${i % 3}`;
+      // One agent per extension: each agent its own, added to the simulator's (the lock that matters is per agent).
+      let next = 0;
+      const ext = (_i: number) => `${5000 + next++}`;
       await env.agents.putMany(TENANT, [
         ...Array.from({ length: DUE_NAMED }, (_, i) => ({ crmUserId: `u-due-${i}`, extension: ext(i) })),
         ...Array.from({ length: DUE_TEAMS * DUE_TEAM_AGENTS }, (_, i) => ({
@@ -446,6 +457,7 @@ describe('reliability', () => {
         ...Array.from({ length: RACE_NAMED }, (_, i) => ({ crmUserId: `u-race-${i}`, extension: ext(i) })),
         ...Array.from({ length: RACE_TEAM }, (_, i) => ({ crmUserId: `u-rt-${i}`, extension: ext(i), teams: [`race-${i % RACE_TEAMS}`] })),
       ]);
+      env.sim.setExtensions([...env.sim.extensions(), ...Array.from({ length: next }, (_, i) => `${5000 + i}`)]);
     });
 
     it(`${DUE_NAMED + DUE_TEAM} scheduled calls due the same minute, two schedulers at once`, async () => {
@@ -504,6 +516,7 @@ describe('reliability', () => {
           now: () => now,
         }),
         getTenant: (tenantId) => tenants(root).get(tenantId),
+        dnc: new DoNotCallRepository(table(root)),
         pbxTimeoutMs: 600,
         logger: { info: () => undefined, warn: () => undefined },
         now: () => now,

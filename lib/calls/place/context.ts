@@ -10,6 +10,7 @@ import type { AgentPresenceRepository } from '../../store/agent-presence';
 import type { AgentRepository } from '../../store/agents';
 import type { CallRepository, StoredCall } from '../../store/calls';
 import type { DedupeWindowRepository } from '../../store/dedupe-windows';
+import type { DoNotCallRepository } from '../../store/do-not-call';
 import type { Clock } from '../../time/clock';
 import type { CallDispatch, FaultPoint } from '../dispatch';
 import type { CallRequest } from '../request';
@@ -44,6 +45,8 @@ export interface PlaceCallDeps {
   presence?: AgentPresenceRepository;
   /** Dedupe windows of keyless requests. */
   windows: Pick<DedupeWindowRepository, 'claim'>;
+  /** The tenant's do-not-call list: one read per call, beside the first stage (lib/calls/place/resolve.ts). */
+  dnc: Pick<DoNotCallRepository, 'isListed'>;
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
   pbxTimeoutMs: number;
   logger: Logger;

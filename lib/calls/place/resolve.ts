@@ -12,6 +12,8 @@ export type Found = CallAgent | TeamMember[] | 'incomplete' | undefined;
 export type Resolution =
   /** The tenant's per-second cap refused the request: nothing was written. */
   | { kind: 'capped'; refusal: CapRefusal }
+  /** The number is on the tenant's do-not-call list: nothing was written, an agent taken was given back. */
+  | { kind: 'do_not_call' }
   /** `taken`: the named agent's take, when it was taken beside the tenant's cap (or refused by its own caps). */
   | { kind: 'found'; found: Found; taken?: AgentAdmission };
 
@@ -25,14 +27,19 @@ export const agentOf = (found: Found): CallAgent | undefined => (found === 'inco
 export async function resolveTarget(ctx: PlaceContext, tenant: Tenant, ask: CallAsk): Promise<Resolution> {
   const dialsNow = ask.verdict.kind === 'now';
   const directory = ctx.deps.calls.work.touch(tenant.tenantId, dialsNow ? ['notify', 'pending'] : ['notify']).catch(() => undefined);
+  // The do-not-call list's one read runs beside the stage, never before it: no round trip of its own. A number the
+  // policy refuses anyway (invalid, not allowed) is not looked up.
+  const listed = ask.verdict.kind === 'refuse' ? Promise.resolve(false) : ctx.deps.dnc.isListed(tenant.tenantId, ask.verdict.number.e164);
   const { target } = ask;
-  if ('crmUserId' in target && dialsNow) return takeNamedAgent(ctx, tenant, target, ask.identity, directory);
-  const [looked, admitted] = await Promise.all([
+  if ('crmUserId' in target && dialsNow) return takeNamedAgent(ctx, tenant, target, ask.identity, directory, listed);
+  const [looked, admitted, onList] = await Promise.all([
     'team' in target ? ctx.deps.agents.listTeam(tenant.tenantId, target.team) : findAgent(ctx, tenant.tenantId, target),
     ctx.deps.caps.admitRequest(tenant.tenantId, tenant.policy, ask.identity),
+    listed,
     directory,
   ]);
   if (admitted.refusal) return { kind: 'capped', refusal: admitted.refusal };
+  if (onList) return { kind: 'do_not_call' };
   return { kind: 'found', found: looked };
 }
 
@@ -47,8 +54,9 @@ async function takeNamedAgent(
   target: { crmUserId: string },
   identity: string,
   directory: Promise<unknown>,
+  listed: Promise<boolean>,
 ): Promise<Resolution> {
-  const [take, admitted] = await Promise.all([
+  const [take, admitted, onList] = await Promise.all([
     ctx.deps.caps.takeAgent(tenant.policy, {
       tenantId: tenant.tenantId,
       crmUserId: target.crmUserId,
@@ -58,11 +66,12 @@ async function takeNamedAgent(
       requireAgent: true,
     }),
     ctx.deps.caps.admitRequest(tenant.tenantId, tenant.policy, identity),
+    listed,
     directory,
   ]);
-  if (admitted.refusal) {
+  if (admitted.refusal || onList) {
     if (!take.refusal) await bestEffort(ctx, 'give the agent back', take.giveBack);
-    return { kind: 'capped', refusal: admitted.refusal };
+    return admitted.refusal ? { kind: 'capped', refusal: admitted.refusal } : { kind: 'do_not_call' };
   }
   // Not on the presence item: no such agent, or one written before the item carried extensions.
   if (take.why === 'unknown_agent') return { kind: 'found', found: await findAgent(ctx, tenant.tenantId, target) };

@@ -56,7 +56,8 @@ const holding = (pkg: string) =>
 
 describe('function bundles', () => {
   it('carry the phone-number metadata and the time zones only where a call is placed', () => {
-    expect(holding('libphonenumber-js')).toEqual(['callsCreate', 'dispatchDue', 'hooks']);
+    // dnc reads the numbers it lists as a call's `to` is read.
+    expect(holding('libphonenumber-js')).toEqual(['callsCreate', 'dispatchDue', 'dnc', 'hooks']);
     // The tenant's settings (GET/PATCH /v1/tenant) check a default country against the ISO 3166-1 list: the countries,
     // not the phone metadata. Off the call path, its cold start is an operator's, not a ringing phone's.
     expect(holding('countries-and-timezones')).toEqual(['callsCreate', 'dispatchDue', 'hooks', 'tenant']);
