@@ -19,10 +19,9 @@ import {
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, UsageError } from './errors';
 import { hookLogCommand } from './hook-log';
+import { hookPath, parseSource, SOURCE_ARGUMENT, SOURCES_HELP } from './hook-sources';
 import { renderFields, renderTable, writeJson } from './io';
 
-const SOURCES_HELP = `Sources: ${WEBHOOK_SOURCES.join(', ')}. Setup per CRM and the answers each sender gets: docs/webhooks.md.
-${WEBHOOK_SOURCES.map((s) => `  ${s.padEnd(10)} ${SOURCE_ADAPTERS[s].docs}`).join('\n')}`;
 /** The sources whose secret we issue (`--generate`); the vendor issues the others'. */
 const GENERATED = WEBHOOK_SOURCES.filter((s) => SOURCE_ADAPTERS[s].secrets.generate !== undefined);
 
@@ -47,13 +46,6 @@ function publicView(config: WebhookSourceConfig | undefined, source: WebhookSour
 }
 
 type SourceView = ReturnType<typeof publicView>;
-
-const hookPath = (source: WebhookSource, tenantId: string) => `/v1/hooks/${source}/${tenantId}`;
-
-function parseSource(value: string): WebhookSource {
-  if (!isWebhookSource(value)) throw new InvalidArgumentError(`expected one of ${WEBHOOK_SOURCES.join(', ')}`);
-  return value;
-}
 
 /** `a.b|c.d`: alternatives tried in order. */
 function parsePaths(value: string): string[] {
@@ -132,7 +124,7 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .command('set-secret')
     .description('add a live secret to a source, keeping the others (rotation); a generated one is printed once')
     .argument('<tenantId>')
-    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<source>', SOURCE_ARGUMENT, parseSource)
     .option('--secret-env <VAR>', 'name of the environment variable holding the secret (never on the command line)')
     .option('--generate', `generate the secret here (${GENERATED.join(', ')}): it is printed once`)
     .option('--json', 'print JSON')
@@ -181,7 +173,7 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .command('remove-secret')
     .description('remove a secret by its id (as hook show lists it): deliveries signed with it are refused at once')
     .argument('<tenantId>')
-    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<source>', SOURCE_ARGUMENT, parseSource)
     .argument('<secretId>')
     .option('--json', 'print JSON')
     .action(async (tenantId: string, source: WebhookSource, secretId: string, options: { json?: boolean }, command: Command) => {
@@ -199,7 +191,7 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .command('set-mapping')
     .description("set where a source's payload holds the agent, the number, the lead, custom data and the delivery id")
     .argument('<tenantId>')
-    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<source>', SOURCE_ARGUMENT, parseSource)
     .option('--agent <path>', 'path of the agent, or of the team with --agent-by team (alternatives separated by |)', parsePaths)
     .addOption(
       new Option('--agent-by <kind>', 'what the agent value is; team: the name of a team, whose free member is called').choices(
@@ -256,7 +248,7 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
     .command('set-options')
     .description("set a source's public URL (HubSpot signs it), the status of permanent refusals, and its rule outside calling hours")
     .argument('<tenantId>')
-    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<source>', SOURCE_ARGUMENT, parseSource)
     .option('--public-url <url>', 'the exact URL configured at the sender, when it is not the one the function sees')
     .option('--no-public-url', 'derive the URL from the request again')
     .addOption(
@@ -304,7 +296,7 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
     .command('show')
     .description("show a tenant's webhook sources: secrets (ids and hints only), mapping in force, options")
     .argument('<tenantId>')
-    .argument('[source]', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('[source]', SOURCE_ARGUMENT, parseSource)
     .option('--json', 'print JSON')
     .action(async (tenantId: string, source: WebhookSource | undefined, options: { json?: boolean }, command: Command) => {
       const views = await withSources(command, tenantId, async (repo, tenant) => {
@@ -343,7 +335,7 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
     .command('url')
     .description('print the URL to paste into the CRM or automation tool')
     .argument('<tenantId>')
-    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<source>', SOURCE_ARGUMENT, parseSource)
     .option(
       '--api-url <url>',
       "the API's base URL (the stage's HttpApiUrl output or your custom domain); default C2C_API_URL, else the local stack",

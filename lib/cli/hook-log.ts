@@ -1,13 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { HookDeliveryRepository } from '../store/hook-deliveries';
-import { isWebhookSource, WEBHOOK_SOURCES, type WebhookSource } from '../crm/sources';
+import type { WebhookSource } from '../crm/sources';
+import { parseSource, SOURCE_ARGUMENT } from './hook-sources';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { renderTable, writeJson } from './io';
-
-function parseSource(value: string): WebhookSource {
-  if (!isWebhookSource(value)) throw new InvalidArgumentError(`expected one of ${WEBHOOK_SOURCES.join(', ')}`);
-  return value;
-}
 
 function parseLimit(value: string): number {
   const limit = Number(value);
@@ -25,7 +21,7 @@ export function hookLogCommand(deps: CliDeps, state: RunState): Command {
   return new Command('log')
     .description("a source's last deliveries (7 days): verdict, why, and the call each made")
     .argument('<tenantId>')
-    .argument('<source>', WEBHOOK_SOURCES.join(' | '), parseSource)
+    .argument('<source>', SOURCE_ARGUMENT, parseSource)
     .option('--limit <n>', 'how many (1-100)', parseLimit, 20)
     .option('--json', 'print JSON')
     .addHelpText(
