@@ -501,6 +501,56 @@ describe('README: Five minutes on the local stack, against the real npm start', 
     expect(stack.child.exitCode).toBeNull();
   });
 
+  it('a tenant made with the CLI lives the same life: an agent on any extension rings, the call completes, the do-not-call list holds', async () => {
+    const block = fenced(WALK, 'bash').find((b) => b.includes('npx c2c tenant create shop'))!;
+    const lines = block
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .map((l) => l.replace(/\s+#.*$/, '').trim())
+      .filter(Boolean);
+    let key = '';
+    for (const line of lines.filter((l) => l.startsWith('npx c2c '))) {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(['node', 'c2c', ...words(local(line)).slice(2)], {
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: (text: string) => (stderr += text) },
+        env: childEnv,
+        stackFile,
+      });
+      expect(code, `${line}\n${stdout}${stderr}`).toBe(0);
+      key ||= /^ {2}(c2c_\S+)$/m.exec(stdout)?.[1] ?? '';
+    }
+    expect(key).toMatch(/^c2c_/);
+    const curlLine = lines.find((l) => l.startsWith('curl '))!;
+    const body = /-d '([^']+)'/.exec(curlLine)![1]!;
+    const place = (json: string) =>
+      fetch(api('/v1/calls'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: json,
+      });
+    const placed = await place(body);
+    const call = await jsonOf(placed);
+    expect(placed.status, JSON.stringify(call)).toBe(201);
+    expect(call.state).toBe('dialing');
+    const [ringSec, talkSec] = says(step(7), /answered after (\d+) s, then (\d+) s of talk/, 'the playout').map(Number);
+    const deadline = Date.now() + (ringSec! + talkSec!) * 1000 + 30_000;
+    let read: Answer;
+    do {
+      read = await jsonOf(await fetch(api(`/v1/calls/${call.callId}`), { headers: { authorization: `Bearer ${key}` } }));
+      if (read.state === 'completed') break;
+      await new Promise((r) => setTimeout(r, 500));
+    } while (Date.now() < deadline);
+    expect(read.state).toBe('completed');
+    expect(read.events.map((e: { state: string }) => e.state)).toEqual(expect.arrayContaining(['dialing', 'answered', 'completed']));
+
+    const [listed] = says(WALK, /the same request to `(\+\d+)` answers `422 do_not_call`/, 'the listed number refused');
+    const refused = await place(body.replace('+44 7766 889901', listed!));
+    expect(refused.status).toBe(422);
+    expect((await jsonOf(refused)).code).toBe('do_not_call');
+  });
+
   it('the Operator CLI examples that apply to the local stack run against it', async () => {
     const runs = await background.cli!;
     for (const run of runs) expect(run.code, `${run.line}\n${run.stdout}${run.stderr}`).toBe(run.expectCode);
@@ -581,7 +631,7 @@ function words(line: string): string[] {
  * the real `npx c2c` binary against the same stack file. Left out:
  * the doctor (it would check the real CommPeak host; step 8 runs it on the demo tenant), and the callback URL (its
  * host is checked by a DNS lookup, which a machine without internet may wait on). The CSV file named is the sample
- * of events/; `key revoke` gets the id `key list` shows; optional `[...]` parts are left out. `calls waiting` and
+ * of events/ (`agents-sample.csv`, `dnc-sample.csv`); `key revoke` gets the id `key list` shows; optional `[...]` parts are left out. `calls waiting` and
  * `calls cancel` run once a call waits: one scheduled for tomorrow through the API with the key `key issue` printed
  * (so nothing dials, and the tenant's real PBX host is never asked), whose id replaces the `c_X...` placeholder.
  */
@@ -597,7 +647,11 @@ async function cliExamples(): Promise<CliRun[]> {
   const run = async (line: string, expectCode = 0): Promise<CliRun> => {
     let stdout = '';
     let stderr = '';
-    const argv = words(line.replace(' agents.csv', ` ${path.join(ROOT, 'events/agents-sample.csv')}`)).slice(2);
+    const argv = words(
+      line
+        .replace(' agents.csv', ` ${path.join(ROOT, 'events/agents-sample.csv')}`)
+        .replace(' dnc.csv', ` ${path.join(ROOT, 'events/dnc-sample.csv')}`),
+    ).slice(2);
     const code = await runCli(['node', 'c2c', ...argv], {
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: (text: string) => (stderr += text) },

@@ -27,17 +27,19 @@ const T0 = Date.parse('2031-04-02T08:00:00.000Z');
 const at = (ms: number) => vi.setSystemTime(ms);
 const dials = (callId: string | undefined) => env.sim.requests().filter((r) => r.query.c2c_call_id === callId).length;
 
-/** Every item of the tenant's partition: a refused delivery must leave the count as it was. */
+/** Every item of the tenant's partition but its delivery log: a refused delivery must leave the count as it was. */
 async function itemsOf(tenantId: string): Promise<number> {
   const out = await env.table.doc.send(
     new QueryCommand({
       TableName: env.table.name,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
-      Select: 'COUNT',
+      ProjectionExpression: 'sk',
     }),
   );
-  return out.Count ?? 0;
+  // The source's delivery log keeps a line per delivery, refused ones included (docs/webhooks.md): what a refusal
+  // must not write is anything else.
+  return (out.Items ?? []).filter((item) => !String(item.sk).startsWith('HOOKLOG#')).length;
 }
 
 const withHeader = (event: APIGatewayProxyEventV2, name: string, value: string): APIGatewayProxyEventV2 => ({

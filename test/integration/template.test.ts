@@ -33,6 +33,7 @@ const FUNCTION_KEYS = [
   'console',
   'docs',
   'hookDeliveries',
+  'dnc',
 ];
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
 const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe', 'dispatchDue'];
@@ -60,6 +61,7 @@ const SEAL_PURPOSES: Record<string, string[]> = {
   console: [],
   docs: [],
   hookDeliveries: ['tenant-secrets'],
+  dnc: ['tenant-secrets'],
 };
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
