@@ -1,14 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallRepository } from '../../lib/store/calls';
 import { agentsListing, callsListing, teamMembersListing } from '../../lib/store/listings';
 import type { Listing as StoreListing } from '../../lib/store/pagination';
-import { LOG_DIR } from '../support/capture-logs';
 import { storedCall } from '../support/calls';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
+import { logLinesDuring } from '../support/log-lines';
 
 /**
  * Every listing that takes a cursor, through its real handler on dynalite: a real cursor of each, mutated every way a
@@ -115,21 +113,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.stop();
 });
-
-/** This worker's service log lines (test/support/capture-logs.ts) written while `fn` ran. */
-async function logLinesDuring<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Array<{ level?: string; message?: string }> }> {
-  const file = path.join(LOG_DIR, `worker-${process.pid}.jsonl`);
-  const before = existsSync(file) ? statSync(file).size : 0;
-  const result = await fn();
-  const text = existsSync(file) ? readFileSync(file).subarray(before).toString('utf8') : '';
-  return {
-    result,
-    lines: text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { level?: string; message?: string }),
-  };
-}
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64url');
 /** The part of a cursor that carries the key (all of an unsigned one). */

@@ -6,17 +6,16 @@
  *
  * Time is driven: only `Date` is faked (timers and I/O run for real).
  */
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
-import { tenantPk } from '../../lib/store/keys';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import { bearer, invoke, seedTenant, startTestEnv, testSealer, useEnvForHandlers, type TestEnv } from '../support/env';
 import { editJson, invokeEvent, variant } from '../support/hooks';
 import { respellings, withoutPadding } from '../support/respell';
+import { tenantItemsBesidesDeliveryLog } from '../support/tenant-items';
 
 let env: TestEnv;
 let hooks: typeof import('../../functions/hooks').handler;
@@ -27,20 +26,7 @@ const T0 = Date.parse('2031-04-02T08:00:00.000Z');
 const at = (ms: number) => vi.setSystemTime(ms);
 const dials = (callId: string | undefined) => env.sim.requests().filter((r) => r.query.c2c_call_id === callId).length;
 
-/** Every item of the tenant's partition but its delivery log: a refused delivery must leave the count as it was. */
-async function itemsOf(tenantId: string): Promise<number> {
-  const out = await env.table.doc.send(
-    new QueryCommand({
-      TableName: env.table.name,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
-      ProjectionExpression: 'sk',
-    }),
-  );
-  // The source's delivery log keeps a line per delivery, refused ones included (docs/webhooks.md): what a refusal
-  // must not write is anything else.
-  return (out.Items ?? []).filter((item) => !String(item.sk).startsWith('HOOKLOG#')).length;
-}
+const itemsOf = (tenantId: string) => tenantItemsBesidesDeliveryLog(env.table, tenantId);
 
 const withHeader = (event: APIGatewayProxyEventV2, name: string, value: string): APIGatewayProxyEventV2 => ({
   ...event,

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +15,6 @@ import type { Tenant } from '../../lib/model/tenant';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { loadSample, retargetSample, SAMPLE_SECRETS } from '../../local/hook-samples';
 import { SIM_MAX_HEADER_BYTES } from '../../local/pbx-sim/simulator';
-import { LOG_DIR } from '../support/capture-logs';
 import { present } from '../support/api-body';
 import {
   bearer,
@@ -31,6 +28,7 @@ import {
   type TestEnv,
 } from '../support/env';
 import { containing } from '../support/match';
+import { logLinesDuring } from '../support/log-lines';
 
 /**
  * What strangers and careless callers can send, through the real handlers against dynalite and the PBX
@@ -117,21 +115,6 @@ function eventWithBytes(
     body: bytes.toString('base64'),
     isBase64Encoded: true,
   } as unknown as APIGatewayProxyEventV2;
-}
-
-/** This worker's service log lines (test/support/capture-logs.ts) written while `fn` ran. */
-async function logLinesDuring<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Array<{ level?: string; message?: string }> }> {
-  const file = path.join(LOG_DIR, `worker-${process.pid}.jsonl`);
-  const before = existsSync(file) ? statSync(file).size : 0;
-  const result = await fn();
-  const text = existsSync(file) ? readFileSync(file).subarray(before).toString('utf8') : '';
-  return {
-    result,
-    lines: text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as { level?: string; message?: string }),
-  };
 }
 
 const errorLines = (lines: Array<{ level?: string }>) => lines.filter((line) => line.level === 'ERROR');

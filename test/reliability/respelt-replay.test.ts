@@ -4,12 +4,10 @@
  * RELIABILITY_REPORT=1 it becomes the "Re-spelt replays" section of RELIABILITY.md.
  */
 import path from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
 import { signStandardWebhook } from '../../lib/crm/standard-webhooks';
-import { tenantPk } from '../../lib/store/keys';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import {
@@ -26,6 +24,7 @@ import {
 import { editJson, variant } from '../support/hooks';
 import { respellings } from '../support/respell';
 import { machineLine, renderTable, writeReportSection, type ReliabilityRow } from './report';
+import { tenantItemsBesidesDeliveryLog } from '../support/tenant-items';
 
 let env: TestEnv;
 let hooks: typeof import('../../functions/hooks').handler;
@@ -54,19 +53,7 @@ function statuses(answers: InvokeResult[]): string {
   return [...counts.entries()].map(([status, n]) => `${n}x${status}`).join(', ');
 }
 
-async function itemsOf(tenantId: string): Promise<number> {
-  const out = await env.table.doc.send(
-    new QueryCommand({
-      TableName: env.table.name,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': tenantPk(tenantId) },
-      ProjectionExpression: 'sk',
-    }),
-  );
-  // The source's delivery log keeps a line per delivery, refused ones included (docs/webhooks.md): what a refusal
-  // must not write is anything else.
-  return (out.Items ?? []).filter((item) => !String(item.sk).startsWith('HOOKLOG#')).length;
-}
+const itemsOf = (tenantId: string) => tenantItemsBesidesDeliveryLog(env.table, tenantId);
 
 beforeAll(async () => {
   env = await startTestEnv();
