@@ -10,14 +10,14 @@ import { createDocumentClient } from '../lib/store/client';
 import { createTable, startDynalite } from '../local/dynamo';
 import { startPbxSimulator } from '../local/pbx-sim/simulator';
 import { watchServer } from './server-load';
-import { BENCH_AGENTS, seedBenchTenant } from './tenant';
+import { BENCH_AGENTS, benchExtension, seedBenchTenant } from './tenant';
 
 async function main() {
   const dynamo = await startDynalite();
   const requests = watchServer(dynamo.port);
   const tableName = `c2c-bench-${randomUUID().slice(0, 8)}`;
   await createTable(dynamo.endpoint, tableName);
-  const sim = await startPbxSimulator({ extensions: ['1000'] });
+  const sim = await startPbxSimulator({ extensions: Array.from({ length: BENCH_AGENTS }, (_, i) => benchExtension(i)) });
   const table = { doc: createDocumentClient({ region: 'local', endpoint: dynamo.endpoint }), name: tableName };
   const key = await seedBenchTenant(table, 'bench', sim.url, BENCH_AGENTS);
   process.stdout.write(`${JSON.stringify({ endpoint: dynamo.endpoint, tableName, simUrl: sim.url, key })}\n`);

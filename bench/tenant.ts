@@ -7,8 +7,11 @@ import { TenantRepository } from '../lib/store/tenants';
 /** Agents of the warm path's tenant (`u-0`...`u-63`): calls rotate over them. */
 export const BENCH_AGENTS = 64;
 
+/** Agent `u-<i>`'s extension: one agent per extension (lib/store/agent-extensions.ts), 1000 upwards. */
+export const benchExtension = (i: number) => String(1000 + i);
+
 /**
- * A tenant for load: its PBX is the simulator, its agents `u-0`...`u-<agents-1>` all on extension 1000, and its
+ * A tenant for load: its PBX is the simulator, its agents `u-0`...`u-<agents-1>` on extensions 1000 upwards, and its
  * caps all still checked but with room for the load (the bench measures the path, not the caps). Returns a key.
  */
 export async function seedBenchTenant(table: Table, tenantId: string, pbxUrl: string, agents: number): Promise<string> {
@@ -24,7 +27,7 @@ export async function seedBenchTenant(table: Table, tenantId: string, pbxUrl: st
   });
   await new AgentRepository(table).putMany(
     tenantId,
-    Array.from({ length: agents }, (_, i) => ({ crmUserId: `u-${i}`, extension: '1000' })),
+    Array.from({ length: agents }, (_, i) => ({ crmUserId: `u-${i}`, extension: benchExtension(i) })),
   );
   const { key } = await new ApiKeyRepository(table).issue(tenantId, 'bench', [...SCOPES]);
   return key;
