@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { callPolicySchema } from './call-policy';
 import { noControlCharacters } from './control-characters';
+import { crmSettingsSchema } from './crm-connection';
 
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'lowercase letters, digits and dashes, 2-40 characters');
 
@@ -76,6 +77,8 @@ export const tenantSchema = z.object({
   status: z.enum(['active', 'suspended']).default('active'),
   callback: callbackSettingsSchema.optional(),
   pbxEvents: pbxEventsSettingsSchema.optional(),
+  /** Where the tenant's calls are logged (docs/crm-logging.md). */
+  crm: crmSettingsSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
