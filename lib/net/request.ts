@@ -11,7 +11,7 @@ export interface OutboundResponse {
 }
 
 export interface OutboundRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   headers?: http.OutgoingHttpHeaders;
   body?: string;
   /** Budget of the whole exchange: DNS, connect, request, answer. */

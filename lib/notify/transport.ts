@@ -65,7 +65,12 @@ export interface NotificationTransport<Target = unknown> {
   hostOf(target: Target): string | null;
   /** The pace this target shares with every other delivery to the same connection; undefined: unpaced. */
   paceOf?(target: Target): PaceRule | undefined;
+  /** The doctor's read-only check of the target (a CRM's token, scopes, permissions); undefined: no check. */
+  check?(target: Target, now: Date): Promise<ConnectionCheck>;
 }
+
+/** A read-only look at a target, for the doctor: what works, or what is missing in the receiver's own words. */
+export type ConnectionCheck = { ok: true; detail: string } | { ok: false; detail: string };
 
 /** Takes a slot of a pace: 0 when a delivery may go now, else how many ms until one may. */
 export interface Pacer {
