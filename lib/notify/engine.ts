@@ -193,7 +193,7 @@ export class DeliveryEngine {
     // Each pass either advances the marker, or re-reads after losing a race to a concurrent writer.
     for (let pass = 0; pass < call.events.length + 10; pass++) {
       const from = state.next;
-      const wanted = target === undefined ? -1 : nextWanted(transport, call, from);
+      const wanted = target === undefined ? -1 : nextWanted(transport, call, from, target);
       if (wanted < 0) {
         // No target, or nothing (more) this transport wants, or still indexed after the last delivery (a crash after
         // it, or an index set by a write that lost a race): mark the rest done and leave the outbox.
@@ -275,7 +275,7 @@ export class DeliveryEngine {
 }
 
 /** The first event at or after `from` that the transport delivers; -1 when there is none. */
-function nextWanted(transport: NotificationTransport, call: StoredCall, from: number): number {
-  for (let i = from; i < call.events.length; i++) if (transport.wants({ ...call.events[i]!, sequence: i }, call)) return i;
+function nextWanted(transport: NotificationTransport, call: StoredCall, from: number, target: unknown): number {
+  for (let i = from; i < call.events.length; i++) if (transport.wants({ ...call.events[i]!, sequence: i }, call, target)) return i;
   return -1;
 }

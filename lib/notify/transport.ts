@@ -57,8 +57,8 @@ export interface NotificationTransport<Target = unknown> {
   readonly name: string;
   /** Where the tenant's deliveries go; undefined: not set up for this tenant, its events are passed over unsent. */
   targetOf(tenant: Tenant): Target | undefined;
-  /** Whether this transport delivers `event` at all (a CRM logs the call once, on its final state). */
-  wants(event: SequencedEvent, call: StoredCall): boolean;
+  /** Whether this transport delivers `event` to `target` at all (a CRM logs the call once, on a final state the tenant logs). */
+  wants(event: SequencedEvent, call: StoredCall, target: Target): boolean;
   /** Delivers one event, within the transport's own timeout; answers an outcome, throws only on a bug. */
   deliver(call: StoredCall, event: SequencedEvent, context: DeliveryContext<Target>): Promise<DeliveryOutcome>;
   /** The host deliveries go to, for logs and dead letters (never a path, a token or a secret). */

@@ -1,3 +1,4 @@
+import type { CrmName } from '../../model/crm-connection';
 import type { OutboundPolicy } from '../../net/outbound';
 import type { NotificationTransport } from '../transport';
 import { webhookTransport } from './webhook';
@@ -7,6 +8,13 @@ export interface TransportOptions {
   /** Per request to a receiver (NOTIFY_TIMEOUT_MS). */
   timeoutMs: number;
   outbound: OutboundPolicy;
+  /** Where a call-logging transport flags a connection whose credentials the CRM refused (401/403). */
+  crmConnections?: CrmConnectionFlags;
+}
+
+/** The tenant store's side of a held CRM connection: the flag the doctor, the console and `c2c crm show` read. */
+export interface CrmConnectionFlags {
+  hold(tenantId: string, crm: CrmName, reason: string, at: Date): Promise<void>;
 }
 
 /**
