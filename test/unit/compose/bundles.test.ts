@@ -35,15 +35,20 @@ beforeAll(async () => {
         metafile: true,
         logLevel: 'silent',
       });
+      // What the bundle holds: the inputs that left bytes in the output (esbuild's metafile `inputs` also lists what it
+      // read and then shook out, such as a library only an unused function imports).
+      const held = Object.entries(Object.values(result.metafile.outputs).find((o) => o.entryPoint)!.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([file]) => file);
       const packages = new Set<string>();
-      for (const input of Object.keys(result.metafile.inputs)) {
+      for (const input of held) {
         const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
         if (match) packages.add(match[1]!);
       }
       packagesOf.set(name, packages);
       modulesOf.set(
         name,
-        Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')),
+        held.filter((input) => !input.includes('node_modules/')),
       );
     }),
   );
@@ -71,6 +76,25 @@ describe('function bundles', () => {
     for (const name of ['console', 'docs', 'health', 'openapi']) {
       expect(packagesOf.get(name), name).not.toContain('@aws-sdk/lib-dynamodb');
       expect(packagesOf.get(name), name).not.toContain('@aws-sdk/client-kms');
+    }
+  });
+
+  it('leave the sealer and the KMS SDK out of the functions that use no secret (they authenticate without opening one)', () => {
+    // lib/store/tenant-profiles.ts: the tenant without its sealed fields. Only what dials, notifies, reconciles, probes
+    // or edits a tenant's secrets carries the sealer.
+    expect(holding('@aws-sdk/client-kms')).toEqual([
+      'callsCreate',
+      'dispatchDue',
+      'hooks',
+      'notify',
+      'notifyRetry',
+      'pbxEvents',
+      'pbxProbe',
+      'reconcile',
+      'tenant',
+    ]);
+    for (const name of ['agents', 'callsCancel', 'callsGet', 'callsList', 'dnc', 'hookDeliveries', 'statsAgents']) {
+      expect(modulesOf.get(name), name).not.toContain('lib/secrets/seal.ts');
     }
   });
 
