@@ -103,6 +103,21 @@ describe('function bundles', () => {
     expect(modulesOf.get('docs')).toEqual(expect.arrayContaining(['lib/docs/generated/api-html.ts']));
   });
 
+  it('carry no schema converter in the openapi function: it ships the document as built, beside the HTTP layer the docs function holds', () => {
+    // What the docs function holds besides its page is the shared HTTP layer; the openapi function holds that and the
+    // generated document only: no route table, no zod schema of lib/model, no converter to JSON Schema.
+    const shared = new Set(modulesOf.get('docs'));
+    expect(
+      modulesOf
+        .get('openapi')!
+        .filter((input) => !shared.has(input))
+        .sort(),
+    ).toEqual(['functions/openapi.ts', 'lib/compose/openapi.ts', 'lib/openapi/generated/document.ts']);
+    expect(
+      modulesOf.get('openapi')!.filter((input) => /^lib\/(openapi\/(?!generated\/)|model\/(?!domain-error\.ts$))/.test(input)),
+    ).toEqual([]);
+  });
+
   it('carry no CLI, no local tool and no test module: the sample events of each CRM source stay out of the hooks bundle', () => {
     for (const { name } of FUNCTIONS) {
       expect(
