@@ -82,6 +82,9 @@ export const hookDeliveriesPrefix = (source: string) => `HOOKLOG#${source}#`;
 
 export const rateCounterPk = (tenantId: string) => `TENANT#${tenantId}#RATE`;
 export const rateCounterSk = (scope: string, windowStart: number) => `${scope}#${windowStart}`;
+/** A delivery pace's counter (lib/store/pace-counters.ts): per pace key (a transport and a tenant's connection) and window. */
+export const pacePk = (key: string) => `PACE#${key}`;
+export const paceSk = (windowStart: number) => `WINDOW#${windowStart}`;
 
 /** A raw PBX Stats event, kept under its call (one item each; `n` tells apart events of the same millisecond). */
 export const pbxEventSk = (callId: string, receivedAt: string, n: string) => `CALL#${callId}#PBXEVENT#${receivedAt}#${n}`;
