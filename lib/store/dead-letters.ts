@@ -51,7 +51,7 @@ export class DeadLetterRepository {
         TableName: this.table.name,
         Item: {
           pk: deadLetterPk(letter.tenantId),
-          sk: deadLetterSk(letter.deadLetteredAt, letter.callId),
+          sk: deadLetterSk(letter.deadLetteredAt, letter.callId, letter.transport),
           type: 'deadLetter',
           ...letter,
           expiresAt: Math.floor(Date.parse(letter.deadLetteredAt) / 1000) + DEAD_LETTER_TTL_SEC,

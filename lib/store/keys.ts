@@ -99,7 +99,9 @@ export const notifyDeadPk = (tenantId: string) => `NOTIFYDEAD#${tenantId}`;
 export const notifySk = (dueAt: string, callId: string) => `${dueAt}#${callId}`;
 /** The dead-letter log of undeliverable notifications (the local and in-table dead-letter sink), per tenant. */
 export const deadLetterPk = (tenantId: string) => `DLQ#${tenantId}`;
-export const deadLetterSk = (at: string, callId: string) => `${at}#${callId}`;
+/** `transport`: two transports giving up on one call at the same instant keep a letter each (the webhook's keeps the old key). */
+export const deadLetterSk = (at: string, callId: string, transport?: string) =>
+  transport === undefined || transport === 'webhook' ? `${at}#${callId}` : `${at}#${callId}#${transport}`;
 
 /**
  * The work directory (lib/store/work-directory.ts): which tenants have work of a kind, so that readers query only
