@@ -56,10 +56,15 @@ export function deadSlotsOf(call: StoredCall, transport?: string): DeadSlot[] {
  * and of the dead-letter log (a call whose given-up slot waits beside another transport's live one is filed as due,
  * not dead). `c2c outcomes dead-letters redrive` and `c2c crm redrive` run it. Answers how many calls were redriven.
  */
-export async function redriveDeadDeliveries(calls: CallRepository, deadLetters: DeadLetterRepository, request: RedriveRequest): Promise<number> {
+export async function redriveDeadDeliveries(
+  calls: CallRepository,
+  deadLetters: DeadLetterRepository,
+  request: RedriveRequest,
+): Promise<number> {
   const slot = request.transport === undefined ? undefined : slotIdOf(request.transport);
   const targets = new Map<string, { tenantId: string; callId: string }>();
-  if (request.callId !== undefined && request.tenantId !== undefined) targets.set('', { tenantId: request.tenantId, callId: request.callId });
+  if (request.callId !== undefined && request.tenantId !== undefined)
+    targets.set('', { tenantId: request.tenantId, callId: request.callId });
   else {
     const [dead, letters] = await Promise.all([
       calls.outbox.listNotifyDead(100_000, request.tenantId),

@@ -234,7 +234,8 @@ export class DeliveryEngine {
       if (wanted < 0) {
         // No target, or nothing (more) this transport wants, or still indexed after the last delivery (a crash after
         // it, or an index set by a write that lost a race): mark the rest done and leave the outbox.
-        if (await slot.finish(key, from, call.events.length)) return { result: target === undefined ? 'skipped' : 'delivered', sent, wrote: true };
+        if (await slot.finish(key, from, call.events.length))
+          return { result: target === undefined ? 'skipped' : 'delivered', sent, wrote: true };
       } else {
         const now = this.now();
         const staleBefore = new Date(now.getTime() - this.leaseMs()).toISOString();

@@ -71,7 +71,14 @@ export interface OutboxStore {
  */
 export type CallOutboxRepository = Pick<
   CallRepository,
-  'get' | 'listNotifyDue' | 'advanceNotified' | 'skipNotifications' | 'recordNotifyFailure' | 'markNotifyDead' | 'deliveries' | 'outboxIndex'
+  | 'get'
+  | 'listNotifyDue'
+  | 'advanceNotified'
+  | 'skipNotifications'
+  | 'recordNotifyFailure'
+  | 'markNotifyDead'
+  | 'deliveries'
+  | 'outboxIndex'
 >;
 
 /** The name of the transport that owns the call items' first marker, `notified`: the webhook. */

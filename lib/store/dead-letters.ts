@@ -77,7 +77,10 @@ export class DeadLetterRepository {
             ...(transport === undefined
               ? { Limit: limit }
               : transport === WEBHOOK
-                ? { FilterExpression: 'attribute_not_exists(#transport) OR #transport = :transport', ExpressionAttributeNames: TRANSPORT_NAME }
+                ? {
+                    FilterExpression: 'attribute_not_exists(#transport) OR #transport = :transport',
+                    ExpressionAttributeNames: TRANSPORT_NAME,
+                  }
                 : { FilterExpression: '#transport = :transport', ExpressionAttributeNames: TRANSPORT_NAME }),
           }),
         );

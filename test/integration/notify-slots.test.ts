@@ -37,7 +37,11 @@ const delivered: Delivery[] = [];
 const scripts = new Map<string, Step[]>();
 const script = (transport: string, callId: string, steps: Step[]) => scripts.set(`${transport}#${callId}`, steps);
 
-function fake(name: string, wants: (event: SequencedEvent) => boolean, keepsRemoteIds: boolean): NotificationTransport<{ tenantId: string }> {
+function fake(
+  name: string,
+  wants: (event: SequencedEvent) => boolean,
+  keepsRemoteIds: boolean,
+): NotificationTransport<{ tenantId: string }> {
   return {
     name,
     // The CRMs are connected for every tenant but those named `-nocrm`.
@@ -57,7 +61,9 @@ function fake(name: string, wants: (event: SequencedEvent) => boolean, keepsRemo
       if (step && 'crash' in step) throw new Error(step.crash);
       if (step && 'gate' in step) await step.gate;
       else if (step) return step;
-      return keepsRemoteIds ? { kind: 'delivered', remoteId: context.remoteId ?? `${name}-${call.callId}-${event.sequence}` } : { kind: 'delivered' };
+      return keepsRemoteIds
+        ? { kind: 'delivered', remoteId: context.remoteId ?? `${name}-${call.callId}-${event.sequence}` }
+        : { kind: 'delivered' };
     },
   };
 }
@@ -117,7 +123,8 @@ async function answerAndComplete(tenantId: string, callId: string) {
 const sent = (transport: string, callId: string) => delivered.filter((d) => d.transport === transport && d.callId === callId);
 const dueBy = async (callId: string, atMs: number) =>
   (await calls.listNotifyDue(new Date(atMs).toISOString(), 1000)).some((c) => c.callId === callId);
-const isDead = async (tenantId: string, callId: string) => (await calls.outbox.listNotifyDead(100, tenantId)).some((c) => c.callId === callId);
+const isDead = async (tenantId: string, callId: string) =>
+  (await calls.outbox.listNotifyDead(100, tenantId)).some((c) => c.callId === callId);
 const FAR = Date.parse('2099-01-01T00:00:00.000Z');
 
 describe('transports side by side on one call, each on its own slot', () => {

@@ -82,7 +82,11 @@ export class CallDeliveries {
 
   /** A failed attempt (or one given up on: `retry.deadLetteredAt`): its retry state; the outcome is known, the start is cleared. */
   retryLater(tenantId: string, callId: string, name: string, from: SlotRead, retry: NotifyState): Promise<boolean> {
-    return this.write(tenantId, callId, name, from, { set: { retry }, remove: ['startedAt'], onSlot: 'attribute_not_exists($slot.#retry.#dead)' });
+    return this.write(tenantId, callId, name, from, {
+      set: { retry },
+      remove: ['startedAt'],
+      onSlot: 'attribute_not_exists($slot.#retry.#dead)',
+    });
   }
 
   private write(tenantId: string, callId: string, name: string, from: SlotRead, change: SlotChange): Promise<boolean> {
@@ -95,7 +99,12 @@ export class CallDeliveries {
       values[':whole'] = from.fresh === 'no-map' ? { [name]: whole } : whole;
       const update = from.fresh === 'no-map' ? 'SET #d = :whole' : 'SET #d.#n = :whole';
       const absent = from.fresh === 'no-map' ? 'attribute_not_exists(#d)' : 'attribute_exists(#d) AND attribute_not_exists(#d.#n)';
-      return updateCallHeld(this.table, tenantId, callId, expressionOf(update, `attribute_exists(pk) AND ${absent}${onItem}`, names, values));
+      return updateCallHeld(
+        this.table,
+        tenantId,
+        callId,
+        expressionOf(update, `attribute_exists(pk) AND ${absent}${onItem}`, names, values),
+      );
     }
     const sets: string[] = [];
     for (const [field, value] of Object.entries(change.set)) {

@@ -28,12 +28,25 @@ export type IndexTarget = { kind: 'out' } | { kind: 'dead'; at: string } | { kin
  * call's state is final (no event can come), else due again after {@link PARKED_RECHECK_MS}, so that the stream still
  * wakes the deliverer for a new event (it watches the pending index only) and the other slots get it.
  */
-export function indexTargetOf(input: { eventCount: number; final: boolean; slots: readonly SlotView[]; now: Date; leaseMs: number }): IndexTarget {
+export function indexTargetOf(input: {
+  eventCount: number;
+  final: boolean;
+  slots: readonly SlotView[];
+  now: Date;
+  leaseMs: number;
+}): IndexTarget {
   const behind = input.slots.filter((s) => s.next < input.eventCount);
   if (behind.length === 0) return { kind: 'out' };
   const live = behind.filter((s) => s.retry?.deadLetteredAt === undefined);
   if (live.length === 0) {
-    if (input.final) return { kind: 'dead', at: behind.map((s) => s.retry!.deadLetteredAt!).sort().at(-1)! };
+    if (input.final)
+      return {
+        kind: 'dead',
+        at: behind
+          .map((s) => s.retry!.deadLetteredAt!)
+          .sort()
+          .at(-1)!,
+      };
     return { kind: 'due', at: new Date(input.now.getTime() + PARKED_RECHECK_MS).toISOString() };
   }
   const nowMs = input.now.getTime();
@@ -85,7 +98,8 @@ export class OutboxIndex {
     const nowIso = now.toISOString();
     if (target.kind === 'out' && item.gsi5pk === undefined) return true;
     if (target.kind === 'dead' && item.gsi5pk === notifyDeadPk(tenantId) && item.gsi5sk === notifySk(target.at, callId)) return true;
-    if (target.kind === 'due' && currentDue !== undefined && (currentDue === target.at || (currentDue <= nowIso && target.at <= nowIso))) return true;
+    if (target.kind === 'due' && currentDue !== undefined && (currentDue === target.at || (currentDue <= nowIso && target.at <= nowIso)))
+      return true;
 
     const names: Record<string, string> = { '#state': 'state' };
     const values: Record<string, unknown> = { ':eventCount': item.events.length, ':state': item.state };
@@ -137,7 +151,13 @@ export class OutboxIndex {
       }
       names['#d'] = 'deliveries';
       names[`#n${i}`] = s;
-      values[`:retry${i}`] = { attempts: 1, since: now, lastAttemptAt: retry.lastAttemptAt, nextAttemptAt: now, lastError: retry.lastError };
+      values[`:retry${i}`] = {
+        attempts: 1,
+        since: now,
+        lastAttemptAt: retry.lastAttemptAt,
+        nextAttemptAt: now,
+        lastError: retry.lastError,
+      };
       sets.push(`#d.#n${i}.#retry = :retry${i}`);
       conditions.push(`#d.#n${i}.#retry.#dead = :dead${i}`);
     });

@@ -30,7 +30,9 @@ describe("failedOutcome: a CRM's refusal in the engine's words", () => {
       error: 'HTTP 429: rate limited',
       retryAfterMs: 10_000,
     });
-    expect(failedOutcome(answer(503, { 'retry-after': 'Sun, 01 Mar 2026 12:01:00 GMT' }), 'down', NOW)).toMatchObject({ retryAfterMs: 60_000 });
+    expect(failedOutcome(answer(503, { 'retry-after': 'Sun, 01 Mar 2026 12:01:00 GMT' }), 'down', NOW)).toMatchObject({
+      retryAfterMs: 60_000,
+    });
     expect(failedOutcome(answer(500, { 'retry-after': '10' }), 'oops', NOW)).not.toHaveProperty('retryAfterMs');
   });
 
@@ -49,7 +51,7 @@ describe('retryAfterMsOf (RFC 9110, 10.2.3)', () => {
     ['an HTTP date ahead', 'Sun, 01 Mar 2026 12:00:30 GMT', 30_000],
     ['an HTTP date past', 'Sun, 01 Mar 2026 11:00:00 GMT', 0],
     ['the obsolete RFC 850 date', 'Sunday, 01-Mar-26 12:00:10 GMT', 10_000],
-    ["the obsolete asctime date", 'Sun Mar  1 12:00:20 2026', 20_000],
+    ['the obsolete asctime date', 'Sun Mar  1 12:00:20 2026', 20_000],
     ['the first of several values', ['7', '9'], 7_000],
   ] as const)('reads %s', (_name, value, ms) => {
     expect(retryAfterMsOf(value as string | string[], NOW)).toBe(ms);

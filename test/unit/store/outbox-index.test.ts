@@ -14,7 +14,12 @@ describe('indexTargetOf: where a call belongs in the outbox index, by its live s
 
   it('due now for a slot behind with no retry, at the earliest next attempt otherwise', () => {
     expect(target([{ next: 5 }, { next: 3 }])).toEqual({ kind: 'due', at: at(0) });
-    expect(target([{ next: 4, retry: { nextAttemptAt: at(60_000) } }, { next: 3, retry: { nextAttemptAt: at(30_000) } }])).toEqual({
+    expect(
+      target([
+        { next: 4, retry: { nextAttemptAt: at(60_000) } },
+        { next: 3, retry: { nextAttemptAt: at(30_000) } },
+      ]),
+    ).toEqual({
       kind: 'due',
       at: at(30_000),
     });
@@ -27,7 +32,12 @@ describe('indexTargetOf: where a call belongs in the outbox index, by its live s
   });
 
   it('ignores dead-lettered slots while another is still behind', () => {
-    expect(target([{ next: 0, retry: { nextAttemptAt: at(0), deadLetteredAt: at(-5) } }, { next: 4, retry: { nextAttemptAt: at(9_000) } }])).toEqual({
+    expect(
+      target([
+        { next: 0, retry: { nextAttemptAt: at(0), deadLetteredAt: at(-5) } },
+        { next: 4, retry: { nextAttemptAt: at(9_000) } },
+      ]),
+    ).toEqual({
       kind: 'due',
       at: at(9_000),
     });
