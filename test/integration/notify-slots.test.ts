@@ -6,6 +6,7 @@ import { counterPacer } from '../../lib/notify/pace';
 import type { DeliveryOutcome, NotificationTransport, SequencedEvent } from '../../lib/notify/transport';
 import { CallRepository } from '../../lib/store/calls';
 import { DeadLetterRepository } from '../../lib/store/dead-letters';
+import { TenantInspector } from '../../lib/store/inspect';
 import { PaceCounterRepository } from '../../lib/store/pace-counters';
 import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
@@ -144,6 +145,8 @@ describe('transports side by side on one call, each on its own slot', () => {
     expect(stored?.deliveries?.['crm-b']).toEqual({ next: 5, remoteId: `crm-b-${callId}-4` });
     expect(stored?.deliveries?.['crm-a']).toMatchObject({ next: 3, retry: { attempts: 1, lastError: 'HTTP 429' } });
     expect(stored?.deliveries?.['crm-a']?.startedAt).toBeUndefined();
+    // The doctor's count of failing calls reads every slot.
+    expect(await new TenantInspector(env.table).notificationsRetrying('sl-two')).toEqual({ count: 1, lastError: 'HTTP 429' });
     // Due when the one slot behind is: crm-a's Retry-After, not sooner.
     expect(await dueBy(callId, clock + 59_000)).toBe(false);
     expect(await dueBy(callId, clock + 61_000)).toBe(true);
@@ -267,6 +270,8 @@ describe('dead letters per transport', () => {
     expect(await isDead('sl-park', callId)).toBe(false);
     expect(await dueBy(callId, clock + 3600_000)).toBe(true);
     expect(await dueBy(callId, clock + 3599_000)).toBe(false);
+    // Given up, not failing: the doctor does not count it among the retrying.
+    expect((await new TenantInspector(env.table).notificationsRetrying('sl-park')).count).toBe(0);
 
     await answerAndComplete('sl-park', callId);
     expect(await d.deliverCall('sl-park', callId)).toBe('not_due');
