@@ -103,9 +103,7 @@ export class TenantInspector {
           .sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)))[0];
       }),
     );
-    const failing = latest
-      .filter((r) => r !== undefined)
-      .sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)));
+    const failing = latest.filter((r) => r !== undefined).sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)));
     return { count: failing.length, ...(failing[0] ? { lastError: failing[0].lastError } : {}) };
   }
 
