@@ -65,7 +65,14 @@ describe('function bundles', () => {
 
   it('carry the metrics client only in the functions that publish metrics', () => {
     // notify: a held delivery (DeliveriesHeld) is counted where it happens.
-    expect(holding('@aws-lambda-powertools/metrics')).toEqual(['callsCreate', 'dispatchDue', 'hooks', 'notify', 'notifyRetry', 'reconcile']);
+    expect(holding('@aws-lambda-powertools/metrics')).toEqual([
+      'callsCreate',
+      'dispatchDue',
+      'hooks',
+      'notify',
+      'notifyRetry',
+      'reconcile',
+    ]);
   });
 
   it('leave the DynamoDB client and the KMS SDK out of the functions that read no table', () => {
