@@ -101,7 +101,9 @@ export function hubspotTransport(options: HubSpotTransportOptions): Notification
 
     async check(target): Promise<ConnectionCheck> {
       // HubSpot tells a private app's token its scopes; the same request proves HubSpot takes the token.
-      const answer = await send(call(target, 'POST', '/oauth/v2/private-apps/get/access-token-info', { tokenKey: target.connection.token }));
+      const answer = await send(
+        call(target, 'POST', '/oauth/v2/private-apps/get/access-token-info', { tokenKey: target.connection.token }),
+      );
       if (isNoAnswer(answer)) return { ok: false, detail: `HubSpot did not answer: ${answer.error}` };
       if (!isSuccess(answer)) return { ok: false, detail: `HTTP ${answer.status}: ${wordsOf(answer.body)}`.slice(0, 500) };
       const info = (answer.body ?? {}) as { scopes?: unknown; hubId?: unknown };
@@ -129,8 +131,12 @@ export function hubspotTransport(options: HubSpotTransportOptions): Notification
       }),
     );
     if (isNoAnswer(answer) || !isSuccess(answer)) return { kind: 'failed', answer };
-    const results = (answer.body as { results?: Array<{ id?: unknown; properties?: { hs_call_body?: unknown } }> } | undefined)?.results ?? [];
-    const ours = results.find((r) => typeof r.id === 'string' && String(r.properties?.hs_call_body ?? '').includes(`${CALL_ID_LABEL} ${callId}`));
+    const results =
+      (answer.body as { results?: Array<{ id?: unknown; properties?: { hs_call_body?: unknown } }> } | undefined)?.results ?? [];
+    const ours = results.find((r) => {
+      const body = r.properties?.hs_call_body;
+      return typeof r.id === 'string' && typeof body === 'string' && body.includes(`${CALL_ID_LABEL} ${callId}`);
+    });
     return ours ? { kind: 'found', id: ours.id as string } : { kind: 'none' };
   }
 }
