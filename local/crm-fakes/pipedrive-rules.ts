@@ -1,6 +1,6 @@
 /**
- * What the Pipedrive fake (./pipedrive.ts) checks of `POST /api/v1/callLogs`, from the reference
- * (developers.pipedrive.com/docs/api/v1/CallLogs#addCallLog): the required fields, the types, the outcome enum, the
+ * What the Pipedrive fake (./pipedrive.ts) checks of `POST /api/v1/callLogs`, from Pipedrive's API reference, "Add a
+ * call log" (docs/crm-logging.md, "Sources"): the required fields, the types, the outcome enum, the
  * `YYYY-MM-DD HH:MM:SS` times, the UUID of `lead_id`, a deal or a lead but not both. The messages follow the
  * reference's one example (`"outcome" is required.`).
  *

@@ -3,7 +3,7 @@ import type { StoredCall } from '../../store/calls';
 
 /**
  * What one call becomes in Pipedrive: the body of `POST /api/v1/callLogs` (docs/crm-logging.md, "Pipedrive"), pure.
- * Every field name, type and format is the reference's (developers.pipedrive.com/docs/api/v1/CallLogs#addCallLog).
+ * Every field name, type and format is Pipedrive's API reference's, "Add a call log" (docs/crm-logging.md, "Sources").
  */
 
 /** Pipedrive's call outcomes, the whole enum of `outcome`: it has no "failed", "rejected" or "cancelled". */

@@ -22,8 +22,8 @@ export interface PipedriveTransportOptions {
 }
 
 /**
- * Half of the lowest plan's burst limit for an API token (Lite: 20 requests per 2 seconds per token, developers'
- * "Rate limiting" page): the token's user, and any other integration on the same token, keep the other half.
+ * Half of the lowest plan's burst limit for an API token (Lite: 20 requests per rolling 2 seconds per token;
+ * docs/crm-logging.md, "Pipedrive", limits): the token's user, and other integrations on the token, keep the rest.
  */
 export const PIPEDRIVE_PER_SECOND = 5;
 /** The list's documented page ceiling ("The upper limit is 50"), and how many pages a lookup reads at most (20 tokens each). */
