@@ -3,6 +3,7 @@ import { emptyOutcome, type CallState } from '../../lib/model/call';
 import type { CrmSettings } from '../../lib/model/crm-connection';
 import { tenantSchema, type Tenant } from '../../lib/model/tenant';
 import type { DeliveryContext, SequencedEvent } from '../../lib/notify/transport';
+import { registeredTransports } from '../../lib/notify/transports';
 import { pipedriveTransport, type PipedriveTarget } from '../../lib/notify/transports/pipedrive';
 import type { StoredCall } from '../../lib/store/calls';
 import { startPipedriveFake, type PipedriveFake } from '../../local/crm-fakes/pipedrive';
@@ -237,6 +238,11 @@ describe('what the Pipedrive transport wants', () => {
     expect(transport.wants(finalEvent(busy), busy, transport.targetOf(t)!)).toBe(false);
     const noLead = call({ lead: null });
     expect(transport.wants(finalEvent(noLead), noLead, transport.targetOf(tenant())!)).toBe(false);
+  });
+  it('is registered, once, beside the webhook', () => {
+    const names = registeredTransports({ timeoutMs: TIMEOUT_MS, outbound: { allowPrivate: true } }).map((t) => t.name);
+    expect(names.filter((name) => name === 'pipedrive')).toEqual(['pipedrive']);
+    expect(names).toContain('webhook');
   });
   it('a tenant without Pipedrive has no target; the pace is the connection’s', () => {
     expect(transport.targetOf({ ...tenant(), crm: undefined })).toBeUndefined();
