@@ -78,6 +78,8 @@ export interface SalesforceFake {
   org: {
     clientSecret: string;
     runAsUser: boolean;
+    /** Off: every API request is 403 API_DISABLED_FOR_ORG (an edition without API access, or the permission taken away). */
+    apiEnabled: boolean;
     taskCreateable: boolean;
     callCenterFields: boolean;
     apiRequestsPer24h: number;
@@ -97,6 +99,7 @@ export async function startSalesforceFake(options: SalesforceFakeOptions = {}): 
   const org = {
     clientSecret: options.clientSecret ?? 'fake-consumer-secret',
     runAsUser: true,
+    apiEnabled: true,
     taskCreateable: true,
     callCenterFields: true,
     apiRequestsPer24h: options.apiRequestsPer24h ?? 15_000,
@@ -243,6 +246,7 @@ export async function startSalesforceFake(options: SalesforceFakeOptions = {}): 
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
     const expiresAt = auth ? sessions.get(auth[1]!) : undefined;
     if (expiresAt === undefined || expiresAt <= now()) return one(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
+    if (!org.apiEnabled) return one(403, 'API_DISABLED_FOR_ORG', 'API is not enabled for this Organization or Partner');
     const day = now() - DAY_MS;
     while (apiCalls.length > 0 && apiCalls[0]! <= day) apiCalls.shift();
     if (apiCalls.length >= org.apiRequestsPer24h) return one(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
