@@ -1,5 +1,4 @@
 import type { LoggableState } from '../../model/crm-connection';
-import { maskNumber } from '../../policy/phone';
 import type { StoredCall } from '../../store/calls';
 import type { SequencedEvent } from '../transport';
 
@@ -161,9 +160,15 @@ export function errorWordsOf(body: unknown): { codes: string[]; words: string } 
   return { codes, words: maskDigitRuns(words).slice(0, 300) };
 }
 
-/** Runs of 8 or more digits standing alone (a phone number, perhaps) masked as the logs mask numbers. */
+/**
+ * Runs of 8 or more digits standing alone (a phone number, perhaps) masked as the logs mask numbers
+ * (lib/policy/phone.ts, `maskNumber`), written here so the notifier's bundle stays free of the phone metadata.
+ */
 export function maskDigitRuns(text: string): string {
-  return text.replace(/(?<![0-9A-Za-z])\+?\d{8,}(?![0-9A-Za-z])/g, (digits) => maskNumber(digits));
+  return text.replace(/(?<![0-9A-Za-z])(\+?)(\d{8,})(?![0-9A-Za-z])/g, (_, plus: string, digits: string) => {
+    const head = plus ? `+${digits.slice(0, 2)}` : '';
+    return `${head}${'*'.repeat(digits.length - 3 - (plus ? 2 : 0))}${digits.slice(-3)}`;
+  });
 }
 
 /** The Task fields logging needs, and whether each must be createable (describe's words) for the run-as user. */

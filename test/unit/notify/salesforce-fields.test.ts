@@ -3,6 +3,7 @@ import { emptyOutcome, type CallState } from '../../../lib/model/call';
 import {
   errorWordsOf,
   isSalesforceId,
+  maskDigitRuns,
   lookupQuery,
   relationOf,
   soqlString,
@@ -11,6 +12,7 @@ import {
   type TaskFields,
 } from '../../../lib/notify/transports/salesforce-fields';
 import type { SequencedEvent } from '../../../lib/notify/transport';
+import { maskNumber } from '../../../lib/policy/phone';
 import type { StoredCall } from '../../../lib/store/calls';
 import { CALL_CENTER_FIELDS, TASK_FIELDS, taskDescribe } from '../../../local/crm-fakes/salesforce-task';
 import { storedCall } from '../../support/calls';
@@ -167,6 +169,10 @@ describe("Salesforce's error words", () => {
     expect(words?.words).toContain('MALFORMED_ID: Name ID: id value of incorrect type [WhoId]');
     expect(words?.words).not.toContain('7766889');
     expect(errorWordsOf({ error: 'not an array' })).toBeUndefined();
+    // As the logs mask numbers (lib/policy/phone.ts), without the phone metadata in the notifier's bundle.
+    expect(maskDigitRuns('to 07766889900, id 00Q5g00000AbCdE, 1234567')).toBe(
+      `to ${maskNumber('07766889900')}, id 00Q5g00000AbCdE, 1234567`,
+    );
   });
 });
 
