@@ -36,6 +36,7 @@ beforeEach(() => {
   fake.faults.clear();
   fake.org.clientSecret = 'fake-consumer-secret';
   fake.org.apiEnabled = true;
+  fake.org.runAsUser = true;
   fake.org.taskCreateable = true;
   fake.org.callCenterFields = true;
   fake.org.apiRequestsPer24h = 15_000;
@@ -257,6 +258,13 @@ describe('Salesforce: sessions and refusals', () => {
     expect(holds.map((h) => h.reason)).toEqual([(outcome as { error: string }).error]);
     expect(requestsSince(before)).toEqual(['token 400']);
     expect(JSON.stringify(outcome)).not.toContain('rotated-away');
+  });
+
+  it('a connected app without a run-as user holds the connection in Salesforce’s words', async () => {
+    fake.org.runAsUser = false;
+    const outcome = await deliver(tenant(), completedCall('sf-no-run-as'));
+    expect(outcome).toEqual({ kind: 'held', error: 'token endpoint: HTTP 400 invalid_grant (no client credentials user enabled)' });
+    expect(holds).toHaveLength(1);
   });
 
   it('a 403 other than the request limit (API access taken away) holds the connection', async () => {
