@@ -3,6 +3,7 @@ import type { OutboundPolicy } from '../../net/outbound';
 import type { NotificationTransport } from '../transport';
 import { hubspotTransport } from './hubspot';
 import { pipedriveTransport } from './pipedrive';
+import { salesforceTransport } from './salesforce';
 import { webhookTransport } from './webhook';
 
 /** What every transport may be built from (a transport that needs more, a CRM's token store, adds it here). */
@@ -23,7 +24,12 @@ export interface CrmConnectionFlags {
  * The registry: every notification transport of the service, one file each beside this one. Each delivers every
  * call's events on its own progress marker; the order here is only the order of their log lines.
  */
-const TRANSPORTS: ReadonlyArray<(options: TransportOptions) => NotificationTransport> = [webhookTransport, hubspotTransport, pipedriveTransport];
+const TRANSPORTS: ReadonlyArray<(options: TransportOptions) => NotificationTransport> = [
+  webhookTransport,
+  hubspotTransport,
+  pipedriveTransport,
+  salesforceTransport,
+];
 
 export function registeredTransports(options: TransportOptions): NotificationTransport[] {
   return TRANSPORTS.map((build) => build(options));
