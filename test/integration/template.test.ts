@@ -41,15 +41,16 @@ const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe', 'dispatchD
  * Function key -> the seal purposes its role may Decrypt (lib/secrets/seal.ts): every function that reads a tenant
  * (any authenticated request) opens its secrets; hooks opens webhook secrets too. None may GenerateDataKey.
  */
+// The functions that use no secret read tenants without their sealed fields (lib/store/tenant-profiles.ts): no Decrypt.
 const SEAL_PURPOSES: Record<string, string[]> = {
   callsCreate: ['tenant-secrets'],
   hooks: ['tenant-secrets', 'webhook-secrets'],
   pbxProbe: ['tenant-secrets'],
-  callsGet: ['tenant-secrets'],
-  callsCancel: ['tenant-secrets'],
+  callsGet: [],
+  callsCancel: [],
   dispatchDue: ['tenant-secrets'],
-  callsList: ['tenant-secrets'],
-  agents: ['tenant-secrets'],
+  callsList: [],
+  agents: [],
   tenant: ['tenant-secrets'],
   health: [],
   openapi: [],
@@ -57,11 +58,11 @@ const SEAL_PURPOSES: Record<string, string[]> = {
   pbxEvents: ['tenant-secrets'],
   notify: ['tenant-secrets'],
   notifyRetry: ['tenant-secrets'],
-  statsAgents: ['tenant-secrets'],
+  statsAgents: [],
   console: [],
   docs: [],
-  hookDeliveries: ['tenant-secrets'],
-  dnc: ['tenant-secrets'],
+  hookDeliveries: [],
+  dnc: [],
 };
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
