@@ -22,7 +22,7 @@ export function toCallResource(call: StoredCall, duplicate = false): Call {
     to: call.to,
     legB: call.legB,
     prefix: call.prefix,
-    lead: call.lead ? { id: call.lead.id } : null,
+    lead: call.lead ? { id: call.lead.id, type: call.lead.type ?? null } : null,
     customData: call.customData,
     pbx: call.pbx ? { uniqueId: call.pbx.uniqueId, message: call.pbx.message, host: call.pbx.host } : null,
     outcome: {

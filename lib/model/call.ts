@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
 import { CALL_STATES, type CallState } from './call-states';
+import { ALL_LEAD_TYPES } from './crm-connection';
 
 export { CALL_STATES, type CallState };
 
@@ -155,7 +156,8 @@ export const callSchema = z.object({
   to: z.string(),
   legB: z.string().nullable(),
   prefix: z.string().nullable(),
-  lead: z.object({ id: z.string() }).nullable(),
+  /** The CRM record the call is about: `type` as the request named it (docs/crm-logging.md), absent when it named none. */
+  lead: z.object({ id: z.string(), type: z.enum(ALL_LEAD_TYPES).optional() }).nullable(),
   customData: z.record(z.string(), z.string()),
   pbx: z
     .object({
@@ -198,7 +200,7 @@ export const callResourceSchema = z.object({
   to: z.string(),
   legB: z.string().nullable(),
   prefix: z.string().nullable(),
-  lead: z.object({ id: z.string() }).nullable(),
+  lead: z.object({ id: z.string(), type: z.enum(ALL_LEAD_TYPES).nullable() }).nullable(),
   customData: z.record(z.string(), z.string()),
   pbx: z.object({ uniqueId: z.string().nullable(), message: z.string().nullable(), host: z.string().nullable() }).nullable(),
   outcome: outcomeSchema.extend({ hangupClass: z.enum(HANGUP_CLASSES).nullable() }),
