@@ -183,7 +183,13 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
       parsed.error.issues.map((issue) => {
         const [head, second] = issue.path.map(String);
         const field =
-          head === 'customData' && second ? `customData.${second}` : head === 'lead' ? (second === 'type' ? 'lead.type' : 'lead') : (head ?? '');
+          head === 'customData' && second
+            ? `customData.${second}`
+            : head === 'lead'
+              ? second === 'type'
+                ? 'lead.type'
+                : 'lead'
+              : (head ?? '');
         return { path: origin.get(field) ?? `(mapping: ${issue.path.join('.') || 'request'})`, message: issue.message };
       }),
     );
