@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { CRM_NAMES, LOGGABLE_STATES, type CrmName, type LoggableState } from '../model/crm-connection';
+import { DeadLetterRepository } from '../store/dead-letters';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { connectionRows, loggedStatesOf } from './crm-view';
 import { CliError, UsageError } from './errors';
 import { renderFields, renderTable, writeJson } from './io';
+import { redriveDeadDeliveries } from './redrive';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 
 interface ConnectOptions {
@@ -151,17 +153,14 @@ export function crmCommand(deps: CliDeps, state: RunState): Command {
     .action(async (tenantId: string, name: CrmName | undefined, _options: unknown, command: Command) => {
       const redriven = await withStores(command, deps, state, async (stores) => {
         await requireTenant(stores, tenantId);
-        const dead = await stores.calls.outbox.listNotifyDead(100_000, tenantId);
+        const deadLetters = new DeadLetterRepository(stores.table);
         let count = 0;
-        for (const { callId } of dead) {
-          for (const crmName of name ? [name] : CRM_NAMES) {
-            if (await stores.calls.outbox.redriveNotifications(tenantId, callId, undefined, crmName)) count++;
-          }
-        }
+        for (const transport of name ? [name] : CRM_NAMES)
+          count += await redriveDeadDeliveries(stores.calls, deadLetters, { tenantId, transport });
         return count;
       });
       deps.stdout.write(
-        `Redrove ${redriven} CRM deliver${redriven === 1 ? 'y' : 'ies'} of tenant ${tenantId}: they go out on the next delivery run.\n`,
+        `Redrove ${redriven} call${redriven === 1 ? '' : 's'} of tenant ${tenantId}: their CRM deliveries go out on the next delivery run.\n`,
       );
     });
 

@@ -1,8 +1,8 @@
 import type { Config } from '../config';
 import { logger } from '../observability/logger';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } from '../notify/deliver';
-import { registeredTransports, type CrmConnectionFlags } from '../notify/transports';
 import { DeadLetterRepository } from '../store/dead-letters';
+import { registeredTransports, type CrmConnectionFlags } from '../notify/transports';
 import type { TenantRepository } from '../store/tenants';
 import { perRoot } from './root';
 import { calls, outbound, table, tenants } from './shared';
@@ -22,28 +22,28 @@ export function notifySettingsOf(config: Config): NotifySettings {
 /** Outcome notifications: the stream function, the scheduled retry and the local poller all run this. */
 export const notifierUseCase = perRoot((r) => {
   const tenantRepository = tenants(r);
-  const settings = notifySettingsOf(r.config);
   return new NotificationDeliverer({
     calls: calls(r),
     getTenant: (tenantId) => tenantRepository.get(tenantId),
     sink: new DeadLetterRepository(table(r)),
-    settings,
+    settings: notifySettingsOf(r.config),
     logger,
-    outbound: outbound(r),
+    // The call-logging transports flag a connection the CRM refused on the tenant item (holdCrmConnection).
     transports: registeredTransports({
-      timeoutMs: settings.timeoutMs,
+      timeoutMs: r.config.NOTIFY_TIMEOUT_MS,
       outbound: outbound(r),
       crmConnections: crmConnectionFlags(tenantRepository),
     }),
+    outbound: outbound(r),
     now: r.clock,
   });
 });
 
 /** Where the call-logging transports flag a CRM connection whose credentials were refused: the tenant items. */
-export function crmConnectionFlags(tenants: TenantRepository): CrmConnectionFlags {
+export function crmConnectionFlags(repository: TenantRepository): CrmConnectionFlags {
   return {
     hold: async (tenantId, crm, reason, at, connectedAt) => {
-      await tenants.holdCrmConnection(tenantId, crm, reason, at, connectedAt);
+      await repository.holdCrmConnection(tenantId, crm, reason, at, connectedAt);
     },
   };
 }

@@ -211,7 +211,7 @@ describe('c2c crm disconnect, log-states, redrive', () => {
     const tenantId = await newTenant();
     const res = await c2c(['crm', 'redrive', tenantId, 'hubspot']);
     expect(res.code, res.stderr).toBe(0);
-    expect(res.stdout).toMatch(/Redrove 0 CRM deliveries/);
+    expect(res.stdout).toMatch(/Redrove 0 calls of tenant/);
     expect((await c2c(['crm', 'redrive', tenantId, 'sugar'])).code).toBe(2);
   });
 });

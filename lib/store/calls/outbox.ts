@@ -68,13 +68,8 @@ export class NotificationOutbox {
     return this.park(tenantId, callId, notified, notify, notifyDeadPk(tenantId), notify.deadLetteredAt);
   }
 
-  /**
-   * Puts a dead-lettered call back in the outbox, due now, with a fresh retry budget. `transport`: only that
-   * transport's deliveries (`c2c crm redrive`); the webhook's progress marker is the only one kept here so far, so
-   * another transport's name finds nothing dead.
-   */
-  async redriveNotifications(tenantId: string, callId: string, now = this.clock().toISOString(), transport?: string): Promise<boolean> {
-    if (transport !== undefined && transport !== 'webhook') return false;
+  /** Puts a dead-lettered call back in the outbox, due now, with a fresh retry budget. */
+  async redriveNotifications(tenantId: string, callId: string, now = this.clock().toISOString()): Promise<boolean> {
     await this.work.touch(tenantId, ['notify']);
     return updateCallHeld(this.table, tenantId, callId, {
       UpdateExpression: 'SET gsi5pk = :pendingPk, gsi5sk = :dueSk REMOVE #notify',
