@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crmConnectionFlags } from '../../lib/compose/notifier';
 import { tenantPk, tenantSk } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import { tenantView } from '../../lib/tenants/view';
@@ -249,6 +250,14 @@ describe('holdCrmConnection (CrmConnectionFlags.hold)', () => {
     expect(shown.stdout).toMatch(/since .*: HubSpot 401/);
     await c2c(['crm', 'connect', tenantId, 'hubspot', '--token-env', 'HS_TOKEN']);
     expect((await tenants.get(tenantId))?.crm?.hubspot?.held).toBeUndefined();
+  });
+
+  it('is what the notifier gives the transports as crmConnections (lib/compose/notifier.ts)', async () => {
+    const tenantId = await newTenant();
+    await c2c(['crm', 'connect', tenantId, 'pipedrive', '--token-env', 'PD_TOKEN', '--api-url', 'https://acme.pipedrive.com']);
+    const { connectedAt } = (await tenants.get(tenantId))!.crm!.pipedrive!;
+    await crmConnectionFlags(tenants).hold(tenantId, 'pipedrive', 'Pipedrive 401: unauthorized', new Date(), connectedAt);
+    expect((await tenants.get(tenantId))?.crm?.pipedrive?.held?.reason).toBe('Pipedrive 401: unauthorized');
   });
 
   it('does nothing for a tenant without the connection', async () => {
