@@ -6,6 +6,13 @@ import type { CheckId, CheckResult } from './check-result';
 
 const TITLES: Record<CrmName, string> = { hubspot: 'HubSpot logging', pipedrive: 'Pipedrive logging', salesforce: 'Salesforce logging' };
 
+/** The command that connects each CRM anew (new credentials clear a hold). */
+const RECONNECT: Record<CrmName, string> = {
+  hubspot: '`c2c crm connect <tenant> hubspot --token-env <VAR>`',
+  pipedrive: '`c2c crm connect <tenant> pipedrive --token-env <VAR> --api-url <url>`',
+  salesforce: '`c2c crm connect <tenant> salesforce --instance-url <url> --client-id <client id> --client-secret-env <VAR>`',
+};
+
 /** What asking a connection came to: its transport's read-only check, or why there was none. */
 export type CrmProbe =
   { kind: 'checked'; result: ConnectionCheck } | { kind: 'no-transport' } | { kind: 'no-check' } | { kind: 'failed'; error: string };
@@ -46,7 +53,7 @@ export function checkCrmConnections(tenant: Tenant, probes: Partial<Record<CrmNa
     if (!connection) return [];
     const id = `crm-${name}` as CheckId;
     const title = TITLES[name];
-    const reconnect = `Fix the credentials in ${title.replace(' logging', '')} (docs/crm-logging.md), then \`c2c crm connect <tenant> ${name} ...\` again: the held calls are logged then.`;
+    const reconnect = `Fix the credentials in ${title.replace(' logging', '')} (docs/crm-logging.md), then connect again: ${RECONNECT[name]} (the held calls are logged then).`;
     if (connection.held) {
       return [
         {

@@ -62,6 +62,23 @@ describe('lead.type through POST /v1/calls', () => {
     expect(placed.body.lead).toEqual({ id: '9002', type: null });
   });
 
+  it('makes a replay naming another kind another request: 409 idempotency_key_reused, nothing dialled', async () => {
+    const headers = { ...bearer(key), 'idempotency-key': `lead-type-replay-${Date.now()}` };
+    const body = { agent: { crmUserId: 'u-17' }, to: '+44 7766 889977', lead: { id: '9004', type: 'contact' } };
+    expect((await invoke(create, { method: 'POST', route: '/v1/calls', headers, body })).status).toBe(201);
+    const same = await invoke(create, { method: 'POST', route: '/v1/calls', headers, body });
+    expect(same.status).toBe(200);
+    const other = await invoke(create, {
+      method: 'POST',
+      route: '/v1/calls',
+      headers,
+      body: { ...body, lead: { id: '9004', type: 'deal' } },
+    });
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_key_reused');
+    expect(env.sim.requests()).toHaveLength(1);
+  });
+
   it.each([['contat'], ['Contact'], [''], [42], [null]])(
     'refuses type %j with a 400 naming lead.type, nothing recorded or dialled',
     async (type) => {
