@@ -69,6 +69,15 @@ module.exports = {
       to: { path: '^lib/http/' },
     },
     {
+      name: 'openapi-document-built-at-build-time',
+      severity: 'error',
+      comment:
+        'The service serves the OpenAPI document as scripts/build-openapi.ts wrote it (lib/openapi/generated/): converting ' +
+        "every schema at module load was most of the openapi function's cold start. Only the build script and tests build it.",
+      from: { path: '^(functions|lib)/', pathNot: '^lib/openapi/' },
+      to: { path: '^lib/openapi/', pathNot: '^lib/openapi/generated/' },
+    },
+    {
       name: 'models-at-the-bottom',
       severity: 'error',
       comment: 'Domain models and API schemas are imported by every layer, so they import none of them.',

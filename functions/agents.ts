@@ -7,12 +7,12 @@ import {
   putAgentQuerySchema,
 } from '../lib/compose/agents';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
-import { authenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/shared';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { agentInputSchema, crmUserIdSchema } from '../lib/model/agent';
 import { DomainError, invalidRequest } from '../lib/model/domain-error';
 
-const auth = authenticator();
+const auth = readerAuthenticator();
 const directory = agentDirectoryUseCase();
 // GET routes are charged to the tenant's read budget: alongside a read by id; a listing and the teams what they read.
 const reads = readBudget();

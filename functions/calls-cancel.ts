@@ -1,12 +1,12 @@
 import { cancelCallUseCase } from '../lib/compose/cancel-call';
-import { authenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/shared';
 import { httpHandler, json } from '../lib/http/handler';
 import { DomainError } from '../lib/model/domain-error';
 
 const cancelCall = cancelCallUseCase();
 
 /** DELETE /v1/calls/{callId}: cancel a scheduled or queued call. */
-export const handler = httpHandler({ scope: 'calls:write', authenticator: authenticator() }, async (req) => {
+export const handler = httpHandler({ scope: 'calls:write', authenticator: readerAuthenticator() }, async (req) => {
   const callId = req.path.callId ?? '';
   const outcome = await cancelCall.execute(req.auth.tenant.tenantId, callId, `by key ${req.auth.keyId}`);
   switch (outcome.kind) {

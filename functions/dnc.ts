@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { dncLookupQuerySchema, doNotCallUseCase } from '../lib/compose/dnc';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
-import { authenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/shared';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { DomainError, invalidRequest } from '../lib/model/domain-error';
 
-const auth = authenticator();
+const auth = readerAuthenticator();
 const list = doNotCallUseCase();
 const reads = readBudget();
 

@@ -1,6 +1,6 @@
 import { readBudget } from '../lib/compose/read-budget';
 import { hookDeliveries, hookDeliveriesQuerySchema } from '../lib/compose/hook-deliveries';
-import { authenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/shared';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 
 const deliveries = hookDeliveries();
@@ -10,7 +10,7 @@ const reads = readBudget();
  * GET /v1/hooks/deliveries?source=&limit=: the last deliveries of one of the tenant's webhook sources, newest first,
  * each with its verdict (accepted, rejected, refused, malformed, failed), why, and the call it made; kept 7 days.
  */
-export const handler = httpHandler({ scope: 'calls:read', authenticator: authenticator() }, async (req) => {
+export const handler = httpHandler({ scope: 'calls:read', authenticator: readerAuthenticator() }, async (req) => {
   const query = parseInput(hookDeliveriesQuerySchema, req.query, 'query');
   // Charged what it reads, as every listing is: a first read before, the rest after (lib/compose/read-budget.ts).
   const list = await reads.metered(req.auth.tenant, () => deliveries.list(req.auth.tenant.tenantId, query.source, query.limit));

@@ -86,7 +86,9 @@ export function pbxSimulatorUrl(env: NodeJS.ProcessEnv = process.env): string | 
  * stage fails at cold start, in the deploy's smoke test, not at the first customer call.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  // Parsed once per container: zod's compiled fast path (a `new Function` per object schema) would cost more to build
+  // than this one parse takes without it.
+  const parsed = configSchema.safeParse(env, { jitless: true });
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`Invalid configuration: ${fields}`);

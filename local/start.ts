@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { newCallbackSecret } from '../lib/notify/secrets';
 import { writeConsoleModule } from '../scripts/build-console';
 import { writeDocsModule } from '../scripts/build-docs';
+import { writeOpenApiModule } from '../scripts/build-openapi';
 import { reconcileLine, refusalLine } from './output';
 import { startLocalStack, writeStackFile, type LocalStack } from './stack';
 import { describeDelivery, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
@@ -45,6 +46,12 @@ async function main() {
     writeDocsModule();
   } catch (error) {
     console.error(`docs page not rebuilt: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  // The document served at /v1/openapi.json, from the request schemas as they are now.
+  try {
+    writeOpenApiModule();
+  } catch (error) {
+    console.error(`OpenAPI document not rebuilt: ${error instanceof Error ? error.message : String(error)}`);
   }
   // Ctrl-C during the start-up aborts it: startLocalStack stops what it had started, then we exit.
   const starting = new AbortController();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import * as z from 'zod';
 import { issuePbxEventsToken, pbxEventsUrl } from '../calls/pbx-event-tokens';
+import { WEBHOOK_TRANSPORT } from '../notify/outbox';
 import { newCallbackSecret } from '../notify/secrets';
 import { DeadLetterRepository } from '../store/dead-letters';
 import { PbxEventRepository } from '../store/pbx-events';
@@ -10,6 +11,7 @@ import { isTimeZone } from '../time/zone';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError, UsageError } from './errors';
 import { maskSecret, renderFields, renderTable, writeJson } from './io';
+import { deadSlotsOf, redriveDeadDeliveries } from './redrive';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 
 /**
@@ -184,36 +186,27 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
       deps.stdout.write(`Revoked PBX events token ${tokenId} of tenant ${tenantId}.\n`);
     });
 
-  const dead = outcomes.command('dead-letters').description('notifications given up on after the retry budget: list, redrive');
+  const dead = outcomes
+    .command('dead-letters')
+    .description('deliveries given up on after the retry budget (notifications, CRM call logging): list, redrive');
 
   dead
     .command('list')
-    .description('calls whose notifications are dead-lettered, newest first, across tenants')
+    .description('calls with dead-lettered deliveries, newest first, across tenants')
     .option('--tenant <tenantId>', 'only this tenant')
+    .option('--transport <name>', 'only this transport (webhook, or a CRM: hubspot, pipedrive, salesforce)', parseTransport)
     .option('--limit <n>', 'at most this many (1-1000)', parseLimit, 100)
     .option('--log', 'show the dead-letter log (every dead-lettering, redriven ones included) instead')
     .option('--json', 'print JSON')
-    .action(async (options: { tenant?: string; limit: number; log?: boolean; json?: boolean }, command: Command) => {
+    .action(async (options: { tenant?: string; transport?: string; limit: number; log?: boolean; json?: boolean }, command: Command) => {
       const rows = await withStores(command, deps, state, async (stores) => {
-        if (options.log) return new DeadLetterRepository(stores.table).list(options.limit, options.tenant);
+        if (options.log) {
+          const letters = await new DeadLetterRepository(stores.table).list(options.limit, options.tenant, options.transport);
+          return letters.map((l) => ({ ...l, transport: l.transport ?? WEBHOOK_TRANSPORT }));
+        }
         const found = await stores.calls.outbox.listNotifyDead(options.limit, options.tenant);
         const calls = await Promise.all(found.map((c) => stores.calls.get(c.tenantId, c.callId)));
-        return calls.flatMap((call) =>
-          call?.notify?.deadLetteredAt
-            ? [
-                {
-                  tenantId: call.tenantId,
-                  callId: call.callId,
-                  fromEvent: call.notified ?? 0,
-                  eventCount: call.events.length,
-                  attempts: call.notify.attempts,
-                  since: call.notify.since,
-                  lastError: call.notify.lastError,
-                  deadLetteredAt: call.notify.deadLetteredAt,
-                },
-              ]
-            : [],
-        );
+        return calls.flatMap((call) => (call ? deadSlotsOf(call, options.transport) : []));
       });
       if (options.json) return writeJson(deps.stdout, rows);
       if (rows.length === 0) return void deps.stdout.write('No dead letters.\n');
@@ -222,6 +215,7 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
           { header: 'DEAD SINCE', value: (r) => r.deadLetteredAt },
           { header: 'TENANT', value: (r) => r.tenantId },
           { header: 'CALL ID', value: (r) => r.callId },
+          { header: 'TRANSPORT', value: (r) => r.transport },
           { header: 'EVENTS', value: (r) => `${r.fromEvent}..${r.eventCount - 1}` },
           { header: 'ATTEMPTS', value: (r) => String(r.attempts) },
           { header: 'LAST ERROR', value: (r) => r.lastError },
@@ -231,23 +225,23 @@ export function outcomesCommand(deps: CliDeps, state: RunState): Command {
 
   dead
     .command('redrive')
-    .description('put dead-lettered calls back in the outbox, due now, with a fresh retry budget')
+    .description('put dead-lettered deliveries back to work, due now, with a fresh retry budget')
     .option('--tenant <tenantId>', 'only this tenant')
     .option('--call <callId>', 'only this call (with --tenant)')
+    .option('--transport <name>', "only this transport's deliveries (the others stay as they are)", parseTransport)
     .option('--all', 'every dead-lettered call')
-    .action(async (options: { tenant?: string; call?: string; all?: boolean }, command: Command) => {
+    .action(async (options: { tenant?: string; call?: string; transport?: string; all?: boolean }, command: Command) => {
       if (!options.all && !options.tenant) throw new UsageError('say which: --tenant T [--call C], or --all');
       if (options.call && !options.tenant) throw new UsageError('--call needs --tenant');
-      const redriven = await withStores(command, deps, state, async (stores) => {
-        const targets = options.call
-          ? [{ tenantId: options.tenant!, callId: options.call }]
-          : await stores.calls.outbox.listNotifyDead(100_000, options.all ? undefined : options.tenant);
-        let count = 0;
-        for (const { tenantId, callId } of targets) if (await stores.calls.outbox.redriveNotifications(tenantId, callId)) count++;
-        return count;
-      });
+      const redriven = await withStores(command, deps, state, (stores) =>
+        redriveDeadDeliveries(stores.calls, new DeadLetterRepository(stores.table), {
+          ...(options.all ? {} : { tenantId: options.tenant }),
+          ...(options.call ? { tenantId: options.tenant, callId: options.call } : {}),
+          ...(options.transport ? { transport: options.transport } : {}),
+        }),
+      );
       if (options.call && redriven === 0) throw new CliError(`Call ${options.call} of tenant ${options.tenant} is not dead-lettered`);
-      deps.stdout.write(`Redrove ${redriven} call${redriven === 1 ? '' : 's'}: their notifications go out on the next delivery run.\n`);
+      deps.stdout.write(`Redrove ${redriven} call${redriven === 1 ? '' : 's'}: their deliveries go out on the next delivery run.\n`);
     });
 
   outcomes
@@ -287,6 +281,11 @@ function parseLimit(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || n < 1 || n > 1000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');
   return n;
+}
+
+function parseTransport(value: string): string {
+  if (!/^[a-z][a-z0-9_:-]{0,62}$/.test(value)) throw new InvalidArgumentError('expected a transport name such as webhook or hubspot');
+  return value;
 }
 
 function parseTimeZone(value: string): string {

@@ -1,5 +1,8 @@
 import type { Config } from '../config';
 import { logger } from '../observability/logger';
+import { deliveryMetrics } from '../observability/metrics';
+import { counterPacer } from '../notify/pace';
+import { PaceCounterRepository } from '../store/pace-counters';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } from '../notify/deliver';
 import { DeadLetterRepository } from '../store/dead-letters';
 import { registeredTransports, type CrmConnectionFlags } from '../notify/transports';
@@ -36,6 +39,9 @@ export const notifierUseCase = perRoot((r) => {
     }),
     outbound: outbound(r),
     now: r.clock,
+    // One pace per CRM connection, shared by every container (lib/notify/pace.ts).
+    pacer: counterPacer(new PaceCounterRepository(table(r))),
+    metrics: deliveryMetrics,
   });
 });
 

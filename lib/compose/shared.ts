@@ -6,6 +6,7 @@ import { ApiKeyRepository } from '../store/api-keys';
 import { CallRepository } from '../store/calls';
 import { createDocumentClient, type Table } from '../store/client';
 import { createCursorCodec, type CursorCodec } from '../store/pagination';
+import { TenantProfileReader } from '../store/tenant-profiles';
 import { TenantRepository } from '../store/tenants';
 import { perRoot } from './root';
 
@@ -41,8 +42,25 @@ export const agents = /* @__PURE__ */ perRoot((r) => new AgentRepository(table(r
 export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock, cursors(r)));
 export const apiKeys = /* @__PURE__ */ perRoot((r) => new ApiKeyRepository(table(r), r.clock));
 
-/** API keys to tenants, with the per-container cache of lib/http/auth.ts. */
+/** API keys to tenants with their secrets opened, with the per-container cache of lib/http/auth.ts: for the functions that use a tenant's secret. */
 export const authenticator = /* @__PURE__ */ perRoot(
   (r) =>
     new Authenticator({ apiKeys: apiKeys(r), tenants: tenants(r), cacheTtlMs: r.config.AUTH_CACHE_TTL_MS, now: () => r.clock().getTime() }),
+);
+
+/** Tenants read without their secrets (lib/store/tenant-profiles.ts). */
+export const tenantProfiles = /* @__PURE__ */ perRoot((r) => new TenantProfileReader(table(r)));
+
+/**
+ * API keys to tenants without their secrets: for the functions that use none (reads, cancels, agents, the do-not-call
+ * list, the delivery log), whose bundles then carry neither the sealer nor the KMS SDK.
+ */
+export const readerAuthenticator = /* @__PURE__ */ perRoot(
+  (r) =>
+    new Authenticator({
+      apiKeys: apiKeys(r),
+      tenants: tenantProfiles(r),
+      cacheTtlMs: r.config.AUTH_CACHE_TTL_MS,
+      now: () => r.clock().getTime(),
+    }),
 );

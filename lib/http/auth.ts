@@ -1,13 +1,17 @@
 import type { ApiKeyRecord, Scope } from '../store/api-keys';
 import { hashApiKey, tenantOfApiKey, type ApiKeyRepository } from '../store/api-keys';
 import type { Tenant } from '../model/tenant';
-import type { TenantRepository } from '../store/tenants';
 import { ForbiddenError, UnauthorizedError } from './errors';
 
 export interface AuthContext {
   tenant: Tenant;
   keyId: string;
   scopes: readonly Scope[];
+}
+
+/** Where the tenant of a key is read: with its secrets opened (TenantRepository) or without them (TenantProfileReader). */
+export interface TenantReader {
+  get(tenantId: string): Promise<Tenant | undefined>;
 }
 
 interface CacheEntry {
@@ -23,7 +27,7 @@ interface CacheEntry {
 export class Authenticator {
   private readonly cache = new Map<string, CacheEntry>();
 
-  constructor(private readonly deps: { apiKeys: ApiKeyRepository; tenants: TenantRepository; cacheTtlMs: number; now?: () => number }) {}
+  constructor(private readonly deps: { apiKeys: ApiKeyRepository; tenants: TenantReader; cacheTtlMs: number; now?: () => number }) {}
 
   async authenticate(authorization: string | undefined, scope: Scope): Promise<AuthContext> {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');

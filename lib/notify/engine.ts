@@ -21,9 +21,22 @@ export interface NotifySettings extends Omit<RetrySettings, 'heldRecheckMs'> {
   batchSize: number;
   /** A held delivery (credentials refused) is looked at again after this long; default 15 min. */
   heldRecheckMs?: number;
+  /**
+   * How long the recorded start of an attempt (`DeliverySlot.begin`) holds its slot: other deliverers leave the slot
+   * alone meanwhile, and after it take the attempt as one of unknown outcome. Longer than any pass can run (the
+   * notify functions' timeouts, 60 s); default 90 s.
+   */
+  attemptLeaseMs?: number;
 }
 
 const DEFAULT_HELD_RECHECK_MS = 15 * 60_000;
+const DEFAULT_ATTEMPT_LEASE_MS = 90_000;
+
+/** What the engine reports besides its logs; an interface so that tests need no CloudWatch. */
+export interface DeliveryMetrics {
+  /** A delivery was held: the receiver refused our credentials (a CRM connection to re-authorise). */
+  held(transport: string): void;
+}
 
 export const DEFAULT_NOTIFY_SETTINGS: NotifySettings = {
   timeoutMs: 5_000,
@@ -49,6 +62,7 @@ export interface EngineDeps {
   random?: () => number;
   /** Enforces the transports' `paceOf`; without one, nothing is paced. */
   pacer?: Pacer;
+  metrics?: DeliveryMetrics;
 }
 
 /** What one pass over a call did. */
@@ -77,7 +91,7 @@ export interface DeliveryReport {
   results: Partial<Record<CallDeliveryResult, number>>;
 }
 
-type Pass = { result: CallDeliveryResult; sent: number };
+type Pass = { result: CallDeliveryResult; sent: number; wrote?: boolean };
 
 /** Of several transports' passes over one call, the result that needs attention first. */
 const PRECEDENCE: CallDeliveryResult[] = [
@@ -165,76 +179,111 @@ export class DeliveryEngine {
   ): Promise<Pass> {
     const call = await this.deps.outbox.get(key.tenantId, key.callId);
     if (!call) return { result: 'missing', sent: 0 };
-    let tenant: Promise<Tenant | undefined> | undefined;
-    const tenantOnce = () => (tenant ??= getTenant(key.tenantId));
+    const { outbox, transports } = this.deps;
+    const states = transports.map((t) => outbox.slot(t.name, []).stateOf(call));
+    if (!fromIndex && !hasWork(states, call.events.length)) {
+      const given = states.some((s) => s.next < call.events.length && s.retry?.deadLetteredAt);
+      return { result: given ? 'not_due' : 'delivered', sent: 0 };
+    }
+    const tenant = await getTenant(key.tenantId);
+    const targets = transports.map((t) => (tenant ? t.targetOf(tenant) : undefined));
+    // The transports with somewhere to deliver: the index waits for their slots only.
+    const live = transports.filter((_, i) => targets[i] !== undefined).map((t) => t.name);
     // Each transport on its own marker, side by side: one slow receiver never holds up another.
-    const passes = await Promise.all(this.deps.transports.map((t) => this.deliverThrough(t, key, call, tenantOnce, fromIndex)));
-    const result = PRECEDENCE.find((r) => passes.some((p) => p.result === r)) ?? 'delivered';
-    return { result, sent: passes.reduce((sum, p) => sum + p.sent, 0) };
+    const passes = await Promise.all(
+      transports.map((t, i) =>
+        this.deliverThrough(t, key, call, tenant, targets[i], live, fromIndex).catch((error: unknown) => ({ error: error as Error })),
+      ),
+    );
+    if (fromIndex || passes.some((p) => 'error' in p || p.wrote)) await outbox.settle(key, live, this.now(), this.leaseMs());
+    const failed = passes.find((p): p is { error: Error } => 'error' in p);
+    if (failed) throw failed.error;
+    const done = passes as Pass[];
+    const result = PRECEDENCE.find((r) => done.some((p) => p.result === r)) ?? 'delivered';
+    return { result, sent: done.reduce((sum, p) => sum + p.sent, 0) };
+  }
+
+  private leaseMs(): number {
+    return this.deps.settings.attemptLeaseMs ?? DEFAULT_ATTEMPT_LEASE_MS;
   }
 
   private async deliverThrough(
     transport: NotificationTransport,
     key: CallKey,
     first: StoredCall,
-    getTenant: () => Promise<Tenant | undefined>,
+    tenant: Tenant | undefined,
+    target: unknown,
+    live: readonly string[],
     fromIndex: boolean,
   ): Promise<Pass> {
-    const slot = this.deps.outbox.slot(transport.name);
+    const slot = this.deps.outbox.slot(transport.name, live);
     let sent = 0;
+    let wrote = false;
     let call = first;
     let state = slot.stateOf(call);
     if (state.retry?.deadLetteredAt) return { result: 'not_due', sent };
     if (!fromIndex && state.next >= call.events.length) return { result: 'delivered', sent };
     if (state.retry && state.retry.nextAttemptAt > this.now().toISOString()) return { result: 'not_due', sent };
+    // No target: a slot of its own waits, unwritten, for a target; the webhook's marker alone is passed over to the end.
+    if (target === undefined && !slot.keepsIndex) return { result: 'skipped', sent };
 
-    const tenant = await getTenant();
-    const target = tenant ? transport.targetOf(tenant) : undefined;
     // Each pass either advances the marker, or re-reads after losing a race to a concurrent writer.
     for (let pass = 0; pass < call.events.length + 10; pass++) {
-      const from = state.next;
-      const wanted = target === undefined ? -1 : nextWanted(transport, call, from, target);
+      const from = state;
+      const wanted = target === undefined ? -1 : nextWanted(transport, call, from.next, target);
       if (wanted < 0) {
         // No target, or nothing (more) this transport wants, or still indexed after the last delivery (a crash after
         // it, or an index set by a write that lost a race): mark the rest done and leave the outbox.
-        if (await slot.finish(key, from, call.events.length)) return { result: target === undefined ? 'skipped' : 'delivered', sent };
+        if (await slot.finish(key, from, call.events.length))
+          return { result: target === undefined ? 'skipped' : 'delivered', sent, wrote: true };
       } else {
+        const now = this.now();
+        const staleBefore = new Date(now.getTime() - this.leaseMs()).toISOString();
+        // Another deliverer's attempt is under way: it settles this slot.
+        if (from.startedAt && from.startedAt > staleBefore) return { result: 'not_due', sent, wrote };
         const pace = transport.paceOf?.(target);
-        if (pace && this.deps.pacer && (await this.deps.pacer.take(pace, this.now())) > 0) return { result: 'paced', sent };
-        const event: SequencedEvent = { ...call.events[wanted]!, sequence: wanted };
-        const outcome = await transport.deliver(call, event, {
-          tenant: tenant!,
-          target,
-          now: this.now(),
-          attempt: (state.retry?.attempts ?? 0) + 1,
-          ...(state.remoteId !== undefined ? { remoteId: state.remoteId } : {}),
-        });
-        if (outcome.kind !== 'delivered') return { result: await this.settle(transport, slot, key, call, state, outcome, target), sent };
-        sent++;
-        const to = wanted + 1;
-        const last = to === call.events.length;
-        if (await slot.advance(key, from, to, last, outcome.remoteId)) {
-          if (last) return { result: 'delivered', sent };
-          const remoteId = outcome.remoteId ?? state.remoteId;
-          state = { next: to, ...(remoteId !== undefined ? { remoteId } : {}) };
-          continue;
+        if (pace && this.deps.pacer && (await this.deps.pacer.take(pace, now)) > 0) return { result: 'paced', sent, wrote };
+        const begun = await slot.begin(key, from, now.toISOString(), staleBefore);
+        if (begun) {
+          wrote ||= begun !== from;
+          const event: SequencedEvent = { ...call.events[wanted]!, sequence: wanted };
+          const outcome = await transport.deliver(call, event, {
+            tenant: tenant!,
+            target,
+            now,
+            // A start found without an outcome: the receiver may have acted on it.
+            attempt: Math.max((from.retry?.attempts ?? 0) + 1, from.startedAt ? 2 : 1),
+            ...(from.remoteId !== undefined ? { remoteId: from.remoteId } : {}),
+          });
+          if (outcome.kind !== 'delivered')
+            return { result: await this.recordFailure(transport, slot, key, call, begun, outcome, target), sent, wrote: true };
+          sent++;
+          const to = wanted + 1;
+          const last = to === call.events.length;
+          if (await slot.advance(key, begun, to, last, outcome.remoteId)) {
+            if (last) return { result: 'delivered', sent, wrote: true };
+            const remoteId = outcome.remoteId ?? from.remoteId;
+            state = { next: to, ...(remoteId !== undefined ? { remoteId } : {}) };
+            wrote = true;
+            continue;
+          }
+          // The last one we knew of, but an event came meanwhile: keep the call indexed, still count this one.
+          if (last && (await slot.advance(key, begun, to, false, outcome.remoteId))) wrote = true;
         }
-        // The last one we knew of, but an event came meanwhile: keep the call indexed, still count this one.
-        if (last) await slot.advance(key, from, to, false, outcome.remoteId);
       }
       // A condition failed: another deliverer moved on, or a new event arrived. Start again from the item.
       const fresh = await this.deps.outbox.get(key.tenantId, key.callId);
-      if (!fresh) return { result: 'missing', sent };
+      if (!fresh) return { result: 'missing', sent, wrote };
       call = fresh;
       state = slot.stateOf(call);
-      if (state.retry?.deadLetteredAt) return { result: 'not_due', sent };
+      if (state.retry?.deadLetteredAt) return { result: 'not_due', sent, wrote };
     }
     this.deps.logger.warn('Notification pass gave up after repeated races', { ...key, transport: transport.name });
-    return { result: 'retrying', sent };
+    return { result: 'retrying', sent, wrote };
   }
 
   /** Stores what a failed attempt leads to: the next attempt, a hold, or a dead letter. */
-  private async settle(
+  private async recordFailure(
     transport: NotificationTransport,
     slot: DeliverySlot,
     key: CallKey,
@@ -252,6 +301,7 @@ export class DeliveryEngine {
       // The letter first: a crash between the two leaves a duplicate letter, never a silent loss.
       await this.deps.sink.send({
         ...key,
+        transport: transport.name,
         fromEvent: state.next,
         eventCount: call.events.length,
         attempts,
@@ -260,18 +310,29 @@ export class DeliveryEngine {
         deadLetteredAt,
         callbackHost: log.callbackHost,
       });
-      await slot.giveUp(key, state.next, step.retry);
+      await slot.giveUp(key, state, step.retry);
       this.deps.logger.error('Notifications dead-lettered', { ...log, since });
       return 'dead_lettered';
     }
-    await slot.retryLater(key, state.next, step.retry);
+    await slot.retryLater(key, state, step.retry);
     if (step.kind === 'held') {
+      this.deps.metrics?.held(transport.name);
       this.deps.logger.warn('Notifications held: the receiver refused our credentials', { ...log, nextAttemptAt });
       return 'held';
     }
     this.deps.logger.warn('Notification failed; will retry', { ...log, nextAttemptAt });
     return 'retrying';
   }
+}
+
+/**
+ * Whether a pass has anything to do for the slots as read: one behind and not given up. A slot not yet written counts
+ * only when no slot is (a registry without the webhook): otherwise every new event leaves the webhook's marker behind,
+ * and that pass, reading the tenant, gives every transport its turn.
+ */
+function hasWork(states: readonly DeliveryState[], eventCount: number): boolean {
+  const anyKept = states.some((s) => !s.fresh);
+  return states.some((s) => s.next < eventCount && !s.retry?.deadLetteredAt && (!s.fresh || !anyKept));
 }
 
 /** The first event at or after `from` that the transport delivers; -1 when there is none. */

@@ -19,6 +19,7 @@ export const METRIC = {
   flagged: 'CallsFlagged',
   notificationBacklog: 'NotificationBacklog',
   notificationsDeadLettered: 'NotificationsDeadLettered',
+  deliveriesHeld: 'DeliveriesHeld',
 } as const;
 
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
@@ -58,3 +59,12 @@ export function notificationMetrics(backlog: number, deadLettered: number) {
   publish(METRIC.notificationBacklog, MetricUnit.Count, backlog);
   if (deadLettered > 0) publish(METRIC.notificationsDeadLettered, MetricUnit.Count, deadLettered);
 }
+
+/** The deliverer's own (lib/notify/engine.ts `DeliveryMetrics`). */
+export const deliveryMetrics = {
+  /** A delivery held because the receiver refused our credentials (a CRM connection to re-authorise): by transport, and its undimensioned twin the alarm watches. */
+  held(transport: string) {
+    publish(METRIC.deliveriesHeld, MetricUnit.Count, 1, { Transport: transport });
+    publish(METRIC.deliveriesHeld, MetricUnit.Count, 1);
+  },
+};

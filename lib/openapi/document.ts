@@ -49,7 +49,7 @@ export interface OpenApiOptions {
   serverUrl?: string;
 }
 
-/** Builds the document; cheap enough to do once per container. */
+/** Builds the document: at build time (scripts/build-openapi.ts writes lib/openapi/generated/document.ts, which is served) and in tests. */
 export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<string, unknown> {
   const components: Record<string, JsonSchema> = {};
   const paths: Record<string, Record<string, unknown>> = {};

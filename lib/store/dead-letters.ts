@@ -5,13 +5,19 @@ import { CorruptItemError } from './errors';
 import { deadLetterPk, deadLetterSk } from './keys';
 import { WorkDirectory } from './work-directory';
 
+/** The transport of a letter without a `transport` field. */
+const WEBHOOK = 'webhook';
+const TRANSPORT_NAME = { '#transport': 'transport' };
+
 /** How long a dead letter is kept in the table (DynamoDB TTL on `expiresAt`). */
 const DEAD_LETTER_TTL_SEC = 30 * 24 * 3600;
 
-/** Notifications of one call that could not be delivered within the retry budget. */
+/** Notifications of one call that one transport could not deliver within the retry budget. */
 export const deadLetterSchema = z.object({
   tenantId: z.string(),
   callId: z.string(),
+  /** The transport that gave up (its slot on the call); absent on letters older than the field: the webhook. */
+  transport: z.string().optional(),
   /** `events[fromEvent..eventCount)` of the call were not delivered. */
   fromEvent: z.number().int(),
   eventCount: z.number().int(),
@@ -45,7 +51,7 @@ export class DeadLetterRepository {
         TableName: this.table.name,
         Item: {
           pk: deadLetterPk(letter.tenantId),
-          sk: deadLetterSk(letter.deadLetteredAt, letter.callId),
+          sk: deadLetterSk(letter.deadLetteredAt, letter.callId, letter.transport),
           type: 'deadLetter',
           ...letter,
           expiresAt: Math.floor(Date.parse(letter.deadLetteredAt) / 1000) + DEAD_LETTER_TTL_SEC,
@@ -54,8 +60,11 @@ export class DeadLetterRepository {
     );
   }
 
-  /** The newest dead letters first: of one tenant, or of every tenant the work directory lists with dead letters. */
-  async list(limit = 100, tenantId?: string): Promise<DeadLetter[]> {
+  /**
+   * The newest dead letters first: of one tenant, or of every tenant the work directory lists with dead letters;
+   * `transport`: only that transport's (a letter without the field is the webhook's).
+   */
+  async list(limit = 100, tenantId?: string, transport?: string): Promise<DeadLetter[]> {
     const tenants = tenantId !== undefined ? [tenantId] : (await this.work.list('dlq')).map((m) => m.tenantId);
     const pages = await Promise.all(
       tenants.map(async (t) => {
@@ -63,9 +72,16 @@ export class DeadLetterRepository {
           new QueryCommand({
             TableName: this.table.name,
             KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': deadLetterPk(t) },
+            ExpressionAttributeValues: { ':pk': deadLetterPk(t), ...(transport === undefined ? {} : { ':transport': transport }) },
             ScanIndexForward: false,
-            Limit: limit,
+            ...(transport === undefined
+              ? { Limit: limit }
+              : transport === WEBHOOK
+                ? {
+                    FilterExpression: 'attribute_not_exists(#transport) OR #transport = :transport',
+                    ExpressionAttributeNames: TRANSPORT_NAME,
+                  }
+                : { FilterExpression: '#transport = :transport', ExpressionAttributeNames: TRANSPORT_NAME }),
           }),
         );
         return out.Items ?? [];

@@ -70,8 +70,9 @@ export class TenantInspector {
   }
 
   /**
-   * Calls of the tenant whose notifications are failing now (in backoff), with the latest error seen.
-   * The outbox index holds keys only, so at most `maxRead` of the tenant's pending calls are read whole.
+   * Calls of the tenant whose deliveries are failing now (in backoff, or held), on any transport's slot (the webhook's
+   * `notify`, each `deliveries.<name>.retry`), with the latest error seen. The outbox index holds keys only, so at
+   * most `maxRead` of the tenant's pending calls are read whole.
    */
   async notificationsRetrying(tenantId: string, maxRead = 100): Promise<{ count: number; lastError?: string }> {
     const shards = await Promise.all(
@@ -84,22 +85,25 @@ export class TenantInspector {
       ),
     );
     const keys = shards.flat();
-    const states = await Promise.all(
+    type Retry = { lastError?: unknown; lastAttemptAt?: unknown; deadLetteredAt?: unknown };
+    const latest = await Promise.all(
       keys.slice(0, maxRead).map(async (key) => {
         const out = await this.table.doc.send(
           new GetCommand({
             TableName: this.table.name,
             Key: { pk: key.pk, sk: key.sk },
-            ProjectionExpression: '#notify',
+            ProjectionExpression: '#notify, deliveries',
             ExpressionAttributeNames: { '#notify': 'notify' },
           }),
         );
-        return out.Item?.notify as { lastError?: unknown; lastAttemptAt?: unknown } | undefined;
+        const slots = Object.values((out.Item?.deliveries ?? {}) as Record<string, { retry?: Retry }>);
+        // A slot given up on waits for a redrive (the dead counts), it is not failing now.
+        return [out.Item?.notify as Retry | undefined, ...slots.map((slot) => slot.retry)]
+          .filter((r): r is Retry & { lastError: string } => typeof r?.lastError === 'string' && r.deadLetteredAt === undefined)
+          .sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)))[0];
       }),
     );
-    const failing = states
-      .filter((n): n is { lastError: string; lastAttemptAt?: unknown } => typeof n?.lastError === 'string')
-      .sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)));
+    const failing = latest.filter((r) => r !== undefined).sort((a, b) => isoOf(b.lastAttemptAt).localeCompare(isoOf(a.lastAttemptAt)));
     return { count: failing.length, ...(failing[0] ? { lastError: failing[0].lastError } : {}) };
   }
 

@@ -82,6 +82,9 @@ export const hookDeliveriesPrefix = (source: string) => `HOOKLOG#${source}#`;
 
 export const rateCounterPk = (tenantId: string) => `TENANT#${tenantId}#RATE`;
 export const rateCounterSk = (scope: string, windowStart: number) => `${scope}#${windowStart}`;
+/** A delivery pace's counter (lib/store/pace-counters.ts): per pace key (a transport and a tenant's connection) and window. */
+export const pacePk = (key: string) => `PACE#${key}`;
+export const paceSk = (windowStart: number) => `WINDOW#${windowStart}`;
 
 /** A raw PBX Stats event, kept under its call (one item each; `n` tells apart events of the same millisecond). */
 export const pbxEventSk = (callId: string, receivedAt: string, n: string) => `CALL#${callId}#PBXEVENT#${receivedAt}#${n}`;
@@ -96,7 +99,9 @@ export const notifyDeadPk = (tenantId: string) => `NOTIFYDEAD#${tenantId}`;
 export const notifySk = (dueAt: string, callId: string) => `${dueAt}#${callId}`;
 /** The dead-letter log of undeliverable notifications (the local and in-table dead-letter sink), per tenant. */
 export const deadLetterPk = (tenantId: string) => `DLQ#${tenantId}`;
-export const deadLetterSk = (at: string, callId: string) => `${at}#${callId}`;
+/** `transport`: two transports giving up on one call at the same instant keep a letter each (the webhook's keeps the old key). */
+export const deadLetterSk = (at: string, callId: string, transport?: string) =>
+  transport === undefined || transport === 'webhook' ? `${at}#${callId}` : `${at}#${callId}#${transport}`;
 
 /**
  * The work directory (lib/store/work-directory.ts): which tenants have work of a kind, so that readers query only

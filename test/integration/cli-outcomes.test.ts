@@ -112,6 +112,16 @@ describe('c2c outcomes', () => {
     expect(listed).toEqual([
       expect.objectContaining({ callId: call.callId, attempts: 9, lastError: 'HTTP 503', fromEvent: 0, eventCount: 1 }),
     ]);
+    expect(listed).toEqual([expect.objectContaining({ transport: 'webhook' })]);
+    // Limited to another transport: nothing listed, nothing redriven, the webhook's slot stays given up.
+    expect(
+      JSON.parse((await c2c(['outcomes', 'dead-letters', 'list', '--tenant', 'cli-out', '--transport', 'hubspot', '--json'])).stdout),
+    ).toEqual([]);
+    expect((await c2c(['outcomes', 'dead-letters', 'redrive', '--tenant', 'cli-out', '--transport', 'hubspot'])).stdout).toMatch(
+      /Redrove 0 calls/,
+    );
+    expect((await calls.get('cli-out', call.callId))?.notify?.deadLetteredAt).toBe(at);
+    expect((await c2c(['outcomes', 'dead-letters', 'list', '--transport', 'Hub Spot'])).code).toBe(2);
     expect((await c2c(['outcomes', 'dead-letters', 'redrive'])).code).toBe(2);
     const redrive = await c2c(['outcomes', 'dead-letters', 'redrive', '--tenant', 'cli-out']);
     expect(redrive.stdout).toMatch(/Redrove 1 call/);

@@ -9,8 +9,9 @@ import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 
 /**
- * The engine delivers through any transport: a fake one, defined here, takes the call items' one progress marker
- * (`notified`) in place of the webhook, on dynalite. Its answers are scripted per call; what it was given is recorded.
+ * The engine delivers through any transport: a fake one, defined here, takes the call items' first progress marker
+ * (`notified`) in place of the webhook, on dynalite (test/integration/notify-slots.test.ts has transports on slots
+ * of their own beside it). Its answers are scripted per call; what it was given is recorded.
  */
 
 let env: TestEnv;
@@ -54,6 +55,9 @@ const fake: NotificationTransport<Target> = {
   },
 };
 
+/** The transports named in the held metric, one entry per held delivery. */
+const heldMetric: string[] = [];
+
 function deliverer(options: { pacer?: Pacer; maxAgeMs?: number } = {}) {
   return new NotificationDeliverer({
     calls,
@@ -65,6 +69,7 @@ function deliverer(options: { pacer?: Pacer; maxAgeMs?: number } = {}) {
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
     now,
     random: () => 0.5,
+    metrics: { held: (transport) => void heldMetric.push(transport) },
     ...(options.pacer ? { pacer: options.pacer } : {}),
   });
 }
@@ -148,12 +153,14 @@ describe('a transport registered in place of the webhook', () => {
     const d = deliverer({ maxAgeMs: 3600_000 });
     expect(await d.deliverCall('tr-held', callId)).toBe('held');
     expect((await calls.get('tr-held', callId))?.notify).toMatchObject({ lastError: 'held: HTTP 401', attempts: 1 });
+    expect(heldMetric).toEqual(['fake-crm']);
     clock += 2 * 3600_000;
     expect(await d.deliverCall('tr-held', callId)).toBe('held');
     expect((await deadLetters.list()).filter((l) => l.callId === callId)).toEqual([]);
     clock += 3600_000;
     expect(await d.deliverCall('tr-held', callId)).toBe('delivered');
     expect(deliveriesOf(callId).map((x) => x.sequence)).toEqual([0, 0, 0, 1, 2]);
+    expect(heldMetric).toEqual(['fake-crm', 'fake-crm']);
   });
 
   it('dead-letters a permanent failure at once, naming the transport host, and delivers after a redrive', async () => {
@@ -224,7 +231,7 @@ describe('a transport registered in place of the webhook', () => {
     expect(await calls.get('tr-none', callId)).toMatchObject({ notified: 3 });
   });
 
-  it('refuses a transport the call items keep no progress marker for, rather than sharing the webhook one', async () => {
+  it("gives any transport but the webhook a slot of its own (deliveries.<name>), never the webhook's marker", async () => {
     const callId = await placeCall('tr-order');
     const d = new NotificationDeliverer({
       calls,
@@ -235,8 +242,12 @@ describe('a transport registered in place of the webhook', () => {
       logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
       now,
     });
-    await expect(d.deliverCall('tr-order', callId)).rejects.toThrow(/No delivery state is stored for transport 'fake-crm'/);
-    expect(deliveriesOf(callId)).toEqual([]);
-    expect((await calls.get('tr-order', callId))?.notified ?? 0).toBe(0);
+    expect(await d.deliverCall('tr-order', callId)).toBe('delivered');
+    expect(deliveriesOf(callId).map((x) => x.sequence)).toEqual([0, 1, 2]);
+    const stored = await calls.get('tr-order', callId);
+    expect(stored?.deliveries?.['fake-crm']).toEqual({ next: 3 });
+    expect(stored?.notified ?? 0).toBe(0);
+    expect(await isDue(callId)).toBe(false);
+    expect(() => callOutbox(calls).slot('#notified', [])).toThrow(/No delivery slot can be named/);
   });
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CALL_STATES, callResourceSchema } from '../../lib/model/call';
 import { callRequestSchema } from '../../lib/calls/request';
 import { buildOpenApiDocument, ROUTES } from '../../lib/openapi/document';
+import { GENERATED_OPENAPI_MODULE, generatedOpenApiModule } from '../../scripts/build-openapi';
 import { invoke } from '../support/env';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -158,12 +159,35 @@ describe('the OpenAPI document', () => {
     expect(types).toHaveLength(CALL_STATES.length);
   });
 
-  it('is served at GET /v1/openapi.json', async () => {
+  it('is checked in as built: lib/openapi/generated/document.ts is not stale', () => {
+    const checkedIn = readFileSync(GENERATED_OPENAPI_MODULE, 'utf8');
+    expect(
+      checkedIn === generatedOpenApiModule(document),
+      'lib/openapi/generated/document.ts is stale: run `npm run build:openapi` and commit it',
+    ).toBe(true);
+    // The comparison sees a change of the document: one more path makes the checked-in module stale.
+    expect(generatedOpenApiModule({ ...document, paths: { ...document.paths, '/v1/more': {} } })).not.toBe(checkedIn);
+  });
+
+  it('is served at GET /v1/openapi.json, byte for byte the document built from the schemas, cacheable', async () => {
     process.env.TABLE_NAME ??= 'unused';
     const { handler } = await import('../../functions/openapi');
     const res = await invoke(handler, { method: 'GET', route: '/v1/openapi.json' });
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['cache-control']).toBe('public, max-age=300');
+    expect(res.headers['x-request-id']).toBeTruthy();
     expect(res.body).toEqual(JSON.parse(JSON.stringify(document)));
+    // The bytes, not only the value: the body is the document as JSON.stringify writes it.
+    const raw = (await handler(
+      {
+        version: '2.0',
+        rawPath: '/v1/openapi.json',
+        headers: {},
+        requestContext: { http: { method: 'GET', path: '/v1/openapi.json' } },
+      } as never,
+      { awsRequestId: 'openapi-bytes' } as never,
+    )) as { body: string };
+    expect(raw.body).toBe(JSON.stringify(document));
   });
 });

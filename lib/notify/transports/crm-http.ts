@@ -85,12 +85,17 @@ export function failedOutcome(answer: CrmAnswer, error: string, now: Date): Excl
   return { kind: 'retry', error: words };
 }
 
+const HTTP_DATE_SHAPE = /\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b.*\b\d{2}:\d{2}:\d{2}\b/;
+
 /** Retry-After as seconds or as an HTTP date (RFC 9110, 10.2.3); undefined when absent or unreadable. */
 export function retryAfterMsOf(value: string | string[] | undefined, now: Date): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (text === undefined || text.trim() === '') return undefined;
   if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
-  const at = Date.parse(text);
+  // Date.parse reads nearly anything ('-5', '1.5'): only the three HTTP date forms (a month's name and a time) count.
+  if (!HTTP_DATE_SHAPE.test(text)) return undefined;
+  // asctime's form carries no zone: HTTP dates are GMT, never the host's local time.
+  const at = Date.parse(/\b(GMT|UTC)\b/.test(text) ? text : `${text.trim()} GMT`);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 

@@ -1,6 +1,7 @@
 import type { CrmName } from '../../model/crm-connection';
 import type { OutboundPolicy } from '../../net/outbound';
 import type { NotificationTransport } from '../transport';
+import { hubspotTransport } from './hubspot';
 import { webhookTransport } from './webhook';
 
 /** What every transport may be built from (a transport that needs more, a CRM's token store, adds it here). */
@@ -25,7 +26,7 @@ export interface CrmConnectionFlags {
  * The registry: every notification transport of the service, one file each beside this one. Each delivers every
  * call's events on its own progress marker; the order here is only the order of their log lines.
  */
-const TRANSPORTS: ReadonlyArray<(options: TransportOptions) => NotificationTransport> = [webhookTransport];
+const TRANSPORTS: ReadonlyArray<(options: TransportOptions) => NotificationTransport> = [webhookTransport, hubspotTransport];
 
 export function registeredTransports(options: TransportOptions): NotificationTransport[] {
   return TRANSPORTS.map((build) => build(options));

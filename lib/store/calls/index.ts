@@ -4,13 +4,17 @@ import { processCursorCodec, type CursorCodec } from '../pagination';
 import { WorkDirectory } from '../work-directory';
 import { WorkQueues } from '../work-queues';
 import { CallLedger } from './ledger';
+import { CallDeliveries } from './deliveries';
 import { NotificationOutbox } from './outbox';
+import { OutboxIndex } from './outbox-index';
 import { PbxLinks } from './pbx-links';
 import { CallQueries } from './queries';
 import { WaitingCalls } from './waiting';
 
 export { CallLedger } from './ledger';
+export { CallDeliveries, deliverySlotOf, NOTIFIED_SLOT, type SlotId, type SlotRead } from './deliveries';
 export { NotificationOutbox } from './outbox';
+export { indexTargetOf, OutboxIndex, PARKED_RECHECK_MS, type IndexTarget, type SlotView } from './outbox-index';
 export { PbxLinks } from './pbx-links';
 export { CallQueries, MAX_LIST_READS, type CallForReport, type ListCallsFilter } from './queries';
 export {
@@ -19,6 +23,7 @@ export {
   storedCallSchema,
   type CallChanges,
   type CallKeys,
+  type DeliverySlotState,
   type NotifyState,
   type StoredCall,
 } from './stored-call';
@@ -27,7 +32,8 @@ export { WaitingCalls } from './waiting';
 /**
  * The call store, one part per thing it guards, built on one work directory (a container's cache of which tenants have
  * work): `ledger` (the reservation and the state transitions), `waiting` (the scheduler's due calls and its claim),
- * `links` (PBX unique_ids), `outbox` (the notification outbox) and `queries` (the listings and reports). Callers use
+ * `links` (PBX unique_ids), `outbox` (the notification outbox; `deliveries` and `outboxIndex` for
+ * the transports besides the webhook) and `queries` (the listings and reports). Callers use
  * the part they need; the few methods below are the ledger's and the outbox's that the call path and the deliverer
  * call on the store as a whole, passed on unchanged.
  */
@@ -38,6 +44,9 @@ export class CallRepository {
   readonly waiting: WaitingCalls;
   readonly links: PbxLinks;
   readonly outbox: NotificationOutbox;
+  /** The transports' slots besides the webhook's (`deliveries.<name>`), and the outbox index filed by all of them. */
+  readonly deliveries: CallDeliveries;
+  readonly outboxIndex: OutboxIndex;
   readonly queries: CallQueries;
 
   constructor(
@@ -51,7 +60,9 @@ export class CallRepository {
     this.ledger = new CallLedger(table, this.work, clock);
     this.waiting = new WaitingCalls(table, this.ledger, this.work, queues, clock);
     this.links = new PbxLinks(table, this.ledger);
-    this.outbox = new NotificationOutbox(table, this.work, queues, clock);
+    this.outboxIndex = new OutboxIndex(table, this.work, clock);
+    this.deliveries = new CallDeliveries(table);
+    this.outbox = new NotificationOutbox(table, this.work, queues, this.outboxIndex, clock);
     this.queries = new CallQueries(table, this.work, queues, cursors);
   }
 

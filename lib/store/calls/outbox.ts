@@ -4,6 +4,7 @@ import { INDEX, notifyDeadPk, notifyPendingPk, notifySk } from '../keys';
 import { newestOf } from '../query-pages';
 import type { WorkDirectory } from '../work-directory';
 import { fairShare, type WorkQueues } from '../work-queues';
+import type { OutboxIndex } from './outbox-index';
 import { callKeysOf, type CallKeys, type NotifyState } from './stored-call';
 import { updateCallHeld } from './writes';
 
@@ -23,6 +24,7 @@ export class NotificationOutbox {
     private readonly table: Table,
     private readonly work: WorkDirectory,
     private readonly queues: WorkQueues,
+    private readonly index: OutboxIndex,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -41,18 +43,25 @@ export class NotificationOutbox {
     });
   }
 
-  /** Marks every event delivered without sending anything (a tenant with no callback URL). */
-  async skipNotifications(tenantId: string, callId: string, from: number, eventCount: number): Promise<boolean> {
+  /**
+   * Marks every event delivered without sending anything (a tenant with no callback URL). `leaveIndex` false: the
+   * call stays in the outbox index, where other transports' slots may still be behind (outbox-index.ts files it).
+   */
+  async skipNotifications(tenantId: string, callId: string, from: number, eventCount: number, leaveIndex = true): Promise<boolean> {
     return updateCallHeld(this.table, tenantId, callId, {
-      UpdateExpression: 'SET notified = :count REMOVE #notify, gsi5pk, gsi5sk',
+      UpdateExpression: `SET notified = :count REMOVE #notify${leaveIndex ? ', gsi5pk, gsi5sk' : ''}`,
       ConditionExpression: `${notifiedIs(from)} AND size(events) = :count`,
       ExpressionAttributeNames: { '#notify': 'notify' },
       ExpressionAttributeValues: { ':notified': from, ':count': eventCount },
     });
   }
 
-  /** A failed delivery of `events[notified]`: the retry state, and the call's new due time in the outbox index. */
-  async recordNotifyFailure(tenantId: string, callId: string, notified: number, notify: NotifyState): Promise<boolean> {
+  /**
+   * A failed delivery of `events[notified]`: the retry state, and the call's new due time in the outbox index.
+   * `park` false: the retry state only, the index is filed by all the live slots (outbox-index.ts).
+   */
+  async recordNotifyFailure(tenantId: string, callId: string, notified: number, notify: NotifyState, park = true): Promise<boolean> {
+    if (!park) return this.keepState(tenantId, callId, notified, notify);
     await this.work.touch(tenantId, ['notify']);
     return this.park(tenantId, callId, notified, notify, notifyPendingPk(tenantId, callId), notify.nextAttemptAt);
   }
@@ -63,24 +72,16 @@ export class NotificationOutbox {
     callId: string,
     notified: number,
     notify: NotifyState & { deadLetteredAt: string },
+    park = true,
   ): Promise<boolean> {
+    if (!park) return this.keepState(tenantId, callId, notified, notify);
     await this.work.touch(tenantId, ['dead']);
     return this.park(tenantId, callId, notified, notify, notifyDeadPk(tenantId), notify.deadLetteredAt);
   }
 
-  /** Puts a dead-lettered call back in the outbox, due now, with a fresh retry budget. */
-  async redriveNotifications(tenantId: string, callId: string, now = this.clock().toISOString()): Promise<boolean> {
-    await this.work.touch(tenantId, ['notify']);
-    return updateCallHeld(this.table, tenantId, callId, {
-      UpdateExpression: 'SET gsi5pk = :pendingPk, gsi5sk = :dueSk REMOVE #notify',
-      ConditionExpression: 'gsi5pk = :deadPk',
-      ExpressionAttributeNames: { '#notify': 'notify' },
-      ExpressionAttributeValues: {
-        ':pendingPk': notifyPendingPk(tenantId, callId),
-        ':deadPk': notifyDeadPk(tenantId),
-        ':dueSk': notifySk(now, callId),
-      },
-    });
+  /** Puts a dead-lettered call back in the outbox, due now: every slot given up on, each with a fresh retry budget. */
+  redriveNotifications(tenantId: string, callId: string, now = this.clock().toISOString()): Promise<boolean> {
+    return this.index.redrive(tenantId, callId, undefined, now);
   }
 
   /** Calls with notifications due at or before `now`, fairly across tenants, each tenant's most overdue first. */
@@ -100,6 +101,16 @@ export class NotificationOutbox {
       .sort((a, b) => String(b.gsi5sk).localeCompare(String(a.gsi5sk)))
       .slice(0, limit)
       .flatMap(callKeysOf);
+  }
+
+  /** The retry state of `events[notified]` alone, unless the webhook's slot was given up on meanwhile. */
+  private keepState(tenantId: string, callId: string, notified: number, notify: NotifyState): Promise<boolean> {
+    return updateCallHeld(this.table, tenantId, callId, {
+      UpdateExpression: 'SET #notify = :notify',
+      ConditionExpression: `${notifiedIs(notified)} AND attribute_not_exists(#notify.#dead)`,
+      ExpressionAttributeNames: { '#notify': 'notify', '#dead': 'deadLetteredAt' },
+      ExpressionAttributeValues: { ':notified': notified, ':notify': notify },
+    });
   }
 
   /**

@@ -16,6 +16,30 @@ import {
   tenantPk,
 } from '../keys';
 
+/** The retry state of one transport's delivery of a call's next event; absent while nothing fails. */
+const retryStateSchema = z.object({
+  attempts: z.number().int().min(0),
+  /** First failure of the current run of failures: the max age counts from here. */
+  since: z.string(),
+  lastAttemptAt: z.string(),
+  nextAttemptAt: z.string(),
+  lastError: z.string(),
+  deadLetteredAt: z.string().optional(),
+});
+
+/**
+ * One transport's progress marker on a call (`deliveries.<name>`): `events[0..next)` are delivered or passed over,
+ * the retry state of `events[next]`, the receiver's id of what it created (a CRM's activity), and the start of an
+ * attempt whose outcome is not yet written (an attempt found started and never settled may have acted).
+ */
+export const deliverySlotSchema = z.object({
+  next: z.number().int().min(0),
+  retry: retryStateSchema.optional(),
+  remoteId: z.string().optional(),
+  startedAt: z.string().optional(),
+});
+export type DeliverySlotState = z.infer<typeof deliverySlotSchema>;
+
 /** A call as the ledger keeps it: the call, and what only the ledger needs to guard and settle it. */
 export const storedCallSchema = callSchema.extend({
   /** Hash of the normalized request: tells a replay (same hash) from a reused key (other hash). */
@@ -40,17 +64,12 @@ export const storedCallSchema = callSchema.extend({
    */
   expiry: z.object({ full: z.number().int(), refused: z.number().int() }).optional(),
   /** Retry state of the delivery of `events[notified]`; absent while nothing fails. */
-  notify: z
-    .object({
-      attempts: z.number().int().min(0),
-      /** First failure of the current run of failures: the max age counts from here. */
-      since: z.string(),
-      lastAttemptAt: z.string(),
-      nextAttemptAt: z.string(),
-      lastError: z.string(),
-      deadLetteredAt: z.string().optional(),
-    })
-    .optional(),
+  notify: retryStateSchema.optional(),
+  /**
+   * The progress markers of the transports other than the webhook (a CRM's call logging), one per transport name
+   * (lib/store/calls/deliveries.ts). Absent until one of them first writes.
+   */
+  deliveries: z.record(z.string(), deliverySlotSchema).optional(),
 });
 export type NotifyState = NonNullable<StoredCall['notify']>;
 export type StoredCall = z.infer<typeof storedCallSchema>;

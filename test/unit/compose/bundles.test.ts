@@ -35,15 +35,20 @@ beforeAll(async () => {
         metafile: true,
         logLevel: 'silent',
       });
+      // What the bundle holds: the inputs that left bytes in the output (esbuild's metafile `inputs` also lists what it
+      // read and then shook out, such as a library only an unused function imports).
+      const held = Object.entries(Object.values(result.metafile.outputs).find((o) => o.entryPoint)!.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([file]) => file);
       const packages = new Set<string>();
-      for (const input of Object.keys(result.metafile.inputs)) {
+      for (const input of held) {
         const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
         if (match) packages.add(match[1]!);
       }
       packagesOf.set(name, packages);
       modulesOf.set(
         name,
-        Object.keys(result.metafile.inputs).filter((input) => !input.includes('node_modules/')),
+        held.filter((input) => !input.includes('node_modules/')),
       );
     }),
   );
@@ -64,7 +69,15 @@ describe('function bundles', () => {
   });
 
   it('carry the metrics client only in the functions that publish metrics', () => {
-    expect(holding('@aws-lambda-powertools/metrics')).toEqual(['callsCreate', 'dispatchDue', 'hooks', 'notifyRetry', 'reconcile']);
+    // notify: a held delivery (DeliveriesHeld) is counted where it happens.
+    expect(holding('@aws-lambda-powertools/metrics')).toEqual([
+      'callsCreate',
+      'dispatchDue',
+      'hooks',
+      'notify',
+      'notifyRetry',
+      'reconcile',
+    ]);
   });
 
   it('leave the DynamoDB client and the KMS SDK out of the functions that read no table', () => {
@@ -74,9 +87,43 @@ describe('function bundles', () => {
     }
   });
 
+  it('leave the sealer and the KMS SDK out of the functions that use no secret (they authenticate without opening one)', () => {
+    // lib/store/tenant-profiles.ts: the tenant without its sealed fields. Only what dials, notifies, reconciles, probes
+    // or edits a tenant's secrets carries the sealer.
+    expect(holding('@aws-sdk/client-kms')).toEqual([
+      'callsCreate',
+      'dispatchDue',
+      'hooks',
+      'notify',
+      'notifyRetry',
+      'pbxEvents',
+      'pbxProbe',
+      'reconcile',
+      'tenant',
+    ]);
+    for (const name of ['agents', 'callsCancel', 'callsGet', 'callsList', 'dnc', 'hookDeliveries', 'statsAgents']) {
+      expect(modulesOf.get(name), name).not.toContain('lib/secrets/seal.ts');
+    }
+  });
+
   it('carry no build-time renderer: the docs function ships the contract as rendered HTML only', () => {
     for (const pkg of ['marked', 'marked-gfm-heading-id', 'github-slugger']) expect(holding(pkg), pkg).toEqual([]);
     expect(modulesOf.get('docs')).toEqual(expect.arrayContaining(['lib/docs/generated/api-html.ts']));
+  });
+
+  it('carry no schema converter in the openapi function: it ships the document as built, beside the HTTP layer the docs function holds', () => {
+    // What the docs function holds besides its page is the shared HTTP layer; the openapi function holds that and the
+    // generated document only: no route table, no zod schema of lib/model, no converter to JSON Schema.
+    const shared = new Set(modulesOf.get('docs'));
+    expect(
+      modulesOf
+        .get('openapi')!
+        .filter((input) => !shared.has(input))
+        .sort(),
+    ).toEqual(['functions/openapi.ts', 'lib/compose/openapi.ts', 'lib/openapi/generated/document.ts']);
+    expect(
+      modulesOf.get('openapi')!.filter((input) => /^lib\/(openapi\/(?!generated\/)|model\/(?!domain-error\.ts$))/.test(input)),
+    ).toEqual([]);
   });
 
   it('carry no CLI, no local tool and no test module: the sample events of each CRM source stay out of the hooks bundle', () => {
