@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crmConnectionFlags } from '../../lib/compose/notifier';
 import { tenantPk, tenantSk } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
-import { tenantView } from '../../lib/tenants/view';
+import { TenantAdmin } from '../../lib/tenants/admin';
 import { jsonOf, startCliTable, type CliTable } from '../support/cli';
 import { testSealer } from '../support/env';
 
@@ -81,10 +81,14 @@ describe('c2c crm connect', () => {
       { crm: 'hubspot', apiUrl: 'https://api.hubapi.com', connectedAt: tenant.crm!.hubspot!.connectedAt, held: null },
     ]);
     expect(shown).toMatchObject({ logStates: ['completed', 'no_answer', 'busy', 'failed', 'rejected'], logStatesDefault: true });
-    // The API's view (GET /v1/tenant) leaves the secret out altogether.
-    const view = tenantView(tenant);
+    // The API (GET /v1/tenant) leaves the secret out altogether, and PATCH cannot set a connection.
+    const admin = new TenantAdmin({ tenants, outbound: { allowPrivate: false }, clock: () => new Date() });
+    const view = await admin.get(tenantId);
     expect(JSON.stringify(view)).not.toContain(HUBSPOT_TOKEN);
     expect(view.crm?.hubspot).toEqual({ apiUrl: 'https://api.hubapi.com', connectedAt: tenant.crm!.hubspot!.connectedAt });
+    const patch = { crm: { hubspot: { apiUrl: 'https://evil.example.com', token: 'x' } } };
+    await expect(admin.patch(tenantId, patch)).rejects.toMatchObject({ code: 'invalid_request', errors: [{ path: 'crm' }] });
+    expect((await tenants.get(tenantId))?.crm?.hubspot?.apiUrl).toBe('https://api.hubapi.com');
   });
 
   it('connects Pipedrive and Salesforce (login URL defaulting to the instance), each secret sealed under its own field', async () => {
