@@ -4,8 +4,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
-import { notifySettingsOf } from '../lib/compose/notifier';
+import { crmConnectionFlags, notifySettingsOf } from '../lib/compose/notifier';
 import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
+import { registeredTransports } from '../lib/notify/transports';
 import { CallDispatch } from '../lib/calls/dispatch';
 import { DispatchDue, type DispatchReport } from '../lib/calls/dispatch-due';
 import { ReconcileCalls, type ReconcileReport } from '../lib/calls/reconcile';
@@ -229,14 +230,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       (level: string) =>
       (message: string, ...extra: unknown[]) =>
         options.onNotifyLog?.(`${level} ${message} ${JSON.stringify(extra[0] ?? {})}`);
+    const notifySettings = notifySettingsOf(config);
     const deliverer = new NotificationDeliverer({
       calls: new CallRepository(table),
       getTenant: (tenantId) => new TenantRepository(table, sealer).get(tenantId),
       sink: new DeadLetterRepository(table),
-      settings: notifySettingsOf(config),
+      settings: notifySettings,
       logger: { info: log('INFO'), warn: log('WARN'), error: log('ERROR') },
       // The stand-in CRM listens on loopback.
-      outbound: { allowPrivate: true },
+      transports: registeredTransports({
+        timeoutMs: notifySettings.timeoutMs,
+        outbound: { allowPrivate: true },
+        crmConnections: crmConnectionFlags(new TenantRepository(table, sealer)),
+      }),
     });
     const poller = startPoller(
       () => deliverer.deliverDue(),

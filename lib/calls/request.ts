@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { CALL_ID_FIELD, FIELD_ALIASES, pbxEventFieldOf } from '../pbx/stats-event';
 import { crmUserIdSchema, extensionSchema, teamNameSchema, type AgentRef } from '../model/agent';
 import { noControlCharacters } from '../model/control-characters';
+import { ALL_LEAD_TYPES, type LeadType } from '../model/crm-connection';
 
 /** The longest a team call may wait for a free agent. */
 export const MAX_WAIT_SEC = 3600;
@@ -64,7 +65,15 @@ export const callRequestSchema = z
       .regex(/^[0-9*#]{1,10}$/, "1-10 of the characters 0-9, '*' and '#'")
       .optional(),
     // Trimmed, as a webhook mapping trims what it reads: " 42" and "42" are one lead, one keyless subject.
-    lead: z.strictObject({ id: z.string().trim().check(noControlCharacters).min(1).max(128) }).optional(),
+    lead: z
+      .strictObject({
+        id: z.string().trim().check(noControlCharacters).min(1).max(128),
+        type: z.enum(ALL_LEAD_TYPES).optional().meta({
+          description:
+            "The kind of CRM record `id` names, for call logging (docs/crm-logging.md): HubSpot contact (the default), company, deal; Pipedrive person (the default), organization, deal, lead. Salesforce needs none: the id's key prefix says it.",
+        }),
+      })
+      .optional(),
     customData: z
       .record(
         z
@@ -102,6 +111,8 @@ export interface NormalizedCallRequest {
   to: string;
   prefix?: string;
   leadId?: string;
+  /** Part of "the same request" (a replay naming another kind of record is another request), not of the keyless subject. */
+  leadType?: LeadType;
   customData: Record<string, string>;
   /** Part of "the same request": a replay that asks for another time or wait is another request. */
   notBefore?: string;

@@ -1,5 +1,6 @@
 import type { Call, CallEvent, CallResourceEvent } from '../model/call';
 import type { StoredCall } from '../store/calls';
+import { loggedIn } from './logged';
 
 /**
  * The public call resource of docs/api.md ("The call resource") from a stored call: field by field, so the ledger's
@@ -22,8 +23,9 @@ export function toCallResource(call: StoredCall, duplicate = false): Call {
     to: call.to,
     legB: call.legB,
     prefix: call.prefix,
-    lead: call.lead ? { id: call.lead.id } : null,
+    lead: call.lead ? { id: call.lead.id, type: call.lead.type ?? null } : null,
     customData: call.customData,
+    logged: loggedIn(call),
     pbx: call.pbx ? { uniqueId: call.pbx.uniqueId, message: call.pbx.message, host: call.pbx.host } : null,
     outcome: {
       answeredAt: outcome.answeredAt,

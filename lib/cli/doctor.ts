@@ -27,8 +27,9 @@ Checks, each ✓ ok, ! warning or ✗ problem (docs/troubleshooting.md has one e
   answers TLS (TCP for http) from this machine; the stage's egress IP (GET /v1/health); whether
   the PBX allowlists it (a probe sent from the stage that rings nothing); agents: none, without
   an extension, sharing one; webhook sources without a secret; callback URL reachable (a signed
-  "ping" event); PBX Stats token; calls waiting for their outcome; calls flagged by the
-  reconciler; failing and dead-lettered notifications.
+  "ping" event); PBX Stats token; each CRM connection calls are logged through (a read-only
+  call proving its credentials and scopes; a held one with the CRM's reason); calls waiting for
+  their outcome; calls flagged by the reconciler; failing and dead-lettered notifications.
 
 The allowlist probe needs the API URL and a key of the tenant with calls:write: --api-key-env VAR,
 or --temp-key (issued for this run, revoked after). On the local stack both come from
@@ -44,7 +45,7 @@ Examples:
 /** `c2c doctor --tenant T`: checks a tenant's setup end to end and says what is wrong in plain words. */
 export function doctorCommand(deps: CliDeps, state: RunState): Command {
   return new Command('doctor')
-    .description("check a tenant's setup end to end: PBX, allowlist, agents, webhooks, callback, outcomes")
+    .description("check a tenant's setup end to end: PBX, allowlist, agents, webhooks, callback, CRM connections, outcomes")
     .requiredOption('--tenant <tenantId>', 'the tenant to check')
     .option('--api-url <url>', "the stage's API base URL (HttpApiUrl output or custom domain); default C2C_API_URL, else the local stack")
     .option('--api-key-env <VAR>', 'name of the environment variable holding a calls:write key of the tenant, for the allowlist probe')

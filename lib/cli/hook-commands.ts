@@ -1,24 +1,30 @@
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import * as z from 'zod';
 import { effectiveMapping } from '../crm/mapping';
 import { isWebhookSource, SecretFormatError, SOURCE_ADAPTERS, WEBHOOK_SOURCES, type WebhookSource } from '../crm/sources';
-import { teamNameSchema } from '../model/agent';
+import { ALL_LEAD_TYPES } from '../model/crm-connection';
 import type { Tenant } from '../model/tenant';
 import {
   CALL_TARGET_KINDS,
   OUTSIDE_CALLING_HOURS,
-  payloadPathSchema,
   SOURCE_MAX_WAIT_SEC,
   WebhookSourceRepository,
-  webhookMappingSchema,
-  type CallTargetKind,
-  type WebhookMapping,
   type WebhookSourceConfig,
 } from '../store/webhook-sources';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, UsageError } from './errors';
 import { hookLogCommand } from './hook-log';
+import {
+  collectCustom,
+  nextMapping,
+  parseLeadType,
+  parseMaxWait,
+  parsePaths,
+  parseTeam,
+  renderMapping,
+  type SetMappingOptions,
+} from './hook-mapping';
 import { hookPath, parseSource, SOURCE_ARGUMENT, SOURCES_HELP } from './hook-sources';
 import { renderFields, renderTable, writeJson } from './io';
 
@@ -47,55 +53,9 @@ function publicView(config: WebhookSourceConfig | undefined, source: WebhookSour
 
 type SourceView = ReturnType<typeof publicView>;
 
-/** `a.b|c.d`: alternatives tried in order. */
-function parsePaths(value: string): string[] {
-  const paths = value.split('|').map((p) => p.trim());
-  for (const path of paths) {
-    const parsed = payloadPathSchema.safeParse(path);
-    if (!parsed.success) throw new InvalidArgumentError(`${JSON.stringify(path)}: ${parsed.error.issues[0]?.message}`);
-  }
-  if (paths.length > 5) throw new InvalidArgumentError('at most 5 alternatives');
-  return paths;
-}
-
-function parseTeam(value: string): string {
-  const parsed = teamNameSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'not a team name');
-  return parsed.data;
-}
-
-function parseMaxWait(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+$/.test(value) || seconds < 1 || seconds > SOURCE_MAX_WAIT_SEC)
-    throw new InvalidArgumentError(`whole seconds, 1 to ${SOURCE_MAX_WAIT_SEC}`);
-  return seconds;
-}
-
-function collectCustom(value: string, previous: Record<string, string[]> | undefined): Record<string, string[]> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError('expected name=path (e.g. campaign=properties.campaign)');
-  return { ...previous, [value.slice(0, eq).trim()]: parsePaths(value.slice(eq + 1)) };
-}
-
 interface SetSecretOptions {
   secretEnv?: string;
   generate?: boolean;
-  json?: boolean;
-}
-
-interface SetMappingOptions {
-  agent?: string[];
-  agentBy?: CallTargetKind;
-  team?: string | false;
-  maxWaitSec?: number | false;
-  notBefore?: string[] | false;
-  to?: string[];
-  lead?: string[] | false;
-  custom?: Record<string, string[]> | false;
-  deliveryId?: string[] | false;
-  defaultCountry?: string;
-  prefix?: string;
-  reset?: boolean;
   json?: boolean;
 }
 
@@ -211,6 +171,13 @@ export function hookCommand(deps: CliDeps, state: RunState): Command {
     .option('--to <path>', 'path of the number to call', parsePaths)
     .option('--lead <path>', 'path of the lead id', parsePaths)
     .option('--no-lead', 'send no lead id')
+    .option(
+      '--lead-type <kind>',
+      `the kind of record every lead id names, for CRM call logging: ${ALL_LEAD_TYPES.join(', ')}`,
+      parseLeadType,
+    )
+    .option('--lead-type-path <path>', 'path of the kind of record the lead id names (its value one of the kinds, any case)', parsePaths)
+    .option('--no-lead-type', "send no lead type (the CRM's default kind)")
     .option('--custom <name=path>', 'custom data for the PBX CDR (repeatable; replaces the custom data set)', collectCustom)
     .option('--no-custom', 'no custom data')
     .option('--delivery-id <path>', "path (or header:<name>) of the sender's delivery id", parsePaths)
@@ -354,71 +321,6 @@ Outside the calling hours: c2c hook set-options <tenant> <source> --outside-call
 
   hook.addCommand(hookLogCommand(deps, state));
   return hook;
-}
-
-function nextMapping(current: WebhookMapping, source: WebhookSource, options: SetMappingOptions): WebhookMapping {
-  const next: WebhookMapping = { ...current };
-  const defaults = SOURCE_ADAPTERS[source].defaultMapping;
-  const readsTarget = Boolean(options.agent || options.agentBy);
-  if (readsTarget && typeof options.team === 'string')
-    throw new UsageError('give --team (one team for every delivery) or --agent/--agent-by (read from the payload), not both');
-  if (typeof options.team === 'string') {
-    next.team = options.team;
-    delete next.agent;
-  } else if (options.team === false) {
-    delete next.team;
-  }
-  if (readsTarget) {
-    // After a constant team there is no path in force: start from the source's default one.
-    const inForce = effectiveMapping(defaults, current).agent ?? defaults.agent;
-    const by = options.agentBy ?? inForce?.by;
-    const path = options.agent ?? inForce?.path;
-    if (!by || !path) throw new UsageError('give both --agent and --agent-by');
-    next.agent = { by, path };
-    delete next.team;
-  }
-  if (options.maxWaitSec === false) delete next.maxWaitSec;
-  else if (options.maxWaitSec !== undefined) next.maxWaitSec = options.maxWaitSec;
-  if (next.maxWaitSec !== undefined && next.team === undefined && next.agent?.by !== 'team')
-    throw new UsageError(
-      '--max-wait-sec is for team calls: route the source to a team (--team, or --agent-by team), or drop the wait (--no-max-wait-sec)',
-    );
-  if (options.notBefore !== undefined) next.notBefore = options.notBefore === false ? null : options.notBefore;
-  if (options.to) next.to = options.to;
-  if (options.lead !== undefined) next.lead = options.lead === false ? null : options.lead;
-  if (options.custom !== undefined) next.customData = options.custom === false ? {} : options.custom;
-  if (options.deliveryId !== undefined) {
-    const { identity } = SOURCE_ADAPTERS[source];
-    if (identity.kind === 'signed')
-      throw new UsageError(`${source}: the delivery id is always ${identity.header}, which the signature covers`);
-    next.deliveryId = options.deliveryId === false ? null : options.deliveryId;
-  }
-  if (options.defaultCountry !== undefined) next.defaultCountry = options.defaultCountry.toUpperCase();
-  if (options.prefix !== undefined) next.prefix = options.prefix;
-  const parsed = webhookMappingSchema.safeParse(next);
-  if (!parsed.success)
-    throw new UsageError(`Invalid mapping: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return parsed.data;
-}
-
-function renderMapping(mapping: ReturnType<typeof effectiveMapping>): string {
-  const paths = (list: string[] | null) => (list ? list.join(' | ') : '(none)');
-  const target: [string, string] = mapping.team
-    ? ['team', `${mapping.team} (every delivery)`]
-    : mapping.agent?.by === 'team'
-      ? ['team (from the payload)', paths(mapping.agent.path)]
-      : [`agent (${mapping.agent?.by ?? 'none'})`, paths(mapping.agent?.path ?? null)];
-  return renderFields([
-    target,
-    ...(mapping.maxWaitSec ? [['max wait', `${mapping.maxWaitSec} s for a free agent`] as [string, string]] : []),
-    ...(mapping.notBefore ? [['not before', paths(mapping.notBefore)] as [string, string]] : []),
-    ['to', paths(mapping.to)],
-    ['lead', paths(mapping.lead)],
-    ...Object.entries(mapping.customData).map(([name, list]): [string, string] => [`custom ${name}`, paths(list)]),
-    ['delivery id', mapping.deliveryId ? paths(mapping.deliveryId) : '(none: derived short-window key)'],
-    ...(mapping.defaultCountry ? [['default country', mapping.defaultCountry] as [string, string]] : []),
-    ...(mapping.prefix ? [['prefix', mapping.prefix] as [string, string]] : []),
-  ]);
 }
 
 function optionFields(view: SourceView): Array<[string, string]> {

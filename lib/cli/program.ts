@@ -6,6 +6,7 @@ import { controlCharacterMessage, firstControlCharacter } from '../model/control
 import { StoreError } from '../store/errors';
 import { agentCommand } from './agent-commands';
 import { callsCommand } from './call-commands';
+import { crmCommand } from './crm-commands';
 import type { CliDeps, RunState } from './context';
 import { dncCommand } from './dnc-commands';
 import { doctorCommand } from './doctor';
@@ -46,7 +47,9 @@ Examples:
  */
 export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   const program: Command = new Command('c2c')
-    .description('Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, the doctor')
+    .description(
+      'Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, CRM call logging, the doctor',
+    )
     .version(version, '-V, --version')
     .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
     .addOption(new Option('--endpoint <url>', 'a DynamoDB-compatible endpoint'))
@@ -72,6 +75,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(outcomesCommand(deps, state));
   program.addCommand(hookCommand(deps, state));
   program.addCommand(dncCommand(deps, state));
+  program.addCommand(crmCommand(deps, state));
   program.addCommand(doctorCommand(deps, state));
   // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.
   forEachCommand(program, (command) => {

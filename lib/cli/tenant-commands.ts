@@ -10,6 +10,7 @@ import { applyMergePatch, type JsonObject } from '../tenants/merge-patch';
 import { checkNewTenant, patchTenant } from '../tenants/settings';
 import { requireTenant, withStores, type CliDeps, type RunState, type Stores } from './context';
 import { CliError, UsageError } from './errors';
+import { crmSummary, maskCrm } from './crm-view';
 import { maskSecret, maskUrlPassword, renderFields, writeJson } from './io';
 import { outboundPolicyOf, refuseForbiddenUrl } from './target';
 import { addIdentityOptions, addSettingOptions, invalidSettings, NONE, settingsPatch, type TenantSettingOptions } from './tenant-options';
@@ -172,6 +173,7 @@ export function maskTenant(tenant: Tenant): Tenant {
     ...(tenant.pbxEvents
       ? { pbxEvents: { ...tenant.pbxEvents, tokens: tenant.pbxEvents.tokens.map((t) => ({ ...t, hash: '********' })) } }
       : {}),
+    ...(tenant.crm ? { crm: maskCrm(tenant.crm) } : {}),
   };
 }
 
@@ -226,6 +228,7 @@ function renderTenant(tenant: Tenant): string {
     ['callback url', shown.callback?.url],
     ['callback secrets', shown.callback ? String(shown.callback.secrets.length) : undefined],
     ['pbx events tokens', shown.pbxEvents ? String(shown.pbxEvents.tokens.filter((t) => !t.revokedAt).length) : undefined],
+    ['crm', crmSummary(shown.crm)],
     ['created', shown.createdAt],
     ['updated', shown.updatedAt],
   ]);

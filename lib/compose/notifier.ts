@@ -5,6 +5,8 @@ import { counterPacer } from '../notify/pace';
 import { PaceCounterRepository } from '../store/pace-counters';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } from '../notify/deliver';
 import { DeadLetterRepository } from '../store/dead-letters';
+import { registeredTransports, type CrmConnectionFlags } from '../notify/transports';
+import type { TenantRepository } from '../store/tenants';
 import { perRoot } from './root';
 import { calls, outbound, table, tenants } from './shared';
 
@@ -29,6 +31,12 @@ export const notifierUseCase = perRoot((r) => {
     sink: new DeadLetterRepository(table(r)),
     settings: notifySettingsOf(r.config),
     logger,
+    // The call-logging transports flag a connection the CRM refused on the tenant item (holdCrmConnection).
+    transports: registeredTransports({
+      timeoutMs: r.config.NOTIFY_TIMEOUT_MS,
+      outbound: outbound(r),
+      crmConnections: crmConnectionFlags(tenantRepository),
+    }),
     outbound: outbound(r),
     now: r.clock,
     // One pace per CRM connection, shared by every container (lib/notify/pace.ts).
@@ -36,3 +44,12 @@ export const notifierUseCase = perRoot((r) => {
     metrics: deliveryMetrics,
   });
 });
+
+/** Where the call-logging transports flag a CRM connection whose credentials were refused: the tenant items. */
+export function crmConnectionFlags(repository: TenantRepository): CrmConnectionFlags {
+  return {
+    hold: async (tenantId, crm, reason, at, connectedAt) => {
+      await repository.holdCrmConnection(tenantId, crm, reason, at, connectedAt);
+    },
+  };
+}

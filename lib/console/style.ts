@@ -58,6 +58,9 @@ ol.calls > li.mine { background: #f1f5ff; border-radius: 6px; box-shadow: inset 
 .call-wait .due { font-weight: 600; }
 .call-route { display: block; color: var(--muted); }
 .call-route code { color: var(--ink); }
+.call-logged { list-style: none; margin: -2px 0 6px; padding: 0; font-size: 12.5px; color: var(--muted); }
+.call-logged [data-logged='logged'] { color: var(--ink); }
+.call-logged [data-logged='held'], .call-logged [data-logged='dead'] { color: var(--bad); }
 .call-result:empty { display: none; }
 .call-result { font-size: 13px; margin-top: 6px; }
 .call-result .ok { color: var(--ok); font-weight: 600; }

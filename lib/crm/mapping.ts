@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { callRequestSchema, type CallRequest } from '../calls/request';
 import type { FieldError } from '../model/domain-error';
-import type { CallTargetKind, PathList, WebhookMapping } from '../store/webhook-sources';
+import type { CallTargetKind, LeadTypeMapping, PathList, WebhookMapping } from '../store/webhook-sources';
 import { MappingError } from './errors';
 
 /** A source's mapping with every field decided: its defaults overlaid with the tenant's overrides. */
@@ -20,6 +20,12 @@ export interface EffectiveMapping {
   to: PathList;
   /** Optional in the payload: a delivery without it places a call with no lead. */
   lead: PathList | null;
+  /**
+   * The kind of record the lead id names (`lead.type`, for call logging): a constant, or read from the payload (any
+   * case), `values` translating the sender's own spelling (HubSpot's object type ids). Without it, or without a lead,
+   * the call carries no type.
+   */
+  leadType: LeadTypeMapping | null;
   /** Optional in the payload, entry by entry. */
   customData: Record<string, PathList>;
   /** Where the sender's delivery id is; none found means the service derives a short-window key. */
@@ -43,6 +49,7 @@ export function effectiveMapping(defaults: EffectiveMapping, overrides: WebhookM
     notBefore: overrides.notBefore === undefined ? defaults.notBefore : overrides.notBefore,
     to: overrides.to ?? defaults.to,
     lead: overrides.lead === undefined ? defaults.lead : overrides.lead,
+    leadType: overrides.leadType === undefined ? defaults.leadType : overrides.leadType,
     customData: overrides.customData ?? defaults.customData,
     deliveryId: overrides.deliveryId === undefined ? defaults.deliveryId : overrides.deliveryId,
     defaultCountry: overrides.defaultCountry ?? defaults.defaultCountry,
@@ -149,6 +156,7 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
   const agent = target && agentBy ? required('agent', target.path) : undefined;
   const to = required('to', mapping.to);
   const lead = optional('lead', mapping.lead);
+  const leadType = readLeadType(mapping.leadType, (paths) => optional('lead.type', paths));
   const notBefore = optionalTime('notBefore', mapping.notBefore);
   const customData: Record<string, string> = {};
   for (const [name, paths] of Object.entries(mapping.customData)) {
@@ -164,7 +172,7 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
     ...(mapping.maxWaitSec === undefined ? {} : { maxWaitSec: mapping.maxWaitSec }),
     ...(notBefore === undefined ? {} : { notBefore }),
     to,
-    ...(lead === undefined ? {} : { lead: { id: lead } }),
+    ...(lead === undefined ? {} : { lead: { id: lead, ...(leadType === undefined ? {} : { type: leadType }) } }),
     ...(Object.keys(customData).length > 0 ? { customData } : {}),
     ...(mapping.defaultCountry ? { defaultCountry: mapping.defaultCountry } : {}),
     ...(mapping.prefix ? { prefix: mapping.prefix } : {}),
@@ -174,12 +182,30 @@ export function mapPayload(payload: unknown, headers: Readonly<Record<string, st
     throw new MappingError(
       parsed.error.issues.map((issue) => {
         const [head, second] = issue.path.map(String);
-        const field = head === 'customData' && second ? `customData.${second}` : head === 'lead' ? 'lead' : (head ?? '');
+        const field =
+          head === 'customData' && second
+            ? `customData.${second}`
+            : head === 'lead'
+              ? second === 'type'
+                ? 'lead.type'
+                : 'lead'
+              : (head ?? '');
         return { path: origin.get(field) ?? `(mapping: ${issue.path.join('.') || 'request'})`, message: issue.message };
       }),
     );
   }
   return { request: parsed.data, ...(deliveryId?.kind === 'found' ? { deliveryId: deliveryId.value } : {}) };
+}
+
+/**
+ * The lead type a mapping gives: its constant, or the payload's value in lower case, translated when the source spells
+ * it its own way. A value that is no lead type is left for the call request's schema to refuse under its path.
+ */
+function readLeadType(mapping: LeadTypeMapping | null, read: (paths: PathList) => string | undefined): string | undefined {
+  if (!mapping) return undefined;
+  if ('value' in mapping) return mapping.value;
+  const value = read(mapping.path)?.toLowerCase();
+  return value === undefined ? undefined : (mapping.values?.[value] ?? value);
 }
 
 const isoDateTime = z.iso.datetime({ offset: true });

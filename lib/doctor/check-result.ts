@@ -19,7 +19,10 @@ export type CheckId =
   | 'pbx-events'
   | 'outcomes'
   | 'flagged-calls'
-  | 'notifications';
+  | 'notifications'
+  | 'crm-hubspot'
+  | 'crm-pipedrive'
+  | 'crm-salesforce';
 
 export interface CheckResult {
   id: CheckId;

@@ -3,6 +3,7 @@
  * words and what to do about it. The I/O is in ./run.ts. docs/troubleshooting.md has one entry per id.
  */
 export * from './check-result';
+export * from './checks-crm';
 export * from './checks-outcomes';
 export * from './checks-pbx';
 export * from './checks-tenant';

@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { OutboundPolicy } from '../net/outbound';
+import { outboundPolicyFromEnv, type OutboundPolicy } from '../net/outbound';
+import type { NotificationTransport } from '../notify/transport';
+import { registeredTransports } from '../notify/transports';
 import { pingCallback, type PingResult } from '../notify/ping';
 import { pbxProbeReportSchema } from '../pbx/probe';
 import { SecretOpenError, type SecretSealer } from '../secrets/seal';
@@ -11,6 +13,7 @@ import {
   checkAgents,
   checkAllowlist,
   checkCallback,
+  checkCrmConnections,
   checkEgressIp,
   checkFlaggedCalls,
   checkNotifications,
@@ -21,6 +24,7 @@ import {
   checkPbxSettings,
   checkTenant,
   checkWebhookSources,
+  probeCrmConnections,
   stageReachedPbx,
   type CallbackProbe,
   type CheckResult,
@@ -49,6 +53,8 @@ export interface DoctorOptions {
   sealer?: SecretSealer;
   /** Which addresses the signed ping may reach: the CLI's rule for its target (lib/cli/target.ts). */
   outbound?: OutboundPolicy;
+  /** Whose `check` asks each CRM connection; default: the registry's (lib/notify/transports). */
+  transports?: readonly NotificationTransport[];
   now?: Clock;
 }
 
@@ -112,6 +118,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     probe,
     pbxNet,
     callbackProbe,
+    crmProbes,
   ] = await Promise.all([
     inspector.agentItems(options.tenantId),
     inspector.webhookSourceItems(options.tenantId),
@@ -125,6 +132,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     tenant && options.apiUrl && options.apiKey ? postProbe(fetchFn, options.apiUrl, options.apiKey.key) : Promise.resolve(undefined),
     tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
     tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
+    tenant ? probeCrmConnections(tenant, transportsOf(options), now()) : Promise.resolve({}),
   ]);
 
   if (tenant) {
@@ -142,6 +150,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   if (tenant) {
     checks.push(checkCallback(tenant, callbackProbe ?? {}));
     checks.push(checkPbxEvents(tenant));
+    checks.push(...checkCrmConnections(tenant, crmProbes));
   }
   checks.push(checkOutcomes({ stuckCalls, orphanEvents, windowHours: OUTCOME_WINDOW_HOURS, minAgeMinutes: OUTCOME_MIN_AGE_MINUTES }));
   checks.push(checkFlaggedCalls(flagged, { count: unsettled, minAgeMinutes: UNSETTLED_MIN_AGE_MINUTES }));
@@ -192,6 +201,13 @@ function finish(options: DoctorOptions, checkedAt: string, started: number, foun
     summary,
     exitCode: summary.problem > 0 ? 1 : 0,
   };
+}
+
+/** The transports that check the CRM connections: the doctor's own budget per request, its outbound rule. */
+function transportsOf(options: DoctorOptions): readonly NotificationTransport[] {
+  return (
+    options.transports ?? registeredTransports({ timeoutMs: options.timeoutMs, outbound: options.outbound ?? outboundPolicyFromEnv() })
+  );
 }
 
 async function probePbxNetwork(tenant: Tenant, timeoutMs: number) {

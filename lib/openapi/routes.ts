@@ -53,7 +53,7 @@ export const ROUTES: Route[] = [
             to: '+44 7766 889900',
             defaultCountry: 'GB',
             prefix: '*',
-            lead: { id: '1234' },
+            lead: { id: '1234', type: 'contact' },
             customData: { domain: 'anothertest' },
           },
         },

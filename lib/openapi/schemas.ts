@@ -140,8 +140,9 @@ export const callExample: Call = {
   to: '+447766889900',
   legB: '447766889900',
   prefix: '*',
-  lead: { id: '1234' },
+  lead: { id: '1234', type: 'contact' },
   customData: { domain: 'anothertest' },
+  logged: [],
   pbx: { uniqueId: '10000000.1000', message: 'OK', host: 'subdomain.pbx.commpeak.com' },
   outcome: { answeredAt: null, endedAt: null, durationSec: null, billSec: null, hangupCause: null, hangupClass: null, recordingUrl: null },
   events: [

@@ -1,10 +1,14 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CRM_NAMES, CRM_SECRET_FIELDS, type CrmName, type CrmSettings, type LoggableState } from '../model/crm-connection';
 import { newTenantSchema, tenantSchema, type NewTenant, type Tenant } from '../model/tenant';
 import { isSealed, type SealContext, type SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
 import { CorruptItemError, isConditionalCheckFailed, StoreError } from './errors';
 import { tenantPk, tenantSk } from './keys';
+import { holdCrmConnection } from './tenant-crm';
+
+type CrmConnectionOf<N extends CrmName> = NonNullable<CrmSettings[N]>;
 
 export class TenantExistsError extends StoreError {
   constructor(tenantId: string) {
@@ -96,6 +100,51 @@ export class TenantRepository {
     }
   }
 
+  /**
+   * Connects the tenant to a CRM (`c2c crm connect`), replacing any connection to it: new credentials, a fresh
+   * `connectedAt` (strictly later than the replaced one's, so a hold meant for the old one cannot land on it) and
+   * no hold. The secret is sealed under `crm.<name>.<field>`. Answers undefined for no such tenant.
+   */
+  async setCrmConnection<N extends CrmName>(
+    tenantId: string,
+    name: N,
+    connection: Omit<CrmConnectionOf<N>, 'connectedAt' | 'held'>,
+  ): Promise<{ before: Tenant; after: Tenant } | undefined> {
+    return this.update(tenantId, (current) => {
+      const previous = current.crm?.[name]?.connectedAt;
+      const connectedAt = new Date(Math.max(this.clock().getTime(), previous ? Date.parse(previous) + 1 : 0)).toISOString();
+      return { ...current, crm: { ...current.crm, [name]: { ...connection, connectedAt } } };
+    });
+  }
+
+  /** Disconnects the tenant from a CRM. Answers whether it was connected; undefined for no such tenant. */
+  async removeCrmConnection(tenantId: string, name: CrmName): Promise<boolean | undefined> {
+    let removed = false;
+    const result = await this.update(tenantId, (current) => {
+      removed = current.crm?.[name] !== undefined;
+      const { [name]: _gone, ...rest } = current.crm ?? {};
+      return { ...current, crm: Object.keys(rest).length > 0 ? rest : undefined };
+    });
+    return result && removed;
+  }
+
+  /** Which final states the tenant's calls are logged in; undefined: the default (DEFAULT_LOGGED_STATES). */
+  async setCrmLogStates(tenantId: string, states: LoggableState[] | undefined): Promise<{ before: Tenant; after: Tenant } | undefined> {
+    return this.update(tenantId, (current) => {
+      const { logStates: _old, ...rest } = current.crm ?? {};
+      const crm = { ...rest, ...(states ? { logStates: states } : {}) };
+      return { ...current, crm: Object.keys(crm).length > 0 ? crm : undefined };
+    });
+  }
+
+  /**
+   * Flags a CRM connection whose credentials the CRM refused (CrmConnectionFlags.hold, lib/notify/transports):
+   * only the connection that was refused, never one made since (see {@link holdCrmConnection}).
+   */
+  holdCrmConnection(tenantId: string, name: CrmName, reason: string, at: Date, connectedAt?: string): Promise<boolean> {
+    return holdCrmConnection(this.table, this.clock, { tenantId, name, reason, at, connectedAt });
+  }
+
   /** Replaces a tenant's settings, keeping its creation time. */
   async put(tenant: Tenant): Promise<Tenant> {
     const next = tenantSchema.parse({ ...tenant, updatedAt: this.clock().toISOString() });
@@ -120,26 +169,10 @@ const tenantSecret = (tenantId: string, item: string): SealContext => ({ tenantI
 
 /** The item to store: the tenant with its secrets sealed (a tenant's other settings stay readable for diagnosis). */
 async function sealTenant(tenant: Tenant, sealer: SecretSealer): Promise<Tenant> {
-  const seal = (value: string, item: string) => sealer.seal(value, tenantSecret(tenant.tenantId, item));
-  const { pbx, callback } = tenant;
-  return {
-    ...tenant,
-    pbx: {
-      ...pbx,
-      ...(pbx.basicAuth ? { basicAuth: { ...pbx.basicAuth, password: await seal(pbx.basicAuth.password, 'pbx.basicAuth.password') } } : {}),
-      ...(pbx.cdrApiKey ? { cdrApiKey: await seal(pbx.cdrApiKey, 'pbx.cdrApiKey') } : {}),
-    },
-    ...(callback
-      ? {
-          callback: {
-            ...callback,
-            secrets: await Promise.all(
-              callback.secrets.map(async (s) => ({ ...s, secret: await seal(s.secret, `callback.secrets.${s.id}`) })),
-            ),
-          },
-        }
-      : {}),
-  };
+  const item = await mapTenantItemSecrets(tenant, (value, name) =>
+    typeof value === 'string' ? sealer.seal(value, tenantSecret(tenant.tenantId, name)) : Promise.resolve(value),
+  );
+  return item as Tenant;
 }
 
 /**
@@ -201,7 +234,19 @@ async function mapTenantItemSecrets(
     );
     callback = { ...callback, secrets };
   }
-  return { ...item, ...(pbx ? { pbx } : {}), ...(callback !== undefined ? { callback } : {}) };
+  // A CRM connection's one secret (its token, or the Salesforce client secret): `crm.<name>.<field>`.
+  let crm = item.crm;
+  if (isRecord(crm)) {
+    crm = { ...crm };
+    for (const name of CRM_NAMES) {
+      const connection = (crm as Record<string, unknown>)[name];
+      const field = CRM_SECRET_FIELDS[name];
+      if (isRecord(connection) && field in connection) {
+        (crm as Record<string, unknown>)[name] = { ...connection, [field]: await fn(connection[field], `crm.${name}.${field}`) };
+      }
+    }
+  }
+  return { ...item, ...(pbx ? { pbx } : {}), ...(callback !== undefined ? { callback } : {}), ...(crm !== undefined ? { crm } : {}) };
 }
 
 /** The secret fields of a tenant item, by name, as they are in it (sealed in a stored item, opened in a read one). */

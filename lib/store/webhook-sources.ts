@@ -3,6 +3,7 @@ import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { teamNameSchema } from '../model/agent';
 import { noControlCharacters } from '../model/control-characters';
+import { ALL_LEAD_TYPES } from '../model/crm-connection';
 import { isSealed, type SecretSealer } from '../secrets/seal';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
@@ -56,6 +57,16 @@ export const CALL_TARGET_KINDS = [...AGENT_REF_KINDS, 'team'] as const;
 export type CallTargetKind = (typeof CALL_TARGET_KINDS)[number];
 
 /**
+ * Where a call's `lead.type` comes from: one kind for every delivery (`value`), or a payload path whose value (any case)
+ * is a kind, or is translated by `values` (a source's defaults only: HubSpot's object type ids).
+ */
+export const leadTypeMappingSchema = z.union([
+  z.strictObject({ value: z.enum(ALL_LEAD_TYPES) }),
+  z.strictObject({ path: pathListSchema, values: z.record(z.string(), z.enum(ALL_LEAD_TYPES)).optional() }),
+]);
+export type LeadTypeMapping = z.infer<typeof leadTypeMappingSchema>;
+
+/**
  * A tenant's overrides of a source's default mapping, field by field: a field left out keeps the
  * default; `null` turns an optional one (lead, delivery id, not-before) off.
  */
@@ -71,6 +82,8 @@ export const webhookMappingSchema = z
     notBefore: pathListSchema.nullable().optional(),
     to: pathListSchema.optional(),
     lead: pathListSchema.nullable().optional(),
+    /** The kind of record the lead id names: a constant, or where the payload says it; `null`: none. */
+    leadType: leadTypeMappingSchema.nullable().optional(),
     customData: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/), pathListSchema).optional(),
     deliveryId: pathListSchema.nullable().optional(),
     defaultCountry: z

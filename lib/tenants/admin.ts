@@ -19,6 +19,7 @@ const NOT_PATCHABLE: Record<string, string> = {
   'pbx.cdrApiKeySet': 'read only: set the key with c2c tenant update --cdr-key-env',
   callback: 'holds secrets: set it with c2c outcomes callback set',
   pbxEvents: 'holds secrets: issue tokens with c2c outcomes pbx-token issue',
+  crm: 'holds secrets: connect a CRM with c2c crm connect',
 };
 
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);

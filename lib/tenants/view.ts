@@ -1,9 +1,27 @@
 import * as z from 'zod';
 import { callingWindowSchema, callPolicySchema } from '../model/call-policy';
+import {
+  CRM_NAMES,
+  CRM_SECRET_FIELDS,
+  DEFAULT_LOGGED_STATES,
+  hubspotConnectionSchema,
+  LOGGABLE_STATES,
+  pipedriveConnectionSchema,
+  salesforceConnectionSchema,
+  type CrmSettings,
+} from '../model/crm-connection';
 import { pbxSettingsSchema, tenantSchema, type Tenant } from '../model/tenant';
 
 /** What stands for a password embedded in a URL: never the password itself. */
 export const URL_PASSWORD_MASK = '********';
+
+/** The CRM connections as they may be shown: each without its secret (CRM_SECRET_FIELDS: the token, the client secret). */
+const crmViewSchema = z.object({
+  hubspot: hubspotConnectionSchema.omit({ token: true }).optional(),
+  pipedrive: pipedriveConnectionSchema.omit({ token: true }).optional(),
+  salesforce: salesforceConnectionSchema.omit({ clientSecret: true }).optional(),
+  logStates: z.array(z.enum(LOGGABLE_STATES)).meta({ description: 'The final states a call is logged in (the default when not set).' }),
+});
 
 /**
  * A tenant as the API shows it (GET and PATCH /v1/tenant): every setting, the policy with its defaults filled in, and
@@ -12,7 +30,7 @@ export const URL_PASSWORD_MASK = '********';
  * `pbx.cdrApiKeySet` says whether a CDR API key is set.
  */
 export const tenantViewSchema = tenantSchema
-  .omit({ callback: true, pbxEvents: true, pbx: true, policy: true })
+  .omit({ callback: true, pbxEvents: true, pbx: true, policy: true, crm: true })
   .extend({
     pbx: pbxSettingsSchema.omit({ basicAuth: true, cdrApiKey: true }).extend({
       basicAuth: z
@@ -33,6 +51,7 @@ export const tenantViewSchema = tenantSchema
       })
       .optional()
       .meta({ description: 'PBX Stats webhook tokens, by id only.' }),
+    crm: crmViewSchema.optional().meta({ description: 'The CRMs calls are logged in (docs/crm-logging.md), without their secrets.' }),
   })
   .meta({ id: 'Tenant' });
 export type TenantView = z.infer<typeof tenantViewSchema>;
@@ -66,9 +85,22 @@ export function tenantView(tenant: Tenant): TenantView {
           },
         }
       : {}),
+    ...(tenant.crm ? { crm: crmView(tenant.crm) } : {}),
     createdAt: tenant.createdAt,
     updatedAt: tenant.updatedAt,
   };
+}
+
+/** The tenant's CRM settings without a secret: each connection's secret field left out, the logged states filled in. */
+export function crmView(crm: CrmSettings): z.infer<typeof crmViewSchema> {
+  const shown: Record<string, unknown> = { logStates: crm.logStates ?? [...DEFAULT_LOGGED_STATES] };
+  for (const name of CRM_NAMES) {
+    const connection = crm[name];
+    if (!connection) continue;
+    const { [CRM_SECRET_FIELDS[name]]: _secret, ...rest } = connection as unknown as Record<string, unknown>;
+    shown[name] = rest;
+  }
+  return shown as z.infer<typeof crmViewSchema>;
 }
 
 /** A URL with its embedded password (if any) masked. */

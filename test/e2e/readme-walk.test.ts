@@ -629,8 +629,8 @@ function words(line: string): string[] {
  * in this process through the CLI's own entry (`run`, what bin/c2c.ts calls) with the stack file and environment a
  * shell would give `npx c2c`: a dozen more processes would double the walk's time on 2 cores, and step 8 already runs
  * the real `npx c2c` binary against the same stack file. Left out:
- * the doctor (it would check the real CommPeak host; step 8 runs it on the demo tenant), and the callback URL (its
- * host is checked by a DNS lookup, which a machine without internet may wait on). The CSV file named is the sample
+ * the doctor (it would check the real CommPeak host; step 8 runs it on the demo tenant), and the callback URL and the
+ * CRM connection (their hosts are checked by a DNS lookup, which a machine without internet may wait on). The CSV file named is the sample
  * of events/ (`agents-sample.csv`, `dnc-sample.csv`); `key revoke` gets the id `key list` shows; optional `[...]` parts are left out. `calls waiting` and
  * `calls cancel` run once a call waits: one scheduled for tomorrow through the API with the key `key issue` printed
  * (so nothing dials, and the tenant's real PBX host is never asked), whose id replaces the `c_X...` placeholder.
@@ -642,7 +642,7 @@ async function cliExamples(): Promise<CliRun[]> {
     .split('\n')
     .flatMap((l) => l.replace(/#.*$/, '').split(' ; '))
     .map((l) => l.replace(/\s*\[[^\]]*\]/g, '').trim())
-    .filter((l) => l.startsWith('npx c2c ') && !/ doctor | callback set /.test(l));
+    .filter((l) => l.startsWith('npx c2c ') && !/ doctor | callback set | crm connect /.test(l));
   const env = { ...childEnv, HUBSPOT_APP_SECRET: 'hs-walk-test-secret-0000' };
   const run = async (line: string, expectCode = 0): Promise<CliRun> => {
     let stdout = '';

@@ -214,6 +214,23 @@ describe('hook set-mapping', () => {
     );
     expect(header.mapping.deliveryId).toEqual(['header:x-zap-run-id']);
   });
+
+  it('sets the lead type: one kind for every delivery, a path of the payload, or none; refuses a kind that is not one', async () => {
+    const tenantId = await newTenant();
+    const constant = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'token', '--lead-type', 'Deal', '--json']));
+    expect(constant.mapping.leadType).toEqual({ value: 'deal' });
+    const path = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'token', '--lead-type-path', 'kind|lead.kind', '--json']));
+    expect(path.mapping.leadType).toEqual({ path: ['kind', 'lead.kind'] });
+    const shown = await c2c(['hook', 'show', tenantId, 'token']);
+    expect(shown.stdout).toMatch(/lead type: +kind \| lead\.kind/);
+    const none = json<SourceView>(await c2c(['hook', 'set-mapping', tenantId, 'token', '--no-lead-type', '--json']));
+    expect(none.mapping.leadType).toBeNull();
+    const bad = await c2c(['hook', 'set-mapping', tenantId, 'token', '--lead-type', 'ticket']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--lead-type.*expected one of contact/);
+    expect((await c2c(['hook', 'set-mapping', tenantId, 'token', '--lead-type', 'deal', '--lead-type-path', 'kind'])).code).toBe(2);
+    expect((await sources.get(tenantId, 'token'))?.mapping.leadType).toBeNull();
+  });
 });
 
 describe('hook set-mapping: calling a team', () => {

@@ -12,7 +12,7 @@ export interface ApiBody {
   legB?: string;
   reason?: string;
   agent?: { crmUserId: string; extension: string };
-  lead?: { id: string };
+  lead?: { id: string; type?: string | null };
   pbx?: { uniqueId?: string; message?: string };
   events?: Array<{ state: string; at: string; detail?: string }>;
   team?: string | null;

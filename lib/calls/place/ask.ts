@@ -31,6 +31,7 @@ export function readAsk(input: Pick<PlaceCallInput, 'tenant' | 'request' | 'idem
     to: number?.e164 ?? request.to.trim(),
     prefix: request.prefix,
     leadId: request.lead?.id,
+    leadType: request.lead?.type,
     customData: request.customData ?? {},
     notBefore: request.notBefore === undefined ? undefined : new Date(request.notBefore).toISOString(),
     maxWaitSec: request.maxWaitSec,

@@ -43,7 +43,7 @@ export function callRecord(facts: RecordFacts, fate: { refusal?: Refusal; schedu
     to: facts.normalized.to,
     legB: facts.number?.digits ?? null,
     prefix: request.prefix ?? null,
-    lead: request.lead ? { id: request.lead.id } : null,
+    lead: request.lead ? { id: request.lead.id, ...(request.lead.type ? { type: request.lead.type } : {}) } : null,
     customData: facts.normalized.customData,
     pbx: null,
     outcome: emptyOutcome(),

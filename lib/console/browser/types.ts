@@ -61,6 +61,14 @@ export interface CallEvent {
   detail?: string | null;
 }
 
+/** A call's logging in one CRM: `logged` with the activity's id, else why not yet (or not at all). */
+export interface CallLogged {
+  crm: string;
+  state: string;
+  remoteId: string | null;
+  error: string | null;
+}
+
 /** The call resource (docs/api.md, "The call resource"): every field is there in every state, null where absent. */
 export interface Call {
   callId: string;
@@ -72,8 +80,10 @@ export interface Call {
   agent?: { crmUserId?: string | null; email?: string | null; extension?: string | null } | null;
   to?: string;
   legB?: string | null;
-  lead?: { id?: string } | null;
+  lead?: { id?: string; type?: string | null } | null;
   reason?: string | null;
+  /** Where the call was logged, per CRM (docs/api.md, "The call resource"). */
+  logged?: CallLogged[];
   source?: string;
   outcome?: { billSec?: number | null; hangupCause?: string | null; endedAt?: string | null };
   events?: CallEvent[];

@@ -111,6 +111,9 @@ export const hubspot: SourceAdapter<'hubspot'> = {
     agent: { by: 'crmUserId', path: ['properties.hubspot_owner_id', 'hubspot_owner_id'] },
     to: ['properties.phone', 'phone'],
     lead: ['objectId', 'vid', 'properties.hs_object_id', 'hs_object_id'],
+    // The enrolled record's kind (CONTACT, COMPANY, DEAL), or its object type id; absent (the legacy contact format):
+    // no type, which logs on a contact.
+    leadType: { path: ['objectType'], values: { '0-1': 'contact', '0-2': 'company', '0-3': 'deal' } },
     notBefore: null,
     customData: {},
     // HubSpot documents no delivery id for workflow webhooks: the short-window derived key applies.

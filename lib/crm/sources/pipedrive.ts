@@ -74,6 +74,8 @@ export const pipedrive: SourceAdapter<'pipedrive'> = {
     agent: { by: 'crmUserId', path: ['data.owner_id'] },
     to: ['data.phones.0.value', 'data.phone.0.value'],
     lead: ['data.id', 'meta.entity_id'],
+    // Webhooks v2 name the object an event is about: person, deal, organization, lead.
+    leadType: { path: ['meta.entity'] },
     notBefore: null,
     customData: {},
     deliveryId: ['meta.id'],

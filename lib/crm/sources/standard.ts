@@ -24,6 +24,7 @@ export const standard: SourceAdapter<'standard'> = {
     agent: { by: 'crmUserId', path: ['data.agent.crmUserId', 'data.agent_id'] },
     to: ['data.to', 'data.phone'],
     lead: ['data.lead.id', 'data.lead_id'],
+    leadType: { path: ['data.lead.type', 'data.lead_type'] },
     notBefore: null,
     customData: {},
     // The delivery id is `webhook-id`, which the signature covers: no mapping needed.

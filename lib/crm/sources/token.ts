@@ -43,6 +43,7 @@ export const token: SourceAdapter<'token'> = {
     agent: { by: 'email', path: ['agent_email', 'agent.email'] },
     to: ['phone', 'to'],
     lead: ['lead_id', 'lead.id'],
+    leadType: { path: ['lead_type', 'lead.type'] },
     notBefore: null,
     customData: {},
     deliveryId: ['header:idempotency-key', 'idempotency_key'],

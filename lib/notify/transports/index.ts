@@ -17,7 +17,11 @@ export interface TransportOptions {
 
 /** The tenant store's side of a held CRM connection: the flag the doctor, the console and `c2c crm show` read. */
 export interface CrmConnectionFlags {
-  hold(tenantId: string, crm: CrmName, reason: string, at: Date): Promise<void>;
+  /**
+   * `at`: when the refused attempt started; `connectedAt`: the refused connection's (`target.connection.connectedAt`).
+   * Only that connection is flagged: one made since (new credentials) is left alone.
+   */
+  hold(tenantId: string, crm: CrmName, reason: string, at: Date, connectedAt?: string): Promise<void>;
 }
 
 /**

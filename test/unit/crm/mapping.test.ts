@@ -10,6 +10,7 @@ const base: EffectiveMapping = {
   agent: { by: 'crmUserId', path: ['owner'] },
   to: ['phone'],
   lead: ['lead'],
+  leadType: null,
   notBefore: null,
   customData: {},
   deliveryId: null,

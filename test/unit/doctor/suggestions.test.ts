@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../lib/cli/program';
 
 const DOCTOR_DIR = join(__dirname, '../../../lib/doctor');
-const SUBCOMMANDS = ['tenant', 'key', 'agent', 'team', 'calls', 'outcomes', 'hook', 'doctor'];
+const SUBCOMMANDS = ['tenant', 'key', 'agent', 'team', 'calls', 'outcomes', 'hook', 'crm', 'doctor'];
 
 /** The source without its comments: what the doctor can print. */
 const sources = readdirSync(DOCTOR_DIR)
@@ -35,6 +35,7 @@ const SAMPLES: Record<string, string> = {
   VAR: 'SOME_VAR',
   name: 'Acme',
   cc: 'GB',
+  'client id': '3MVG9example',
 };
 
 function suggestions(): Array<{ file: string; command: string }> {

@@ -1,5 +1,5 @@
 import type { CallState } from '../../../model/call-states';
-import type { Call, CallEvent, Filters } from '../types';
+import type { Call, CallEvent, CallLogged, Filters } from '../types';
 import { clock, count, seconds } from './format';
 
 /** What the calls list says about a call, in words. Pure (no DOM): unit-tested in Node. */
@@ -44,4 +44,38 @@ export function callsCountText(shown: number, limit: number, filtered: boolean) 
 export function timelineLabels(events: CallEvent[]) {
   const first = events[0] ? new Date(events[0].at).getTime() : 0;
   return events.map((event, i) => (i === 0 ? clock(event.at) : '+' + seconds(new Date(event.at).getTime() - first)));
+}
+
+const CRM_TITLES: Record<string, string> = { hubspot: 'HubSpot', pipedrive: 'Pipedrive', salesforce: 'Salesforce' };
+
+/** The CRM record a call is about, in words: "contact 1051", or the bare id when the request named no kind. */
+export function recordText(lead: { id?: string; type?: string | null }) {
+  return (lead.type ? lead.type + ' ' : 'record ') + (lead.id || '?');
+}
+
+/** One CRM's line of a call's "logged in" (the call resource's `logged`): where, or why not (yet). */
+export function loggedText(entry: CallLogged, record: string | null) {
+  const crm = CRM_TITLES[entry.crm] || entry.crm;
+  const on = record ? ' on ' + record : '';
+  const why = entry.error ? ': ' + entry.error : '';
+  switch (entry.state) {
+    case 'logged':
+      return (
+        'logged in ' +
+        crm +
+        on +
+        (entry.remoteId ? ' as activity ' + entry.remoteId : '') +
+        (entry.error ? ' (update pending' + why + ')' : '')
+      );
+    case 'pending':
+      return 'to be logged in ' + crm + on + (entry.error ? ', retrying' + why : '');
+    case 'held':
+      return 'not logged in ' + crm + ' yet: the connection is held' + why + ' (c2c doctor)';
+    case 'dead':
+      return 'not logged in ' + crm + ': given up' + why + ' (c2c crm redrive)';
+    case 'skipped':
+      return 'not logged in ' + crm + ': the tenant does not log this outcome, or the call has no lead';
+    default:
+      return entry.state + ' in ' + crm;
+  }
 }

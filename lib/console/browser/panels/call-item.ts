@@ -1,5 +1,5 @@
 import { el, type Child } from '../dom';
-import { callWho, isWaiting, passReasonText, timelineLabels } from '../logic/calls';
+import { callWho, isWaiting, loggedText, passReasonText, recordText, timelineLabels } from '../logic/calls';
 import { dateTime, duration, when } from '../logic/format';
 import { state } from '../state';
 import type { Call } from '../types';
@@ -62,6 +62,7 @@ export function callItem(call: Call) {
     waitLine(call),
     routingLine(call),
     el('div', { class: 'call-result', 'aria-live': 'polite' }, note || null),
+    loggedLine(call),
     el(
       'ol',
       { class: 'timeline', 'aria-label': 'timeline' },
@@ -111,6 +112,19 @@ function waitLine(call: Call) {
     }
   }
   return parts.length ? el('div', { class: 'call-wait' }, parts) : null;
+}
+
+/** Where the call was logged, one entry per CRM: the record and the activity, or why not (docs/crm-logging.md). */
+function loggedLine(call: Call) {
+  const logged = call.logged || [];
+  if (!logged.length) return null;
+  return el(
+    'ul',
+    { class: 'call-logged', 'aria-label': 'logged in' },
+    logged.map((entry) =>
+      el('li', { 'data-crm': entry.crm, 'data-logged': entry.state }, loggedText(entry, call.lead ? recordText(call.lead) : null)),
+    ),
+  );
 }
 
 /** A team call: which member it went to, and why each one before was passed over. */
