@@ -1,4 +1,5 @@
 import type { CallEvent } from '../model/call';
+import type { CrmName } from '../model/crm-connection';
 import type { Tenant } from '../model/tenant';
 import type { StoredCall } from '../store/calls';
 
@@ -75,4 +76,13 @@ export type ConnectionCheck = { ok: true; detail: string } | { ok: false; detail
 /** Takes a slot of a pace: 0 when a delivery may go now, else how many ms until one may. */
 export interface Pacer {
   take(rule: PaceRule, now: Date): Promise<number>;
+}
+
+/** The tenant store's side of a held CRM connection: the flag the doctor, the console and `c2c crm show` read. */
+export interface CrmConnectionFlags {
+  /**
+   * `at`: when the refused attempt started; `connectedAt`: the refused connection's (`target.connection.connectedAt`).
+   * Only that connection is flagged: one made since (new credentials) is left alone.
+   */
+  hold(tenantId: string, crm: CrmName, reason: string, at: Date, connectedAt?: string): Promise<void>;
 }

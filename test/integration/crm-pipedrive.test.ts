@@ -122,9 +122,9 @@ describe('Pipedrive call logging', () => {
   });
 
   it.each([
-    [{ id: '501', type: 'organization' }, { org_id: 501 }],
-    [{ id: '601', type: 'deal' }, { deal_id: 601 }],
-    [{ id: LEAD_UUID, type: 'lead' }, { lead_id: LEAD_UUID }],
+    [{ id: '501', type: 'organization' as const }, { org_id: 501 }],
+    [{ id: '601', type: 'deal' as const }, { deal_id: 601 }],
+    [{ id: LEAD_UUID, type: 'lead' as const }, { lead_id: LEAD_UUID }],
   ])('logs on the record the lead names: %o', async (lead, field) => {
     const c = call({ lead: lead });
     expect(await deliver(c)).toMatchObject({ kind: 'delivered' });

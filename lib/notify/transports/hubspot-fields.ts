@@ -90,8 +90,7 @@ export function outcomeOf(state: CallState, hangupCause: string | null, reason: 
 /** The kind of record the call's lead is, as HubSpot names it; undefined when the lead is another CRM's kind. */
 export function recordKindOf(lead: StoredCall['lead']): HubSpotRecordKind | undefined {
   if (!lead) return undefined;
-  // `lead.type` is added to the call model by the lead-type change of issue 20; read it without depending on it.
-  const type = (lead as { type?: string }).type;
+  const type = lead.type;
   if (type === undefined) return 'contact';
   return (LEAD_TYPES.hubspot as readonly string[]).includes(type) ? (type as HubSpotRecordKind) : undefined;
 }

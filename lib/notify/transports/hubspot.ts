@@ -1,6 +1,6 @@
-import { isLoggedState, type CrmName, type HubSpotConnection, type LoggableState } from '../../model/crm-connection';
+import { isLoggedState, type HubSpotConnection, type LoggableState } from '../../model/crm-connection';
 import type { OutboundPolicy } from '../../net/outbound';
-import type { ConnectionCheck, DeliveryOutcome, NotificationTransport } from '../transport';
+import type { ConnectionCheck, DeliveryOutcome, NotificationTransport, CrmConnectionFlags } from '../transport';
 import { crmRequest, failedOutcome, isNoAnswer, type CrmAnswer, type CrmNoAnswer, type CrmRequest } from './crm-http';
 import { associationOf, CALL_ID_LABEL, callPropertiesOf, recordKindOf } from './hubspot-fields';
 
@@ -30,7 +30,7 @@ export interface HubSpotTransportOptions {
   timeoutMs: number;
   outbound: OutboundPolicy;
   /** Flags the connection when HubSpot refuses its token (401/403). */
-  crmConnections?: { hold(tenantId: string, crm: CrmName, reason: string, at: Date): Promise<void> };
+  crmConnections?: CrmConnectionFlags;
 }
 
 /**
@@ -53,7 +53,8 @@ export function hubspotTransport(options: HubSpotTransportOptions): Notification
   /** The answer of a request that did not succeed; a refused token also flags the connection. */
   const failed = async (target: HubSpotTarget, answer: CrmAnswer, now: Date): Promise<DeliveryOutcome> => {
     const outcome = failedOutcome(answer, wordsOf(answer.body), now);
-    if (outcome.kind === 'held') await options.crmConnections?.hold(target.tenantId, 'hubspot', outcome.error, now);
+    if (outcome.kind === 'held')
+      await options.crmConnections?.hold(target.tenantId, 'hubspot', outcome.error, now, target.connection.connectedAt);
     return outcome;
   };
 

@@ -1,6 +1,7 @@
-import type { CrmName } from '../../model/crm-connection';
 import type { OutboundPolicy } from '../../net/outbound';
-import type { NotificationTransport } from '../transport';
+import type { CrmConnectionFlags, NotificationTransport } from '../transport';
+
+export type { CrmConnectionFlags } from '../transport';
 import { hubspotTransport } from './hubspot';
 import { pipedriveTransport } from './pipedrive';
 import { salesforceTransport } from './salesforce';
@@ -13,15 +14,6 @@ export interface TransportOptions {
   outbound: OutboundPolicy;
   /** Where a call-logging transport flags a connection whose credentials the CRM refused (401/403). */
   crmConnections?: CrmConnectionFlags;
-}
-
-/** The tenant store's side of a held CRM connection: the flag the doctor, the console and `c2c crm show` read. */
-export interface CrmConnectionFlags {
-  /**
-   * `at`: when the refused attempt started; `connectedAt`: the refused connection's (`target.connection.connectedAt`).
-   * Only that connection is flagged: one made since (new credentials) is left alone.
-   */
-  hold(tenantId: string, crm: CrmName, reason: string, at: Date, connectedAt?: string): Promise<void>;
 }
 
 /**

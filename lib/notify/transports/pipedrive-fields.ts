@@ -129,7 +129,7 @@ const STATE_WORDS: Record<string, string> = {
 /** The call log's body for a call in a final state with a lead. Throws UnloggableCallError when it cannot be logged. */
 export function callLogBodyOf(call: StoredCall): PipedriveCallLogBody {
   if (!call.lead) throw new UnloggableCallError('the call has no lead to log it on');
-  const lead = call.lead as { id: string; type?: string };
+  const lead = call.lead;
   const startIso = callStartOf(call);
   const start = pipedriveTime(startIso);
   const end = pipedriveTime(callEndOf(call, startIso));

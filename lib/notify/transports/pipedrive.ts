@@ -1,7 +1,7 @@
-import { isLoggedState, LOGGABLE_STATES, type CrmName, type LoggableState, type PipedriveConnection } from '../../model/crm-connection';
+import { isLoggedState, LOGGABLE_STATES, type LoggableState, type PipedriveConnection } from '../../model/crm-connection';
 import type { OutboundPolicy } from '../../net/outbound';
 import type { StoredCall } from '../../store/calls';
-import type { ConnectionCheck, DeliveryOutcome, NotificationTransport, PaceRule } from '../transport';
+import type { ConnectionCheck, DeliveryOutcome, NotificationTransport, PaceRule, CrmConnectionFlags } from '../transport';
 import { crmRequest, failedOutcome, isNoAnswer, retryAfterMsOf, type CrmAnswer } from './crm-http';
 import { callIdMarker, callLogBodyOf, UnloggableCallError } from './pipedrive-fields';
 
@@ -18,7 +18,7 @@ export interface PipedriveTarget {
 export interface PipedriveTransportOptions {
   timeoutMs: number;
   outbound: OutboundPolicy;
-  crmConnections?: { hold(tenantId: string, crm: CrmName, reason: string, at: Date): Promise<void> };
+  crmConnections?: CrmConnectionFlags;
 }
 
 /**
@@ -47,7 +47,7 @@ export function pipedriveTransport(options: PipedriveTransportOptions): Notifica
   /** 401, 402 (the company account is not open) and 403 flag the connection: nothing succeeds until an admin acts. */
   async function hold(target: PipedriveTarget, answer: CrmAnswer, now: Date): Promise<DeliveryOutcome> {
     const error = `HTTP ${answer.status}: ${errorWords(answer)}`.slice(0, 300);
-    await options.crmConnections?.hold(target.tenantId, 'pipedrive', error, now);
+    await options.crmConnections?.hold(target.tenantId, 'pipedrive', error, now, target.connection.connectedAt);
     return { kind: 'held', error };
   }
 

@@ -1,7 +1,7 @@
 import { isLoggedState, type CrmName, type LoggableState, type SalesforceConnection } from '../../model/crm-connection';
 import type { OutboundPolicy } from '../../net/outbound';
 import { sendOutbound } from '../../net/request';
-import type { ConnectionCheck, DeliveryOutcome, NotificationTransport } from '../transport';
+import type { ConnectionCheck, DeliveryOutcome, NotificationTransport, CrmConnectionFlags } from '../transport';
 import { crmRequest, describeRequestError, failedOutcome, isNoAnswer, retryAfterMsOf, type CrmAnswer, type CrmRequest } from './crm-http';
 import { errorWordsOf, isSalesforceId, lookupQuery, SALESFORCE_API_VERSION, taskDescribeProblems, taskFieldsOf } from './salesforce-fields';
 import { DEFAULT_SESSION_MAX_AGE_MS, requestSalesforceToken, SalesforceTokenCache, type SalesforceSession } from './salesforce-token';
@@ -33,7 +33,7 @@ export interface SalesforceTarget {
 export interface SalesforceTransportOptions {
   timeoutMs: number;
   outbound: OutboundPolicy;
-  crmConnections?: { hold(tenantId: string, crm: CrmName, reason: string, at: Date): Promise<void> };
+  crmConnections?: CrmConnectionFlags;
   /** Default: a cache of this transport's own, so of the container (the composition root builds the transports once). */
   tokens?: SalesforceTokenCache;
   /** How long a token without `expires_in` is used (default {@link DEFAULT_SESSION_MAX_AGE_MS}). */
@@ -69,7 +69,7 @@ export function salesforceTransport(options: SalesforceTransportOptions): Notifi
   async function hold(target: SalesforceTarget, error: string, now: Date): Promise<DeliveryOutcome> {
     tokens.forget(target.tenantId, target.connection);
     try {
-      await options.crmConnections?.hold(target.tenantId, SALESFORCE, error, now);
+      await options.crmConnections?.hold(target.tenantId, SALESFORCE, error, now, target.connection.connectedAt);
     } catch (cause) {
       // Still held: the engine looks again in 15 minutes, and holds again then.
       return { kind: 'held', error: `${error} (the connection's flag could not be saved: ${describeRequestError(cause)})` };
