@@ -53,7 +53,7 @@ function finalCall(state: CallState, overrides: Partial<StoredCall> = {}): Store
   seq += 1;
   const ended = '2026-03-02T10:01:00.000Z';
   return storedCall({
-    callId: `HS${String(seq).padStart(24, '0')}`,
+    callId: `c_HS${String(seq).padStart(22, '0')}`,
     tenantId: 't-hs',
     state,
     agent: { crmUserId: '501', extension: '1000' },

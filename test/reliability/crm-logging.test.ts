@@ -26,6 +26,7 @@ import { renderTable, writeReportSection, type ReliabilityRow } from './report';
 
 type Fault = '500' | '429' | '401' | 'timeout-after-create' | 'drop-after-create';
 
+
 /** What the suite needs of one CRM's stand-in: its settings for a tenant, its activities, its faults. */
 interface Crm {
   name: CrmName;
@@ -39,7 +40,9 @@ interface Crm {
   /** The activities that carry our call id. */
   activitiesOf(callId: string): Array<{ owner: string | undefined; record: string | undefined }>;
   total(): number;
-  inject(fault: Fault): void;
+  inject(fault: Exclude<Fault, '401'>): void;
+  /** The CRM stops taking the connection's credentials (a revoked token, a rotated client secret): every request is 401. */
+  refuse(): void;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ async function hubspot(): Promise<Crm> {
     activitiesOf: (callId) => body(callId).map((r) => ({ owner: r.properties.hubspot_owner_id, record: r.associations[0]?.toId })),
     total: () => fake.records.length,
     inject: (fault) => fake.faults.add(fault, { count: 1, on: 'create', retryAfterSec: RETRY_AFTER_SEC, delayMs: TIMEOUT_MS * 3 }),
+    refuse: () => fake.revoke(HUBSPOT_FAKE_TOKEN),
     close: () => fake.close(),
   };
 }
@@ -88,13 +92,15 @@ async function pipedrive(): Promise<Crm> {
   fake.seed.deal(31);
   const second = 'pd-reconnected-0001';
   fake.seed.user({ id: 1, name: 'Admin', accountSettings: true }, second);
+  fake.seed.user({ id: 2, name: 'Agent', accountSettings: false });
   return {
     name: 'pipedrive',
     label: 'Pipedrive',
     settings: () => ({ pipedrive: { apiUrl: fake.url, token: fake.token, connectedAt: new Date().toISOString() } }),
     reconnect: () => ({ pipedrive: { apiUrl: fake.url, token: second, connectedAt: new Date().toISOString() } }),
-    // The token's own user: its call logs are the ones Pipedrive lists back (docs/crm-logging.md, "Pipedrive").
-    owners: ['1', '1'],
+    // The fault rows' calls are the token's own user's: its call logs are the ones Pipedrive lists back, so the
+    // lookup after an unknown outcome finds them (another user's log may not be: docs/crm-logging.md, "Pipedrive").
+    owners: ['1', '2'],
     leads: [{ id: '11' }, { id: '12', type: 'person' }, { id: '21', type: 'organization' }, { id: '31', type: 'deal' }],
     activitiesOf: (callId) =>
       fake.records
@@ -110,6 +116,7 @@ async function pipedrive(): Promise<Crm> {
             : { kind: fault },
         1,
       ),
+    refuse: () => fake.seed.revoke(fake.token),
     close: () => fake.close(),
   };
 }
@@ -125,11 +132,8 @@ async function salesforce(): Promise<Crm> {
     name: 'salesforce',
     label: 'Salesforce',
     settings: () => settings(fake.org.clientSecret),
-    reconnect: () => {
-      // An admin rotates the connected app's secret and reconnects with the new one.
-      fake.org.clientSecret = 'fake-consumer-secret-rotated';
-      return settings(fake.org.clientSecret);
-    },
+    // An admin rotated the connected app's secret (refuse) and reconnects with the new one.
+    reconnect: () => settings(fake.org.clientSecret),
     owners,
     leads,
     activitiesOf: (callId) =>
@@ -138,6 +142,10 @@ async function salesforce(): Promise<Crm> {
         .map((task) => ({ owner: String(task.OwnerId), record: String(task.WhoId ?? task.WhatId) })),
     total: () => fake.records.size,
     inject: (fault) => fake.faults.add(fault, { times: 1, on: 'create', retryAfterSec: RETRY_AFTER_SEC, delayMs: TIMEOUT_MS * 3 }),
+    refuse: () => {
+      fake.org.clientSecret = 'fake-consumer-secret-rotated';
+      fake.expireSessions();
+    },
     close: () => fake.close(),
   };
 }
@@ -292,7 +300,7 @@ describe.each([hubspot, pipedrive, salesforce])('CRM call logging', (start) => {
 
   it('401: the connection is held, nothing is logged, and a reconnect logs the call once', async () => {
     const callId = await placeSettled(key, tenantId, { agent: { crmUserId: crm.owners[0] }, to: numberFor(0), lead: crm.leads[0] });
-    crm.inject('401');
+    crm.refuse();
     await deliverUntil(async () => (await env.tenants.get(tenantId))?.crm?.[crm.name]?.held !== undefined, 10_000);
     const held = (await env.tenants.get(tenantId))?.crm?.[crm.name]?.held;
     const whileHeld = crm.activitiesOf(callId).length;
@@ -303,7 +311,7 @@ describe.each([hubspot, pipedrive, salesforce])('CRM call logging', (start) => {
     await deliverer.deliverCall(tenantId, callId);
     const count = crm.activitiesOf(callId).length;
     record(
-      `${crm.label}: a 401 (credentials refused)`,
+      `${crm.label}: the credentials refused (401)`,
       'connection held, no activity; after a reconnect exactly one',
       `${held ? 'held' : 'not held'}, ${whileHeld} while held; ${count} after the reconnect`,
       held !== undefined && whileHeld === 0 && count === 1,

@@ -126,7 +126,11 @@ export function hubspotTransport(options: HubSpotTransportOptions): Notification
   ): Promise<{ kind: 'found'; id: string } | { kind: 'none' } | { kind: 'failed'; answer: CrmAnswer | CrmNoAnswer }> {
     const answer = await send(
       call(target, 'POST', `${CALLS_PATH}/search`, {
-        filterGroups: [{ filters: [{ propertyName: 'hs_call_body', operator: 'CONTAINS_TOKEN', value: callId }] }],
+        // HubSpot's search matches whole tokens of a text property, and a token ends at punctuation: our ids
+        // (`c_…`) are two or more tokens, each a filter of one group (all must match); the label is checked below.
+        filterGroups: [
+          { filters: searchTokensOf(callId).map((value) => ({ propertyName: 'hs_call_body', operator: 'CONTAINS_TOKEN', value })) },
+        ],
         properties: ['hs_call_body'],
         limit: 10,
       }),
@@ -140,6 +144,14 @@ export function hubspotTransport(options: HubSpotTransportOptions): Notification
     });
     return ours ? { kind: 'found', id: ours.id as string } : { kind: 'none' };
   }
+}
+
+/** The tokens of a call id as a text search splits it (at most HubSpot's 6 filters of a group: ids have 2). */
+export function searchTokensOf(callId: string): string[] {
+  return callId
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .slice(0, 6);
 }
 
 const isSuccess = (answer: CrmAnswer): boolean => answer.status >= 200 && answer.status < 300;
