@@ -1,7 +1,12 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { readBudget } from '../lib/compose/read-budget';
 import { readerAuthenticator } from '../lib/compose/shared';
-import { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema, subscriptionsUseCase } from '../lib/compose/subscriptions';
+import {
+  deliveriesQuerySchema,
+  subscriptionInputSchema,
+  subscriptionPatchSchema,
+  subscriptionsUseCase,
+} from '../lib/compose/subscriptions';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { subscriptionIdSchema } from '../lib/model/subscription';
 import { DomainError } from '../lib/model/domain-error';

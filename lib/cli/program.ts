@@ -47,7 +47,9 @@ Examples:
  */
 export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   const program: Command = new Command('c2c')
-    .description('Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, subscriptions, the doctor')
+    .description(
+      'Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, subscriptions, the doctor',
+    )
     .version(version, '-V, --version')
     .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
     .addOption(new Option('--endpoint <url>', 'a DynamoDB-compatible endpoint'))

@@ -40,7 +40,7 @@ export function subscriptionsCommand(deps: CliDeps, state: RunState): Command {
 
   subs
     .command('list')
-    .description('the tenant\'s subscriptions: id, status, events, URL')
+    .description("the tenant's subscriptions: id, status, events, URL")
     .argument('<tenantId>')
     .option('--json', 'print JSON')
     .action(async (tenantId: string, options: { json?: boolean }, command: Command) => {
@@ -121,7 +121,7 @@ export function subscriptionsCommand(deps: CliDeps, state: RunState): Command {
 
   subs
     .command('test')
-    .description('send a signed ping to the subscription\'s URL from this machine, and record it in its log')
+    .description("send a signed ping to the subscription's URL from this machine, and record it in its log")
     .argument('<tenantId>')
     .argument('<subscriptionId>')
     .option('--json', 'print JSON')
@@ -194,14 +194,18 @@ function inputOf(options: AddOptions): SubscriptionInput {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = String(issue?.path[0] ?? '');
-  throw new UsageError(`${OPTION_OF[field] ?? field}: ${issue?.path.slice(1).join('.') || ''}${issue?.path.length ? ' ' : ''}${issue?.message}`);
+  throw new UsageError(
+    `${OPTION_OF[field] ?? field}: ${issue?.path.slice(1).join('.') || ''}${issue?.path.length ? ' ' : ''}${issue?.message}`,
+  );
 }
 
 /** The use case's refusals of an operator's input, as usage errors naming the option. */
 function asUsage(error: unknown): unknown {
   if (error instanceof DomainError && error.code === 'invalid_request') {
     const field = error.errors?.[0];
-    return new UsageError(`${OPTION_OF[field?.path ?? ''] ?? field?.path ?? 'input'}: ${field?.message ?? error.message}`, { cause: error });
+    return new UsageError(`${OPTION_OF[field?.path ?? ''] ?? field?.path ?? 'input'}: ${field?.message ?? error.message}`, {
+      cause: error,
+    });
   }
   return error;
 }

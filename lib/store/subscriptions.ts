@@ -215,7 +215,7 @@ export class SubscriptionRepository {
           Key: { pk: tenantPk(tenantId), sk: subscriptionSk(id) },
           UpdateExpression: update,
           ConditionExpression: `attribute_exists(pk) AND ${condition}`,
-          ExpressionAttributeValues: { ':null': null, ':one': 1, ...values },
+          ExpressionAttributeValues: { ...(`${update} ${condition}`.includes(':null') ? { ':null': null } : {}), ':one': 1, ...values },
           ...(names ? { ExpressionAttributeNames: names } : {}),
         }),
       );
@@ -311,7 +311,7 @@ export class SubscriptionRepository {
   /** Takes one of the tenant's slots for `id` (again, for an id that holds one), or throws SubscriptionLimitError. */
   private async takeSlot(tenantId: string, id: string, at: string): Promise<void> {
     const key = { pk: tenantPk(tenantId), sk: subscriptionSlotsSk() };
-    for (let attempt = 1; attempt <= 4; attempt++) {
+    for (let attempt = 1; attempt <= 6; attempt++) {
       try {
         await this.table.doc.send(
           new UpdateCommand({
@@ -343,7 +343,10 @@ export class SubscriptionRepository {
           });
         continue;
       }
-      if (!(await this.reclaimStaleSlots(tenantId, (out.Item.slots ?? {}) as Record<string, string>))) {
+      const slots = (out.Item.slots ?? {}) as Record<string, string>;
+      // Freed by a delete since the refused write: try again.
+      if (Object.keys(slots).length < MAX_SUBSCRIPTIONS) continue;
+      if (!(await this.reclaimStaleSlots(tenantId, slots))) {
         throw new SubscriptionLimitError(MAX_SUBSCRIPTIONS);
       }
     }

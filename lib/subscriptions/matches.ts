@@ -13,11 +13,7 @@ export interface FilteredCall {
  * and every member of its filter holds (agent, team, source, states). Pure: the subscriptions transport's `wants`.
  * Whether the subscription is enabled is not read here: a disabled one is passed over by whoever lists the targets.
  */
-export function matches(
-  subscription: Pick<Subscription, 'events' | 'filter'>,
-  event: { state: CallState },
-  call: FilteredCall,
-): boolean {
+export function matches(subscription: Pick<Subscription, 'events' | 'filter'>, event: { state: CallState }, call: FilteredCall): boolean {
   const { events, filter } = subscription;
   if (!events.includes('*') && !events.includes(`call.${event.state}`)) return false;
   if (!filter) return true;

@@ -57,7 +57,8 @@ export async function pingSubscription(
   } catch (error) {
     const latencyMs = elapsed();
     if (error instanceof OutboundTimeoutError) return { delivered: false, responseCode: null, latencyMs, error: error.message };
-    if (error instanceof ForbiddenAddressError) return { delivered: false, responseCode: null, latencyMs, error: `refused: ${error.message}` };
+    if (error instanceof ForbiddenAddressError)
+      return { delivered: false, responseCode: null, latencyMs, error: `refused: ${error.message}` };
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     return { delivered: false, responseCode: null, latencyMs, error: code ?? (error instanceof Error ? error.message : String(error)) };
   }
