@@ -1,12 +1,12 @@
 /**
  * The layering of docs/design.md ("Layers and wiring"), checked by `npm run deps` (part of `npm test`):
  *
- *   functions/  ->  lib/compose/  ->  use cases (lib/agents, lib/calls, lib/crm, lib/notify, lib/diagnostics, lib/stats, lib/privacy, lib/tenants)
+ *   functions/  ->  lib/compose/  ->  use cases (lib/agents, lib/calls, lib/crm, lib/notify, lib/diagnostics, lib/stats, lib/privacy, lib/tenants, lib/subscriptions)
  *               ->  lib/store, lib/pbx, lib/policy  ->  lib/model, lib/time, lib/net, lib/secrets
  *
  * A function only wires a handler to its use case; only the composition modules build things.
  */
-const USE_CASES = '^lib/(agents|calls|crm|notify|diagnostics|stats|privacy|tenants)/';
+const USE_CASES = '^lib/(agents|calls|crm|notify|diagnostics|stats|privacy|tenants|subscriptions)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -50,7 +50,7 @@ module.exports = {
       severity: 'error',
       comment: 'lib/store holds repositories only: it knows models, never the use cases, the HTTP layer or the CLI.',
       from: { path: '^lib/store/' },
-      to: { path: '^lib/(agents|calls|crm|notify|diagnostics|doctor|cli|http|compose)/' },
+      to: { path: '^lib/(agents|calls|crm|notify|diagnostics|doctor|cli|http|compose|subscriptions)/' },
     },
     {
       name: 'adapters-import-no-use-case',

@@ -14,6 +14,7 @@ import { CliError, ReportedError, UsageError } from './errors';
 import { hookCommand } from './hook-commands';
 import { escapingOutput, oneLine } from './io';
 import { keyCommand } from './key-commands';
+import { subscriptionsCommand } from './subscription-commands';
 import { outcomesCommand } from './outcomes';
 import { HOW_TO_CHOOSE_A_TABLE, type Target } from './target';
 import { teamCommand } from './team-commands';
@@ -48,7 +49,7 @@ Examples:
 export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   const program: Command = new Command('c2c')
     .description(
-      'Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, CRM call logging, the doctor',
+      'Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, subscriptions, CRM call logging, the doctor',
     )
     .version(version, '-V, --version')
     .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
@@ -75,6 +76,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(outcomesCommand(deps, state));
   program.addCommand(hookCommand(deps, state));
   program.addCommand(dncCommand(deps, state));
+  program.addCommand(subscriptionsCommand(deps, state));
   program.addCommand(crmCommand(deps, state));
   program.addCommand(doctorCommand(deps, state));
   // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.

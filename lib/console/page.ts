@@ -113,7 +113,8 @@ const BODY = `<header>
   <p>Recent calls with their timelines, scheduled and queued calls, per-agent daily figures, the teams with who is free,
   on a call or away, and a form to place a call to an agent or a team. The page holds no data of its own: paste an API
   key of your tenant above (scopes <code>calls:read</code>, <code>calls:write</code>, <code>agents:read</code>; with
-  <code>agents:write</code>, the team view can also set an agent away). The key stays in this tab (sessionStorage) and
+  <code>agents:write</code>, the team view can also set an agent away; with <code>subscriptions:read</code>, the webhook
+  subscriptions and their recent deliveries). The key stays in this tab (sessionStorage) and
   goes only to this service's API.</p>
 </section>
 
@@ -166,6 +167,10 @@ const BODY = `<header>
     <section id="agents" class="panel">
       <h2>Agents</h2>
       <table><thead><tr><th>CRM user</th><th>Extension</th><th>Name</th><th>Email</th><th>Teams</th></tr></thead><tbody id="agents-body"></tbody></table>
+    </section>
+    <section id="subscriptions" class="panel">
+      <h2>Webhook subscriptions <span class="note" id="subscriptions-updated"></span></h2>
+      <table><thead><tr><th>Id</th><th>Status</th><th>URL and events</th><th>Recent deliveries</th></tr></thead><tbody id="subscriptions-body"></tbody></table>
     </section>
   </div>
 </main>`;

@@ -122,6 +122,8 @@ table.members td.now { width: 100%; }
 #agents th, #agents td code { white-space: nowrap; }
 table.members td.actions { text-align: right; white-space: nowrap; }
 table.members .detail { color: var(--muted); font-size: 12px; overflow-wrap: anywhere; }
+td.deliveries ol.attempts { margin: 0; padding-left: 16px; font-size: 12px; }
+td.deliveries li[data-status="failed"], td.deliveries li[data-status="dead"] { color: var(--bad); }
 .avail { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 650; color: #fff; background: var(--a, #6b7385); white-space: nowrap; }
 .avail-available { --a: var(--ok); }
 .avail-placing_call { --a: var(--accent); }

@@ -22,6 +22,7 @@ const TITLES: Partial<Record<ProblemCode, string>> = {
   range_too_large: 'The range is too large',
   too_many_memberships: 'Too many memberships',
   read_rate_limited: 'Too many reads',
+  subscription_limit: 'Too many subscriptions',
 };
 
 /** The default wait of a kind that invites a retry, when the error does not say. */

@@ -46,6 +46,8 @@ export const PROBLEM_KINDS = {
   not_cancellable: 'conflict',
   /** An agent's extension is another agent's of the tenant (lib/store/agent-extensions.ts). */
   extension_taken: 'conflict',
+  /** The tenant has MAX_SUBSCRIPTIONS webhook subscriptions already (lib/store/subscriptions.ts). */
+  subscription_limit: 'conflict',
   invalid_number: 'refused',
   destination_not_allowed: 'refused',
   outside_calling_hours: 'refused',

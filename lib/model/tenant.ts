@@ -24,15 +24,18 @@ export type TenantPbxSettings = z.infer<typeof pbxSettingsSchema>;
 
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/** The rule of every URL the service POSTs notifications to (the callback URL, a webhook subscription's): https, or http to this machine. */
+export function isCallbackUrl(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
 /**
  * Where the tenant's CRM receives outcome notifications, and the `whsec_` secrets they are signed
  * with (several while one is rotated out). Plain http only to this machine: the local stack and tests.
  */
 export const callbackSettingsSchema = z.object({
-  url: z.url().refine((value) => {
-    const url = new URL(value);
-    return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
-  }, 'https only (http is accepted for localhost)'),
+  url: z.url().refine(isCallbackUrl, 'https only (http is accepted for localhost)'),
   secrets: z
     .array(
       z.object({

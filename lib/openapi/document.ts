@@ -143,6 +143,10 @@ export function buildOpenApiDocument(options: OpenApiOptions = {}): Record<strin
       { name: 'agents', description: 'Agents, their PBX extensions, teams and availability.' },
       { name: 'tenant', description: "The tenant's own settings (scope tenant:admin)." },
       { name: 'webhooks', description: 'CRM and automation webhooks that place calls.' },
+      {
+        name: 'subscriptions',
+        description: 'Webhook subscriptions: endpoints that receive call events, each with its own filter and secret.',
+      },
       { name: 'pbx', description: 'Webhooks from PBX Stats (outcomes).' },
       { name: 'operations', description: 'Health and this document.' },
     ],

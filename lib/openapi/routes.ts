@@ -11,6 +11,7 @@ import { SOURCE_ADAPTERS, WEBHOOK_SOURCES } from '../crm/sources';
 import { tenantPatchSchema, tenantViewSchema } from '../tenants/view';
 import { hookDeliveriesQuerySchemaOf, hookDeliverySchema } from '../model/hook-delivery';
 import type { Route } from './route';
+import { SUBSCRIPTION_ROUTES } from './subscription-routes';
 import {
   WAITING_TEXT,
   agentResourceSchema,
@@ -508,4 +509,5 @@ export const ROUTES: Route[] = [
     tags: ['operations'],
     responses: { '200': { description: 'The OpenAPI 3.1 document.', schema: z.record(z.string(), z.unknown()) } },
   },
+  ...SUBSCRIPTION_ROUTES,
 ];

@@ -17,7 +17,7 @@ import type { KMSClient } from '@aws-sdk/client-kms';
  */
 
 /** What a data key is bound to: KMS's encryption context, and the local key's associated data. */
-export type SealPurpose = 'tenant-secrets' | 'webhook-secrets';
+export type SealPurpose = 'tenant-secrets' | 'webhook-secrets' | 'subscription-secrets';
 
 export interface SealContext {
   /** The tenant of the item's key (its pk), never an attribute of the item: a whole item copied under another key does not open. */

@@ -80,6 +80,15 @@ export const hookSourceSk = (source: string) => `HOOKSOURCE#${source}`;
 export const hookDeliverySk = (source: string, at: string, n: string) => `HOOKLOG#${source}#${at}#${n}`;
 export const hookDeliveriesPrefix = (source: string) => `HOOKLOG#${source}#`;
 
+/** A webhook subscription of the tenant (lib/store/subscriptions.ts): one item each, under the tenant. */
+export const subscriptionSk = (id: string) => `SUB#${id}`;
+export const subscriptionsPrefix = () => 'SUB#';
+/** The tenant's subscription slots: which ids hold one of its MAX_SUBSCRIPTIONS, kept by conditional writes. */
+export const subscriptionSlotsSk = () => 'SUBSLOTS';
+/** One attempt of a subscription's delivery log (kept 7 days): newest last within the subscription. */
+export const subscriptionDeliverySk = (id: string, at: string, n: string) => `SUBLOG#${id}#${at}#${n}`;
+export const subscriptionDeliveriesPrefix = (id: string) => `SUBLOG#${id}#`;
+
 export const rateCounterPk = (tenantId: string) => `TENANT#${tenantId}#RATE`;
 export const rateCounterSk = (scope: string, windowStart: number) => `${scope}#${windowStart}`;
 /** A delivery pace's counter (lib/store/pace-counters.ts): per pace key (a transport and a tenant's connection) and window. */

@@ -406,6 +406,28 @@ describe('the console in headless Chromium', () => {
     await shot('problem');
   });
 
+  it('lists the webhook subscriptions with their recent deliveries', async () => {
+    const created = await apiFetch('/v1/subscriptions', {
+      method: 'POST',
+      body: { url: `${stack.pbxSimulatorUrl}/no-such-hook`, events: ['call.completed'], description: 'console check' },
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const tested = (await (await apiFetch(`/v1/subscriptions/${id}/test`, { method: 'POST' })).json()) as {
+      delivered: boolean;
+      responseCode: number | null;
+    };
+    const row = `#subscriptions-body tr[data-subscription="${id}"]`;
+    // The panel reads every 15 s.
+    await page.waitForSelector(row, { timeout: 25_000 });
+    expect(await page.textContent(row)).toContain('console check');
+    expect(await page.textContent(row)).toContain('call.completed');
+    const attempts = await page.$$eval(`${row} td.deliveries li`, (items: PageElement[]) => items.map((li) => li.textContent));
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toContain(`ping ${tested.delivered ? 'delivered' : 'failed'} ${tested.responseCode ?? ''}`.trim());
+    await shot('subscriptions');
+  });
+
   it('shows the 403 when its key may not set agents away', async () => {
     const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
     try {

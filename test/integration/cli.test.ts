@@ -233,7 +233,15 @@ describe('key', () => {
     const issued = json<{ key: string; keyId: string; scopes: string[] }>(
       await c2c(['key', 'issue', tenantId, '--name', 'all', '--scopes', 'all', '--json']),
     );
-    expect(issued.scopes).toEqual(['calls:write', 'calls:read', 'agents:write', 'agents:read', 'tenant:admin']);
+    expect(issued.scopes).toEqual([
+      'calls:write',
+      'calls:read',
+      'agents:write',
+      'agents:read',
+      'tenant:admin',
+      'subscriptions:write',
+      'subscriptions:read',
+    ]);
     expect((await keys.findByKey(issued.key))?.keyId).toBe(issued.keyId);
   });
 

@@ -23,6 +23,7 @@ import { WorkDirectory } from '../../lib/store/work-directory';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AgentPresenceRepository } from '../../lib/store/agent-presence';
 import { WebhookSourceRepository } from '../../lib/store/webhook-sources';
+import { SubscriptionRepository } from '../../lib/store/subscriptions';
 import { resignSample, SAMPLE_AGENTS, SAMPLE_SECRETS, SAMPLE_TENANT_ID } from '../../local/hook-samples';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
 import { callIdOf, present } from '../support/api-body';
@@ -347,6 +348,31 @@ describe('the flows each function is recorded in', () => {
     expect((await placeCall({ agent: { crmUserId: uid(19) }, to: '+44 7766 889950' })).body.code).toBe('do_not_call');
     expect((await dnc('DELETE', '/v1/dnc/{number}', { path })).status).toBe(204);
     expect((await dnc('DELETE', '/v1/dnc/{number}', { path })).status).toBe(404);
+  });
+
+  it('subscriptions: every route; a test ping signed with a secret another container sealed; the limit item made once', async () => {
+    const sub = (
+      method: string,
+      route: string,
+      extra: { path?: Record<string, string>; body?: unknown; query?: Record<string, string> } = {},
+    ) => api('subscriptions', { method, route, headers: bearer(key), ...extra });
+    const created = await sub('POST', '/v1/subscriptions', { body: { url: `${crm.url}/subs`, events: ['call.completed'] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = String((created.body as unknown as { id: string }).id);
+    const path = { id };
+    expect((await sub('GET', '/v1/subscriptions')).status).toBe(200);
+    expect((await sub('GET', '/v1/subscriptions/{id}', { path })).status).toBe(200);
+    expect((await sub('PATCH', '/v1/subscriptions/{id}', { path, body: { description: 'iam' } })).status).toBe(200);
+    expect((await sub('POST', '/v1/subscriptions/{id}/rotate-secret', { path })).status).toBe(200);
+    // Sealed by another container (here the test's sealer): the function's own cache cannot open it, KMS must.
+    const theirs = await new SubscriptionRepository(env.table, testSealer()).create(
+      MAIN,
+      { id: 'sub_iamsealedelse', url: `${crm.url}/other`, events: ['*'], filter: null, description: null, origin: 'cli' },
+      [{ ...newCallbackSecret(), expiresAt: null }],
+    );
+    expect((await sub('POST', '/v1/subscriptions/{id}/test', { path: { id: theirs.id } })).status).toBe(200);
+    expect((await sub('GET', '/v1/subscriptions/{id}/deliveries', { path: { id: theirs.id }, query: { limit: '5' } })).status).toBe(200);
+    expect((await sub('DELETE', '/v1/subscriptions/{id}', { path })).status).toBe(204);
   });
 
   it('health, openapi, docs and console answer without the table', async () => {

@@ -34,12 +34,14 @@ const FUNCTION_KEYS = [
   'docs',
   'hookDeliveries',
   'dnc',
+  'subscriptions',
 ];
 /** Functions that call the PBX: they must leave through the NAT gateway's Elastic IP. */
 const PBX_CALLERS = ['callsCreate', 'hooks', 'reconcile', 'pbxProbe', 'dispatchDue'];
 /**
  * Function key -> the seal purposes its role may Decrypt (lib/secrets/seal.ts): every function that reads a tenant
- * (any authenticated request) opens its secrets; hooks opens webhook secrets too. None may GenerateDataKey.
+ * (any authenticated request) opens its secrets; hooks opens webhook secrets too. Only subscriptions (which reads tenants
+ * without their secrets) seals, and opens, its subscriptions' signing secrets: SEAL_GENERATE.
  */
 // The functions that use no secret read tenants without their sealed fields (lib/store/tenant-profiles.ts): no Decrypt.
 const SEAL_PURPOSES: Record<string, string[]> = {
@@ -63,7 +65,10 @@ const SEAL_PURPOSES: Record<string, string[]> = {
   docs: [],
   hookDeliveries: [],
   dnc: [],
+  subscriptions: ['subscription-secrets'],
 };
+/** Function key -> the seal purposes its role may also GenerateDataKey for: only subscriptions seals, its own secrets. */
+const SEAL_GENERATE: Record<string, string[]> = { subscriptions: ['subscription-secrets'] };
 const VPC_ACCESS_POLICY = 'AWSLambdaVPCAccessExecutionRole';
 
 interface Statement {
@@ -297,7 +302,7 @@ describe('the packaged stack', () => {
     }
   });
 
-  it('lets each role only Decrypt with the seal key, for its own purposes, and no role generate data keys', () => {
+  it('lets each role only Decrypt with the seal key, for its own purposes, and only subscriptions generate data keys, for its own', () => {
     const [keyId] = resourcesOfType(dev.template, 'AWS::KMS::Key')[0]!;
     for (const key of FUNCTION_KEYS) {
       const statements = inlineStatements(dev.template, roleOf(dev.template, key));
@@ -310,7 +315,8 @@ describe('the packaged stack', () => {
       expect(
         kms.flatMap((s) => asArray(s.Action)),
         key,
-      ).toEqual(['kms:Decrypt']);
+      ).toEqual(SEAL_GENERATE[key] ? ['kms:GenerateDataKey', 'kms:Decrypt'] : ['kms:Decrypt']);
+      if (SEAL_GENERATE[key]) expect(purposes, key).toEqual(SEAL_GENERATE[key]);
       for (const statement of kms) {
         expect(
           asArray(statement.Resource).map((r) => target(r, 'Arn')),

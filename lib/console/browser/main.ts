@@ -15,7 +15,17 @@ import { placeCall, showPlaceBy, showPlaceTimeZone } from './panels/place-form';
 import { refresh } from './panels/refresh';
 import { loadSimulator, simulatorUrl } from './panels/simulator';
 import { maybeLoadStats } from './panels/stats';
-import { AGENTS_EVERY_MS, CALLS_EVERY_MS, HEALTH_EVERY_MS, KEY_STORAGE, SIM_EVERY_MS, STATS_AFTER_CHANGE_MS, state } from './state';
+import { loadSubscriptions } from './panels/subscriptions';
+import {
+  AGENTS_EVERY_MS,
+  CALLS_EVERY_MS,
+  HEALTH_EVERY_MS,
+  KEY_STORAGE,
+  SIM_EVERY_MS,
+  STATS_AFTER_CHANGE_MS,
+  SUBSCRIPTIONS_EVERY_MS,
+  state,
+} from './state';
 
 /** Runs fn now and again ms after each run ends, while this connection lasts; skips runs while the tab is hidden. */
 function every(ms: number, fn: () => Promise<unknown>) {
@@ -62,6 +72,7 @@ function connect(key: string) {
   // The list and the team view from one refresh: the calls every tick, the agents and teams every AGENTS_EVERY_MS.
   every(CALLS_EVERY_MS, () => refresh());
   every(STATS_AFTER_CHANGE_MS, maybeLoadStats);
+  every(SUBSCRIPTIONS_EVERY_MS, loadSubscriptions);
   if (simulatorUrl) {
     $('simulator').hidden = false;
     every(SIM_EVERY_MS, loadSimulator);
@@ -76,7 +87,7 @@ function disconnect(message?: string, isError?: boolean) {
   } catch {
     /* nothing stored */
   }
-  ['calls-list', 'charts', 'agents-body', 'teams-list', 'teams-result', 'sim-calls', 'place-result'].forEach((id) =>
+  ['calls-list', 'charts', 'agents-body', 'teams-list', 'teams-result', 'sim-calls', 'place-result', 'subscriptions-body'].forEach((id) =>
     $(id).replaceChildren(),
   );
   state.agents = [];

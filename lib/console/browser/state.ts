@@ -15,6 +15,8 @@ export const STATS_AFTER_CHANGE_MS = 1000;
 // read: availability changes with every call, so the team view refreshes often (two reads).
 export const AGENTS_EVERY_MS = 5000;
 export const HEALTH_EVERY_MS = 60000;
+/** The subscriptions and their last deliveries: a list and one log read per subscription. */
+export const SUBSCRIPTIONS_EVERY_MS = 15000;
 export const CALLS_LIMIT = 25;
 export const STATS_DAYS = 7;
 

@@ -174,3 +174,26 @@ export interface PendingAttempt {
   signature: string;
   key: string;
 }
+
+/** A webhook subscription (docs/api.md, "Subscriptions"): only the fields shown. */
+export interface Subscription {
+  id: string;
+  url: string;
+  events: string[];
+  status: string;
+  disabledReason: string | null;
+  description: string | null;
+}
+
+/** One attempt of a subscription's delivery log. */
+export interface DeliveryAttempt {
+  event: string;
+  callId: string | null;
+  attempt: number;
+  status: string;
+  responseCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
+  attemptedAt: string;
+  nextAttemptAt: string | null;
+}

@@ -99,6 +99,8 @@ describe('function bundles', () => {
       'pbxEvents',
       'pbxProbe',
       'reconcile',
+      // Seals a new subscription's signing secret; it reads the tenant without opening any of its secrets.
+      'subscriptions',
       'tenant',
     ]);
     for (const name of ['agents', 'callsCancel', 'callsGet', 'callsList', 'dnc', 'hookDeliveries', 'statsAgents']) {
