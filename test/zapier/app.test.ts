@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ZapierCall } from '../../integrations/zapier/src/calls';
@@ -55,6 +57,23 @@ describe('authentication', () => {
     );
     expect(error.name).toBe('ExpiredAuthError');
     expect(error.message).toMatch(/\[unauthorized\]$/);
+  });
+
+  it("sends the key to the connection's own base URL only", async () => {
+    const seen: http.IncomingHttpHeaders[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const other = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/v1/calls`;
+      await appTester(async (z) => (await z.request({ url: other })).status, { authData: auth() });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).not.toHaveProperty('authorization');
+    } finally {
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
   });
 
   it('refuses a base URL that is not https (http only for localhost) before sending the key anywhere', async () => {
@@ -134,6 +153,12 @@ describe('Cancel a call, and refusals', () => {
     const both = await rejectionOf(place({ agent: 'u-17', team: 'sales', to: '+44 7766 889922' }));
     expect(both).toMatchObject({ code: 'invalid_request', status: 400 });
     expect(both.message).toMatch(/\(team: /);
+
+    // JSON that is no problem (here serverless-offline's unknown route) is left to the platform's own status error.
+    const notAProblem = await rejectionOf(
+      appTester(async (z, b) => (await z.request({ url: `${String(b.authData.baseUrl)}/v1/nope` })).status, bundle({})),
+    );
+    expect(notAProblem.name).toBe('ResponseError');
 
     const dialled = await place({ agent: 'u-18', to: '+44 7766 889933' });
     const tooLate = await rejectionOf(appTester(app.creates.cancel_call.operation.perform, bundle({ callId: dialled.callId })));

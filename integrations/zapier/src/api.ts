@@ -97,7 +97,9 @@ function problemOf(response: HttpResponse): Problem | undefined {
   if (!/json/i.test(type)) return undefined;
   try {
     const body = JSON.parse(response.content) as unknown;
-    return body !== null && typeof body === 'object' && !Array.isArray(body) ? body : undefined;
+    // A problem names its code; any other JSON error (a proxy's, a gateway's) is left to the platform's "Got 404 calling...".
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined;
+    return typeof (body as Problem).code === 'string' ? body : undefined;
   } catch {
     return undefined;
   }
