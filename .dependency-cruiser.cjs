@@ -78,6 +78,22 @@ module.exports = {
       to: { path: '^lib/openapi/', pathNot: '^lib/openapi/generated/' },
     },
     {
+      name: 'zapier-app-stands-alone',
+      severity: 'error',
+      comment:
+        'integrations/zapier is pushed to Zapier as its own folder (`zapier push`): it imports nothing of the service, only ' +
+        'its own modules, node built-ins and its declared dependency zapier-platform-core.',
+      from: { path: '^integrations/zapier/' },
+      to: { pathNot: '^integrations/zapier/|^node_modules/zapier-platform-core/', dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'service-imports-no-integration',
+      severity: 'error',
+      comment: 'The service never loads an integration: their code and dependencies stay out of every Lambda bundle.',
+      from: { path: '^(lib|functions|local|bench|scripts)/' },
+      to: { path: '^integrations/|zapier-platform' },
+    },
+    {
       name: 'models-at-the-bottom',
       severity: 'error',
       comment: 'Domain models and API schemas are imported by every layer, so they import none of them.',

@@ -14,7 +14,18 @@ const PROCESS_ENV = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.esbuild/**', '.serverless/**', '.local/**', 'coverage/**', 'bin/*.cjs', 'dist/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      '.esbuild/**',
+      '.serverless/**',
+      '.local/**',
+      'coverage/**',
+      'bin/*.cjs',
+      'dist/**',
+      'integrations/*/dist/**',
+    ],
+  },
   ...tseslint.configs.recommendedTypeChecked,
   {
     // Typed rules: each file is checked with the types of its own tsconfig (lib/console/browser/ has the DOM's).

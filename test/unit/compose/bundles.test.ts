@@ -137,4 +137,17 @@ describe('function bundles', () => {
     }
     expect(modulesOf.get('hooks')).toEqual(expect.arrayContaining(['lib/crm/sources/index.ts', 'lib/crm/sources/hubspot.ts']));
   });
+
+  it('carry nothing of the Zapier app (an npm workspace of the repository) nor of its platform', () => {
+    for (const { name } of FUNCTIONS) {
+      expect(
+        [...packagesOf.get(name)!].filter((pkg) => /zapier/.test(pkg)),
+        name,
+      ).toEqual([]);
+      expect(
+        modulesOf.get(name)!.filter((input) => input.startsWith('integrations/')),
+        name,
+      ).toEqual([]);
+    }
+  });
 });
