@@ -5,6 +5,7 @@ import { issuePbxEventsToken } from '../lib/calls/pbx-event-tokens';
 import type { SecretSealer } from '../lib/secrets/seal';
 import { TenantRepository } from '../lib/store/tenants';
 import type { CallbackSettings } from '../lib/model/tenant';
+import type { CrmSettings } from '../lib/model/crm-connection';
 
 export interface DemoFacts {
   tenantId: string;
@@ -34,7 +35,7 @@ export const DEMO_TEAM = 'sales';
 export async function seedDemo(
   table: Table,
   pbxSimulatorUrl: string,
-  options: { callback?: CallbackSettings; sealer: SecretSealer },
+  options: { callback?: CallbackSettings; crm?: CrmSettings; sealer: SecretSealer },
 ): Promise<DemoFacts> {
   const tenants = new TenantRepository(table, options.sealer);
   const settings = {
@@ -57,9 +58,15 @@ export async function seedDemo(
       pbx: { ...existing.pbx, ...settings.pbx },
       pbxEvents: { ...existing.pbxEvents, tokens },
       ...(options.callback ? { callback: options.callback } : {}),
+      ...(options.crm ? { crm: options.crm } : {}),
     });
   } else {
-    await tenants.create({ ...settings, pbxEvents: { tokens: [record] }, ...(options.callback ? { callback: options.callback } : {}) });
+    await tenants.create({
+      ...settings,
+      pbxEvents: { tokens: [record] },
+      ...(options.callback ? { callback: options.callback } : {}),
+      ...(options.crm ? { crm: options.crm } : {}),
+    });
   }
   const { key } = await new ApiKeyRepository(table).issue(DEMO_TENANT_ID, 'local demo', [...SCOPES]);
   const agents = new AgentRepository(table);

@@ -28,6 +28,7 @@ import type { WebhookConfig } from './pbx-sim/webhooks';
 import { createTable, startDynalite, type LocalDynamo } from './dynamo';
 import { freePort } from './ports';
 import { DEMO_AGENTS, seedDemo, type DemoFacts } from './seed';
+import type { CrmSettings } from '../lib/model/crm-connection';
 import { runCleanups, startPoller, stopChild, waitForHealth } from './lifecycle';
 import { TenantSync } from './tenant-sync';
 
@@ -52,6 +53,8 @@ export interface LocalStackOptions {
   pbxWebhookMethod?: WebhookConfig['method'];
   /** The demo tenant's outcome callback (URL and secrets); left as it is when absent. */
   callback?: CallbackSettings;
+  /** The demo tenant's CRM connections (npm start: the HubSpot stand-in, local/crm-stand-ins.ts); left as they are when absent. */
+  crm?: CrmSettings;
   /** How often the in-process notification poller runs (default 500 ms); 0 turns it off. */
   notifyPollMs?: number;
   /** Where the poller's warnings go; silent by default. */
@@ -149,7 +152,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     cleanups.push(() => Promise.resolve().then(() => table.doc.destroy()));
     const sealKey = options.env?.C2C_LOCAL_SEAL_KEY ?? process.env.C2C_LOCAL_SEAL_KEY ?? localSealKey(options.dataDir);
     const sealer = new EnvelopeSealer(new LocalKeyProvider(sealKey));
-    const demo = await seedDemo(table, simulator.url, { callback: options.callback, sealer });
+    const demo = await seedDemo(table, simulator.url, { callback: options.callback, crm: options.crm, sealer });
 
     const apiPort = options.apiPort || (await freePort());
     const lambdaPort = await freePort();
@@ -332,7 +335,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 /** The facts scripts need, as `.local/stack.json`. */
-export function writeStackFile(stack: LocalStack, file = path.join(ROOT, '.local/stack.json')): string {
+export function writeStackFile(
+  stack: LocalStack,
+  file = path.join(ROOT, '.local/stack.json'),
+  extra: Record<string, unknown> = {},
+): string {
   mkdirSync(path.dirname(file), { recursive: true });
   const facts = {
     apiUrl: stack.apiUrl,
@@ -342,6 +349,7 @@ export function writeStackFile(stack: LocalStack, file = path.join(ROOT, '.local
     // The CLI seals what it writes with the handlers' key (the file is readable by its owner only).
     sealKey: stack.sealKey,
     demo: stack.demo,
+    ...extra,
   };
   writeFileSync(file, `${JSON.stringify(facts, null, 2)}\n`, { mode: 0o600 });
   return file;

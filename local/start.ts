@@ -6,6 +6,7 @@ import { writeOpenApiModule } from '../scripts/build-openapi';
 import { reconcileLine, refusalLine } from './output';
 import { startLocalStack, writeStackFile, type LocalStack } from './stack';
 import { describeDelivery, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
+import { DEMO_LEAD_ID, startCrmStandIns, type CrmStandIns } from './crm-stand-ins';
 
 const { values } = parseArgs({
   options: {
@@ -56,13 +57,14 @@ async function main() {
   // Ctrl-C during the start-up aborts it: startLocalStack stops what it had started, then we exit.
   const starting = new AbortController();
   // What has started so far, for a stop that may come at any moment.
-  const running: { receiver?: WebhookReceiver; stack?: LocalStack } = {};
+  const running: { receiver?: WebhookReceiver; crms?: CrmStandIns; stack?: LocalStack } = {};
   let startup: Promise<unknown> = Promise.resolve();
   const stopAll = async () => {
     starting.abort();
     await startup.catch(() => undefined);
     await running.stack?.stop();
     await running.receiver?.close();
+    await running.crms?.close();
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -95,9 +97,16 @@ async function main() {
   startup = receiverStarting;
   const receiver = await receiverStarting;
   running.receiver = receiver;
+  // The CRMs' stand-ins (HubSpot, Pipedrive, Salesforce): the demo tenant logs its calls in the HubSpot one, each
+  // activity told as a `[crm]` line (local/crm-stand-ins.ts).
+  const crmsStarting = startCrmStandIns({ onActivity: (line) => console.log(line) });
+  startup = crmsStarting;
+  const crms = await crmsStarting;
+  running.crms = crms;
   const stackStarting = startLocalStack({
     signal: starting.signal,
     callback: { url: receiver.url, secrets: [secret] },
+    crm: crms.demoSettings(new Date()),
     // The poller's faults are always shown; its routine lines only with --verbose.
     onNotifyLog: (line) => {
       if (values.verbose || line.startsWith('ERROR')) console.log(`[notify] ${line}`);
@@ -126,7 +135,13 @@ async function main() {
   await consoleBuilt;
   if (stopping) return;
   // C2C_STACK_FILE puts the facts elsewhere, so a second stack (a test's) does not overwrite a developer's .local/stack.json.
-  const file = writeStackFile(stack, process.env.C2C_STACK_FILE?.trim() || undefined);
+  const file = writeStackFile(stack, process.env.C2C_STACK_FILE?.trim() || undefined, {
+    crmStandIns: {
+      hubspot: { apiUrl: crms.hubspot.url },
+      pipedrive: { apiUrl: crms.pipedrive.url, token: crms.pipedrive.token },
+      salesforce: { instanceUrl: crms.salesforce.url, clientId: 'fake-consumer-key', clientSecret: crms.salesforce.org.clientSecret },
+    },
+  });
   const [agent] = stack.demo.agents;
   // A literal key, new on each start: running the printed line again is the replay the README walks through.
   const idempotencyKey = `demo-${Date.now().toString(36)}`;
@@ -141,6 +156,9 @@ Local stack ready in ${(stack.startupMs / 1000).toFixed(1)} s
   Agents          ${stack.demo.agents.map((a) => `${a.crmUserId} (ext ${a.extension})`).join(', ')}
   Facts as JSON   ${file}
 
+Stand-in CRMs (the demo tenant logs each call on its lead's record in HubSpot):
+${crms.describe()}
+
 Place a call:
   curl -sS -X POST ${stack.apiUrl}/v1/calls \\
     -H 'Authorization: Bearer ${stack.demo.apiKey}' \\
@@ -151,6 +169,7 @@ Place a call:
 The simulator plays each call out (rings 2 s, talks 8 s) and sends PBX Stats webhooks to
   ${stack.pbxEventsUrl.replace(/[^/]+$/, '<token>')}
 and every state change is delivered, signed, to a stand-in CRM at ${receiver.url}: watch the [crm] lines.
+Each call that ends is logged in the stand-in HubSpot on contact ${DEMO_LEAD_ID}: [crm] HubSpot: call ... logged on ${DEMO_LEAD_ID}.
 
 Ctrl-C stops everything.`);
 }
