@@ -68,6 +68,22 @@ describe('function bundles', () => {
     expect(holding('countries-and-timezones')).toEqual(['callsCreate', 'dispatchDue', 'hooks', 'tenant']);
   });
 
+  it('carry the CRM call-logging transports only where notifications are delivered, never on the call path', () => {
+    // The transports speak to the CRMs over HTTP (lib/notify/transports/crm-http.ts): no CRM SDK anywhere.
+    const crmModules = (name: string) =>
+      modulesOf.get(name)!.filter((m) => /^lib\/notify\/transports\/(hubspot|pipedrive|salesforce)/.test(m));
+    const holdingCrm = FUNCTIONS.map((f) => f.name)
+      .filter((name) => crmModules(name).length > 0)
+      .sort();
+    expect(holdingCrm).toEqual(['notify', 'notifyRetry']);
+    for (const name of ['callsCreate', 'hooks'])
+      expect(
+        modulesOf.get(name)!.filter((m) => m.startsWith('lib/notify/')),
+        name,
+      ).toEqual([]);
+    for (const pkg of ['@hubspot/api-client', 'pipedrive', 'jsforce']) expect(holding(pkg), pkg).toEqual([]);
+  });
+
   it('carry the metrics client only in the functions that publish metrics', () => {
     // notify: a held delivery (DeliveriesHeld) is counted where it happens.
     expect(holding('@aws-lambda-powertools/metrics')).toEqual([
