@@ -1,4 +1,5 @@
-import { isWaiting, type Call } from '../model/call';
+import { isWaiting } from '../model/call';
+import type { Call } from '../model/call-resource';
 import type { CallLedger, WaitingCalls } from '../store/calls';
 import { toCallResource } from './resource';
 

@@ -1,5 +1,5 @@
 import { CRM_NAMES, type CrmName } from '../model/crm-connection';
-import type { CallLogged } from '../model/call';
+import type { CallLogged } from '../model/call-resource';
 
 /**
  * One transport's progress marker on a stored call, `deliveries.<name>` (lib/store/calls: `events[0..next)` delivered

@@ -1,5 +1,5 @@
 import type { CapRefusal } from '../policy/caps';
-import type { Call } from '../model/call';
+import type { Call } from '../model/call-resource';
 import { isProblemCode, PROBLEM_KINDS, type ProblemCode, type ProblemKind } from '../model/domain-error';
 
 /**

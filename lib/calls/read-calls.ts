@@ -1,4 +1,4 @@
-import type { Call } from '../model/call';
+import type { Call } from '../model/call-resource';
 import type { ListCallsQuery } from '../model/call-query';
 import type { CallLedger, CallQueries } from '../store/calls';
 import { toCallResource } from './resource';

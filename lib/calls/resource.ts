@@ -1,4 +1,5 @@
-import type { Call, CallEvent, CallResourceEvent } from '../model/call';
+import type { CallEvent } from '../model/call';
+import type { Call, CallResourceEvent } from '../model/call-resource';
 import type { StoredCall } from '../store/calls';
 import { loggedIn } from './logged';
 

@@ -1,6 +1,7 @@
 /** The response schemas, shared parameters and examples the routes of the OpenAPI document name. */
 import * as z from 'zod';
-import { callResourceSchema as callShape, CALL_STATES, PASS_REASONS, type Call } from '../model/call';
+import { CALL_STATES, PASS_REASONS } from '../model/call';
+import { callResourceSchema as callShape, type Call } from '../model/call-resource';
 import { agentSchema } from '../model/agent';
 import { agentAvailabilitySchema } from '../agents/directory';
 

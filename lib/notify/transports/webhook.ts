@@ -2,7 +2,7 @@ import { signStandardWebhook } from '../../crm/standard-webhooks';
 import { ForbiddenAddressError, type OutboundPolicy } from '../../net/outbound';
 import { OutboundTimeoutError, sendOutbound } from '../../net/request';
 import { toCallResource, toEventResource } from '../../calls/resource';
-import type { Call, CallResourceEvent } from '../../model/call';
+import type { Call, CallResourceEvent } from '../../model/call-resource';
 import type { CallbackSettings } from '../../model/tenant';
 import type { DeliveryOutcome, NotificationTransport } from '../transport';
 

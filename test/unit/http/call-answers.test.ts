@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallRefused, PlaceCallOutcome } from '../../../lib/calls/outcome';
 import { callOutcomeToHttp, webhookCallAnswer } from '../../../lib/http/call-answers';
 import { HttpProblem } from '../../../lib/http/errors';
-import type { Call } from '../../../lib/model/call';
+import type { Call } from '../../../lib/model/call-resource';
 import type { ProblemCode } from '../../../lib/model/domain-error';
 
 const call = { callId: 'c_1', state: 'rejected', reason: 'agent_not_found' } as unknown as Call;

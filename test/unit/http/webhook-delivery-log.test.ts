@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LoggedWebhookReceiver } from '../../../lib/http/webhook-delivery-log';
 import { UnknownSourceError, WebhookBodyError, WebhookUnauthorizedError } from '../../../lib/crm/errors';
 import type { InboundWebhook, WebhookCallResult } from '../../../lib/crm/receive';
-import type { Call } from '../../../lib/model/call';
+import type { Call } from '../../../lib/model/call-resource';
 import { UnprocessableError } from '../../../lib/http/errors';
 import { DomainError } from '../../../lib/model/domain-error';
 import type { HookDelivery } from '../../../lib/model/hook-delivery';
