@@ -5,7 +5,7 @@ import { PbxError } from '../pbx/errors';
 import { maskNumber } from '../policy/phone';
 import { ON_CALL_AFTER_DIAL_SEC, type Agent } from '../model/agent';
 import type { Tenant } from '../model/tenant';
-import type { CallRepository, StoredCall } from '../store/calls';
+import type { CallLedger, StoredCall } from '../store/calls';
 import { isStoreUnavailable } from '../store/unavailable';
 import { systemClock, type Clock } from '../time/clock';
 import { dialQueryOf, pbxSettingsOf } from './dial-url';
@@ -19,7 +19,8 @@ export type FaultPoint = 'after_reserve' | 'after_dial';
 export type ReleaseLock = (busy?: { callId: string; until: number }) => Promise<void>;
 
 export interface CallDispatchDeps {
-  calls: CallRepository;
+  /** The ledger's transitions: CallRepository, or the call path's ledger alone (lib/compose/shared.ts `callLedger`). */
+  calls: Pick<CallLedger, 'get' | 'transition' | 'patch'>;
   pbx: { dial(settings: PbxSettings, request: DialRequest): Promise<DialOutcome> };
   pbxTimeoutMs: number;
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;

@@ -8,7 +8,7 @@ import { DedupeWindowRepository } from '../store/dedupe-windows';
 import { DoNotCallRepository } from '../store/do-not-call';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
-import { agents, calls, outbound, table } from './shared';
+import { agents, callLedger, outbound, table } from './shared';
 
 // What functions/calls-create.ts reads besides the use case: the request's schemas and the answer of API.md.
 export { callRequestSchema, idempotencyKeySchema } from '../calls/request';
@@ -18,7 +18,7 @@ export { callOutcomeToHttp } from '../http/call-answers';
 export const placeCallUseCase = perRoot(
   (r) =>
     new PlaceCall({
-      calls: calls(r),
+      calls: callLedger(r),
       agents: agents(r),
       caps: new CallCaps(new RateLimitRepository(table(r)), () => r.clock().getTime()),
       presence: new AgentPresenceRepository(table(r)),

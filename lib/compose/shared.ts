@@ -4,6 +4,9 @@ import { createSealer, type SecretSealer } from '../secrets/seal';
 import { AgentRepository } from '../store/agents';
 import { ApiKeyRepository } from '../store/api-keys';
 import { CallRepository } from '../store/calls';
+import { CallLedger } from '../store/calls/ledger';
+import type { PlaceCallStore } from '../calls/place/context';
+import { WorkDirectory } from '../store/work-directory';
 import { createDocumentClient, type Table } from '../store/client';
 import { createCursorCodec, type CursorCodec } from '../store/pagination';
 import { TenantProfileReader } from '../store/tenant-profiles';
@@ -40,6 +43,22 @@ export const outbound = /* @__PURE__ */ perRoot(({ config }): OutboundPolicy => 
 export const tenants = /* @__PURE__ */ perRoot((r) => new TenantRepository(table(r), sealer(r), r.clock));
 export const agents = /* @__PURE__ */ perRoot((r) => new AgentRepository(table(r), r.clock, cursors(r)));
 export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock, cursors(r)));
+/**
+ * The call path's part of the call store (PlaceCall's `PlaceCallStore`): the ledger over the work directory, without the
+ * facade's listings, outbox and scheduler parts, so callsCreate and hooks bundle none of them.
+ */
+export const callLedger = /* @__PURE__ */ perRoot((r): PlaceCallStore => {
+  const work = new WorkDirectory(table(r), r.clock);
+  const ledger = new CallLedger(table(r), work, r.clock);
+  return {
+    get: (...args) => ledger.get(...args),
+    reserve: (...args) => ledger.reserve(...args),
+    transition: (...args) => ledger.transition(...args),
+    redispatch: (...args) => ledger.redispatch(...args),
+    patch: (...args) => ledger.patch(...args),
+    work,
+  };
+});
 export const apiKeys = /* @__PURE__ */ perRoot((r) => new ApiKeyRepository(table(r), r.clock));
 
 /** API keys to tenants with their secrets opened, with the per-container cache of lib/http/auth.ts: for the functions that use a tenant's secret. */

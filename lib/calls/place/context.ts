@@ -8,7 +8,8 @@ import type { CallCaps } from '../../policy/caps';
 import type { NormalizedNumber } from '../../policy/phone';
 import type { AgentPresenceRepository } from '../../store/agent-presence';
 import type { AgentRepository } from '../../store/agents';
-import type { CallRepository, StoredCall } from '../../store/calls';
+import type { CallLedger, StoredCall } from '../../store/calls';
+import type { WorkDirectory } from '../../store/work-directory';
 import type { DedupeWindowRepository } from '../../store/dedupe-windows';
 import type { DoNotCallRepository } from '../../store/do-not-call';
 import type { Clock } from '../../time/clock';
@@ -37,8 +38,17 @@ export interface PlaceCallInput {
 
 type Logger = Pick<PowertoolsLogger, 'info' | 'warn'> & Partial<Pick<PowertoolsLogger, 'appendKeys'>>;
 
+/**
+ * What placing a call uses of the call store: the ledger's reservation and transitions, and the work directory's
+ * waiting slots. CallRepository is one; the call path's composition (lib/compose/place-call.ts) builds just these, so
+ * its bundles carry no listing, outbox or scheduler code.
+ */
+export type PlaceCallStore = Pick<CallLedger, 'get' | 'reserve' | 'transition' | 'redispatch' | 'patch'> & {
+  work: Pick<WorkDirectory, 'touch' | 'takeWaitingSlot' | 'giveWaitingSlotBack'>;
+};
+
 export interface PlaceCallDeps {
-  calls: CallRepository;
+  calls: PlaceCallStore;
   agents: AgentRepository;
   caps: CallCaps;
   /** Agents' presence: needed by team calls only (the router's reads and takes). */
