@@ -205,7 +205,11 @@ export function renderColdStartSection(r: ColdStartResult): string[] {
       'The reference (`bench/reference/handler.ts`) is the minimal stack for one endpoint: `@middy/core`, `zod` and the DynamoDB document client, ' +
       "one GetItem, bundled in the same run with serverless.yml's `custom.esbuild` settings. Targets: callsCreate and hooks at most " +
       `${LOAD_RATIO_TARGETS.callsCreate} x (they carry the phone-number metadata and time zones of the call policy), every other function at most ${DEFAULT_LOAD_RATIO_TARGET} x. ` +
-      'Run this section alone with `npm run bench -- --only cold-start`.',
+      'Run this section alone with `npm run bench -- --only cold-start`. ' +
+      'The notification transports (the webhook, the CRM call logging of HubSpot, Pipedrive and Salesforce, over HTTP with no CRM SDK) ' +
+      "run in `notify` and `notifyRetry`: their rows are the transports' bundle and cold start; `callsCreate` and `hooks` carry none of them " +
+      '(test/unit/compose/bundles.test.ts). `callsGet`, `callsList`, `callsCancel`, `agents`, `dnc`, `hookDeliveries` and `statsAgents` ' +
+      'read tenants without their sealed fields and carry no KMS client.',
     '',
   );
   const ref = r.reference;
