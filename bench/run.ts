@@ -3,12 +3,14 @@
  * Sections: cold start (bundles), warm path (handler vs floor), DynamoDB round trips, the full local stack.
  * `--quick` runs fewer requests (a smoke run; BENCHMARKS.md is then not written unless --write).
  * `--only cold-start` measures the cold-start section alone and replaces only that section of BENCHMARKS.md.
+ * `--only concurrency` does the same for the warm path with a process per call in flight (bench/concurrency.ts).
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { coldStartOnly, measureColdStarts, renderColdStartSection, type ColdStartResult, type ColdStartRow } from './cold-start';
+import { concurrencyOnly, measureConcurrency, renderConcurrencySection, type ConcurrencyResult } from './concurrency';
 import { ON_DEMAND_PRICES, type BilledWrite, type CallCost } from './dynamo-meter';
 import { measureFullStack, type DynaliteBound, type FullStackResult, type FullStackRun } from './full-stack';
 import { measureSealColdStart, renderSealSection, type SealColdStart } from './seal';
@@ -47,7 +49,15 @@ const verdict = (ok: boolean) => (ok ? 'holds' : '**missed**');
 
 async function main() {
   if (values.only === 'cold-start') return coldStartOnly(['--runs', quick ? '5' : '20', ...(quick && !values.write ? [] : ['--write'])]);
-  if (values.only !== undefined) throw new Error(`--only takes "cold-start", not "${values.only}"`);
+  if (values.only === 'concurrency')
+    return concurrencyOnly([
+      '--requests',
+      quick ? '200' : '1000',
+      '--warmup',
+      quick ? '10' : '100',
+      ...(quick && !values.write ? [] : ['--write']),
+    ]);
+  if (values.only !== undefined) throw new Error(`--only takes "cold-start" or "concurrency", not "${values.only}"`);
   const started = Date.now();
   console.log('cold start: packaging and loading bundles...');
   const cold = await measureColdStarts(quick ? 5 : 20);
@@ -61,13 +71,15 @@ async function main() {
   } finally {
     await servers.stop();
   }
+  console.log('warm path: a worker process per call in flight...');
+  const concurrency = await measureConcurrency(quick ? 200 : 1000, quick ? 10 : 100);
   console.log('full stack: serverless-offline under autocannon...');
   const stack = await measureFullStack({
     connections: [16, 32],
     durationSec: quick ? 5 : 20,
     saturation: { concurrency: 64, durationSec: quick ? 5 : 10 },
   });
-  const report = render(cold, warm, stack, Date.now() - started, seal);
+  const report = render(cold, warm, stack, Date.now() - started, seal, concurrency);
   console.log(report);
   if (!quick || values.write) writeFileSync(path.resolve(__dirname, '../BENCHMARKS.md'), report);
 }
@@ -78,6 +90,7 @@ function render(
   { runs: stack, bound }: FullStackResult,
   elapsedMs: number,
   seal: SealColdStart,
+  concurrency: ConcurrencyResult,
 ): string {
   const cold = coldStart.rows;
   const create = cold.find((r) => r.fn === 'callsCreate');
@@ -187,6 +200,8 @@ function render(
     );
   }
   lines.push('');
+
+  lines.push(...renderConcurrencySection(concurrency));
 
   lines.push('## DynamoDB requests and bytes per call', '');
   lines.push(

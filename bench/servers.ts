@@ -2,7 +2,7 @@
  * The bench's servers in a process of their own (dynalite and the PBX simulator), so that their CPU is not
  * counted in the latency of the code under test. Prints one JSON line with what the bench needs, then serves
  * until killed; to each `stats` line on stdin it answers one JSON line: the requests dynalite has received and its
- * event loop's busy and idle time so far (how close to saturation the one thread that serves DynamoDB is).
+ * event loop's busy and idle time so far (how close to saturation the one thread that serves DynamoDB is) and its CPU time.
  */
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -24,7 +24,8 @@ async function main() {
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line.trim() !== 'stats') return;
     const { active, idle } = performance.eventLoopUtilization();
-    process.stdout.write(`${JSON.stringify({ requests: requests.count(), active, idle })}\n`);
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ requests: requests.count(), active, idle, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
   });
   const stop = async () => {
     await sim.close();

@@ -56,6 +56,8 @@ export interface ServerStats {
   requests: number;
   active: number;
   idle: number;
+  /** The process's CPU time so far (user and system, every thread), ms: unlike `active`, not inflated when the OS runs another process. */
+  cpuMs: number;
 }
 
 export interface RoundTrips {
