@@ -196,7 +196,10 @@ export class DeliveryEngine {
     // A name taken by a static transport would share its slot: left out, loudly.
     return (await this.deps.transportsFor(tenant)).filter((t) => {
       if (!names.has(t.name)) return true;
-      this.deps.logger.error('A tenant transport has the name of a registered one: left out', { tenantId: tenant.tenantId, transport: t.name });
+      this.deps.logger.error('A tenant transport has the name of a registered one: left out', {
+        tenantId: tenant.tenantId,
+        transport: t.name,
+      });
       return false;
     });
   }
@@ -321,7 +324,8 @@ export class DeliveryEngine {
             attempt,
             ...(from.remoteId !== undefined ? { remoteId: from.remoteId } : {}),
           });
-          const report = (next: AttemptReport['next']) => this.reportAttempt(transport, target, { call, event, attempt, at: now, outcome, next });
+          const report = (next: AttemptReport['next']) =>
+            this.reportAttempt(transport, target, { call, event, attempt, at: now, outcome, next });
           if (outcome.kind === 'gone') {
             // Nothing more goes to this target for the call: the slot is finished, nothing dead-lettered.
             await slot.finish(key, begun, call.events.length);

@@ -10,24 +10,25 @@ export type SequencedEvent = CallEvent & { sequence: number };
  * What one delivery attempt came to, in the domain's words (a transport maps its protocol onto these: an HTTP
  * status, a CRM's error body). The engine (lib/notify/engine.ts) decides what happens next (lib/notify/retry.ts).
  */
-export type DeliveryOutcome = (
+export type DeliveryOutcome =
   /** The receiver has the event. `remoteId`: what the receiver created (a CRM's activity id), kept with the call. */
-  | { kind: 'delivered'; remoteId?: string }
-  /** Try again later: after the backoff, and never sooner than `retryAfterMs` (a 429's or a 503's Retry-After). */
-  | { kind: 'retry'; error: string; retryAfterMs?: number }
-  /** The receiver refused our credentials (401/403 from a CRM): wait until they are fixed; never dead-lettered. */
-  | { kind: 'held'; error: string }
-  /** Permanent: trying again cannot help (the record is gone, the payload is refused as invalid). Dead-lettered now. */
-  | { kind: 'dead'; error: string }
-  /**
-   * The target is gone for good (a subscription's endpoint answered `410 Gone`): the slot is finished, nothing is
-   * dead-lettered, nothing more is sent to it for this call.
-   */
-  | { kind: 'gone'; error: string }
-) & {
-  /** What the receiver answered, where the transport measured it (a subscription's delivery log shows it). */
-  answer?: ReceiverAnswer;
-};
+  (
+    | { kind: 'delivered'; remoteId?: string }
+    /** Try again later: after the backoff, and never sooner than `retryAfterMs` (a 429's or a 503's Retry-After). */
+    | { kind: 'retry'; error: string; retryAfterMs?: number }
+    /** The receiver refused our credentials (401/403 from a CRM): wait until they are fixed; never dead-lettered. */
+    | { kind: 'held'; error: string }
+    /** Permanent: trying again cannot help (the record is gone, the payload is refused as invalid). Dead-lettered now. */
+    | { kind: 'dead'; error: string }
+    /**
+     * The target is gone for good (a subscription's endpoint answered `410 Gone`): the slot is finished, nothing is
+     * dead-lettered, nothing more is sent to it for this call.
+     */
+    | { kind: 'gone'; error: string }
+  ) & {
+    /** What the receiver answered, where the transport measured it (a subscription's delivery log shows it). */
+    answer?: ReceiverAnswer;
+  };
 
 /** The receiver's HTTP status (null when none came: a timeout, a refused connection) and how long the attempt took. */
 export interface ReceiverAnswer {

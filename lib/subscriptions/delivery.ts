@@ -69,9 +69,11 @@ interface Known {
  */
 export function subscriptionTransportsFor(options: SubscriptionDeliveryOptions) {
   return async (tenant: Pick<Tenant, 'tenantId'>): Promise<NotificationTransport[]> => {
-    const all = (await options.subscriptions.listWithSecrets(tenant.tenantId)).map(
-      (subscription): Known => ({ subscription, failingSince: subscription.failingSince, ended: false }),
-    );
+    const all = (await options.subscriptions.listWithSecrets(tenant.tenantId)).map((subscription): Known => ({
+      subscription,
+      failingSince: subscription.failingSince,
+      ended: false,
+    }));
     return all.map((known) => subscriptionTransport(known, all, options));
   };
 }
@@ -147,7 +149,8 @@ async function restHooks(report: AttemptReport, known: Known, all: readonly Know
   const at = report.at.toISOString();
   if (report.outcome.kind === 'gone') {
     known.ended = true;
-    if (await subscriptions.delete(tenantId, id)) options.logger.warn('Subscription deleted: its endpoint answered 410 Gone', { tenantId, id });
+    if (await subscriptions.delete(tenantId, id))
+      options.logger.warn('Subscription deleted: its endpoint answered 410 Gone', { tenantId, id });
     return;
   }
   if (report.outcome.kind === 'delivered') {
