@@ -132,11 +132,12 @@ const PRECEDENCE: CallDeliveryResult[] = [
 export class DeliveryEngine {
   protected readonly now: Clock;
   private readonly random: () => number;
-  private readonly slow = new SlowRuns();
+  private readonly slow: SlowRuns;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? systemClock;
     this.random = deps.random ?? Math.random;
+    this.slow = new SlowRuns(() => this.now().getTime());
   }
 
   /** One pass over the calls due in the outbox index: the scheduled retry, and the local stack's poller. */

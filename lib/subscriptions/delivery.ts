@@ -14,7 +14,7 @@ export const FAILING_LIMIT_MS = 3 * 24 * 3600_000;
  * How long a pass waits for a subscription's attempt before it lets it finish by itself (lib/notify/slow-runs.ts):
  * longer than most endpoints take to answer, short enough that a hanging one delays no other by a second.
  */
-export const SUBSCRIPTION_DETACH_AFTER_MS = 500;
+export const SUBSCRIPTION_DETACH_AFTER_MS = 250;
 
 const SLOT_PREFIX = 'sub:';
 

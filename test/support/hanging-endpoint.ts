@@ -6,14 +6,19 @@ export interface HangingEndpoint {
   url: string;
   /** Requests received so far (their headers read, never answered). */
   requests(): number;
+  /** Requests whose sender is still waiting (not timed out and closed). */
+  open(): number;
   close(): Promise<void>;
 }
 
 export async function startHangingEndpoint(): Promise<HangingEndpoint> {
   const sockets = new Set<Socket>();
   let requests = 0;
-  const server = http.createServer(() => {
+  let open = 0;
+  const server = http.createServer((req) => {
     requests++;
+    open++;
+    req.socket.once('close', () => open--);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -24,6 +29,7 @@ export async function startHangingEndpoint(): Promise<HangingEndpoint> {
   return {
     url: `http://127.0.0.1:${port}/hangs`,
     requests: () => requests,
+    open: () => open,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
