@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionTransports } from '../../lib/compose/notifier';
+import { runDoctor } from '../../lib/doctor/run';
 import type { SubscriptionInput } from '../../lib/model/subscription';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type CallNotification } from '../../lib/notify/deliver';
 import { newCallbackSecret } from '../../lib/notify/secrets';
@@ -233,6 +234,10 @@ describe('delivery to webhook subscriptions', () => {
       event: 'subscription.disabled',
       status: 'delivered',
     });
+    // The doctor shows it.
+    const doctor = await runDoctor({ tenantId: 'sd-disable', table: env.table, where: 'dynalite', timeoutMs: 1000, sealer: testSealer() });
+    expect(doctor.checks.find((c) => c.id === 'subscriptions')).toMatchObject({ status: 'problem' });
+    expect(doctor.checks.find((c) => c.id === 'subscriptions')?.message).toContain(`${failing.subscription.id} (127.0.0.1:`);
 
     // Disabled: no attempt, and the outbox does not wait for it.
     failing.receiver.setDown(false);
