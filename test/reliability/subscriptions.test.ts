@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken, pbxEventsUrl } from '../../lib/calls/pbx-event-tokens';
 import { subscriptionTransports } from '../../lib/compose/notifier';
 import type { CallState } from '../../lib/model/call';
-import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type CallNotification } from '../../lib/notify/deliver';
+import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer } from '../../lib/notify/deliver';
 import { registeredTransports } from '../../lib/notify/transports';
 import { MAX_SLOW_RUNS_PER_TARGET } from '../../lib/notify/slow-runs';
 import { CallRepository } from '../../lib/store/calls';
@@ -209,7 +209,7 @@ describe('webhook subscriptions', () => {
     // The filtered one: exactly the team calls' call.completed, each verified with its own secret only.
     const teamCompleted = stored.filter((s) => s.team && s.call.state === 'completed').map((s) => s.callId);
     await waitFor(() => sales.receiver.notifications().length >= teamCompleted.length);
-    const salesGot = sales.receiver.notifications() as CallNotification[];
+    const salesGot = sales.receiver.notifications();
     const exact =
       salesGot.length === teamCompleted.length &&
       salesGot.every((n) => n.type === 'call.completed' && teamCompleted.includes(n.data.call.callId)) &&

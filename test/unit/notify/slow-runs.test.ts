@@ -13,7 +13,9 @@ describe('slow runs', () => {
     const runs = new SlowRuns();
     const after: string[] = [];
     expect(
-      await runs.wait(Promise.resolve('delivered'), 1_000, { run: 't#c1#sub:a', target: 't#sub:a' }, async (r) => void after.push(r)),
+      await runs.wait(Promise.resolve('delivered'), 1_000, { run: 't#c1#sub:a', target: 't#sub:a' }, (r) =>
+        Promise.resolve(void after.push(r)),
+      ),
     ).toEqual({
       done: 'delivered',
     });
@@ -26,7 +28,9 @@ describe('slow runs', () => {
     const runs = new SlowRuns();
     const after: string[] = [];
     const run = gate('retrying');
-    expect(await runs.wait(run.done, 0, { run: 't#c1#sub:a', target: 't#sub:a' }, async (r) => void after.push(r))).toBe('detached');
+    expect(await runs.wait(run.done, 0, { run: 't#c1#sub:a', target: 't#sub:a' }, (r) => Promise.resolve(void after.push(r)))).toBe(
+      'detached',
+    );
     expect(runs.isRunning('t#c1#sub:a')).toBe(true);
     expect(runs.count('t#sub:a')).toBe(1);
     run.open();
@@ -41,7 +45,7 @@ describe('slow runs', () => {
     const gates = Array.from({ length: MAX_SLOW_RUNS_PER_TARGET }, () => gate('x'));
     for (const [i, g] of gates.entries()) {
       expect(runs.isFull('t#sub:a')).toBe(false);
-      await runs.wait(g.done, 0, { run: `t#c${i}#sub:a`, target: 't#sub:a' }, async () => undefined);
+      await runs.wait(g.done, 0, { run: `t#c${i}#sub:a`, target: 't#sub:a' }, () => Promise.resolve());
     }
     expect(runs.isFull('t#sub:a')).toBe(true);
     expect(runs.isFull('t#sub:b')).toBe(false);
@@ -57,18 +61,18 @@ describe('slow runs', () => {
     let now = 0;
     const runs = new SlowRuns(() => now);
     const slow = gate('x');
-    await runs.wait(slow.done, 0, { run: 't#c1#sub:a', target: 't#sub:a' }, async () => undefined);
+    await runs.wait(slow.done, 0, { run: 't#c1#sub:a', target: 't#sub:a' }, () => Promise.resolve());
     slow.open();
     await runs.idle();
     // A run that would end at once, but the target was slow: not waited for.
     const quick = gate('y');
-    const waited = runs.wait(quick.done, 60_000, { run: 't#c2#sub:a', target: 't#sub:a' }, async () => undefined);
+    const waited = runs.wait(quick.done, 60_000, { run: 't#c2#sub:a', target: 't#sub:a' }, () => Promise.resolve());
     expect(await waited).toBe('detached');
     quick.open();
     await runs.idle();
     now += SLOW_MEMORY_MS;
     expect(runs.isSlow('t#sub:a')).toBe(false);
-    expect(await runs.wait(Promise.resolve('z'), 60_000, { run: 't#c3#sub:a', target: 't#sub:a' }, async () => undefined)).toEqual({
+    expect(await runs.wait(Promise.resolve('z'), 60_000, { run: 't#c3#sub:a', target: 't#sub:a' }, () => Promise.resolve())).toEqual({
       done: 'z',
     });
   });
