@@ -35,7 +35,8 @@ export function subscriptionIdOfSlot(name: string): string | undefined {
 
 /** What the delivery side uses of the subscription store (lib/store/subscriptions.ts). */
 export interface SubscriptionStore {
-  listWithSecrets(tenantId: string): Promise<SubscriptionWithSecrets[]>;
+  list(tenantId: string): Promise<Subscription[]>;
+  withSecrets(tenantId: string, id: string): Promise<SubscriptionWithSecrets | undefined>;
   get(tenantId: string, id: string): Promise<Subscription | undefined>;
   markFailing(tenantId: string, id: string, since: string): Promise<boolean>;
   clearFailing(tenantId: string, id: string): Promise<boolean>;
@@ -56,7 +57,9 @@ export interface SubscriptionDeliveryOptions {
 
 /** A subscription as one pass knows it: what it read, and what it did since (a delete, a disable, a failure run). */
 interface Known {
-  subscription: SubscriptionWithSecrets;
+  subscription: Subscription;
+  /** Its live secrets, opened at its first delivery of the pass. */
+  secrets?: Promise<SubscriptionWithSecrets['secrets']>;
   failingSince: string | null;
   /** Deleted (410) or disabled here: no more attempts from this pass. */
   ended: boolean;
@@ -69,7 +72,7 @@ interface Known {
  */
 export function subscriptionTransportsFor(options: SubscriptionDeliveryOptions) {
   return async (tenant: Pick<Tenant, 'tenantId'>): Promise<NotificationTransport[]> => {
-    const all = (await options.subscriptions.listWithSecrets(tenant.tenantId)).map((subscription): Known => ({
+    const all = (await options.subscriptions.list(tenant.tenantId)).map((subscription): Known => ({
       subscription,
       failingSince: subscription.failingSince,
       ended: false,
@@ -82,7 +85,7 @@ function subscriptionTransport(
   known: Known,
   all: readonly Known[],
   options: SubscriptionDeliveryOptions,
-): NotificationTransport<SubscriptionWithSecrets> {
+): NotificationTransport<Subscription> {
   const { subscription } = known;
   const { tenantId, id } = subscription;
   return {
@@ -92,11 +95,18 @@ function subscriptionTransport(
     wants: (event, call, target) => isNew(target, event, call) && matches(target, event, call),
     hostOf: (target) => urlHostOf(target.url),
     async deliver(call, event, { target, now }): Promise<DeliveryOutcome> {
+      // Opened per subscription, not with the list: one whose secret does not open fails alone, and is retried.
+      known.secrets ??= options.subscriptions.withSecrets(tenantId, id).then((opened) => opened?.secrets ?? []);
+      const secrets = await known.secrets.catch(() => undefined);
+      if (!secrets?.length) {
+        known.secrets = undefined;
+        return { kind: 'retry', error: 'the signing secret could not be opened', answer: { responseCode: null, latencyMs: 0 } };
+      }
       const sent = await postStandardWebhook({
         url: target.url,
         id: webhookIdOf(call.callId, event.sequence),
         body: JSON.stringify(callNotificationOf(call, event)),
-        secrets: target.secrets,
+        secrets,
         now,
         timeoutMs: options.timeoutMs,
         outbound: options.outbound,
@@ -170,9 +180,16 @@ async function restHooks(report: AttemptReport, known: Known, all: readonly Know
   known.ended = true;
   if (!(await subscriptions.disable(tenantId, id, reason))) return;
   options.logger.warn('Subscription disabled: its endpoint failed for 3 days', { tenantId, id, failingSince: known.failingSince });
-  const others = all.filter((k) => k !== known && !k.ended && k.subscription.status === 'enabled').map((k) => k.subscription);
-  await sendDisabledNotices({ ...known.subscription, status: 'disabled', disabledReason: reason, updatedAt: at }, reason, others, {
-    ...options,
-    now: report.at,
-  });
+  const others = all.filter((k) => k !== known && !k.ended && k.subscription.status === 'enabled');
+  // Each opened on its own: one whose secret does not open is left out, not the others.
+  const opened = await Promise.all(others.map((k) => subscriptions.withSecrets(tenantId, k.subscription.id).catch(() => undefined)));
+  await sendDisabledNotices(
+    { ...known.subscription, status: 'disabled', disabledReason: reason, updatedAt: at },
+    reason,
+    opened.flatMap((o) => (o ? [o] : [])),
+    {
+      ...options,
+      now: report.at,
+    },
+  );
 }

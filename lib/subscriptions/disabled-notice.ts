@@ -1,6 +1,7 @@
 import {
   subscriptionResource,
   type DeliveryAttemptInput,
+  type Subscription,
   type SubscriptionResource,
   type SubscriptionWithSecrets,
 } from '../model/subscription';
@@ -26,7 +27,7 @@ export interface SubscriptionDisabledNotice {
  * saying it.
  */
 export async function sendDisabledNotices(
-  disabled: SubscriptionWithSecrets,
+  disabled: Subscription,
   reason: string,
   others: readonly SubscriptionWithSecrets[],
   options: { log: SubscriptionLog; timeoutMs: number; outbound: OutboundPolicy; now: Date },

@@ -1,3 +1,4 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionTransports } from '../../lib/compose/notifier';
 import { runDoctor } from '../../lib/doctor/run';
@@ -186,6 +187,34 @@ describe('delivery to webhook subscriptions', () => {
     expect((await subscriptions.get('sd-log', subscription.id))?.failingSince).toBeNull();
     expect(of(receiver, callId).map((n) => n.type)).toEqual(['call.completed']);
     expect(await isDue(callId)).toBe(false);
+  });
+
+  it('a subscription whose secret does not open fails alone: the others deliver', async () => {
+    const broken = await subscribe('sd-log', { events: ['call.completed'] });
+    const fine = await subscribe('sd-log', { events: ['call.completed'] });
+    // A sealed value moved from another subscription: bound to that one, it does not open here.
+    const item = await env.table.doc.send(
+      new GetCommand({ TableName: env.table.name, Key: { pk: 'TENANT#sd-log', sk: `SUB#${fine.subscription.id}` } }),
+    );
+    await env.table.doc.send(
+      new UpdateCommand({
+        TableName: env.table.name,
+        Key: { pk: 'TENANT#sd-log', sk: `SUB#${broken.subscription.id}` },
+        UpdateExpression: 'SET secrets = :secrets',
+        ExpressionAttributeValues: { ':secrets': item.Item?.secrets },
+      }),
+    );
+    const callId = await placeCall('sd-log');
+    await complete('sd-log', callId);
+    expect(await deliverer().deliverCall('sd-log', callId)).toBe('retrying');
+    expect(of(fine.receiver, callId).map((n) => n.type)).toEqual(['call.completed']);
+    expect(broken.receiver.deliveries()).toEqual([]);
+    expect((await log.list('sd-log', broken.subscription.id))[0]).toMatchObject({
+      status: 'failed',
+      responseCode: null,
+      error: 'the signing secret could not be opened',
+    });
+    await subscriptions.delete('sd-log', broken.subscription.id);
   });
 
   it('a 410 Gone deletes the subscription and ends its slot: no dead letter, no attempt after it', async () => {
