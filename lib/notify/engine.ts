@@ -338,11 +338,14 @@ export class DeliveryEngine {
             await report(failed.next);
             return { result: failed.result, sent, wrote: true };
           }
-          await report({ kind: 'delivered' });
+          // Told while the marker moves: a log of the transport's own need not hold up the next event.
+          const reported = report({ kind: 'delivered' });
           sent++;
           const to = wanted + 1;
           const last = to === call.events.length;
-          if (await slot.advance(key, begun, to, last, outcome.remoteId)) {
+          const advanced = await slot.advance(key, begun, to, last, outcome.remoteId);
+          await reported;
+          if (advanced) {
             if (last) return { result: 'delivered', sent, wrote: true };
             const remoteId = outcome.remoteId ?? from.remoteId;
             state = { next: to, ...(remoteId !== undefined ? { remoteId } : {}) };
