@@ -201,7 +201,7 @@ describe('delivery to webhook subscriptions', () => {
         TableName: env.table.name,
         Key: { pk: 'TENANT#sd-log', sk: `SUB#${broken.subscription.id}` },
         UpdateExpression: 'SET secrets = :secrets',
-        ExpressionAttributeValues: { ':secrets': item.Item?.secrets },
+        ExpressionAttributeValues: { ':secrets': item.Item?.secrets as unknown },
       }),
     );
     const callId = await placeCall('sd-log');
