@@ -144,7 +144,7 @@ afterAll(async () => {
     writeReportSection(
       path.resolve(__dirname, '../../RELIABILITY.md'),
       'subscriptions',
-      `## Webhook subscriptions\n\nFour subscriptions of one tenant behind the real engine (the service's settings: 5 s per request), ` +
+      `## Webhook subscriptions\n\nFour subscriptions of one tenant behind the real engine (the service's settings: 5 s per request), and a control tenant set up alike whose first endpoint answers, on a deliverer of its own, ` +
         `calls placed and played out for real, the outbox polled every 100 ms as the local stack does; the receivers verify ` +
         `each signature with their own subscription's secret (suite part: ${((Date.now() - started) / 1000).toFixed(1)} s).\n\n${renderTable(rows)}\n`,
     );
