@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
-import { crmConnectionFlags, notifySettingsOf } from '../lib/compose/notifier';
+import { crmConnectionFlags, notifySettingsOf, subscriptionTransports } from '../lib/compose/notifier';
 import { NotificationDeliverer, type DeliveryReport } from '../lib/notify/deliver';
 import { registeredTransports } from '../lib/notify/transports';
 import { CallDispatch } from '../lib/calls/dispatch';
@@ -246,6 +246,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         outbound: { allowPrivate: true },
         crmConnections: crmConnectionFlags(new TenantRepository(table, sealer)),
       }),
+      // The webhook subscriptions, as the notify functions deliver to them (lib/compose/notifier.ts).
+      transportsFor: subscriptionTransports({
+        table,
+        sealer,
+        timeoutMs: notifySettings.timeoutMs,
+        outbound: { allowPrivate: true },
+        logger: { warn: log('WARN') },
+      }),
     });
     const poller = startPoller(
       () => deliverer.deliverDue(),
@@ -255,6 +263,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         onFault('notify')(error);
       },
     );
+    // Stopped first, then the attempts to slow endpoints it left running are waited for (each ends by its timeout).
+    cleanups.push(() => deliverer.idle());
     cleanups.push(() => poller.stop());
 
     // No EventBridge schedule off AWS: the same scheduler the dispatchDue function runs, on a timer.

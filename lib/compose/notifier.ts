@@ -7,8 +7,15 @@ import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type NotifySettings } f
 import { DeadLetterRepository } from '../store/dead-letters';
 import { registeredTransports, type CrmConnectionFlags } from '../notify/transports';
 import type { TenantRepository } from '../store/tenants';
+import type { Table } from '../store/client';
+import type { OutboundPolicy } from '../net/outbound';
+import type { SecretSealer } from '../secrets/seal';
+import { SubscriptionDeliveryRepository } from '../store/subscription-deliveries';
+import { SubscriptionRepository } from '../store/subscriptions';
+import { subscriptionTransportsFor, type SubscriptionDeliveryOptions } from '../subscriptions/delivery';
+import type { Clock } from '../time/clock';
 import { perRoot } from './root';
-import { calls, outbound, table, tenants } from './shared';
+import { calls, outbound, sealer, table, tenants } from './shared';
 
 /** The notification settings of a configuration (the local stack's poller reads them too). */
 export function notifySettingsOf(config: Config): NotifySettings {
@@ -37,6 +44,14 @@ export const notifierUseCase = perRoot((r) => {
       outbound: outbound(r),
       crmConnections: crmConnectionFlags(tenantRepository),
     }),
+    // Each webhook subscription of the call's tenant, on a slot of its own; their secrets opened to sign.
+    transportsFor: subscriptionTransports({
+      table: table(r),
+      sealer: sealer(r),
+      clock: r.clock,
+      timeoutMs: r.config.NOTIFY_TIMEOUT_MS,
+      outbound: outbound(r),
+    }),
     outbound: outbound(r),
     now: r.clock,
     // One pace per CRM connection, shared by every container (lib/notify/pace.ts).
@@ -52,4 +67,26 @@ export function crmConnectionFlags(repository: TenantRepository): CrmConnectionF
       await repository.holdCrmConnection(tenantId, crm, reason, at, connectedAt);
     },
   };
+}
+
+/**
+ * The tenants' webhook subscriptions as the engine's per-tenant transports (lib/subscriptions/delivery.ts): the
+ * notify functions and the local stack's poller both deliver through this.
+ */
+export function subscriptionTransports(deps: {
+  table: Table;
+  sealer: SecretSealer;
+  clock?: Clock;
+  timeoutMs: number;
+  outbound: OutboundPolicy;
+  /** Where a deletion (410) or a disable is told; default the functions' logger. */
+  logger?: SubscriptionDeliveryOptions['logger'];
+}) {
+  return subscriptionTransportsFor({
+    subscriptions: new SubscriptionRepository(deps.table, deps.sealer, deps.clock),
+    log: new SubscriptionDeliveryRepository(deps.table, deps.clock),
+    timeoutMs: deps.timeoutMs,
+    outbound: deps.outbound,
+    logger: deps.logger ?? logger,
+  });
 }

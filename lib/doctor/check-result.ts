@@ -20,6 +20,7 @@ export type CheckId =
   | 'outcomes'
   | 'flagged-calls'
   | 'notifications'
+  | 'subscriptions'
   | 'crm-hubspot'
   | 'crm-pipedrive'
   | 'crm-salesforce';

@@ -6,4 +6,5 @@ export * from './check-result';
 export * from './checks-crm';
 export * from './checks-outcomes';
 export * from './checks-pbx';
+export * from './checks-subscriptions';
 export * from './checks-tenant';

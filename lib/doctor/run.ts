@@ -22,6 +22,7 @@ import {
   checkPbxDns,
   checkPbxEvents,
   checkPbxSettings,
+  checkSubscriptions,
   checkTenant,
   checkWebhookSources,
   probeCrmConnections,
@@ -119,6 +120,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     pbxNet,
     callbackProbe,
     crmProbes,
+    subscriptionItems,
   ] = await Promise.all([
     inspector.agentItems(options.tenantId),
     inspector.webhookSourceItems(options.tenantId),
@@ -133,6 +135,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     tenant ? probePbxNetwork(tenant, options.timeoutMs) : Promise.resolve(undefined),
     tenant ? probeCallback(tenant, options) : Promise.resolve(undefined),
     tenant ? probeCrmConnections(tenant, transportsOf(options), now()) : Promise.resolve({}),
+    inspector.subscriptionItems(options.tenantId),
   ]);
 
   if (tenant) {
@@ -155,6 +158,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   checks.push(checkOutcomes({ stuckCalls, orphanEvents, windowHours: OUTCOME_WINDOW_HOURS, minAgeMinutes: OUTCOME_MIN_AGE_MINUTES }));
   checks.push(checkFlaggedCalls(flagged, { count: unsettled, minAgeMinutes: UNSETTLED_MIN_AGE_MINUTES }));
   checks.push(checkNotifications({ deadLettered, retrying: retrying.count, lastError: retrying.lastError }));
+  checks.push(checkSubscriptions(subscriptionItems));
   return finish(options, checkedAt, started, checks);
 }
 

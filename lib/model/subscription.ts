@@ -104,6 +104,11 @@ export const subscriptionSchema = z.object({
   disabledReason: z.string().nullable(),
   /** When the endpoint began failing without a success since (set by the delivery side); null while it delivers. */
   failingSince: z.string().nullable(),
+  /**
+   * When a disabled subscription was enabled again (absent: never disabled, `createdAt` stands): deliveries resume
+   * with the events from then on; what happened while it was disabled is not sent (lib/subscriptions/delivery.ts).
+   */
+  enabledAt: z.string().nullable().optional(),
   /** How it was made: over the API, by the CLI, or migrated from the tenant's callback URL. */
   origin: z.enum(SUBSCRIPTION_ORIGINS),
   secrets: z.array(subscriptionSecretInfoSchema).min(1),

@@ -5,7 +5,8 @@ import type { Tenant } from '../model/tenant';
 import { systemClock, type Clock } from '../time/clock';
 import type { CallKey, DeliverySlot, DeliveryState, OutboxStore } from './outbox';
 import { backoffMs, nextStep, type RetrySettings } from './retry';
-import type { FailedDelivery, NotificationTransport, Pacer, SequencedEvent } from './transport';
+import { SlowRuns } from './slow-runs';
+import type { AttemptReport, FailedDelivery, NotificationTransport, Pacer, SequencedEvent } from './transport';
 
 /** Where notifications that ran out of retries go: the table's DLQ log (locally and in AWS, where a Pipe copies it to SQS). */
 export interface DeadLetterSink {
@@ -53,6 +54,11 @@ export interface EngineDeps {
   outbox: OutboxStore;
   /** Every transport delivers every call's events, each on its own slot of the outbox. */
   transports: readonly NotificationTransport[];
+  /**
+   * The tenant's own transports besides those (one per webhook subscription), read once per pass (per run of
+   * `deliverMany`): each delivers on its own slot as the others do. Their names must differ from the static ones'.
+   */
+  transportsFor?: (tenant: Tenant) => Promise<readonly NotificationTransport[]>;
   getTenant: (tenantId: string) => Promise<Tenant | undefined>;
   sink: DeadLetterSink;
   settings: NotifySettings;
@@ -93,6 +99,12 @@ export interface DeliveryReport {
 
 type Pass = { result: CallDeliveryResult; sent: number; wrote?: boolean };
 
+/** How a pass finds a tenant and its own transports: cached for a run of `deliverMany`. */
+interface TenantLookup {
+  getTenant: (tenantId: string) => Promise<Tenant | undefined>;
+  transportsFor: (tenant: Tenant) => Promise<readonly NotificationTransport[]>;
+}
+
 /** Of several transports' passes over one call, the result that needs attention first. */
 const PRECEDENCE: CallDeliveryResult[] = [
   'error',
@@ -120,10 +132,12 @@ const PRECEDENCE: CallDeliveryResult[] = [
 export class DeliveryEngine {
   protected readonly now: Clock;
   private readonly random: () => number;
+  private readonly slow: SlowRuns;
 
   constructor(private readonly deps: EngineDeps) {
     this.now = deps.now ?? systemClock;
     this.random = deps.random ?? Math.random;
+    this.slow = new SlowRuns(() => this.now().getTime());
   }
 
   /** One pass over the calls due in the outbox index: the scheduled retry, and the local stack's poller. */
@@ -136,16 +150,24 @@ export class DeliveryEngine {
   async deliverMany(calls: ReadonlyArray<CallKey>): Promise<DeliveryReport> {
     const report: DeliveryReport = { calls: 0, sent: 0, results: {} };
     const tenants = new Map<string, Promise<Tenant | undefined>>();
-    const getTenant = (tenantId: string) => {
-      let tenant = tenants.get(tenantId);
-      if (!tenant) tenants.set(tenantId, (tenant = this.deps.getTenant(tenantId)));
-      return tenant;
+    const owned = new Map<string, Promise<readonly NotificationTransport[]>>();
+    const lookup: TenantLookup = {
+      getTenant: (tenantId) => {
+        let tenant = tenants.get(tenantId);
+        if (!tenant) tenants.set(tenantId, (tenant = this.deps.getTenant(tenantId)));
+        return tenant;
+      },
+      transportsFor: (tenant) => {
+        let transports = owned.get(tenant.tenantId);
+        if (!transports) owned.set(tenant.tenantId, (transports = this.tenantTransports(tenant)));
+        return transports;
+      },
     };
     const queue = [...new Map(calls.map((c) => [`${c.tenantId}#${c.callId}`, c])).values()];
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         // One call's trouble must not hold up the others' notifications.
-        const { result, sent } = await this.deliverCallWith(next, getTenant, true).catch((error: unknown) => {
+        const { result, sent } = await this.deliverCallWith(next, lookup, true).catch((error: unknown) => {
           this.deps.logger.error('Notification pass failed', { tenantId: next?.tenantId, callId: next?.callId, error: error as Error });
           return { result: 'error' as const, sent: 0 };
         });
@@ -160,7 +182,27 @@ export class DeliveryEngine {
 
   /** Delivers what is undelivered of one call, unless it is in backoff or dead-lettered. */
   async deliverCall(tenantId: string, callId: string): Promise<CallDeliveryResult> {
-    return (await this.deliverCallWith({ tenantId, callId }, this.deps.getTenant, false)).result;
+    const lookup: TenantLookup = { getTenant: this.deps.getTenant, transportsFor: (tenant) => this.tenantTransports(tenant) };
+    return (await this.deliverCallWith({ tenantId, callId }, lookup, false)).result;
+  }
+
+  /** Resolves once every slot run that a pass stopped waiting for has ended (lib/notify/slow-runs.ts). */
+  idle(): Promise<void> {
+    return this.slow.idle();
+  }
+
+  private async tenantTransports(tenant: Tenant): Promise<readonly NotificationTransport[]> {
+    if (!this.deps.transportsFor) return [];
+    const names = new Set(this.deps.transports.map((t) => t.name));
+    // A name taken by a static transport would share its slot: left out, loudly.
+    return (await this.deps.transportsFor(tenant)).filter((t) => {
+      if (!names.has(t.name)) return true;
+      this.deps.logger.error('A tenant transport has the name of a registered one: left out', {
+        tenantId: tenant.tenantId,
+        transport: t.name,
+      });
+      return false;
+    });
   }
 
   /** Exponential, capped, with jitter (lib/notify/retry.ts). */
@@ -172,29 +214,22 @@ export class DeliveryEngine {
    * @param fromIndex the call was found in the outbox index: when it has nothing left, take it out. Otherwise (a
    *   stream record, which the deliverer's own writes also produce) a call with nothing left costs one read, no write.
    */
-  private async deliverCallWith(
-    key: CallKey,
-    getTenant: (tenantId: string) => Promise<Tenant | undefined>,
-    fromIndex: boolean,
-  ): Promise<Pass> {
+  private async deliverCallWith(key: CallKey, lookup: TenantLookup, fromIndex: boolean): Promise<Pass> {
     const call = await this.deps.outbox.get(key.tenantId, key.callId);
     if (!call) return { result: 'missing', sent: 0 };
-    const { outbox, transports } = this.deps;
-    const states = transports.map((t) => outbox.slot(t.name, []).stateOf(call));
+    const { outbox } = this.deps;
+    const states = this.deps.transports.map((t) => outbox.slot(t.name, []).stateOf(call));
     if (!fromIndex && !hasWork(states, call.events.length)) {
       const given = states.some((s) => s.next < call.events.length && s.retry?.deadLetteredAt);
       return { result: given ? 'not_due' : 'delivered', sent: 0 };
     }
-    const tenant = await getTenant(key.tenantId);
+    const tenant = await lookup.getTenant(key.tenantId);
+    const transports = [...this.deps.transports, ...(tenant ? await lookup.transportsFor(tenant) : [])];
     const targets = transports.map((t) => (tenant ? t.targetOf(tenant) : undefined));
     // The transports with somewhere to deliver: the index waits for their slots only.
     const live = transports.filter((_, i) => targets[i] !== undefined).map((t) => t.name);
     // Each transport on its own marker, side by side: one slow receiver never holds up another.
-    const passes = await Promise.all(
-      transports.map((t, i) =>
-        this.deliverThrough(t, key, call, tenant, targets[i], live, fromIndex).catch((error: unknown) => ({ error: error as Error })),
-      ),
-    );
+    const passes = await Promise.all(transports.map((t, i) => this.runSlot(t, key, call, tenant, targets[i], live, fromIndex)));
     if (fromIndex || passes.some((p) => 'error' in p || p.wrote)) await outbox.settle(key, live, this.now(), this.leaseMs());
     const failed = passes.find((p): p is { error: Error } => 'error' in p);
     if (failed) throw failed.error;
@@ -207,6 +242,37 @@ export class DeliveryEngine {
     return this.deps.settings.attemptLeaseMs ?? DEFAULT_ATTEMPT_LEASE_MS;
   }
 
+  /**
+   * One transport's pass over the call. A transport that allows it (`detachAfterMs`) is waited for that long only:
+   * then its run goes on by itself and settles the call when it ends, and this pass moves on (lib/notify/slow-runs.ts).
+   */
+  private async runSlot(
+    transport: NotificationTransport,
+    key: CallKey,
+    call: StoredCall,
+    tenant: Tenant | undefined,
+    target: unknown,
+    live: readonly string[],
+    fromIndex: boolean,
+  ): Promise<Pass | { error: Error }> {
+    const waitMs = transport.detachAfterMs;
+    const keys = { run: `${key.tenantId}#${key.callId}#${transport.name}`, target: `${key.tenantId}#${transport.name}` };
+    if (waitMs !== undefined && this.slow.isRunning(keys.run)) return { result: 'not_due', sent: 0 };
+    const gated = waitMs === undefined ? undefined : () => this.slow.isFull(keys.target);
+    const run = this.deliverThrough(transport, key, call, tenant, target, live, fromIndex, gated).catch((error: unknown) => ({
+      error: error as Error,
+    }));
+    if (waitMs === undefined) return run;
+    const first = await this.slow.wait(run, waitMs, keys, async (pass) => {
+      if ('error' in pass) this.deps.logger.error('Notification pass failed', { ...key, transport: transport.name, error: pass.error });
+      await this.deps.outbox.settle(key, live, this.now(), this.leaseMs()).catch((error: unknown) => {
+        this.deps.logger.error('Notification pass failed', { ...key, transport: transport.name, error: error as Error });
+      });
+    });
+    // Going on by itself: it may have written already, so the call is filed after this pass too.
+    return first === 'detached' ? { result: 'not_due', sent: 0, wrote: true } : first.done;
+  }
+
   private async deliverThrough(
     transport: NotificationTransport,
     key: CallKey,
@@ -215,6 +281,7 @@ export class DeliveryEngine {
     target: unknown,
     live: readonly string[],
     fromIndex: boolean,
+    gated?: () => boolean,
   ): Promise<Pass> {
     const slot = this.deps.outbox.slot(transport.name, live);
     let sent = 0;
@@ -243,24 +310,42 @@ export class DeliveryEngine {
         if (from.startedAt && from.startedAt > staleBefore) return { result: 'not_due', sent, wrote };
         const pace = transport.paceOf?.(target);
         if (pace && this.deps.pacer && (await this.deps.pacer.take(pace, now)) > 0) return { result: 'paced', sent, wrote };
+        // The receiver has all the slow runs it may: left untouched for a later pass.
+        if (gated?.()) return { result: 'paced', sent, wrote };
         const begun = await slot.begin(key, from, now.toISOString(), staleBefore);
         if (begun) {
           wrote ||= begun !== from;
           const event: SequencedEvent = { ...call.events[wanted]!, sequence: wanted };
+          // A start found without an outcome: the receiver may have acted on it.
+          const attempt = Math.max((from.retry?.attempts ?? 0) + 1, from.startedAt ? 2 : 1);
           const outcome = await transport.deliver(call, event, {
             tenant: tenant!,
             target,
             now,
-            // A start found without an outcome: the receiver may have acted on it.
-            attempt: Math.max((from.retry?.attempts ?? 0) + 1, from.startedAt ? 2 : 1),
+            attempt,
             ...(from.remoteId !== undefined ? { remoteId: from.remoteId } : {}),
           });
-          if (outcome.kind !== 'delivered')
-            return { result: await this.recordFailure(transport, slot, key, call, begun, outcome, target), sent, wrote: true };
+          const report = (next: AttemptReport['next']) =>
+            this.reportAttempt(transport, target, { call, event, attempt, at: now, outcome, next });
+          if (outcome.kind === 'gone') {
+            // Nothing more goes to this target for the call: the slot is finished, nothing dead-lettered.
+            await slot.finish(key, begun, call.events.length);
+            await report({ kind: 'gone' });
+            return { result: 'skipped', sent, wrote: true };
+          }
+          if (outcome.kind !== 'delivered') {
+            const failed = await this.recordFailure(transport, slot, key, call, begun, outcome, target);
+            await report(failed.next);
+            return { result: failed.result, sent, wrote: true };
+          }
+          // Told while the marker moves: a log of the transport's own need not hold up the next event.
+          const reported = report({ kind: 'delivered' });
           sent++;
           const to = wanted + 1;
           const last = to === call.events.length;
-          if (await slot.advance(key, begun, to, last, outcome.remoteId)) {
+          const advanced = await slot.advance(key, begun, to, last, outcome.remoteId);
+          await reported;
+          if (advanced) {
             if (last) return { result: 'delivered', sent, wrote: true };
             const remoteId = outcome.remoteId ?? from.remoteId;
             state = { next: to, ...(remoteId !== undefined ? { remoteId } : {}) };
@@ -291,7 +376,7 @@ export class DeliveryEngine {
     state: DeliveryState,
     outcome: FailedDelivery,
     target: unknown,
-  ): Promise<CallDeliveryResult> {
+  ): Promise<{ result: CallDeliveryResult; next: AttemptReport['next'] }> {
     const settings = { ...this.deps.settings, heldRecheckMs: this.deps.settings.heldRecheckMs ?? DEFAULT_HELD_RECHECK_MS };
     const step = nextStep(outcome, state.retry, this.now(), settings, this.random);
     const { attempts, since, lastError, nextAttemptAt } = step.retry;
@@ -312,16 +397,31 @@ export class DeliveryEngine {
       });
       await slot.giveUp(key, state, step.retry);
       this.deps.logger.error('Notifications dead-lettered', { ...log, since });
-      return 'dead_lettered';
+      return { result: 'dead_lettered', next: { kind: 'dead' } };
     }
     await slot.retryLater(key, state, step.retry);
     if (step.kind === 'held') {
       this.deps.metrics?.held(transport.name);
       this.deps.logger.warn('Notifications held: the receiver refused our credentials', { ...log, nextAttemptAt });
-      return 'held';
+      return { result: 'held', next: { kind: 'held', at: nextAttemptAt } };
     }
     this.deps.logger.warn('Notification failed; will retry', { ...log, nextAttemptAt });
-    return 'retrying';
+    return { result: 'retrying', next: { kind: 'retry', at: nextAttemptAt } };
+  }
+
+  /** Tells the transport what became of an attempt (`attempted`); its failure is logged, never the delivery's. */
+  private async reportAttempt(transport: NotificationTransport, target: unknown, report: AttemptReport): Promise<void> {
+    if (!transport.attempted) return;
+    try {
+      await transport.attempted(report, target);
+    } catch (error) {
+      this.deps.logger.error('Recording a delivery attempt failed', {
+        tenantId: report.call.tenantId,
+        callId: report.call.callId,
+        transport: transport.name,
+        error: error as Error,
+      });
+    }
   }
 }
 

@@ -12,16 +12,47 @@ export type SequencedEvent = CallEvent & { sequence: number };
  */
 export type DeliveryOutcome =
   /** The receiver has the event. `remoteId`: what the receiver created (a CRM's activity id), kept with the call. */
-  | { kind: 'delivered'; remoteId?: string }
-  /** Try again later: after the backoff, and never sooner than `retryAfterMs` (a 429's or a 503's Retry-After). */
-  | { kind: 'retry'; error: string; retryAfterMs?: number }
-  /** The receiver refused our credentials (401/403 from a CRM): wait until they are fixed; never dead-lettered. */
-  | { kind: 'held'; error: string }
-  /** Permanent: trying again cannot help (the record is gone, the payload is refused as invalid). Dead-lettered now. */
-  | { kind: 'dead'; error: string };
+  (
+    | { kind: 'delivered'; remoteId?: string }
+    /** Try again later: after the backoff, and never sooner than `retryAfterMs` (a 429's or a 503's Retry-After). */
+    | { kind: 'retry'; error: string; retryAfterMs?: number }
+    /** The receiver refused our credentials (401/403 from a CRM): wait until they are fixed; never dead-lettered. */
+    | { kind: 'held'; error: string }
+    /** Permanent: trying again cannot help (the record is gone, the payload is refused as invalid). Dead-lettered now. */
+    | { kind: 'dead'; error: string }
+    /**
+     * The target is gone for good (a subscription's endpoint answered `410 Gone`): the slot is finished, nothing is
+     * dead-lettered, nothing more is sent to it for this call.
+     */
+    | { kind: 'gone'; error: string }
+  ) & {
+    /** What the receiver answered, where the transport measured it (a subscription's delivery log shows it). */
+    answer?: ReceiverAnswer;
+  };
+
+/** The receiver's HTTP status (null when none came: a timeout, a refused connection) and how long the attempt took. */
+export interface ReceiverAnswer {
+  responseCode: number | null;
+  latencyMs: number;
+}
 
 /** An attempt that did not deliver: what the engine's retry policy decides on (lib/notify/retry.ts). */
-export type FailedDelivery = Exclude<DeliveryOutcome, { kind: 'delivered' }>;
+export type FailedDelivery = Exclude<DeliveryOutcome, { kind: 'delivered' } | { kind: 'gone' }>;
+
+/**
+ * What the engine made of one attempt, once its outcome is stored: for a transport that keeps a log of its own
+ * (`attempted`). `next`: delivered; tried again at `at` (a failure, or a hold); dead-lettered; or the target gone.
+ */
+export interface AttemptReport {
+  call: StoredCall;
+  event: SequencedEvent;
+  /** As in the context of `deliver`: 1 on a first try of this event. */
+  attempt: number;
+  /** The engine's clock when the attempt started. */
+  at: Date;
+  outcome: DeliveryOutcome;
+  next: { kind: 'delivered' } | { kind: 'retry' | 'held'; at: string } | { kind: 'dead' } | { kind: 'gone' };
+}
 
 /** What the engine knows when it asks a transport to deliver one event. */
 export interface DeliveryContext<Target> {
@@ -68,6 +99,17 @@ export interface NotificationTransport<Target = unknown> {
   paceOf?(target: Target): PaceRule | undefined;
   /** The doctor's read-only check of the target (a CRM's token, scopes, permissions); undefined: no check. */
   check?(target: Target, now: Date): Promise<ConnectionCheck>;
+  /**
+   * Told of each attempt after the engine stored its outcome (a subscription's delivery log, its failure run). Its
+   * errors are logged, never the delivery's.
+   */
+  attempted?(report: AttemptReport, target: Target): Promise<void>;
+  /**
+   * Only for a transport whose receivers dedupe (a repeat is harmless, as a webhook's `webhook-id` makes it): a pass
+   * waits this long for the transport's slot, then moves on and lets the attempt finish by itself (lib/notify/slow-runs.ts),
+   * so that a hanging receiver holds up no other call. Undefined: the pass waits for it.
+   */
+  readonly detachAfterMs?: number;
 }
 
 /** A read-only look at a target, for the doctor: what works, or what is missing in the receiver's own words. */

@@ -10,6 +10,7 @@ import {
   notifyShardPk,
   pbxOrphanSk,
   shardNumbers,
+  subscriptionsPrefix,
   tenantPk,
   tenantSk,
 } from './keys';
@@ -48,6 +49,14 @@ export class TenantInspector {
     return this.items({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
       ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': hookSourceSk('') },
+    });
+  }
+
+  /** Every webhook subscription item of the tenant, as stored (its sealed secrets are not opened). */
+  async subscriptionItems(tenantId: string): Promise<Array<Record<string, unknown>>> {
+    return this.items({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
+      ExpressionAttributeValues: { ':pk': tenantPk(tenantId), ':sk': subscriptionsPrefix() },
     });
   }
 

@@ -35,7 +35,7 @@ export type NewSubscription = Pick<Subscription, 'id' | 'url' | 'events' | 'filt
 
 /** The members a change may set; the rest (ids, secrets, dates) are the repository's. */
 export type SubscriptionChange = Partial<
-  Pick<Subscription, 'url' | 'events' | 'filter' | 'description' | 'status' | 'disabledReason' | 'failingSince'>
+  Pick<Subscription, 'url' | 'events' | 'filter' | 'description' | 'status' | 'disabledReason' | 'failingSince' | 'enabledAt'>
 >;
 
 interface SealedSecret {

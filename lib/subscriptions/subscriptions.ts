@@ -120,6 +120,8 @@ export class Subscriptions {
       if (patch.filter !== undefined) change.filter = patch.filter;
       if (patch.description !== undefined) change.description = patch.description;
       if (patch.status === 'enabled') Object.assign(change, { status: 'enabled', disabledReason: null, failingSince: null });
+      // Deliveries resume with the events from now on: none of those while it was disabled.
+      if (patch.status === 'enabled' && current.status === 'disabled') change.enabledAt = now;
       if (patch.status === 'disabled' && current.status === 'enabled') {
         Object.assign(change, { status: 'disabled', disabledReason: `disabled through the API at ${now}` });
       }

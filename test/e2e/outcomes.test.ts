@@ -110,4 +110,29 @@ describe("a call's whole life on the local stack", () => {
     const res = await fetch(`${bad}?event=Call%20End&unique_id=1.1`);
     expect(res.status).toBe(401);
   });
+
+  it('delivers to a webhook subscription made through the API: its events, signed with its own secret, in its delivery log', async () => {
+    const hook = await startWebhookReceiver({ secrets: [], onError: () => undefined });
+    try {
+      const made = await api('/v1/subscriptions', {
+        method: 'POST',
+        body: JSON.stringify({ url: hook.url, events: ['call.answered', 'call.completed'] }),
+      });
+      expect(made.status).toBe(201);
+      const { id, secret: own } = (await made.json()) as { id: string; secret: string };
+      hook.setSecrets([own]);
+      const { callId } = await placeCall();
+      const received = () => hook.notifications().filter((n) => n.data.call.callId === callId);
+      await until('the subscription got the end', () => (received().some((n) => n.type === 'call.completed') ? true : undefined));
+      expect(received().map((n) => n.type)).toEqual(['call.answered', 'call.completed']);
+      expect(hook.deliveries().every((d) => d.verified)).toBe(true);
+      const log = (await (await api(`/v1/subscriptions/${id}/deliveries`)).json()) as { deliveries: Array<Record<string, unknown>> };
+      expect(log.deliveries.filter((d) => d.callId === callId).map((d) => [d.event, d.status, d.responseCode])).toEqual([
+        ['call.completed', 'delivered', 204],
+        ['call.answered', 'delivered', 204],
+      ]);
+    } finally {
+      await hook.close();
+    }
+  });
 });

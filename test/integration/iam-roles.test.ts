@@ -62,6 +62,7 @@ let recorder: GrantRecorder;
 let packaged: Promise<Packaged>;
 let crm: WebhookReceiver;
 let downCrm: WebhookReceiver;
+let goneHook: WebhookReceiver;
 let calls: CallRepository;
 let sources: WebhookSourceRepository;
 let presence: AgentPresenceRepository;
@@ -152,6 +153,8 @@ beforeAll(async () => {
   crm = await startWebhookReceiver({ secrets: [secret.secret] });
   downCrm = await startWebhookReceiver({ secrets: [secret.secret] });
   downCrm.setDown(true);
+  goneHook = await startWebhookReceiver({ secrets: [secret.secret] });
+  goneHook.setDown(true, 410);
   const events = issuePbxEventsToken();
   pbxToken = events.token;
   const agents = Array.from({ length: 20 }, (_, i) => ({
@@ -185,6 +188,7 @@ afterAll(async () => {
   recorder?.stop();
   await crm?.close();
   await downCrm?.close();
+  await goneHook?.close();
   await env?.stop();
 });
 
@@ -418,8 +422,15 @@ describe('the flows each function is recorded in', () => {
     expect(report).toMatchObject({ settled: 1, flagged: 1 });
   });
 
-  it('notify and notifyRetry: deliver, fail, retry, and dead-letter the last attempt, in either function', async () => {
+  it('notify and notifyRetry: deliver, fail, retry, and dead-letter the last attempt, in either function; to subscriptions too, one of them ended by a 410', async () => {
     const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
+    // Subscriptions sealed by another container (the test's sealer): each function opens their secrets through KMS.
+    const subs = new SubscriptionRepository(env.table, testSealer());
+    const signing = [{ ...newCallbackSecret(), expiresAt: null }];
+    const subscribe = (tenantId: string, id: string, url: string) =>
+      subs.create(tenantId, { id, url, events: ['*'], filter: null, description: null, origin: 'api' }, signing);
+    await subscribe(MAIN, 'sub_iamgone410x', goneHook.url);
+    await subscribe(DOWN, 'sub_iamdownhook', `${downCrm.url}/subscription`);
     const notify = async (records: Array<[string, string]>) =>
       expect(await handler('notify')({ Records: records.map(([t, c]) => streamRecord(t, c)) } as never, context())).toEqual({
         batchItemFailures: [],
@@ -444,6 +455,8 @@ describe('the flows each function is recorded in', () => {
     expect((await attemptsOf(second))?.deadLetteredAt).toBeDefined();
     const letters = await new DeadLetterRepository(env.table).list(10);
     expect(letters.map((l) => l.callId)).toEqual(expect.arrayContaining([first, second]));
+    expect(await subs.get(MAIN, 'sub_iamgone410x')).toBeUndefined();
+    expect(goneHook.deliveries().length).toBeGreaterThan(0);
   });
 
   it('dispatchDue, reconcile and notifyRetry retire the work markers of a tenant whose lists are empty', async () => {

@@ -1,10 +1,12 @@
+import { performance } from 'node:perf_hooks';
 import { signStandardWebhook } from '../../crm/standard-webhooks';
 import { ForbiddenAddressError, type OutboundPolicy } from '../../net/outbound';
 import { OutboundTimeoutError, sendOutbound } from '../../net/request';
 import { toCallResource, toEventResource } from '../../calls/resource';
 import type { Call, CallResourceEvent } from '../../model/call-resource';
 import type { CallbackSettings } from '../../model/tenant';
-import type { DeliveryOutcome, NotificationTransport } from '../transport';
+import type { StoredCall } from '../../store/calls';
+import type { DeliveryOutcome, NotificationTransport, SequencedEvent } from '../transport';
 
 export const WEBHOOK_TRANSPORT = 'webhook';
 
@@ -38,40 +40,81 @@ export function webhookTransport(options: WebhookTransportOptions): Notification
     name: WEBHOOK_TRANSPORT,
     targetOf: (tenant) => tenant.callback,
     wants: () => true,
-    hostOf: (callback) => hostOf(callback.url),
+    hostOf: (callback) => urlHostOf(callback.url),
     async deliver(call, event, { target: callback, now }): Promise<DeliveryOutcome> {
-      const notification: CallNotification = {
-        type: `call.${event.state}`,
-        timestamp: event.at,
-        data: { event: { sequence: event.sequence, ...toEventResource(event) }, call: toCallResource(call) },
-      };
-      const body = JSON.stringify(notification);
-      const id = webhookIdOf(call.callId, event.sequence);
-      const timestamp = Math.floor(now.getTime() / 1000);
-      const signature = callback.secrets.map((s) => signStandardWebhook(s.secret, id, timestamp, body)).join(' ');
-      try {
-        // Only the status matters: the body is not read; redirects are failures, never followed.
-        const response = await sendOutbound(callback.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'c2c-notify/1',
-            'webhook-id': id,
-            'webhook-timestamp': String(timestamp),
-            'webhook-signature': signature,
-          },
-          body,
-          timeoutMs: options.timeoutMs,
-          maxBodyBytes: 0,
-          policy: options.outbound,
-        });
-        if (response.status >= 200 && response.status < 300) return { kind: 'delivered' };
-        return { kind: 'retry', error: `HTTP ${response.status}` };
-      } catch (error) {
-        return { kind: 'retry', error: describeFetchError(error) };
-      }
+      const sent = await postStandardWebhook({
+        url: callback.url,
+        id: webhookIdOf(call.callId, event.sequence),
+        body: JSON.stringify(callNotificationOf(call, event)),
+        secrets: callback.secrets,
+        now,
+        ...options,
+      });
+      if (sent.status !== null && sent.status >= 200 && sent.status < 300) return { kind: 'delivered' };
+      return { kind: 'retry', error: sent.error ?? `HTTP ${sent.status}` };
     },
   };
+}
+
+/** The body of a call event's notification: the callback's, and every webhook subscription's. */
+export function callNotificationOf(call: StoredCall, event: SequencedEvent): CallNotification {
+  return {
+    type: `call.${event.state}`,
+    timestamp: event.at,
+    data: { event: { sequence: event.sequence, ...toEventResource(event) }, call: toCallResource(call) },
+  };
+}
+
+/** One Standard Webhooks POST. */
+export interface StandardWebhookPost {
+  url: string;
+  /** `webhook-id`: what the receiver dedupes on. */
+  id: string;
+  body: string;
+  /** Every live secret signs: space-separated `v1,` signatures, so a receiver mid-rotation verifies with either. */
+  secrets: ReadonlyArray<{ secret: string }>;
+  now: Date;
+  timeoutMs: number;
+  outbound: OutboundPolicy;
+}
+
+/** What came of a POST: the status (null when none came back) and why it failed, in a few words (null for a 2xx). */
+export interface PostResult {
+  status: number | null;
+  error: string | null;
+  latencyMs: number;
+}
+
+/**
+ * Signs and sends one Standard Webhooks POST, as the callback and the subscriptions send them: the same headers, the
+ * send-time address guard on the address the socket connects to (lib/net/request.ts), no redirect followed, the body
+ * of the answer not read. Never throws for the receiver's failure: it answers it.
+ */
+export async function postStandardWebhook(post: StandardWebhookPost): Promise<PostResult> {
+  const timestamp = Math.floor(post.now.getTime() / 1000);
+  const signature = post.secrets.map((s) => signStandardWebhook(s.secret, post.id, timestamp, post.body)).join(' ');
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  try {
+    const response = await sendOutbound(post.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'c2c-notify/1',
+        'webhook-id': post.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': signature,
+      },
+      body: post.body,
+      timeoutMs: post.timeoutMs,
+      maxBodyBytes: 0,
+      policy: post.outbound,
+    });
+    const ok = response.status >= 200 && response.status < 300;
+    return { status: response.status, error: ok ? null : `HTTP ${response.status}`, latencyMs: latency() };
+  } catch (error) {
+    return { status: null, error: describeFetchError(error), latencyMs: latency() };
+  }
 }
 
 /** Stable across retries of the same event, unique per event: what receivers dedupe on. */
@@ -79,7 +122,8 @@ export function webhookIdOf(callId: string, sequence: number): string {
   return `${callId}.${sequence}`;
 }
 
-function hostOf(url: string): string | null {
+/** The host of a URL, for logs and dead letters; null for one that does not parse. */
+export function urlHostOf(url: string): string | null {
   try {
     return new URL(url).host;
   } catch {

@@ -36,6 +36,7 @@ const SAMPLES: Record<string, string> = {
   name: 'Acme',
   cc: 'GB',
   'client id': '3MVG9example',
+  id: 'sub_3fK9xQ2mA7bC4dE5',
 };
 
 function suggestions(): Array<{ file: string; command: string }> {
