@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import { assertUrlAllowed, guardedLookup, type OutboundPolicy } from './outbound';
 
 /** The answer of {@link sendOutbound}: redirects are answers too (3xx), never followed. */
@@ -70,9 +71,10 @@ export function sendOutbound(target: string | URL, request: OutboundRequest): Pr
         req.destroy();
       } else resolve(response!);
     };
+    // One options object, not (url, options): a module that wraps http.request with the one-argument form in mind (an
+    // HTTP logger such as zapier-platform-core's, loaded in the same process) then still sends our method and headers.
     const req = (url.protocol === 'https:' ? https : http).request(
-      url,
-      { method: request.method, headers, agent: false, ...(lookup ? { lookup } : {}) },
+      { ...urlToHttpOptions(url), method: request.method, headers, agent: false, ...(lookup ? { lookup } : {}) },
       (res) => {
         const declared = Number(res.headers['content-length']);
         if (request.maxBodyBytes > 0 && Number.isFinite(declared) && declared > request.maxBodyBytes) {
