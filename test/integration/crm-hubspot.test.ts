@@ -124,7 +124,7 @@ describe('HubSpot call logging against the fake HubSpot', () => {
     ['company', '201', 182],
     ['deal', '301', 206],
   ] as const)('a %s lead: the call is associated with the %s by HubSpot type %i', async (type, id, typeId) => {
-    const call = finalCall('busy', { lead: { id, type } as StoredCall['lead'] });
+    const call = finalCall('busy', { lead: { id, type } });
     expect(await deliver(call)).toMatchObject({ kind: 'delivered' });
     expect(fake.records[0]!.associations).toEqual([{ toId: id, associationTypeId: typeId }]);
   });
@@ -211,7 +211,7 @@ describe('HubSpot transport: what it wants, where it goes, the doctor’s check'
     expect(transport.wants({ ...call.events[1]!, sequence: 1 }, call, t)).toBe(false);
     expect(transport.wants(finalEvent(call), call, { ...t, logStates: ['busy'] })).toBe(false);
     expect(transport.wants(finalEvent(call), { ...call, lead: null }, t)).toBe(false);
-    expect(transport.wants(finalEvent(call), { ...call, lead: { id: '7', type: 'person' } as StoredCall['lead'] }, t)).toBe(false);
+    expect(transport.wants(finalEvent(call), { ...call, lead: { id: '7', type: 'person' } }, t)).toBe(false);
     const notSent = finalCall('not_sent');
     expect(transport.wants(finalEvent(notSent), notSent, t)).toBe(false);
     expect(transport.wants(finalEvent(notSent), notSent, { ...t, logStates: ['not_sent'] })).toBe(true);

@@ -305,8 +305,8 @@ describe.each([hubspot, pipedrive, salesforce])('CRM call logging', (start) => {
     const held = (await env.tenants.get(tenantId))?.crm?.[crm.name]?.held;
     const whileHeld = crm.activitiesOf(callId).length;
     const fresh = crm.reconnect()[crm.name]!;
-    const { connectedAt: _connectedAt, held: _held, ...connection } = fresh as typeof fresh & { held?: unknown };
-    await env.tenants.setCrmConnection(tenantId, crm.name, connection as never);
+    const { connectedAt: _connectedAt, held: _held, ...connection } = fresh;
+    await env.tenants.setCrmConnection(tenantId, crm.name, connection);
     await deliverUntil(() => crm.activitiesOf(callId).length > 0);
     await deliverer.deliverCall(tenantId, callId);
     const count = crm.activitiesOf(callId).length;
