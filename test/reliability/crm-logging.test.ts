@@ -26,7 +26,6 @@ import { renderTable, writeReportSection, type ReliabilityRow } from './report';
 
 type Fault = '500' | '429' | '401' | 'timeout-after-create' | 'drop-after-create';
 
-
 /** What the suite needs of one CRM's stand-in: its settings for a tenant, its activities, its faults. */
 interface Crm {
   name: CrmName;
@@ -126,7 +125,13 @@ async function salesforce(): Promise<Crm> {
   const owners: [string, string] = [fake.seed.user(), fake.seed.user()];
   const leads = [{ id: fake.seed.lead() }, { id: fake.seed.contact() }, { id: fake.seed.account() }, { id: fake.seed.opportunity() }];
   const settings = (clientSecret: string): CrmSettings => ({
-    salesforce: { instanceUrl: fake.url, loginUrl: fake.url, clientId: 'fake-consumer-key', clientSecret, connectedAt: new Date().toISOString() },
+    salesforce: {
+      instanceUrl: fake.url,
+      loginUrl: fake.url,
+      clientId: 'fake-consumer-key',
+      clientSecret,
+      connectedAt: new Date().toISOString(),
+    },
   });
   return {
     name: 'salesforce',
@@ -280,23 +285,27 @@ describe.each([hubspot, pipedrive, salesforce])('CRM call logging', (start) => {
     ['429', `a 429 with Retry-After: ${RETRY_AFTER_SEC}`],
     ['timeout-after-create', 'a timeout after the CRM created the activity'],
     ['drop-after-create', 'the answer lost after the CRM created the activity'],
-  ] as const)('%s: one activity per call', async (fault, words) => {
-    const callId = await placeSettled(key, tenantId, { agent: { crmUserId: crm.owners[0] }, to: numberFor(0), lead: crm.leads[0] });
-    crm.inject(fault);
-    const injectedAt = Date.now();
-    await deliverUntil(() => crm.activitiesOf(callId).length > 0);
-    const loggedAfterMs = Date.now() - injectedAt;
-    // The engine may pass over the call again: what it kept must not create a second activity.
-    await deliverer.deliverCall(tenantId, callId);
-    const count = crm.activitiesOf(callId).length;
-    const waited = fault !== '429' || loggedAfterMs >= RETRY_AFTER_SEC * 1000;
-    record(
-      `${crm.label}: ${words}`,
-      fault === '429' ? `exactly one activity, no sooner than ${RETRY_AFTER_SEC} s` : 'exactly one activity',
-      `${count} ${count === 1 ? 'activity' : 'activities'}${fault === '429' ? `, logged after ${(loggedAfterMs / 1000).toFixed(1)} s` : ''}`,
-      count === 1 && waited,
-    );
-  }, 60_000);
+  ] as const)(
+    '%s: one activity per call',
+    async (fault, words) => {
+      const callId = await placeSettled(key, tenantId, { agent: { crmUserId: crm.owners[0] }, to: numberFor(0), lead: crm.leads[0] });
+      crm.inject(fault);
+      const injectedAt = Date.now();
+      await deliverUntil(() => crm.activitiesOf(callId).length > 0);
+      const loggedAfterMs = Date.now() - injectedAt;
+      // The engine may pass over the call again: what it kept must not create a second activity.
+      await deliverer.deliverCall(tenantId, callId);
+      const count = crm.activitiesOf(callId).length;
+      const waited = fault !== '429' || loggedAfterMs >= RETRY_AFTER_SEC * 1000;
+      record(
+        `${crm.label}: ${words}`,
+        fault === '429' ? `exactly one activity, no sooner than ${RETRY_AFTER_SEC} s` : 'exactly one activity',
+        `${count} ${count === 1 ? 'activity' : 'activities'}${fault === '429' ? `, logged after ${(loggedAfterMs / 1000).toFixed(1)} s` : ''}`,
+        count === 1 && waited,
+      );
+    },
+    60_000,
+  );
 
   it('401: the connection is held, nothing is logged, and a reconnect logs the call once', async () => {
     const callId = await placeSettled(key, tenantId, { agent: { crmUserId: crm.owners[0] }, to: numberFor(0), lead: crm.leads[0] });
