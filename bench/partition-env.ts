@@ -67,9 +67,11 @@ export async function seedTenant(
   sealKey: string,
   plan: TenantPlan,
   urls: { pbx: string; callback: string; hubspot: string },
+  options: { pbxTokenId?: string } = {},
 ): Promise<SeededTenant> {
   const sealer = new EnvelopeSealer(new LocalKeyProvider(sealKey));
   const { token, record } = issuePbxEventsToken();
+  if (options.pbxTokenId) record.id = options.pbxTokenId;
   const callback = newCallbackSecret();
   await new TenantRepository(table, sealer).create({
     tenantId: plan.tenantId,

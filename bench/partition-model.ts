@@ -5,9 +5,11 @@
  * the whole service, one tenant and one team (bench/partition-keys.ts), checks the meter's counts against dynalite's,
  * and renders the section of BENCHMARKS.md.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { KINDS, runFlows, type FlowResult } from './partition-flows';
 import { ceilingFor, classify, FAN_INS, keyLoads, lowestCeilings, PARTITION_LIMITS, type KeyLoad, type Touch } from './partition-keys';
 import { replaceSection } from './sections';
@@ -212,6 +214,30 @@ export const parseModel = (text: string) =>
 
 export const ROOT = path.resolve(__dirname, '..');
 
+/**
+ * The model measured in a process of its own (its handlers bind the compose root to its own dynalite, which the
+ * warm path's would otherwise share), written as JSON to `file`; `--only partition-model` runs it with `write`.
+ */
+export async function partitionModelInChild(options: { quick: boolean; file: string; write?: boolean }): Promise<PartitionModel> {
+  await promisify(execFile)(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, 'partition-model.ts'),
+      '--json',
+      options.file,
+      ...(options.quick ? ['--quick'] : []),
+      ...(options.write ? ['--write'] : []),
+    ],
+    { env: { ...process.env, NODE_NO_WARNINGS: '1' }, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return parseModel(readFileSync(options.file, 'utf8'));
+}
+
+/** A scratch file for a section's results. */
+export const scratchFile = (name: string) => path.join(os.tmpdir(), `c2c-${name}-${process.pid}-${Date.now()}.json`);
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -223,7 +249,7 @@ async function main() {
   const model = await measurePartitionModel({ callsPerKind: values.quick ? 3 : 16, tenants: 2 });
   const section = renderPartitionSection(model);
   if (values.json) writeFileSync(values.json, modelJson(model));
-  else console.log(section.join('\n'));
+  console.log(section.join('\n'));
   if (values.write) {
     const file = path.join(ROOT, 'BENCHMARKS.md');
     writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), PARTITION_HEADING, section));
