@@ -95,7 +95,7 @@ function whatSets(l: KeyLoad, kind = l.setBy): string {
     .sort((a, b) => b[1][limited] - a[1][limited])
     .map(([stage, u]) => `${stage} ${units(u[limited])}`)
     .join(', ');
-  return `${kind} calls: ${units(k[limited])} ${limited === 'wcu' ? 'write' : 'read'} units a call (${stages})`;
+  return `${kind} calls: ${units(k[limited])} ${limited === 'wcu' ? 'write' : 'read'} units a call at most (the mean by stage: ${stages})`;
 }
 
 export function renderPartitionSection(m: PartitionModel): string[] {
