@@ -1,6 +1,7 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import schema from '../lib/store/table-schema.json';
+import { requestTargets } from './partition-keys';
 
 /**
  * What the bench measures on a DynamoDB client: the requests (a trace for the round-trip stages), a latency model
@@ -17,6 +18,9 @@ export const ON_DEMAND_PRICES = {
 };
 
 export type Item = Record<string, AttributeValue>;
+
+/** The user agent of the meter's own reads (the items before and after a write, a query's page again). */
+export const METER_USER_AGENT = 'c2c-bench-meter';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Item sizes: DynamoDB's rules ("Item sizes and formats" in the DynamoDB developer guide).
@@ -139,6 +143,9 @@ const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
 
 export interface IndexWrite {
   index: string;
+  /** The copy's partition key in the index (the old one for a delete, the new one for a put), and its sort key. */
+  pk: string;
+  sk?: string;
   /** put: the item enters the index; delete: it leaves; update: its projection changes under the same keys. */
   kind: 'put' | 'delete' | 'update';
   bytes: number;
@@ -149,6 +156,9 @@ export interface BilledWrite {
   command: string;
   /** What the item is: its keys' prefixes (`CALL`, `AGENTLOCK`, `RATE tenant`, ...). */
   item: string;
+  /** The item's partition and sort keys in the table. */
+  pk: string;
+  sk?: string;
   /** The size the table's write is billed on: the larger of the item before and after (a delete: the item deleted). */
   bytes: number;
   wcu: number;
@@ -166,25 +176,42 @@ export function billWrite(
   w: { command: string; key: Item; before?: Item; after?: Item; refused: boolean; transactional: boolean; conditionCheck?: boolean },
 ): BilledWrite {
   const kind = itemKind(w.key, table);
+  const keys = keyValues(w.key, table.keys);
   const factor = w.transactional ? 2 : 1;
   const beforeSize = w.before ? itemSize(w.before) : 0;
   if (w.refused || w.conditionCheck)
-    return { command: w.command, item: kind, bytes: beforeSize, wcu: factor * writeUnits(beforeSize), indexes: [], refused: w.refused };
+    return {
+      command: w.command,
+      item: kind,
+      ...keys,
+      bytes: beforeSize,
+      wcu: factor * writeUnits(beforeSize),
+      indexes: [],
+      refused: w.refused,
+    };
   const bytes = Math.max(beforeSize, w.after ? itemSize(w.after) : 0);
   const indexes: IndexWrite[] = [];
   for (const index of table.indexes) {
     const old = projectionOf(w.before, index, table);
     const now = projectionOf(w.after, index, table);
-    const add = (k: IndexWrite['kind'], size: number) => indexes.push({ index: index.name, kind: k, bytes: size, wcu: writeUnits(size) });
+    const add = (k: IndexWrite['kind'], size: number, copy: Item) =>
+      indexes.push({ index: index.name, kind: k, ...keyValues(copy, index.keys), bytes: size, wcu: writeUnits(size) });
     if (old && now) {
       if (!sameKeys(old, now, index.keys)) {
-        add('delete', itemSize(old));
-        add('put', itemSize(now));
-      } else if (!sameItem(old, now)) add('update', Math.max(itemSize(old), itemSize(now)));
-    } else if (now) add('put', itemSize(now));
-    else if (old) add('delete', itemSize(old));
+        add('delete', itemSize(old), old);
+        add('put', itemSize(now), now);
+      } else if (!sameItem(old, now)) add('update', Math.max(itemSize(old), itemSize(now)), now);
+    } else if (now) add('put', itemSize(now), now);
+    else if (old) add('delete', itemSize(old), old);
   }
-  return { command: w.command, item: kind, bytes, wcu: factor * writeUnits(bytes), indexes, refused: false };
+  return { command: w.command, item: kind, ...keys, bytes, wcu: factor * writeUnits(bytes), indexes, refused: false };
+}
+
+/** An item's partition and sort key values under a key schema (strings; anything else as its JSON). */
+function keyValues(item: Item, keys: string[]): { pk: string; sk?: string } {
+  const text = (v: AttributeValue | undefined) => (v === undefined ? undefined : (v.S ?? JSON.stringify(v)));
+  const [pk, sk] = [text(item[keys[0]!]) ?? '', keys[1] === undefined ? undefined : text(item[keys[1]])];
+  return sk === undefined ? { pk } : { pk, sk };
 }
 
 /** What an item is, from its key's prefixes: `CALL`, `AGENTLOCK`, a rate counter's `RATE tenant`. */
@@ -216,6 +243,15 @@ export interface BilledRequest {
   command: string;
   writes: BilledWrite[];
   rru: number;
+  /** Where the read units went: the table or index read (`table`, `gsi1`...), its partition key, and the sort key or range asked for. */
+  reads: KeyRead[];
+}
+
+export interface KeyRead {
+  index: string;
+  pk: string;
+  sk?: string;
+  rru: number;
 }
 
 interface Target {
@@ -246,7 +282,13 @@ export class DynamoMeter {
     endpoint: string,
     private readonly tableName: string,
   ) {
-    this.raw = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    // Its own user agent, so that a count of requests at dynalite can leave out the meter's reads (bench/dynalite-keys.ts).
+    this.raw = new DynamoDBClient({
+      endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      customUserAgent: METER_USER_AGENT,
+    });
   }
 
   /** Adds the meter to a document client (the finalizeRequest step: once per attempt, with the request's wire body). */
@@ -290,13 +332,14 @@ export class DynamoMeter {
     const body = JSON.parse(typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody)) as WireBody;
     const targets = this.writeTargets(command, body);
     const before = await Promise.all(targets.map((t) => this.get(t.key)));
-    const rru = await this.readCost(command, body);
+    const reads = await this.readCost(command, body);
+    const rru = reads.reduce((n, r) => n + r.rru, 0);
     return async (refused) => {
       const after = refused ? [] : await Promise.all(targets.map((t) => (t.conditionCheck ? Promise.resolve(undefined) : this.get(t.key))));
       const writes = targets.map((t, i) =>
         billWrite(this.table, { ...t, before: before[i], after: after[i], refused: refused && !t.conditionCheck }),
       );
-      return { command, writes, rru };
+      return { command, writes, rru, reads };
     };
   }
 
@@ -331,29 +374,30 @@ export class DynamoMeter {
     }
   }
 
-  /** Read request units of a read: the whole item (a projection does not make it cheaper), before any filter. */
-  private async readCost(command: string, body: WireBody): Promise<number> {
+  /** Read request units of a read, per key read: the whole item (a projection does not make it cheaper), before any filter. */
+  private async readCost(command: string, body: WireBody): Promise<KeyRead[]> {
+    const at = (key: Item, rru: number): KeyRead => ({ index: 'table', ...keyValues(key, this.table.keys), rru });
     switch (command) {
       case 'GetItem': {
         const item = await this.get(body.Key as Item);
-        return readUnits(item ? itemSize(item) : 0, body.ConsistentRead === true);
+        return [at(body.Key as Item, readUnits(item ? itemSize(item) : 0, body.ConsistentRead === true))];
       }
       case 'BatchGetItem': {
-        let units = 0;
+        const reads: KeyRead[] = [];
         for (const spec of Object.values(body.RequestItems as Record<string, { Keys: Item[]; ConsistentRead?: boolean }>))
           for (const key of spec.Keys) {
             const item = await this.get(key);
-            units += readUnits(item ? itemSize(item) : 0, spec.ConsistentRead === true);
+            reads.push(at(key, readUnits(item ? itemSize(item) : 0, spec.ConsistentRead === true)));
           }
-        return units;
+        return reads;
       }
       case 'TransactGetItems': {
-        let units = 0;
+        const reads: KeyRead[] = [];
         for (const member of body.TransactItems as { Get: { Key: Item } }[]) {
           const item = await this.get(member.Get.Key);
-          units += readUnits(item ? itemSize(item) : 0, true, true);
+          reads.push(at(member.Get.Key, readUnits(item ? itemSize(item) : 0, true, true)));
         }
-        return units;
+        return reads;
       }
       case 'Query':
       case 'Scan': {
@@ -382,10 +426,18 @@ export class DynamoMeter {
         prune('ExpressionAttributeValues', /:[A-Za-z0-9_]+/g);
         const out = await this.raw.send(command === 'Query' ? new QueryCommand(input as never) : new ScanCommand(input as never));
         const bytes = (out.Items ?? []).reduce((n, item) => n + itemSize(item), 0);
-        return readUnits(bytes, body.ConsistentRead === true);
+        const target = requestTargets(command, body, this.table)[0]!;
+        return [
+          {
+            index: target.index,
+            pk: target.pk,
+            ...(target.sk === undefined ? {} : { sk: target.sk }),
+            rru: readUnits(bytes, body.ConsistentRead === true),
+          },
+        ];
       }
       default:
-        return 0;
+        return [];
     }
   }
 

@@ -2,8 +2,9 @@
  * `npm run bench`: measures the service against its floor and writes BENCHMARKS.md.
  * Sections: cold start (bundles), warm path (handler vs floor), DynamoDB round trips, the full local stack.
  * `--quick` runs fewer requests (a smoke run; BENCHMARKS.md is then not written unless --write).
- * `--only cold-start` measures the cold-start section alone and replaces only that section of BENCHMARKS.md.
- * `--only concurrency` does the same for the warm path with a process per call in flight (bench/concurrency.ts).
+ * `--only cold-start` measures the cold-start section alone and replaces only that section of BENCHMARKS.md; so do
+ * `--only concurrency` (the warm path with a process per call in flight, bench/concurrency.ts), `--only partition-model`
+ * and `--only load-test` for theirs.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,6 +16,8 @@ import { ON_DEMAND_PRICES, type BilledWrite, type CallCost } from './dynamo-mete
 import { measureFullStack, type DynaliteBound, type FullStackResult, type FullStackRun } from './full-stack';
 import { measureSealColdStart, renderSealSection, type SealColdStart } from './seal';
 import { measureWarmPath, startServers, type WarmResult } from './warm';
+import { loadTestInChild, renderLoadSection, type LoadResult } from './load-test';
+import { partitionModelInChild, renderPartitionSection, scratchFile, type PartitionModel } from './partition-model';
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, write: { type: 'boolean', default: false }, only: { type: 'string' } },
@@ -48,16 +51,20 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
 const verdict = (ok: boolean) => (ok ? 'holds' : '**missed**');
 
 async function main() {
-  if (values.only === 'cold-start') return coldStartOnly(['--runs', quick ? '5' : '20', ...(quick && !values.write ? [] : ['--write'])]);
+  const write = !quick || values.write;
+  if (values.only === 'cold-start') return coldStartOnly(['--runs', quick ? '5' : '20', ...(write ? ['--write'] : [])]);
   if (values.only === 'concurrency')
-    return concurrencyOnly([
-      '--requests',
-      quick ? '200' : '1000',
-      '--warmup',
-      quick ? '10' : '100',
-      ...(quick && !values.write ? [] : ['--write']),
-    ]);
-  if (values.only !== undefined) throw new Error(`--only takes "cold-start" or "concurrency", not "${values.only}"`);
+    return concurrencyOnly(['--requests', quick ? '200' : '1000', '--warmup', quick ? '10' : '100', ...(write ? ['--write'] : [])]);
+  if (values.only === 'partition-model') {
+    console.log(renderPartitionSection(await partitionModelInChild({ quick, file: scratchFile('partition-model'), write })).join('\n'));
+    return;
+  }
+  if (values.only === 'load-test') {
+    console.log(renderLoadSection(await loadTestInChild({ quick, write })).join('\n'));
+    return;
+  }
+  if (values.only !== undefined)
+    throw new Error(`--only takes "cold-start", "concurrency", "partition-model" or "load-test", not "${values.only}"`);
   const started = Date.now();
   console.log('cold start: packaging and loading bundles...');
   const cold = await measureColdStarts(quick ? 5 : 20);
@@ -79,9 +86,14 @@ async function main() {
     durationSec: quick ? 5 : 20,
     saturation: { concurrency: 64, durationSec: quick ? 5 : 10 },
   });
-  const report = render(cold, warm, stack, Date.now() - started, seal, concurrency);
+  console.log('partition model: every kind of call against dynalite, key by key...');
+  const modelFile = scratchFile('partition-model');
+  const model = await partitionModelInChild({ quick, file: modelFile });
+  console.log('load test: 50 tenants on the local stack...');
+  const load = await loadTestInChild({ quick, modelFile });
+  const report = render(cold, warm, stack, Date.now() - started, seal, concurrency, { model, load });
   console.log(report);
-  if (!quick || values.write) writeFileSync(path.resolve(__dirname, '../BENCHMARKS.md'), report);
+  if (write) writeFileSync(path.resolve(__dirname, '../BENCHMARKS.md'), report);
 }
 
 function render(
@@ -91,6 +103,7 @@ function render(
   elapsedMs: number,
   seal: SealColdStart,
   concurrency: ConcurrencyResult,
+  scale: { model: PartitionModel; load: LoadResult },
 ): string {
   const cold = coldStart.rows;
   const create = cold.find((r) => r.fn === 'callsCreate');
@@ -276,6 +289,7 @@ function render(
       `| stack at ${r.connections} connections: calls/s; dynalite's requests/s | ${r.perSecond.toFixed(0)} (${pct(r.perSecond / boundCalls)} of the bound); ${r.dynamoPerSecond.toFixed(0)} (${pct(r.dynamoPerSecond / bound.requestsPerSecond)} of the bound; ${mix(r.operations)}) |`,
     );
   lines.push('');
+  lines.push(...renderPartitionSection(scale.model), ...renderLoadSection(scale.load));
   return `${lines.join('\n')}\n`;
 }
 

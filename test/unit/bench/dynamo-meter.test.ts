@@ -64,11 +64,12 @@ describe('what a write is billed', () => {
     const after = { ...key, apk: S('A'), ask: S('1'), kpk: S('K'), state: S('dialing'), note: S(big) };
     const w = billWrite(table, { command: 'PutItem', key, after, refused: false, transactional: false });
     expect(w.item).toBe('CALL');
+    expect([w.pk, w.sk]).toEqual(['TENANT#t', 'CALL#1']);
     expect(w.bytes).toBe(itemSize(after));
     expect(w.wcu).toBe(2);
     expect(w.indexes).toEqual([
-      { index: 'all', kind: 'put', bytes: itemSize(after), wcu: 2 },
-      { index: 'keys', kind: 'put', bytes: itemSize({ ...key, kpk: S('K') }), wcu: 1 },
+      { index: 'all', kind: 'put', pk: 'A', sk: '1', bytes: itemSize(after), wcu: 2 },
+      { index: 'keys', kind: 'put', pk: 'K', bytes: itemSize({ ...key, kpk: S('K') }), wcu: 1 },
     ]);
   });
 
@@ -77,10 +78,11 @@ describe('what a write is billed', () => {
     const after = { ...key, apk: S('A'), ask: S('2'), state: S('dialing') };
     const w = billWrite(table, { command: 'UpdateItem', key, before, after, refused: false, transactional: false });
     expect(w.bytes).toBe(itemSize(before));
-    expect(w.indexes.map((i) => [i.index, i.kind])).toEqual([
-      ['all', 'delete'],
-      ['all', 'put'],
-      ['some', 'delete'],
+    // Each copy at its own key: the old one leaves its sort key, the new one enters at the new.
+    expect(w.indexes.map((i) => [i.index, i.kind, i.pk, i.sk])).toEqual([
+      ['all', 'delete', 'A', '1'],
+      ['all', 'put', 'A', '2'],
+      ['some', 'delete', 'I', undefined],
     ]);
     expect(w.indexes[2]!.bytes).toBe(itemSize({ ...key, ipk: S('I'), state: S('dispatching') }));
   });
