@@ -423,8 +423,10 @@ describe('the console in headless Chromium', () => {
     expect(await page.textContent(row)).toContain('console check');
     expect(await page.textContent(row)).toContain('call.completed');
     const attempts = await page.$$eval(`${row} td.deliveries li`, (items: PageElement[]) => items.map((li) => li.textContent));
-    expect(attempts).toHaveLength(1);
-    expect(attempts[0]).toContain(`ping ${tested.delivered ? 'delivered' : 'failed'} ${tested.responseCode ?? ''}`.trim());
+    // The ping, and any call.completed of the other tests' calls the subscription was sent meanwhile (its URL answers 404).
+    const ping = `ping ${tested.delivered ? 'delivered' : 'failed'} ${tested.responseCode ?? ''}`.trim();
+    expect(attempts.filter((text) => text?.includes(ping))).toHaveLength(1);
+    for (const text of attempts) expect(text).toMatch(/^\d\d:\d\d:\d\d (ping|call\.completed) /);
     await shot('subscriptions');
   });
 

@@ -54,6 +54,8 @@ const ARGUMENTS: Record<string, string> = {
   secretId: 'sec_1',
   tokenId: 'tok_1',
   source: 'standard',
+  crm: 'hubspot',
+  states: 'completed',
 };
 const REQUIRED_OPTIONS: Record<string, string[]> = {
   '--extension': ['--extension', '1000'],
@@ -79,6 +81,8 @@ const EXTRA: Record<string, string[]> = {
   'hook set-secret': ['--generate'],
   'hook set-mapping': ['--agent', 'data.agent'],
   'hook set-options': ['--public-url', 'https://c2c.example.com/v1/hooks/standard/acme'],
+  'subscriptions migrate': ['--all'],
+  'crm connect': ['--token-env', 'C2C_EXIT_CODES_TOKEN', '--api-url', 'https://93.184.215.14'],
 };
 
 function commandLine({ path, command }: { path: string[]; command: Command }): string[] {
@@ -134,6 +138,8 @@ describe('exit codes, the same for every command', () => {
     async (_name, leaf) => {
       const result = await runCli(['--endpoint', cli.dynamo.endpoint, '--table', 'c2c-no-such-table', ...commandLine(leaf)], {
         stackFile: join(cli.workDir, 'no-stack.json'),
+        // `crm connect` reads its secret from the environment variable its command line names.
+        env: { ...process.env, C2C_EXIT_CODES_TOKEN: 'pat-exit-codes-0000' },
       });
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/Table not found: .*C2C_STACK_FILE.*--endpoint/);
