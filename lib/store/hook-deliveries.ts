@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
-import { CorruptItemError } from './errors';
+import { readRecentLog } from './recent-log';
 import { HOOK_LOG_RETENTION_SEC, hookDeliverySchema, type HookDelivery } from '../model/hook-delivery';
 import { hookDeliveriesPrefix, hookDeliverySk, tenantPk } from './keys';
 
@@ -33,24 +33,13 @@ export class HookDeliveryRepository {
 
   /** The last `limit` deliveries of a source, newest first (expired ones the TTL has not removed yet left out). */
   async list(tenantId: string, source: string, limit = 50): Promise<HookDelivery[]> {
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: 'expiresAt > :now',
-        ExpressionAttributeValues: {
-          ':pk': tenantPk(tenantId),
-          ':prefix': hookDeliveriesPrefix(source),
-          ':now': Math.floor(this.clock().getTime() / 1000),
-        },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (out.Items ?? []).map((item) => {
-      const parsed = hookDeliverySchema.safeParse(item);
-      if (!parsed.success) throw new CorruptItemError('hookDelivery', { cause: parsed.error });
-      return parsed.data;
+    return readRecentLog(this.table, {
+      pk: tenantPk(tenantId),
+      prefix: hookDeliveriesPrefix(source),
+      nowSec: Math.floor(this.clock().getTime() / 1000),
+      limit,
+      schema: hookDeliverySchema,
+      kind: 'hookDelivery',
     });
   }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   deliveryAttemptSchema,
   SUBSCRIPTION_LOG_RETENTION_SEC,
@@ -8,7 +8,7 @@ import {
 } from '../model/subscription';
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
-import { CorruptItemError } from './errors';
+import { readRecentLog } from './recent-log';
 import { subscriptionDeliveriesPrefix, subscriptionDeliverySk, tenantPk } from './keys';
 
 /** The most attempts one read of the log answers. */
@@ -52,24 +52,13 @@ export class SubscriptionDeliveryRepository {
 
   /** The last `limit` attempts of a subscription, newest first (expired ones the TTL has not removed yet left out). */
   async list(tenantId: string, subscriptionId: string, limit = 20): Promise<DeliveryAttempt[]> {
-    const out = await this.table.doc.send(
-      new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: 'expiresAt > :now',
-        ExpressionAttributeValues: {
-          ':pk': tenantPk(tenantId),
-          ':prefix': subscriptionDeliveriesPrefix(subscriptionId),
-          ':now': Math.floor(this.clock().getTime() / 1000),
-        },
-        ScanIndexForward: false,
-        Limit: Math.min(Math.max(1, limit), MAX_DELIVERY_LOG_READ),
-      }),
-    );
-    return (out.Items ?? []).map((item) => {
-      const parsed = deliveryAttemptSchema.safeParse(item);
-      if (!parsed.success) throw new CorruptItemError('subscriptionDelivery', { cause: parsed.error });
-      return parsed.data;
+    return readRecentLog(this.table, {
+      pk: tenantPk(tenantId),
+      prefix: subscriptionDeliveriesPrefix(subscriptionId),
+      nowSec: Math.floor(this.clock().getTime() / 1000),
+      limit: Math.min(Math.max(1, limit), MAX_DELIVERY_LOG_READ),
+      schema: deliveryAttemptSchema,
+      kind: 'subscriptionDelivery',
     });
   }
 }
