@@ -8,7 +8,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken, pbxEventsUrl } from '../../lib/calls/pbx-event-tokens';
-import type { CallState } from '../../lib/model/call';
 import type { CrmName, CrmSettings } from '../../lib/model/crm-connection';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer } from '../../lib/notify/deliver';
 import { registeredTransports } from '../../lib/notify/transports';
@@ -20,6 +19,7 @@ import { HUBSPOT_FAKE_TOKEN, startHubSpotFake, type HubSpotFake } from '../../lo
 import { startPipedriveFake, type PipedriveFake } from '../../local/crm-fakes/pipedrive';
 import { startSalesforceFake, type SalesforceFake } from '../../local/crm-fakes/salesforce';
 import { present } from '../support/api-body';
+import { untilPlayedOut } from '../support/played-out';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
 import { serveHandler } from '../support/serve-handler';
 import { renderTable, writeReportSection, type ReliabilityRow } from './report';
@@ -47,7 +47,6 @@ interface Crm {
 
 const TIMEOUT_MS = 600;
 const RETRY_AFTER_SEC = 1;
-const TERMINAL: CallState[] = ['completed', 'busy', 'no_answer', 'failed'];
 
 let env: TestEnv;
 let create: typeof import('../../functions/calls-create').handler;
@@ -200,14 +199,7 @@ async function placeSettled(key: string, tenantId: string, body: Record<string, 
     body,
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const callId = present(res.body.callId, 'callId');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const call = (await calls.get(tenantId, callId))!;
-    if (TERMINAL.includes(call.state)) return callId;
-    if (Date.now() > deadline) throw new Error(`call ${callId} did not end: ${call.state}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return untilPlayedOut(calls, tenantId, present(res.body.callId, 'callId'));
 }
 
 /** Runs the deliverer until `done` holds (or the time runs out), as the stream and the scheduled retries would. */

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePbxEventsToken, pbxEventsUrl } from '../../lib/calls/pbx-event-tokens';
 import { subscriptionTransports } from '../../lib/compose/notifier';
-import type { CallState } from '../../lib/model/call';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer } from '../../lib/notify/deliver';
 import { registeredTransports } from '../../lib/notify/transports';
 import { MAX_SLOW_RUNS_PER_TARGET } from '../../lib/notify/slow-runs';
@@ -21,6 +20,7 @@ import { SUBSCRIPTION_DETACH_AFTER_MS } from '../../lib/subscriptions/delivery';
 import { newSubscriptionId, newSubscriptionSecret } from '../../lib/subscriptions/subscriptions';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
 import { present } from '../support/api-body';
+import { untilPlayedOut } from '../support/played-out';
 import { bearer, invoke, seedTenant, startTestEnv, testSealer, useEnvForHandlers, type TestEnv } from '../support/env';
 import { startHangingEndpoint, type HangingEndpoint } from '../support/hanging-endpoint';
 import { serveHandler } from '../support/serve-handler';
@@ -32,7 +32,6 @@ const TENANT = 'subs-rel';
  * hanging, on a deliverer of its own: the machine's own pace, to tell the hanging endpoint's cost from the load's.
  */
 const CONTROL = 'subs-rel-ctl';
-const TERMINAL: CallState[] = ['completed', 'busy', 'no_answer', 'failed'];
 const SALES = ['u-1', 'u-2', 'u-3'];
 const CALLS = 6;
 const OUTBOUND = { allowPrivate: true };
@@ -163,14 +162,7 @@ async function placeSettled(body: Record<string, unknown>, tenantId = TENANT): P
     body: { to: '+44 7766 889900', ...body },
   });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
-  const callId = present(res.body.callId, 'callId');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const call = (await calls.get(tenantId, callId))!;
-    if (TERMINAL.includes(call.state)) return callId;
-    if (Date.now() > deadline) throw new Error(`call ${callId} did not end: ${call.state}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return untilPlayedOut(calls, tenantId, present(res.body.callId, 'callId'));
 }
 
 async function waitFor(done: () => boolean, timeoutMs = 15_000) {
