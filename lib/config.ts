@@ -56,6 +56,13 @@ const configSchema = z.object({
   /** How long a container keeps a plain data key: bounds KMS calls and the time a key lives in memory. */
   SEAL_DATA_KEY_TTL_SEC: z.coerce.number().int().min(1).max(86_400).default(900),
   LOG_LEVEL: z.string().default('INFO'),
+  /**
+   * Which indexes the call listings use (lib/store/call-index-keys.ts): `narrow`, the keys-only indexes alone (a new
+   * table, and every table once its migration is done); `migrating` and `switched`, the steps of docs/operations.md
+   * ("Narrowing the call indexes") on a table that still has the whole-item indexes. Set by serverless.yml's
+   * `callIndexes` parameter.
+   */
+  CALL_INDEXES: z.preprocess(emptyAsUndefined, z.enum(['narrow', 'migrating', 'switched']).default('narrow')),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,67 @@
+/**
+ * The call listings' index keys (issue 22, "Cost per call"). The listings by tenant, agent and lead read three
+ * keys-only indexes: an update of a call changes none of their keys, so it writes no index copy (the whole-item
+ * indexes gsi1-gsi3 took a copy of every update). One short sort key, the creation instant, serves all three.
+ *
+ * A table deployed before them has the call items in gsi1 (lead), gsi2 (agent) and gsi3 (tenant); docs/operations.md
+ * ("Narrowing the call indexes") moves it: new indexes beside the old, a backfill, the switch, the drop. The mode
+ * (`CALL_INDEXES`, lib/config.ts) says which keys a call write carries and which indexes the listings read.
+ */
+import { callsByAgentPk, callsByLeadPk, callsByTenantPk, callTimeSk } from './keys';
+
+export const CALL_INDEX = { byTenant: 'callsByTenant', byAgent: 'callsByAgent', byLead: 'callsByLead' } as const;
+export type CallIndexName = (typeof CALL_INDEX)[keyof typeof CALL_INDEX];
+
+/** Short attribute names: they are stored on every call item and counted in its size. */
+export const CALL_INDEX_ATTR = { tenant: 'ct', agent: 'ca', lead: 'cl', time: 'cs' } as const;
+
+/** The old whole-item indexes' key attributes on a call item (agents and API keys keep gsi1 and gsi2 for themselves). */
+export const LEGACY_CALL_INDEX_ATTRS = ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'] as const;
+
+/**
+ * `migrating`: writes carry both key sets, listings read the old indexes (while the new ones are added and backfilled);
+ * `switched`: both key sets, listings read the new indexes (the old ones still complete: a switch back loses nothing);
+ * `narrow`: the new keys only.
+ */
+export type CallIndexMode = 'narrow' | 'migrating' | 'switched';
+export const writesLegacyKeys = (mode: CallIndexMode) => mode !== 'narrow';
+export const readsNarrowIndexes = (mode: CallIndexMode) => mode !== 'migrating';
+
+export interface CallIndexSubject {
+  tenantId: string;
+  callId: string;
+  createdAt: string;
+  crmUserId?: string | null;
+  leadId?: string | null;
+}
+
+/** The keys-only indexes' partition keys: the tenant's id first, so no query reaches another tenant's calls. */
+export const narrowTenantPk = (tenantId: string) => tenantId;
+export const narrowAgentPk = (tenantId: string, crmUserId: string) => `${tenantId}#${crmUserId}`;
+export const narrowLeadPk = (tenantId: string, leadId: string) => `${tenantId}#${leadId}`;
+
+/** The new indexes' keys of a call: tenant and time always, agent and lead when the call has them. */
+export function narrowCallIndexKeys(call: CallIndexSubject): Record<string, string> {
+  return {
+    [CALL_INDEX_ATTR.tenant]: narrowTenantPk(call.tenantId),
+    [CALL_INDEX_ATTR.time]: call.createdAt,
+    ...(call.crmUserId ? { [CALL_INDEX_ATTR.agent]: narrowAgentPk(call.tenantId, call.crmUserId) } : {}),
+    ...(call.leadId ? { [CALL_INDEX_ATTR.lead]: narrowLeadPk(call.tenantId, call.leadId) } : {}),
+  };
+}
+
+/** The old indexes' keys of a call, as calls were written before the narrow indexes. */
+export function legacyCallIndexKeys(call: CallIndexSubject): Record<string, string> {
+  const timeSk = callTimeSk(call.createdAt, call.callId);
+  return {
+    ...(call.leadId ? { gsi1pk: callsByLeadPk(call.tenantId, call.leadId), gsi1sk: timeSk } : {}),
+    ...(call.crmUserId ? { gsi2pk: callsByAgentPk(call.tenantId, call.crmUserId), gsi2sk: timeSk } : {}),
+    gsi3pk: callsByTenantPk(call.tenantId),
+    gsi3sk: timeSk,
+  };
+}
+
+/** The listing keys a call write carries in `mode`. */
+export function callIndexKeys(call: CallIndexSubject, mode: CallIndexMode): Record<string, string> {
+  return writesLegacyKeys(mode) ? { ...legacyCallIndexKeys(call), ...narrowCallIndexKeys(call) } : narrowCallIndexKeys(call);
+}
