@@ -42,14 +42,14 @@ export const outbound = /* @__PURE__ */ perRoot(({ config }): OutboundPolicy => 
 
 export const tenants = /* @__PURE__ */ perRoot((r) => new TenantRepository(table(r), sealer(r), r.clock));
 export const agents = /* @__PURE__ */ perRoot((r) => new AgentRepository(table(r), r.clock, cursors(r)));
-export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock, cursors(r)));
+export const calls = /* @__PURE__ */ perRoot((r) => new CallRepository(table(r), r.clock, cursors(r), r.config.CALL_INDEXES));
 /**
  * The call path's part of the call store (PlaceCall's `PlaceCallStore`): the ledger over the work directory, without the
  * facade's listings, outbox and scheduler parts, so callsCreate and hooks bundle none of them.
  */
 export const callLedger = /* @__PURE__ */ perRoot((r): PlaceCallStore => {
   const work = new WorkDirectory(table(r), r.clock);
-  const ledger = new CallLedger(table(r), work, r.clock);
+  const ledger = new CallLedger(table(r), work, r.clock, r.config.CALL_INDEXES);
   return {
     get: (...args) => ledger.get(...args),
     reserve: (...args) => ledger.reserve(...args),

@@ -5,6 +5,7 @@ import { registeredTransports } from '../notify/transports';
 import { pingCallback, type PingResult } from '../notify/ping';
 import { pbxProbeReportSchema } from '../pbx/probe';
 import { SecretOpenError, type SecretSealer } from '../secrets/seal';
+import type { CallIndexMode } from '../store/call-index-keys';
 import type { Table } from '../store/client';
 import { TenantInspector } from '../store/inspect';
 import { openTenantItem } from '../store/tenants';
@@ -39,6 +40,8 @@ import { systemClock, type Clock } from '../time/clock';
 export interface DoctorOptions {
   tenantId: string;
   table: Table;
+  /** Which call indexes the stage's listings read (its CALL_INDEXES); `narrow` when not said. */
+  callIndexes?: CallIndexMode;
   /** The table in words, for messages ("table c2c-prod in eu-west-1"). */
   where: string;
   /** The stage's API base URL: the egress IP and the allowlist probe need it. */
@@ -92,7 +95,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const started = performance.now();
   const now = options.now ?? systemClock;
   const checkedAt = now().toISOString();
-  const inspector = new TenantInspector(options.table);
+  const inspector = new TenantInspector(options.table, options.callIndexes);
   const fetchFn = options.fetch ?? fetch;
 
   const opened = await openedTenantItem(await inspector.tenantItem(options.tenantId), options);

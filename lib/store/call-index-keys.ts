@@ -7,7 +7,7 @@
  * ("Narrowing the call indexes") moves it: new indexes beside the old, a backfill, the switch, the drop. The mode
  * (`CALL_INDEXES`, lib/config.ts) says which keys a call write carries and which indexes the listings read.
  */
-import { callsByAgentPk, callsByLeadPk, callsByTenantPk, callTimeSk } from './keys';
+import { callsByAgentPk, callsByLeadPk, callsByTenantPk, callTimeSk, INDEX } from './keys';
 
 export const CALL_INDEX = { byTenant: 'callsByTenant', byAgent: 'callsByAgent', byLead: 'callsByLead' } as const;
 export type CallIndexName = (typeof CALL_INDEX)[keyof typeof CALL_INDEX];
@@ -64,4 +64,72 @@ export function legacyCallIndexKeys(call: CallIndexSubject): Record<string, stri
 /** The listing keys a call write carries in `mode`. */
 export function callIndexKeys(call: CallIndexSubject, mode: CallIndexMode): Record<string, string> {
   return writesLegacyKeys(mode) ? { ...legacyCallIndexKeys(call), ...narrowCallIndexKeys(call) } : narrowCallIndexKeys(call);
+}
+
+/** The attributes a listing's index is keyed on: its partition key and its time-ordered sort key. */
+export interface CallListingIndex {
+  indexName: string;
+  hashAttr: string;
+  rangeAttr: string;
+  /** The partition the listing reads. */
+  pk: string;
+  /** Keys-only (the items are read by key after the query, lib/store/hydrate.ts) and sorted by `createdAt` alone. */
+  narrow: boolean;
+}
+
+/**
+ * The index a listing of the tenant's calls reads in `mode`: by lead when it names one, else by agent when it names
+ * one, else the tenant's. `migrating` reads the old whole-item indexes exactly as before the narrow ones existed.
+ */
+export function callListingIndex(mode: CallIndexMode, tenantId: string, by: { leadId?: string; crmUserId?: string }): CallListingIndex {
+  if (readsNarrowIndexes(mode)) {
+    const time = CALL_INDEX_ATTR.time;
+    if (by.leadId)
+      return {
+        indexName: CALL_INDEX.byLead,
+        hashAttr: CALL_INDEX_ATTR.lead,
+        rangeAttr: time,
+        pk: narrowLeadPk(tenantId, by.leadId),
+        narrow: true,
+      };
+    if (by.crmUserId)
+      return {
+        indexName: CALL_INDEX.byAgent,
+        hashAttr: CALL_INDEX_ATTR.agent,
+        rangeAttr: time,
+        pk: narrowAgentPk(tenantId, by.crmUserId),
+        narrow: true,
+      };
+    return {
+      indexName: CALL_INDEX.byTenant,
+      hashAttr: CALL_INDEX_ATTR.tenant,
+      rangeAttr: time,
+      pk: narrowTenantPk(tenantId),
+      narrow: true,
+    };
+  }
+  const [indexName, pk] = by.leadId
+    ? [INDEX.gsi1, callsByLeadPk(tenantId, by.leadId)]
+    : by.crmUserId
+      ? [INDEX.gsi2, callsByAgentPk(tenantId, by.crmUserId)]
+      : [INDEX.gsi3, callsByTenantPk(tenantId)];
+  return { indexName, hashAttr: `${indexName}pk`, rangeAttr: `${indexName}sk`, pk, narrow: false };
+}
+
+/**
+ * The update of a team call's agent, which the call joins only when one is chosen (the scheduler's claim, a redispatch):
+ * the SET clauses and their values for the agent's listing keys in `mode`. The time key is already on the item.
+ */
+export function agentIndexSet(
+  mode: CallIndexMode,
+  call: { tenantId: string; callId: string; createdAt: string; crmUserId: string },
+): { set: string[]; values: Record<string, string> } {
+  const set = [`${CALL_INDEX_ATTR.agent} = :narrowAgentPk`];
+  const values: Record<string, string> = { ':narrowAgentPk': narrowAgentPk(call.tenantId, call.crmUserId) };
+  if (writesLegacyKeys(mode)) {
+    set.push('gsi2pk = :agentPk', 'gsi2sk = :timeSk');
+    values[':agentPk'] = callsByAgentPk(call.tenantId, call.crmUserId);
+    values[':timeSk'] = callTimeSk(call.createdAt, call.callId);
+  }
+  return { set, values };
 }

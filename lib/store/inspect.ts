@@ -1,4 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { callListingIndex, type CallIndexMode } from './call-index-keys';
+import { forEachHydratedPage, narrowQuery } from './calls/narrow-reads';
 import type { Table } from './client';
 import {
   agentSk,
@@ -26,7 +28,11 @@ import { queryAll, type PagedQuery } from './query-pages';
 const isoOf = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 export class TenantInspector {
-  constructor(private readonly table: Table) {}
+  constructor(
+    private readonly table: Table,
+    /** Which call indexes the stage reads (lib/store/call-index-keys.ts). */
+    private readonly indexMode: CallIndexMode = 'narrow',
+  ) {}
 
   /** The tenant item as stored, or undefined. */
   async tenantItem(tenantId: string): Promise<Record<string, unknown> | undefined> {
@@ -118,6 +124,8 @@ export class TenantInspector {
 
   /** Calls of the tenant created in [fromIso, toIso] that are still in one of `states`. */
   async countCallsInStates(tenantId: string, states: readonly string[], fromIso: string, toIso: string): Promise<number> {
+    const narrow = await this.countNarrow(tenantId, fromIso, toIso, (item) => states.includes(String(item.state)));
+    if (narrow !== undefined) return narrow;
     const values: Record<string, unknown> = { ':pk': callsByTenantPk(tenantId), ':from': fromIso, ':to': `${toIso}~` };
     states.forEach((state, i) => (values[`:s${i}`] = state));
     return this.count({
@@ -131,10 +139,13 @@ export class TenantInspector {
 
   /** Calls placed between the two times still `unknown` that the reconciler has not flagged (yet). */
   async countUnsettledUnknownCalls(tenantId: string, fromIso: string, toIso: string): Promise<number> {
+    const flagged = flaggedCallsPk(tenantId);
+    // A flagged call sits on the tenant's flagged list (gsi4): the other check counts it.
+    const narrow = await this.countNarrow(tenantId, fromIso, toIso, (item) => item.state === 'unknown' && item.gsi4pk !== flagged);
+    if (narrow !== undefined) return narrow;
     return this.count({
       IndexName: INDEX.gsi3,
       KeyConditionExpression: 'gsi3pk = :pk AND gsi3sk BETWEEN :from AND :to',
-      // A flagged call sits on the tenant's flagged list (gsi4): the other check counts it.
       FilterExpression: '#state = :unknown AND (attribute_not_exists(gsi4pk) OR gsi4pk <> :flagged)',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: {
@@ -142,9 +153,29 @@ export class TenantInspector {
         ':from': fromIso,
         ':to': `${toIso}~`,
         ':unknown': 'unknown',
-        ':flagged': flaggedCallsPk(tenantId),
+        ':flagged': flagged,
       },
     });
+  }
+
+  /**
+   * Through the keys-only tenant index, when the stage reads it: the calls created in [fromIso, toIso] (the instant
+   * `toIso` included, as `:to~` does on the whole-item index) read by key, counted where `match` holds them.
+   */
+  private async countNarrow(
+    tenantId: string,
+    fromIso: string,
+    toIso: string,
+    match: (item: Record<string, unknown>) => boolean,
+  ): Promise<number | undefined> {
+    const index = callListingIndex(this.indexMode, tenantId, {});
+    if (!index.narrow) return undefined;
+    let count = 0;
+    await forEachHydratedPage(this.table, narrowQuery(index, { from: fromIso, to: `${toIso}~` }, false), {
+      hydrate: { projection: '#state, gsi4pk', names: { '#state': 'state' } },
+      onPage: (items) => (count += items.filter(match).length),
+    });
+    return count;
   }
 
   /** PBX Stats events of the tenant received since `sinceIso` that matched no call. */

@@ -1,3 +1,4 @@
+import type { CallListingIndex } from './call-index-keys';
 import { tenantPk, teamMembersPrefix } from './keys';
 import type { KeyShape, Listing } from './pagination';
 
@@ -12,30 +13,33 @@ export type PageFilters = ReadonlyArray<string | boolean | null>;
 
 const nonEmptyAfter = (prefix: string) => (value: string) => value.length > prefix.length && value.startsWith(prefix);
 
-/** A query of the calls of a tenant through one of its time-ordered indexes (gsi1 by lead, gsi2 by agent, gsi3 all). */
+/**
+ * A query of the calls of a tenant through one of its time-ordered indexes: the keys-only ones (by lead, agent or
+ * tenant, sorted by `createdAt`) or the whole-item ones of a table being moved to them (gsi1 by lead, gsi2 by agent, gsi3
+ * all, sorted by `<createdAt>#<callId>`). The index is part of the identity: a cursor of one family is refused by the other.
+ */
 export function callsListing(input: {
   tenantId: string;
-  indexName: string;
-  /** The index partition the query reads. */
-  pk: string;
+  /** The index and partition the query reads (lib/store/call-index-keys.ts, callListingIndex). */
+  index: Pick<CallListingIndex, 'indexName' | 'hashAttr' | 'rangeAttr' | 'pk' | 'narrow'>;
   filter: { leadId?: string; crmUserId?: string; state?: string; from?: string; to?: string };
 }): Listing {
-  const { tenantId, indexName, pk, filter } = input;
-  const sortName = `${indexName}sk`;
+  const { tenantId, index, filter } = input;
+  const sortName = index.rangeAttr;
   // The query's key condition: `#sk >= :from`, `#sk <= :to~`, or BETWEEN both (lib/store/calls/queries.ts, list).
   const inRange = (value: string) => (!filter.from || value >= filter.from) && (!filter.to || value <= `${filter.to}~`);
   const key: KeyShape = {
     pk: (value) => value === tenantPk(tenantId),
     sk: nonEmptyAfter('CALL#'),
-    [`${indexName}pk`]: (value) => value === pk,
-    // `<createdAt>#<callId>` (callTimeSk).
-    [sortName]: (value) => /^[^#]+#./.test(value) && inRange(value),
+    [index.hashAttr]: (value) => value === index.pk,
+    // Narrow: `<createdAt>` alone; whole-item: `<createdAt>#<callId>` (callTimeSk).
+    [sortName]: (value) => (index.narrow ? /^\d{4}-\d{2}-\d{2}T[^#]+$/.test(value) : /^[^#]+#./.test(value)) && inRange(value),
   };
   return {
     identity: [
       'calls',
       tenantId,
-      indexName,
+      index.indexName,
       filter.leadId ?? null,
       filter.crmUserId ?? null,
       filter.state ?? null,
@@ -43,8 +47,13 @@ export function callsListing(input: {
       filter.to ?? null,
     ],
     key,
-    // Both keys name the same call.
-    consistent: (k) => k[sortName]!.slice(k[sortName]!.indexOf('#') + 1) === k.sk!.slice('CALL#'.length),
+    // Both keys name the same call (a narrow sort key names no call: nothing to compare).
+    ...(index.narrow
+      ? {}
+      : {
+          consistent: (k: Readonly<Record<string, string>>) =>
+            k[sortName]!.slice(k[sortName]!.indexOf('#') + 1) === k.sk!.slice('CALL#'.length),
+        }),
   };
 }
 

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../../time/clock';
+import type { CallIndexMode } from '../call-index-keys';
 import type { Table } from '../client';
 import { processCursorCodec, type CursorCodec } from '../pagination';
 import { WorkDirectory } from '../work-directory';
@@ -54,16 +55,18 @@ export class CallRepository {
     clock: Clock = systemClock,
     /** Signs and checks the cursors of `queries.list`: a stage's own (lib/compose/shared.ts); this process's by default. */
     cursors: CursorCodec = processCursorCodec(),
+    /** Which listing keys the calls carry and which indexes the listings read: the stage's CALL_INDEXES. */
+    indexMode: CallIndexMode = 'narrow',
   ) {
     this.work = new WorkDirectory(table, clock);
     const queues = new WorkQueues(table, this.work, clock);
-    this.ledger = new CallLedger(table, this.work, clock);
+    this.ledger = new CallLedger(table, this.work, clock, indexMode);
     this.waiting = new WaitingCalls(table, this.ledger, this.work, queues, clock);
     this.links = new PbxLinks(table, this.ledger);
     this.outboxIndex = new OutboxIndex(table, this.work, clock);
     this.deliveries = new CallDeliveries(table);
     this.outbox = new NotificationOutbox(table, this.work, queues, this.outboxIndex, clock);
-    this.queries = new CallQueries(table, this.work, queues, cursors);
+    this.queries = new CallQueries(table, this.work, queues, cursors, indexMode);
   }
 
   reserve(...args: Parameters<CallLedger['reserve']>) {

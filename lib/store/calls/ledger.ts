@@ -3,10 +3,9 @@ import { isWaiting, PENDING_STATES, type CallOutcome, type CallState, type Routi
 import { systemClock, type Clock } from '../../time/clock';
 import type { Table } from '../client';
 import { conditionFailureItem, isConditionalCheckFailed } from '../errors';
+import { agentIndexSet, type CallIndexMode } from '../call-index-keys';
 import {
-  callsByAgentPk,
   callSk,
-  callTimeSk,
   callsByPbxUniqueIdPk,
   dueCallSk,
   dueCallsPk,
@@ -33,6 +32,8 @@ export class CallLedger {
     private readonly table: Table,
     private readonly work: WorkDirectory,
     private readonly clock: Clock = systemClock,
+    /** Which listing keys a call write carries (lib/store/call-index-keys.ts): the stage's CALL_INDEXES. */
+    readonly indexMode: CallIndexMode = 'narrow',
   ) {}
 
   /** Conditional put: `reserved` is true for exactly one of any number of concurrent callers. */
@@ -42,7 +43,7 @@ export class CallLedger {
       await this.table.doc.send(
         new PutCommand({
           TableName: this.table.name,
-          Item: toCallItem(call),
+          Item: toCallItem(call, this.indexMode),
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -177,18 +178,15 @@ export class CallLedger {
     const now = this.clock().toISOString();
     // Out of `not_sent`: the call may reach the PBX now, so it gets its full retention back.
     const expiry = expirySet('dispatching');
-    const assigned = assign
-      ? {
-          set: ', #agent = :agent, crmUserId = :crmUserId, #routing = :routing, gsi2pk = :agentPk, gsi2sk = :timeSk',
-          values: {
-            ':agent': assign.agent,
-            ':crmUserId': assign.crmUserId,
-            ':routing': assign.routing,
-            ':agentPk': callsByAgentPk(tenantId, assign.crmUserId),
-            ':timeSk': callTimeSk(assign.createdAt, callId),
-          },
-        }
-      : { set: '', values: {} };
+    const agentKeys =
+      assign && agentIndexSet(this.indexMode, { tenantId, callId, createdAt: assign.createdAt, crmUserId: assign.crmUserId });
+    const assigned =
+      assign && agentKeys
+        ? {
+            set: `, #agent = :agent, crmUserId = :crmUserId, #routing = :routing, ${agentKeys.set.join(', ')}`,
+            values: { ':agent': assign.agent, ':crmUserId': assign.crmUserId, ':routing': assign.routing, ...agentKeys.values },
+          }
+        : { set: '', values: {} };
     await this.work.touch(tenantId, ['notify', 'pending']);
     return updateCallIf(this.table, tenantId, callId, {
       expression: `SET #state = :dispatching, attempt = :next, reason = :null, updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk, ${OUTBOX_SET}, ${expiry.set}${assigned.set}`,

@@ -1,11 +1,13 @@
 import type { CallState } from '../../model/call';
+import { CALL_INDEX_ATTR, callListingIndex, type CallIndexMode } from '../call-index-keys';
 import type { Table } from '../client';
-import { callsByAgentPk, callsByLeadPk, callsByTenantPk, flaggedCallsPk, INDEX } from '../keys';
+import { callsByTenantPk, flaggedCallsPk, INDEX } from '../keys';
 import { callsListing } from '../listings';
 import { processCursorCodec, type CursorCodec, type Page } from '../pagination';
 import { newestOf, queryPages, type PagedQuery, type StoreKey } from '../query-pages';
 import type { WorkDirectory } from '../work-directory';
 import { fairShare, type WorkQueues } from '../work-queues';
+import { forEachHydratedPage, narrowQuery, readListingPage } from './narrow-reads';
 import { callIdOfItem, parseCallItem, type StoredCall } from './stored-call';
 
 export interface ListCallsFilter {
@@ -23,10 +25,15 @@ export const MAX_LIST_READS = 10;
 /** The fields of a call a report reads (lib/stats). */
 export type CallForReport = Pick<StoredCall, 'crmUserId' | 'state' | 'createdAt' | 'outcome'>;
 
+/** The fields an erasure reads of each call it searches, and the number it matches them on. */
+const ERASURE_FIELDS = 'callId, pbx, #to, legB';
+
 /**
- * Reads of the calls that write nothing: the listings by tenant, agent or lead (gsi3, gsi2, gsi1: newest first), the
- * report's range read, an erasure's search by number, and the reconciler's lists (its pending work, the calls it
- * flagged). Each is bounded as its caller needs, or reads to the end where stopping half way would be wrong.
+ * Reads of the calls that write nothing: the listings by tenant, agent or lead (newest first), the report's range
+ * read, an erasure's search by number, and the reconciler's lists (its pending work, the calls it flagged). Each is
+ * bounded as its caller needs, or reads to the end where stopping half way would be wrong. The listings read the
+ * keys-only indexes and then the items by key, or, in the `migrating` mode of a table being moved to them, the old
+ * whole-item indexes (lib/store/call-index-keys.ts).
  */
 export class CallQueries {
   constructor(
@@ -35,15 +42,25 @@ export class CallQueries {
     private readonly queues: WorkQueues,
     /** Signs and checks the cursors of `list`: a stage's own (lib/compose/shared.ts); this process's by default. */
     private readonly cursors: CursorCodec = processCursorCodec(),
+    /** Which indexes the listings read: the stage's CALL_INDEXES. */
+    private readonly indexMode: CallIndexMode = 'narrow',
   ) {}
 
   /** Newest first, through the index that fits the filter; the state filter is applied page by page. */
   async list(tenantId: string, filter: ListCallsFilter, options: { limit: number; cursor?: string }): Promise<Page<StoredCall>> {
-    const [indexName, pk] = filter.leadId
-      ? [INDEX.gsi1, callsByLeadPk(tenantId, filter.leadId)]
-      : filter.crmUserId
-        ? [INDEX.gsi2, callsByAgentPk(tenantId, filter.crmUserId)]
-        : [INDEX.gsi3, callsByTenantPk(tenantId)];
+    const index = callListingIndex(this.indexMode, tenantId, filter);
+    const listing = callsListing({ tenantId, index, filter });
+    const start = this.cursors.decode(listing, options.cursor);
+    if (index.narrow) {
+      // The state and the second of lead and agent are not in the index: checked on each item once it is read.
+      const accept = (item: Record<string, unknown>) =>
+        (!filter.state || item.state === filter.state) && (!(filter.leadId && filter.crmUserId) || item.crmUserId === filter.crmUserId);
+      // The same bounds as the whole-item query below: `:to~` takes every call of the instant `to`.
+      const query = narrowQuery(index, { from: filter.from, to: filter.to === undefined ? undefined : `${filter.to}~` });
+      const page = await readListingPage(this.table, index, query, { start, limit: options.limit, maxReads: MAX_LIST_READS, accept });
+      return { items: page.items.map(parseCallItem), nextCursor: this.cursors.encode(listing, page.lastKey) };
+    }
+    const { indexName, pk } = index;
     const names: Record<string, string> = { '#pk': `${indexName}pk` };
     const values: Record<string, unknown> = { ':pk': pk };
     if (filter.from || filter.to) names['#sk'] = `${indexName}sk`;
@@ -78,14 +95,13 @@ export class CallQueries {
       ScanIndexForward: false,
     };
     const items: StoredCall[] = [];
-    const listing = callsListing({ tenantId, indexName, pk, filter });
-    let start: StoreKey | undefined = this.cursors.decode(listing, options.cursor);
+    let lastKey: StoreKey | undefined = start;
     // A filter can empty a page; read on until the page is full, the index is exhausted or the read budget is spent.
     for await (const page of queryPages(this.table, query, { start, maxItems: options.limit, maxPages: MAX_LIST_READS })) {
       items.push(...page.items.map(parseCallItem));
-      start = page.lastKey;
+      lastKey = page.lastKey;
     }
-    return { items, nextCursor: this.cursors.encode(listing, start) };
+    return { items, nextCursor: this.cursors.encode(listing, lastKey) };
   }
 
   /**
@@ -97,9 +113,20 @@ export class CallQueries {
     range: { fromIso: string; toIso: string; crmUserId?: string; maxItems: number },
     onPage: (calls: CallForReport[]) => void,
   ): Promise<boolean> {
-    const [indexName, pk] = range.crmUserId
-      ? [INDEX.gsi2, callsByAgentPk(tenantId, range.crmUserId)]
-      : [INDEX.gsi3, callsByTenantPk(tenantId)];
+    const index = callListingIndex(this.indexMode, tenantId, { crmUserId: range.crmUserId });
+    let seen = 0;
+    if (index.narrow) {
+      // The sort key is the creation instant alone: BETWEEN takes `to` itself, which the range leaves out.
+      const query = narrowQuery(index, { from: range.fromIso, to: range.toIso }, false);
+      seen = await forEachHydratedPage(this.table, query, {
+        keep: (key) => String(key[CALL_INDEX_ATTR.time]) < range.toIso,
+        maxKeys: range.maxItems + 1,
+        hydrate: { projection: 'crmUserId, #state, createdAt, outcome', names: { '#state': 'state' } },
+        onPage: (items) => onPage(items as CallForReport[]),
+      });
+      return seen <= range.maxItems;
+    }
+    const { indexName, pk } = index;
     const query: PagedQuery = {
       IndexName: indexName,
       // Sort keys are `<createdAt>#<callId>`: BETWEEN the two instants takes [from, to).
@@ -108,7 +135,6 @@ export class CallQueries {
       ExpressionAttributeNames: { '#pk': `${indexName}pk`, '#sk': `${indexName}sk`, '#state': 'state' },
       ExpressionAttributeValues: { ':pk': pk, ':from': range.fromIso, ':to': range.toIso },
     };
-    let seen = 0;
     // One item past the bound says the range holds more, without reading a page beyond it.
     for await (const page of queryPages(this.table, query, { maxItems: range.maxItems + 1 })) {
       seen += page.items.length;
@@ -126,6 +152,21 @@ export class CallQueries {
    */
   async findCallsTo(tenantId: string, number: { e164: string; digits: string }): Promise<Array<Pick<StoredCall, 'callId' | 'pbx'>>> {
     const found: Array<Pick<StoredCall, 'callId' | 'pbx'>> = [];
+    const take = (item: Record<string, unknown>) => {
+      const callId = callIdOfItem(item);
+      if (!callId) return;
+      const pbx = item.pbx as StoredCall['pbx'] | undefined;
+      found.push({ callId, pbx: pbx ?? null });
+    };
+    const index = callListingIndex(this.indexMode, tenantId, {});
+    if (index.narrow) {
+      // No bound: an erasure must find every call. Each call is read by key, its number matched here.
+      await forEachHydratedPage(this.table, narrowQuery(index, {}, false), {
+        hydrate: { projection: ERASURE_FIELDS, names: { '#to': 'to' } },
+        onPage: (items) => items.filter((item) => item.to === number.e164 || item.legB === number.digits).forEach(take),
+      });
+      return found;
+    }
     const query: PagedQuery = {
       IndexName: INDEX.gsi3,
       KeyConditionExpression: 'gsi3pk = :pk',
@@ -135,14 +176,7 @@ export class CallQueries {
       ExpressionAttributeValues: { ':pk': callsByTenantPk(tenantId), ':e164': number.e164, ':digits': number.digits },
     };
     // No bound: an erasure must find every call.
-    for await (const page of queryPages(this.table, query)) {
-      for (const item of page.items) {
-        const callId = callIdOfItem(item);
-        if (!callId) continue;
-        const pbx = item.pbx as StoredCall['pbx'] | undefined;
-        found.push({ callId, pbx: pbx ?? null });
-      }
-    }
+    for await (const page of queryPages(this.table, query)) page.items.forEach(take);
     return found;
   }
 

@@ -1,20 +1,8 @@
 import * as z from 'zod';
 import { callSchema, emptyOutcome, isWaiting, PENDING_STATES, REFUSED_STATES, type CallEvent, type CallState } from '../../model/call';
 import { CorruptItemError } from '../errors';
-import {
-  callsByAgentPk,
-  callsByLeadPk,
-  callsByTenantPk,
-  callSk,
-  callTimeSk,
-  dueCallSk,
-  dueCallsPk,
-  notifyPendingPk,
-  notifySk,
-  pendingCallSk,
-  pendingCallsPk,
-  tenantPk,
-} from '../keys';
+import { CALL_INDEX_ATTR, callIndexKeys, LEGACY_CALL_INDEX_ATTRS, type CallIndexMode } from '../call-index-keys';
+import { callSk, dueCallSk, dueCallsPk, notifyPendingPk, notifySk, pendingCallSk, pendingCallsPk, tenantPk } from '../keys';
 
 /** The retry state of one transport's delivery of a call's next event; absent while nothing fails. */
 const retryStateSchema = z.object({
@@ -92,34 +80,32 @@ export function eventOf(state: CallState, at: string, detail?: string): CallEven
 }
 
 /** Attributes of a call item that are its keys and index keys, not fields of the call. */
-const STRIP = new Set([
+const STRIP = new Set<string>([
   'gsi6pk',
   'pk',
   'sk',
   'type',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
+  ...LEGACY_CALL_INDEX_ATTRS,
+  ...Object.values(CALL_INDEX_ATTR),
   'gsi4pk',
   'gsi4sk',
   'gsi5pk',
   'gsi5sk',
 ]);
 
-/** The call item of a new call: the call, its index keys (lead, agent, tenant, the work lists, the outbox) and its TTL. */
-export function toCallItem(call: StoredCall): Record<string, unknown> {
-  const timeSk = callTimeSk(call.createdAt, call.callId);
+/**
+ * The call item of a new call: the call, its index keys (the listings' by tenant, agent and lead, in `mode`: see
+ * lib/store/call-index-keys.ts; the work lists, the outbox) and its TTL.
+ */
+export function toCallItem(call: StoredCall, mode: CallIndexMode = 'narrow'): Record<string, unknown> {
   return {
     pk: tenantPk(call.tenantId),
     sk: callSk(call.callId),
     type: 'call',
-    ...(call.lead ? { gsi1pk: callsByLeadPk(call.tenantId, call.lead.id), gsi1sk: timeSk } : {}),
-    ...(call.crmUserId ? { gsi2pk: callsByAgentPk(call.tenantId, call.crmUserId), gsi2sk: timeSk } : {}),
-    gsi3pk: callsByTenantPk(call.tenantId),
-    gsi3sk: timeSk,
+    ...callIndexKeys(
+      { tenantId: call.tenantId, callId: call.callId, createdAt: call.createdAt, crmUserId: call.crmUserId, leadId: call.lead?.id },
+      mode,
+    ),
     ...(PENDING_STATES.includes(call.state)
       ? { gsi4pk: pendingCallsPk(call.tenantId, call.callId), gsi4sk: pendingCallSk(call.updatedAt, call.callId) }
       : {}),

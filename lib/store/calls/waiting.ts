@@ -1,7 +1,8 @@
 import { WAITING_STATES, type Routing, type Schedule, type WaitingState } from '../../model/call';
 import { systemClock, type Clock } from '../../time/clock';
 import type { Table } from '../client';
-import { callsByAgentPk, callTimeSk, dueCallSk, pendingCallSk, pendingCallsPk } from '../keys';
+import { agentIndexSet } from '../call-index-keys';
+import { dueCallSk, pendingCallSk, pendingCallsPk } from '../keys';
 import type { WorkDirectory } from '../work-directory';
 import type { FairBounds, WorkQueues } from '../work-queues';
 import type { CallLedger } from './ledger';
@@ -71,13 +72,14 @@ export class WaitingCalls {
   ): Promise<StoredCall | undefined> {
     const now = this.clock().toISOString();
     const expiry = expirySet('dispatching');
-    const timeSk = callTimeSk(claim.createdAt, callId);
+    // The ledger's mode: one stage writes one set of listing keys, whichever part of the store writes the call.
+    const agentKeys = agentIndexSet(this.ledger.indexMode, { tenantId, callId, createdAt: claim.createdAt, crmUserId: claim.crmUserId });
     await this.work.touch(tenantId, ['notify', 'pending']);
     return updateCallIf(this.table, tenantId, callId, {
       expression: [
         'SET #state = :dispatching, attempt = :next, reservedBy = :token, #agent = :agent, crmUserId = :crmUserId, #routing = :routing',
         'updatedAt = :now, events = list_append(events, :event), gsi4pk = :pending, gsi4sk = :pendingSk',
-        'gsi2pk = :agentPk, gsi2sk = :timeSk',
+        ...agentKeys.set,
         OUTBOX_SET,
         expiry.set,
       ].join(', '),
@@ -97,8 +99,7 @@ export class WaitingCalls {
         ':event': [eventOf('dispatching', now, `agent ${claim.crmUserId}`)],
         ':pending': pendingCallsPk(tenantId, callId),
         ':pendingSk': pendingCallSk(now, callId),
-        ':agentPk': callsByAgentPk(tenantId, claim.crmUserId),
-        ':timeSk': timeSk,
+        ...agentKeys.values,
         ...outboxValues(now, tenantId, callId),
       },
     });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { hashApiKey, tenantOfApiKey } from '../../../lib/store/api-keys';
 import { agentByEmailPk, callsByLeadPk, callSk, callTimeSk, tenantPk } from '../../../lib/store/keys';
 import { agentsListing, callsListing, teamMembersListing } from '../../../lib/store/listings';
+import { callListingIndex } from '../../../lib/store/call-index-keys';
 import {
   createCursorCodec,
   CursorCodec,
@@ -47,7 +48,7 @@ describe('cursors', () => {
   const SECRET = 'unit-test-cursor-secret-0123456789abcdef';
   const codec = new CursorCodec(SECRET);
   const key = { gsi3pk: 'TENANT#acme#CALLS', gsi3sk: '2026-07-01T10:00:00.000Z#c_123', pk: 'TENANT#acme', sk: 'CALL#c_123' };
-  const all = (tenantId = 'acme', filter = {}) => callsListing({ tenantId, indexName: 'gsi3', pk: `TENANT#${tenantId}#CALLS`, filter });
+  const all = (tenantId = 'acme', filter = {}) => callsListing({ tenantId, index: callListingIndex('migrating', tenantId, {}), filter });
   /** A cursor for `listing` with a good tag over any payload: what a holder of the secret could make. */
   const signed = (listing: Listing, value: unknown, secret = SECRET) => {
     const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -113,6 +114,33 @@ describe('cursors', () => {
     ]) {
       expect(() => codec.decode(between, signed(between, bad)), JSON.stringify(bad)).toThrow(InvalidCursorError);
     }
+  });
+
+  it('take the keys-only index start key (table keys, the index hash, the creation instant) and refuse it elsewhere', () => {
+    const filter = { from: '2026-07-01T00:00:00.000Z', to: '2026-07-01T23:59:59.999Z' };
+    const narrow = (tenantId = 'acme', by = {}) => callsListing({ tenantId, index: callListingIndex('narrow', tenantId, by), filter });
+    const narrowKey = { pk: 'TENANT#acme', sk: 'CALL#c_123', ct: 'acme', cs: '2026-07-01T10:00:00.000Z' };
+    expect(codec.decode(narrow(), codec.encode(narrow(), narrowKey))).toEqual(narrowKey);
+    const agentKey = { pk: 'TENANT#acme', sk: 'CALL#c_123', ca: 'acme#u-17', cs: '2026-07-01T10:00:00.000Z' };
+    expect(codec.decode(narrow('acme', { crmUserId: 'u-17' }), signed(narrow('acme', { crmUserId: 'u-17' }), agentKey))).toEqual(agentKey);
+    // A cursor of the whole-item listing is not one of the keys-only listing (the index is part of its identity).
+    const between = all('acme', filter);
+    expect(() => codec.decode(narrow(), codec.encode(between, key))).toThrow(InvalidCursorError);
+    for (const bad of [
+      { ...narrowKey, ct: 'other' },
+      { ...narrowKey, pk: 'TENANT#other' },
+      { ...narrowKey, cs: '2026-07-01T10:00:00.000Z#c_123' },
+      { ...narrowKey, cs: '2026-07-02T10:00:00.000Z' },
+      { pk: narrowKey.pk, sk: narrowKey.sk, ct: narrowKey.ct },
+      { ...narrowKey, gsi3pk: 'TENANT#acme#CALLS' },
+      agentKey,
+      { ...agentKey, ca: 'other#u-17' },
+    ]) {
+      expect(() => codec.decode(narrow(), signed(narrow(), bad)), JSON.stringify(bad)).toThrow(InvalidCursorError);
+    }
+    expect(() =>
+      codec.decode(narrow('acme', { crmUserId: 'u-17' }), signed(narrow('acme', { crmUserId: 'u-17' }), { ...agentKey, ca: 'other#u-17' })),
+    ).toThrow(InvalidCursorError);
   });
 
   it('bind the agents and team listings to their tenant, team and page filters', () => {
