@@ -17,10 +17,10 @@ import { DEFAULT_PROBE_EXTENSION } from '../../lib/pbx/probe';
 import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
+import { narrowCallIndexKeys } from '../../lib/store/call-index-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
 import {
   agentSk,
-  callsByTenantPk,
   callSk,
   flaggedCallsPk,
   notifyDeadPk,
@@ -345,8 +345,7 @@ describe('c2c doctor finds each problem', () => {
             tenantId,
             callId,
             createdAt: twoHoursAgo,
-            gsi3pk: callsByTenantPk(tenantId),
-            gsi3sk: `${twoHoursAgo}#${callId}`,
+            ...narrowCallIndexKeys({ tenantId, callId, createdAt: String(extra.createdAt ?? twoHoursAgo) }),
             ...extra,
           },
         }),
@@ -358,7 +357,7 @@ describe('c2c doctor finds each problem', () => {
     // just placed (not reported: the reconciler has not had its chance yet).
     await callItem('c_unsettled', { state: 'unknown', reason: 'pbx_timeout' });
     const justNow = new Date(Date.now() - 30_000).toISOString();
-    await callItem('c_fresh', { state: 'unknown', createdAt: justNow, gsi3sk: `${justNow}#c_fresh` });
+    await callItem('c_fresh', { state: 'unknown', createdAt: justNow });
     await callItem('c_retrying', {
       state: 'completed',
       gsi5pk: notifyPendingPk(tenantId, 'c_retrying'),

@@ -4,7 +4,8 @@ import { logger } from '../../lib/observability/logger';
 import { MAX_CALLS_PER_REPORT } from '../../lib/stats/agent-stats';
 import { MAX_TEAM_MEMBERSHIPS } from '../../lib/agents/directory';
 import { CallRepository } from '../../lib/store/calls';
-import { callsByTenantPk, rateCounterPk, teamMemberSk, tenantPk } from '../../lib/store/keys';
+import { rateCounterPk, teamMemberSk, tenantPk } from '../../lib/store/keys';
+import { narrowCallIndexKeys } from '../../lib/store/call-index-keys';
 import { storedCall } from '../support/calls';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type InvokeResult, type TestEnv } from '../support/env';
 
@@ -77,6 +78,12 @@ async function writeItems(items: Array<Record<string, unknown>>) {
 const scannedBy = (commands: Sent[]) =>
   commands.filter((c) => c.name === 'QueryCommand').reduce((n, c) => n + ((c.output as { ScannedCount?: number }).ScannedCount ?? 0), 0);
 
+/** Items the batch reads among `commands` read by key: the calls a keys-only index query named (lib/store/hydrate.ts). */
+const readByKey = (commands: Sent[]) =>
+  commands
+    .filter((c) => c.name === 'BatchGetCommand')
+    .reduce((n, c) => n + Object.values((c.output as { Responses?: Record<string, unknown[]> }).Responses ?? {}).flat().length, 0);
+
 /** Reads charged to a tenant so far, over every window. */
 async function usedReads(tenantId: string): Promise<number> {
   const out = await env.table.doc.send(
@@ -95,8 +102,7 @@ function callIndexItem(tenantId: string, callId: string, created: Date) {
   return {
     pk: tenantPk(tenantId),
     sk: `CALL#${callId}`,
-    gsi3pk: callsByTenantPk(tenantId),
-    gsi3sk: `${createdAt}#${callId}`,
+    ...narrowCallIndexKeys({ tenantId, callId, createdAt }),
     crmUserId: 'u-17',
     state: 'completed',
     createdAt,
@@ -222,7 +228,7 @@ describe('the read budget', () => {
   });
 
   it("lets a big report overdraw the window: it answers, and the tenant's next request waits for the next window", async () => {
-    // 1 read a second: 10 a window; the report reads 2,500 calls, 25 reads.
+    // 1 read a second: 10 a window; the report reads 2,500 index keys and the 2,500 calls by key, 50 reads.
     const tenant = await seedTenant(env, { tenantId: 'reads-big', policy: { readsPerSecond: 1 } });
     const day = Date.parse('2026-03-01T00:00:00.000Z');
     await writeItems(
@@ -238,9 +244,10 @@ describe('the read budget', () => {
     expect(report.status, JSON.stringify(report.body)).toBe(200);
     expect(report.body.agents).toEqual([expect.objectContaining({ crmUserId: 'u-17', calls: 2_500 })]);
     expect(scannedBy(sent)).toBe(2_500);
-    // Charged one read before, the 24 it owed after: two writes.
+    expect(readByKey(sent)).toBe(2_500);
+    // Charged one read before, the 49 it owed after: two writes.
     expect(sent.filter((c) => c.name === 'UpdateCommand')).toHaveLength(2);
-    expect(await usedReads('reads-big')).toBe(25);
+    expect(await usedReads('reads-big')).toBe(50);
 
     const list = () => invoke(agents, { method: 'GET', route: '/v1/agents', headers: bearer(tenant.key) });
     expectReadRefusal(await list(), 9);
@@ -249,7 +256,7 @@ describe('the read budget', () => {
     // The overdraft ends with its window: the next one starts at zero.
     vi.setSystemTime(new Date('2026-03-02T10:00:10.000Z'));
     expect((await list()).status).toBe(200);
-    expect(await usedReads('reads-big')).toBe(26);
+    expect(await usedReads('reads-big')).toBe(51);
   });
 });
 
@@ -276,21 +283,23 @@ describe('bounded reads', () => {
         query: { from: '2026-03-02', to },
         headers: bearer(tenant.key),
       });
-      return { res, read: scannedBy(sent) };
+      return { res, read: scannedBy(sent), byKey: readByKey(sent) };
     };
 
     const tooMany = await report('2026-03-03');
     expect(tooMany.res.status, JSON.stringify(tooMany.res.body)).toBe(422);
     expect(tooMany.res.body.code).toBe('range_too_large');
     expect(tooMany.read).toBe(MAX_CALLS_PER_REPORT + 1);
-    // Refused, but read: charged the 101 reads of the 10,001 items.
-    expect(await usedReads('reads-stats')).toBe(101);
+    expect(tooMany.byKey).toBe(MAX_CALLS_PER_REPORT + 1);
+    // Refused, but read: charged the 201 reads of the 10,001 index keys and the 10,001 calls read by key.
+    expect(await usedReads('reads-stats')).toBe(201);
 
     const atTheBound = await report('2026-03-02');
     expect(atTheBound.res.status, JSON.stringify(atTheBound.res.body)).toBe(200);
     expect(atTheBound.res.body.agents).toEqual([expect.objectContaining({ crmUserId: 'u-17', calls: MAX_CALLS_PER_REPORT })]);
     expect(atTheBound.read).toBe(MAX_CALLS_PER_REPORT);
-    expect(await usedReads('reads-stats')).toBe(201);
+    expect(atTheBound.byKey).toBe(MAX_CALLS_PER_REPORT);
+    expect(await usedReads('reads-stats')).toBe(401);
   });
 
   it(`teams read at most ${MAX_TEAM_MEMBERSHIPS} memberships: more is 422 too_many_memberships, read no further`, async () => {
