@@ -19,16 +19,7 @@ import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
 import { narrowCallIndexKeys } from '../../lib/store/call-index-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
-import {
-  agentSk,
-  callSk,
-  flaggedCallsPk,
-  notifyDeadPk,
-  notifyPendingPk,
-  pbxOrphanSk,
-  tenantPk,
-  tenantSk,
-} from '../../lib/store/keys';
+import { agentSk, callSk, flaggedCallsPk, notifyDeadPk, notifyPendingPk, pbxOrphanSk, tenantPk, tenantSk } from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import type { CallbackSettings } from '../../lib/model/tenant';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
@@ -345,7 +336,7 @@ describe('c2c doctor finds each problem', () => {
             tenantId,
             callId,
             createdAt: twoHoursAgo,
-            ...narrowCallIndexKeys({ tenantId, callId, createdAt: String(extra.createdAt ?? twoHoursAgo) }),
+            ...narrowCallIndexKeys({ tenantId, callId, createdAt: typeof extra.createdAt === 'string' ? extra.createdAt : twoHoursAgo }),
             ...extra,
           },
         }),

@@ -57,7 +57,7 @@ export class CallQueries {
         (!filter.state || item.state === filter.state) && (!(filter.leadId && filter.crmUserId) || item.crmUserId === filter.crmUserId);
       // The same bounds as the whole-item query below: `:to~` takes every call of the instant `to`.
       const query = narrowQuery(index, { from: filter.from, to: filter.to === undefined ? undefined : `${filter.to}~` });
-      const page = await readListingPage(this.table, index, query, { start, limit: options.limit, maxReads: MAX_LIST_READS, accept });
+      const page = await readListingPage(this.table, query, { start, limit: options.limit, maxReads: MAX_LIST_READS, accept });
       return { items: page.items.map(parseCallItem), nextCursor: this.cursors.encode(listing, page.lastKey) };
     }
     const { indexName, pk } = index;
