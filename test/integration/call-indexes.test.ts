@@ -1,10 +1,11 @@
 import { DeleteCommand, GetCommand, type BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { billWrite, tableDef } from '../../bench/dynamo-meter';
+import { billWrite, itemSize, tableDef } from '../../bench/dynamo-meter';
 import { emptyOutcome, type CallState } from '../../lib/model/call';
 import { CALL_INDEX, LEGACY_CALL_INDEX_ATTRS, type CallIndexMode } from '../../lib/store/call-index-keys';
 import { CallRepository, type StoredCall } from '../../lib/store/calls';
+import { MAX_STORED_HOST, MAX_STORED_TEXT } from '../../lib/store/calls/stored-call';
 import type { ListCallsFilter } from '../../lib/store/calls';
 import type { Table } from '../../lib/store/client';
 import { callSk, tenantPk } from '../../lib/store/keys';
@@ -263,5 +264,53 @@ describe('a call erased between its key page and its read', () => {
     } finally {
       final.doc.middlewareStack.remove('eraseMeanwhile');
     }
+  });
+});
+
+describe("the PBX's answer on the call item", () => {
+  it('keeps the call item under 1 KB after the dial answer: one write unit for the update', async () => {
+    const calls = new CallRepository(final);
+    const tenantId = 'small-answer';
+    const call = storedCall({
+      callId: 'c_01KBQZ8Y6W4F3M2N7P5R9T1V3X',
+      tenantId,
+      state: 'dispatching',
+      lead: { id: 'lead-1799', type: 'contact' },
+      customData: { ticket: 'T-12345' },
+      idempotencyKey: 'crm-7f3c2a91-6b1e-4d0a-9c55-2f8e1b7d4a60',
+    });
+    await calls.reserve(call);
+    await calls.transition(tenantId, call.callId, {
+      from: ['dispatching'],
+      to: 'dialing',
+      changes: { pbx: { uniqueId: '1764428675.1234', message: 'Originate successfully queued', host: 'subdomain.pbx.commpeak.com' } },
+    });
+    const item = await rawItem(final, tenantId, call.callId);
+    expect(itemSize(marshall(item!))).toBeLessThan(1024);
+  });
+
+  it('bounds the text and host the PBX sends, keeps its id whole, and the answer read back is the one stored', async () => {
+    const calls = new CallRepository(final);
+    const tenantId = 'long-answer';
+    await calls.reserve(storedCall({ callId: 'c_long', tenantId, state: 'dispatching' }));
+    const uniqueId = `1764428675.${'9'.repeat(40)}`;
+    const message = `Refused: ${'🙂'.repeat(5_000)}`;
+    const moved = await calls.transition(tenantId, 'c_long', {
+      from: ['dispatching'],
+      to: 'rejected',
+      changes: { pbx: { uniqueId, message, host: `${'h'.repeat(400)}.example` } },
+      detail: message,
+    });
+    const stored = (await calls.get(tenantId, 'c_long'))!;
+    expect(moved?.pbx).toEqual(stored.pbx);
+    expect(stored.pbx?.uniqueId).toBe(uniqueId);
+    expect(Array.from(stored.pbx!.message!)).toHaveLength(MAX_STORED_TEXT);
+    expect(stored.pbx!.message!.startsWith('Refused: 🙂')).toBe(true);
+    expect(stored.pbx!.message!.endsWith('…')).toBe(true);
+    expect(stored.pbx!.host).toHaveLength(MAX_STORED_HOST);
+    expect(Array.from(stored.events.at(-1)!.detail!)).toHaveLength(MAX_STORED_TEXT);
+    // A patch (the answer recorded after a webhook moved the call on) is bounded alike.
+    await calls.patch(tenantId, 'c_long', { pbx: { uniqueId, message: 'x'.repeat(1_000), host: null } });
+    expect((await calls.get(tenantId, 'c_long'))!.pbx).toEqual({ uniqueId, message: `${'x'.repeat(MAX_STORED_TEXT - 1)}…`, host: null });
   });
 });

@@ -16,7 +16,7 @@ import {
   tenantPk,
 } from '../keys';
 import type { WorkDirectory } from '../work-directory';
-import { eventOf, parseCallItem, toCallItem, type CallChanges, type StoredCall } from './stored-call';
+import { eventOf, parseCallItem, storedChanges, toCallItem, type CallChanges, type StoredCall } from './stored-call';
 import { expirySet, OUTBOX_SET, outboxValues, updateCallIf, workOf } from './writes';
 
 /**
@@ -104,7 +104,7 @@ export class CallLedger {
     };
     const sets = ['#state = :to', 'updatedAt = :now', 'events = list_append(events, :event)', OUTBOX_SET, expiry.set];
     const removes: string[] = [];
-    for (const [field, value] of Object.entries(transition.changes ?? {})) {
+    for (const [field, value] of Object.entries(storedChanges(transition.changes ?? {}))) {
       names[`#${field}`] = field;
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
@@ -212,7 +212,7 @@ export class CallLedger {
 
   /** Sets fields of a call without touching its state (e.g. the PBX's unique_id after a webhook already moved it on). */
   async patch(tenantId: string, callId: string, changes: CallChanges): Promise<void> {
-    const entries = Object.entries(changes);
+    const entries = Object.entries(storedChanges(changes));
     if (entries.length === 0) return;
     const uniqueId = changes.pbx?.uniqueId;
     await this.table.doc.send(

@@ -76,7 +76,37 @@ export function dueAtOf(call: Pick<StoredCall, 'state' | 'schedule' | 'updatedAt
 }
 
 export function eventOf(state: CallState, at: string, detail?: string): CallEvent {
-  return detail ? { at, state, detail } : { at, state };
+  return detail ? { at, state, detail: clip(detail, MAX_STORED_TEXT) } : { at, state };
+}
+
+/**
+ * The most characters of the PBX's free text (its answer's `message`, a refusal's event detail) a call keeps, and of
+ * the host it names (a DNS name's limit). The call item is rewritten by every update and billed per KB started: with
+ * the PBX's answer so bounded, the item after the dial answer stays under 1 KB for the answers CommPeak sends.
+ */
+export const MAX_STORED_TEXT = 160;
+export const MAX_STORED_HOST = 253;
+
+/** The first `max` characters (code points, never half a pair), the last one an ellipsis when cut. */
+function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** The PBX's answer as a call keeps it: its id whole (events find the call by it), its text and host bounded. */
+export function storedPbxAnswer(pbx: StoredCall['pbx']): StoredCall['pbx'] {
+  if (!pbx) return pbx;
+  return {
+    uniqueId: pbx.uniqueId,
+    message: pbx.message === null ? null : clip(pbx.message, MAX_STORED_TEXT),
+    host: pbx.host === null ? null : clip(pbx.host, MAX_STORED_HOST),
+  };
+}
+
+/** A change of a call as written: the PBX's answer bounded (`storedPbxAnswer`). */
+export function storedChanges(changes: CallChanges): CallChanges {
+  return changes.pbx === undefined ? changes : { ...changes, pbx: storedPbxAnswer(changes.pbx) };
 }
 
 /** Attributes of a call item that are its keys and index keys, not fields of the call. */
@@ -139,7 +169,7 @@ const DEFAULTS: Partial<StoredCall> = {
 
 function slim(call: StoredCall): Record<string, unknown> {
   const item: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(call)) {
+  for (const [name, value] of Object.entries({ ...call, pbx: storedPbxAnswer(call.pbx) })) {
     if (value === undefined) continue;
     if (name in DEFAULTS && JSON.stringify(value) === JSON.stringify(DEFAULTS[name as keyof StoredCall])) continue;
     item[name] = value;
