@@ -112,6 +112,31 @@ describe('what a write is billed', () => {
     expect(billWrite(table, { command: 'Transact Put', key, after: key, refused: false, transactional: true }).wcu).toBe(2);
   });
 
+  it("bills a call's listing copies in the keys-only indexes of table-schema.json on its keys alone, and none on an update", () => {
+    const schema = tableDef();
+    const call = {
+      ...key,
+      ct: S('t'),
+      ca: S('t#u-17'),
+      cl: S('t#L-1'),
+      cs: S('2026-07-01T10:00:00.000Z'),
+      state: S('dispatching'),
+      note: S(big),
+    };
+    const put = billWrite(schema, { command: 'PutItem', key, after: call, refused: false, transactional: false });
+    const keysOf = (hash: 'ct' | 'ca' | 'cl') => itemSize({ ...key, [hash]: call[hash], cs: call.cs });
+    expect(put.indexes.map((i) => [i.index, i.kind, i.pk, i.sk, i.bytes, i.wcu])).toEqual([
+      ['callsByTenant', 'put', 't', '2026-07-01T10:00:00.000Z', keysOf('ct'), 1],
+      ['callsByAgent', 'put', 't#u-17', '2026-07-01T10:00:00.000Z', keysOf('ca'), 1],
+      ['callsByLead', 'put', 't#L-1', '2026-07-01T10:00:00.000Z', keysOf('cl'), 1],
+    ]);
+    // The dial answer, an event, a notification: no key of theirs changes, so no copy is written.
+    const after = { ...call, state: S('dialing'), pbx: { M: { uniqueId: S('1764.1') } } };
+    expect(billWrite(schema, { command: 'UpdateItem', key, before: call, after, refused: false, transactional: false }).indexes).toEqual(
+      [],
+    );
+  });
+
   it('reads: 1 unit per 4 KB strongly consistent, half eventually consistent', () => {
     expect(readUnits(0, true)).toBe(1);
     expect(readUnits(4097, true)).toBe(2);

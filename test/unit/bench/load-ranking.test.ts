@@ -89,7 +89,7 @@ describe('the meter against dynalite, key by key', () => {
       await doc.send(
         new PutCommand({
           TableName: tableName,
-          Item: { pk: 'TENANT#k', sk: 'CALL#1', gsi3pk: 'TENANT#k#CALLS', gsi3sk: '2026-12-07T00:00:00Z#1' },
+          Item: { pk: 'TENANT#k', sk: 'CALL#1', ct: 'k', cs: '2026-12-07T00:00:00Z' },
         }),
       );
       await doc.send(
@@ -103,9 +103,9 @@ describe('the meter against dynalite, key by key', () => {
       await doc.send(
         new QueryCommand({
           TableName: tableName,
-          IndexName: 'gsi3',
-          KeyConditionExpression: 'gsi3pk = :pk',
-          ExpressionAttributeValues: { ':pk': 'TENANT#k#CALLS' },
+          IndexName: 'callsByTenant',
+          KeyConditionExpression: 'ct = :pk',
+          ExpressionAttributeValues: { ':pk': 'k' },
         }),
       );
       meter.billing = false;
@@ -113,11 +113,11 @@ describe('the meter against dynalite, key by key', () => {
       expect(seen.requests().map((r) => [r.operation, r.targets])).toEqual([
         ['PutItem', [{ access: 'write', index: 'table', pk: 'TENANT#k', sk: 'CALL#1' }]],
         ['UpdateItem', [{ access: 'write', index: 'table', pk: 'TENANT#k', sk: 'CALL#1' }]],
-        ['Query', [{ access: 'read', index: 'gsi3', pk: 'TENANT#k#CALLS' }]],
+        ['Query', [{ access: 'read', index: 'callsByTenant', pk: 'k' }]],
       ]);
       const [put, , query] = meter.billed;
-      expect(put!.writes[0]!.indexes.map((i) => [i.index, i.pk, i.sk])).toEqual([['gsi3', 'TENANT#k#CALLS', '2026-12-07T00:00:00Z#1']]);
-      expect(query!.reads).toEqual([{ index: 'gsi3', pk: 'TENANT#k#CALLS', rru: 0.5 }]);
+      expect(put!.writes[0]!.indexes.map((i) => [i.index, i.pk, i.sk])).toEqual([['callsByTenant', 'k', '2026-12-07T00:00:00Z']]);
+      expect(query!.reads).toEqual([{ index: 'callsByTenant', pk: 'k', rru: 0.5 }]);
     } finally {
       seen.stop();
       doc.destroy();

@@ -19,6 +19,7 @@ const schema = {
   indexes: [
     { name: 'gsi3', keys: ['gsi3pk', 'gsi3sk'] },
     { name: 'gsi6', keys: ['gsi6pk'] },
+    { name: 'callsByAgent', keys: ['ca', 'cs'] },
   ],
 };
 const S = (s: string) => ({ S: s });
@@ -95,6 +96,33 @@ describe('the partitions a request reaches, from its wire body', () => {
       { IndexName: 'gsi6', KeyConditionExpression: 'gsi6pk = :pk', ExpressionAttributeValues: { ':pk': S('TENANT#a#PBXUID#9') } },
       [{ access: 'read', index: 'gsi6', pk: 'TENANT#a#PBXUID#9' }],
     ],
+    [
+      'Query',
+      {
+        IndexName: 'callsByAgent',
+        KeyConditionExpression: '#pk = :pk AND #sk <= :to',
+        ExpressionAttributeNames: { '#pk': 'ca', '#sk': 'cs' },
+        ExpressionAttributeValues: { ':pk': S('a#u1'), ':to': S('2026-02-01~') },
+      },
+      [{ access: 'read', index: 'callsByAgent', pk: 'a#u1', sk: '2026-02-01~' }],
+    ],
+    [
+      'BatchGetItem',
+      {
+        RequestItems: {
+          t: {
+            Keys: [
+              { pk: S('TENANT#a'), sk: S('CALL#c1') },
+              { pk: S('TENANT#a'), sk: S('CALL#c2') },
+            ],
+          },
+        },
+      },
+      [
+        { access: 'read', index: 'table', pk: 'TENANT#a', sk: 'CALL#c1' },
+        { access: 'read', index: 'table', pk: 'TENANT#a', sk: 'CALL#c2' },
+      ],
+    ],
     ['Scan', {}, [{ access: 'read', index: 'table', pk: '*' }]],
     ['DescribeTable', {}, []],
   ])('%s', (operation, body, expected) => {
@@ -120,6 +148,7 @@ describe('the unit of heat a key falls in', () => {
     ['any other sort key: the item (split for heat)', { pk: 'TENANT#a', sk: 'AGENTLOCK#u1' }, 'TENANT#a | AGENTLOCK#u1'],
     ['a query of a prefix: its range', { pk: 'TENANT#a', sk: 'TEAM#sales#AGENT#', range: true }, 'TENANT#a | TEAM#sales#AGENT#*'],
     ['a query of the whole partition', { pk: 'WORK#due#3', range: true }, 'WORK#due#3 | *'],
+    ['a keys-only call index: the creation instant alone is the sort key', { pk: 'a#u1', sk: '2026-12-07T07:54:02.970Z' }, 'a#u1 | {time}'],
   ])('%s', (_, target, unit) => {
     expect(heatUnit(target)).toBe(unit);
   });
@@ -149,6 +178,11 @@ describe("a key's template and fan-in, from the ids it holds", () => {
     ['TENANT#acme | CALL#c_1', 'TENANT#{tenant} | CALL#{call}', 'one call', undefined],
     ['TENANT#acme#PBXUID#1764.1', 'TENANT#{tenant}#PBXUID#{call}', 'one call', undefined],
     ['TENANT#other | CALL#c_9', 'TENANT#other | CALL#c_9', 'all tenants', undefined],
+    // The keys-only call indexes (lib/store/call-index-keys.ts): the tenant's id alone, or `{tenant}#{agent|lead}`.
+    ['acme | {time}', '{tenant} | {time}', 'one tenant', undefined],
+    ['acme#u1 | {time}', '{tenant}#{agent} | {time}', 'one agent', undefined],
+    ['acme#lead-7 | {time}', '{tenant}#{lead} | {time}', 'one lead', undefined],
+    ['other#u1 | {time}', 'other#{agent} | {time}', 'one agent', undefined],
   ])('%s', (unit, template, fanIn, shard) => {
     const c = classify(unit, ids);
     expect([c.template, c.fanIn, c.shard]).toEqual([template, fanIn, shard]);
