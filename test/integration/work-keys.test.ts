@@ -30,7 +30,8 @@ let create: typeof import('../../functions/calls-create').handler;
 let pbxEvents: typeof import('../../functions/pbx-events').handler;
 let calls: CallRepository;
 const TENANTS = ['keys-a', 'keys-b'] as const;
-const INDEX_PKS = ['gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk', 'gsi5pk', 'gsi6pk'] as const;
+// The call listings' keys-only indexes (`ct`, `ca`, `cl`: lib/store/call-index-keys.ts) beside the whole-item ones.
+const INDEX_PKS = ['gsi1pk', 'gsi2pk', 'gsi3pk', 'gsi4pk', 'gsi5pk', 'gsi6pk', 'ct', 'ca', 'cl'] as const;
 const seen: Array<Record<string, unknown>> = [];
 /** A key attribute as text (they are strings; anything else shows as JSON). */
 const text = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
