@@ -5,6 +5,7 @@ import { version } from '../../package.json';
 import { controlCharacterMessage, firstControlCharacter } from '../model/control-characters';
 import { StoreError } from '../store/errors';
 import { agentCommand } from './agent-commands';
+import { callIndexesCommand } from './call-index-commands';
 import { callsCommand } from './call-commands';
 import { crmCommand } from './crm-commands';
 import type { CliDeps, RunState } from './context';
@@ -49,7 +50,7 @@ Examples:
 export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   const program: Command = new Command('c2c')
     .description(
-      'Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, subscriptions, CRM call logging, the doctor',
+      'Operator CLI of the click-to-call service: tenants, API keys, agents, teams, calls, outcomes, webhooks, subscriptions, CRM call logging, the doctor, the call index migration',
     )
     .version(version, '-V, --version')
     .addOption(new Option('--local', 'use the local stack started by npm start (the default when it runs)'))
@@ -79,6 +80,7 @@ export function buildProgram(deps: CliDeps, state: RunState = {}): Command {
   program.addCommand(subscriptionsCommand(deps, state));
   program.addCommand(crmCommand(deps, state));
   program.addCommand(doctorCommand(deps, state));
+  program.addCommand(callIndexesCommand(deps, state));
   // addCommand (unlike command()) does not copy settings: every subcommand must throw, not exit.
   forEachCommand(program, (command) => {
     command.exitOverride();

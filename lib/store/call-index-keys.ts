@@ -23,7 +23,8 @@ export const LEGACY_CALL_INDEX_ATTRS = ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 
  * `switched`: both key sets, listings read the new indexes (the old ones still complete: a switch back loses nothing);
  * `narrow`: the new keys only.
  */
-export type CallIndexMode = 'narrow' | 'migrating' | 'switched';
+export const CALL_INDEX_MODES = ['narrow', 'migrating', 'switched'] as const;
+export type CallIndexMode = (typeof CALL_INDEX_MODES)[number];
 export const writesLegacyKeys = (mode: CallIndexMode) => mode !== 'narrow';
 export const readsNarrowIndexes = (mode: CallIndexMode) => mode !== 'migrating';
 

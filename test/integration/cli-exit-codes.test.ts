@@ -138,8 +138,9 @@ describe('exit codes, the same for every command', () => {
     async (_name, leaf) => {
       const result = await runCli(['--endpoint', cli.dynamo.endpoint, '--table', 'c2c-no-such-table', ...commandLine(leaf)], {
         stackFile: join(cli.workDir, 'no-stack.json'),
-        // `crm connect` reads its secret from the environment variable its command line names.
-        env: { ...process.env, C2C_EXIT_CODES_TOKEN: 'pat-exit-codes-0000' },
+        // `crm connect` reads its secret from the environment variable its command line names; `call-indexes strip`
+        // the mode the stage runs in.
+        env: { ...process.env, C2C_EXIT_CODES_TOKEN: 'pat-exit-codes-0000', CALL_INDEXES: 'narrow' },
       });
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/Table not found: .*C2C_STACK_FILE.*--endpoint/);
