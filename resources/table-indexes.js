@@ -73,13 +73,31 @@ function tableAt(step, schema, legacy) {
   return { AttributeDefinitions: definitions, KeySchema: schema.KeySchema, GlobalSecondaryIndexes: indexes, callIndexes: at.callIndexes };
 }
 
+/**
+ * The indexes the call listings query in a mode, per function that lists calls: the old whole-item indexes while the
+ * stage is `migrating`, the keys-only ones after the switch. Their roles name exactly these (resources/iam.yml), as
+ * CloudFormation ARNs of the table's indexes.
+ */
+const LISTING_INDEXES = {
+  migrating: { callsList: ['gsi1', 'gsi2', 'gsi3'], statsAgents: ['gsi2', 'gsi3'] },
+  narrow: { callsList: ['callsByLead', 'callsByAgent', 'callsByTenant'], statsAgents: ['callsByAgent', 'callsByTenant'] },
+};
+const indexArn = (name) => ({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Table', 'Arn'] }, `/index/${name}`]] });
+
+function listingIndexes(mode) {
+  const names = LISTING_INDEXES[mode === 'migrating' ? 'migrating' : 'narrow'];
+  return Object.fromEntries(Object.entries(names).map(([fn, indexes]) => [fn, indexes.map(indexArn)]));
+}
+
 module.exports = {
   STEPS: STEPS.map((s) => s.step),
   DEFAULT_STEP,
   tableAt,
+  listingIndexes,
   /** For serverless.yml: the step named by `--param="callIndexes=<step>"`, from the repository's schema files. */
   table: async ({ resolveVariable }) => {
     const step = await resolveVariable(`param:callIndexes, '${DEFAULT_STEP}'`);
-    return tableAt(step, readSchema('table-schema.json'), readSchema('table-schema-legacy.json'));
+    const at = tableAt(step, readSchema('table-schema.json'), readSchema('table-schema-legacy.json'));
+    return { ...at, listingIndexes: listingIndexes(at.callIndexes) };
   },
 };

@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { CALL_INDEX_MODES, type CallIndexMode } from '../store/call-index-keys';
+import type { CallIndexMode } from '../store/call-index-keys';
 import {
   backfillCallIndexKeys,
   decodeScanCursor,
@@ -8,7 +8,7 @@ import {
   type ScanPassOptions,
 } from '../store/call-index-migration';
 import { DEFAULT_LEAD_SAMPLE, verifyCallIndexes, type ListingComparison } from '../store/call-index-verify';
-import { withStores, type CliDeps, type RunState } from './context';
+import { callIndexModeOf, withStores, type CliDeps, type RunState } from './context';
 import { ReportedError, UsageError } from './errors';
 import { renderTable, writeJson, type Output } from './io';
 
@@ -132,15 +132,13 @@ function scanOptions(options: PassOptions, stderr: Output): ScanPassOptions {
  * no default, since the strip is only safe once no function writes or reads the old keys.
  */
 function deployedMode(env: NodeJS.ProcessEnv): CallIndexMode {
-  const value = env.CALL_INDEXES?.trim();
-  if (!value) {
+  const mode = callIndexModeOf(env);
+  if (!mode) {
     throw new UsageError(
       'CALL_INDEXES: set it to the mode the stage runs (narrow once the legacy-off step is deployed): the strip refuses to guess',
     );
   }
-  if (!(CALL_INDEX_MODES as readonly string[]).includes(value))
-    throw new UsageError(`CALL_INDEXES: expected one of ${CALL_INDEX_MODES.join(', ')}`);
-  return value as CallIndexMode;
+  return mode;
 }
 
 function parseCursor(value: string): string {

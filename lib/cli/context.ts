@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import { assertSealed, createSealer, SealConfigError, type SecretSealer } from '../secrets/seal';
 import { AgentRepository } from '../store/agents';
 import { ApiKeyRepository } from '../store/api-keys';
+import { CALL_INDEX_MODES, type CallIndexMode } from '../store/call-index-keys';
 import { CallRepository } from '../store/calls';
 import { createDocumentClient, type Table } from '../store/client';
 import { CursorCodec, LOCAL_CURSOR_SECRET } from '../store/pagination';
 import { TenantRepository } from '../store/tenants';
 import type { Tenant } from '../model/tenant';
-import { CliError } from './errors';
+import { CliError, UsageError } from './errors';
 import type { Output } from './io';
 import { resolveTarget, type Target, type TargetOptions } from './target';
 
@@ -32,6 +33,8 @@ export interface Stores {
   keys: ApiKeyRepository;
   agents: AgentRepository;
   calls: CallRepository;
+  /** Which call indexes the stage's listings read and its call writes carry: CALL_INDEXES as stated, `narrow` if unset. */
+  callIndexes: CallIndexMode;
   /** Seals secrets as the deployed functions do, so that they open what the CLI writes. */
   sealer: SecretSealer;
 }
@@ -63,18 +66,33 @@ export async function withStores<T>(command: Command, deps: CliDeps, state: RunS
         return sealerNow().open(value, context);
       },
     };
+    const callIndexes = callIndexModeOf(deps.env) ?? 'narrow';
     return await fn({
       target,
+      callIndexes,
       table,
       sealer,
       tenants: new TenantRepository(table, sealer),
       keys: new ApiKeyRepository(table),
       agents: new AgentRepository(table, undefined, cursorCodecForTarget(target)),
-      calls: new CallRepository(table, undefined, cursorCodecForTarget(target)),
+      calls: new CallRepository(table, undefined, cursorCodecForTarget(target), callIndexes),
     });
   } finally {
     if (!deps.openTable) table.doc.destroy();
   }
+}
+
+/**
+ * The mode of the stage's call indexes (`CALL_INDEXES`, the variable its functions read; docs/operations.md,
+ * "Narrowing the call indexes"), as the operator states it: a stage half way through the migration lists its calls
+ * through the old indexes, so the CLI must too. Undefined when unset; a value that is not a mode is refused.
+ */
+export function callIndexModeOf(env: NodeJS.ProcessEnv): CallIndexMode | undefined {
+  const value = env.CALL_INDEXES?.trim();
+  if (!value) return undefined;
+  if (!(CALL_INDEX_MODES as readonly string[]).includes(value))
+    throw new UsageError(`CALL_INDEXES: expected one of ${CALL_INDEX_MODES.join(', ')}`);
+  return value as CallIndexMode;
 }
 
 /** Reads a tenant, or stops with a clear message: a typo in a tenant id must not write under a new one. */

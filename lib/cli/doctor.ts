@@ -91,6 +91,7 @@ export function doctorCommand(deps: CliDeps, state: RunState): Command {
             timeoutMs: options.timeoutMs,
             outbound: outboundPolicyOf(stores.target, deps.env),
             sealer: stores.sealer,
+            callIndexes: stores.callIndexes,
           });
         } finally {
           if (tempKeyId) await stores.keys.revoke(options.tenant, tempKeyId);

@@ -276,7 +276,7 @@ describe('the flows each function is recorded in', () => {
     const first = await list({ limit: '2' });
     expect(first.body.calls).toHaveLength(2);
     expect((await list({ limit: '2', cursor: present(first.body.nextCursor, 'nextCursor') })).status).toBe(200);
-    // Each filter reads its own index: by lead (gsi1), by agent (gsi2), the tenant's time range (gsi3).
+    // Each filter reads its own index: by lead, by agent, the tenant's time range (the keys-only call indexes, then BatchGetItem).
     const filters: Array<Record<string, string>> = [
       { leadId: 'lead-1' },
       { agent: uid(1) },

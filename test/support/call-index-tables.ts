@@ -1,16 +1,12 @@
 /**
  * The table definitions of the move to the keys-only call indexes, for the tests that run it: the steps as
- * resources/table-indexes.js (what serverless.yml deploys) derives them, from the final schema.
- *
- * The final schema is lib/store/table-schema.json with gsi3 out and the three keys-only indexes in, as
- * lib/store/call-index-keys.ts names them: the identity once the schema file is the final one, and the final shape
- * before it is, so the tests state their tables themselves and do not depend on which the file holds.
+ * resources/table-indexes.js (what serverless.yml deploys) derives them from the final schema,
+ * lib/store/table-schema.json (the keys-only call indexes, no gsi3).
  */
 import { createRequire } from 'node:module';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import tableSchema from '../../lib/store/table-schema.json';
 import legacySchema from '../../lib/store/table-schema-legacy.json';
-import { CALL_INDEX, CALL_INDEX_ATTR } from '../../lib/store/call-index-keys';
 
 export interface KeyElement {
   AttributeName: string;
@@ -37,44 +33,15 @@ interface TableIndexesModule {
     schema: TableDefinition,
     legacy: Pick<TableDefinition, 'AttributeDefinitions' | 'GlobalSecondaryIndexes'>,
   ): TableAtStep;
+  /** Per function that lists calls, the CloudFormation ARNs of the indexes its role may query in a mode. */
+  listingIndexes(mode: string): Record<string, Array<{ 'Fn::Join': [string, [unknown, string]] }>>;
 }
 
 export const tableIndexes = createRequire(import.meta.url)('../../resources/table-indexes.js') as TableIndexesModule;
 export const legacyTableSchema = legacySchema as Pick<TableDefinition, 'AttributeDefinitions' | 'GlobalSecondaryIndexes'>;
 
-const keysOnly = (name: string, hash: string): IndexDefinition => ({
-  IndexName: name,
-  KeySchema: [
-    { AttributeName: hash, KeyType: 'HASH' },
-    { AttributeName: CALL_INDEX_ATTR.time, KeyType: 'RANGE' },
-  ],
-  Projection: { ProjectionType: 'KEYS_ONLY' },
-});
-
-/** The final table: the schema file's, with gsi3 out and the keys-only call indexes in. */
-export function finalTableSchema(schema: TableDefinition = tableSchema): TableDefinition {
-  const narrow = [
-    keysOnly(CALL_INDEX.byTenant, CALL_INDEX_ATTR.tenant),
-    keysOnly(CALL_INDEX.byAgent, CALL_INDEX_ATTR.agent),
-    keysOnly(CALL_INDEX.byLead, CALL_INDEX_ATTR.lead),
-  ];
-  const legacyAttrs = new Set(legacyTableSchema.AttributeDefinitions.map((d) => d.AttributeName));
-  const indexes = [
-    ...schema.GlobalSecondaryIndexes.filter((index) => index.IndexName !== 'gsi3'),
-    ...narrow.filter((index) => !schema.GlobalSecondaryIndexes.some((i) => i.IndexName === index.IndexName)),
-  ];
-  const attrs = [CALL_INDEX_ATTR.tenant, CALL_INDEX_ATTR.agent, CALL_INDEX_ATTR.lead, CALL_INDEX_ATTR.time];
-  return {
-    AttributeDefinitions: [
-      ...schema.AttributeDefinitions.filter((d) => !legacyAttrs.has(d.AttributeName)),
-      ...attrs
-        .filter((name) => !schema.AttributeDefinitions.some((d) => d.AttributeName === name))
-        .map((name) => ({ AttributeName: name, AttributeType: 'S' })),
-    ],
-    KeySchema: schema.KeySchema,
-    GlobalSecondaryIndexes: indexes,
-  };
-}
+/** The final table: lib/store/table-schema.json as it is (the keys-only call indexes, no gsi3). */
+export const finalTableSchema = (): TableDefinition => tableSchema;
 
 /** The table at one step of the migration, from the final schema. */
 export const tableAtStep = (step: string, schema: TableDefinition = finalTableSchema()) =>

@@ -103,4 +103,27 @@ describe('the callIndexes steps of the table', () => {
     expect(() => tableAtStep('add-lead', withoutLead)).toThrow('callIndexes=add-lead needs index callsByLead');
     expect(names(tableAtStep('add-agent', withoutLead))).toContain('callsByAgent');
   });
+
+  it('give the listing roles the indexes their mode reads: gsi1-gsi3 while migrating, the keys-only ones from the switch on', () => {
+    const indexNames = (mode: string) =>
+      Object.fromEntries(
+        Object.entries(tableIndexes.listingIndexes(mode)).map(([fn, arns]) => [fn, arns.map((arn) => arn['Fn::Join'][1][1])]),
+      );
+    expect(indexNames('migrating')).toEqual({
+      callsList: ['/index/gsi1', '/index/gsi2', '/index/gsi3'],
+      statsAgents: ['/index/gsi2', '/index/gsi3'],
+    });
+    const narrow = {
+      callsList: ['/index/callsByLead', '/index/callsByAgent', '/index/callsByTenant'],
+      statsAgents: ['/index/callsByAgent', '/index/callsByTenant'],
+    };
+    expect(indexNames('switched')).toEqual(narrow);
+    expect(indexNames('narrow')).toEqual(narrow);
+    // Every step's mode has its grants, and every index they name exists at that step.
+    for (const step of SEQUENCE) {
+      const at = tableAtStep(step);
+      for (const arns of Object.values(tableIndexes.listingIndexes(at.callIndexes)))
+        for (const arn of arns) expect(names(at), step).toContain(arn['Fn::Join'][1][1].replace('/index/', ''));
+    }
+  });
 });
