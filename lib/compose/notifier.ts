@@ -81,6 +81,8 @@ export function subscriptionTransports(deps: {
   outbound: OutboundPolicy;
   /** Where a deletion (410) or a disable is told; default the functions' logger. */
   logger?: SubscriptionDeliveryOptions['logger'];
+  /** How long a pass waits on one endpoint before its attempt goes on by itself; SUBSCRIPTION_DETACH_AFTER_MS by default. */
+  detachAfterMs?: number;
 }) {
   return subscriptionTransportsFor({
     subscriptions: new SubscriptionRepository(deps.table, deps.sealer, deps.clock),
@@ -88,5 +90,6 @@ export function subscriptionTransports(deps: {
     timeoutMs: deps.timeoutMs,
     outbound: deps.outbound,
     logger: deps.logger ?? logger,
+    ...(deps.detachAfterMs === undefined ? {} : { detachAfterMs: deps.detachAfterMs }),
   });
 }
