@@ -34,19 +34,24 @@ export async function startDynalite(options: { port?: number; host?: string; pat
 }
 
 /**
- * Creates the table from `lib/store/table-schema.json`, the same definition serverless.yml deploys.
- * Idempotent: an existing table is left as it is.
+ * Creates the table from `lib/store/table-schema.json`, the same definition serverless.yml deploys (or from another
+ * definition: the tests of the call index migration create its steps' tables). Idempotent: an existing table is left
+ * as it is.
  */
-export async function createTable(endpoint: string, tableName: string): Promise<void> {
+export async function createTable(
+  endpoint: string,
+  tableName: string,
+  definition: { AttributeDefinitions: unknown[]; KeySchema: unknown[]; GlobalSecondaryIndexes: unknown[] } = schema,
+): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: schema.AttributeDefinitions as never,
-        KeySchema: schema.KeySchema as never,
-        GlobalSecondaryIndexes: schema.GlobalSecondaryIndexes as never,
+        AttributeDefinitions: definition.AttributeDefinitions as never,
+        KeySchema: definition.KeySchema as never,
+        GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes as never,
       }),
     );
   } catch (error) {

@@ -4,7 +4,7 @@
  * lib/store/table-schema.json (the keys-only call indexes, no gsi3).
  */
 import { createRequire } from 'node:module';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../../local/dynamo';
 import tableSchema from '../../lib/store/table-schema.json';
 import legacySchema from '../../lib/store/table-schema-legacy.json';
 
@@ -47,20 +47,6 @@ export const finalTableSchema = (): TableDefinition => tableSchema;
 export const tableAtStep = (step: string, schema: TableDefinition = finalTableSchema()) =>
   tableIndexes.tableAt(step, schema, legacyTableSchema);
 
-/** Creates a dynalite table of this definition (dynalite makes it ACTIVE at once: createTableMs 0). */
-export async function createTableOf(endpoint: string, tableName: string, definition: TableDefinition): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: definition.AttributeDefinitions as never,
-        KeySchema: definition.KeySchema as never,
-        GlobalSecondaryIndexes: definition.GlobalSecondaryIndexes as never,
-      }),
-    );
-  } finally {
-    client.destroy();
-  }
-}
+/** Creates a dynalite table of this definition (local/dynamo.ts, as the local stack creates its table). */
+export const createTableOf = (endpoint: string, tableName: string, definition: TableDefinition): Promise<void> =>
+  createTable(endpoint, tableName, definition);
