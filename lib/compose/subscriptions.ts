@@ -2,7 +2,8 @@ import { SubscriptionDeliveryRepository } from '../store/subscription-deliveries
 import { SubscriptionRepository } from '../store/subscriptions';
 import { Subscriptions } from '../subscriptions/subscriptions';
 import { perRoot } from './root';
-import { outbound, sealer, table } from './shared';
+import { outbound, table } from './readers';
+import { sealer } from './secrets';
 
 export { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema } from '../model/subscription';
 
