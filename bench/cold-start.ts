@@ -136,7 +136,7 @@ export async function measureColdStarts(runs = 20): Promise<ColdStartResult> {
 }
 
 /** serverless.yml's `custom.esbuild` as esbuild options: the keys that only serverless-esbuild reads are left out. */
-function esbuildOptionsOf(serverlessYml: string): BuildOptions {
+export function esbuildOptionsOf(serverlessYml: string): BuildOptions {
   const doc = loadYaml(readFileSync(serverlessYml, 'utf8')) as { custom?: { esbuild?: Record<string, unknown> } };
   const settings = { ...doc.custom?.esbuild };
   for (const key of [
