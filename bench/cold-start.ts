@@ -15,8 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { build, type BuildOptions } from 'esbuild';
-import { load as loadYaml } from 'js-yaml';
+import { build } from 'esbuild';
+import { esbuildOptionsOf } from './esbuild-options';
 import { measurePhoneMetadata, renderPhoneMetadata, type MetadataResult } from './phone-metadata';
 import { median } from './stats';
 
@@ -137,26 +137,6 @@ export async function measureColdStarts(runs = 20): Promise<ColdStartResult> {
   } finally {
     rmSync(sandbox, { recursive: true, force: true });
   }
-}
-
-/** serverless.yml's `custom.esbuild` as esbuild options: the keys that only serverless-esbuild reads are left out. */
-export function esbuildOptionsOf(serverlessYml: string): BuildOptions {
-  const doc = loadYaml(readFileSync(serverlessYml, 'utf8')) as { custom?: { esbuild?: Record<string, unknown> } };
-  const settings = { ...doc.custom?.esbuild };
-  for (const key of [
-    'exclude',
-    'packager',
-    'packagerOptions',
-    'plugins',
-    'zipConcurrency',
-    'nativeZip',
-    'installExtraArgs',
-    'outputWorkFolder',
-    'outputBuildFolder',
-  ]) {
-    delete settings[key];
-  }
-  return settings;
 }
 
 function findMainJs(dir: string): string {

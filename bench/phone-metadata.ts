@@ -23,6 +23,7 @@ import { checkDestination } from '../lib/policy/destination';
 import { PHONE_METADATA } from '../lib/policy/generated/phone-metadata';
 import { numberNormalizer, type ParsePhoneNumber } from '../lib/policy/phone';
 import { generatedPhoneMetadataModule, policyMetadata } from '../scripts/build-phone-metadata';
+import { esbuildOptionsOf } from './esbuild-options';
 import { median } from './stats';
 
 const run = promisify(execFile);
@@ -191,7 +192,6 @@ export function renderPhoneMetadata(r: MetadataResult): string[] {
 
 if (require.main === module) {
   void (async () => {
-    const { esbuildOptionsOf } = await import('./cold-start');
     const result = await measurePhoneMetadata(esbuildOptionsOf(path.join(ROOT, 'serverless.yml')), Number(process.argv[2] ?? 20));
     console.log(renderPhoneMetadata(result).join('\n'));
   })();
