@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { integer } from './integer';
 
 /** How long a delivery stays in the log (the item's TTL). */
 export const HOOK_LOG_RETENTION_SEC = 7 * 86_400;
@@ -19,7 +20,7 @@ export const hookDeliverySchema = z.object({
   source: z.string(),
   verdict: z.enum(HOOK_VERDICTS),
   /** The HTTP status the sender got. */
-  status: z.number().int(),
+  status: integer(),
   /** The precise reason (`signature_mismatch`, `timestamp_out_of_window`, `no_secret_configured`...) or problem code. */
   reason: z.string().nullable(),
   callId: z.string().nullable(),
