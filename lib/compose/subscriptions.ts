@@ -5,7 +5,7 @@ import { perRoot } from './root';
 import { outbound, table } from './readers';
 import { sealer } from './secrets';
 
-export { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema } from '../model/subscription';
+export { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema } from '../model/subscription-input';
 
 /**
  * The webhook subscriptions API (functions/subscriptions.ts). It seals each new signing secret (purpose
