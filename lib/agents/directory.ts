@@ -13,6 +13,7 @@ import type { AgentRepository } from '../store/agents';
 import type { Page } from '../store/pagination';
 import { systemClock, type Clock } from '../time/clock';
 import { DomainError } from '../model/domain-error';
+import { coercedInteger } from '../model/integer';
 
 /** How far ahead an away toggle may end (or an available agent go away): further is a typo, not a plan. */
 export const MAX_UNTIL_AHEAD_SEC = 30 * 86_400;
@@ -38,7 +39,7 @@ export const putAgentQuerySchema = z.strictObject({
 
 /** `GET /v1/agents`: the plain listing, or one team's members; either filtered by availability. */
 export const listAgentsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: coercedInteger({ min: 1, max: 500 }).default(100),
   // Any length: one that is not a cursor of this listing is the listing's own 400 `invalid_cursor`.
   cursor: z.string().optional(),
   team: teamNameSchema.optional(),

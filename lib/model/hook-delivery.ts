@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { integer } from './integer';
+import { coercedInteger, integer } from './integer';
 
 /** How long a delivery stays in the log (the item's TTL). */
 export const HOOK_LOG_RETENTION_SEC = 7 * 86_400;
@@ -38,5 +38,5 @@ export type HookDelivery = z.infer<typeof hookDeliverySchema>;
 export const hookDeliveriesQuerySchemaOf = (sources: readonly [string, ...string[]]) =>
   z.strictObject({
     source: z.enum(sources),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    limit: coercedInteger({ min: 1, max: 100 }).default(50),
   });

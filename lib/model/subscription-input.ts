@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { noControlCharacters } from './control-characters';
 import { EVERY_EVENT, SUBSCRIPTION_EVENTS, subscriptionFilterSchema } from './subscription';
 import { isCallbackUrl } from './tenant';
+import { coercedInteger } from './integer';
 
 // What callers send to the subscription routes (docs/api.md, "Subscriptions"), apart from the stored shapes of
 // ./subscription.ts: the functions that deliver events read subscriptions and do not build these at cold start.
@@ -51,5 +52,5 @@ export type SubscriptionPatch = z.infer<typeof subscriptionPatchSchema>;
 
 /** The query of GET /v1/subscriptions/{id}/deliveries. */
 export const deliveriesQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: coercedInteger({ min: 1, max: 100 }).default(20),
 });

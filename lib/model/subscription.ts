@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { crmUserIdSchema, teamNameSchema } from './agent';
 import { CALL_STATES } from './call-states';
 import { noControlCharacters } from './control-characters';
+import { integer } from './integer';
 
 /**
  * Webhook subscriptions (docs/api.md, "Subscriptions"): several endpoints per tenant, each with its events, its filter
@@ -116,11 +117,11 @@ export const deliveryAttemptSchema = z.object({
   event: z.string(),
   callId: z.string().nullable(),
   /** 1 for a first try of this event, more for retries. */
-  attempt: z.number().int().min(1),
+  attempt: integer({ min: 1 }),
   status: z.enum(DELIVERY_ATTEMPT_STATUSES),
   /** The endpoint's HTTP status; null when none came back (timeout, refused connection, refused address). */
-  responseCode: z.number().int().nullable(),
-  latencyMs: z.number().int().min(0).nullable(),
+  responseCode: integer().nullable(),
+  latencyMs: integer({ min: 0 }).nullable(),
   /** Why it failed, in a few words (`HTTP 500`, `no answer within 5000 ms`); never a body or a secret. */
   error: z.string().nullable(),
   attemptedAt: z.string(),

@@ -4,9 +4,29 @@
  */
 import * as z from 'zod';
 import { describe, expect, it } from 'vitest';
-import { integer } from '../../../lib/model/integer';
+import { coercedInteger, integer } from '../../../lib/model/integer';
 
-const INPUTS: unknown[] = [0, 1, 6, 7, -1, 1.5, -0.5, 1e17, -1e17, Number.NaN, Infinity, '3', null, undefined, 3_650, 3_651];
+const INPUTS: unknown[] = [
+  0,
+  1,
+  6,
+  7,
+  -1,
+  1.5,
+  -0.5,
+  1e17,
+  -1e17,
+  Number.NaN,
+  Infinity,
+  '3',
+  '',
+  '2.5',
+  'x',
+  null,
+  undefined,
+  3_650,
+  3_651,
+];
 
 const answers = (schema: z.ZodType) =>
   INPUTS.map((input) => {
@@ -27,6 +47,14 @@ describe('integer', () => {
     expect(answers(integer(bounds))).toEqual(answers(chain));
     expect(z.toJSONSchema(integer(bounds))).toEqual(z.toJSONSchema(chain));
     expect(answers(integer(bounds).default(3).optional())).toEqual(answers(chain.default(3).optional()));
+  });
+
+  it.each([
+    [{ min: 1, max: 100 }, z.coerce.number().int().min(1).max(100)],
+    [{ min: 1, max: 500 }, z.coerce.number().int().min(1).max(500)],
+  ] as const)('%j coerced answers as the coerced chain does (a query parameter)', (bounds, chain) => {
+    expect(answers(coercedInteger(bounds).default(20))).toEqual(answers(chain.default(20)));
+    expect(z.toJSONSchema(coercedInteger(bounds), { io: 'input' })).toEqual(z.toJSONSchema(chain, { io: 'input' }));
   });
 
   it('keeps each schema its own bounds though they share the integer check', () => {
