@@ -7,7 +7,7 @@ import {
   putAgentQuerySchema,
 } from '../lib/compose/agents';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { agentInputSchema, crmUserIdSchema } from '../lib/model/agent';
 import { DomainError, invalidRequest } from '../lib/model/domain-error';

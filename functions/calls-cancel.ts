@@ -1,5 +1,5 @@
 import { cancelCallUseCase } from '../lib/compose/cancel-call';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json } from '../lib/http/handler';
 import { DomainError } from '../lib/model/domain-error';
 

@@ -1,4 +1,4 @@
-import { authenticator } from '../lib/compose/shared';
+import { authenticator } from '../lib/compose/secrets';
 import { callOutcomeToHttp, callRequestSchema, idempotencyKeySchema, placeCallUseCase } from '../lib/compose/place-call';
 import { httpHandler, parseInput } from '../lib/http/handler';
 

@@ -1,6 +1,6 @@
 import { readCallsUseCase } from '../lib/compose/read-calls';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json } from '../lib/http/handler';
 import { DomainError } from '../lib/model/domain-error';
 

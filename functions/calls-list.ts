@@ -1,6 +1,6 @@
 import { readCallsUseCase } from '../lib/compose/read-calls';
 import { readBudget } from '../lib/compose/read-budget';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { listCallsQuerySchema } from '../lib/model/call-query';
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { dncLookupQuerySchema, doNotCallUseCase } from '../lib/compose/dnc';
 import { READ_ITEMS, readBudget } from '../lib/compose/read-budget';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 import { DomainError, invalidRequest } from '../lib/model/domain-error';
 

@@ -1,6 +1,6 @@
 import { readBudget } from '../lib/compose/read-budget';
 import { hookDeliveries, hookDeliveriesQuerySchema } from '../lib/compose/hook-deliveries';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 
 const deliveries = hookDeliveries();

@@ -1,5 +1,5 @@
 import { PROBE_BUDGET, probeUseCase } from '../lib/compose/probe';
-import { authenticator } from '../lib/compose/shared';
+import { authenticator } from '../lib/compose/secrets';
 import { httpHandler, json } from '../lib/http/handler';
 import { DomainError } from '../lib/model/domain-error';
 

@@ -1,6 +1,6 @@
 import { agentStatsQuerySchema, agentStatsUseCase } from '../lib/compose/stats';
 import { readBudget } from '../lib/compose/read-budget';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import { httpHandler, json, parseInput } from '../lib/http/handler';
 
 const stats = agentStatsUseCase();

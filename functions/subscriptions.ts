@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { readBudget } from '../lib/compose/read-budget';
-import { readerAuthenticator } from '../lib/compose/shared';
+import { readerAuthenticator } from '../lib/compose/readers';
 import {
   deliveriesQuerySchema,
   subscriptionInputSchema,

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { authenticator } from '../lib/compose/shared';
+import { authenticator } from '../lib/compose/secrets';
 import { tenantAdminUseCase } from '../lib/compose/tenant';
 import { httpHandler, json } from '../lib/http/handler';
 

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import {
-  AVAILABILITY,
   availabilityOf,
   FOREVER_SEC,
   teamNameSchema,
@@ -14,6 +13,7 @@ import type { AgentRepository } from '../store/agents';
 import type { Page } from '../store/pagination';
 import { systemClock, type Clock } from '../time/clock';
 import { DomainError } from '../model/domain-error';
+import { coercedInteger } from '../model/integer';
 
 /** How far ahead an away toggle may end (or an available agent go away): further is a typo, not a plan. */
 export const MAX_UNTIL_AHEAD_SEC = 30 * 86_400;
@@ -39,7 +39,7 @@ export const putAgentQuerySchema = z.strictObject({
 
 /** `GET /v1/agents`: the plain listing, or one team's members; either filtered by availability. */
 export const listAgentsQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  limit: coercedInteger({ min: 1, max: 500 }).default(100),
   // Any length: one that is not a cursor of this listing is the listing's own 400 `invalid_cursor`.
   cursor: z.string().optional(),
   team: teamNameSchema.optional(),
@@ -50,32 +50,31 @@ export const listAgentsQuerySchema = z.strictObject({
 });
 export type ListAgentsQuery = z.output<typeof listAgentsQuerySchema>;
 
-/** What an agent resource says of the agent's availability now (docs/api.md, "Availability"). */
-export const agentAvailabilitySchema = z
-  .object({
-    state: z.enum(AVAILABILITY),
-    since: z.iso.datetime().optional().meta({ description: 'away: since when.' }),
-    until: z.iso.datetime().optional().meta({
-      description:
-        'away: when the away toggle ends (absent: until set back); on_call: when the call stops counting without a Call End; available: when a planned away starts.',
-    }),
-    busyCallId: z.string().optional().meta({ description: 'on_call: the call the agent is on.' }),
-    idleSince: z.iso.datetime().optional().meta({ description: 'When the agent last became free: the longest idle is routed first.' }),
-  })
-  .meta({ id: 'AgentAvailability' });
-export type AgentAvailability = z.infer<typeof agentAvailabilitySchema>;
+/**
+ * What an agent resource says of the agent's availability now (docs/api.md, "Availability"). Its schema, which only the
+ * API's document reads, is lib/openapi/agent-schemas.ts: a function that lists agents does not build it at cold start.
+ */
+export interface AgentAvailability {
+  state: Availability;
+  /** away: since when. */
+  since?: string;
+  /** away: when the away toggle ends (absent: until set back); on_call: when the call stops counting without a Call End; available: when a planned away starts. */
+  until?: string;
+  /** on_call: the call the agent is on. */
+  busyCallId?: string;
+  /** When the agent last became free: the longest idle is routed first. */
+  idleSince?: string;
+}
 
-export const teamSummarySchema = z
-  .object({
-    team: z.string(),
-    members: z.number().int(),
-    available: z.number().int(),
-    onCall: z.number().int(),
-    away: z.number().int(),
-    placingCall: z.number().int(),
-  })
-  .meta({ id: 'TeamSummary' });
-export type TeamSummary = z.infer<typeof teamSummarySchema>;
+/** One team of `GET /v1/teams` (schema: lib/openapi/agent-schemas.ts). */
+export interface TeamSummary {
+  team: string;
+  members: number;
+  available: number;
+  onCall: number;
+  away: number;
+  placingCall: number;
+}
 
 /** The agent resource of docs/api.md: the stored agent without its tenant, with its availability. */
 export type AgentView = Omit<Agent, 'tenantId'> & { availability: AgentAvailability };

@@ -4,6 +4,7 @@ import { CALL_ID_FIELD, FIELD_ALIASES, pbxEventFieldOf } from '../pbx/stats-even
 import { crmUserIdSchema, extensionSchema, teamNameSchema, type AgentRef } from '../model/agent';
 import { noControlCharacters } from '../model/control-characters';
 import { ALL_LEAD_TYPES, type LeadType } from '../model/crm-connection';
+import { integer } from '../model/integer';
 
 /** The longest a team call may wait for a free agent. */
 export const MAX_WAIT_SEC = 3600;
@@ -51,7 +52,7 @@ export const callRequestSchema = z
     agent: agentRefSchema.optional(),
     team: teamNameSchema.optional(),
     /** A team call may wait this long for a free agent (`queued`) instead of a 429 no_agent_available. */
-    maxWaitSec: z.number().int().min(1).max(MAX_WAIT_SEC).optional(),
+    maxWaitSec: integer({ min: 1, max: MAX_WAIT_SEC }).optional(),
     /** The earliest time to dial (RFC 3339 with an offset): the call is `scheduled` until then. */
     notBefore: z.iso.datetime({ offset: true }).optional(),
     to: z.string().min(1).max(64),

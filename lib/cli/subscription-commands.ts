@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { DomainError } from '../model/domain-error';
-import { subscriptionInputSchema, type SubscriptionInput, type SubscriptionResource } from '../model/subscription';
+import type { SubscriptionResource } from '../model/subscription';
+import { subscriptionInputSchema, type SubscriptionInput } from '../model/subscription-input';
 import { SubscriptionDeliveryRepository } from '../store/subscription-deliveries';
 import { SubscriptionRepository, tenantIdsWithCallback } from '../store/subscriptions';
 import { CallbackMigration, type MigrationResult } from '../subscriptions/migrate';

@@ -10,7 +10,9 @@ import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
 
 export { runScheduler } from '../calls/scheduler-loop';
-import { agents, calls, outbound, table, tenants } from './shared';
+import { calls } from './call-store';
+import { agents, outbound, table } from './readers';
+import { tenants } from './secrets';
 
 /** The scheduler: scheduled calls at their time, queued calls as agents free up, each dialled at most once. */
 export const dispatchDueUseCase = perRoot((r) => {

@@ -2,7 +2,7 @@ import { WEBHOOK_SOURCES } from '../crm/sources';
 import { hookDeliveriesQuerySchemaOf } from '../model/hook-delivery';
 import { HookDeliveryRepository } from '../store/hook-deliveries';
 import { perRoot } from './root';
-import { table } from './shared';
+import { table } from './readers';
 
 // What functions/hook-deliveries.ts reads besides the repository: its query's schema, over the registry's sources.
 export const hookDeliveriesQuerySchema = hookDeliveriesQuerySchemaOf(WEBHOOK_SOURCES);

@@ -15,7 +15,9 @@ import { SubscriptionRepository } from '../store/subscriptions';
 import { subscriptionTransportsFor, type SubscriptionDeliveryOptions } from '../subscriptions/delivery';
 import type { Clock } from '../time/clock';
 import { perRoot } from './root';
-import { calls, outbound, sealer, table, tenants } from './shared';
+import { calls } from './call-store';
+import { outbound, table } from './readers';
+import { sealer, tenants } from './secrets';
 
 /** The notification settings of a configuration (the local stack's poller reads them too). */
 export function notifySettingsOf(config: Config): NotifySettings {

@@ -8,7 +8,8 @@ import { DedupeWindowRepository } from '../store/dedupe-windows';
 import { DoNotCallRepository } from '../store/do-not-call';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
-import { agents, callLedger, outbound, table } from './shared';
+import { callLedger } from './call-store';
+import { agents, outbound, table } from './readers';
 
 // What functions/calls-create.ts reads besides the use case: the request's schemas and the answer of API.md.
 export { callRequestSchema, idempotencyKeySchema } from '../calls/request';

@@ -4,7 +4,8 @@ import { Click2CallClient } from '../pbx/click2call';
 import { loadProbeSettings } from '../pbx/probe';
 import { RateLimitRepository } from '../store/rate-limits';
 import { perRoot } from './root';
-import { outbound, table, tenants } from './shared';
+import { outbound, table } from './readers';
+import { tenants } from './secrets';
 
 // What functions/pbx-probe.ts reads besides the use case: the budget its 429 names.
 export { PROBE_BUDGET } from '../pbx/probe';

@@ -4,7 +4,7 @@ import { ITEMS_PER_READ, ReadBudget, type ReadCharge } from '../policy/read-budg
 import { RateLimitRepository } from '../store/rate-limits';
 import { meterReads, ReadTally } from '../store/read-meter';
 import { perRoot } from './root';
-import { table } from './shared';
+import { table } from './readers';
 
 /**
  * The items each read by id of the API reads: what the read budget charges it, alongside the read. Listings, the teams

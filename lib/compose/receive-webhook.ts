@@ -7,7 +7,8 @@ import { HookDeliveryRepository } from '../store/hook-deliveries';
 import { WebhookSourceRepository } from '../store/webhook-sources';
 import { placeCallUseCase } from './place-call';
 import { perRoot, root, type Root } from './root';
-import { sealer, table, tenants } from './shared';
+import { table } from './readers';
+import { sealer, tenants } from './secrets';
 
 /**
  * What functions/hooks.ts reads besides the use case: the URL a delivery was signed over, with the stage's scheme

@@ -1,7 +1,9 @@
 import { ReconcileCalls } from '../calls/reconcile';
 import { logger } from '../observability/logger';
 import { perRoot } from './root';
-import { calls, outbound, tenants } from './shared';
+import { calls } from './call-store';
+import { outbound } from './readers';
+import { tenants } from './secrets';
 
 /** Scheduled: settles `unknown` and stuck `dispatching` calls from the PBX's CDRs. Never dials. */
 export const reconcileUseCase = perRoot(

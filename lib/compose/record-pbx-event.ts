@@ -3,7 +3,9 @@ import { logger } from '../observability/logger';
 import { AgentPresenceRepository } from '../store/agent-presence';
 import { PbxEventRepository } from '../store/pbx-events';
 import { perRoot } from './root';
-import { calls, table, tenants } from './shared';
+import { calls } from './call-store';
+import { table } from './readers';
+import { tenants } from './secrets';
 
 // What functions/pbx-events.ts reads besides the use case: the event as the PBX sent it (query, form or JSON).
 export { readPbxEventRequest } from '../pbx/stats-event';

@@ -1,6 +1,6 @@
 import { agentStats, type AgentStatsQuery } from '../stats/agent-stats';
 import { perRoot } from './root';
-import { calls } from './shared';
+import { calls } from './call-store';
 
 // What functions/stats-agents.ts reads besides the use case: the query's schema and the refusal of a range too large.
 export { agentStatsQuerySchema } from '../stats/agent-stats';

@@ -2,9 +2,10 @@ import { SubscriptionDeliveryRepository } from '../store/subscription-deliveries
 import { SubscriptionRepository } from '../store/subscriptions';
 import { Subscriptions } from '../subscriptions/subscriptions';
 import { perRoot } from './root';
-import { outbound, sealer, table } from './shared';
+import { outbound, table } from './readers';
+import { sealer } from './secrets';
 
-export { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema } from '../model/subscription';
+export { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema } from '../model/subscription-input';
 
 /**
  * The webhook subscriptions API (functions/subscriptions.ts). It seals each new signing secret (purpose

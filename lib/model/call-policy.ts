@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { integer } from './integer';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM');
 const WEEKDAYS = [1, 2, 3, 4, 5];
@@ -9,7 +10,7 @@ const WEEKDAYS = [1, 2, 3, 4, 5];
  * `start` not `end`) are the input's (lib/tenants/settings.ts): a stored item never stops reading.
  */
 export const callingWindowSchema = z.object({
-  days: z.array(z.number().int().min(0).max(6)),
+  days: z.array(integer({ min: 0, max: 6 })),
   start: hhmm,
   end: hhmm,
 });
@@ -54,33 +55,33 @@ export const callPolicySchema = z.object({
   outsideCallingHours: z.enum(['refuse', 'defer']).default('refuse'),
   caps: z
     .object({
-      perDestination: z.object({ max: z.number().int().min(1), windowSec: z.number().int().min(1) }).default({ max: 3, windowSec: 900 }),
-      perAgentPerMinute: z.number().int().min(1).default(10),
-      perTenantPerSecond: z.number().int().min(1).default(20),
+      perDestination: z.object({ max: integer({ min: 1 }), windowSec: integer({ min: 1 }) }).default({ max: 3, windowSec: 900 }),
+      perAgentPerMinute: integer({ min: 1 }).default(10),
+      perTenantPerSecond: integer({ min: 1 }).default(20),
     })
     .default({ perDestination: { max: 3, windowSec: 900 }, perAgentPerMinute: 10, perTenantPerSecond: 20 }),
   /**
    * The tenant's read budget on the API's read routes, in reads a second (lib/policy/read-budget.ts: one read is up to
    * 100 items a request read, at least one a request), counted over 10-second windows.
    */
-  readsPerSecond: z.number().int().min(1).max(100_000).default(50),
+  readsPerSecond: integer({ min: 1, max: 100_000 }).default(50),
   /**
    * Scheduled and queued calls the tenant may have waiting at once. Past it, a new waiting call is refused (429
    * waiting_limit) and nothing is written: one tenant's key cannot fill the scheduler's runs (docs/design.md).
    */
-  maxWaitingCalls: z.number().int().min(1).max(100_000).default(1000),
+  maxWaitingCalls: integer({ min: 1, max: 100_000 }).default(1000),
   /** Window of the key derived when a caller sends no Idempotency-Key. */
-  dedupeWindowSec: z.number().int().min(1).max(3600).default(60),
+  dedupeWindowSec: integer({ min: 1, max: 3600 }).default(60),
   /**
    * Days a call, its events and its raw PBX events are kept from the call's creation (DynamoDB TTL). 400: a year
    * of history for yearly reports and disputes, plus a month of slack.
    */
-  retentionDays: z.number().int().min(1).max(3650).default(400),
+  retentionDays: integer({ min: 1, max: 3650 }).default(400),
   /**
    * Days a call that never reached the PBX (`rejected`, `not_sent`) is kept. Nobody's phone rang, so there is
    * no call to account for: 30 days leave support a month to answer "why did my click not ring?" and match how
    * long orphan PBX events and dead letters are kept. Never longer than `retentionDays`.
    */
-  refusedRetentionDays: z.number().int().min(1).max(3650).default(30),
+  refusedRetentionDays: integer({ min: 1, max: 3650 }).default(30),
 });
 export type CallPolicy = z.infer<typeof callPolicySchema>;

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { crmUserIdSchema } from './agent';
 import { CALL_STATES } from './call';
+import { coercedInteger } from './integer';
 
 const isoInstant = z.iso.datetime({ offset: true }).transform((s) => new Date(s).toISOString());
 
@@ -12,7 +13,7 @@ export const listCallsQuerySchema = z
     state: z.enum(CALL_STATES).optional(),
     from: isoInstant.optional(),
     to: isoInstant.optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(50),
+    limit: coercedInteger({ min: 1, max: 200 }).default(50),
     // Any length: one that is not a cursor of this listing is the listing's own 400 `invalid_cursor`.
     cursor: z.string().optional(),
   })

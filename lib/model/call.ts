@@ -2,6 +2,7 @@ import * as z from 'zod';
 
 import { CALL_STATES, type CallState } from './call-states';
 import { ALL_LEAD_TYPES } from './crm-connection';
+import { integer } from './integer';
 
 export { CALL_STATES, type CallState };
 
@@ -111,7 +112,7 @@ export const routingSchema = z.object({
   /** Members considered before the chosen one (or all of them, while none is free), with the reason. */
   passedOver: z.array(z.object({ crmUserId: z.string(), reason: z.enum(PASS_REASONS) })),
   /** How many times the router looked for an agent. */
-  attempts: z.number().int().min(0),
+  attempts: integer({ min: 0 }),
 });
 export type Routing = z.infer<typeof routingSchema>;
 
@@ -126,7 +127,7 @@ export type Schedule = z.infer<typeof scheduleSchema>;
 
 /** A team call's wait for a free agent. */
 export const queueSchema = z.object({
-  maxWaitSec: z.number().int(),
+  maxWaitSec: integer(),
   /** When the wait began (the call was queued). Null until then. */
   since: z.string().nullable(),
   /** When the wait ends: the call is then `not_sent` with reason `no_agent_available`. Null until queued. */

@@ -5,17 +5,21 @@ import * as z from 'zod';
  * lists them without bundling the phone-number metadata the routes read numbers with.
  */
 
-/** A number as the do-not-call routes answer it: the E.164 the caller's number read as, and its entry when listed. */
-export const doNotCallViewSchema = z
-  .object({
-    number: z.string().meta({ description: "The number in E.164, national numbers read in the tenant's default country." }),
-    listed: z.boolean(),
-    id: z.string().optional().meta({ description: "When listed: the entry's id, the start of the number's keyed hash." }),
-    addedAt: z.iso.datetime().optional().meta({ description: 'When listed: since when (the first listing).' }),
-    by: z.string().optional().meta({ description: 'When listed: who listed it (`api:<keyId>`, `cli`, `cli-import`).' }),
-  })
-  .meta({ id: 'DoNotCallEntry' });
-export type DoNotCallView = z.infer<typeof doNotCallViewSchema>;
+/**
+ * A number as the do-not-call routes answer it: the E.164 the caller's number read as, and its entry when listed. Its
+ * schema, which only the API's document reads, is in lib/openapi/agent-schemas.ts.
+ */
+export interface DoNotCallView {
+  /** The number in E.164, national numbers read in the tenant's default country. */
+  number: string;
+  listed: boolean;
+  /** When listed: the entry's id, the start of the number's keyed hash. */
+  id?: string;
+  /** When listed: since when (the first listing). */
+  addedAt?: string;
+  /** When listed: who listed it (`api:<keyId>`, `cli`, `cli-import`). */
+  by?: string;
+}
 
 /** `GET /v1/dnc?number=`. */
 export const dncLookupQuerySchema = z.strictObject({

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { coercedInteger, integer } from './integer';
 
 /** How long a delivery stays in the log (the item's TTL). */
 export const HOOK_LOG_RETENTION_SEC = 7 * 86_400;
@@ -19,7 +20,7 @@ export const hookDeliverySchema = z.object({
   source: z.string(),
   verdict: z.enum(HOOK_VERDICTS),
   /** The HTTP status the sender got. */
-  status: z.number().int(),
+  status: integer(),
   /** The precise reason (`signature_mismatch`, `timestamp_out_of_window`, `no_secret_configured`...) or problem code. */
   reason: z.string().nullable(),
   callId: z.string().nullable(),
@@ -37,5 +38,5 @@ export type HookDelivery = z.infer<typeof hookDeliverySchema>;
 export const hookDeliveriesQuerySchemaOf = (sources: readonly [string, ...string[]]) =>
   z.strictObject({
     source: z.enum(sources),
-    limit: z.coerce.number().int().min(1).max(100).default(50),
+    limit: coercedInteger({ min: 1, max: 100 }).default(50),
   });

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { crmUserIdSchema, teamNameSchema } from './agent';
 import { CALL_STATES } from './call-states';
 import { noControlCharacters } from './control-characters';
-import { isCallbackUrl } from './tenant';
+import { integer } from './integer';
 
 /**
  * Webhook subscriptions (docs/api.md, "Subscriptions"): several endpoints per tenant, each with its events, its filter
@@ -19,30 +19,10 @@ export const SUBSCRIPTION_LOG_RETENTION_SEC = 7 * 86_400;
 /** The event names a subscription may ask for: `call.<state>` of every call state, or `*` alone for all of them. */
 export const SUBSCRIPTION_EVENTS = CALL_STATES.map((state) => `call.${state}` as const);
 export type SubscriptionEvent = (typeof SUBSCRIPTION_EVENTS)[number];
-const EVERY_EVENT = '*';
+/** The event name that stands for every event. */
+export const EVERY_EVENT = '*';
 
 export const subscriptionIdSchema = z.string().regex(/^sub_[A-Za-z0-9_-]{8,16}$/, 'sub_ followed by 8-16 letters, digits, _ or -');
-
-const urlSchema = z
-  .string()
-  .max(2048, 'at most 2048 characters')
-  .pipe(z.url('a URL'))
-  .refine(isCallbackUrl, 'https only (http is accepted for localhost)')
-  .refine((value) => {
-    const url = new URL(value);
-    return url.username === '' && url.password === '';
-  }, 'no credentials in the URL (they would be stored and shown in clear)');
-
-const eventSchema = z.string().refine((name) => name === EVERY_EVENT || (SUBSCRIPTION_EVENTS as readonly string[]).includes(name), {
-  message: `unknown event: "*" or call.<state> (${SUBSCRIPTION_EVENTS.join(', ')})`,
-});
-
-const eventsSchema = z
-  .array(eventSchema)
-  .min(1, 'at least one event, or ["*"] for every event')
-  .max(SUBSCRIPTION_EVENTS.length)
-  .refine((events) => !events.includes(EVERY_EVENT) || events.length === 1, '"*" stands alone: it means every event')
-  .refine((events) => new Set(events).size === events.length, 'each event once');
 
 const filterTextSchema = (max: number) => z.string().check(noControlCharacters).min(1).max(max);
 
@@ -58,28 +38,6 @@ export const subscriptionFilterSchema = z.strictObject({
   states: z.array(z.enum(CALL_STATES)).min(1).optional(),
 });
 export type SubscriptionFilter = z.infer<typeof subscriptionFilterSchema>;
-
-const descriptionSchema = z.string().check(noControlCharacters).max(200, 'at most 200 characters');
-
-/** The body of POST /v1/subscriptions. */
-export const subscriptionInputSchema = z.strictObject({
-  url: urlSchema,
-  events: eventsSchema,
-  filter: subscriptionFilterSchema.nullable().optional(),
-  description: descriptionSchema.nullable().optional(),
-});
-export type SubscriptionInput = z.infer<typeof subscriptionInputSchema>;
-
-/** The body of PATCH /v1/subscriptions/{id}: members sent replace the current ones; `null` removes a filter or description. */
-export const subscriptionPatchSchema = z.strictObject({
-  url: urlSchema.optional(),
-  events: eventsSchema.optional(),
-  filter: subscriptionFilterSchema.nullable().optional(),
-  description: descriptionSchema.nullable().optional(),
-  /** `enabled` re-enables a subscription disabled for failing (and clears its failure run); `disabled` pauses it. */
-  status: z.enum(['enabled', 'disabled']).optional(),
-});
-export type SubscriptionPatch = z.infer<typeof subscriptionPatchSchema>;
 
 export const SUBSCRIPTION_STATUSES = ['enabled', 'disabled'] as const;
 export const SUBSCRIPTION_ORIGINS = ['api', 'cli', 'callback'] as const;
@@ -128,23 +86,22 @@ export interface OpenedSubscriptionSecret {
 /** A subscription with its secrets that still sign, opened: what a delivery signs with. */
 export type SubscriptionWithSecrets = Omit<Subscription, 'secrets'> & { secrets: OpenedSubscriptionSecret[] };
 
+/** The resource of docs/api.md ("Subscriptions"): no secret, no tenant. Its schema, which only the API's document reads, is in lib/openapi/subscription-routes.ts. */
+export interface SubscriptionResource {
+  id: string;
+  url: string;
+  events: string[];
+  filter: SubscriptionFilter | null;
+  description: string | null;
+  status: (typeof SUBSCRIPTION_STATUSES)[number];
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** Whether a secret still signs at `now`. */
 export const isLiveSecret = (secret: { expiresAt: string | null }, now: Date): boolean =>
   secret.expiresAt === null || Date.parse(secret.expiresAt) > now.getTime();
-
-/** The resource of docs/api.md ("Subscriptions"): no secret, no tenant. */
-export const subscriptionResourceSchema = z.object({
-  id: z.string(),
-  url: z.string(),
-  events: z.array(z.string()),
-  filter: subscriptionFilterSchema.nullable(),
-  description: z.string().nullable(),
-  status: z.enum(SUBSCRIPTION_STATUSES),
-  disabledReason: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-export type SubscriptionResource = z.infer<typeof subscriptionResourceSchema>;
 
 export function subscriptionResource(subscription: Subscription | SubscriptionWithSecrets): SubscriptionResource {
   const { id, url, events, filter, description, status, disabledReason, createdAt, updatedAt } = subscription;
@@ -160,11 +117,11 @@ export const deliveryAttemptSchema = z.object({
   event: z.string(),
   callId: z.string().nullable(),
   /** 1 for a first try of this event, more for retries. */
-  attempt: z.number().int().min(1),
+  attempt: integer({ min: 1 }),
   status: z.enum(DELIVERY_ATTEMPT_STATUSES),
   /** The endpoint's HTTP status; null when none came back (timeout, refused connection, refused address). */
-  responseCode: z.number().int().nullable(),
-  latencyMs: z.number().int().min(0).nullable(),
+  responseCode: integer().nullable(),
+  latencyMs: integer({ min: 0 }).nullable(),
   /** Why it failed, in a few words (`HTTP 500`, `no answer within 5000 ms`); never a body or a secret. */
   error: z.string().nullable(),
   attemptedAt: z.string(),
@@ -174,7 +131,3 @@ export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
 
 /** What the delivery side records of an attempt: the log gives it its id, and the time when none is given. */
 export type DeliveryAttemptInput = Omit<DeliveryAttempt, 'id' | 'attemptedAt' | 'error'> & { attemptedAt?: string; error?: string | null };
-
-export const deliveriesQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { callPolicySchema } from './call-policy';
 import { noControlCharacters } from './control-characters';
 import { crmSettingsSchema } from './crm-connection';
+import { integer } from './integer';
 
 export const tenantIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{1,39}$/, 'lowercase letters, digits and dashes, 2-40 characters');
 
@@ -11,7 +12,7 @@ export const pbxSettingsSchema = z.object({
   urlShape: z.enum(['click2call', 'stats']),
   baseUrl: z.url(),
   basicAuth: z.object({ username: z.string().min(1), password: z.string().min(1) }).optional(),
-  timeoutMs: z.number().int().min(100).max(29_000).optional(),
+  timeoutMs: integer({ min: 100, max: 29_000 }).optional(),
   /** PBX Stats CDR search, used by the reconciler. */
   cdrApiUrl: z.url().optional(),
   cdrApiKey: z.string().min(1).optional(),

@@ -8,7 +8,16 @@ import { observabilityEnv } from '../config';
  * nothing is lost when an invocation ends early. The names are the ones the alarms in
  * resources/alarms.yml watch.
  */
-export const metrics = new Metrics({ namespace: observabilityEnv().metricsNamespace, serviceName: 'c2c' });
+let built: Metrics | undefined;
+/**
+ * Built on the first metric published, not at module load: building Powertools' Metrics costs a few ms of every cold
+ * start (BENCHMARKS.md, "Cold start, per function"), and notify publishes only when a delivery is held. (callsCreate and
+ * hooks publish at every call: there it is built by the first request instead.)
+ */
+function metrics(): Metrics {
+  built ??= new Metrics({ namespace: observabilityEnv().metricsNamespace, serviceName: 'c2c' });
+  return built;
+}
 
 export const METRIC = {
   calls: 'Calls',
@@ -25,7 +34,7 @@ export const METRIC = {
 type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
 function publish(name: string, unit: Unit, value: number, dimensions: Record<string, string> = {}) {
-  const single = metrics.singleMetric();
+  const single = metrics().singleMetric();
   if (Object.keys(dimensions).length) single.addDimensions(dimensions);
   single.addMetric(name, unit, value);
 }

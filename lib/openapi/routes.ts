@@ -2,9 +2,10 @@
 import * as z from 'zod';
 import { agentStatsQuerySchema } from '../stats/agent-stats';
 import { agentInputSchema } from '../model/agent';
-import { availabilityInputSchema, listAgentsQuerySchema, putAgentQuerySchema, teamSummarySchema } from '../agents/directory';
+import { availabilityInputSchema, listAgentsQuerySchema, putAgentQuerySchema } from '../agents/directory';
+import { doNotCallViewSchema, teamSummarySchema } from './agent-schemas';
 import { pbxProbeReportSchema } from '../pbx/probe';
-import { dncLookupQuerySchema, doNotCallViewSchema } from '../model/do-not-call';
+import { dncLookupQuerySchema } from '../model/do-not-call';
 import { SOURCE_ADAPTERS, WEBHOOK_SOURCES } from '../crm/sources';
 import { tenantPatchSchema, tenantViewSchema } from '../tenants/view';
 import { hookDeliveriesQuerySchemaOf, hookDeliverySchema } from '../model/hook-delivery';

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { CALL_STATES, PASS_REASONS } from '../model/call';
 import { callResourceSchema as callShape, type Call } from '../model/call-resource';
 import { agentSchema } from '../model/agent';
-import { agentAvailabilitySchema } from '../agents/directory';
+import { agentAvailabilitySchema } from './agent-schemas';
 
 /** The call resource (lib/model/call.ts): every field in every state, null where absent (docs/api.md, "The call resource"). */
 export const callResourceSchema = callShape

@@ -1,15 +1,28 @@
 /** The webhook subscriptions' routes (docs/api.md, "Subscriptions"), as the OpenAPI document describes them. */
 import * as z from 'zod';
 import {
-  deliveriesQuerySchema,
   deliveryAttemptSchema,
   MAX_SUBSCRIPTIONS,
-  subscriptionInputSchema,
-  subscriptionPatchSchema,
-  subscriptionResourceSchema,
+  SUBSCRIPTION_STATUSES,
+  subscriptionFilterSchema,
+  type SubscriptionResource,
 } from '../model/subscription';
+import { deliveriesQuerySchema, subscriptionInputSchema, subscriptionPatchSchema } from '../model/subscription-input';
 import type { Route } from './route';
 import { problems, problemSchema, readRateLimited } from './schemas';
+
+/** The resource of docs/api.md ("Subscriptions"): no secret, no tenant. Only this document reads its schema. */
+const subscriptionResourceSchema = z.object({
+  id: z.string(),
+  url: z.string(),
+  events: z.array(z.string()),
+  filter: subscriptionFilterSchema.nullable(),
+  description: z.string().nullable(),
+  status: z.enum(SUBSCRIPTION_STATUSES),
+  disabledReason: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}) satisfies z.ZodType<SubscriptionResource>;
 
 const idParam = { id: { description: "The subscription id (`sub_...`); another tenant's answers 404.", schema: z.string() } };
 

@@ -4,6 +4,7 @@ import type { DialOutcome, DialRequest, PbxSettings } from './click2call';
 import { PbxError } from './errors';
 import { systemClock, type Clock } from '../time/clock';
 import { processEnv } from '../config';
+import { integer } from '../model/integer';
 
 /**
  * The allowlist probe: one Click2Call GET that cannot ring anything, whose answer tells whether the
@@ -105,7 +106,7 @@ export const pbxProbeReportSchema = z.object({
   request: z.object({ legA: z.string(), legB: z.string() }),
   answer: z.object({
     kind: z.enum(['accepted', 'refused', 'not_allowlisted', 'not_sent', 'unknown', 'invalid_settings']),
-    httpStatus: z.number().int().optional(),
+    httpStatus: integer().optional(),
     /** The PBX's own message (`success:false` and `success:true` answers), verbatim. */
     message: z.string().optional(),
     /** Transport or classification code: ECONNREFUSED, ENOTFOUND, timeout, http_503... */

@@ -1,4 +1,5 @@
-import { parsePhoneNumberFromString, type CountryCode, type NumberType } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type CountryCode, type NumberType, type PhoneNumber } from 'libphonenumber-js/core';
+import { PHONE_METADATA } from './generated/phone-metadata';
 
 export interface NormalizedNumber {
   /** E.164 with the '+': what the API shows. */
@@ -16,22 +17,34 @@ export interface NormalizedNumber {
 const HUMAN_FORMAT = /^\+?\(?\d[0-9 ()\-.]{2,38}\d$/;
 const DOUBLED_PUNCTUATION = /[.\-]{2}|[.\-] ?[.\-]|\(\s*\)/;
 
+/** libphonenumber's parse with one metadata (bench/phone-metadata.ts runs the policy's cases with several). */
+export type ParsePhoneNumber = (text: string, options: { defaultCountry?: CountryCode; extract?: boolean }) => PhoneNumber | undefined;
+
 /**
  * Parses a number as a person wrote it. Letters are refused outright: libphonenumber would turn
  * "1-800-FLOWERS" into digits, but a CRM field holding letters is a data error, not a vanity number.
- * Returns undefined for anything that is not a valid number for its country (full metadata).
+ * Returns undefined for anything that is not a valid number for its country (by the full patterns of each number type).
  */
-export function normalizeNumber(raw: string, defaultCountry: string | undefined): NormalizedNumber | undefined {
-  const trimmed = raw.trim();
-  if (!HUMAN_FORMAT.test(trimmed) || DOUBLED_PUNCTUATION.test(trimmed)) return undefined;
-  const parsed = parsePhoneNumberFromString(trimmed, {
-    defaultCountry: defaultCountry as CountryCode | undefined,
-    extract: false,
-  });
-  if (!parsed || !parsed.isValid()) return undefined;
-  const e164 = parsed.number;
-  return { e164, digits: e164.slice(1), country: parsed.country, type: parsed.getType() };
+export function numberNormalizer(
+  parse: ParsePhoneNumber,
+): (raw: string, defaultCountry: string | undefined) => NormalizedNumber | undefined {
+  return (raw, defaultCountry) => {
+    const trimmed = raw.trim();
+    if (!HUMAN_FORMAT.test(trimmed) || DOUBLED_PUNCTUATION.test(trimmed)) return undefined;
+    const parsed = parse(trimmed, { defaultCountry: defaultCountry as CountryCode | undefined, extract: false });
+    if (!parsed || !parsed.isValid()) return undefined;
+    const e164 = parsed.number;
+    return { e164, digits: e164.slice(1), country: parsed.country, type: parsed.getType() };
+  };
 }
+
+/**
+ * {@link numberNormalizer} with the metadata the policy reads numbers with: libphonenumber's full set (every number
+ * type's pattern) without the formatting rules, which the policy never uses (lib/policy/generated/phone-metadata.ts).
+ */
+export const normalizeNumber = /* @__PURE__ */ numberNormalizer((text, options) =>
+  parsePhoneNumberFromString(text, options, PHONE_METADATA),
+);
 
 /**
  * Masks a phone number for logs: the country code and the last three digits stay, enough to tell

@@ -6,10 +6,9 @@ import {
   type DeliveryAttempt,
   type OpenedSubscriptionSecret,
   type Subscription,
-  type SubscriptionInput,
-  type SubscriptionPatch,
   type SubscriptionResource,
 } from '../model/subscription';
+import type { SubscriptionInput, SubscriptionPatch } from '../model/subscription-input';
 import { checkOutboundUrl, type OutboundPolicy } from '../net/outbound';
 import { newCallbackSecret } from '../notify/secrets';
 import type { SubscriptionDeliveryRepository } from '../store/subscription-deliveries';

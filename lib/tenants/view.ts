@@ -11,6 +11,7 @@ import {
   type CrmSettings,
 } from '../model/crm-connection';
 import { pbxSettingsSchema, tenantSchema, type Tenant } from '../model/tenant';
+import { integer } from '../model/integer';
 
 /** What stands for a password embedded in a URL: never the password itself. */
 export const URL_PASSWORD_MASK = '********';
@@ -132,7 +133,7 @@ export const tenantPatchSchema = z
       .strictObject({
         urlShape: pbxSettingsSchema.shape.urlShape.optional(),
         baseUrl: z.url().optional(),
-        timeoutMs: nullable(z.number().int()),
+        timeoutMs: nullable(integer()),
         cdrApiUrl: nullable(z.url()),
         cdrApiKeyHeader: nullable(z.string()),
       })
@@ -149,16 +150,16 @@ export const tenantPatchSchema = z
         outsideCallingHours: nullable(z.enum(['refuse', 'defer'])),
         caps: nullable(
           z.strictObject({
-            perDestination: nullable(z.strictObject({ max: nullable(z.number().int()), windowSec: nullable(z.number().int()) })),
-            perAgentPerMinute: nullable(z.number().int()),
-            perTenantPerSecond: nullable(z.number().int()),
+            perDestination: nullable(z.strictObject({ max: nullable(integer()), windowSec: nullable(integer()) })),
+            perAgentPerMinute: nullable(integer()),
+            perTenantPerSecond: nullable(integer()),
           }),
         ),
-        readsPerSecond: nullable(z.number().int()),
-        maxWaitingCalls: nullable(z.number().int()),
-        dedupeWindowSec: nullable(z.number().int()),
-        retentionDays: nullable(z.number().int()),
-        refusedRetentionDays: nullable(z.number().int()),
+        readsPerSecond: nullable(integer()),
+        maxWaitingCalls: nullable(integer()),
+        dedupeWindowSec: nullable(integer()),
+        retentionDays: nullable(integer()),
+        refusedRetentionDays: nullable(integer()),
       }),
     ),
   })

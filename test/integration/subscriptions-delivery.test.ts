@@ -2,7 +2,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { subscriptionTransports } from '../../lib/compose/notifier';
 import { runDoctor } from '../../lib/doctor/run';
-import type { SubscriptionInput } from '../../lib/model/subscription';
+import type { SubscriptionInput } from '../../lib/model/subscription-input';
 import { DEFAULT_NOTIFY_SETTINGS, NotificationDeliverer, type CallNotification } from '../../lib/notify/deliver';
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { registeredTransports } from '../../lib/notify/transports';

@@ -124,6 +124,19 @@ describe('function bundles', () => {
     }
   });
 
+  it('leave the call store out of the functions that read no call, and the subscription inputs out of the delivering ones', () => {
+    // A module's zod schemas are built when it is imported, whatever the bundle uses of it (BENCHMARKS.md, "Cold start,
+    // per function"): lib/compose/readers.ts gives these functions their table without the call store's modules.
+    const callStore = ['lib/store/calls/stored-call.ts', 'lib/store/calls/ledger.ts', 'lib/model/call.ts'];
+    for (const name of ['agents', 'dnc', 'hookDeliveries', 'pbxProbe', 'subscriptions', 'tenant']) {
+      expect(
+        modulesOf.get(name)!.filter((m) => callStore.includes(m)),
+        name,
+      ).toEqual([]);
+    }
+    for (const name of ['notify', 'notifyRetry']) expect(modulesOf.get(name), name).not.toContain('lib/model/subscription-input.ts');
+  });
+
   it('carry no build-time renderer: the docs function ships the contract as rendered HTML only', () => {
     for (const pkg of ['marked', 'marked-gfm-heading-id', 'github-slugger']) expect(holding(pkg), pkg).toEqual([]);
     expect(modulesOf.get('docs')).toEqual(expect.arrayContaining(['lib/docs/generated/api-html.ts']));
