@@ -17,6 +17,7 @@ import { parseArgs, promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptionsOf } from './esbuild-options';
+import { measureDeferredConstruction, renderDeferredConstruction, type DeferredConstruction } from './deferred-observability';
 import { measurePhoneMetadata, renderPhoneMetadata, type MetadataResult } from './phone-metadata';
 import { median } from './stats';
 
@@ -61,6 +62,8 @@ export interface ColdStartResult {
   before?: SavedColdStart;
   /** The phone-number metadata sets of the call policy compared (bench/phone-metadata.ts). */
   phoneMetadata: MetadataResult;
+  /** What the logger's and metrics' construction at first use keeps out of the loads above. */
+  deferred: DeferredConstruction;
 }
 
 interface SavedColdStart {
@@ -132,8 +135,10 @@ export async function measureColdStarts(runs = 20): Promise<ColdStartResult> {
       target: loadRatioTarget(fn),
     }));
     const before = existsSync(BEFORE_FILE) ? (JSON.parse(readFileSync(BEFORE_FILE, 'utf8')) as SavedColdStart) : undefined;
-    const phoneMetadata = await measurePhoneMetadata(esbuildOptionsOf(path.join(ROOT, 'serverless.yml')), runs);
-    return { rows, reference, packageMs, runs, phoneMetadata, ...(before ? { before } : {}) };
+    const options = esbuildOptionsOf(path.join(ROOT, 'serverless.yml'));
+    const phoneMetadata = await measurePhoneMetadata(options, runs);
+    const deferred = await measureDeferredConstruction(options, runs);
+    return { rows, reference, packageMs, runs, phoneMetadata, deferred, ...(before ? { before } : {}) };
   } finally {
     rmSync(sandbox, { recursive: true, force: true });
   }
@@ -193,7 +198,8 @@ export function renderColdStartSection(r: ColdStartResult): string[] {
       'The notification transports (the webhook, the CRM call logging of HubSpot, Pipedrive and Salesforce, over HTTP with no CRM SDK) ' +
       "run in `notify` and `notifyRetry`: their rows are the transports' bundle and cold start; `callsCreate` and `hooks` carry none of them " +
       '(test/unit/compose/bundles.test.ts). `callsGet`, `callsList`, `callsCancel`, `agents`, `dnc`, `hookDeliveries` and `statsAgents` ' +
-      'read tenants without their sealed fields and carry no KMS client.',
+      'read tenants without their sealed fields and carry no KMS client. ' +
+      renderDeferredConstruction(r.deferred),
     '',
   );
   const ref = r.reference;
