@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { build, type BuildOptions } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
+import { bundleBenchEntry } from './esbuild-options';
 import { median } from './stats';
 
 const run = promisify(execFile);
-const ROOT = path.resolve(__dirname, '..');
 
 export interface DeferredConstruction {
   loggerMs: number;
@@ -40,14 +40,7 @@ export async function measureDeferredConstruction(esbuildOptions: BuildOptions, 
     const entry = path.join(dir, 'entry.ts');
     const outfile = path.join(dir, 'bundle.js');
     writeFileSync(entry, ENTRY);
-    await build({
-      ...esbuildOptions,
-      entryPoints: [entry],
-      outfile,
-      absWorkingDir: ROOT,
-      nodePaths: [path.join(ROOT, 'node_modules')],
-      logLevel: 'silent',
-    });
+    await bundleBenchEntry(esbuildOptions, entry, outfile);
     const logger: number[] = [];
     const metrics: number[] = [];
     const script = `const r=require(${JSON.stringify(outfile)}).construct();process.stdout.write(JSON.stringify([r.loggerMs,r.metricsMs]))`;

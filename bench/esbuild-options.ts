@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { BuildOptions } from 'esbuild';
+import path from 'node:path';
+import { build, type BuildOptions } from 'esbuild';
 import { load as loadYaml } from 'js-yaml';
 
 /** serverless.yml's `custom.esbuild` as esbuild options: the keys that only serverless-esbuild reads are left out. */
@@ -20,4 +21,20 @@ export function esbuildOptionsOf(serverlessYml: string): BuildOptions {
     delete settings[key];
   }
   return settings;
+}
+
+/**
+ * Bundles a bench's own entry file (written to a temporary directory) with the service's esbuild settings, resolving
+ * packages from the repository's node_modules.
+ */
+export async function bundleBenchEntry(options: BuildOptions, entry: string, outfile: string): Promise<void> {
+  const root = path.resolve(__dirname, '..');
+  await build({
+    ...options,
+    entryPoints: [entry],
+    outfile,
+    absWorkingDir: root,
+    nodePaths: [path.join(root, 'node_modules')],
+    logLevel: 'silent',
+  });
 }

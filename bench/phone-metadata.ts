@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { build, type BuildOptions } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 import { parsePhoneNumberFromString, type MetadataJson } from 'libphonenumber-js/core';
 import examples from 'libphonenumber-js/examples.mobile.json';
 import maxMetadata from 'libphonenumber-js/metadata.max.json';
@@ -23,7 +23,7 @@ import { checkDestination } from '../lib/policy/destination';
 import { PHONE_METADATA } from '../lib/policy/generated/phone-metadata';
 import { numberNormalizer, type ParsePhoneNumber } from '../lib/policy/phone';
 import { generatedPhoneMetadataModule, policyMetadata } from '../scripts/build-phone-metadata';
-import { esbuildOptionsOf } from './esbuild-options';
+import { bundleBenchEntry, esbuildOptionsOf } from './esbuild-options';
 import { median } from './stats';
 
 const run = promisify(execFile);
@@ -112,14 +112,7 @@ export async function measurePhoneMetadata(esbuildOptions: BuildOptions, runs = 
           'export const parse = (text: string) => parsePhoneNumberFromString(text, metadata as never);\n',
       );
       const outfile = path.join(dir, `bundle-${i}.js`);
-      await build({
-        ...esbuildOptions,
-        entryPoints: [entry],
-        outfile,
-        absWorkingDir: ROOT,
-        nodePaths: [path.join(ROOT, 'node_modules')],
-        logLevel: 'silent',
-      });
+      await bundleBenchEntry(esbuildOptions, entry, outfile);
       bundles.set(variant, outfile);
     }
     const samples = new Map<Variant, number[]>(variants.map((v) => [v, []]));

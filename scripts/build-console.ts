@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { writeIfChanged } from './write-if-changed';
 
 /**
  * `npm run build:console`: bundles the console's browser code (lib/console/browser/, type-checked and linted like
@@ -51,17 +51,7 @@ export function generatedModule(script: string): string {
 
 /** Builds the script and writes the generated module when it changed; true when it wrote. */
 export async function writeConsoleModule(): Promise<boolean> {
-  const text = generatedModule(await buildConsoleScript());
-  let current = '';
-  try {
-    current = readFileSync(GENERATED_MODULE, 'utf8');
-  } catch {
-    // first build
-  }
-  // Unchanged source, untouched file: no needless reload in watchers.
-  if (current === text) return false;
-  writeFileSync(GENERATED_MODULE, text);
-  return true;
+  return writeIfChanged(GENERATED_MODULE, generatedModule(await buildConsoleScript()));
 }
 
 async function main() {

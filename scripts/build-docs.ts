@@ -1,7 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Marked } from 'marked';
 import { gfmHeadingId } from 'marked-gfm-heading-id';
+import { writeIfChanged } from './write-if-changed';
 
 /**
  * `npm run build:docs`: renders docs/api.md, the contract, to the HTML body that `GET /docs/api.md` serves
@@ -48,16 +49,7 @@ export function generatedDocsModule(markdown: string): string {
 
 /** Renders docs/api.md and writes the generated module when it changed; true when it wrote. */
 export function writeDocsModule(): boolean {
-  const text = generatedDocsModule(readFileSync(API_DOC, 'utf8'));
-  let current = '';
-  try {
-    current = readFileSync(GENERATED_DOCS_MODULE, 'utf8');
-  } catch {
-    // first build
-  }
-  if (current === text) return false;
-  writeFileSync(GENERATED_DOCS_MODULE, text);
-  return true;
+  return writeIfChanged(GENERATED_DOCS_MODULE, generatedDocsModule(readFileSync(API_DOC, 'utf8')));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildOpenApiDocument } from '../lib/openapi/document';
+import { writeIfChanged } from './write-if-changed';
 
 /**
  * `npm run build:openapi`: builds the OpenAPI 3.1 document from the zod schemas that validate requests
@@ -25,17 +25,7 @@ export function generatedOpenApiModule(document: unknown): string {
 
 /** Builds the document and writes the generated module when it changed; true when it wrote. */
 export function writeOpenApiModule(): boolean {
-  const text = generatedOpenApiModule(buildOpenApiDocument());
-  let current = '';
-  try {
-    current = readFileSync(GENERATED_OPENAPI_MODULE, 'utf8');
-  } catch {
-    // first build
-  }
-  // Unchanged schemas, untouched file: no needless reload in watchers.
-  if (current === text) return false;
-  writeFileSync(GENERATED_OPENAPI_MODULE, text);
-  return true;
+  return writeIfChanged(GENERATED_OPENAPI_MODULE, generatedOpenApiModule(buildOpenApiDocument()));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

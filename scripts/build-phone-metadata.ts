@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { MetadataJson } from 'libphonenumber-js/core';
 import maxMetadata from 'libphonenumber-js/metadata.max.json';
+import { writeIfChanged } from './write-if-changed';
 
 /**
  * `npm run build:phone-metadata`: the phone-number metadata the call policy reads numbers with
@@ -39,16 +39,7 @@ export function generatedPhoneMetadataModule(metadata: MetadataJson = policyMeta
 
 /** Writes the generated module when it changed; true when it wrote. */
 export function writePhoneMetadataModule(): boolean {
-  const text = generatedPhoneMetadataModule();
-  let current = '';
-  try {
-    current = readFileSync(GENERATED_PHONE_METADATA_MODULE, 'utf8');
-  } catch {
-    // first build
-  }
-  if (current === text) return false;
-  writeFileSync(GENERATED_PHONE_METADATA_MODULE, text);
-  return true;
+  return writeIfChanged(GENERATED_PHONE_METADATA_MODULE, generatedPhoneMetadataModule());
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
