@@ -20,6 +20,7 @@ import { esbuildOptionsOf } from './esbuild-options';
 import { measureDeferredConstruction, renderDeferredConstruction, type DeferredConstruction } from './deferred-observability';
 import { measurePhoneMetadata, renderPhoneMetadata, type MetadataResult } from './phone-metadata';
 import { median } from './stats';
+import { editBenchmarks } from './sections';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -276,8 +277,7 @@ export async function coldStartOnly(args: string[]): Promise<void> {
   const section = renderColdStartSection(result);
   console.log(section.join('\n'));
   if (values.write) {
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    writeFileSync(file, replaceColdStartSection(readFileSync(file, 'utf8'), section));
+    editBenchmarks((markdown) => replaceColdStartSection(markdown, section));
   }
 }
 

@@ -5,7 +5,7 @@
  * alone, written into BENCHMARKS.md in place of its previous version.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { aggregate, placeSection, shareCalls } from './concurrency-plan';
 import type { WorkerKind, WorkerMessage, WorkerReport, WorkerRequest } from './concurrency-worker';
 import { busyShare } from './server-load';
 import type { LatencyRun } from './stats';
+import { editBenchmarks } from './sections';
 import { BENCH_AGENTS } from './tenant';
 import { MODEL_LATENCY_MS, startServers, type Servers } from './warm';
 
@@ -279,8 +280,7 @@ export async function concurrencyOnly(args: string[]): Promise<void> {
   const section = renderConcurrencySection(await measureConcurrency(Number(values.requests), Number(values.warmup)));
   console.log(section.join('\n'));
   if (values.write) {
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    writeFileSync(file, placeSection(readFileSync(file, 'utf8'), section, AFTER_HEADING));
+    editBenchmarks((markdown) => placeSection(markdown, section, AFTER_HEADING));
   }
 }
 

@@ -24,8 +24,8 @@ import { METER_USER_AGENT } from './dynamo-meter';
 import { watchDynaliteKeys } from './dynalite-keys';
 import { compareRankings, countWrites, type HotKey, type LoadCall } from './load-ranking';
 import { callRequest, hookRequest, seedTenant, setupTable, SETUP_USER_AGENT, type ApiRequest, type SeededTenant } from './partition-env';
-import { parseModel, partitionModelInChild, ROOT, scratchFile, type PartitionModel } from './partition-model';
-import { replaceSection } from './sections';
+import { parseModel, partitionModelInChild, scratchFile, type PartitionModel } from './partition-model';
+import { editBenchmarks, replaceSection, runAndExit } from './sections';
 
 const execFileAsync = promisify(execFile);
 
@@ -394,17 +394,8 @@ async function main() {
   if (values.json) writeFileSync(values.json, JSON.stringify(result));
   console.log(section.join('\n'));
   if (values.write) {
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), LOAD_HEADING, section));
+    editBenchmarks((markdown) => replaceSection(markdown, LOAD_HEADING, section));
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAndExit(main);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { KINDS, runFlows, type FlowResult } from './partition-flows';
 import { ceilingFor, classify, FAN_INS, keyLoads, lowestCeilings, PARTITION_LIMITS, type KeyLoad, type Touch } from './partition-keys';
-import { replaceSection } from './sections';
+import { editBenchmarks, replaceSection, runAndExit } from './sections';
 
 export const PARTITION_HEADING = '## Partition model: which keys bound the service';
 
@@ -251,18 +251,8 @@ async function main() {
   if (values.json) writeFileSync(values.json, modelJson(model));
   console.log(section.join('\n'));
   if (values.write) {
-    const file = path.join(ROOT, 'BENCHMARKS.md');
-    writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), PARTITION_HEADING, section));
+    editBenchmarks((markdown) => replaceSection(markdown, PARTITION_HEADING, section));
   }
 }
 
-if (require.main === module) {
-  main().then(
-    // The compose root's clients and the handlers' timers would keep the process alive.
-    () => process.exit(0),
-    (error: unknown) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runAndExit(main);
