@@ -13,7 +13,7 @@ import { callEvent } from './call-event';
 import type { WorkerSamples, WorkerShare } from './concurrency-plan';
 import { DynamoMeter } from './dynamo-meter';
 import { BENCH_AGENTS } from './tenant';
-import { silenceStdout } from './warm';
+import { silenceStdout, useHandlerEnv } from './warm';
 
 export type WorkerKind = 'handler' | 'floor';
 export interface WorkerRequest {
@@ -31,16 +31,7 @@ export type WorkerMessage = { ready: true } | { report: WorkerReport } | { error
 const args = JSON.parse(process.argv[2] ?? '{}') as { endpoint: string; tableName: string; simUrl: string; key: string; latencyMs: number };
 
 async function main() {
-  Object.assign(process.env, {
-    TABLE_NAME: args.tableName,
-    DYNAMODB_ENDPOINT: args.endpoint,
-    AWS_REGION: 'eu-west-1',
-    // As bench/warm.ts: production's INFO level, one line per call, formatted but not printed.
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    PBX_TIMEOUT_MS: '5000',
-    ALLOW_PRIVATE_OUTBOUND: 'true',
-    C2C_LOCAL_SEAL_KEY: Buffer.alloc(32, 1).toString('base64'),
-  });
+  useHandlerEnv(args);
   silenceStdout();
   const meter = new DynamoMeter(args.endpoint, args.tableName);
   meter.latencyMs = args.latencyMs;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { DialOutcome } from '../lib/pbx/click2call';
 import { callEvent } from './call-event';
-import { silenceStdout } from './warm';
+import { silenceStdout, useHandlerEnv } from './warm';
 
 const args = JSON.parse(process.argv[2] ?? '{}') as {
   endpoint: string;
@@ -31,15 +31,7 @@ export interface SaturationResult {
 }
 
 async function main() {
-  Object.assign(process.env, {
-    TABLE_NAME: args.tableName,
-    DYNAMODB_ENDPOINT: args.endpoint,
-    AWS_REGION: 'eu-west-1',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    PBX_TIMEOUT_MS: '5000',
-    ALLOW_PRIVATE_OUTBOUND: 'true',
-    C2C_LOCAL_SEAL_KEY: Buffer.alloc(32, 1).toString('base64'),
-  });
+  useHandlerEnv(args);
   const { Click2CallClient } = await import('../lib/pbx/click2call');
   let unique = 1000;
   // The simulator's answer, without the simulator: a unique id of the same shape (lib/store keeps it).

@@ -112,18 +112,7 @@ const BILLED_CALLS = 20;
  * then what each call is billed.
  */
 export async function measureWarmPath(servers: Servers, requests = 2000): Promise<WarmResult> {
-  Object.assign(process.env, {
-    TABLE_NAME: servers.tableName,
-    DYNAMODB_ENDPOINT: servers.endpoint,
-    AWS_REGION: 'eu-west-1',
-    // Production logs INFO: one line per call. Keep it, but out of the terminal.
-    POWERTOOLS_LOG_LEVEL: 'INFO',
-    PBX_TIMEOUT_MS: '5000',
-    // The simulator listens on loopback, which only the local stage may reach (lib/net/outbound.ts); the floor's client reads it too.
-    ALLOW_PRIVATE_OUTBOUND: 'true',
-    // Off AWS the handlers seal secrets under a local key (lib/secrets/seal.ts); the bench tenant has none.
-    C2C_LOCAL_SEAL_KEY: Buffer.alloc(32, 1).toString('base64'),
-  });
+  useHandlerEnv(servers);
   const silenced = silenceStdout();
   const meter = new DynamoMeter(servers.endpoint, servers.tableName);
   try {
@@ -321,4 +310,22 @@ export function silenceStdout() {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = () => true;
   return { restore: () => (process.stdout.write = write) };
+}
+
+/**
+ * The environment the handlers and the compose root read, set in the bench's process before they load: the table on
+ * dynalite, the production log level (one line per call: kept, but out of the terminal), the PBX timeout.
+ */
+export function useHandlerEnv(target: { endpoint: string; tableName: string }): void {
+  Object.assign(process.env, {
+    TABLE_NAME: target.tableName,
+    DYNAMODB_ENDPOINT: target.endpoint,
+    AWS_REGION: 'eu-west-1',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    PBX_TIMEOUT_MS: '5000',
+    // The simulator listens on loopback, which only the local stage may reach (lib/net/outbound.ts); the floor's client reads it too.
+    ALLOW_PRIVATE_OUTBOUND: 'true',
+    // Off AWS the handlers seal secrets under a local key (lib/secrets/seal.ts); the bench tenant has none.
+    C2C_LOCAL_SEAL_KEY: Buffer.alloc(32, 1).toString('base64'),
+  });
 }
