@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../local/ports';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -286,16 +286,7 @@ async function pbxEventsProxy(apiUrl: string, byExtension: Map<string, SeededTen
       () => res.writeHead(502).end(),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 const verdict = (ok: boolean) => (ok ? 'holds' : '**missed**');
