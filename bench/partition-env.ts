@@ -14,6 +14,7 @@ import type { Table } from '../lib/store/client';
 import { TenantRepository } from '../lib/store/tenants';
 import { WebhookSourceRepository } from '../lib/store/webhook-sources';
 import { HUBSPOT_FAKE_TOKEN } from '../local/crm-fakes/hubspot';
+import { apiGatewayEvent, type ApiRequest } from '../local/api-event';
 
 /**
  * What the partition model and the load test seed: tenants whose PBX is the simulator, with agents, teams, an API key,
@@ -113,35 +114,12 @@ export async function seedTenant(
 // ---------------------------------------------------------------------------------------------------------------
 // Requests as API Gateway hands them to the handlers.
 
-export interface ApiRequest {
-  method: string;
-  route: string;
-  path?: Record<string, string>;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: string;
-}
-
-export function apiEvent(request: ApiRequest): APIGatewayProxyEventV2 {
-  const rawPath = request.route.replace(/\{(\w+)\}/g, (_, name: string) => request.path?.[name] ?? '');
-  return {
-    version: '2.0',
-    routeKey: `${request.method} ${request.route}`,
-    rawPath,
-    rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
-    headers: { 'content-type': 'application/json', ...request.headers },
-    queryStringParameters: request.query,
-    pathParameters: request.path,
-    requestContext: { requestId: randomUUID(), http: { method: request.method, path: rawPath } },
-    body: request.body,
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
-}
+export type { ApiRequest };
 
 export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
 export async function invokeApi(handler: ApiHandler, request: ApiRequest): Promise<{ status: number; body: Record<string, unknown> }> {
-  const result = (await handler(apiEvent(request), { awsRequestId: randomUUID(), functionName: 'bench' } as Context)) as
+  const result = (await handler(apiGatewayEvent(request), { awsRequestId: randomUUID(), functionName: 'bench' } as Context)) as
     APIGatewayProxyStructuredResultV2 | undefined;
   const text = typeof result?.body === 'string' ? result.body : '';
   return { status: result?.statusCode ?? 200, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };

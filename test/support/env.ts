@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { apiGatewayEvent } from '../../local/api-event';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
@@ -110,19 +111,10 @@ export async function invoke(
     rawBody?: string;
   },
 ): Promise<InvokeResult> {
-  const rawPath = request.route.replace(/\{(\w+)\}/g, (_, name: string) => request.path?.[name] ?? '');
-  const event = {
-    version: '2.0',
-    routeKey: `${request.method} ${request.route}`,
-    rawPath,
-    rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
-    headers: { 'content-type': 'application/json', ...request.headers },
-    queryStringParameters: request.query,
-    pathParameters: request.path,
-    requestContext: { requestId: randomUUID(), http: { method: request.method, path: rawPath } },
+  const event = apiGatewayEvent({
+    ...request,
     body: request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body)),
-    isBase64Encoded: false,
-  } as unknown as APIGatewayProxyEventV2;
+  });
   return invokeEvent(handler, event);
 }
 
