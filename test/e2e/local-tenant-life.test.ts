@@ -16,6 +16,7 @@ import { createDocumentClient, type Table } from '../../lib/store/client';
 import { reconcileLine, refusalLine } from '../../local/output';
 import { LOCAL_RECONCILE, startLocalStack, writeStackFile, type LocalStack } from '../../local/stack';
 import { runCli, type CliResult } from '../support/cli';
+import { until } from '../support/until';
 
 const ROOT = path.resolve(__dirname, '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'c2c-tenant-life-'));
@@ -42,15 +43,6 @@ interface CallBody {
   events: Array<{ state: string }>;
 }
 const callOf = async (res: Response) => (await res.json()) as CallBody;
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 /** A tenant as an operator makes it with the CLI on the local stack: its PBX is the simulator, one agent, a key. */
 async function cliTenant(tenantId: string, extension: string, options: { pbxEvents: boolean }) {
@@ -93,10 +85,14 @@ describe('a tenant made with the CLI on the local stack', { timeout: 120_000 }, 
     const call = await callOf(placed);
     expect(placed.status, JSON.stringify(call)).toBe(201);
     expect(call.state).toBe('dialing');
-    const done = await until('the call completed', 40_000, async () => {
-      const read = await callOf(await api(`/v1/calls/${call.callId}`, keys.acme!));
-      return read.state === 'completed' ? read : undefined;
-    });
+    const done = await until(
+      'the call completed',
+      async () => {
+        const read = await callOf(await api(`/v1/calls/${call.callId}`, keys.acme!));
+        return read.state === 'completed' ? read : undefined;
+      },
+      { timeoutMs: 40_000, intervalMs: 500 },
+    );
     expect(done.events.map((e) => e.state)).toEqual(expect.arrayContaining(['dialing', 'answered', 'completed']));
     // The simulator sent them to acme's own URL, with the token the stack issued it.
     expect(stack.simulator.webhookDeliveries().filter((d) => d.ok).length).toBeGreaterThanOrEqual(3);
@@ -136,14 +132,22 @@ describe('the local reconciler settles or flags an unknown call within a minute'
     const flagged = await unknownCall('acme', false, '+44 7766 889924');
     const bound = (LOCAL_RECONCILE.minAgeSec + (LOCAL_RECONCILE.intervalMs * (LOCAL_RECONCILE.maxTries + 1)) / 1000 + 10) * 1000;
     expect(bound).toBeLessThanOrEqual(120_000);
-    await until('the placed call settled', bound, async () => {
-      const stored = await calls.get('bolt', settled.call.callId);
-      return stored?.state === 'completed' ? stored : undefined;
-    });
-    await until('the call never placed flagged', bound, async () => {
-      const stored = await calls.get('acme', flagged.call.callId);
-      return stored?.reconcile?.flagged ? stored : undefined;
-    });
+    await until(
+      'the placed call settled',
+      async () => {
+        const stored = await calls.get('bolt', settled.call.callId);
+        return stored?.state === 'completed' ? stored : undefined;
+      },
+      { timeoutMs: bound, intervalMs: 500 },
+    );
+    await until(
+      'the call never placed flagged',
+      async () => {
+        const stored = await calls.get('acme', flagged.call.callId);
+        return stored?.reconcile?.flagged ? stored : undefined;
+      },
+      { timeoutMs: bound, intervalMs: 500 },
+    );
     const printed = reconcileLines.map(reconcileLine).filter(Boolean).join('\n');
     expect(printed).toContain(`[reconcile] ${settled.call.callId} settled from the PBX's CDR: completed`);
     expect(printed).toContain(`[reconcile] ${flagged.call.callId} flagged: no CDR after ${LOCAL_RECONCILE.maxTries} searches`);
@@ -179,7 +183,10 @@ describe('HubSpot on the local stack, and why a delivery was refused', { timeout
     expect((await post(`${stack.apiUrl}/v1/hooks/nosuchcrm/acme`, body('+44 7766 889934'))).status).toBe(404);
 
     const lines = () => offlineLines.map(refusalLine).filter((l): l is string => l !== undefined);
-    await until('four refusal lines', 10_000, () => Promise.resolve(lines().length >= 4 ? true : undefined));
+    await until('four refusal lines', () => Promise.resolve(lines().length >= 4 ? true : undefined), {
+      timeoutMs: 10_000,
+      intervalMs: 500,
+    });
     expect(lines()).toEqual(
       expect.arrayContaining([
         '[hooks] refused hubspot/acme  HTTP 401 signature_mismatch',

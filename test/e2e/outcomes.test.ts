@@ -3,6 +3,7 @@ import type { CallNotification } from '../../lib/notify/deliver';
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
+import { until as waitUntil } from '../support/until';
 
 /**
  * A call's whole life on the local stack, as `npm start` runs it: placed through the API, played out
@@ -48,15 +49,8 @@ async function placeCall(): Promise<{ callId: string }> {
   return (await res.json()) as { callId: string };
 }
 
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000) =>
+  waitUntil(what, probe, { timeoutMs });
 
 const typesOf = (callId: string) =>
   receiver

@@ -5,6 +5,7 @@ import { DEMO_AGENTS, DEMO_TEAM } from '../../local/seed';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
 import { present, type ApiBody } from '../support/api-body';
+import { until as waitUntil } from '../support/until';
 
 /**
  * A team's calls on the local stack, as `npm start` runs it: five calls to the demo team of three over HTTP, the
@@ -45,15 +46,8 @@ const api = (path: string, init: RequestInit = {}) =>
 
 const jsonOf = async (res: Response) => (await res.json()) as ApiBody;
 
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000) =>
+  waitUntil(what, probe, { timeoutMs });
 
 const typesOf = (callId: string) =>
   receiver

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import type { ZapierCall } from '../../integrations/zapier/src/calls';
 import { app, appTester, rejectionOf } from './support';
+import { until as waitUntil } from '../support/until';
 
 /**
  * The Zapier app run by the platform's app tester (its middlewares, checks and request client) against the real local
@@ -32,15 +33,8 @@ const bundle = (inputData: Record<string, unknown>, zapId = '123456') => ({
 });
 const dialsOf = (callId: string) => stack.simulator.requests().filter((r) => r.query.c2c_call_id === callId);
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000) =>
+  waitUntil(what, probe, { timeoutMs, intervalMs: 200 });
 
 const place = (inputData: Record<string, unknown>, zapId?: string) =>
   appTester(app.creates.place_call.operation.perform, bundle(inputData, zapId));

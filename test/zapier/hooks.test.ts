@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENDED_STATES } from '../../integrations/zapier/src/calls';
 import { startLocalStack, type LocalStack } from '../../local/stack';
 import { app, appTester } from './support';
+import { until as waitUntil } from '../support/until';
 
 /**
  * The REST Hook triggers against the real subscriptions API (docs/api.md "Subscriptions"): turning a Zap on creates a
@@ -80,15 +81,8 @@ function zapierRawRequest(delivery: Received) {
   return { method: 'POST' as const, querystring: '', headers, content: delivery.body };
 }
 
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000) =>
+  waitUntil(what, probe, { timeoutMs });
 
 type SubscribeData = { id: string; secret: string };
 
