@@ -84,30 +84,12 @@ export interface CallListingIndex {
  */
 export function callListingIndex(mode: CallIndexMode, tenantId: string, by: { leadId?: string; crmUserId?: string }): CallListingIndex {
   if (readsNarrowIndexes(mode)) {
-    const time = CALL_INDEX_ATTR.time;
-    if (by.leadId)
-      return {
-        indexName: CALL_INDEX.byLead,
-        hashAttr: CALL_INDEX_ATTR.lead,
-        rangeAttr: time,
-        pk: narrowLeadPk(tenantId, by.leadId),
-        narrow: true,
-      };
-    if (by.crmUserId)
-      return {
-        indexName: CALL_INDEX.byAgent,
-        hashAttr: CALL_INDEX_ATTR.agent,
-        rangeAttr: time,
-        pk: narrowAgentPk(tenantId, by.crmUserId),
-        narrow: true,
-      };
-    return {
-      indexName: CALL_INDEX.byTenant,
-      hashAttr: CALL_INDEX_ATTR.tenant,
-      rangeAttr: time,
-      pk: narrowTenantPk(tenantId),
-      narrow: true,
-    };
+    const [indexName, hashAttr, pk] = by.leadId
+      ? [CALL_INDEX.byLead, CALL_INDEX_ATTR.lead, narrowLeadPk(tenantId, by.leadId)]
+      : by.crmUserId
+        ? [CALL_INDEX.byAgent, CALL_INDEX_ATTR.agent, narrowAgentPk(tenantId, by.crmUserId)]
+        : [CALL_INDEX.byTenant, CALL_INDEX_ATTR.tenant, narrowTenantPk(tenantId)];
+    return { indexName, hashAttr, rangeAttr: CALL_INDEX_ATTR.time, pk, narrow: true };
   }
   const [indexName, pk] = by.leadId
     ? [INDEX.gsi1, callsByLeadPk(tenantId, by.leadId)]
