@@ -27,7 +27,8 @@ export interface RecordPbxEventDeps {
   /** The call an event names (`links`, by the PBX's unique_id) and its transitions (`ledger`). */
   calls: Pick<CallRepository, 'ledger' | 'links'>;
   pbxEvents: PbxEventRepository;
-  getTenant: (tenantId: string) => Promise<Tenant | undefined>;
+  /** The tenant; `fresh` reads past a container's copy (lib/tenants/tenant-cache.ts) that may predate a token just issued. */
+  getTenant: (tenantId: string, options?: { fresh?: boolean }) => Promise<Tenant | undefined>;
   /** Where the events mark the call's agent on and off the call, for the team router. Absent: the ledger alone. */
   presence?: Pick<AgentPresenceRepository, 'markOnCall' | 'markCallEnded'>;
   logger: Pick<PowertoolsLogger, 'info' | 'warn'>;
@@ -56,8 +57,8 @@ export class RecordPbxEvent {
    *   good, so a stranger's body is never parsed. A {@link PbxEventFormatError} it throws is `invalid`.
    */
   async execute(input: { tenantId: string; token: string; read: () => RawPbxEvent }): Promise<PbxEventResult> {
-    const tenant = tenantIdSchema.safeParse(input.tenantId).success ? await this.deps.getTenant(input.tenantId) : undefined;
-    if (!tenant || !verifyPbxEventsToken(tenant, input.token)) return { kind: 'unauthorized' };
+    const tenant = await this.authenticate(input.tenantId, input.token);
+    if (!tenant) return { kind: 'unauthorized' };
 
     const timeZone = tenant.pbxEvents?.timeZone;
     let raw: RawPbxEvent;
@@ -152,6 +153,20 @@ export class RecordPbxEvent {
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       });
     }
+  }
+
+  /**
+   * The tenant whose live token the URL carries. A token that does not match the container's copy of the tenant is
+   * checked once more against the tenant read afresh: a token issued since the copy was read works at once; a revoked
+   * one stops within the copy's lifetime (AUTH_CACHE_TTL_MS), as a revoked API key does.
+   */
+  private async authenticate(tenantId: string, token: string): Promise<Tenant | undefined> {
+    if (!tenantIdSchema.safeParse(tenantId).success) return undefined;
+    const cached = await this.deps.getTenant(tenantId);
+    if (cached && verifyPbxEventsToken(cached, token)) return cached;
+    if (!cached) return undefined;
+    const fresh = await this.deps.getTenant(tenantId, { fresh: true });
+    return fresh && verifyPbxEventsToken(fresh, token) ? fresh : undefined;
   }
 
   /** Our own call id first (it cannot be another tenant's or another call's), then the PBX's unique_id. */

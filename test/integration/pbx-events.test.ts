@@ -219,6 +219,17 @@ describe.each<Transport>(['query', 'form', 'json'])('PBX Stats events as %s', (t
     expect((await send(transport, end, { token: oldToken })).body).toMatchObject({ status: 'applied', state: 'completed' });
   });
 
+  it('takes a token issued after this container read its tenant at once (its copy is read again), and still refuses a stranger', async () => {
+    const { callId, uniqueId } = await placeCall();
+    const answer = { unique_id: uniqueId, c2c_call_id: callId, event: 'Call Answer' };
+    expect((await send(transport, { ...answer, event: 'Call Start' })).status).toBe(200);
+    const issued = issuePbxEventsToken();
+    const current = (await env.tenants.get(TENANT))!;
+    await env.tenants.put({ ...current, pbxEvents: { tokens: [...(current.pbxEvents?.tokens ?? []), issued.record] } });
+    expect((await send(transport, answer, { token: 'still-not-the-token' })).status).toBe(401);
+    expect((await send(transport, answer, { token: issued.token })).body).toMatchObject({ status: 'applied', state: 'answered' });
+  });
+
   it('answers 400 naming the field when there is no event type', async () => {
     const { callId } = await placeCall();
     const res = await send(transport, { c2c_call_id: callId, billsec: 3 });
