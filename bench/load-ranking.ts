@@ -1,4 +1,4 @@
-import { classify, heatUnit, rankCorrelation, type FanIn, type Ids, type KeyLoad } from './partition-keys';
+import { classify, heatUnit, type FanIn, type Ids, type KeyLoad } from './partition-keys';
 import type { RequestTarget } from './partition-keys';
 
 /**
@@ -106,4 +106,36 @@ export function compareRankings(
     ),
     sameHottest: byDynalite[0] !== undefined && byDynalite[0] === byModel[0],
   };
+}
+
+/**
+ * Spearman's rank correlation of two scorings of the same keys (ties get their mean rank): 1 when both order the keys
+ * alike, -1 when reversed. Fewer than two keys: 1.
+ */
+export function rankCorrelation(a: number[], b: number[]): number {
+  if (a.length !== b.length) throw new Error('rankings of different lengths');
+  const n = a.length;
+  if (n < 2) return 1;
+  const ranks = (xs: number[]) => {
+    const order = xs.map((x, i) => ({ x, i })).sort((p, q) => q.x - p.x);
+    const out = new Array<number>(n);
+    for (let i = 0; i < n;) {
+      let j = i;
+      while (j + 1 < n && order[j + 1]!.x === order[i]!.x) j++;
+      for (let k = i; k <= j; k++) out[order[k]!.i] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return out;
+  };
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const mean = (n + 1) / 2;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    cov += (ra[i]! - mean) * (rb[i]! - mean);
+    va += (ra[i]! - mean) ** 2;
+    vb += (rb[i]! - mean) ** 2;
+  }
+  return va === 0 || vb === 0 ? (va === vb ? 1 : 0) : cov / Math.sqrt(va * vb);
 }

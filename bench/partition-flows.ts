@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { doNotCallHash } from '../lib/store/do-not-call';
 import { AgentPresenceRepository } from '../lib/store/agent-presence';
+import { loadConfig } from '../lib/config';
 import { CallRepository } from '../lib/store/calls';
+import { WORK_REFRESH_MS } from '../lib/store/work-directory';
 import { newLocalKey } from '../lib/secrets/seal';
 import { startHubSpotFake } from '../local/crm-fakes/hubspot';
 import { createTable, startDynalite } from '../local/dynamo';
@@ -41,6 +43,8 @@ const TEAM_KINDS: ReadonlySet<Kind> = new Set(['team', 'queued']);
 
 export interface FlowResult {
   runs: KindRun[];
+  /** The shortest lifetime of a container's caches (the work directory's refresh, the copies of keys and tenants). */
+  cacheIntervalMs: number;
   /** The scheduler's idle polls (nothing due): per poll, not per call. */
   polls: Touch[][];
   ids: Ids;
@@ -241,6 +245,7 @@ export async function runFlows(options: { callsPerKind: number; tenants: number 
     let n = 0;
     for (const kind of KINDS) {
       const calls: Touch[][] = [];
+      const started = Date.now();
       for (let i = 0; i < options.callsPerKind; i++, n++) {
         const tenant = tenants[n % tenants.length]!;
         target = { tenant };
@@ -285,7 +290,7 @@ export async function runFlows(options: { callsPerKind: number; tenants: number 
         for (let w = 0; w < 300 && (eventsOf.get(callId) ?? 0) < 3; w++) await new Promise((r) => setTimeout(r, 50));
         calls.push(lives.get(callId) ?? []);
       }
-      runs.push({ kind, team: TEAM_KINDS.has(kind), calls });
+      runs.push({ kind, team: TEAM_KINDS.has(kind), calls, seconds: (Date.now() - started) / 1000 });
     }
     meter.billing = false;
     for (const uniqueId of sim.requests().map((r) => r.uniqueId)) if (uniqueId) ids.call.add(uniqueId);
@@ -306,6 +311,7 @@ export async function runFlows(options: { callsPerKind: number; tenants: number 
 
     return {
       runs,
+      cacheIntervalMs: Math.min(WORK_REFRESH_MS, loadConfig().AUTH_CACHE_TTL_MS),
       polls,
       ids,
       check: checkCounts(allBilled, seen.requests()),

@@ -204,6 +204,30 @@ export interface KindRun {
   /** Whether the kind routes through a team (the team's ceiling is read on these). */
   team: boolean;
   calls: Touch[][];
+  /** How long the kind's calls took, one after the other, in this process (what a container's cache spans). */
+  seconds?: number;
+}
+
+/**
+ * A touch a container makes at most once per its cache's lifetime, not once per call: the work directory's marker
+ * refresh, a copy of the tenant. Its load on the key grows with the containers that serve the tenant, not with its
+ * calls: the limit allows `containers` of them refreshing at once every lifetime.
+ */
+export interface ContainerLoad {
+  index: string;
+  template: string;
+  fanIn: FanIn;
+  kind: string;
+  stage: string;
+  /** Calls of the kind that paid it, of those whose life went through the stage. */
+  payers: number;
+  calls: number;
+  /** Units each time it is paid (the most seen). */
+  wcu: number;
+  rcu: number;
+  /** Containers the partition limit allows, each paying it once per `intervalMs`. */
+  containers: number;
+  intervalMs: number;
 }
 
 export interface KeyLoad {
@@ -236,12 +260,80 @@ const SCOPE_OF: Record<FanIn, Array<keyof KeyLoad['scopes']>> = {
 
 /**
  * Every key the runs touched, with its load per call and ceilings. A call's units on a template are summed over the
- * instances it touched; per instance they are the most any call of the kind put (a write made once per container, a
- * directory marker's refresh, counts as if every call made it), divided by the spread of a sharded key (its calls
- * spread evenly over its shards). The ceiling: the limit over those units, for the kind that loads the key most; the
+ * instances it touched; per instance they are the most any call of the kind put, divided by the spread of a sharded key
+ * (its calls spread evenly over its shards). With `cacheIntervalMs`, a touch a container's cache spares most calls
+ * (containerTouchIds) puts no units per call: it is a container's, in containerLoads; requests and writes still count it. The ceiling: the limit over those units, for the kind that loads the key most; the
  * team scope reads only the kinds that route through a team.
  */
-export function keyLoads(runs: KindRun[], ids: Ids): KeyLoad[] {
+/**
+ * Which touches of a kind's run a container's cache spared some calls (`<index> <template> <stage>`): some calls of the
+ * kind went through the stage without them, and the calls that paid them are no more than one a lifetime per instance of
+ * the key (and one more for the start) over the kind's run. A touch that every call of the stage pays is the call's.
+ */
+export function containerTouchIds(run: KindRun, ids: Ids, intervalMs: number): Set<string> {
+  if (run.seconds === undefined) return new Set();
+  const through = new Map<string, number>();
+  const payers = new Map<string, number>();
+  const instances = new Map<string, Set<string>>();
+  for (const call of run.calls) {
+    for (const stage of new Set(call.map((t) => t.stage))) through.set(stage, (through.get(stage) ?? 0) + 1);
+    const paid = new Set<string>();
+    for (const t of call) {
+      const c = classify(t.unit, ids);
+      const id = `${t.index} ${c.template} ${t.stage}`;
+      paid.add(id);
+      instances.set(id, (instances.get(id) ?? new Set()).add(t.unit));
+    }
+    for (const id of paid) payers.set(id, (payers.get(id) ?? 0) + 1);
+  }
+  const lifetimes = Math.floor((run.seconds * 1000) / intervalMs) + 1;
+  const cached = new Set<string>();
+  for (const [id, paid] of payers) {
+    const stage = id.slice(id.lastIndexOf(' ') + 1);
+    if (paid < (through.get(stage) ?? 0) && paid <= instances.get(id)!.size * lifetimes) cached.add(id);
+  }
+  return cached;
+}
+
+/** The touches `containerTouchIds` tells apart, key by key and stage: who pays them and how many containers a key takes. */
+export function containerLoads(runs: KindRun[], ids: Ids, intervalMs: number): ContainerLoad[] {
+  const out = new Map<string, ContainerLoad>();
+  for (const run of runs) {
+    const cached = containerTouchIds(run, ids, intervalMs);
+    const through = (stage: string) => run.calls.filter((call) => call.some((t) => t.stage === stage)).length;
+    for (const call of run.calls) {
+      const seen = new Set<string>();
+      for (const t of call) {
+        const c = classify(t.unit, ids);
+        const id = `${t.index} ${c.template} ${t.stage}`;
+        if (!cached.has(id)) continue;
+        const key = `${run.kind} ${id}`;
+        const load = out.get(key) ?? {
+          index: t.index,
+          template: c.template,
+          fanIn: c.fanIn,
+          kind: run.kind,
+          stage: t.stage,
+          payers: 0,
+          calls: through(t.stage),
+          wcu: 0,
+          rcu: 0,
+          containers: Infinity,
+          intervalMs,
+        };
+        if (!seen.has(id)) load.payers++;
+        seen.add(id);
+        load.wcu = Math.max(load.wcu, t.wcu);
+        load.rcu = Math.max(load.rcu, t.rcu);
+        load.containers = ceilingFor(load) * (intervalMs / 1000);
+        out.set(key, load);
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+export function keyLoads(runs: KindRun[], ids: Ids, options: { cacheIntervalMs?: number } = {}): KeyLoad[] {
   const byKey = new Map<
     string,
     {
@@ -260,6 +352,7 @@ export function keyLoads(runs: KindRun[], ids: Ids): KeyLoad[] {
     return e;
   };
   for (const run of runs) {
+    const cached = options.cacheIntervalMs === undefined ? new Set<string>() : containerTouchIds(run, ids, options.cacheIntervalMs);
     for (const call of run.calls) {
       const sums = new Map<string, { wcu: number; rcu: number; requests: number; writes: number }>();
       for (const t of call) {
@@ -267,12 +360,14 @@ export function keyLoads(runs: KindRun[], ids: Ids): KeyLoad[] {
         const e = entry(t.index, c);
         if (c.shard !== undefined) e.families.set(c.family, (e.families.get(c.family) ?? new Set()).add(c.shard));
         e.stages.add(t.stage);
+        // A container's cached touch is in the run's requests, not in the units a call puts on the key (containerLoads).
+        const units = cached.has(`${t.index} ${c.template} ${t.stage}`) ? { wcu: 0, rcu: 0 } : { wcu: t.wcu, rcu: t.rcu };
         const stage = ((e.byStage[run.kind] ??= {})[t.stage] ??= { wcu: 0, rcu: 0 });
-        stage.wcu += t.wcu / run.calls.length;
-        stage.rcu += t.rcu / run.calls.length;
+        stage.wcu += units.wcu / run.calls.length;
+        stage.rcu += units.rcu / run.calls.length;
         const id = `${t.index} ${c.template}`;
         const s = sums.get(id) ?? { wcu: 0, rcu: 0, requests: 0, writes: 0 };
-        sums.set(id, { wcu: s.wcu + t.wcu, rcu: s.rcu + t.rcu, requests: s.requests + t.requests, writes: s.writes + t.writes });
+        sums.set(id, { wcu: s.wcu + units.wcu, rcu: s.rcu + units.rcu, requests: s.requests + t.requests, writes: s.writes + t.writes });
       }
       for (const [id, s] of sums) {
         const e = byKey.get(id)!;
@@ -340,39 +435,4 @@ export function lowestCeilings(loads: KeyLoad[], scope: keyof KeyLoad['scopes'],
     .filter((l) => Number.isFinite(l.scopes[scope]))
     .sort((a, b) => a.scopes[scope] - b.scopes[scope])
     .slice(0, n);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Rankings: the hottest keys counted at dynalite against the model's.
-
-/**
- * Spearman's rank correlation of two scorings of the same keys (ties get their mean rank): 1 when both order the keys
- * alike, -1 when reversed. Fewer than two keys: 1.
- */
-export function rankCorrelation(a: number[], b: number[]): number {
-  if (a.length !== b.length) throw new Error('rankings of different lengths');
-  const n = a.length;
-  if (n < 2) return 1;
-  const ranks = (xs: number[]) => {
-    const order = xs.map((x, i) => ({ x, i })).sort((p, q) => q.x - p.x);
-    const out = new Array<number>(n);
-    for (let i = 0; i < n;) {
-      let j = i;
-      while (j + 1 < n && order[j + 1]!.x === order[i]!.x) j++;
-      for (let k = i; k <= j; k++) out[order[k]!.i] = (i + j) / 2 + 1;
-      i = j + 1;
-    }
-    return out;
-  };
-  const [ra, rb] = [ranks(a), ranks(b)];
-  const mean = (n + 1) / 2;
-  let cov = 0;
-  let va = 0;
-  let vb = 0;
-  for (let i = 0; i < n; i++) {
-    cov += (ra[i]! - mean) * (rb[i]! - mean);
-    va += (ra[i]! - mean) ** 2;
-    vb += (rb[i]! - mean) ** 2;
-  }
-  return va === 0 || vb === 0 ? (va === vb ? 1 : 0) : cov / Math.sqrt(va * vb);
 }

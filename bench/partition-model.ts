@@ -11,7 +11,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { KINDS, runFlows, type FlowResult } from './partition-flows';
-import { ceilingFor, classify, FAN_INS, keyLoads, lowestCeilings, PARTITION_LIMITS, type KeyLoad, type Touch } from './partition-keys';
+import {
+  ceilingFor,
+  classify,
+  containerLoads,
+  FAN_INS,
+  keyLoads,
+  lowestCeilings,
+  PARTITION_LIMITS,
+  type ContainerLoad,
+  type KeyLoad,
+  type Touch,
+} from './partition-keys';
 import { editBenchmarks, replaceSection, runAndExit } from './sections';
 
 export const PARTITION_HEADING = '## Partition model: which keys bound the service';
@@ -29,6 +40,8 @@ export interface PartitionModel {
   callsPerKind: number;
   tenants: number;
   loads: KeyLoad[];
+  /** Touches a container's cache spares most calls: their load grows with containers, not calls. */
+  containers: ContainerLoad[];
   polls: PollLoad[];
   lives: FlowResult['lives'];
   check: {
@@ -44,7 +57,7 @@ export interface PartitionModel {
 export async function measurePartitionModel(options: { callsPerKind: number; tenants: number }): Promise<PartitionModel> {
   const started = Date.now();
   const result = await runFlows(options);
-  const loads = keyLoads(result.runs, result.ids);
+  const loads = keyLoads(result.runs, result.ids, { cacheIntervalMs: result.cacheIntervalMs });
   const namings = new Set([...result.check.meter.keys(), ...result.check.dynalite.keys()]);
   const differing = [...namings].filter((k) => result.check.meter.get(k) !== result.check.dynalite.get(k)).length;
   const ops = new Set([...Object.keys(result.check.meterOps), ...Object.keys(result.check.dynaliteOps)]);
@@ -52,6 +65,7 @@ export async function measurePartitionModel(options: { callsPerKind: number; ten
   return {
     ...options,
     loads,
+    containers: containerLoads(result.runs, result.ids, result.cacheIntervalMs),
     polls: meanPoll(result.polls).map((p) => ({ ...p, unit: classify(p.unit, result.ids).template })),
     lives: result.lives,
     check: {
@@ -113,8 +127,9 @@ export function renderPartitionSection(m: PartitionModel): string[] {
       "so the unit of heat is the item, or for a time-ordered sort key the partition key and its sort keys' prefix (`{time}`), or a key without a sort key. " +
       "A key's fan-in is read from the ids it holds (`bench/partition-keys.ts`): none, shared by all tenants; else the narrowest of a tenant's (its id, its API " +
       "key's hash), a team's, an agent's (id, extension, email), a lead's, a number's (E.164, its do-not-call hash) or a call's (id, PBX unique id). " +
-      "Units per call: the most one call of the kind put on the key (a write made once per container, such as the work directory's marker refresh, counts as " +
-      "if every call made it), over the shards a sharded key spreads one tenant's calls across (`{n}`: the most seen for one tenant). The ceiling: the limit " +
+      "Units per call: the most one call of the kind put on the key, over the shards a sharded key spreads one tenant's calls across (`{n}`: the most seen " +
+      "for one tenant); a touch a container's cache spares most calls (the work directory's marker refresh, the copy of a key's or a PBX events URL's tenant) " +
+      "is a container's, not a call's: its own table below. The ceiling: the limit " +
       'over those units for the kind that loads the key most. A key bounds the whole service if all tenants share it, one tenant if it is shared by all or by ' +
       "the tenant's calls, one team if the team's calls (team and queued kinds) share it. The scheduler's idle polls are counted per poll, not per call (below). " +
       'Run this section alone with `npm run bench -- --only partition-model`.',
@@ -164,10 +179,12 @@ export function renderPartitionSection(m: PartitionModel): string[] {
     const perKind = KINDS.map((k) => (l.perKind[k] ? `${units(l.perKind[k].wcu)} / ${units(l.perKind[k].rcu)}` : ''));
     const bounds = (['service', 'tenant', 'team'] as const).filter((s) => Number.isFinite(l.scopes[s])).join(', ') || 'none';
     lines.push(
-      `| ${l.index} | ${code(l.template)} | ${l.fanIn} | ${l.spread} | ${l.stages.join(', ')} | ${perKind.join(' | ')} | ${calls(l.ceiling)} (${l.setBy}) | ${bounds} |`,
+      `| ${l.index} | ${code(l.template)} | ${l.fanIn} | ${l.spread} | ${l.stages.join(', ')} | ${perKind.join(' | ')} | ${l.setBy ? `${calls(l.ceiling)} (${l.setBy})` : "a container's: below"} | ${bounds} |`,
     );
   }
   lines.push('');
+
+  lines.push(...renderContainerLoads(m.containers));
 
   lines.push(
     `The scheduler's idle poll (every 2 s in AWS, a pass that finds nothing due), per poll: it lists the work directory's buckets. Read units per poll, and the polls a second each key takes.`,
@@ -195,6 +212,31 @@ export function renderPartitionSection(m: PartitionModel): string[] {
   );
   lines.push('| operation | meter | dynalite |', '|---|---|---|');
   for (const [op, meter, dynalite] of m.check.operations) lines.push(`| ${op} | ${meter} | ${dynalite} |`);
+  lines.push('');
+  return lines;
+}
+
+/**
+ * The container's touches: told apart by the run itself (bench/partition-keys.ts `containerTouchIds`): calls of the
+ * kind went through the stage without them, and those that paid were no more than one per lifetime of the cache per
+ * instance. Their load on a key is the containers that serve its tenant, one touch each per lifetime.
+ */
+function renderContainerLoads(loads: ContainerLoad[]): string[] {
+  if (loads.length === 0) return [];
+  const interval = (loads[0]!.intervalMs / 1000).toFixed(0);
+  const lines = [
+    `Once per container, not per call: touches that some calls of a kind paid and the others, later in the same process, did not (a cache spared them), no more often than once per instance of the key every ${interval} s (the shortest lifetime of the containers' caches: \`WORK_REFRESH_MS\`, \`AUTH_CACHE_TTL_MS\`). Their load grows with the containers that serve a tenant, not with its calls: "containers" is how many, each touching the key once every ${interval} s, the partition's limit allows.`,
+    '',
+    '| index | key | fan-in | kind | stage | calls that paid it | units each time (write / read) | containers the key takes |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
+  const sorted = [...loads].sort(
+    (a, b) => a.containers - b.containers || a.template.localeCompare(b.template) || a.kind.localeCompare(b.kind),
+  );
+  for (const l of sorted)
+    lines.push(
+      `| ${l.index} | ${code(l.template)} | ${l.fanIn} | ${l.kind} | ${l.stage} | ${l.payers} of ${l.calls} | ${units(l.wcu)} / ${units(l.rcu)} | ${Math.floor(l.containers).toLocaleString('en-US')} |`,
+    );
   lines.push('');
   return lines;
 }

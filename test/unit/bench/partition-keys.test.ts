@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import {
   ceilingFor,
   classify,
+  containerLoads,
+  containerTouchIds,
   heatUnit,
   keyLoads,
   lowestCeilings,
-  rankCorrelation,
   requestTargets,
   type Ids,
   type KindRun,
   type Touch,
 } from '../../../bench/partition-keys';
+import { rankCorrelation } from '../../../bench/load-ranking';
 import { subtractTouches, touchesOf } from '../../../bench/partition-flows';
 import { replaceSection } from '../../../bench/sections';
 
@@ -258,6 +260,79 @@ describe('load per call and ceilings', () => {
     expect(team.scopes).toEqual({ service: Infinity, tenant: Infinity, team: 1500 });
     const shared = byTemplate('WORK#due#{n} | *');
     expect(shared.scopes).toEqual({ service: 6000, tenant: 6000, team: Infinity });
+  });
+
+  describe("a container's touches: spared by a cache, not paid per call", () => {
+    const marker = (tenant: string, stage = 'request') => touch(`TENANT#${tenant} | WORK#notify`, 'table', stage, 1);
+    const listing = (tenant: string) => touch(`${tenant} | {time}`, 'callsByTenant', 'request', 1);
+    // Four calls over two tenants in 10 s: each tenant's marker refreshed once; every call writes its listing.
+    const cachedRun: KindRun = {
+      kind: 'immediate',
+      team: false,
+      seconds: 10,
+      calls: [[marker('acme'), listing('acme')], [marker('beta'), listing('beta')], [listing('acme')], [listing('beta')]],
+    };
+    const two: Ids = { ...ids, tenant: ['acme', 'beta'] };
+
+    it.each([
+      {
+        case: 'paid by some calls, once per tenant in one lifetime',
+        run: cachedRun,
+        interval: 30_000,
+        cached: ['table TENANT#{tenant} | WORK#notify request'],
+      },
+      {
+        case: "paid by more calls than lifetimes allow: a call's, not a cache's",
+        run: { ...cachedRun, calls: [...cachedRun.calls, [marker('acme'), listing('acme')], [listing('acme')]] },
+        interval: 30_000,
+        cached: [],
+      },
+      {
+        case: 'enough lifetimes in the run for every payment',
+        run: { ...cachedRun, seconds: 65, calls: [...cachedRun.calls, [marker('acme'), listing('acme')], [listing('acme')]] },
+        interval: 30_000,
+        cached: ['table TENANT#{tenant} | WORK#notify request'],
+      },
+      {
+        case: 'paid by every call through the stage',
+        run: { ...cachedRun, calls: cachedRun.calls.slice(0, 2) },
+        interval: 30_000,
+        cached: [],
+      },
+      { case: 'a run with no duration tells nothing apart', run: { ...cachedRun, seconds: undefined }, interval: 30_000, cached: [] },
+      {
+        case: 'a stage the other calls never went through is not spared',
+        run: { ...cachedRun, calls: [[marker('acme', 'dispatch'), listing('acme')], [listing('beta')]] },
+        interval: 30_000,
+        cached: [],
+      },
+    ])('$case', ({ run, interval, cached }) => {
+      expect([...containerTouchIds(run, two, interval)]).toEqual(cached);
+    });
+
+    it('puts no units per call on the key, and counts it per container instead', () => {
+      const loads = keyLoads([cachedRun], two, { cacheIntervalMs: 30_000 });
+      const markerLoad = loads.find((l) => l.template === 'TENANT#{tenant} | WORK#notify')!;
+      expect(markerLoad.perKind.immediate).toMatchObject({ wcu: 0, rcu: 0, writes: 0.5 });
+      expect(markerLoad.ceiling).toBe(Infinity);
+      expect(loads.find((l) => l.template === '{tenant} | {time}')!.perKind.immediate!.wcu).toBe(1);
+      expect(keyLoads([cachedRun], two).find((l) => l.template === 'TENANT#{tenant} | WORK#notify')!.perKind.immediate!.wcu).toBe(1);
+      expect(containerLoads([cachedRun], two, 30_000)).toEqual([
+        {
+          index: 'table',
+          template: 'TENANT#{tenant} | WORK#notify',
+          fanIn: 'one tenant',
+          kind: 'immediate',
+          stage: 'request',
+          payers: 2,
+          calls: 4,
+          wcu: 1,
+          rcu: 0,
+          containers: 30_000,
+          intervalMs: 30_000,
+        },
+      ]);
+    });
   });
 
   it('lists the lowest ceilings of a scope, leaving out keys that do not bound it', () => {
