@@ -149,9 +149,11 @@ describe('the waiting counter', () => {
     await takeN(directory, t, 4, 4);
     await directory.giveWaitingSlotBack(t);
     const failing = new WorkDirectory(
-      hooked(async (command) => {
-        if (isMarkerApply(command)) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} });
-      }),
+      hooked((command) =>
+        isMarkerApply(command)
+          ? Promise.reject(Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} }))
+          : Promise.resolve(),
+      ),
     );
     await expect(failing.takeWaitingSlot(t, 4)).rejects.toThrow('socket hang up');
     // The return was taken off its item and never reached the marker: 4 held by the counter for 3 calls.
