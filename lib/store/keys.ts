@@ -122,6 +122,11 @@ export const WORK_KINDS = ['due', 'pending', 'notify', 'flagged', 'dead', 'dlq']
 export type WorkKind = (typeof WORK_KINDS)[number];
 export const WORK_BUCKETS = 16;
 export const workMarkerSk = (kind: WorkKind) => `WORK#${kind}`;
+/**
+ * The slots given back to a tenant's waiting counter since they were last applied to its due marker
+ * (lib/store/work-directory.ts): an item of its own, with no index keys, so a give-back writes one item and no copy.
+ */
+export const waitingReturnedSk = () => `${workMarkerSk('due')}#returned`;
 export const workBucketOf = (tenantId: string) => stableHash(tenantId) % WORK_BUCKETS;
 export const workBucketPk = (kind: WorkKind, bucket: number) => `WORK#${kind}#${bucket}`;
 

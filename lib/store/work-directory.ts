@@ -4,6 +4,7 @@ import type { Table } from './client';
 import { isConditionalCheckFailed } from './errors';
 import { INDEX, tenantPk, WORK_BUCKETS, workBucketOf, workBucketPk, workMarkerSk, type WorkKind } from './keys';
 import { queryPages } from './query-pages';
+import { WaitingCounter, type WaitingCount } from './waiting-counter';
 
 /** A writer refreshes a tenant's marker of a kind at most this often per container (its in-memory cache). */
 export const WORK_REFRESH_MS = 30_000;
@@ -17,7 +18,10 @@ export interface WorkMarker {
   tenantId: string;
   /** When a writer last refreshed the marker (epoch ms). */
   seenAt: number;
-  /** The due marker only: the tenant's waiting calls (`scheduled`, `queued`) as counted by their reservations. */
+  /**
+   * The due marker only: the waiting slots (`scheduled`, `queued` calls) taken, less those applied back; the slots
+   * given back since are on the tenant's returned item (lib/store/waiting-counter.ts), so this counts high, never low.
+   */
   waiting?: number;
   /** The due marker only: the tenant's `maxWaitingCalls` when the counter was last taken. */
   waitingMax?: number;
@@ -37,16 +41,20 @@ export interface WorkMarker {
  * read. Why that can never hide work: docs/design.md, "Work lists".
  *
  * The due marker also counts the tenant's waiting calls (`maxWaitingCalls`): a slot is taken by the same write that
- * refreshes it, before the reservation of a waiting call, and given back when the call leaves the waiting states.
+ * refreshes it, before the reservation of a waiting call, and given back, on an item of its own, when the call leaves
+ * the waiting states (lib/store/waiting-counter.ts).
  */
 export class WorkDirectory {
   /** `<tenantId>#<kind>` -> when this container last refreshed that marker, or the refresh on its way. */
   private readonly touched = new Map<string, { at: number; pending?: Promise<void> }>();
+  private readonly waiting: WaitingCounter;
 
   constructor(
     private readonly table: Table,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.waiting = new WaitingCounter(table, clock, (tenantId, at) => this.remember(`${tenantId}#due`, at));
+  }
 
   /** Makes sure the tenant's markers of `kinds` are there (and fresh) before work of those kinds is written. */
   async touch(tenantId: string, kinds: readonly WorkKind[]): Promise<void> {
@@ -97,36 +105,10 @@ export class WorkDirectory {
 
   /**
    * Takes one of the tenant's `max` waiting slots, in the write that refreshes its due marker: false when the tenant
-   * has `max` waiting calls already (nothing written). Runs before the reservation of a waiting call.
+   * has `max` waiting calls already (nothing taken). Runs before the reservation of a waiting call.
    */
-  async takeWaitingSlot(tenantId: string, max: number): Promise<boolean> {
-    const now = this.clock().getTime();
-    try {
-      await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: workMarkerSk('due') },
-          UpdateExpression:
-            'SET waiting = if_not_exists(waiting, :zero) + :one, waitingMax = :max, seenAt = :now, gsi4pk = :bucket, gsi4sk = :tenantId, #type = :type',
-          ConditionExpression: 'attribute_not_exists(waiting) OR waiting < :max',
-          ExpressionAttributeNames: { '#type': 'type' },
-          ExpressionAttributeValues: {
-            ':zero': 0,
-            ':one': 1,
-            ':max': max,
-            ':now': now,
-            ':bucket': workBucketPk('due', workBucketOf(tenantId)),
-            ':tenantId': tenantId,
-            ':type': 'work',
-          },
-        }),
-      );
-      this.remember(`${tenantId}#due`, now);
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  takeWaitingSlot(tenantId: string, max: number): Promise<boolean> {
+    return this.waiting.take(tenantId, max);
   }
 
   /** Counts `n` waiting calls that were reserved without a slot (calls moved from the keys before issue 17). */
@@ -150,44 +132,23 @@ export class WorkDirectory {
 
   /**
    * Gives a waiting slot back: a waiting call left the waiting states (claimed, cancelled, ended), or its reservation
-   * turned out to be a copy's or failed. Never below zero; a retired marker (no waiting call left) stays retired.
+   * turned out to be a copy's or failed. One write on the tenant's returned item, never on the marker.
    */
-  async giveWaitingSlotBack(tenantId: string): Promise<void> {
-    try {
-      await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: workMarkerSk('due') },
-          UpdateExpression: 'SET waiting = waiting - :one',
-          ConditionExpression: 'waiting > :zero',
-          ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
+  giveWaitingSlotBack(tenantId: string): Promise<void> {
+    return this.waiting.giveBack(tenantId);
+  }
+
+  /** Applies the slots given back to the due marker's count, and says what the counter holds after (the recount's read). */
+  applyReturnedSlots(tenantId: string): Promise<WaitingCount> {
+    return this.waiting.applyReturned(tenantId);
   }
 
   /**
-   * Sets the waiting counter to what the scheduler counted, if it still holds what was read before the count (a
+   * Sets the waiting count to what the scheduler counted, if the marker still holds what was read before the count (a
    * reservation or a claim in between changes it, and the correction waits for the next recount).
    */
-  async correctWaiting(tenantId: string, read: number, counted: number): Promise<boolean> {
-    try {
-      await this.table.doc.send(
-        new UpdateCommand({
-          TableName: this.table.name,
-          Key: { pk: tenantPk(tenantId), sk: workMarkerSk('due') },
-          UpdateExpression: 'SET waiting = :counted, recountedAt = :now',
-          ConditionExpression: 'waiting = :read',
-          ExpressionAttributeValues: { ':counted': counted, ':read': read, ':now': this.clock().getTime() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  correctWaiting(tenantId: string, read: number, counted: number): Promise<boolean> {
+    return this.waiting.correct(tenantId, read, counted);
   }
 
   /** Every tenant with a marker of `kind`: one query per bucket, side by side. */
@@ -226,7 +187,8 @@ export class WorkDirectory {
   /**
    * Retires a tenant's marker of `kind`, whose shards were all found empty at `emptyAt` (epoch ms): a conditional
    * delete that no refresh since WORK_RETIRE_AFTER_MS ago lets through. The due marker also goes only if its waiting
-   * counter is still what the listing read (no slot taken meanwhile): with no waiting call left, its count is zero.
+   * counter is still what the listing read (no slot taken meanwhile): with no waiting call left, its count is zero, and
+   * the slots given back go with it.
    */
   async retire(kind: WorkKind, marker: WorkMarker, emptyAt: number): Promise<boolean> {
     const now = this.clock().getTime();
@@ -241,10 +203,12 @@ export class WorkDirectory {
           ExpressionAttributeValues: { ':cutoff': now - WORK_RETIRE_AFTER_MS, ...(waiting ? { ':waiting': marker.waiting } : {}) },
         }),
       );
-      return true;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+    // The returns go with the count: a later marker starts from nothing (a fault here leaves them to its first take).
+    if (kind === 'due') await this.waiting.forgetReturned(marker.tenantId).catch(() => undefined);
+    return true;
   }
 }

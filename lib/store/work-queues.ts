@@ -163,15 +163,18 @@ export class WorkQueues {
   /**
    * A tenant at its waiting limit may be there by drift (a crash between a slot's take and its reservation, a slot
    * not given back after a store fault): count its waiting calls exactly and correct the counter, on condition that
-   * it still holds what the listing read.
+   * it still holds what was read before the count. The listing's count is the marker's, which counts the slots given
+   * back since only once they are applied: they are applied first, and only a tenant still at its limit is counted.
    */
   private async recountIfFull(marker: WorkMarker): Promise<void> {
     const { waiting, waitingMax, recountedAt } = marker;
     if (waiting === undefined || waitingMax === undefined || waiting < waitingMax) return;
     if (this.clock().getTime() - (recountedAt ?? 0) < RECOUNT_EVERY_MS) return;
     try {
+      const read = await this.directory.applyReturnedSlots(marker.tenantId);
+      if (read.waiting === undefined || read.waiting - read.returned < waitingMax) return;
       const counted = await this.count('due', marker.tenantId);
-      await this.directory.correctWaiting(marker.tenantId, waiting, counted);
+      await this.directory.correctWaiting(marker.tenantId, read.waiting, counted);
     } catch {
       // Left for the next run.
     }
