@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallRepository, type StoredCall } from '../../lib/store/calls';
 import { TenantInspector } from '../../lib/store/inspect';
@@ -151,5 +151,36 @@ describe("a tenant's share of a fair read, from writers on 4 shards", () => {
     const items = await queues.oldest('pending', T, LATER, 12);
     expect(items.map((item) => String(item.sk).slice(callSk('').length))).toEqual(oldestFirst.slice(0, 12));
     expect(await queues.count('pending', T)).toBe(16);
+  });
+});
+
+describe('the CLI between the two deploys', () => {
+  const T = 'shards-cli';
+  // Shard 3 of 4, 7 of 8.
+  const ID = 'c_upgrade-5';
+
+  it("writes on the count its WORK_SHARDS names (4 before the stage's first deploy), on 8 when unset", async () => {
+    const legacy = async () => {
+      await cli.table.doc.send(
+        new UpdateCommand({
+          TableName: cli.table.name,
+          Key: { pk: tenantPk(T), sk: callSk(ID) },
+          UpdateExpression: 'SET gsi4pk = :legacy, gsi4sk = :sk',
+          ExpressionAttributeValues: { ':legacy': 'PENDING_CALLS', ':sk': `${iso()}#${T}#${ID}` },
+        }),
+      );
+    };
+    await new CallRepository(cli.table, clock).reserve(call(T, ID));
+    await legacy();
+    const on4 = await cli.c2c(['calls', 'migrate-work-keys'], { env: { WORK_SHARDS: '4' } });
+    expect(on4.code, on4.stderr).toBe(0);
+    expect((await keysOf(T, ID)).gsi4pk).toBe(`PENDING#${T}#3`);
+    await legacy();
+    const unset = await cli.c2c(['calls', 'migrate-work-keys']);
+    expect(unset.code, unset.stderr).toBe(0);
+    expect((await keysOf(T, ID)).gsi4pk).toBe(`PENDING#${T}#7`);
+    const bad = await cli.c2c(['calls', 'migrate-work-keys'], { env: { WORK_SHARDS: '16' } });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('WORK_SHARDS: expected one of 4, 8');
   });
 });
