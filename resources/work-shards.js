@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-require-imports -- serverless loads this file with require(), as CommonJS */
 'use strict';
 /**
  * The functions' WORK_SHARDS: how many shards their writes spread a tenant's work lists over (lib/store/keys.ts),
