@@ -68,6 +68,12 @@ const configSchema = z.object({
    * `callIndexes` parameter.
    */
   CALL_INDEXES: z.preprocess(emptyAsUndefined, z.enum(['narrow', 'migrating', 'switched']).default('narrow')),
+  /**
+   * How many shards the writers spread a tenant's work lists over (lib/store/keys.ts): 8, or 4 for the first deploy of a
+   * stage that ran with 4 (docs/operations.md, "Work shards: from 4 to 8"). Readers read 8 shards whatever it says. Set
+   * by serverless.yml's `workShards` parameter.
+   */
+  WORK_SHARDS: z.preprocess(emptyAsUndefined, z.enum(['4', '8']).default('8')).transform((v): 4 | 8 => (v === '4' ? 4 : 8)),
 });
 
 /** The integer variables' bounds and defaults, `[min, max, default]`. */

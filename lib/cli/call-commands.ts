@@ -71,7 +71,9 @@ export function callsCommand(deps: CliDeps, state: RunState): Command {
       "once, after upgrading to per-tenant work lists: moves calls and dead letters still on the shared keys (DUE_CALLS, PENDING_CALLS, FLAGGED_CALLS, NOTIFY_PENDING, NOTIFY_DEAD, DLQ) to their tenant's; safe to run again",
     )
     .action(async (_options: unknown, command: Command) => {
-      const moved = await withStores(command, deps, state, (stores) => migrateLegacyWorkKeys(stores.table, stores.calls.work));
+      const moved = await withStores(command, deps, state, (stores) =>
+        migrateLegacyWorkKeys(stores.table, stores.calls.work, stores.calls.ledger.workShards),
+      );
       deps.stdout.write(
         `Moved ${moved.due} due, ${moved.pending} pending, ${moved.flagged} flagged, ${moved.notify} outbox and ${moved.dead} dead-lettered calls, and ${moved.dlq} dead letters, to their tenants' keys.\n`,
       );

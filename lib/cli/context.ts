@@ -5,6 +5,7 @@ import { ApiKeyRepository } from '../store/api-keys';
 import { CALL_INDEX_MODES, type CallIndexMode } from '../store/call-index-keys';
 import { CallRepository } from '../store/calls';
 import { createDocumentClient, type Table } from '../store/client';
+import { DEFAULT_WORK_SHARDS, WORK_SHARD_COUNTS, type WorkShards } from '../store/keys';
 import { CursorCodec, LOCAL_CURSOR_SECRET } from '../store/pagination';
 import { TenantRepository } from '../store/tenants';
 import type { Tenant } from '../model/tenant';
@@ -67,6 +68,7 @@ export async function withStores<T>(command: Command, deps: CliDeps, state: RunS
       },
     };
     const callIndexes = callIndexModeOf(deps.env) ?? 'narrow';
+    const workShards = workShardsOf(deps.env) ?? DEFAULT_WORK_SHARDS;
     return await fn({
       target,
       callIndexes,
@@ -75,7 +77,7 @@ export async function withStores<T>(command: Command, deps: CliDeps, state: RunS
       tenants: new TenantRepository(table, sealer),
       keys: new ApiKeyRepository(table),
       agents: new AgentRepository(table, undefined, cursorCodecForTarget(target)),
-      calls: new CallRepository(table, undefined, cursorCodecForTarget(target), callIndexes),
+      calls: new CallRepository(table, undefined, cursorCodecForTarget(target), callIndexes, workShards),
     });
   } finally {
     if (!deps.openTable) table.doc.destroy();
@@ -93,6 +95,18 @@ export function callIndexModeOf(env: NodeJS.ProcessEnv): CallIndexMode | undefin
   if (!(CALL_INDEX_MODES as readonly string[]).includes(value))
     throw new UsageError(`CALL_INDEXES: expected one of ${CALL_INDEX_MODES.join(', ')}`);
   return value as CallIndexMode;
+}
+
+/**
+ * How many shards the CLI's call writes spread the work lists over (`WORK_SHARDS`, the variable the stage's functions
+ * read; docs/operations.md, "Work shards: from 4 to 8"). Undefined when unset; a count the service refuses is refused.
+ */
+export function workShardsOf(env: NodeJS.ProcessEnv): WorkShards | undefined {
+  const value = env.WORK_SHARDS?.trim();
+  if (!value) return undefined;
+  const shards = WORK_SHARD_COUNTS.find((n) => String(n) === value);
+  if (shards === undefined) throw new UsageError(`WORK_SHARDS: expected one of ${WORK_SHARD_COUNTS.join(', ')}`);
+  return shards;
 }
 
 /** Reads a tenant, or stops with a clear message: a typo in a tenant id must not write under a new one. */

@@ -41,22 +41,33 @@ export function stableHash(text: string): number {
 /**
  * The work lists (the scheduler's due calls, the reconciler's pending calls, the notification outbox) are partitioned
  * by tenant and by a shard of the call id: no partition key is written by every tenant, and one tenant's burst spreads
- * over this many partitions (DynamoDB serves about 1,000 writes a second per partition key, an index's throttling
- * throttles the table's writes). 4: a reader lists a tenant's work in 4 queries, and one tenant's calls spread over 4
- * partitions of each list, so its own lists throttle at 4 times the rate of one key; other tenants' never do.
+ * over several partitions (DynamoDB serves about 1,000 writes a second per partition key, an index's throttling
+ * throttles the table's writes), so its own lists throttle at that many times the rate of one key; other tenants' never do.
+ *
+ * Readers always read {@link WORK_SHARD_SLOTS} shards of a tenant; writers place a call on one of the stage's
+ * `WORK_SHARDS` (lib/config.ts: 4 or 8, at most the slots), so a stage moving from 4 to 8 writers has readers that
+ * already read every shard a writer may use (docs/operations.md, "Work shards: from 4 to 8").
  */
-export const WORK_SHARDS = 4;
-export const workShardOf = (callId: string) => stableHash(callId) % WORK_SHARDS;
-export const shardNumbers = () => Array.from({ length: WORK_SHARDS }, (_, n) => n);
+export const WORK_SHARD_SLOTS = 8;
+/** The shard counts a stage's writers may use: 4 (stages deployed before 8, during their upgrade) or 8. */
+export const WORK_SHARD_COUNTS = [4, 8] as const;
+export type WorkShards = (typeof WORK_SHARD_COUNTS)[number];
+/** A new stage's writers' count, and every store's when not told otherwise. */
+export const DEFAULT_WORK_SHARDS: WorkShards = 8;
+/** The shard a writer with `shards` shards puts a call on: from the call id alone, so the same on every write. */
+export const workShardOf = (callId: string, shards: WorkShards) => stableHash(callId) % shards;
+/** Every shard a reader reads: all the slots, whatever count the writers use. */
+export const shardNumbers = () => Array.from({ length: WORK_SHARD_SLOTS }, (_, n) => n);
 
 /** The reconciler's sparse index (gsi4) holds only calls whose outcome is not known yet, per tenant and shard. */
 export const pendingShardPk = (tenantId: string, shard: number) => `PENDING#${tenantId}#${shard}`;
-export const pendingCallsPk = (tenantId: string, callId: string) => pendingShardPk(tenantId, workShardOf(callId));
+export const pendingCallsPk = (tenantId: string, callId: string, shards: WorkShards) =>
+  pendingShardPk(tenantId, workShardOf(callId, shards));
 /** Oldest change first: ISO timestamps sort as strings. */
 export const pendingCallSk = (changedAt: string, callId: string) => `${changedAt}#${callId}`;
 /** The scheduler's sparse index (gsi4, beside the pending calls): `scheduled` and `queued` calls by due time. */
 export const dueShardPk = (tenantId: string, shard: number) => `DUE#${tenantId}#${shard}`;
-export const dueCallsPk = (tenantId: string, callId: string) => dueShardPk(tenantId, workShardOf(callId));
+export const dueCallsPk = (tenantId: string, callId: string, shards: WorkShards) => dueShardPk(tenantId, workShardOf(callId, shards));
 export const dueCallSk = (dueAt: string, callId: string) => `${dueAt}#${callId}`;
 /** Calls the reconciler could not settle: for a human to look at. Rarely written: one partition per tenant. */
 export const flaggedCallsPk = (tenantId: string) => `FLAGGED#${tenantId}`;
@@ -101,7 +112,10 @@ export const pbxEventSk = (callId: string, receivedAt: string, n: string) => `CA
 export const pbxOrphanSk = (receivedAt: string, n: string) => `PBXORPHAN#${receivedAt}#${n}`;
 /** The outbox index (gsi5): calls with state changes not yet delivered to the tenant's callback URL, per tenant and shard. */
 export const notifyShardPk = (tenantId: string, shard: number) => `NOTIFY#${tenantId}#${shard}`;
-export const notifyPendingPk = (tenantId: string, callId: string) => notifyShardPk(tenantId, workShardOf(callId));
+export const notifyPendingPk = (tenantId: string, callId: string, shards: WorkShards) =>
+  notifyShardPk(tenantId, workShardOf(callId, shards));
+/** The beginning every outbox shard key of the tenant shares (and its dead key, `NOTIFYDEAD#`, does not). */
+export const notifyShardsPrefix = (tenantId: string) => `NOTIFY#${tenantId}#`;
 /** Calls whose notifications were dead-lettered: they wait for a redrive. Rarely written: one partition per tenant. */
 export const notifyDeadPk = (tenantId: string) => `NOTIFYDEAD#${tenantId}`;
 /** gsi5 sort key: when the call is due (or was given up on), then which call. */

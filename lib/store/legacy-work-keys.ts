@@ -4,6 +4,7 @@ import { isConditionalCheckFailed } from './errors';
 import {
   callSk,
   deadLetterPk,
+  DEFAULT_WORK_SHARDS,
   deadLetterSk,
   dueCallSk,
   dueCallsPk,
@@ -17,6 +18,7 @@ import {
   pendingCallsPk,
   tenantPk,
   type WorkKind,
+  type WorkShards,
 } from './keys';
 import { queryPages } from './query-pages';
 import type { WorkDirectory } from './work-directory';
@@ -35,7 +37,7 @@ const LEGACY = [
   pk: string;
   index: string;
   kind: WorkKind;
-  newPk: (tenantId: string, callId: string) => string;
+  newPk: (tenantId: string, callId: string, shards: WorkShards) => string;
   newSk: (at: string, callId: string) => string;
 }>;
 const LEGACY_DEAD_LETTERS = 'DLQ';
@@ -55,9 +57,14 @@ function idsOf(item: Record<string, unknown>): { tenantId: string; callId: strin
  * Moves every item still on a legacy work key to its tenant's key (docs/design.md, "Work lists"): one conditional
  * update per call item (on the legacy key still being there, so a call that moved meanwhile is left alone), after
  * its tenant's directory marker; waiting calls are counted on their tenant's waiting counter; dead letters are copied
- * under their tenant and the legacy item deleted. Safe to run again, and while the service runs.
+ * under their tenant and the legacy item deleted. Safe to run again, and while the service runs. `shards`: the stage's
+ * WORK_SHARDS, the shard count its writers use.
  */
-export async function migrateLegacyWorkKeys(table: Table, directory: WorkDirectory): Promise<MigrationReport> {
+export async function migrateLegacyWorkKeys(
+  table: Table,
+  directory: WorkDirectory,
+  shards: WorkShards = DEFAULT_WORK_SHARDS,
+): Promise<MigrationReport> {
   const report: MigrationReport = { due: 0, pending: 0, notify: 0, flagged: 0, dead: 0, dlq: 0 };
   for (const list of LEGACY) {
     const attr = `${list.index}pk`;
@@ -82,7 +89,7 @@ export async function migrateLegacyWorkKeys(table: Table, directory: WorkDirecto
               ConditionExpression: '#pk = :legacy',
               ExpressionAttributeNames: { '#pk': attr, '#sk': sortAttr },
               ExpressionAttributeValues: {
-                ':new': list.newPk(ids.tenantId, ids.callId),
+                ':new': list.newPk(ids.tenantId, ids.callId, shards),
                 ':newSk': list.newSk(ids.at, ids.callId),
                 ':legacy': list.pk,
               },

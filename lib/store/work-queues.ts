@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../time/clock';
 import type { Table } from './client';
-import { dueShardPk, INDEX, notifyShardPk, pendingShardPk, shardNumbers, WORK_SHARDS } from './keys';
+import { dueShardPk, INDEX, notifyShardPk, pendingShardPk, shardNumbers, WORK_SHARD_SLOTS } from './keys';
 import { queryAll, type PagedQuery } from './query-pages';
 import type { WorkDirectory, WorkMarker } from './work-directory';
 
@@ -98,13 +98,21 @@ export class WorkQueues {
 
   /**
    * One tenant's `limit` oldest items of `list` below `below`, across its shards. `exact`: read up to `limit` from each
-   * shard (a listing); otherwise each shard's part of it, since a tenant's calls spread evenly over its shards.
+   * shard (a listing); otherwise each shard's part of it, since a tenant's calls spread evenly over the shards its
+   * writers use. Those may be fewer than the slots read (a stage whose writers use 4: docs/operations.md, "Work shards:
+   * from 4 to 8"): when the parts fall short of `limit` and some shard had more, those shards are read again for the rest.
    */
   async oldest(list: WorkList, tenantId: string, below: string, limit: number, exact = false): Promise<Array<Record<string, unknown>>> {
     const { index } = LISTS[list];
     const sk = `${index}sk`;
-    const fromEach = exact ? limit : Math.max(1, Math.ceil(limit / WORK_SHARDS));
+    const fromEach = exact ? limit : Math.max(1, Math.ceil(limit / WORK_SHARD_SLOTS));
     const perShard = await Promise.all(shardNumbers().map((shard) => this.query(list, tenantId, shard, { below, limit: fromEach })));
+    const read = perShard.reduce((n, items) => n + items.length, 0);
+    const full = shardNumbers().filter((shard) => perShard[shard]!.length === fromEach);
+    if (read < limit && full.length > 0) {
+      const more = fromEach + Math.ceil((limit - read) / full.length);
+      await Promise.all(full.map(async (shard) => (perShard[shard] = await this.query(list, tenantId, shard, { below, limit: more }))));
+    }
     return perShard
       .flat()
       .sort((a, b) => String(a[sk]).localeCompare(String(b[sk])))

@@ -19,7 +19,17 @@ import { AgentRepository } from '../../lib/store/agents';
 import { ApiKeyRepository } from '../../lib/store/api-keys';
 import { narrowCallIndexKeys } from '../../lib/store/call-index-keys';
 import { createDocumentClient, type Table } from '../../lib/store/client';
-import { agentSk, callSk, flaggedCallsPk, notifyDeadPk, notifyPendingPk, pbxOrphanSk, tenantPk, tenantSk } from '../../lib/store/keys';
+import {
+  agentSk,
+  callSk,
+  DEFAULT_WORK_SHARDS,
+  flaggedCallsPk,
+  notifyDeadPk,
+  notifyPendingPk,
+  pbxOrphanSk,
+  tenantPk,
+  tenantSk,
+} from '../../lib/store/keys';
 import { TenantRepository } from '../../lib/store/tenants';
 import type { CallbackSettings } from '../../lib/model/tenant';
 import { SOURCE_ADAPTERS } from '../../lib/crm/sources';
@@ -351,7 +361,7 @@ describe('c2c doctor finds each problem', () => {
     await callItem('c_fresh', { state: 'unknown', createdAt: justNow });
     await callItem('c_retrying', {
       state: 'completed',
-      gsi5pk: notifyPendingPk(tenantId, 'c_retrying'),
+      gsi5pk: notifyPendingPk(tenantId, 'c_retrying', DEFAULT_WORK_SHARDS),
       gsi5sk: `${new Date(Date.now() + 60_000).toISOString()}#c_retrying`,
       notify: { attempts: 3, since: twoHoursAgo, lastAttemptAt: twoHoursAgo, nextAttemptAt: twoHoursAgo, lastError: 'HTTP 503' },
     });

@@ -4,7 +4,7 @@ import { NotificationDeliverer, webhookIdOf, type NotifySettings } from '../../l
 import { newCallbackSecret } from '../../lib/notify/secrets';
 import { CallRepository } from '../../lib/store/calls';
 import { DeadLetterRepository } from '../../lib/store/dead-letters';
-import { callSk, notifyPendingPk, tenantPk } from '../../lib/store/keys';
+import { callSk, DEFAULT_WORK_SHARDS, notifyPendingPk, tenantPk } from '../../lib/store/keys';
 import { startWebhookReceiver, type WebhookReceiver } from '../../local/webhook-receiver';
 import { present } from '../support/api-body';
 import { bearer, invoke, seedTenant, startTestEnv, useEnvForHandlers, type TestEnv } from '../support/env';
@@ -272,7 +272,7 @@ describe('the AWS entry points', () => {
           pk: { S: tenantPk(TENANT) },
           sk: { S: callSk(callId) },
           type: { S: 'call' },
-          gsi5pk: { S: notifyPendingPk(TENANT, callId) },
+          gsi5pk: { S: notifyPendingPk(TENANT, callId, DEFAULT_WORK_SHARDS) },
         },
       },
     });

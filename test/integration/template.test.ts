@@ -259,6 +259,8 @@ describe('the packaged stack', () => {
       expect(mentions(variables.EGRESS_IP, eipId), key).toBe(true);
       expect(variables.DYNAMODB_ENDPOINT, key).toBe('');
       expect(variables.TABLE_NAME, key).toBe('c2c-dev');
+      // Writers on 8 shards unless the stage's upgrade says 4 (`--param="workShards=4"`, resources/work-shards.js).
+      expect(variables.WORK_SHARDS, key).toBe('8');
       // The local stack's simulator panel of the console: never in a deployed stack.
       expect(variables.PBX_SIMULATOR_URL ?? '', key).toBe('');
     }

@@ -2,8 +2,15 @@
  * The environment as lib/config.ts reads it. The integer variables are checked from a table rather than by a zod chain
  * each (fewer schemas built at cold start): these cases hold the values and the messages to what the chains gave.
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config';
+
+/** resources/work-shards.js: what serverless.yml passes as WORK_SHARDS from its `workShards` parameter. */
+const workShardsParam = createRequire(import.meta.url)('../../resources/work-shards.js') as {
+  workShardsOf(value: unknown): string;
+  workShards(resolver: { resolveVariable(name: string): Promise<unknown> }): Promise<string>;
+};
 
 const fails = (env: NodeJS.ProcessEnv) => () => loadConfig(env);
 
@@ -77,6 +84,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('places work on 8 shards by default, on 4 or 8 as told, and refuses any other count naming WORK_SHARDS', () => {
+    expect(loadConfig({ TABLE_NAME: 't' }).WORK_SHARDS).toBe(8);
+    expect(loadConfig({ TABLE_NAME: 't', WORK_SHARDS: '' }).WORK_SHARDS).toBe(8);
+    expect(loadConfig({ TABLE_NAME: 't', WORK_SHARDS: '4' }).WORK_SHARDS).toBe(4);
+    expect(loadConfig({ TABLE_NAME: 't', WORK_SHARDS: '8' }).WORK_SHARDS).toBe(8);
+    for (const bad of ['2', '16', '0', 'eight', '4.0', ' 8'])
+      expect(fails({ TABLE_NAME: 't', WORK_SHARDS: bad })).toThrow(
+        new Error('Invalid configuration: WORK_SHARDS: Invalid option: expected one of "4"|"8"'),
+      );
+  });
+
   it('reads an empty optional variable as unset', () => {
     const config = loadConfig({
       TABLE_NAME: 't',
@@ -92,5 +110,26 @@ describe('loadConfig', () => {
     expect(config.CURSOR_SECRET).toBeUndefined();
     expect(config.CALL_INDEXES).toBe('narrow');
     expect(loadConfig({ TABLE_NAME: 't', ALLOW_PRIVATE_OUTBOUND: '1' }).ALLOW_PRIVATE_OUTBOUND).toBe(true);
+  });
+});
+
+describe('the workShards parameter of serverless.yml', () => {
+  it('passes 8 when not given, and passes the counts the functions accept, refusing the rest at render', async () => {
+    const asked: string[] = [];
+    const given = (value: unknown) => ({ resolveVariable: (name: string) => (asked.push(name), Promise.resolve(value)) });
+    await expect(workShardsParam.workShards(given('8'))).resolves.toBe('8');
+    expect(asked).toEqual(["param:workShards, '8'"]);
+    await expect(workShardsParam.workShards(given(4))).resolves.toBe('4');
+    await expect(workShardsParam.workShards(given('16'))).rejects.toThrow('workShards=16: expected one of 4, 8');
+    for (const value of ['4', '8', '2', '16', 'eight', '']) {
+      const accepted = (() => {
+        try {
+          return loadConfig({ TABLE_NAME: 't', WORK_SHARDS: workShardsParam.workShardsOf(value) }).WORK_SHARDS;
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      expect(accepted, value).toBe(value === '4' ? 4 : value === '8' || value === '' ? 8 : `workShards=${value}: expected one of 4, 8`);
+    }
   });
 });

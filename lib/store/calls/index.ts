@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from '../../time/clock';
 import type { CallIndexMode } from '../call-index-keys';
 import type { Table } from '../client';
+import { DEFAULT_WORK_SHARDS, type WorkShards } from '../keys';
 import { processCursorCodec, type CursorCodec } from '../pagination';
 import { WorkDirectory } from '../work-directory';
 import { WorkQueues } from '../work-queues';
@@ -57,15 +58,17 @@ export class CallRepository {
     cursors: CursorCodec = processCursorCodec(),
     /** Which listing keys the calls carry and which indexes the listings read: the stage's CALL_INDEXES. */
     indexMode: CallIndexMode = 'narrow',
+    /** How many shards the calls' writes spread the work lists over (lib/store/keys.ts): the stage's WORK_SHARDS. */
+    workShards: WorkShards = DEFAULT_WORK_SHARDS,
   ) {
     this.work = new WorkDirectory(table, clock);
     const queues = new WorkQueues(table, this.work, clock);
-    this.ledger = new CallLedger(table, this.work, clock, indexMode);
+    this.ledger = new CallLedger(table, this.work, clock, indexMode, workShards);
     this.waiting = new WaitingCalls(table, this.ledger, this.work, queues, clock);
     this.links = new PbxLinks(table, this.ledger);
-    this.outboxIndex = new OutboxIndex(table, this.work, clock);
+    this.outboxIndex = new OutboxIndex(table, this.work, clock, workShards);
     this.deliveries = new CallDeliveries(table);
-    this.outbox = new NotificationOutbox(table, this.work, queues, this.outboxIndex, clock);
+    this.outbox = new NotificationOutbox(table, this.work, queues, this.outboxIndex, clock, workShards);
     this.queries = new CallQueries(table, this.work, queues, cursors, indexMode);
   }
 

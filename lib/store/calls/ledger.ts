@@ -7,6 +7,7 @@ import { agentIndexSet, type CallIndexMode } from '../call-index-keys';
 import {
   callSk,
   callsByPbxUniqueIdPk,
+  DEFAULT_WORK_SHARDS,
   dueCallSk,
   dueCallsPk,
   flaggedCallSk,
@@ -14,6 +15,7 @@ import {
   pendingCallSk,
   pendingCallsPk,
   tenantPk,
+  type WorkShards,
 } from '../keys';
 import type { WorkDirectory } from '../work-directory';
 import { eventOf, parseCallItem, storedChanges, toCallItem, type CallChanges, type StoredCall } from './stored-call';
@@ -34,6 +36,8 @@ export class CallLedger {
     private readonly clock: Clock = systemClock,
     /** Which listing keys a call write carries (lib/store/call-index-keys.ts): the stage's CALL_INDEXES. */
     readonly indexMode: CallIndexMode = 'narrow',
+    /** How many shards a call write spreads the work lists over (lib/store/keys.ts): the stage's WORK_SHARDS. */
+    readonly workShards: WorkShards = DEFAULT_WORK_SHARDS,
   ) {}
 
   /** Conditional put: `reserved` is true for exactly one of any number of concurrent callers. */
@@ -43,7 +47,7 @@ export class CallLedger {
       await this.table.doc.send(
         new PutCommand({
           TableName: this.table.name,
-          Item: toCallItem(call, this.indexMode),
+          Item: toCallItem(call, this.indexMode, this.workShards),
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -99,7 +103,7 @@ export class CallLedger {
       ':to': transition.to,
       ':now': now,
       ':event': [eventOf(transition.to, now, transition.detail)],
-      ...outboxValues(now, tenantId, callId),
+      ...outboxValues(now, tenantId, callId, this.workShards),
       ...expiry.values,
     };
     const sets = ['#state = :to', 'updatedAt = :now', 'events = list_append(events, :event)', OUTBOX_SET, expiry.set];
@@ -126,12 +130,12 @@ export class CallLedger {
     }
     if (PENDING_STATES.includes(transition.to)) {
       sets.push('gsi4pk = :pending', 'gsi4sk = :pendingSk');
-      values[':pending'] = pendingCallsPk(tenantId, callId);
+      values[':pending'] = pendingCallsPk(tenantId, callId, this.workShards);
       values[':pendingSk'] = pendingCallSk(now, callId);
     } else if (transition.to === 'queued') {
       // A queued call is due at once: every run of the scheduler looks for a free agent for it.
       sets.push('gsi4pk = :due', 'gsi4sk = :dueSk');
-      values[':due'] = dueCallsPk(tenantId, callId);
+      values[':due'] = dueCallsPk(tenantId, callId, this.workShards);
       values[':dueSk'] = dueCallSk(now, callId);
     } else {
       removes.push('gsi4pk', 'gsi4sk');
@@ -202,9 +206,9 @@ export class CallLedger {
         ':null': null,
         ':now': now,
         ':event': [eventOf('dispatching', now, `attempt ${attempt + 1}`)],
-        ':pending': pendingCallsPk(tenantId, callId),
+        ':pending': pendingCallsPk(tenantId, callId, this.workShards),
         ':pendingSk': pendingCallSk(now, callId),
-        ...outboxValues(now, tenantId, callId),
+        ...outboxValues(now, tenantId, callId, this.workShards),
         ...assigned.values,
       },
     });
@@ -256,7 +260,7 @@ export class CallLedger {
         ':event': [eventOf('unknown', now, 'flagged: no CDR found')],
         ':flagged': flaggedCallsPk(tenantId),
         ':flaggedSk': flaggedCallSk(now, callId),
-        ...outboxValues(now, tenantId, callId),
+        ...outboxValues(now, tenantId, callId, this.workShards),
       },
     });
   }

@@ -2,7 +2,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { CALL_STATES, canTransition, type CallState } from '../../model/call';
 import { systemClock, type Clock } from '../../time/clock';
 import type { Table } from '../client';
-import { callSk, notifyDeadPk, notifyPendingPk, notifySk, tenantPk } from '../keys';
+import { callSk, DEFAULT_WORK_SHARDS, notifyDeadPk, notifyPendingPk, notifySk, tenantPk, type WorkShards } from '../keys';
 import type { WorkDirectory } from '../work-directory';
 import { expressionOf, NOTIFIED_SLOT, type SlotId } from './deliveries';
 import type { DeliverySlotState, NotifyState } from './stored-call';
@@ -82,6 +82,8 @@ export class OutboxIndex {
     private readonly table: Table,
     private readonly work: WorkDirectory,
     private readonly clock: Clock = systemClock,
+    /** How many shards the index's writes spread a tenant's calls over: the stage's WORK_SHARDS. */
+    private readonly shards: WorkShards = DEFAULT_WORK_SHARDS,
   ) {}
 
   /**
@@ -93,7 +95,7 @@ export class OutboxIndex {
     if (!item?.events || !item.state) return false;
     const views = live.map((slot) => viewOf(item, slot));
     const target = indexTargetOf({ eventCount: item.events.length, final: isFinalState(item.state), slots: views, now, leaseMs });
-    const pendingPk = notifyPendingPk(tenantId, callId);
+    const pendingPk = notifyPendingPk(tenantId, callId, this.shards);
     const currentDue = item.gsi5pk === pendingPk ? item.gsi5sk?.split('#')[0] : undefined;
     const nowIso = now.toISOString();
     if (target.kind === 'out' && item.gsi5pk === undefined) return true;
@@ -136,7 +138,10 @@ export class OutboxIndex {
     );
     if (dead.length === 0) return false;
     const names: Record<string, string> = { '#retry': 'retry', '#dead': 'deadLetteredAt' };
-    const values: Record<string, unknown> = { ':pendingPk': notifyPendingPk(tenantId, callId), ':dueSk': notifySk(now, callId) };
+    const values: Record<string, unknown> = {
+      ':pendingPk': notifyPendingPk(tenantId, callId, this.shards),
+      ':dueSk': notifySk(now, callId),
+    };
     const sets = ['gsi5pk = :pendingPk', 'gsi5sk = :dueSk'];
     const removes: string[] = [];
     const conditions: string[] = [];

@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../time/clock';
 import type { Table } from '../client';
-import { INDEX, notifyDeadPk, notifyPendingPk, notifySk } from '../keys';
+import { DEFAULT_WORK_SHARDS, INDEX, notifyDeadPk, notifyPendingPk, notifyShardsPrefix, notifySk, type WorkShards } from '../keys';
 import { newestOf } from '../query-pages';
 import type { WorkDirectory } from '../work-directory';
 import { fairShare, type WorkQueues } from '../work-queues';
@@ -26,6 +26,8 @@ export class NotificationOutbox {
     private readonly queues: WorkQueues,
     private readonly index: OutboxIndex,
     private readonly clock: Clock = systemClock,
+    /** How many shards the outbox's writes spread a tenant's calls over: the stage's WORK_SHARDS. */
+    private readonly shards: WorkShards = DEFAULT_WORK_SHARDS,
   ) {}
 
   /**
@@ -63,7 +65,7 @@ export class NotificationOutbox {
   async recordNotifyFailure(tenantId: string, callId: string, notified: number, notify: NotifyState, park = true): Promise<boolean> {
     if (!park) return this.keepState(tenantId, callId, notified, notify);
     await this.work.touch(tenantId, ['notify']);
-    return this.park(tenantId, callId, notified, notify, notifyPendingPk(tenantId, callId), notify.nextAttemptAt);
+    return this.park(tenantId, callId, notified, notify, notifyPendingPk(tenantId, callId, this.shards), notify.nextAttemptAt);
   }
 
   /** Gives up delivering: the call moves to the dead index, where it waits for a redrive. */
@@ -115,17 +117,18 @@ export class NotificationOutbox {
 
   /**
    * Stores the retry state of a call still in the outbox (and still at `notified`) and files it under `indexPk`
-   * at `at`: the pending index by due time, or the dead index by the time it was given up.
+   * at `at`: the pending index by due time, or the dead index by the time it was given up. "Still in the outbox" is any
+   * of the tenant's outbox shards: a call filed by a writer with another shard count is in it too.
    */
   private park(tenantId: string, callId: string, notified: number, notify: NotifyState, indexPk: string, at: string): Promise<boolean> {
     return updateCallHeld(this.table, tenantId, callId, {
       UpdateExpression: 'SET #notify = :notify, gsi5pk = :indexPk, gsi5sk = :indexSk',
-      ConditionExpression: `${notifiedIs(notified)} AND gsi5pk = :pendingPk`,
+      ConditionExpression: `${notifiedIs(notified)} AND begins_with(gsi5pk, :pendingPrefix)`,
       ExpressionAttributeNames: { '#notify': 'notify' },
       ExpressionAttributeValues: {
         ':notified': notified,
         ':notify': notify,
-        ':pendingPk': notifyPendingPk(tenantId, callId),
+        ':pendingPrefix': notifyShardsPrefix(tenantId),
         ':indexPk': indexPk,
         ':indexSk': notifySk(at, callId),
       },

@@ -2,7 +2,18 @@ import * as z from 'zod';
 import { callSchema, emptyOutcome, isWaiting, PENDING_STATES, REFUSED_STATES, type CallEvent, type CallState } from '../../model/call';
 import { CorruptItemError } from '../errors';
 import { CALL_INDEX_ATTR, callIndexKeys, LEGACY_CALL_INDEX_ATTRS, type CallIndexMode } from '../call-index-keys';
-import { callSk, dueCallSk, dueCallsPk, notifyPendingPk, notifySk, pendingCallSk, pendingCallsPk, tenantPk } from '../keys';
+import {
+  callSk,
+  DEFAULT_WORK_SHARDS,
+  dueCallSk,
+  dueCallsPk,
+  notifyPendingPk,
+  notifySk,
+  pendingCallSk,
+  pendingCallsPk,
+  tenantPk,
+  type WorkShards,
+} from '../keys';
 
 /** The retry state of one transport's delivery of a call's next event; absent while nothing fails. */
 const retryStateSchema = z.object({
@@ -125,9 +136,13 @@ const STRIP = new Set<string>([
 
 /**
  * The call item of a new call: the call, its index keys (the listings' by tenant, agent and lead, in `mode`: see
- * lib/store/call-index-keys.ts; the work lists, the outbox) and its TTL.
+ * lib/store/call-index-keys.ts; the work lists and the outbox, on one of `shards` shards) and its TTL.
  */
-export function toCallItem(call: StoredCall, mode: CallIndexMode = 'narrow'): Record<string, unknown> {
+export function toCallItem(
+  call: StoredCall,
+  mode: CallIndexMode = 'narrow',
+  shards: WorkShards = DEFAULT_WORK_SHARDS,
+): Record<string, unknown> {
   return {
     pk: tenantPk(call.tenantId),
     sk: callSk(call.callId),
@@ -137,10 +152,12 @@ export function toCallItem(call: StoredCall, mode: CallIndexMode = 'narrow'): Re
       mode,
     ),
     ...(PENDING_STATES.includes(call.state)
-      ? { gsi4pk: pendingCallsPk(call.tenantId, call.callId), gsi4sk: pendingCallSk(call.updatedAt, call.callId) }
+      ? { gsi4pk: pendingCallsPk(call.tenantId, call.callId, shards), gsi4sk: pendingCallSk(call.updatedAt, call.callId) }
       : {}),
-    ...(isWaiting(call.state) ? { gsi4pk: dueCallsPk(call.tenantId, call.callId), gsi4sk: dueCallSk(dueAtOf(call), call.callId) } : {}),
-    gsi5pk: notifyPendingPk(call.tenantId, call.callId),
+    ...(isWaiting(call.state)
+      ? { gsi4pk: dueCallsPk(call.tenantId, call.callId, shards), gsi4sk: dueCallSk(dueAtOf(call), call.callId) }
+      : {}),
+    gsi5pk: notifyPendingPk(call.tenantId, call.callId, shards),
     gsi5sk: notifySk(call.updatedAt, call.callId),
     ...(call.expiry
       ? { expiresAt: (REFUSED_STATES as readonly CallState[]).includes(call.state) ? call.expiry.refused : call.expiry.full }

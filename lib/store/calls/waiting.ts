@@ -97,10 +97,10 @@ export class WaitingCalls {
         ':routing': claim.routing,
         ':now': now,
         ':event': [eventOf('dispatching', now, `agent ${claim.crmUserId}`)],
-        ':pending': pendingCallsPk(tenantId, callId),
+        ':pending': pendingCallsPk(tenantId, callId, this.ledger.workShards),
         ':pendingSk': pendingCallSk(now, callId),
         ...agentKeys.values,
-        ...outboxValues(now, tenantId, callId),
+        ...outboxValues(now, tenantId, callId, this.ledger.workShards),
       },
     });
   }

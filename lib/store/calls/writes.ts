@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isWaiting, PENDING_STATES, REFUSED_STATES, type CallState } from '../../model/call';
 import type { Table } from '../client';
 import { isConditionalCheckFailed } from '../errors';
-import { callSk, notifyPendingPk, notifySk, tenantPk, type WorkKind } from '../keys';
+import { callSk, notifyPendingPk, notifySk, tenantPk, type WorkKind, type WorkShards } from '../keys';
 import { parseCallItem, type StoredCall } from './stored-call';
 
 /**
@@ -16,8 +16,8 @@ import { parseCallItem, type StoredCall } from './stored-call';
  * there already: a call in backoff keeps its due time, a dead-lettered call stays dead until redriven.
  */
 export const OUTBOX_SET = 'gsi5pk = if_not_exists(gsi5pk, :outboxPk), gsi5sk = if_not_exists(gsi5sk, :outboxSk)';
-export const outboxValues = (now: string, tenantId: string, callId: string) => ({
-  ':outboxPk': notifyPendingPk(tenantId, callId),
+export const outboxValues = (now: string, tenantId: string, callId: string, shards: WorkShards) => ({
+  ':outboxPk': notifyPendingPk(tenantId, callId, shards),
   ':outboxSk': notifySk(now, callId),
 });
 

@@ -8,9 +8,10 @@ import {
   notifyDeadPk,
   notifyPendingPk,
   pendingCallsPk,
+  shardNumbers,
   stableHash,
   WORK_BUCKETS,
-  WORK_SHARDS,
+  WORK_SHARD_SLOTS,
   workBucketOf,
   workBucketPk,
   workMarkerSk,
@@ -20,9 +21,9 @@ import { perTenantShare, roundRobin } from '../../../lib/store/work-queues';
 
 describe('work list keys', () => {
   it.each([
-    ['pending', (t: string, c: string) => pendingCallsPk(t, c), /^PENDING#acme#[0-3]$/],
-    ['due', (t: string, c: string) => dueCallsPk(t, c), /^DUE#acme#[0-3]$/],
-    ['notify', (t: string, c: string) => notifyPendingPk(t, c), /^NOTIFY#acme#[0-3]$/],
+    ['pending', (t: string, c: string) => pendingCallsPk(t, c, 8), /^PENDING#acme#[0-7]$/],
+    ['due', (t: string, c: string) => dueCallsPk(t, c, 8), /^DUE#acme#[0-7]$/],
+    ['notify', (t: string, c: string) => notifyPendingPk(t, c, 8), /^NOTIFY#acme#[0-7]$/],
     ['flagged', (t: string) => flaggedCallsPk(t), /^FLAGGED#acme$/],
     ['dead notifications', (t: string) => notifyDeadPk(t), /^NOTIFYDEAD#acme$/],
     ['dead letters', (t: string) => deadLetterPk(t), /^DLQ#acme$/],
@@ -31,12 +32,23 @@ describe('work list keys', () => {
     expect(build('acme', 'c_01J0000000000000000000000A')).not.toBe(build('other', 'c_01J0000000000000000000000A'));
   });
 
-  it('keep a call on one shard of each list: the same number from its id, every time', () => {
+  it.each([4, 8] as const)('keep a call on one shard of each list with %i shards: the same number from its id, every time', (shards) => {
     const callId = 'c_01J0000000000000000000000A';
-    const shard = workShardOf(callId);
-    expect(pendingCallsPk('acme', callId)).toBe(`PENDING#acme#${shard}`);
-    expect(dueCallsPk('acme', callId)).toBe(`DUE#acme#${shard}`);
-    expect(notifyPendingPk('acme', callId)).toBe(`NOTIFY#acme#${shard}`);
+    const shard = workShardOf(callId, shards);
+    expect(shard).toBe(stableHash(callId) % shards);
+    expect(pendingCallsPk('acme', callId, shards)).toBe(`PENDING#acme#${shard}`);
+    expect(dueCallsPk('acme', callId, shards)).toBe(`DUE#acme#${shard}`);
+    expect(notifyPendingPk('acme', callId, shards)).toBe(`NOTIFY#acme#${shard}`);
+  });
+
+  it('put calls on shards 0 to 7 with 8 shards and 0 to 3 with 4, and readers read slots 0 to 7 either way', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `c_${i}`);
+    expect(new Set(ids.map((id) => workShardOf(id, 8)))).toEqual(new Set([0, 1, 2, 3, 4, 5, 6, 7]));
+    expect(new Set(ids.map((id) => workShardOf(id, 4)))).toEqual(new Set([0, 1, 2, 3]));
+    expect(WORK_SHARD_SLOTS).toBe(8);
+    expect(shardNumbers()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // A call written with 4 shards keeps its number's low bits with 8: shard n of 4 becomes n or n + 4, both read.
+    for (const id of ids) expect(workShardOf(id, 8) % 4).toBe(workShardOf(id, 4));
   });
 
   it('sort due calls by time, with no tenant id in the sort key', () => {
@@ -57,13 +69,13 @@ describe('the shard and bucket hash', () => {
   });
 
   it('spreads call ids evenly over the shards and tenants over the buckets', () => {
-    const shards = new Array<number>(WORK_SHARDS).fill(0);
+    const shards = new Array<number>(WORK_SHARD_SLOTS).fill(0);
     const buckets = new Array<number>(WORK_BUCKETS).fill(0);
     for (let i = 0; i < 4000; i++) {
-      shards[workShardOf(`c_${randomUUID()}`)]!++;
+      shards[workShardOf(`c_${randomUUID()}`, 8)]!++;
       buckets[workBucketOf(`tenant-${i}`)]!++;
     }
-    for (const n of shards) expect(n).toBeGreaterThan(800);
+    for (const n of shards) expect(n).toBeGreaterThan(400);
     for (const n of buckets) expect(n).toBeGreaterThan(150);
   });
 
