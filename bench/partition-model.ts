@@ -225,7 +225,7 @@ function renderContainerLoads(loads: ContainerLoad[]): string[] {
   if (loads.length === 0) return [];
   const interval = (loads[0]!.intervalMs / 1000).toFixed(0);
   const lines = [
-    `Once per container, not per call: touches that some calls of a kind paid and the others, later in the same process, did not (a cache spared them), no more often than once per instance of the key every ${interval} s (the shortest lifetime of the containers' caches: \`WORK_REFRESH_MS\`, \`AUTH_CACHE_TTL_MS\`). Their load grows with the containers that serve a tenant, not with its calls: "containers" is how many, each touching the key once every ${interval} s, the partition's limit allows.`,
+    `Once per container, not per call: touches that some calls of a kind paid and the others, later in the same process, did not, no more often than once per instance of the key every ${interval} s (the shortest lifetime of the containers' caches: \`WORK_REFRESH_MS\`, \`AUTH_CACHE_TTL_MS\`). They are the work directory's marker refresh, the copies of a key's or a PBX events URL's tenant, and the reset of the waiting count's returned slots when a due marker starts a new count (once per marker's life, rarer still). Their load grows with the containers that serve a tenant, not with its calls: "containers" is how many, each touching the key once every ${interval} s, the partition's limit allows.`,
     '',
     '| index | key | fan-in | kind | stage | calls that paid it | units each time (write / read) | containers the key takes |',
     '|---|---|---|---|---|---|---|---|',
