@@ -427,17 +427,18 @@ describe('the console in headless Chromium', () => {
       responseCode: number | null;
     };
     const row = `#subscriptions-body tr[data-subscription="${id}"]`;
-    // The panel reads every 15 s.
-    await page.waitForSelector(row, { timeout: 25_000 });
+    const ping = `ping ${tested.delivered ? 'delivered' : 'failed'} ${tested.responseCode ?? ''}`.trim();
+    // The panel reads every 15 s: a read made while the ping was on its way shows the subscription without it, the next
+    // one with it.
+    await page.waitForSelector(`${row} td.deliveries li:has-text("${ping}")`, { timeout: 35_000 });
     expect(await page.textContent(row)).toContain('console check');
     expect(await page.textContent(row)).toContain('call.completed');
     const attempts = await page.$$eval(`${row} td.deliveries li`, (items: PageElement[]) => items.map((li) => li.textContent));
     // The ping, and any call.completed of the other tests' calls the subscription was sent meanwhile (its URL answers 404).
-    const ping = `ping ${tested.delivered ? 'delivered' : 'failed'} ${tested.responseCode ?? ''}`.trim();
     expect(attempts.filter((text) => text?.includes(ping))).toHaveLength(1);
     for (const text of attempts) expect(text).toMatch(/^\d\d:\d\d:\d\d (ping|call\.completed) /);
     await shot('subscriptions');
-  });
+  }, 60_000);
 
   it('shows the 403 when its key may not set agents away', async () => {
     const table = { doc: createDocumentClient({ region: 'local', endpoint: stack.dynamoEndpoint }), name: stack.tableName };
