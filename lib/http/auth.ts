@@ -1,6 +1,7 @@
 import type { ApiKeyRecord, Scope } from '../store/api-keys';
 import { hashApiKey, tenantOfApiKey, type ApiKeyRepository } from '../store/api-keys';
 import type { Tenant } from '../model/tenant';
+import { ExpiringCache } from '../time/expiring-cache';
 import { ForbiddenError, UnauthorizedError } from './errors';
 
 export interface AuthContext {
@@ -14,20 +15,17 @@ export interface TenantReader {
   get(tenantId: string): Promise<Tenant | undefined>;
 }
 
-interface CacheEntry {
-  expiresAt: number;
-  value: Promise<{ key?: ApiKeyRecord; tenant?: Tenant }>;
-}
-
 /**
  * Resolves a bearer key to its tenant. Key and tenant are read in parallel (the key names its
  * tenant) and kept per container for `cacheTtlMs`: a revoked key or a suspended tenant takes
  * effect within that time. Failed lookups are not cached, so a key just issued works at once.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: ExpiringCache<{ key?: ApiKeyRecord; tenant?: Tenant }>;
 
-  constructor(private readonly deps: { apiKeys: ApiKeyRepository; tenants: TenantReader; cacheTtlMs: number; now?: () => number }) {}
+  constructor(private readonly deps: { apiKeys: ApiKeyRepository; tenants: TenantReader; cacheTtlMs: number; now?: () => number }) {
+    this.cache = new ExpiringCache(deps.cacheTtlMs, deps.now ?? Date.now, (v) => Boolean(v.key && v.tenant));
+  }
 
   async authenticate(authorization: string | undefined, scope: Scope): Promise<AuthContext> {
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
@@ -48,28 +46,8 @@ export class Authenticator {
   }
 
   private lookup(key: string, tenantId: string) {
-    const now = (this.deps.now ?? Date.now)();
-    const cacheKey = hashApiKey(key);
-    const hit = this.cache.get(cacheKey);
-    if (hit && hit.expiresAt > now) return hit.value;
-    const value = Promise.all([this.deps.apiKeys.findByKey(key), this.deps.tenants.get(tenantId)]).then(([k, t]) => ({
-      key: k,
-      tenant: t,
-    }));
-    if (this.deps.cacheTtlMs > 0) {
-      this.cache.set(cacheKey, { expiresAt: now + this.deps.cacheTtlMs, value });
-      value.then(
-        (v) => {
-          if (!v.key || !v.tenant) this.cache.delete(cacheKey);
-        },
-        () => this.cache.delete(cacheKey),
-      );
-      if (this.cache.size > 1000) this.evictExpired(now);
-    }
-    return value;
-  }
-
-  private evictExpired(now: number) {
-    for (const [k, entry] of this.cache) if (entry.expiresAt <= now) this.cache.delete(k);
+    return this.cache.get(hashApiKey(key), () =>
+      Promise.all([this.deps.apiKeys.findByKey(key), this.deps.tenants.get(tenantId)]).then(([k, t]) => ({ key: k, tenant: t })),
+    );
   }
 }
