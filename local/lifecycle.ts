@@ -42,7 +42,10 @@ export function startPoller(
 
 export async function runCleanups(cleanups: Array<() => Promise<void>>) {
   for (const cleanup of cleanups.reverse()) {
-    await cleanup().catch(() => undefined);
+    // A cleanup that throws before its promise exists must not leave the ones after it undone.
+    await Promise.resolve()
+      .then(cleanup)
+      .catch(() => undefined);
   }
   cleanups.length = 0;
 }

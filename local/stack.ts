@@ -1,6 +1,6 @@
 import { DoNotCallRepository } from '../lib/store/do-not-call';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pbxEventsUrl } from '../lib/calls/pbx-event-tokens';
 import { loadConfig } from '../lib/config';
@@ -31,6 +31,7 @@ import { DEMO_AGENTS, seedDemo, type DemoFacts } from './seed';
 import type { CrmSettings } from '../lib/model/crm-connection';
 import { runCleanups, startPoller, stopChild, waitForHealth } from './lifecycle';
 import { TenantSync } from './tenant-sync';
+import { buildFolderFor, removeBuildFolder, sweepBuildFolders } from './build-folder';
 
 export const LOCAL_STAGE = 'local';
 export const LOCAL_TABLE_NAME = `c2c-${LOCAL_STAGE}`;
@@ -157,10 +158,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const apiPort = options.apiPort || (await freePort());
     const lambdaPort = await freePort();
     const serviceDir = options.serviceDir ?? ROOT;
-    // A build folder of this stack's own: `serverless package` (and another stack) empties `.esbuild/`, which would
-    // pull the bundles from under the running handlers. Named by the API port, which no other running stack has.
-    const buildFolder = path.join('.local', 'offline-build', String(apiPort));
-    cleanups.push(() => Promise.resolve(rmSync(path.join(serviceDir, buildFolder), { recursive: true, force: true })));
+    sweepBuildFolders(serviceDir);
+    const buildFolder = buildFolderFor(apiPort);
+    cleanups.push(() => Promise.resolve(removeBuildFolder(serviceDir, buildFolder)));
     const reconcileEnv = {
       RECONCILE_MIN_AGE_SEC: String(LOCAL_RECONCILE.minAgeSec),
       RECONCILE_MAX_TRIES: String(LOCAL_RECONCILE.maxTries),
