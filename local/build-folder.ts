@@ -38,8 +38,9 @@ export function sweepBuildFolders(serviceDir: string, isAlive: (pid: number) => 
 }
 
 /**
- * Removes a build folder; never throws. Retries because the bundler's own process can outlive serverless-offline
- * by a moment and still be writing (ENOTEMPTY); what is left after that is swept by the next stack to start.
+ * Removes a build folder; never throws. Retries because its removal has failed with ENOTEMPTY after
+ * serverless-offline exited (something, most likely the bundler's own process, was still writing); what is left
+ * after the retries is swept by the next stack to start.
  */
 export function removeBuildFolder(serviceDir: string, folder: string): void {
   try {
