@@ -10,7 +10,7 @@ const optionalText = z.preprocess(emptyAsUndefined, z.string().optional());
  * zod's own messages. One schema for all of them, where a `z.coerce.number().int().min().max().default()` chain each
  * was nine schema constructions per variable, built at every cold start for a parse that runs once.
  */
-const integer = z.string().optional();
+const integerText = z.string().optional();
 
 const configSchema = z.object({
   STAGE: z.string().min(1).default('dev'),
@@ -34,21 +34,21 @@ const configSchema = z.object({
    * declared in serverless.yml.
    */
   API_SCHEME: z.preprocess(emptyAsUndefined, z.enum(['https', 'http']).default('https')),
-  PBX_TIMEOUT_MS: integer,
+  PBX_TIMEOUT_MS: integerText,
   /** How long a container trusts a cached API key or tenant; a revoked key stops working within this time. */
-  AUTH_CACHE_TTL_MS: integer,
+  AUTH_CACHE_TTL_MS: integerText,
   /** CDR searches before an unsettled call is left `unknown` and flagged for a human. */
-  RECONCILE_MAX_TRIES: integer,
+  RECONCILE_MAX_TRIES: integerText,
   /** A call is looked up only once it is this old: its GET or its CDR may still be on the way. */
-  RECONCILE_MIN_AGE_SEC: integer,
+  RECONCILE_MIN_AGE_SEC: integerText,
   /** Outcome notifications to the tenants' callback URLs (lib/notify/deliver.ts). */
-  NOTIFY_TIMEOUT_MS: integer,
-  NOTIFY_BASE_DELAY_MS: integer,
-  NOTIFY_MAX_DELAY_MS: integer,
+  NOTIFY_TIMEOUT_MS: integerText,
+  NOTIFY_BASE_DELAY_MS: integerText,
+  NOTIFY_MAX_DELAY_MS: integerText,
   /** A run of failed deliveries older than this is dead-lettered. */
-  NOTIFY_MAX_AGE_SEC: integer,
+  NOTIFY_MAX_AGE_SEC: integerText,
   /** 0: unlimited attempts within NOTIFY_MAX_AGE_SEC. */
-  NOTIFY_MAX_ATTEMPTS: integer,
+  NOTIFY_MAX_ATTEMPTS: integerText,
   /** The KMS key (id, ARN or alias) that seals secrets at rest; required on AWS (lib/secrets/seal.ts). */
   SEAL_KMS_KEY_ID: optionalText,
   /** Off AWS only (a DYNAMODB_ENDPOINT is set): a 32-byte base64 key that seals secrets instead of KMS. */
@@ -59,7 +59,7 @@ const configSchema = z.object({
    */
   CURSOR_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32).optional()),
   /** How long a container keeps a plain data key: bounds KMS calls and the time a key lives in memory. */
-  SEAL_DATA_KEY_TTL_SEC: integer,
+  SEAL_DATA_KEY_TTL_SEC: integerText,
   LOG_LEVEL: z.string().default('INFO'),
   /**
    * Which indexes the call listings use (lib/store/call-index-keys.ts): `narrow`, the keys-only indexes alone (a new

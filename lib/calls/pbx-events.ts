@@ -163,8 +163,8 @@ export class RecordPbxEvent {
   private async authenticate(tenantId: string, token: string): Promise<Tenant | undefined> {
     if (!tenantIdSchema.safeParse(tenantId).success) return undefined;
     const cached = await this.deps.getTenant(tenantId);
-    if (cached && verifyPbxEventsToken(cached, token)) return cached;
     if (!cached) return undefined;
+    if (verifyPbxEventsToken(cached, token)) return cached;
     const fresh = await this.deps.getTenant(tenantId, { fresh: true });
     return fresh && verifyPbxEventsToken(fresh, token) ? fresh : undefined;
   }

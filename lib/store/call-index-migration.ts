@@ -9,7 +9,7 @@
 import { ScanCommand, UpdateCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import { CALL_INDEX_ATTR, LEGACY_CALL_INDEX_ATTRS, narrowCallIndexKeys, type CallIndexMode } from './call-index-keys';
 import type { Table } from './client';
-import { isConditionalCheckFailed, StoreError } from './errors';
+import { conditionHeld, StoreError } from './errors';
 import { callSk, tenantPk } from './keys';
 import type { StoreKey } from './query-pages';
 
@@ -149,15 +149,8 @@ async function scanCallItems(
 }
 
 /** An update that DynamoDB refused on its condition: false; any other failure is thrown. */
-async function conditionalUpdate(table: Table, input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
-  try {
-    await table.doc.send(new UpdateCommand({ TableName: table.name, ...input }));
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
-  }
-}
+const conditionalUpdate = (table: Table, input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>) =>
+  conditionHeld(table.doc.send(new UpdateCommand({ TableName: table.name, ...input })));
 
 const str = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
 

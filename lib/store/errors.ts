@@ -30,3 +30,14 @@ export function conditionFailureItem(error: ConditionalCheckFailedException): Re
 export function isConditionalCheckFailed(error: unknown): error is ConditionalCheckFailedException {
   return error instanceof ConditionalCheckFailedException;
 }
+
+/** Whether a conditional write's condition held: false when DynamoDB refused it on its condition; any other failure is thrown. */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailed(error)) return false;
+    throw error;
+  }
+}

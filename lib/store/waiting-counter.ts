@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetCommand, UpdateCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../time/clock';
 import type { Table } from './client';
-import { isConditionalCheckFailed } from './errors';
+import { conditionHeld, isConditionalCheckFailed } from './errors';
 import { tenantPk, waitingReturnedSk, workBucketOf, workBucketPk, workMarkerSk } from './keys';
 
 /** The tenant's waiting counter as a consistent read found it. */
@@ -182,14 +182,8 @@ export class WaitingCounter {
     await this.table.doc.send(new DeleteCommand({ TableName: this.table.name, Key: this.returnedKey(tenantId) }));
   }
 
-  private async conditional(command: UpdateCommand): Promise<boolean> {
-    try {
-      await this.table.doc.send(command);
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
+  private conditional(command: UpdateCommand): Promise<boolean> {
+    return conditionHeld(this.table.doc.send(command));
   }
 
   private async get(key: Record<string, string>): Promise<Record<string, unknown> | undefined> {

@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isWaiting, PENDING_STATES, REFUSED_STATES, type CallState } from '../../model/call';
 import type { Table } from '../client';
-import { isConditionalCheckFailed } from '../errors';
+import { conditionHeld, isConditionalCheckFailed } from '../errors';
 import { callSk, notifyPendingPk, notifySk, tenantPk, type WorkKind, type WorkShards } from '../keys';
 import { parseCallItem, type StoredCall } from './stored-call';
 
@@ -80,11 +80,7 @@ export async function updateCallHeld(
     'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
   >,
 ): Promise<boolean> {
-  try {
-    await table.doc.send(new UpdateCommand({ TableName: table.name, Key: { pk: tenantPk(tenantId), sk: callSk(callId) }, ...update }));
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailed(error)) return false;
-    throw error;
-  }
+  return conditionHeld(
+    table.doc.send(new UpdateCommand({ TableName: table.name, Key: { pk: tenantPk(tenantId), sk: callSk(callId) }, ...update })),
+  );
 }
