@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CALL_INDEX,
@@ -35,6 +35,7 @@ import { toCallItem } from '../../lib/store/calls/stored-call';
 import { createDocumentClient, type Table } from '../../lib/store/client';
 import { callsByAgentPk, callsByLeadPk, callsByTenantPk, tenantPk } from '../../lib/store/keys';
 import { PbxEventRepository } from '../../lib/store/pbx-events';
+import { queryAll } from '../../lib/store/query-pages';
 import { startDynalite, type LocalDynamo } from '../../local/dynamo';
 import { storedCall } from '../support/calls';
 import { createTableOf, tableAtStep } from '../support/call-index-tables';
@@ -121,25 +122,28 @@ async function moveTo(step: string) {
 
 /** A listing's call ids, newest first: `index` by `attr` = `key`. */
 async function listing(index: string, attr: string, key: string): Promise<string[]> {
-  const ids: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await table.doc.send(
-      new QueryCommand({
-        TableName: table.name,
-        IndexName: index,
-        KeyConditionExpression: '#k = :k',
-        ExpressionAttributeNames: { '#k': attr },
-        ExpressionAttributeValues: { ':k': key },
-        ScanIndexForward: false,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    ids.push(...(out.Items ?? []).map((item) => String(item.sk).slice('CALL#'.length)));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return ids;
+  const { items } = await queryAll(table, {
+    IndexName: index,
+    KeyConditionExpression: '#k = :k',
+    ExpressionAttributeNames: { '#k': attr },
+    ExpressionAttributeValues: { ':k': key },
+    ScanIndexForward: false,
+  });
+  return items.map((item) => String(item.sk).slice('CALL#'.length));
 }
+
+type Scope = 'tenant' | 'agent' | 'lead';
+/** Each listing's index, key attribute and key, on the old (whole-item) side and on the new (keys-only) side. */
+const LEGACY_INDEXES: Record<Scope, (tenantId: string, subject: string) => [string, string, string]> = {
+  tenant: (tenantId) => ['gsi3', 'gsi3pk', callsByTenantPk(tenantId)],
+  agent: (tenantId, agent) => ['gsi2', 'gsi2pk', callsByAgentPk(tenantId, agent)],
+  lead: (tenantId, lead) => ['gsi1', 'gsi1pk', callsByLeadPk(tenantId, lead)],
+};
+const NARROW_INDEXES: typeof LEGACY_INDEXES = {
+  tenant: (tenantId) => [CALL_INDEX.byTenant, CALL_INDEX_ATTR.tenant, narrowTenantPk(tenantId)],
+  agent: (tenantId, agent) => [CALL_INDEX.byAgent, CALL_INDEX_ATTR.agent, narrowAgentPk(tenantId, agent)],
+  lead: (tenantId, lead) => [CALL_INDEX.byLead, CALL_INDEX_ATTR.lead, narrowLeadPk(tenantId, lead)],
+};
 
 /** Every call written so far, newest first, of a tenant, and of its agents and leads. */
 function expectedListings(filter: (call: StoredCall) => boolean = () => true) {
@@ -156,33 +160,17 @@ function expectedListings(filter: (call: StoredCall) => boolean = () => true) {
   return result;
 }
 
-async function legacyListings(keys: string[]) {
+/** The listings `keys` name (`<scope> <tenant> [<subject>]`, as {@link expectedListings} names them), read on one side. */
+async function listingsOn(indexes: typeof LEGACY_INDEXES, keys: string[]) {
   const result: Record<string, string[]> = {};
   for (const key of keys) {
-    const [scope, tenantId, subject] = key.split(' ') as [string, string, string];
-    result[key] =
-      scope === 'tenant'
-        ? await listing('gsi3', 'gsi3pk', callsByTenantPk(tenantId))
-        : scope === 'agent'
-          ? await listing('gsi2', 'gsi2pk', callsByAgentPk(tenantId, subject))
-          : await listing('gsi1', 'gsi1pk', callsByLeadPk(tenantId, subject));
+    const [scope, tenantId, subject = ''] = key.split(' ') as [Scope, string, string?];
+    result[key] = await listing(...indexes[scope](tenantId, subject));
   }
   return result;
 }
-
-async function narrowListings(keys: string[]) {
-  const result: Record<string, string[]> = {};
-  for (const key of keys) {
-    const [scope, tenantId, subject] = key.split(' ') as [string, string, string];
-    result[key] =
-      scope === 'tenant'
-        ? await listing(CALL_INDEX.byTenant, CALL_INDEX_ATTR.tenant, narrowTenantPk(tenantId))
-        : scope === 'agent'
-          ? await listing(CALL_INDEX.byAgent, CALL_INDEX_ATTR.agent, narrowAgentPk(tenantId, subject))
-          : await listing(CALL_INDEX.byLead, CALL_INDEX_ATTR.lead, narrowLeadPk(tenantId, subject));
-  }
-  return result;
-}
+const legacyListings = (keys: string[]) => listingsOn(LEGACY_INDEXES, keys);
+const narrowListings = (keys: string[]) => listingsOn(NARROW_INDEXES, keys);
 
 const c2c = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   runCli(['--endpoint', dynamo.endpoint, '--table', table.name, 'call-indexes', ...args], {
