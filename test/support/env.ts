@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { apiGatewayEvent } from '../../local/api-event';
+import { apiGatewayEvent, type ApiRequest } from '../../local/api-event';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { EnvelopeSealer, LocalKeyProvider } from '../../lib/secrets/seal';
 import { AgentRepository } from '../../lib/store/agents';
@@ -101,15 +101,8 @@ export interface InvokeResult {
 /** Invokes a handler with an HTTP API (payload 2.0) event, as API Gateway would. */
 export async function invoke(
   handler: Handler,
-  request: {
-    method: string;
-    route: string;
-    path?: Record<string, string>;
-    query?: Record<string, string>;
-    headers?: Record<string, string>;
-    body?: unknown;
-    rawBody?: string;
-  },
+  /** `body` is sent as JSON; `rawBody`, when given, as it is. */
+  request: Omit<ApiRequest, 'body'> & { body?: unknown; rawBody?: string },
 ): Promise<InvokeResult> {
   const event = apiGatewayEvent({
     ...request,
