@@ -12,6 +12,9 @@ import { PbxEventRepository } from '../store/pbx-events';
 import { requireTenant, withStores, type CliDeps, type RunState } from './context';
 import { CliError } from './errors';
 import { maskPhoneNumber, renderTable, writeJson } from './io';
+import { wholeNumber } from './numbers';
+
+const parseLimit = wholeNumber(1, 500);
 
 interface ListOptions {
   lead?: string;
@@ -240,12 +243,6 @@ function callTable(calls: StoredCall[], showNumbers: boolean, withTenant: boolea
     { header: 'LEAD', value: (c) => c.lead?.id },
     ...(withTenant ? [{ header: 'TRIES', value: (c: StoredCall) => c.reconcile?.tries.toString() }] : []),
   ]);
-}
-
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 500) throw new InvalidArgumentError('expected a whole number from 1 to 500');
-  return n;
 }
 
 function parseIsoTime(value: string): string {

@@ -11,6 +11,7 @@ import { DEFAULT_LEAD_SAMPLE, verifyCallIndexes, type ListingComparison } from '
 import { callIndexModeOf, withStores, type CliDeps, type RunState } from './context';
 import { ReportedError, UsageError } from './errors';
 import { renderTable, writeJson, type Output } from './io';
+import { wholeNumber } from './numbers';
 
 interface PassOptions {
   pageSize: number;
@@ -144,14 +145,6 @@ function deployedMode(env: NodeJS.ProcessEnv): CallIndexMode {
 function parseCursor(value: string): string {
   if (!decodeScanCursor(value)) throw new InvalidArgumentError('not a cursor printed by backfill or strip');
   return value;
-}
-
-function wholeNumber(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
-    return n;
-  };
 }
 
 const more = (total: number, listed: string[]) => (total > listed.length ? ` and ${total - listed.length} more` : '');

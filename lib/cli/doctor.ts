@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as z from 'zod';
 import type { CheckResult, CheckStatus } from '../doctor/checks';
 import { runDoctor, type DoctorReport } from '../doctor/run';
@@ -9,6 +9,9 @@ import { withStores, type CliDeps, type RunState } from './context';
 import { CliError, ReportedError, UsageError } from './errors';
 import { oneLine, writeJson, type Output } from './io';
 import { outboundPolicyOf } from './target';
+import { wholeNumber } from './numbers';
+
+const parseTimeout = wholeNumber(100, 30_000, 'milliseconds');
 
 interface DoctorCommandOptions {
   tenant: string;
@@ -156,13 +159,6 @@ function readKeyFromEnv(deps: CliDeps, name: string): string {
   const value = nonEmpty(deps.env[name]);
   if (!value) throw new UsageError(`--api-key-env ${name}: the environment variable ${name} is not set`);
   return value;
-}
-
-function parseTimeout(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 100 || n > 30_000)
-    throw new InvalidArgumentError('expected a whole number of milliseconds from 100 to 30000');
-  return n;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

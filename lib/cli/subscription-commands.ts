@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { DomainError } from '../model/domain-error';
 import type { SubscriptionResource } from '../model/subscription';
 import { subscriptionInputSchema, type SubscriptionInput } from '../model/subscription-input';
@@ -10,6 +10,9 @@ import { requireTenant, withStores, type CliDeps, type RunState, type Stores } f
 import { CliError, UsageError } from './errors';
 import { renderTable, writeJson } from './io';
 import { outboundPolicyOf } from './target';
+import { wholeNumber } from './numbers';
+
+const parseLimit = wholeNumber(1, 100);
 
 /** How long the CLI's test ping may take. */
 const PING_TIMEOUT_MS = 10_000;
@@ -233,10 +236,4 @@ function describeMigration(result: MigrationResult): string {
     case 'callback_differs':
       return `has subscription ${result.subscriptionId} from an earlier migration and a callback URL set since, to another URL: left as it is (remove one of them)`;
   }
-}
-
-function parseLimit(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 100) throw new InvalidArgumentError('expected a whole number from 1 to 100');
-  return n;
 }
